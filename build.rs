@@ -1,0 +1,35 @@
+//! Embeds the built-in rule packs (`rules/**/*.toml`) in the binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let mut files = Vec::new();
+    collect(&root.join("rules"), &mut files);
+    files.sort();
+    let mut code = String::from("/// Built-in rule files: (path relative to the crate, contents).\npub static BUILTIN: &[(&str, &str)] = &[\n");
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.to_string_lossy()));
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("builtin_rules.rs");
+    fs::write(out, code).unwrap_or_else(|e| panic!("cannot write builtin_rules.rs: {e}"));
+    println!("cargo:rerun-if-changed=rules");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+}

@@ -1,0 +1,244 @@
+//! The answer: a [`Decision`] with its verdict, classification, licensing, the rules that
+//! decided it, a trace of every condition evaluated, and margins to thresholds.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::rules::{Citation, Policy};
+use crate::spec::Metrics;
+
+/// The overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No licence is required.
+    NoLicenseRequired,
+    /// A licence is required, but a licence exception is available.
+    LicenseException,
+    /// A licence is required.
+    LicenseRequired,
+    /// A comprehensive embargo or sanction applies.
+    Embargoed,
+    /// Missing data could change the answer.
+    Indeterminate,
+}
+
+impl Verdict {
+    /// Every verdict, in order.
+    pub const ALL: [Verdict; 5] =
+        [Verdict::NoLicenseRequired, Verdict::LicenseException, Verdict::LicenseRequired, Verdict::Embargoed, Verdict::Indeterminate];
+
+    /// The snake_case name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::NoLicenseRequired => "no_license_required",
+            Verdict::LicenseException => "license_exception",
+            Verdict::LicenseRequired => "license_required",
+            Verdict::Embargoed => "embargoed",
+            Verdict::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Three-valued truth: a condition over a missing figure is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Truth {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Depends on missing data.
+    Unknown,
+}
+
+/// A value in a trace entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// A number.
+    Num(f64),
+    /// A flag.
+    Bool(bool),
+    /// A name, code or set expression.
+    Text(String),
+}
+
+/// One condition evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceEntry {
+    /// The rule it belongs to.
+    pub rule: String,
+    /// The ECCN assumed while evaluating it, for licensing rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assuming_eccn: Option<String>,
+    /// Metric or field.
+    pub metric: String,
+    /// Operator (`>=`, `in`, `is`).
+    pub op: String,
+    /// Threshold, list or set.
+    pub threshold: Value,
+    /// The chip's or query's value; absent when missing.
+    pub actual: Option<Value>,
+    /// The outcome.
+    pub result: Truth,
+}
+
+/// A rule that decided the answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// Rule id.
+    pub id: String,
+    /// Classification, exclusion, requirement, exception or review.
+    pub kind: String,
+    /// Regime id.
+    pub regime: String,
+    /// What the rule says.
+    pub summary: String,
+    /// Citation.
+    pub citation: Citation,
+}
+
+/// A licence exception available for the shipment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExceptionRef {
+    /// Exception name (NAC, ACA, HBM).
+    pub name: String,
+    /// The rule that makes it available.
+    pub rule: String,
+    /// Whether prior notification to BIS is required.
+    pub notification: bool,
+    /// Citation.
+    pub citation: Citation,
+}
+
+/// The licence review policy that applies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewRef {
+    /// Policy.
+    pub policy: Policy,
+    /// The rule that sets it.
+    pub rule: String,
+    /// Citation.
+    pub citation: Citation,
+}
+
+/// A regime in force on the date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegimeRef {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Effective date.
+    pub effective: Option<Date>,
+    /// Whether enforced.
+    pub enforced: bool,
+    /// Citation.
+    pub citation: Citation,
+}
+
+/// How far the chip is from a threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Margin {
+    /// Rule the threshold belongs to.
+    pub rule: String,
+    /// Metric.
+    pub metric: String,
+    /// Operator.
+    pub op: String,
+    /// Threshold.
+    pub threshold: f64,
+    /// Chip's value.
+    pub actual: f64,
+    /// `actual - threshold`.
+    pub margin: f64,
+    /// Margin relative to the threshold, in percent.
+    pub margin_pct: f64,
+}
+
+/// The possible outcome under one candidate classification, when the classification is not
+/// determined by the data given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The ECCN (none: not classified under the rules in force).
+    pub eccn: Option<String>,
+    /// The verdict under that classification, if determined.
+    pub verdict: Verdict,
+}
+
+/// The chip as evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChipRef {
+    /// Catalog id or `hypothetical`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Whether it was specified by the user rather than taken as-is from the catalog.
+    pub hypothetical: bool,
+}
+
+/// A country as evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountryRef {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// The country the rules treat it as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub treated_as: Option<String>,
+}
+
+/// The full answer to a query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The chip.
+    pub chip: ChipRef,
+    /// The destination.
+    pub destination: CountryRef,
+    /// End user's headquarters as given (absent: assumed to be the destination).
+    pub end_user_hq: Option<CountryRef>,
+    /// The date the rules were applied for.
+    pub date: Date,
+    /// TPP, if known.
+    pub tpp: Option<f64>,
+    /// Performance density, if known.
+    pub pd: Option<f64>,
+    /// Every metric with its derivation.
+    pub metrics: Metrics,
+    /// The ECCN; none when not classified or undetermined (see `eccn_candidates`).
+    pub eccn: Option<String>,
+    /// The classifications the missing data leaves possible, when more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub eccn_candidates: Vec<Candidate>,
+    /// Whether a licence is required (null when indeterminate).
+    pub license_required: Option<bool>,
+    /// Licence exceptions available.
+    pub exceptions: Vec<ExceptionRef>,
+    /// Review policy for a licence application.
+    pub review_policy: Option<ReviewRef>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Regimes in force on the date.
+    pub regimes: Vec<RegimeRef>,
+    /// Rules that decided the answer.
+    pub reasons: Vec<Reason>,
+    /// Rules of regimes in force but not enforced that would have applied; they never change
+    /// the verdict.
+    pub not_enforced: Vec<Reason>,
+    /// Fields whose absence makes part of the answer undetermined.
+    pub missing: Vec<String>,
+    /// Assumptions made.
+    pub assumptions: Vec<String>,
+    /// Every condition evaluated.
+    pub trace: Vec<TraceEntry>,
+    /// Distance to each threshold tested.
+    pub margins: Vec<Margin>,
+}

@@ -1,0 +1,164 @@
+//! Countries, their names and aliases, and dated country-group membership. The data comes from
+//! rule files; this module only knows how to look it up.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::spec::normalize;
+
+/// A country or territory (ISO 3166-1 alpha-2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Country {
+    /// ISO code.
+    pub code: String,
+    /// Short name.
+    pub name: String,
+    /// Other names it answers to.
+    #[serde(skip)]
+    pub aliases: Vec<String>,
+    /// Another country the rules treat this one as (Hong Kong as China).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub treated_as: Option<String>,
+}
+
+/// The countries of a rule set, indexed by normalised code, name and alias.
+#[derive(Debug, Clone, Default)]
+pub struct Countries {
+    list: Vec<Country>,
+    index: HashMap<String, usize>,
+}
+
+impl Countries {
+    /// Builds the table.
+    pub fn new(list: Vec<Country>) -> Countries {
+        let mut index = HashMap::new();
+        for (i, c) in list.iter().enumerate() {
+            index.insert(normalize(&c.code), i);
+        }
+        for (i, c) in list.iter().enumerate() {
+            for k in std::iter::once(&c.name).chain(c.aliases.iter()) {
+                index.entry(normalize(k)).or_insert(i);
+            }
+        }
+        Countries { list, index }
+    }
+
+    /// Every country.
+    pub fn all(&self) -> &[Country] {
+        &self.list
+    }
+
+    /// A country by exact code.
+    pub fn by_code(&self, code: &str) -> Option<&Country> {
+        self.index.get(&normalize(code)).and_then(|&i| self.list.get(i)).filter(|c| c.code == code)
+    }
+
+    /// Resolves a user-typed code, name or alias.
+    pub fn resolve(&self, name: &str) -> Option<&Country> {
+        self.index.get(&normalize(name)).and_then(|&i| self.list.get(i))
+    }
+
+    /// The closest names to an unknown one.
+    pub fn suggest(&self, name: &str) -> Vec<String> {
+        let key = normalize(name);
+        let mut scored: Vec<(f64, String)> = self
+            .list
+            .iter()
+            .filter_map(|c| {
+                std::iter::once(&c.name)
+                    .chain(c.aliases.iter())
+                    .map(|a| (strsim::jaro_winkler(&key, &normalize(a)), format!("{} ({})", a, c.code)))
+                    .max_by(|x, y| x.0.total_cmp(&y.0))
+            })
+            .filter(|(s, _)| *s > 0.8)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored.into_iter().take(3).map(|(_, n)| n).collect()
+    }
+}
+
+/// A dated span of membership: from `from` (inclusive) until `until` (exclusive).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Membership {
+    /// Country code.
+    pub country: String,
+    /// First day of membership, if not always.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Date>,
+    /// First day no longer a member, if ever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Date>,
+    /// Source of the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
+}
+
+impl Membership {
+    /// Whether this span covers the date.
+    pub fn covers(&self, date: Date) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.until.is_none_or(|u| date < u)
+    }
+}
+
+/// A country group (e.g. `D:5`) with dated membership.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// Group id.
+    pub id: String,
+    /// Title.
+    pub name: String,
+    /// Citation of the list.
+    pub citation: String,
+    /// Members with their dates.
+    pub members: Vec<Membership>,
+}
+
+impl Group {
+    /// Whether a country is a member on a date.
+    pub fn contains(&self, code: &str, date: Date) -> bool {
+        self.members.iter().any(|m| m.country == code && m.covers(date))
+    }
+
+    /// Every date at which membership changes.
+    pub fn change_dates(&self) -> impl Iterator<Item = Date> + '_ {
+        self.members.iter().flat_map(|m| m.from.into_iter().chain(m.until))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn dated_membership_is_half_open() {
+        let g = Group {
+            id: "D:5".into(),
+            name: String::new(),
+            citation: String::new(),
+            members: vec![Membership {
+                country: "KH".into(),
+                from: None,
+                until: Some(date(2026, 2, 3)),
+                citation: None,
+            }],
+        };
+        assert!(g.contains("KH", date(2026, 2, 2)));
+        assert!(!g.contains("KH", date(2026, 2, 3)));
+    }
+
+    #[test]
+    fn resolves_names_and_aliases() {
+        let c = Countries::new(vec![Country {
+            code: "AE".into(),
+            name: "United Arab Emirates".into(),
+            aliases: vec!["UAE".into()],
+            treated_as: None,
+        }]);
+        assert_eq!(c.resolve("uae").map(|c| c.code.as_str()), Some("AE"));
+        assert_eq!(c.resolve("ae").map(|c| c.code.as_str()), Some("AE"));
+        assert!(c.resolve("Atlantis").is_none());
+    }
+}

@@ -1,0 +1,782 @@
+//! From parsed rule files to a checked [`RuleSet`]: resolves every reference, checks dates,
+//! numbers and kinds, applies layering (`replaces`), and collects every problem it finds.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use jiff::civil::Date;
+use toml::value::Datetime;
+use toml::Spanned;
+
+use super::cond::{self, Expr, SetExpr};
+use super::diag::{did_you_mean, Diagnostic, Sources};
+use super::raw::*;
+use super::*;
+use crate::geo::{Country, Membership};
+use crate::spec::{self, Chip, Figure, Precision, Throughput};
+
+/// One parsed file, with the pack it belongs to.
+pub(crate) struct ParsedFile {
+    pub file: usize,
+    pub pack: String,
+    pub raw: RawFile,
+}
+
+/// Where an id was first defined, for clash reports.
+#[derive(Clone)]
+struct Def {
+    file: usize,
+    span: Range<usize>,
+    pack: String,
+    index: usize,
+}
+
+pub(crate) struct Checker<'a> {
+    sources: &'a Sources,
+    pub diags: Vec<Diagnostic>,
+    rs: RuleSet,
+    sets: HashMap<String, (usize, Spanned<String>)>,
+    defs: HashMap<(&'static str, String), Def>,
+}
+
+fn sp<T>(s: &Spanned<T>) -> Range<usize> {
+    s.span()
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(sources: &'a Sources) -> Self {
+        Checker { sources, diags: Vec::new(), rs: RuleSet::default(), sets: HashMap::new(), defs: HashMap::new() }
+    }
+
+    fn err(&mut self, code: &'static str, file: usize, span: Range<usize>, msg: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::error(code, file, span, msg));
+        let n = self.diags.len() - 1;
+        &mut self.diags[n]
+    }
+
+    fn origin(&self, file: usize, span: &Range<usize>, pack: &str) -> Origin {
+        let f = self.sources.get(file);
+        let line = f.map(|f| f.line_col(span.start).0).unwrap_or(0);
+        Origin { file: f.map(|f| f.name.clone()).unwrap_or_default(), line, pack: pack.to_string() }
+    }
+
+    /// Registers an id; returns `Some(index to replace)` / `None` to append, or `Err(())` when the
+    /// definition must be skipped because it clashes.
+    fn define(
+        &mut self,
+        kind: &'static str,
+        id: &Spanned<String>,
+        file: usize,
+        pack: &str,
+        replaces: bool,
+        next_index: usize,
+    ) -> Result<Option<usize>, ()> {
+        let key = (kind, id.get_ref().clone());
+        match self.defs.get(&key).cloned() {
+            None => {
+                if replaces {
+                    let d = Diagnostic::error("nothing-to-replace", file, sp(id), format!("{kind} `{}` says `replaces = true` but no earlier pack defines it", id.get_ref()))
+                        .with_help("remove `replaces = true` to add a new item");
+                    self.diags.push(d);
+                }
+                self.defs.insert(key, Def { file, span: sp(id), pack: pack.to_string(), index: next_index });
+                Ok(None)
+            }
+            Some(prev) if replaces && prev.pack != pack => {
+                self.defs.insert(key, Def { file, span: sp(id), pack: pack.to_string(), index: prev.index });
+                Ok(Some(prev.index))
+            }
+            Some(prev) => {
+                let (msg, help) = if prev.pack == pack {
+                    (format!("duplicate {kind} id `{}`", id.get_ref()), "ids must be unique; rename one of them".to_string())
+                } else {
+                    (
+                        format!("{kind} `{}` is already defined by pack `{}`", id.get_ref(), prev.pack),
+                        "add `replaces = true` to replace the earlier definition, or choose another id".to_string(),
+                    )
+                };
+                let loc = self.sources.location(prev.file, prev.span.start);
+                let d = Diagnostic::error("duplicate-id", file, sp(id), msg)
+                    .with_help(help)
+                    .with_related(prev.file, prev.span.clone(), format!("first defined here ({loc})"));
+                self.diags.push(d);
+                Err(())
+            }
+        }
+    }
+
+    fn date(&mut self, file: usize, d: &Spanned<Datetime>) -> Option<Date> {
+        let v = d.get_ref();
+        match (&v.date, &v.time, &v.offset) {
+            (Some(dt), None, None) => match Date::new(dt.year as i16, dt.month as i8, dt.day as i8) {
+                Ok(date) => Some(date),
+                Err(_) => {
+                    self.err("bad-date", file, sp(d), format!("`{v}` is not a valid calendar date"));
+                    None
+                }
+            },
+            _ => {
+                self.err("bad-date", file, sp(d), format!("expected a date like 2023-11-17, found `{v}`"))
+                    .help = Some("write a plain date without a time or offset".into());
+                None
+            }
+        }
+    }
+
+    fn citation(&mut self, file: usize, c: &Option<Spanned<RawCitation>>) -> Option<Citation> {
+        let c = c.as_ref()?;
+        let doc = c.get_ref().document.get_ref().trim().to_string();
+        if doc.is_empty() {
+            self.err("empty-citation", file, sp(&c.get_ref().document), "citation `document` is empty");
+        }
+        Some(Citation { document: doc, url: c.get_ref().url.as_ref().map(|u| u.get_ref().clone()) })
+    }
+
+    pub fn check(mut self, files: &[ParsedFile]) -> (RuleSet, Vec<Diagnostic>) {
+        for f in files {
+            self.countries(f);
+        }
+        for f in files {
+            self.treated_as(f);
+        }
+        for f in files {
+            self.groups(f);
+        }
+        for f in files {
+            for s in &f.raw.set {
+                if let Ok(slot) = self.define("set", &s.get_ref().id, f.file, &f.pack, s.get_ref().replaces, 0) {
+                    let _ = slot;
+                    self.sets.insert(s.get_ref().id.get_ref().clone(), (f.file, s.get_ref().expr.clone()));
+                }
+            }
+        }
+        for f in files {
+            self.eccns(f);
+        }
+        for f in files {
+            self.regimes(f);
+        }
+        let mut chips = Vec::new();
+        for f in files {
+            self.chips(f, &mut chips);
+        }
+        self.rs.catalog = spec::Catalog::new(chips);
+        for f in files {
+            self.rules(f);
+        }
+        self.check_relieves(files);
+        self.finish_dates();
+        (self.rs, self.diags)
+    }
+
+    fn countries(&mut self, f: &ParsedFile) {
+        let mut list: Vec<Country> = self.rs.countries.all().to_vec();
+        for c in &f.raw.country {
+            let c = c.get_ref();
+            let code = c.code.get_ref();
+            if code.len() != 2 || !code.chars().all(|ch| ch.is_ascii_uppercase()) {
+                self.err("bad-country-code", f.file, sp(&c.code), format!("`{code}` is not an ISO 3166-1 alpha-2 code"))
+                    .help = Some("use two upper-case letters, e.g. `CN`".into());
+                continue;
+            }
+            let country = Country { code: code.clone(), name: c.name.clone(), aliases: c.aliases.clone(), treated_as: None };
+            match self.define("country", &c.code, f.file, &f.pack, c.replaces, list.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = list.get_mut(i) {
+                        *slot = country;
+                    }
+                }
+                Ok(None) => list.push(country),
+                Err(()) => {}
+            }
+        }
+        self.rs.countries = crate::geo::Countries::new(list);
+    }
+
+    fn country_ref(&mut self, file: usize, code: &Spanned<String>) -> bool {
+        if self.rs.countries.by_code(code.get_ref()).is_some() {
+            return true;
+        }
+        let help = match self.rs.countries.resolve(code.get_ref()) {
+            Some(c) => Some(format!("did you mean `{}` ({})?", c.code, c.name)),
+            None => self.rs.countries.suggest(code.get_ref()).first().map(|s| format!("did you mean {s}?")),
+        };
+        self.err("unknown-country", file, sp(code), format!("unknown country `{}`", code.get_ref())).help = help;
+        false
+    }
+
+    fn treated_as(&mut self, f: &ParsedFile) {
+        for t in &f.raw.treated_as {
+            let t = t.get_ref();
+            if !(self.country_ref(f.file, &t.country) & self.country_ref(f.file, &t.as_)) {
+                continue;
+            }
+            let mut list = self.rs.countries.all().to_vec();
+            if let Some(c) = list.iter_mut().find(|c| &c.code == t.country.get_ref()) {
+                c.treated_as = Some(t.as_.get_ref().clone());
+            }
+            self.rs.countries = crate::geo::Countries::new(list);
+        }
+    }
+
+    fn groups(&mut self, f: &ParsedFile) {
+        for g in &f.raw.group {
+            let g = g.get_ref();
+            if !g.id.get_ref().contains(':') {
+                self.err("bad-group-id", f.file, sp(&g.id), format!("group id `{}` must contain a `:`", g.id.get_ref()))
+                    .help = Some("group ids look like `D:5`; this keeps them apart from country codes".into());
+                continue;
+            }
+            let mut members = Vec::new();
+            for m in &g.members {
+                if self.country_ref(f.file, m) {
+                    members.push(Membership { country: m.get_ref().clone(), from: None, until: None, citation: None });
+                }
+            }
+            for ch in &g.change {
+                let ch = ch.get_ref();
+                let from = ch.from.as_ref().and_then(|d| self.date(f.file, d));
+                let until = ch.until.as_ref().and_then(|d| self.date(f.file, d));
+                if let (Some(a), Some(b)) = (from, until) {
+                    if a >= b {
+                        self.err("empty-range", f.file, sp(ch.until.as_ref().unwrap_or(&ch.country)), format!("`until` {b} is not after `from` {a}"));
+                    }
+                }
+                if self.country_ref(f.file, &ch.country) {
+                    let citation = self.citation(f.file, &ch.citation).map(|c| c.to_string());
+                    members.push(Membership { country: ch.country.get_ref().clone(), from, until, citation });
+                }
+            }
+            let citation = self.citation(f.file, &g.citation).map(|c| c.to_string()).unwrap_or_default();
+            let group = Group { id: g.id.get_ref().clone(), name: g.name.clone(), citation, members };
+            match self.define("group", &g.id, f.file, &f.pack, g.replaces, self.rs.groups.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = self.rs.groups.get_mut(i) {
+                        *slot = group;
+                    }
+                }
+                Ok(None) => self.rs.groups.push(group),
+                Err(()) => {}
+            }
+        }
+    }
+
+    fn eccns(&mut self, f: &ParsedFile) {
+        for e in &f.raw.eccn {
+            let e = e.get_ref();
+            let id = e.id.get_ref().clone();
+            let family = e.family.as_ref().map(|s| s.get_ref().clone()).unwrap_or_else(|| id.split('.').next().unwrap_or(&id).to_string());
+            let citation = self.citation(f.file, &e.citation);
+            let def = Eccn { id, family, title: e.title.clone(), explain: e.explain.clone().unwrap_or_default(), citation };
+            match self.define("eccn", &e.id, f.file, &f.pack, e.replaces, self.rs.eccns.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = self.rs.eccns.get_mut(i) {
+                        *slot = def;
+                    }
+                }
+                Ok(None) => self.rs.eccns.push(def),
+                Err(()) => {}
+            }
+        }
+    }
+
+    fn regimes(&mut self, f: &ParsedFile) {
+        for r in &f.raw.regime {
+            let span = sp(r);
+            let r = r.get_ref();
+            let effective = r.effective.as_ref().and_then(|d| self.date(f.file, d));
+            let until = r.until.as_ref().and_then(|d| self.date(f.file, d));
+            if let (Some(a), Some(b), Some(u)) = (effective, until, r.until.as_ref()) {
+                if a >= b {
+                    self.err("empty-range", f.file, sp(u), format!("regime ends ({b}) before it takes effect ({a})"));
+                }
+            }
+            let citation = match self.citation(f.file, &r.citation) {
+                Some(c) => c,
+                None => {
+                    self.err("missing-citation", f.file, sp(&r.id), format!("regime `{}` has no citation", r.id.get_ref()))
+                        .help = Some("add `citation = { document = \"88 FR 73458 (FR Doc 2023-23055)\", url = \"...\" }`".into());
+                    Citation { document: String::new(), url: None }
+                }
+            };
+            let regime = Regime {
+                id: r.id.get_ref().clone(),
+                title: r.title.clone(),
+                citation,
+                effective,
+                until,
+                superseded_by: r.superseded_by.as_ref().map(|s| s.get_ref().clone()),
+                enforced: r.enforced,
+                enforcement_note: r.enforcement_note.clone(),
+                origin: self.origin(f.file, &span, &f.pack),
+            };
+            match self.define("regime", &r.id, f.file, &f.pack, r.replaces, self.rs.regimes.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = self.rs.regimes.get_mut(i) {
+                        *slot = regime;
+                    }
+                }
+                Ok(None) => self.rs.regimes.push(regime),
+                Err(()) => {}
+            }
+        }
+    }
+
+    fn figure(&mut self, file: usize, raw: &Option<Spanned<RawFigure>>, sources: &std::collections::BTreeMap<String, String>, what: &str) -> Option<Figure> {
+        let fig = raw.as_ref()?;
+        let r = fig.get_ref();
+        let v = *r.value.get_ref();
+        if !v.is_finite() || v < 0.0 {
+            self.err("bad-number", file, sp(&r.value), format!("{what} must be a finite number ≥ 0, found `{v}`"));
+            return None;
+        }
+        let source = self.source_ref(file, &r.source, sources);
+        Some(Figure { value: v, source, confidence: r.confidence.as_ref().map(|c| c.get_ref().clone()), basis: r.basis.clone() })
+    }
+
+    fn source_ref(&mut self, file: usize, key: &Option<SStr>, sources: &std::collections::BTreeMap<String, String>) -> String {
+        match key {
+            None => String::new(),
+            Some(k) => match sources.get(k.get_ref()) {
+                Some(s) => s.clone(),
+                None if sources.is_empty() => k.get_ref().clone(),
+                None => {
+                    let help = did_you_mean(k.get_ref(), sources.keys().map(String::as_str));
+                    self.err("unknown-source", file, sp(k), format!("unknown source `{}`", k.get_ref())).help =
+                        help.or_else(|| Some("name a key of this chip's `[chip.sources]` table".into()));
+                    String::new()
+                }
+            },
+        }
+    }
+
+    fn chips(&mut self, f: &ParsedFile, chips: &mut Vec<Chip>) {
+        for c in &f.raw.chip {
+            let c = c.get_ref();
+            let mut throughput = Vec::new();
+            for t in &c.throughput {
+                let t = t.get_ref();
+                if t.sparse {
+                    self.err("sparse-throughput", f.file, sp(&t.precision), "sparse throughput figures are refused")
+                        .help = Some("TPP uses dense figures; halve a 2:4-sparsity figure and drop `sparse = true`".into());
+                    continue;
+                }
+                let Some(precision) = Precision::parse(t.precision.get_ref()) else {
+                    let help = did_you_mean(t.precision.get_ref(), Precision::NAMED.iter().map(|(n, _)| *n));
+                    self.err("unknown-precision", f.file, sp(&t.precision), format!("unknown precision `{}`", t.precision.get_ref())).help = help;
+                    continue;
+                };
+                let tops = *t.tops.get_ref();
+                if !tops.is_finite() || tops < 0.0 {
+                    self.err("bad-number", f.file, sp(&t.tops), format!("throughput must be a finite number ≥ 0, found `{tops}`"));
+                    continue;
+                }
+                let source = self.source_ref(f.file, &t.source, &c.sources);
+                throughput.push(Throughput { precision, tops, source, confidence: t.confidence.as_ref().map(|s| s.get_ref().clone()) });
+            }
+            let s = &c.sources;
+            let chip = Chip {
+                id: c.id.get_ref().clone(),
+                name: c.name.clone(),
+                vendor: c.vendor.clone(),
+                aliases: c.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+                datacenter: c.datacenter,
+                hbm: c.hbm,
+                released: c.released,
+                throughput,
+                tpp: self.figure(f.file, &c.tpp, s, "tpp"),
+                pd: None,
+                die_area_mm2: self.figure(f.file, &c.die_area_mm2, s, "die_area_mm2"),
+                interconnect_gbps: self.figure(f.file, &c.interconnect_gbps, s, "interconnect_gbps"),
+                memory_bandwidth_gbps: self.figure(f.file, &c.memory_bandwidth_gbps, s, "memory_bandwidth_gbps"),
+                memory_bandwidth_density: self.figure(f.file, &c.memory_bandwidth_density, s, "memory_bandwidth_density"),
+                memory_gb: c.memory_gb.as_ref().map(|m| Figure { value: *m.get_ref(), source: String::new(), confidence: None, basis: c.memory_type.clone() }),
+                tdp_w: self.figure(f.file, &c.tdp_w, s, "tdp_w"),
+                tpp_published: self.figure(f.file, &c.tpp_published, s, "tpp_published"),
+                pd_published: self.figure(f.file, &c.pd_published, s, "pd_published"),
+                notes: c.notes.clone().unwrap_or_default(),
+                form_factor: c.form_factor.clone().unwrap_or_default(),
+                architecture: c.architecture.clone().unwrap_or_default(),
+            };
+            match self.define("chip", &c.id, f.file, &f.pack, c.replaces, chips.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = chips.get_mut(i) {
+                        *slot = chip;
+                    }
+                }
+                Ok(None) => {
+                    self.check_aliases(f, c, chips);
+                    chips.push(chip);
+                }
+                Err(()) => {}
+            }
+        }
+    }
+
+    fn check_aliases(&mut self, f: &ParsedFile, c: &RawChip, chips: &[Chip]) {
+        for a in &c.aliases {
+            let key = spec::normalize(a.get_ref());
+            let clash = chips.iter().find(|o| {
+                std::iter::once(&o.id).chain(std::iter::once(&o.name)).chain(o.aliases.iter()).any(|k| spec::normalize(k) == key)
+            });
+            if let Some(o) = clash {
+                self.err("duplicate-alias", f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id))
+                    .help = Some("each name must resolve to one chip; remove or change this alias".into());
+            }
+        }
+    }
+
+    fn rules(&mut self, f: &ParsedFile) {
+        let tables: [(&'static str, &Vec<Spanned<RawRule>>); 4] = [
+            ("classification", &f.raw.classification),
+            ("requirement", &f.raw.requirement),
+            ("exception", &f.raw.exception),
+            ("review", &f.raw.review),
+        ];
+        for (table, list) in tables {
+            for r in list {
+                if let Some(rule) = self.rule(f, table, r) {
+                    match self.define("rule", &r.get_ref().id, f.file, &f.pack, r.get_ref().replaces, self.rs.rules.len()) {
+                        Ok(Some(i)) => {
+                            if let Some(slot) = self.rs.rules.get_mut(i) {
+                                *slot = rule;
+                            }
+                        }
+                        Ok(None) => self.rs.rules.push(rule),
+                        Err(()) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn rule(&mut self, f: &ParsedFile, table: &'static str, r: &Spanned<RawRule>) -> Option<Rule> {
+        let span = sp(r);
+        let r = r.get_ref();
+        let regime_idx = self.rs.regimes.iter().position(|g| &g.id == r.regime.get_ref());
+        if regime_idx.is_none() {
+            let help = did_you_mean(r.regime.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
+            self.err("unknown-regime", f.file, sp(&r.regime), format!("unknown regime `{}`", r.regime.get_ref())).help = help;
+        }
+        let kind = self.kind(f.file, table, r);
+        let when = self.condition(f.file, &r.when);
+        let own_from = r.effective.as_ref().and_then(|d| self.date(f.file, d));
+        let own_until = r.until.as_ref().and_then(|d| self.date(f.file, d));
+        let (regime_idx, kind, when) = (regime_idx?, kind?, when?);
+        let regime = self.rs.regimes.get(regime_idx)?.clone();
+        let effective = match (own_from, regime.effective) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let until = match (own_until, regime.until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let citation = match self.citation(f.file, &r.citation) {
+            Some(c) => c,
+            None => regime.citation.clone(),
+        };
+        Some(Rule {
+            id: r.id.get_ref().clone(),
+            regime: regime_idx,
+            kind,
+            when,
+            when_text: r.when.get_ref().clone(),
+            summary: r.summary.clone().unwrap_or_default(),
+            citation,
+            effective,
+            until,
+            note: r.note.clone().unwrap_or_default(),
+            origin: self.origin(f.file, &span, &f.pack),
+        })
+    }
+
+    fn refuse_field(&mut self, file: usize, table: &str, name: &str, present: Option<Range<usize>>) -> bool {
+        if let Some(span) = present {
+            self.err("misplaced-key", file, span, format!("`{name}` is not a key of `[[{table}]]`"));
+            return false;
+        }
+        true
+    }
+
+    fn kind(&mut self, file: usize, table: &'static str, r: &RawRule) -> Option<RuleKind> {
+        let mut ok = true;
+        if table != "classification" {
+            ok &= self.refuse_field(file, table, "eccn", r.eccn.as_ref().map(sp));
+            ok &= self.refuse_field(file, table, "excludes", r.excludes.as_ref().map(sp));
+        }
+        if table != "requirement" {
+            ok &= self.refuse_field(file, table, "kind", r.kind.as_ref().map(sp));
+        }
+        if table != "exception" {
+            ok &= self.refuse_field(file, table, "relieves", r.relieves.first().map(sp));
+        }
+        if table != "review" {
+            ok &= self.refuse_field(file, table, "policy", r.policy.as_ref().map(sp));
+        }
+        if !ok {
+            return None;
+        }
+        match table {
+            "classification" => self.classification_kind(file, r),
+            "requirement" => {
+                let Some(k) = &r.kind else {
+                    self.err("missing-key", file, sp(&r.id), format!("requirement `{}` has no `kind`", r.id.get_ref())).help =
+                        Some("add `kind = \"destination\"` (or `party`, `item`, `embargo`)".into());
+                    return None;
+                };
+                let kinds = [
+                    ("destination", RequirementKind::Destination),
+                    ("party", RequirementKind::Party),
+                    ("item", RequirementKind::Item),
+                    ("embargo", RequirementKind::Embargo),
+                ];
+                match kinds.iter().find(|(n, _)| n == k.get_ref()) {
+                    Some((_, kind)) => Some(RuleKind::Requirement { kind: *kind }),
+                    None => {
+                        let help = did_you_mean(k.get_ref(), kinds.iter().map(|(n, _)| *n));
+                        self.err("unknown-kind", file, sp(k), format!("unknown requirement kind `{}`", k.get_ref())).help = help;
+                        None
+                    }
+                }
+            }
+            "exception" => Some(RuleKind::Exception {
+                name: r.name.clone().unwrap_or_else(|| r.id.get_ref().clone()),
+                relieves: r.relieves.iter().map(|s| s.get_ref().clone()).collect(),
+                notification: r.notification.unwrap_or(false),
+            }),
+            _ => {
+                let Some(p) = &r.policy else {
+                    self.err("missing-key", file, sp(&r.id), format!("review `{}` has no `policy`", r.id.get_ref())).help =
+                        Some("add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)".into());
+                    return None;
+                };
+                match Policy::ALL.iter().find(|(n, _)| n == p.get_ref()) {
+                    Some((_, policy)) => Some(RuleKind::Review { policy: *policy }),
+                    None => {
+                        let help = did_you_mean(p.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
+                        self.err("unknown-policy", file, sp(p), format!("unknown review policy `{}`", p.get_ref())).help = help;
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn classification_kind(&mut self, file: usize, r: &RawRule) -> Option<RuleKind> {
+        match (&r.eccn, &r.excludes) {
+            (Some(e), None) => {
+                if !self.rs.eccns.iter().any(|x| &x.id == e.get_ref()) {
+                    let help = did_you_mean(e.get_ref(), self.rs.eccns.iter().map(|x| x.id.as_str()))
+                        .or_else(|| Some("declare it in an `[[eccn]]` table first".into()));
+                    self.err("unknown-eccn", file, sp(e), format!("unknown ECCN `{}`", e.get_ref())).help = help;
+                    return None;
+                }
+                Some(RuleKind::Classification { eccn: Some(e.get_ref().clone()), excludes: None })
+            }
+            (None, Some(x)) => {
+                if !self.rs.eccns.iter().any(|e| &e.family == x.get_ref()) {
+                    let help = did_you_mean(x.get_ref(), self.rs.eccns.iter().map(|e| e.family.as_str()));
+                    self.err("unknown-eccn", file, sp(x), format!("unknown ECCN family `{}`", x.get_ref())).help = help;
+                    return None;
+                }
+                Some(RuleKind::Classification { eccn: None, excludes: Some(x.get_ref().clone()) })
+            }
+            _ => {
+                self.err("missing-key", file, sp(&r.id), format!("classification `{}` needs exactly one of `eccn` or `excludes`", r.id.get_ref()));
+                None
+            }
+        }
+    }
+
+    /// Byte offset of the first character inside a string value.
+    fn inner_offset(&self, file: usize, s: &Spanned<String>) -> usize {
+        let start = sp(s).start;
+        let text = self.sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
+        let rest = text.get(start..).unwrap_or("");
+        if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+            start + 3 + usize::from(rest.get(3..).is_some_and(|r| r.starts_with('\n')))
+        } else {
+            start + 1
+        }
+    }
+
+    fn condition(&mut self, file: usize, src: &Spanned<String>) -> Option<Cond> {
+        let base = self.inner_offset(file, src);
+        match cond::parse(src.get_ref()) {
+            Ok(e) => {
+                let n = self.diags.len();
+                let c = self.resolve(file, base, &e);
+                if self.diags.len() > n {
+                    None
+                } else {
+                    c
+                }
+            }
+            Err(e) => {
+                self.err("syntax", file, base + e.span.start..base + e.span.end.max(e.span.start + 1), e.message);
+                None
+            }
+        }
+    }
+
+    fn resolve(&mut self, file: usize, base: usize, e: &Expr) -> Option<Cond> {
+        let at = |n: &cond::Name| base + n.span.start..base + n.span.end;
+        Some(match e {
+            Expr::Const(b) => Cond::Const(*b),
+            Expr::And(v) => Cond::And(v.iter().map(|x| self.resolve(file, base, x)).collect::<Option<Vec<_>>>()?),
+            Expr::Or(v) => Cond::Or(v.iter().map(|x| self.resolve(file, base, x)).collect::<Option<Vec<_>>>()?),
+            Expr::Not(x) => Cond::Not(Box::new(self.resolve(file, base, x)?)),
+            Expr::Cmp { metric, op, value } => match spec::Metric::parse(&metric.text) {
+                Some(m) => Cond::Cmp { metric: m, op: *op, value: *value },
+                None => {
+                    let help = did_you_mean(&metric.text, spec::Metric::ALL.iter().map(|(n, _)| *n));
+                    self.err("unknown-metric", file, at(metric), format!("unknown metric `{}`", metric.text)).help = help;
+                    return None;
+                }
+            },
+            Expr::Flag(n) => match spec::Flag::parse(&n.text) {
+                Some(fl) => Cond::Flag(fl),
+                None => {
+                    let names = spec::Flag::ALL.iter().map(|(n, _)| *n).chain(spec::Metric::ALL.iter().map(|(n, _)| *n));
+                    let help = did_you_mean(&n.text, names);
+                    let msg = if spec::Metric::parse(&n.text).is_some() {
+                        format!("metric `{}` needs a comparison, e.g. `{} >= 4800`", n.text, n.text)
+                    } else {
+                        format!("unknown flag `{}`", n.text)
+                    };
+                    self.err("unknown-metric", file, at(n), msg).help = help;
+                    return None;
+                }
+            },
+            Expr::InList { field, values } => match field.text.as_str() {
+                "eccn" => {
+                    for v in values {
+                        if !self.rs.eccns.iter().any(|e| e.id == v.text) {
+                            let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
+                            self.err("unknown-eccn", file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
+                        }
+                    }
+                    Cond::Eccn(values.iter().map(|v| v.text.clone()).collect())
+                }
+                "chip" => {
+                    let mut ids = Vec::new();
+                    for v in values {
+                        match self.rs.catalog.resolve(&v.text) {
+                            spec::Resolution::Found(c) => ids.push(c.id.clone()),
+                            spec::Resolution::Ambiguous(cands) => {
+                                let names: Vec<String> = cands.iter().map(|c| format!("`{}`", c.id)).collect();
+                                self.err("ambiguous-chip", file, at(v), format!("chip name `{}` is ambiguous", v.text)).help =
+                                    Some(format!("name one of {}", names.join(", ")));
+                            }
+                            spec::Resolution::Unknown(s) => {
+                                self.err("unknown-chip", file, at(v), format!("unknown chip `{}`", v.text)).help =
+                                    s.first().map(|s| format!("did you mean `{s}`?"));
+                            }
+                        }
+                    }
+                    Cond::Chip(ids)
+                }
+                other => {
+                    let help = did_you_mean(other, ["eccn", "chip"]);
+                    self.err("unknown-field", file, at(field), format!("`{other}` cannot be compared with a list of values")).help = help;
+                    return None;
+                }
+            },
+            Expr::InSet { field, set, text } => {
+                let resolved = self.set(file, base, set, 0)?;
+                match field.text.as_str() {
+                    "destination" => Cond::Destination { set: resolved, text: text.clone() },
+                    "end_user_hq" => Cond::EndUserHq { set: resolved, text: text.clone() },
+                    other => {
+                        let help = did_you_mean(other, ["destination", "end_user_hq"]);
+                        self.err("unknown-field", file, at(field), format!("`{other}` is not a country field")).help = help;
+                        return None;
+                    }
+                }
+            }
+        })
+    }
+
+    fn set(&mut self, file: usize, base: usize, s: &SetExpr, depth: usize) -> Option<Set> {
+        if depth > 32 {
+            self.err("set-cycle", file, base..base + 1, "named sets refer to each other in a cycle");
+            return None;
+        }
+        let bin = |a: Set, b: Set, f: fn(Box<Set>, Box<Set>) -> Set| f(Box::new(a), Box::new(b));
+        Some(match s {
+            SetExpr::All => Set::All,
+            SetExpr::Union(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Union),
+            SetExpr::Inter(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Inter),
+            SetExpr::Diff(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Diff),
+            SetExpr::Ref(n) => {
+                if let Some(i) = self.rs.groups.iter().position(|g| g.id == n.text) {
+                    return Some(Set::Group(i));
+                }
+                if self.rs.countries.by_code(&n.text).is_some() {
+                    return Some(Set::Country(n.text.clone()));
+                }
+                if let Some((sfile, expr)) = self.sets.get(&n.text).cloned() {
+                    let sbase = self.inner_offset(sfile, &expr);
+                    return match cond::parse_set(expr.get_ref()) {
+                        Ok(inner) => self.set(sfile, sbase, &inner, depth + 1),
+                        Err(e) => {
+                            self.err("syntax", sfile, sbase + e.span.start..sbase + e.span.end, e.message);
+                            None
+                        }
+                    };
+                }
+                let names: Vec<String> = self
+                    .rs
+                    .groups
+                    .iter()
+                    .map(|g| g.id.clone())
+                    .chain(self.sets.keys().cloned())
+                    .chain(self.rs.countries.all().iter().map(|c| c.code.clone()))
+                    .collect();
+                let mut help = did_you_mean(&n.text, names.iter().map(String::as_str));
+                if let Some(c) = self.rs.countries.resolve(&n.text) {
+                    help = Some(format!("write the ISO code `{}` for {}", c.code, c.name));
+                }
+                self.err("unknown-reference", file, base + n.span.start..base + n.span.end, format!("unknown country, group or set `{}`", n.text))
+                    .help = help;
+                return None;
+            }
+        })
+    }
+
+    fn check_relieves(&mut self, files: &[ParsedFile]) {
+        for f in files {
+            for r in &f.raw.exception {
+                for rel in &r.get_ref().relieves {
+                    let ok = self.rs.rules.iter().any(|x| &x.id == rel.get_ref() && matches!(x.kind, RuleKind::Requirement { .. }));
+                    if !ok {
+                        let help = did_you_mean(
+                            rel.get_ref(),
+                            self.rs.rules.iter().filter(|x| matches!(x.kind, RuleKind::Requirement { .. })).map(|x| x.id.as_str()),
+                        );
+                        self.err("unknown-reference", f.file, sp(rel), format!("unknown requirement `{}`", rel.get_ref())).help = help;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish_dates(&mut self) {
+        let mut dates: Vec<Date> = Vec::new();
+        for r in &self.rs.rules {
+            dates.extend(r.effective);
+            dates.extend(r.until);
+        }
+        for r in &self.rs.regimes {
+            dates.extend(r.effective);
+            dates.extend(r.until);
+        }
+        for g in &self.rs.groups {
+            dates.extend(g.change_dates());
+        }
+        dates.sort();
+        dates.dedup();
+        self.rs.change_dates = dates;
+    }
+}

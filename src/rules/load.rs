@@ -1,0 +1,272 @@
+//! Loading rule packs: the built-in packs embedded at build time, then user packs (a directory
+//! or a single `.toml` file with a `[pack]` header) layered on top in the order given.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::check::{Checker, ParsedFile};
+use super::diag::{Diagnostic, Sources};
+use super::raw::RawFile;
+use super::{PackInfo, RuleSet};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// The chipgate version packs' `requires` is checked against.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where a pack's files come from.
+#[derive(Debug, Clone)]
+pub enum PackSource {
+    /// The packs embedded in the binary.
+    Builtin,
+    /// A directory or a single file on disk.
+    Path(PathBuf),
+    /// In-memory files (name, text), for tests and embedding.
+    Memory(Vec<(String, String)>),
+}
+
+/// Why a rule set could not be built: every diagnostic, with the sources they point into.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    /// Every problem found (errors and warnings).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files read.
+    pub sources: Sources,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&super::diag::render(&self.sources, &self.diagnostics))
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Builds a [`RuleSet`] from packs.
+#[derive(Debug, Clone)]
+pub struct Loader {
+    packs: Vec<PackSource>,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader::new()
+    }
+}
+
+impl Loader {
+    /// A loader starting from the built-in packs.
+    pub fn new() -> Loader {
+        Loader { packs: vec![PackSource::Builtin] }
+    }
+
+    /// A loader starting from nothing.
+    pub fn empty() -> Loader {
+        Loader { packs: Vec::new() }
+    }
+
+    /// Layers a pack on top of those already added.
+    pub fn pack(mut self, source: PackSource) -> Loader {
+        self.packs.push(source);
+        self
+    }
+
+    /// Reads, parses and checks every pack. On success returns the rule set and its warnings;
+    /// on any error-level diagnostic returns all diagnostics.
+    pub fn load(&self) -> Result<(RuleSet, Vec<Diagnostic>), LoadError> {
+        let (sources, parsed, infos, mut diags) = self.read_all();
+        let (mut rs, check_diags) = Checker::new(&sources).check(&parsed);
+        diags.extend(check_diags);
+        diags.extend(super::super::lint::lint(&rs, &sources, &parsed));
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(LoadError { diagnostics: diags, sources });
+        }
+        rs.packs = infos;
+        Ok((rs, diags))
+    }
+
+    /// Like [`Loader::load`], but always returns the diagnostics and the sources, for validation.
+    pub fn validate(&self) -> (Vec<Diagnostic>, Sources) {
+        match self.load() {
+            Ok((_, warnings)) => {
+                let (sources, ..) = self.read_all();
+                (warnings, sources)
+            }
+            Err(e) => (e.diagnostics, e.sources),
+        }
+    }
+
+    fn read_all(&self) -> (Sources, Vec<ParsedFile>, Vec<PackInfo>, Vec<Diagnostic>) {
+        let mut sources = Sources::default();
+        let mut parsed = Vec::new();
+        let mut infos: Vec<PackInfo> = Vec::new();
+        let mut diags = Vec::new();
+        for p in &self.packs {
+            let (location, files) = match read_source(p) {
+                Ok(x) => x,
+                Err((path, msg)) => {
+                    let f = sources.add(path, "");
+                    diags.push(Diagnostic::error("unreadable", f, 0..0, msg));
+                    continue;
+                }
+            };
+            let mut hasher = Sha256::new();
+            let mut header: Option<(usize, super::raw::RawPack, std::ops::Range<usize>)> = None;
+            let first_file = sources.add(location.clone(), "");
+            let mut pack_files = Vec::new();
+            for (name, text) in files {
+                hasher.update(name.as_bytes());
+                hasher.update(text.as_bytes());
+                let id = sources.add(name, text.clone());
+                match toml::from_str::<RawFile>(&text) {
+                    Ok(mut raw) => {
+                        if let Some(h) = raw.pack.take() {
+                            let span = h.span();
+                            if let Some((prev, _, pspan)) = &header {
+                                let loc = sources.location(*prev, pspan.start);
+                                diags.push(
+                                    Diagnostic::error("duplicate-pack-header", id, span.clone(), "a pack has exactly one `[pack]` header")
+                                        .with_related(*prev, pspan.clone(), format!("first header here ({loc})")),
+                                );
+                            } else {
+                                header = Some((id, h.into_inner(), span));
+                            }
+                        }
+                        pack_files.push((id, raw));
+                    }
+                    Err(e) => diags.push(toml_error(id, &text, &e)),
+                }
+            }
+            let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+            let info = match header {
+                Some((file, h, _)) => pack_info(&mut diags, file, &h, &location, hash, &infos),
+                None => {
+                    diags.push(
+                        Diagnostic::error("missing-pack-header", first_file, 0..0, format!("`{location}` has no `[pack]` header"))
+                            .with_help("add `[pack]` with `name`, `version` and `requires` to one file of the pack"),
+                    );
+                    PackInfo { name: location.clone(), version: "0.0.0".into(), location: location.clone(), hash, description: String::new() }
+                }
+            };
+            for (file, raw) in pack_files {
+                parsed.push(ParsedFile { file, pack: info.name.clone(), raw });
+            }
+            infos.push(info);
+        }
+        (sources, parsed, infos, diags)
+    }
+}
+
+fn pack_info(diags: &mut Vec<Diagnostic>, file: usize, h: &super::raw::RawPack, location: &str, hash: String, earlier: &[PackInfo]) -> PackInfo {
+    if let Err(e) = semver::Version::parse(h.version.get_ref()) {
+        diags.push(
+            Diagnostic::error("bad-semver", file, h.version.span(), format!("`{}` is not a semantic version: {e}", h.version.get_ref()))
+                .with_help("write a version like `1.2.0`"),
+        );
+    }
+    if let Some(req) = &h.requires {
+        match semver::VersionReq::parse(req.get_ref()) {
+            Ok(r) => {
+                let engine = semver::Version::parse(ENGINE_VERSION).unwrap_or(semver::Version::new(0, 0, 0));
+                if !r.matches(&engine) {
+                    diags.push(
+                        Diagnostic::error(
+                            "engine-too-old",
+                            file,
+                            req.span(),
+                            format!("pack `{}` requires chipgate `{}`, but this is chipgate {ENGINE_VERSION}", h.name.get_ref(), req.get_ref()),
+                        )
+                        .with_help("upgrade chipgate, or use a version of the pack made for this one"),
+                    );
+                }
+            }
+            Err(e) => diags.push(
+                Diagnostic::error("bad-semver", file, req.span(), format!("`{}` is not a version requirement: {e}", req.get_ref()))
+                    .with_help("write a requirement like `>=0.1`"),
+            ),
+        }
+    }
+    for ext in &h.extends {
+        if !earlier.iter().any(|p| &p.name == ext.get_ref()) {
+            let loaded: Vec<String> = earlier.iter().map(|p| format!("`{}`", p.name)).collect();
+            diags.push(
+                Diagnostic::error("missing-extends", file, ext.span(), format!("pack `{}` extends `{}`, which is not loaded before it", h.name.get_ref(), ext.get_ref()))
+                    .with_help(if loaded.is_empty() { "load that pack first with --rules".to_string() } else { format!("loaded so far: {}", loaded.join(", ")) }),
+            );
+        }
+    }
+    if earlier.iter().any(|p| &p.name == h.name.get_ref()) {
+        diags.push(Diagnostic::error("duplicate-pack", file, h.name.span(), format!("pack `{}` is loaded twice", h.name.get_ref())));
+    }
+    PackInfo {
+        name: h.name.get_ref().clone(),
+        version: h.version.get_ref().clone(),
+        location: location.to_string(),
+        hash,
+        description: h.description.clone().unwrap_or_default(),
+    }
+}
+
+fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let msg = e.message().trim().trim_end_matches('.').to_string();
+    let first = msg.lines().next().unwrap_or("").to_string();
+    let mut d = Diagnostic::error("toml", file, span.clone(), first.clone());
+    if let Some(field) = first.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        let expected: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
+        d = d.with_help_opt(super::diag::did_you_mean(field, expected.iter().copied()).or_else(|| {
+            (!expected.is_empty()).then(|| format!("expected one of {}", expected.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")))
+        }));
+    } else if first.starts_with("missing field") {
+        d = d.with_help("add the key to this table");
+    } else if text.contains('\0') || std::str::from_utf8(text.as_bytes()).is_err() {
+        d = d.with_help("this does not look like a TOML text file");
+    }
+    d
+}
+
+fn read_source(p: &PackSource) -> Result<(String, Vec<(String, String)>), (String, String)> {
+    match p {
+        PackSource::Builtin => Ok(("builtin".into(), embedded::BUILTIN.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect())),
+        PackSource::Memory(files) => Ok(("memory".into(), files.clone())),
+        PackSource::Path(path) => {
+            let shown = path.display().to_string();
+            let mut files = Vec::new();
+            if path.is_dir() {
+                let mut paths = Vec::new();
+                collect(path, &mut paths).map_err(|e| (shown.clone(), format!("cannot read directory `{shown}`: {e}")))?;
+                paths.sort();
+                if paths.is_empty() {
+                    return Err((shown.clone(), format!("directory `{shown}` holds no .toml files")));
+                }
+                for f in paths {
+                    files.push((f.display().to_string(), read_text(&f)?));
+                }
+            } else {
+                files.push((shown.clone(), read_text(path)?));
+            }
+            Ok((shown, files))
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, (String, String)> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| (shown.clone(), format!("cannot read `{shown}`: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| (shown.clone(), format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! Rule packs: the TOML mirror with spans, the checked [`RuleSet`], the condition language,
+//! diagnostics and loading (built-in packs embedded at build time, user packs layered on top).
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::geo::{Countries, Group};
+use crate::spec::{Catalog, Flag, Metric};
+
+mod check;
+pub mod cond;
+pub mod diag;
+mod load;
+pub mod raw;
+
+pub use diag::{Diagnostic, Severity, Sources};
+pub use load::{LoadError, Loader, PackSource};
+
+/// A citation: the document and, where there is one, its URL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    /// Federal Register document, CFR part, or official page title.
+    pub document: String,
+    /// URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl std::fmt::Display for Citation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.url {
+            Some(u) => write!(f, "{} <{u}>", self.document),
+            None => f.write_str(&self.document),
+        }
+    }
+}
+
+/// Where an item was defined.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Origin {
+    /// File path.
+    pub file: String,
+    /// One-based line.
+    pub line: usize,
+    /// Pack name.
+    pub pack: String,
+}
+
+/// A loaded pack, recorded in outputs so a verdict can be reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PackInfo {
+    /// Pack name.
+    pub name: String,
+    /// Pack version.
+    pub version: String,
+    /// Where it came from (`builtin` or a path).
+    pub location: String,
+    /// SHA-256 of its files, in path order (first 16 hex digits).
+    pub hash: String,
+    /// Description.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// A regulation or instrument: a Federal Register rule, a CFR part, an is-informed letter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Regime {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Citation.
+    pub citation: Citation,
+    /// First day in force.
+    pub effective: Option<Date>,
+    /// First day no longer in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Date>,
+    /// The regime that replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    /// Whether it is enforced; rules of an unenforced regime never change a verdict.
+    pub enforced: bool,
+    /// Why it is not enforced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement_note: Option<String>,
+    /// Where it was defined.
+    pub origin: Origin,
+}
+
+impl Regime {
+    /// Whether the regime is in force (published and effective, enforced or not) on a date.
+    pub fn in_force(&self, date: Date) -> bool {
+        self.effective.is_none_or(|e| date >= e) && self.until.is_none_or(|u| date < u)
+    }
+}
+
+/// A classification an ECCN rule may assign, with its precedence (declaration order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Eccn {
+    /// E.g. `3A090.a`.
+    pub id: String,
+    /// E.g. `3A090`; exclusion notes apply to a whole family.
+    pub family: String,
+    /// Title.
+    pub title: String,
+    /// Plain-words explanation.
+    pub explain: String,
+    /// Citation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citation: Option<Citation>,
+}
+
+/// A checked set expression over countries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Set {
+    /// Every country.
+    All,
+    /// One country.
+    Country(String),
+    /// A country group, by index into [`RuleSet::groups`].
+    Group(usize),
+    /// Union.
+    Union(Box<Set>, Box<Set>),
+    /// Intersection.
+    Inter(Box<Set>, Box<Set>),
+    /// Difference.
+    Diff(Box<Set>, Box<Set>),
+}
+
+/// A checked condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Constant.
+    Const(bool),
+    /// All of.
+    And(Vec<Cond>),
+    /// Any of.
+    Or(Vec<Cond>),
+    /// Not.
+    Not(Box<Cond>),
+    /// Metric comparison.
+    Cmp {
+        /// Metric.
+        metric: Metric,
+        /// Operator.
+        op: cond::Op,
+        /// Threshold.
+        value: f64,
+    },
+    /// Flag.
+    Flag(Flag),
+    /// The ECCN is one of these.
+    Eccn(Vec<String>),
+    /// The chip is one of these catalog ids.
+    Chip(Vec<String>),
+    /// The destination is in the set.
+    Destination {
+        /// The set.
+        set: Set,
+        /// Its source text.
+        text: String,
+    },
+    /// The end user's headquarters is in the set.
+    EndUserHq {
+        /// The set.
+        set: Set,
+        /// Its source text.
+        text: String,
+    },
+}
+
+/// What kind of licence requirement a rule states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    /// By destination.
+    Destination,
+    /// By the end user's (or its parent's) headquarters.
+    Party,
+    /// By named item.
+    Item,
+    /// A comprehensive embargo or sanction: any item.
+    Embargo,
+}
+
+/// A licence review policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Presumption of denial.
+    PresumptionOfDenial,
+    /// Presumption of approval.
+    PresumptionOfApproval,
+    /// Case-by-case review.
+    CaseByCase,
+    /// Policy of denial (embargoes).
+    PolicyOfDenial,
+}
+
+impl Policy {
+    /// Spellings accepted in rule files.
+    pub const ALL: [(&'static str, Policy); 4] = [
+        ("presumption_of_denial", Policy::PresumptionOfDenial),
+        ("presumption_of_approval", Policy::PresumptionOfApproval),
+        ("case_by_case", Policy::CaseByCase),
+        ("policy_of_denial", Policy::PolicyOfDenial),
+    ];
+
+    /// The rule-file spelling.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, p)| *p == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+/// What a rule does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Assigns an ECCN, or excludes a family.
+    Classification {
+        /// Assigned ECCN.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        eccn: Option<String>,
+        /// Excluded family.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        excludes: Option<String>,
+    },
+    /// Requires a licence.
+    Requirement {
+        /// Kind.
+        kind: RequirementKind,
+    },
+    /// Makes a licence exception available.
+    Exception {
+        /// Exception name (NAC, ACA, HBM).
+        name: String,
+        /// Requirement ids it relieves.
+        relieves: Vec<String>,
+        /// Whether prior notification to BIS is needed.
+        notification: bool,
+    },
+    /// Sets the licence review policy.
+    Review {
+        /// Policy.
+        policy: Policy,
+    },
+}
+
+/// A checked rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    /// Id.
+    pub id: String,
+    /// Index into [`RuleSet::regimes`].
+    #[serde(skip)]
+    pub regime: usize,
+    /// What it does.
+    pub kind: RuleKind,
+    /// Condition.
+    #[serde(skip)]
+    pub when: Cond,
+    /// Condition source text.
+    pub when_text: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Citation (the rule's own, else its regime's).
+    pub citation: Citation,
+    /// First day in force (the later of the rule's and its regime's).
+    pub effective: Option<Date>,
+    /// First day no longer in force (the earlier of the rule's and its regime's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<Date>,
+    /// Free-text note (uncertainties, readings chosen).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// Where it was defined.
+    pub origin: Origin,
+}
+
+impl Rule {
+    /// Whether the rule is in force on a date.
+    pub fn in_force(&self, date: Date) -> bool {
+        self.effective.is_none_or(|e| date >= e) && self.until.is_none_or(|u| date < u)
+    }
+}
+
+/// A checked, consistent rule set: the only input the evaluator accepts.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    /// Packs loaded, in load order.
+    pub packs: Vec<PackInfo>,
+    /// Countries.
+    pub countries: Countries,
+    /// Country groups.
+    pub groups: Vec<Group>,
+    /// ECCNs in precedence order.
+    pub eccns: Vec<Eccn>,
+    /// Regimes.
+    pub regimes: Vec<Regime>,
+    /// Rules, in definition order.
+    pub rules: Vec<Rule>,
+    /// Chips.
+    pub catalog: Catalog,
+    /// Every date at which some rule, regime or group membership changes, sorted.
+    pub change_dates: Vec<Date>,
+}
+
+impl RuleSet {
+    /// The built-in rules embedded in the binary.
+    pub fn builtin() -> Result<RuleSet, LoadError> {
+        Loader::new().load().map(|(rs, _)| rs)
+    }
+
+    /// A group by id.
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// A regime by id.
+    pub fn regime(&self, id: &str) -> Option<&Regime> {
+        self.regimes.iter().find(|r| r.id == id)
+    }
+
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The regime a rule belongs to.
+    pub fn regime_of(&self, rule: &Rule) -> Option<&Regime> {
+        self.regimes.get(rule.regime)
+    }
+
+    /// The index of the period (between change dates) a date falls in; equal indices mean
+    /// every rule and group evaluates the same way on both dates.
+    pub fn period(&self, date: Date) -> usize {
+        self.change_dates.partition_point(|d| *d <= date)
+    }
+
+    /// Whether a country is in a set on a date. A country the rules treat as another (Hong
+    /// Kong as China) is in a set when either code is, and out of a difference when either is.
+    pub fn in_set(&self, set: &Set, codes: &[&str], date: Date) -> bool {
+        match set {
+            Set::All => true,
+            Set::Country(c) => codes.contains(&c.as_str()),
+            Set::Group(g) => self.groups.get(*g).is_some_and(|g| codes.iter().any(|c| g.contains(c, date))),
+            Set::Union(a, b) => self.in_set(a, codes, date) || self.in_set(b, codes, date),
+            Set::Inter(a, b) => self.in_set(a, codes, date) && self.in_set(b, codes, date),
+            Set::Diff(a, b) => self.in_set(a, codes, date) && !self.in_set(b, codes, date),
+        }
+    }
+
+    /// A fingerprint of the packs loaded, for reproducibility.
+    pub fn version(&self) -> String {
+        self.packs.iter().map(|p| format!("{}@{}#{}", p.name, p.version, p.hash)).collect::<Vec<_>>().join("+")
+    }
+}

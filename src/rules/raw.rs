@@ -1,0 +1,239 @@
+//! The serde mirror of a rule file, with spans kept for every value a later check may point at.
+//! Unknown keys are refused here, so a typo gets the toml crate's precise position.
+
+use serde::Deserialize;
+use toml::value::Datetime;
+use toml::Spanned;
+
+/// A spanned string.
+pub type SStr = Spanned<String>;
+
+/// One rule file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub pack: Option<Spanned<RawPack>>,
+    #[serde(default)]
+    pub country: Vec<Spanned<RawCountry>>,
+    #[serde(default)]
+    pub treated_as: Vec<Spanned<RawTreatedAs>>,
+    #[serde(default)]
+    pub group: Vec<Spanned<RawGroup>>,
+    #[serde(default)]
+    pub set: Vec<Spanned<RawSet>>,
+    #[serde(default)]
+    pub eccn: Vec<Spanned<RawEccn>>,
+    #[serde(default)]
+    pub regime: Vec<Spanned<RawRegime>>,
+    #[serde(default)]
+    pub classification: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    pub requirement: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    pub exception: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    pub review: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    pub chip: Vec<Spanned<RawChip>>,
+}
+
+/// `[pack]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPack {
+    pub name: SStr,
+    pub version: SStr,
+    pub requires: Option<SStr>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub extends: Vec<SStr>,
+}
+
+/// A citation: a document (Federal Register, CFR part, official page) and an optional URL.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCitation {
+    pub document: SStr,
+    pub url: Option<SStr>,
+}
+
+/// `[[country]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCountry {
+    pub code: SStr,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub replaces: bool,
+}
+
+/// `[[treated_as]]`: the rules treat one destination as another (Hong Kong as China).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTreatedAs {
+    pub country: SStr,
+    #[serde(rename = "as")]
+    pub as_: SStr,
+    pub citation: Option<Spanned<RawCitation>>,
+    pub note: Option<String>,
+}
+
+/// `[[group]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub id: SStr,
+    pub name: String,
+    pub citation: Option<Spanned<RawCitation>>,
+    #[serde(default)]
+    pub members: Vec<SStr>,
+    #[serde(default)]
+    pub change: Vec<Spanned<RawChange>>,
+    #[serde(default)]
+    pub replaces: bool,
+    pub note: Option<String>,
+}
+
+/// `[[group.change]]`: a dated membership span.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChange {
+    pub country: SStr,
+    pub from: Option<Spanned<Datetime>>,
+    pub until: Option<Spanned<Datetime>>,
+    pub citation: Option<Spanned<RawCitation>>,
+    pub note: Option<String>,
+}
+
+/// `[[set]]`: a named set expression.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSet {
+    pub id: SStr,
+    pub expr: SStr,
+    pub description: Option<String>,
+    pub citation: Option<Spanned<RawCitation>>,
+    #[serde(default)]
+    pub replaces: bool,
+}
+
+/// `[[eccn]]`: a classification a rule may assign, in precedence order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEccn {
+    pub id: SStr,
+    pub family: Option<SStr>,
+    pub title: String,
+    pub explain: Option<String>,
+    pub citation: Option<Spanned<RawCitation>>,
+    #[serde(default)]
+    pub replaces: bool,
+}
+
+/// `[[regime]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegime {
+    pub id: SStr,
+    pub title: String,
+    pub citation: Option<Spanned<RawCitation>>,
+    pub effective: Option<Spanned<Datetime>>,
+    pub until: Option<Spanned<Datetime>>,
+    pub superseded_by: Option<SStr>,
+    #[serde(default = "yes")]
+    pub enforced: bool,
+    pub enforcement_note: Option<String>,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub replaces: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A classification, requirement, exception or review-policy rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: SStr,
+    pub regime: SStr,
+    pub when: SStr,
+    pub summary: Option<String>,
+    pub citation: Option<Spanned<RawCitation>>,
+    pub effective: Option<Spanned<Datetime>>,
+    pub until: Option<Spanned<Datetime>>,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub replaces: bool,
+    // classification
+    pub eccn: Option<SStr>,
+    pub excludes: Option<SStr>,
+    // requirement
+    pub kind: Option<SStr>,
+    // exception
+    pub name: Option<String>,
+    #[serde(default)]
+    pub relieves: Vec<SStr>,
+    pub notification: Option<bool>,
+    // review
+    pub policy: Option<SStr>,
+}
+
+/// A figure with its source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFigure {
+    pub value: Spanned<f64>,
+    pub source: Option<SStr>,
+    pub confidence: Option<SStr>,
+    pub basis: Option<String>,
+}
+
+/// `[[chip.throughput]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThroughput {
+    pub precision: SStr,
+    pub tops: Spanned<f64>,
+    pub source: Option<SStr>,
+    pub confidence: Option<SStr>,
+    #[serde(default)]
+    pub sparse: bool,
+}
+
+/// `[[chip]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChip {
+    pub id: SStr,
+    pub name: String,
+    pub vendor: String,
+    #[serde(default)]
+    pub aliases: Vec<SStr>,
+    pub datacenter: Option<bool>,
+    #[serde(default)]
+    pub hbm: bool,
+    pub released: Option<i64>,
+    pub form_factor: Option<String>,
+    pub architecture: Option<String>,
+    pub memory_gb: Option<Spanned<f64>>,
+    pub memory_type: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub throughput: Vec<Spanned<RawThroughput>>,
+    pub tpp: Option<Spanned<RawFigure>>,
+    pub die_area_mm2: Option<Spanned<RawFigure>>,
+    pub interconnect_gbps: Option<Spanned<RawFigure>>,
+    pub memory_bandwidth_gbps: Option<Spanned<RawFigure>>,
+    pub memory_bandwidth_density: Option<Spanned<RawFigure>>,
+    pub tdp_w: Option<Spanned<RawFigure>>,
+    pub tpp_published: Option<Spanned<RawFigure>>,
+    pub pd_published: Option<Spanned<RawFigure>>,
+    #[serde(default)]
+    pub replaces: bool,
+}

@@ -1,0 +1,421 @@
+//! Chips and their metrics: catalog entries, hypothetical specs, and the derivation of
+//! "total processing performance" (TPP) and performance density (PD).
+
+use serde::Serialize;
+
+mod resolve;
+
+pub use resolve::{normalize, Catalog, Resolution};
+
+/// A numeric precision a throughput figure is given for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// IEEE double precision (vector units).
+    Fp64,
+    /// Double precision on tensor/matrix units.
+    Fp64Tensor,
+    /// Single precision.
+    Fp32,
+    /// Half precision (tensor units).
+    Fp16,
+    /// bfloat16 (tensor units).
+    Bf16,
+    /// 8-bit floating point.
+    Fp8,
+    /// 8-bit integer.
+    Int8,
+    /// 4-bit floating point.
+    Fp4,
+    /// 4-bit integer.
+    Int4,
+    /// A figure given directly by bit length (hypothetical chips).
+    Bits(u32),
+}
+
+impl Precision {
+    /// Every named precision with its source spelling.
+    pub const NAMED: [(&'static str, Precision); 9] = [
+        ("fp64", Precision::Fp64),
+        ("fp64_tensor", Precision::Fp64Tensor),
+        ("fp32", Precision::Fp32),
+        ("fp16", Precision::Fp16),
+        ("bf16", Precision::Bf16),
+        ("fp8", Precision::Fp8),
+        ("int8", Precision::Int8),
+        ("fp4", Precision::Fp4),
+        ("int4", Precision::Int4),
+    ];
+
+    /// Parses a precision name.
+    pub fn parse(s: &str) -> Option<Precision> {
+        Self::NAMED.iter().find(|(n, _)| n.eq_ignore_ascii_case(s)).map(|(_, p)| *p)
+    }
+
+    /// The bit length of one operand of the operation.
+    pub fn bits(self) -> u32 {
+        match self {
+            Precision::Fp64 | Precision::Fp64Tensor => 64,
+            Precision::Fp32 => 32,
+            Precision::Fp16 | Precision::Bf16 => 16,
+            Precision::Fp8 | Precision::Int8 => 8,
+            Precision::Fp4 | Precision::Int4 => 4,
+            Precision::Bits(b) => b,
+        }
+    }
+
+    /// The name used in rule files and output.
+    pub fn name(self) -> String {
+        match Self::NAMED.iter().find(|(_, p)| *p == self) {
+            Some((n, _)) => (*n).to_string(),
+            None => format!("{}-bit", self.bits()),
+        }
+    }
+}
+
+/// A figure with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figure {
+    /// The value.
+    pub value: f64,
+    /// The source (document, URL, or "command line").
+    pub source: String,
+    /// Confidence mark, where the reference gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
+    /// How the figure was obtained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+impl Figure {
+    /// A figure typed in by the user.
+    pub fn given(value: f64) -> Figure {
+        Figure { value, source: "given on the command line".into(), confidence: None, basis: None }
+    }
+}
+
+/// A dense throughput figure for one precision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Throughput {
+    /// The precision.
+    pub precision: Precision,
+    /// Dense TOPS or TFLOPS.
+    pub tops: f64,
+    /// Source and confidence.
+    pub source: String,
+    /// Confidence mark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
+}
+
+/// A chip: a catalog entry or a hypothetical design.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Chip {
+    /// Catalog id (or `hypothetical`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Vendor.
+    pub vendor: String,
+    /// Other names it answers to.
+    pub aliases: Vec<String>,
+    /// Designed or marketed for datacenters; `None` when unknown.
+    pub datacenter: Option<bool>,
+    /// A standalone high-bandwidth-memory stack rather than a logic IC.
+    pub hbm: bool,
+    /// Release year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released: Option<i64>,
+    /// Dense throughput per precision.
+    pub throughput: Vec<Throughput>,
+    /// TPP given directly (overrides the derivation from throughput).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpp: Option<Figure>,
+    /// Performance density given directly (overrides TPP / die area).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pd: Option<Figure>,
+    /// Applicable die area, mm².
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub die_area_mm2: Option<Figure>,
+    /// Aggregate bidirectional chip-to-chip transfer rate, GB/s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interconnect_gbps: Option<Figure>,
+    /// Total DRAM bandwidth, GB/s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bandwidth_gbps: Option<Figure>,
+    /// Memory bandwidth density of an HBM stack, GB/s/mm².
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bandwidth_density: Option<Figure>,
+    /// Memory size, GB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_gb: Option<Figure>,
+    /// Thermal design power, W.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tdp_w: Option<Figure>,
+    /// Published TPP, for cross-checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpp_published: Option<Figure>,
+    /// Published performance density, for cross-checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pd_published: Option<Figure>,
+    /// Free-text notes.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub notes: String,
+    /// Form factor.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub form_factor: String,
+    /// Architecture and process.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub architecture: String,
+}
+
+/// A metric value with how it was derived.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Derived {
+    /// The value.
+    pub value: f64,
+    /// How it was obtained, in words.
+    pub derivation: String,
+}
+
+/// Every metric the rule language can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Total processing performance.
+    Tpp,
+    /// Performance density.
+    Pd,
+    /// Applicable die area.
+    DieAreaMm2,
+    /// Chip-to-chip transfer rate.
+    InterconnectGbps,
+    /// Total DRAM bandwidth.
+    MemoryBandwidthGbps,
+    /// HBM memory bandwidth density.
+    MemoryBandwidthDensity,
+    /// Memory size.
+    MemoryGb,
+    /// Thermal design power.
+    TdpW,
+}
+
+impl Metric {
+    /// Every metric with its rule-language name.
+    pub const ALL: [(&'static str, Metric); 8] = [
+        ("tpp", Metric::Tpp),
+        ("pd", Metric::Pd),
+        ("die_area_mm2", Metric::DieAreaMm2),
+        ("interconnect_gbps", Metric::InterconnectGbps),
+        ("memory_bandwidth_gbps", Metric::MemoryBandwidthGbps),
+        ("memory_bandwidth_density", Metric::MemoryBandwidthDensity),
+        ("memory_gb", Metric::MemoryGb),
+        ("tdp_w", Metric::TdpW),
+    ];
+
+    /// Looks a metric up by name.
+    pub fn parse(s: &str) -> Option<Metric> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, m)| *m)
+    }
+
+    /// The rule-language name.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, m)| *m == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+/// Every boolean flag the rule language can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Designed or marketed for datacenters.
+    Datacenter,
+    /// A standalone HBM stack.
+    Hbm,
+}
+
+impl Flag {
+    /// Every flag with its rule-language name.
+    pub const ALL: [(&'static str, Flag); 2] = [("datacenter", Flag::Datacenter), ("hbm", Flag::Hbm)];
+
+    /// Looks a flag up by name.
+    pub fn parse(s: &str) -> Option<Flag> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
+    }
+
+    /// The rule-language name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::Datacenter => "datacenter",
+            Flag::Hbm => "hbm",
+        }
+    }
+}
+
+/// The evaluated metrics of a chip, each with its derivation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// TPP.
+    pub tpp: Option<Derived>,
+    /// Performance density.
+    pub pd: Option<Derived>,
+    /// Applicable die area.
+    pub die_area_mm2: Option<Derived>,
+    /// Interconnect.
+    pub interconnect_gbps: Option<Derived>,
+    /// DRAM bandwidth.
+    pub memory_bandwidth_gbps: Option<Derived>,
+    /// HBM bandwidth density.
+    pub memory_bandwidth_density: Option<Derived>,
+    /// Memory size.
+    pub memory_gb: Option<Derived>,
+    /// TDP.
+    pub tdp_w: Option<Derived>,
+    /// Datacenter flag.
+    pub datacenter: Option<bool>,
+    /// HBM flag.
+    pub hbm: bool,
+}
+
+fn fig(f: &Option<Figure>, what: &str) -> Option<Derived> {
+    f.as_ref().map(|f| Derived { value: f.value, derivation: format!("{what} from {}", f.source) })
+}
+
+impl Metrics {
+    /// Derives every metric of a chip.
+    pub fn of(chip: &Chip) -> Metrics {
+        let tpp = derive_tpp(chip);
+        let die = fig(&chip.die_area_mm2, "applicable die area");
+        let pd = match (&chip.pd, &tpp, &die) {
+            (Some(p), _, _) => Some(Derived { value: p.value, derivation: format!("given ({})", p.source) }),
+            (None, Some(t), Some(d)) if d.value > 0.0 => Some(Derived {
+                value: t.value / d.value,
+                derivation: format!("TPP {} / applicable die area {} mm²", fmt_num(t.value), fmt_num(d.value)),
+            }),
+            _ => None,
+        };
+        Metrics {
+            tpp,
+            pd,
+            die_area_mm2: die,
+            interconnect_gbps: fig(&chip.interconnect_gbps, "chip-to-chip rate"),
+            memory_bandwidth_gbps: fig(&chip.memory_bandwidth_gbps, "DRAM bandwidth"),
+            memory_bandwidth_density: fig(&chip.memory_bandwidth_density, "memory bandwidth density"),
+            memory_gb: fig(&chip.memory_gb, "memory size"),
+            tdp_w: fig(&chip.tdp_w, "TDP"),
+            datacenter: chip.datacenter,
+            hbm: chip.hbm,
+        }
+    }
+
+    /// The value of a metric, if known.
+    pub fn get(&self, m: Metric) -> Option<f64> {
+        let d = match m {
+            Metric::Tpp => &self.tpp,
+            Metric::Pd => &self.pd,
+            Metric::DieAreaMm2 => &self.die_area_mm2,
+            Metric::InterconnectGbps => &self.interconnect_gbps,
+            Metric::MemoryBandwidthGbps => &self.memory_bandwidth_gbps,
+            Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
+            Metric::MemoryGb => &self.memory_gb,
+            Metric::TdpW => &self.tdp_w,
+        };
+        d.as_ref().map(|d| d.value)
+    }
+
+    /// The value of a flag, if known.
+    pub fn flag(&self, f: Flag) -> Option<bool> {
+        match f {
+            Flag::Datacenter => self.datacenter,
+            Flag::Hbm => Some(self.hbm),
+        }
+    }
+
+    /// The field a user would supply to make a missing metric known.
+    pub fn missing_hint(m: Metric) -> &'static str {
+        match m {
+            Metric::Tpp => "tpp (or dense throughput figures)",
+            Metric::Pd => "pd (or die_area_mm2)",
+            Metric::DieAreaMm2 => "die_area_mm2",
+            Metric::InterconnectGbps => "interconnect_gbps",
+            Metric::MemoryBandwidthGbps => "memory_bandwidth_gbps",
+            Metric::MemoryBandwidthDensity => "memory_bandwidth_density",
+            Metric::MemoryGb => "memory_gb",
+            Metric::TdpW => "tdp_w",
+        }
+    }
+}
+
+/// TPP: a given figure, or the maximum over precisions of dense TOPS × bit length. A standalone
+/// HBM stack has no digital processing units, so its TPP is zero.
+fn derive_tpp(chip: &Chip) -> Option<Derived> {
+    if let Some(t) = &chip.tpp {
+        return Some(Derived { value: t.value, derivation: format!("given ({})", t.source) });
+    }
+    if chip.hbm && chip.throughput.is_empty() {
+        return Some(Derived { value: 0.0, derivation: "HBM stack: no digital processing units".into() });
+    }
+    let best = chip
+        .throughput
+        .iter()
+        .map(|t| (t.tops * f64::from(t.precision.bits()), t))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let (value, t) = best;
+    Some(Derived {
+        value,
+        derivation: format!(
+            "max over precisions of dense TOPS × bit length: {} {} × {} bits",
+            t.precision.name(),
+            fmt_num(t.tops),
+            t.precision.bits()
+        ),
+    })
+}
+
+/// Formats a number without a trailing `.0` and with at most three decimals.
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chip(tp: &[(Precision, f64)], die: Option<f64>) -> Chip {
+        Chip {
+            throughput: tp
+                .iter()
+                .map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None })
+                .collect(),
+            die_area_mm2: die.map(Figure::given),
+            ..Chip::default()
+        }
+    }
+
+    #[test]
+    fn tpp_is_the_max_over_precisions() {
+        let m = Metrics::of(&chip(&[(Precision::Fp16, 312.0), (Precision::Int8, 624.0), (Precision::Fp64, 19.5)], Some(826.0)));
+        assert_eq!(m.get(Metric::Tpp), Some(4992.0));
+        assert!((m.get(Metric::Pd).unwrap() - 6.0436).abs() < 1e-3);
+    }
+
+    #[test]
+    fn missing_die_area_leaves_pd_unknown() {
+        let m = Metrics::of(&chip(&[(Precision::Fp8, 4500.0)], None));
+        assert_eq!(m.get(Metric::Tpp), Some(36000.0));
+        assert_eq!(m.get(Metric::Pd), None);
+    }
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(fmt_num(4800.0), "4800");
+        assert_eq!(fmt_num(5.92), "5.92");
+        assert_eq!(fmt_num(19.4496), "19.45");
+    }
+}
