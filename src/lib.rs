@@ -1,1 +1,28 @@
+//! chipgate: may this chip go to this destination, on this date, and why?
+//!
+//! A rules engine for US export controls on advanced computing chips. Regulatory facts live in
+//! TOML rule packs (`rules/`, embedded in the binary); this crate loads and checks them into a
+//! [`RuleSet`], and [`evaluate`] answers a [`Query`] with a [`Decision`] that explains itself.
+//!
+//! ```
+//! use chipgate::{evaluate, Query, RuleSet, Verdict};
+//! use jiff::civil::date;
+//!
+//! let rules = RuleSet::builtin().expect("built-in rules load");
+//! let chip = rules.catalog.by_id("nvidia-h800-sxm").expect("H800 is in the catalog");
+//! let ask = |d| evaluate(&rules, &Query { chip, hypothetical: false, destination: "CN", date: d, end_user_hq: None });
+//! assert_eq!(ask(date(2023, 6, 1)).unwrap().verdict, Verdict::NoLicenseRequired);
+//! assert_eq!(ask(date(2024, 1, 15)).unwrap().verdict, Verdict::LicenseRequired);
+//! ```
 
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod eval;
+pub mod geo;
+pub mod rules;
+pub mod spec;
+
+pub use eval::{evaluate, Decision, EvalError, Query, Verdict};
+pub use rules::{Loader, PackSource, RuleSet};
+pub use spec::Chip;

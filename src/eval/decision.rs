@@ -216,7 +216,6 @@ pub struct Decision {
     /// The ECCN; none when not classified or undetermined (see `eccn_candidates`).
     pub eccn: Option<String>,
     /// The classifications the missing data leaves possible, when more than one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub eccn_candidates: Vec<Candidate>,
     /// Whether a licence is required (null when indeterminate).
     pub license_required: Option<bool>,

@@ -239,7 +239,7 @@ impl<'a> Checker<'a> {
                 let until = ch.until.as_ref().and_then(|d| self.date(f.file, d));
                 if let (Some(a), Some(b)) = (from, until) {
                     if a >= b {
-                        self.err("empty-range", f.file, sp(ch.until.as_ref().unwrap_or(&ch.country)), format!("`until` {b} is not after `from` {a}"));
+                        self.err("empty-range", f.file, ch.until.as_ref().map(sp).unwrap_or_else(|| sp(&ch.country)), format!("`until` {b} is not after `from` {a}"));
                     }
                 }
                 if self.country_ref(f.file, &ch.country) {

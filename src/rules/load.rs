@@ -80,7 +80,7 @@ impl Loader {
         let (sources, parsed, infos, mut diags) = self.read_all();
         let (mut rs, check_diags) = Checker::new(&sources).check(&parsed);
         diags.extend(check_diags);
-        diags.extend(super::super::lint::lint(&rs, &sources, &parsed));
+        diags.extend(super::lint::lint(&rs, &sources, &parsed));
         if diags.iter().any(Diagnostic::is_error) {
             return Err(LoadError { diagnostics: diags, sources });
         }

@@ -10,6 +10,7 @@ use crate::spec::{Catalog, Flag, Metric};
 mod check;
 pub mod cond;
 pub mod diag;
+mod lint;
 mod load;
 pub mod raw;
 

@@ -1,0 +1,174 @@
+//! `chipgate check`: one chip, one destination, one date.
+
+use std::io::Write;
+
+use anyhow::Result;
+use chipgate::eval::Decision;
+use chipgate::spec::fmt_num;
+use chipgate::{evaluate, Query};
+use clap::Args;
+
+use super::render::{self, table};
+use super::spec_args::ChipArgs;
+use super::{Cli, Format};
+
+/// Arguments of `chipgate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub chip: ChipArgs,
+    /// Destination country (ISO code or name, e.g. `CN`, `China`, `Hong Kong`).
+    #[arg(long = "to", value_name = "COUNTRY")]
+    pub to: String,
+    /// Date of the shipment (YYYY-MM-DD); default today (UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
+    #[arg(long, value_name = "COUNTRY")]
+    pub end_user_hq: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also print the trace of every condition evaluated (human format).
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// Runs the command.
+pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
+    let rs = super::load(cli)?;
+    let date = super::date_or_today(&a.date)?;
+    let dest = super::country(&rs, &a.to)?;
+    let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
+    let (chip, hypothetical) = a.chip.build(&rs)?;
+    let q = Query { chip: &chip, hypothetical, destination: &dest, date, end_user_hq: hq.as_deref() };
+    let d = evaluate(&rs, &q)?;
+    match a.format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&d)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("rules_version".into(), serde_json::Value::String(rs.version()));
+                o.insert("packs".into(), serde_json::to_value(&rs.packs)?);
+            }
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Human => human(&d, a.trace, out)?,
+    }
+    Ok(super::exit_for(d.verdict))
+}
+
+fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
+    let hq = d.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
+    let name = if d.chip.hypothetical { format!("{} (hypothetical)", d.chip.name) } else { d.chip.name.clone() };
+    writeln!(out, "{name} → {} ({}) on {}{hq}\n", d.destination.name, d.destination.code, d.date)?;
+    let mut t = table(&[]);
+    t.add_row(vec!["Verdict", render::verdict(d.verdict)]);
+    t.add_row(vec!["ECCN".to_string(), render::eccn(d)]);
+    t.add_row(vec!["Licence required", render::licence(d)]);
+    let ex: Vec<String> = d
+        .exceptions
+        .iter()
+        .map(|e| format!("{}{} ({})", e.name, if e.notification { ", prior notification to BIS" } else { "" }, e.rule))
+        .collect();
+    t.add_row(vec!["Exceptions".to_string(), if ex.is_empty() { "none".into() } else { ex.join("; ") }]);
+    let review = d.review_policy.as_ref().map(|r| format!("{} ({})", render::policy(r.policy), r.rule));
+    t.add_row(vec!["Review policy".to_string(), review.unwrap_or_else(|| "—".into())]);
+    writeln!(out, "{t}\n")?;
+    metrics(d, out)?;
+    reasons(d, out)?;
+    notes(d, out)?;
+    margins(d, out)?;
+    if trace {
+        traces(d, out)?;
+    }
+    Ok(())
+}
+
+fn metrics(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    let m = &d.metrics;
+    let mut t = table(&["Metric", "Value", "Derivation"]);
+    let rows = [
+        ("TPP", &m.tpp),
+        ("Performance density", &m.pd),
+        ("Applicable die area (mm²)", &m.die_area_mm2),
+        ("Chip-to-chip rate (GB/s)", &m.interconnect_gbps),
+        ("DRAM bandwidth (GB/s)", &m.memory_bandwidth_gbps),
+    ];
+    for (name, v) in rows {
+        match v {
+            Some(x) => t.add_row(vec![name.to_string(), fmt_num(x.value), x.derivation.clone()]),
+            None => t.add_row(vec![name.to_string(), "unknown".into(), String::new()]),
+        };
+    }
+    let dc = match m.datacenter {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    };
+    t.add_row(vec!["Designed/marketed for datacenters", dc, ""]);
+    writeln!(out, "{t}\n")?;
+    Ok(())
+}
+
+fn reasons(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    if d.reasons.is_empty() {
+        writeln!(out, "No rule in force applies to this chip and destination.\n")?;
+        return Ok(());
+    }
+    let mut t = table(&["Rule", "Kind", "What it says", "Citation"]);
+    for r in &d.reasons {
+        t.add_row(vec![r.id.clone(), r.kind.clone(), r.summary.clone(), r.citation.to_string()]);
+    }
+    writeln!(out, "Why\n{t}\n")?;
+    Ok(())
+}
+
+fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    for r in &d.not_enforced {
+        writeln!(out, "Not enforced: {} ({}) would have applied: {}. It does not change the verdict.", r.id, r.citation.document, r.summary)?;
+    }
+    if !d.missing.is_empty() {
+        writeln!(out, "Missing data: {}", d.missing.join(", "))?;
+    }
+    for a in &d.assumptions {
+        writeln!(out, "Assumption: {a}")?;
+    }
+    let regimes: Vec<String> =
+        d.regimes.iter().map(|r| format!("{}{}", r.id, if r.enforced { "" } else { " (not enforced)" })).collect();
+    writeln!(out, "Regimes in force on {}: {}\n", d.date, regimes.join(", "))?;
+    Ok(())
+}
+
+fn margins(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    if d.margins.is_empty() {
+        return Ok(());
+    }
+    let mut t = table(&["Threshold", "Actual", "Margin", "Rule"]);
+    for m in &d.margins {
+        t.add_row(vec![
+            format!("{} {} {}", m.metric, m.op, fmt_num(m.threshold)),
+            fmt_num(m.actual),
+            format!("{}{} ({:+.1}%)", if m.margin >= 0.0 { "+" } else { "" }, fmt_num(m.margin), m.margin_pct),
+            m.rule.clone(),
+        ]);
+    }
+    writeln!(out, "Margins\n{t}\n")?;
+    writeln!(out, "Decision support, not legal advice.")?;
+    Ok(())
+}
+
+fn traces(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    let mut t = table(&["Rule", "Assuming", "Test", "Actual", "Result"]);
+    for e in &d.trace {
+        t.add_row(vec![
+            e.rule.clone(),
+            e.assuming_eccn.clone().unwrap_or_default(),
+            format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)),
+            e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into()),
+            render::truth(e.result).to_string(),
+        ]);
+    }
+    writeln!(out, "Trace\n{t}")?;
+    Ok(())
+}

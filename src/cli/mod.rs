@@ -1,0 +1,163 @@
+//! Command-line interface: clap definitions, dispatch, exit codes and shared helpers. Only this
+//! module touches clap, comfy-table and the terminal.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Result};
+use chipgate::rules::{diag, Loader, PackSource};
+use chipgate::{RuleSet, Verdict};
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+
+mod check;
+mod render;
+mod rules_cmd;
+mod spec_args;
+
+/// Exit code: no licence required.
+pub const EXIT_CLEAR: u8 = 0;
+/// Exit code: a licence or exception is required, or the answer is indeterminate.
+pub const EXIT_FINDING: u8 = 1;
+/// Exit code: usage or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// May this chip go to this destination, on this date, and why?
+#[derive(Debug, Parser)]
+#[command(name = "chipgate", version, about, long_about = None)]
+pub struct Cli {
+    /// Rule pack (directory or .toml file) to load on top of the built-in rules; repeatable.
+    /// CHIPGATE_RULES (colon-separated paths) adds packs too, before these.
+    #[arg(long = "rules", global = true, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Start from no rules at all (only the packs given with --rules / CHIPGATE_RULES).
+    #[arg(long, global = true)]
+    pub no_builtin: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check one chip (catalog or hypothetical) against a destination on a date.
+    Check(check::CheckArgs),
+    /// List, show, explain and validate rules.
+    Rules(rules_cmd::RulesArgs),
+}
+
+/// Parses and runs; returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAR });
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let result = dispatch(&cli, &mut out).and_then(|code| out.flush().map(|_| code).map_err(Into::into));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_CLEAR),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {
+    match &cli.command {
+        Command::Check(a) => check::run(cli, a, out),
+        Command::Rules(a) => rules_cmd::run(cli, a, out),
+    }
+}
+
+/// The packs to load, in order: built-in (unless --no-builtin), CHIPGATE_RULES, --rules.
+pub fn loader(cli: &Cli) -> Loader {
+    let mut l = if cli.no_builtin { Loader::empty() } else { Loader::new() };
+    if let Ok(env) = std::env::var("CHIPGATE_RULES") {
+        for p in env.split(':').filter(|p| !p.is_empty()) {
+            l = l.pack(PackSource::Path(PathBuf::from(p)));
+        }
+    }
+    for p in &cli.rules {
+        l = l.pack(PackSource::Path(p.clone()));
+    }
+    l
+}
+
+/// Loads the rule set, printing warnings to stderr; errors become an input error.
+pub fn load(cli: &Cli) -> Result<RuleSet> {
+    match loader(cli).load() {
+        Ok((rs, warnings)) => {
+            if !warnings.is_empty() && (!cli.rules.is_empty() || std::env::var_os("CHIPGATE_RULES").is_some()) {
+                eprint!("{}", diag::render(&loader_sources(cli), &warnings));
+            }
+            Ok(rs)
+        }
+        Err(e) => {
+            eprint!("{e}");
+            let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
+            bail!("the rules could not be loaded ({n} error{}); run `chipgate rules validate` for details", if n == 1 { "" } else { "s" })
+        }
+    }
+}
+
+fn loader_sources(cli: &Cli) -> diag::Sources {
+    loader(cli).validate().1
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Result<Date> {
+    s.trim().parse::<Date>().map_err(|e| anyhow!("invalid date `{s}`: {e}; expected YYYY-MM-DD"))
+}
+
+/// Today's date (UTC): the only place chipgate looks at the clock.
+pub fn today() -> Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// The date to use: the one given, else today.
+pub fn date_or_today(d: &Option<String>) -> Result<Date> {
+    match d {
+        Some(s) => parse_date(s),
+        None => Ok(today()),
+    }
+}
+
+/// Resolves a country name or code, or fails with suggestions.
+pub fn country(rs: &RuleSet, name: &str) -> Result<String> {
+    match rs.countries.resolve(name) {
+        Some(c) => Ok(c.code.clone()),
+        None => {
+            let s = rs.countries.suggest(name);
+            if s.is_empty() {
+                bail!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
+            }
+            bail!("unknown country `{name}`; did you mean {}?", s.join(", "))
+        }
+    }
+}
+
+/// The exit code for a verdict.
+pub fn exit_for(v: Verdict) -> u8 {
+    match v {
+        Verdict::NoLicenseRequired => EXIT_CLEAR,
+        _ => EXIT_FINDING,
+    }
+}

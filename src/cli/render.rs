@@ -1,0 +1,84 @@
+//! Human rendering helpers: comfy-table setup and wording for verdicts and policies.
+
+use chipgate::eval::{Decision, Truth, Value};
+use chipgate::rules::Policy;
+use chipgate::spec::fmt_num;
+use chipgate::Verdict;
+use comfy_table::{presets, ContentArrangement, Table};
+
+/// A table with the house style.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if comfy_table::Table::new().width().is_none() {
+        t.set_width(120);
+    }
+    if !header.is_empty() {
+        t.set_header(header.to_vec());
+    }
+    t
+}
+
+/// Verdict in words.
+pub fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::NoLicenseRequired => "NO LICENSE REQUIRED",
+        Verdict::LicenseException => "LICENSE EXCEPTION AVAILABLE (a licence is required unless the exception is used)",
+        Verdict::LicenseRequired => "LICENSE REQUIRED",
+        Verdict::Embargoed => "EMBARGOED (licence required for any item)",
+        Verdict::Indeterminate => "INDETERMINATE (missing data could change the answer)",
+    }
+}
+
+/// Policy in words.
+pub fn policy(p: Policy) -> &'static str {
+    match p {
+        Policy::PresumptionOfDenial => "presumption of denial",
+        Policy::PresumptionOfApproval => "presumption of approval",
+        Policy::CaseByCase => "case-by-case",
+        Policy::PolicyOfDenial => "policy of denial",
+    }
+}
+
+/// A trace value in words.
+pub fn value(v: &Value) -> String {
+    match v {
+        Value::Num(n) => fmt_num(*n),
+        Value::Bool(b) => b.to_string(),
+        Value::Text(t) => t.clone(),
+    }
+}
+
+/// A truth value in words.
+pub fn truth(t: Truth) -> &'static str {
+    match t {
+        Truth::True => "yes",
+        Truth::False => "no",
+        Truth::Unknown => "unknown",
+    }
+}
+
+/// The ECCN in words, including undetermined classifications.
+pub fn eccn(d: &Decision) -> String {
+    match (&d.eccn, d.eccn_candidates.is_empty()) {
+        (Some(e), _) => e.clone(),
+        (None, true) => "not classified under the rules in force".into(),
+        (None, false) => {
+            let c: Vec<String> = d
+                .eccn_candidates
+                .iter()
+                .map(|c| format!("{} → {}", c.eccn.as_deref().unwrap_or("none"), c.verdict))
+                .collect();
+            format!("undetermined: {}", c.join("; "))
+        }
+    }
+}
+
+/// Licence requirement in words.
+pub fn licence(d: &Decision) -> &'static str {
+    match d.license_required {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}

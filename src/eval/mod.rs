@@ -1,0 +1,488 @@
+//! `evaluate(&RuleSet, &Query) -> Decision`: a pure function of the checked rules and the
+//! query (no I/O, no clock). Classification first, then licensing under each classification
+//! the data leaves possible; answers that differ across those make the verdict indeterminate.
+
+use std::collections::BTreeSet;
+
+use jiff::civil::Date;
+
+use crate::rules::{Cond, Rule, RuleKind, RuleSet};
+use crate::spec::{Chip, Metrics};
+
+mod decision;
+
+pub use decision::*;
+
+/// A question: may this chip go to this destination on this date?
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// The chip (catalog entry or hypothetical).
+    pub chip: &'a Chip,
+    /// Whether the chip was specified or modified by the user.
+    pub hypothetical: bool,
+    /// Destination country code.
+    pub destination: &'a str,
+    /// Date the shipment happens.
+    pub date: Date,
+    /// Country where the end user (or its ultimate parent) is headquartered, if known.
+    pub end_user_hq: Option<&'a str>,
+}
+
+/// Why a query could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvalError {
+    /// The country code is not in the rule set.
+    UnknownCountry(String),
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EvalError::UnknownCountry(c) => write!(f, "unknown country `{c}`"),
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+/// The most unknown conditions enumerated when classifying; beyond it every ECCN is possible.
+const MAX_UNKNOWN: usize = 10;
+
+struct Ctx<'a> {
+    rs: &'a RuleSet,
+    metrics: &'a Metrics,
+    chip_id: &'a str,
+    dest: Vec<&'a str>,
+    hq: Vec<&'a str>,
+    date: Date,
+    eccn: Option<&'a str>,
+    trace: Vec<TraceEntry>,
+    missing: BTreeSet<String>,
+    rule: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    fn record(&mut self, metric: &str, op: &str, threshold: Value, actual: Option<Value>, result: Truth) -> Truth {
+        self.trace.push(TraceEntry {
+            rule: self.rule.to_string(),
+            assuming_eccn: None,
+            metric: metric.to_string(),
+            op: op.to_string(),
+            threshold,
+            actual,
+            result,
+        });
+        result
+    }
+
+    fn eval(&mut self, c: &Cond) -> Truth {
+        match c {
+            Cond::Const(b) => truth(*b),
+            Cond::And(v) => {
+                let r: Vec<Truth> = v.iter().map(|x| self.eval(x)).collect();
+                if r.contains(&Truth::False) {
+                    Truth::False
+                } else if r.contains(&Truth::Unknown) {
+                    Truth::Unknown
+                } else {
+                    Truth::True
+                }
+            }
+            Cond::Or(v) => {
+                let r: Vec<Truth> = v.iter().map(|x| self.eval(x)).collect();
+                if r.contains(&Truth::True) {
+                    Truth::True
+                } else if r.contains(&Truth::Unknown) {
+                    Truth::Unknown
+                } else {
+                    Truth::False
+                }
+            }
+            Cond::Not(x) => match self.eval(x) {
+                Truth::True => Truth::False,
+                Truth::False => Truth::True,
+                Truth::Unknown => Truth::Unknown,
+            },
+            Cond::Cmp { metric, op, value } => {
+                let actual = self.metrics.get(*metric);
+                let result = match actual {
+                    Some(a) => truth(op.apply(a, *value)),
+                    None => {
+                        self.missing.insert(Metrics::missing_hint(*metric).to_string());
+                        Truth::Unknown
+                    }
+                };
+                self.record(metric.name(), op.as_str(), Value::Num(*value), actual.map(Value::Num), result)
+            }
+            Cond::Flag(f) => {
+                let actual = self.metrics.flag(*f);
+                let result = match actual {
+                    Some(b) => truth(b),
+                    None => {
+                        self.missing.insert(f.name().to_string());
+                        Truth::Unknown
+                    }
+                };
+                self.record(f.name(), "is", Value::Bool(true), actual.map(Value::Bool), result)
+            }
+            Cond::Eccn(list) => {
+                let result = truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e)));
+                let actual = Value::Text(self.eccn.unwrap_or("none").to_string());
+                self.record("eccn", "in", Value::Text(list.join(", ")), Some(actual), result)
+            }
+            Cond::Chip(list) => {
+                let result = truth(list.iter().any(|x| x == self.chip_id));
+                self.record("chip", "in", Value::Text(list.join(", ")), Some(Value::Text(self.chip_id.to_string())), result)
+            }
+            Cond::Destination { set, text } => {
+                let result = truth(self.rs.in_set(set, &self.dest, self.date));
+                let actual = self.dest.join(" as ");
+                self.record("destination", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
+            }
+            Cond::EndUserHq { set, text } => {
+                let result = truth(self.rs.in_set(set, &self.hq, self.date));
+                let actual = self.hq.join(" as ");
+                self.record("end_user_hq", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
+            }
+        }
+    }
+
+    /// Evaluates a rule's condition, tagging trace entries with the rule.
+    fn rule(&mut self, r: &'a Rule) -> Truth {
+        let start = self.trace.len();
+        let saved = std::mem::replace(&mut self.rule, &r.id);
+        let t = self.eval(&r.when);
+        self.rule = saved;
+        if let Some(e) = self.eccn {
+            for entry in self.trace.iter_mut().skip(start) {
+                entry.assuming_eccn = Some(e.to_string());
+            }
+        }
+        t
+    }
+}
+
+fn truth(b: bool) -> Truth {
+    if b {
+        Truth::True
+    } else {
+        Truth::False
+    }
+}
+
+/// The licensing outcome under one classification.
+#[derive(Debug, Clone, PartialEq)]
+struct Outcome {
+    verdict: Verdict,
+    exceptions: Vec<usize>,
+    review: Option<usize>,
+    requirements: Vec<usize>,
+    not_enforced: Vec<usize>,
+}
+
+impl Outcome {
+    fn key(&self) -> (Verdict, &[usize]) {
+        (self.verdict, &self.exceptions)
+    }
+}
+
+/// Answers a query against a checked rule set.
+pub fn evaluate(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
+    let dest = rs.countries.by_code(q.destination).ok_or_else(|| EvalError::UnknownCountry(q.destination.to_string()))?;
+    let hq_country = match q.end_user_hq {
+        Some(h) => Some(rs.countries.by_code(h).ok_or_else(|| EvalError::UnknownCountry(h.to_string()))?),
+        None => None,
+    };
+    let codes = |c: &'_ crate::geo::Country| -> Vec<String> { std::iter::once(c.code.clone()).chain(c.treated_as.clone()).collect() };
+    let dest_codes = codes(dest);
+    let hq_codes = codes(hq_country.unwrap_or(dest));
+    let metrics = Metrics::of(q.chip);
+    let mut ctx = Ctx {
+        rs,
+        metrics: &metrics,
+        chip_id: &q.chip.id,
+        dest: dest_codes.iter().map(String::as_str).collect(),
+        hq: hq_codes.iter().map(String::as_str).collect(),
+        date: q.date,
+        eccn: None,
+        trace: Vec::new(),
+        missing: BTreeSet::new(),
+        rule: "",
+    };
+    let active: Vec<(usize, &Rule)> = rs.rules.iter().enumerate().filter(|(_, r)| r.in_force(q.date)).collect();
+    let enforced = |r: &Rule| rs.regime_of(r).is_some_and(|g| g.enforced);
+
+    let classes: Vec<(usize, Truth)> = active
+        .iter()
+        .filter(|(_, r)| matches!(r.kind, RuleKind::Classification { .. }) && enforced(r))
+        .map(|(i, r)| (*i, ctx.rule(r)))
+        .collect();
+    let class_missing = ctx.missing.clone();
+    let candidates = classify(rs, &classes);
+
+    let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
+    for (eccn, deciding) in &candidates {
+        ctx.eccn = eccn.as_deref();
+        let out = licensing(&mut ctx, &active, &enforced);
+        outcomes.push((eccn.clone(), deciding.clone(), out));
+    }
+    ctx.eccn = None;
+    Ok(assemble(rs, q, dest, hq_country, &metrics, ctx, class_missing, outcomes))
+}
+
+/// Enumerates the classifications possible given which rules hold, hold not, or are unknown.
+/// Returns (ECCN or none, deciding rule indices) pairs, deduplicated by ECCN.
+fn classify(rs: &RuleSet, classes: &[(usize, Truth)]) -> Vec<(Option<String>, Vec<usize>)> {
+    let unknown: Vec<usize> = classes.iter().enumerate().filter(|(_, (_, t))| *t == Truth::Unknown).map(|(k, _)| k).collect();
+    let mut out: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    if unknown.len() > MAX_UNKNOWN {
+        out.push((None, Vec::new()));
+        out.extend(rs.eccns.iter().map(|e| (Some(e.id.clone()), Vec::new())));
+        return out;
+    }
+    for mask in 0u32..(1u32 << unknown.len()) {
+        let holds = |k: usize| match classes.get(k).map(|c| c.1) {
+            Some(Truth::True) => true,
+            Some(Truth::Unknown) => unknown.iter().position(|&u| u == k).is_some_and(|bit| mask & (1 << bit) != 0),
+            _ => false,
+        };
+        let result = pick(rs, classes, &holds);
+        if !out.iter().any(|(e, _)| *e == result.0) {
+            out.push(result);
+        }
+    }
+    out
+}
+
+fn pick(rs: &RuleSet, classes: &[(usize, Truth)], holds: &dyn Fn(usize) -> bool) -> (Option<String>, Vec<usize>) {
+    let rule = |i: usize| rs.rules.get(i);
+    let mut excluded: Vec<(&str, usize)> = Vec::new();
+    for (k, (i, _)) in classes.iter().enumerate() {
+        if let Some(RuleKind::Classification { excludes: Some(f), .. }) = rule(*i).map(|r| &r.kind) {
+            if holds(k) {
+                excluded.push((f.as_str(), *i));
+            }
+        }
+    }
+    let mut best: Option<(usize, &str)> = None;
+    let mut deciding = Vec::new();
+    for (k, (i, _)) in classes.iter().enumerate() {
+        let Some(RuleKind::Classification { eccn: Some(e), .. }) = rule(*i).map(|r| &r.kind) else { continue };
+        let Some(rank) = rs.eccns.iter().position(|x| &x.id == e) else { continue };
+        let family = rs.eccns.get(rank).map(|x| x.family.as_str()).unwrap_or("");
+        if !holds(k) || excluded.iter().any(|(f, _)| *f == family) {
+            continue;
+        }
+        match best {
+            Some((r, _)) if r < rank => {}
+            Some((r, _)) if r == rank => deciding.push(*i),
+            _ => {
+                best = Some((rank, e.as_str()));
+                deciding = vec![*i];
+            }
+        }
+    }
+    match best {
+        Some((_, e)) => (Some(e.to_string()), deciding),
+        None => (None, excluded.iter().map(|(_, i)| *i).collect()),
+    }
+}
+
+fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Outcome {
+    let mut fired = Vec::new();
+    let mut unknown = false;
+    let mut not_enforced = Vec::new();
+    let mut embargo = false;
+    for (i, r) in active {
+        if let RuleKind::Requirement { kind } = r.kind {
+            match (ctx.rule(r), enforced(r)) {
+                (Truth::True, true) => {
+                    fired.push(*i);
+                    embargo |= kind == crate::rules::RequirementKind::Embargo;
+                }
+                (Truth::True, false) => not_enforced.push(*i),
+                (Truth::Unknown, true) => unknown = true,
+                _ => {}
+            }
+        }
+    }
+    let mut out = Outcome { verdict: Verdict::NoLicenseRequired, exceptions: Vec::new(), review: None, requirements: fired, not_enforced };
+    if unknown {
+        out.verdict = Verdict::Indeterminate;
+        return out;
+    }
+    if out.requirements.is_empty() {
+        return out;
+    }
+    let mut relieved = BTreeSet::new();
+    for (i, r) in active {
+        if let RuleKind::Exception { relieves, .. } = &r.kind {
+            if !enforced(r) {
+                continue;
+            }
+            let applies = out.requirements.iter().filter(|f| ctx.rs.rules.get(**f).is_some_and(|x| relieves.contains(&x.id))).count();
+            if applies == 0 {
+                continue;
+            }
+            let t = ctx.rule(r);
+            if t == Truth::Unknown {
+                out.verdict = Verdict::Indeterminate;
+                return out;
+            }
+            if t == Truth::True {
+                out.exceptions.push(*i);
+                for f in &out.requirements {
+                    if ctx.rs.rules.get(*f).is_some_and(|x| relieves.contains(&x.id)) {
+                        relieved.insert(*f);
+                    }
+                }
+            }
+        }
+    }
+    if !embargo && relieved.len() == out.requirements.len() {
+        out.verdict = Verdict::LicenseException;
+        return out;
+    }
+    out.verdict = if embargo { Verdict::Embargoed } else { Verdict::LicenseRequired };
+    out.exceptions.clear();
+    out.review = review(ctx, active, enforced);
+    out
+}
+
+/// The review policy: rules are tried newest first (a later rule amends an earlier one); the
+/// first that holds wins. An unknown one before it leaves the policy undetermined.
+fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Option<usize> {
+    let mut reviews: Vec<&(usize, &'a Rule)> =
+        active.iter().filter(|(_, r)| matches!(r.kind, RuleKind::Review { .. }) && enforced(r)).collect();
+    reviews.sort_by(|a, b| b.1.effective.cmp(&a.1.effective));
+    for (i, r) in reviews {
+        match ctx.rule(r) {
+            Truth::True => return Some(*i),
+            Truth::Unknown => return None,
+            Truth::False => {}
+        }
+    }
+    None
+}
+
+fn reason(rs: &RuleSet, i: usize, kind: &str) -> Option<Reason> {
+    let r = rs.rules.get(i)?;
+    Some(Reason {
+        id: r.id.clone(),
+        kind: kind.to_string(),
+        regime: rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default(),
+        summary: r.summary.clone(),
+        citation: r.citation.clone(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    rs: &RuleSet,
+    q: &Query<'_>,
+    dest: &crate::geo::Country,
+    hq: Option<&crate::geo::Country>,
+    metrics: &Metrics,
+    ctx: Ctx<'_>,
+    class_missing: BTreeSet<String>,
+    outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
+) -> Decision {
+    let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
+    let first = outcomes.first();
+    let agree = outcomes.iter().all(|o| Some(o.2.key()) == first.map(|f| f.2.key()));
+    let determinate = agree && first.is_some_and(|f| f.2.verdict != Verdict::Indeterminate);
+    let mut d = Decision {
+        chip: ChipRef { id: q.chip.id.clone(), name: q.chip.name.clone(), hypothetical: q.hypothetical },
+        destination: country_ref(dest),
+        end_user_hq: hq.map(country_ref),
+        date: q.date,
+        tpp: metrics.tpp.as_ref().map(|t| t.value),
+        pd: metrics.pd.as_ref().map(|t| t.value),
+        metrics: metrics.clone(),
+        eccn: None,
+        eccn_candidates: Vec::new(),
+        license_required: None,
+        exceptions: Vec::new(),
+        review_policy: None,
+        verdict: Verdict::Indeterminate,
+        regimes: regimes(rs, q.date),
+        reasons: Vec::new(),
+        not_enforced: Vec::new(),
+        missing: Vec::new(),
+        assumptions: Vec::new(),
+        trace: ctx.trace,
+        margins: Vec::new(),
+    };
+    if outcomes.len() == 1 {
+        d.eccn = first.and_then(|f| f.0.clone());
+    } else {
+        d.eccn_candidates = outcomes.iter().map(|(e, _, o)| Candidate { eccn: e.clone(), verdict: o.verdict }).collect();
+    }
+    if let Some((_, deciding, out)) = first.filter(|_| determinate) {
+        d.verdict = out.verdict;
+        d.license_required = Some(out.verdict != Verdict::NoLicenseRequired);
+        if outcomes.len() == 1 {
+            let kind = if d.eccn.is_some() { "classification" } else { "exclusion" };
+            d.reasons.extend(deciding.iter().filter_map(|i| reason(rs, *i, kind)));
+        }
+        d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, "requirement")));
+        for i in &out.exceptions {
+            if let Some(r) = rs.rules.get(*i) {
+                if let RuleKind::Exception { name, notification, .. } = &r.kind {
+                    d.exceptions.push(ExceptionRef { name: name.clone(), rule: r.id.clone(), notification: *notification, citation: r.citation.clone() });
+                    d.reasons.extend(reason(rs, *i, "exception"));
+                }
+            }
+        }
+        let same_review = outcomes.iter().all(|o| o.2.review == out.review);
+        if let Some(r) = out.review.filter(|_| same_review).and_then(|i| rs.rules.get(i)) {
+            if let RuleKind::Review { policy } = r.kind {
+                d.review_policy = Some(ReviewRef { policy, rule: r.id.clone(), citation: r.citation.clone() });
+                d.reasons.extend(out.review.and_then(|i| reason(rs, i, "review")));
+            }
+        }
+        if out.verdict != Verdict::NoLicenseRequired && out.verdict != Verdict::LicenseException && (out.review.is_none() || !same_review) {
+            let undetermined = !same_review || outcomes.len() > 1;
+            d.missing.extend(ctx.missing.iter().filter(|m| undetermined || !class_missing.contains(*m)).cloned());
+        }
+    } else {
+        d.missing.extend(ctx.missing.iter().cloned());
+    }
+    let mut seen = BTreeSet::new();
+    for (_, _, o) in &outcomes {
+        for i in &o.not_enforced {
+            if seen.insert(*i) {
+                d.not_enforced.extend(reason(rs, *i, "requirement"));
+            }
+        }
+    }
+    if hq.is_none() {
+        d.assumptions.push(format!("end user assumed to be headquartered in the destination ({}); give --end-user-hq to change", dest.code));
+    }
+    if let Some(t) = &dest.treated_as {
+        d.assumptions.push(format!("{} ({}) is treated as {t} by the rules", dest.name, dest.code));
+    }
+    d.margins = margins(&d.trace);
+    d
+}
+
+fn regimes(rs: &RuleSet, date: Date) -> Vec<RegimeRef> {
+    rs.regimes
+        .iter()
+        .filter(|g| g.in_force(date))
+        .map(|g| RegimeRef { id: g.id.clone(), title: g.title.clone(), effective: g.effective, enforced: g.enforced, citation: g.citation.clone() })
+        .collect()
+}
+
+fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
+    let mut out: Vec<Margin> = Vec::new();
+    for t in trace {
+        let (Value::Num(th), Some(Value::Num(a))) = (&t.threshold, &t.actual) else { continue };
+        if out.iter().any(|m| m.metric == t.metric && m.threshold == *th) {
+            continue;
+        }
+        let pct = if *th != 0.0 { (a - th) / th * 100.0 } else { 0.0 };
+        out.push(Margin { rule: t.rule.clone(), metric: t.metric.clone(), op: t.op.clone(), threshold: *th, actual: *a, margin: a - th, margin_pct: pct });
+    }
+    out
+}
