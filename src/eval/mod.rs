@@ -78,26 +78,8 @@ impl<'a> Ctx<'a> {
     fn eval(&mut self, c: &Cond) -> Truth {
         match c {
             Cond::Const(b) => truth(*b),
-            Cond::And(v) => {
-                let r: Vec<Truth> = v.iter().map(|x| self.eval(x)).collect();
-                if r.contains(&Truth::False) {
-                    Truth::False
-                } else if r.contains(&Truth::Unknown) {
-                    Truth::Unknown
-                } else {
-                    Truth::True
-                }
-            }
-            Cond::Or(v) => {
-                let r: Vec<Truth> = v.iter().map(|x| self.eval(x)).collect();
-                if r.contains(&Truth::True) {
-                    Truth::True
-                } else if r.contains(&Truth::Unknown) {
-                    Truth::Unknown
-                } else {
-                    Truth::False
-                }
-            }
+            Cond::And(v) => self.combine(v, Truth::False, Truth::True),
+            Cond::Or(v) => self.combine(v, Truth::True, Truth::False),
             Cond::Not(x) => match self.eval(x) {
                 Truth::True => Truth::False,
                 Truth::False => Truth::True,
@@ -144,6 +126,22 @@ impl<'a> Ctx<'a> {
                 let actual = self.hq.join(" as ");
                 self.record("end_user_hq", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
             }
+        }
+    }
+
+    /// Kleene and/or: `decisive` if any operand is, unknown if any is, else `otherwise`. Every
+    /// operand is evaluated so the trace is complete; a missing figure is reported only when the
+    /// result depends on it.
+    fn combine(&mut self, v: &[Cond], decisive: Truth, otherwise: Truth) -> Truth {
+        let before = self.missing.clone();
+        let r: Vec<Truth> = v.iter().map(|x| self.eval(x)).collect();
+        if r.contains(&decisive) {
+            self.missing = before;
+            decisive
+        } else if r.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            otherwise
         }
     }
 
