@@ -20,7 +20,8 @@ fn main() {
     let mut files = Vec::new();
     collect(&root.join("rules"), &mut files);
     files.sort();
-    let mut code = String::from("/// Built-in rule files: (path relative to the crate, contents).\npub static BUILTIN: &[(&str, &str)] = &[\n");
+    let mut code =
+        String::from("/// Built-in rule files: (path relative to the crate, contents).\npub static BUILTIN: &[(&str, &str)] = &[\n");
     for f in &files {
         let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
         code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.to_string_lossy()));

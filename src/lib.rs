@@ -18,8 +18,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod audit;
 pub mod eval;
 pub mod geo;
+pub mod history;
 pub mod rules;
 pub mod spec;
 

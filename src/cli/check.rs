@@ -126,7 +126,11 @@ fn reasons(d: &Decision, out: &mut dyn Write) -> Result<()> {
 
 fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
     for r in &d.not_enforced {
-        writeln!(out, "Not enforced: {} ({}) would have applied: {}. It does not change the verdict.", r.id, r.citation.document, r.summary)?;
+        writeln!(
+            out,
+            "Not enforced: {} ({}) would have applied: {}. It does not change the verdict.",
+            r.id, r.citation.document, r.summary
+        )?;
     }
     if !d.missing.is_empty() {
         writeln!(out, "Missing data: {}", d.missing.join(", "))?;
@@ -134,8 +138,7 @@ fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
     for a in &d.assumptions {
         writeln!(out, "Assumption: {a}")?;
     }
-    let regimes: Vec<String> =
-        d.regimes.iter().map(|r| format!("{}{}", r.id, if r.enforced { "" } else { " (not enforced)" })).collect();
+    let regimes: Vec<String> = d.regimes.iter().map(|r| format!("{}{}", r.id, if r.enforced { "" } else { " (not enforced)" })).collect();
     writeln!(out, "Regimes in force on {}: {}\n", d.date, regimes.join(", "))?;
     Ok(())
 }

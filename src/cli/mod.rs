@@ -11,10 +11,14 @@ use chipgate::{RuleSet, Verdict};
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
+mod audit;
 mod check;
+mod chips;
+mod diff;
 mod render;
 mod rules_cmd;
 mod spec_args;
+mod timeline;
 
 /// Exit code: no licence required.
 pub const EXIT_CLEAR: u8 = 0;
@@ -53,6 +57,14 @@ pub enum Command {
     Check(check::CheckArgs),
     /// List, show, explain and validate rules.
     Rules(rules_cmd::RulesArgs),
+    /// The chip catalog with derived metrics and classification.
+    Chips(chips::ChipsArgs),
+    /// A chip's status for a destination across time.
+    Timeline(timeline::TimelineArgs),
+    /// What changed between two dates over the catalog and a set of destinations.
+    Diff(diff::DiffArgs),
+    /// Audit a CSV of shipments: one verdict per row.
+    Audit(audit::AuditArgs),
 }
 
 /// Parses and runs; returns the process exit code.
@@ -84,6 +96,10 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {
     match &cli.command {
         Command::Check(a) => check::run(cli, a, out),
         Command::Rules(a) => rules_cmd::run(cli, a, out),
+        Command::Chips(a) => chips::run(cli, a, out),
+        Command::Timeline(a) => timeline::run(cli, a, out),
+        Command::Diff(a) => diff::run(cli, a, out),
+        Command::Audit(a) => audit::run(cli, a, out),
     }
 }
 

@@ -64,11 +64,8 @@ pub fn eccn(d: &Decision) -> String {
         (Some(e), _) => e.clone(),
         (None, true) => "not classified under the rules in force".into(),
         (None, false) => {
-            let c: Vec<String> = d
-                .eccn_candidates
-                .iter()
-                .map(|c| format!("{} → {}", c.eccn.as_deref().unwrap_or("none"), c.verdict))
-                .collect();
+            let c: Vec<String> =
+                d.eccn_candidates.iter().map(|c| format!("{} → {}", c.eccn.as_deref().unwrap_or("none"), c.verdict)).collect();
             format!("undetermined: {}", c.join("; "))
         }
     }

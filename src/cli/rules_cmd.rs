@@ -73,7 +73,8 @@ fn list(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<u8> {
     }
     writeln!(out, "{p}\n")?;
     for g in &rs.regimes {
-        let enforced = if g.enforced { String::new() } else { format!(" — NOT ENFORCED: {}", g.enforcement_note.clone().unwrap_or_default()) };
+        let enforced =
+            if g.enforced { String::new() } else { format!(" — NOT ENFORCED: {}", g.enforcement_note.clone().unwrap_or_default()) };
         writeln!(out, "{} — {}\n  {} → {}{enforced}\n  {}", g.id, g.title, date(g.effective), date(g.until), g.citation)?;
         let mut t = table(&["Rule", "Kind", "In force", "Condition"]);
         let mut n = 0;
@@ -94,7 +95,9 @@ fn kind(k: &RuleKind) -> String {
         RuleKind::Classification { eccn: Some(e), .. } => format!("classifies {e}"),
         RuleKind::Classification { excludes: Some(f), .. } => format!("excludes {f}"),
         RuleKind::Classification { .. } => "classification".into(),
-        RuleKind::Requirement { kind } => format!("requires licence ({})", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+        RuleKind::Requirement { kind } => {
+            format!("requires licence ({})", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+        }
         RuleKind::Exception { name, .. } => format!("exception {name}"),
         RuleKind::Review { policy } => format!("review: {}", super::render::policy(*policy)),
     }
@@ -128,7 +131,17 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         if format == Format::Json {
             serde_json::to_writer_pretty(&mut *out, g)?;
         } else {
-            writeln!(out, "{} — {}\n{} → {}\n{}\ndefined at {}:{}", g.id, g.title, date(g.effective), date(g.until), g.citation, g.origin.file, g.origin.line)?;
+            writeln!(
+                out,
+                "{} — {}\n{} → {}\n{}\ndefined at {}:{}",
+                g.id,
+                g.title,
+                date(g.effective),
+                date(g.until),
+                g.citation,
+                g.origin.file,
+                g.origin.line
+            )?;
         }
         return Ok(0);
     }
@@ -145,7 +158,8 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
         let h = diag::did_you_mean(eccn, rs.eccns.iter().map(|e| e.id.as_str()));
         bail!("unknown ECCN `{eccn}`{}", h.map(|h| format!("; {h}")).unwrap_or_default());
     };
-    let rules: Vec<_> = rs.rules.iter().filter(|r| matches!(&r.kind, RuleKind::Classification { eccn: Some(x), .. } if *x == e.id)).collect();
+    let rules: Vec<_> =
+        rs.rules.iter().filter(|r| matches!(&r.kind, RuleKind::Classification { eccn: Some(x), .. } if *x == e.id)).collect();
     if format == Format::Json {
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "eccn": e, "rules": rules }))?;
         writeln!(out)?;

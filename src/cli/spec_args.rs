@@ -126,7 +126,9 @@ pub fn lookup<'a>(rs: &'a RuleSet, name: &str) -> Result<&'a Chip> {
             let names: Vec<String> = c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
             bail!("chip name `{name}` is ambiguous; candidates: {}", names.join(", "))
         }
-        Resolution::Unknown(s) if s.is_empty() => bail!("unknown chip `{name}`; `chipgate chips` lists the catalog, or describe it with --tpp"),
+        Resolution::Unknown(s) if s.is_empty() => {
+            bail!("unknown chip `{name}`; `chipgate chips` lists the catalog, or describe it with --tpp")
+        }
         Resolution::Unknown(s) => {
             let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
             bail!("unknown chip `{name}`; did you mean {}?", s.join(", "))
@@ -139,7 +141,9 @@ fn parse_throughput(s: &str) -> Result<Throughput> {
     let precision = match p.trim().parse::<u32>() {
         Ok(b) if (1..=128).contains(&b) => Precision::Bits(b),
         Ok(b) => bail!("--throughput bit length `{b}` is out of range"),
-        Err(_) => Precision::parse(p.trim()).ok_or_else(|| anyhow::anyhow!("--throughput precision `{p}` is unknown; use a bit length or fp64, fp32, fp16, bf16, fp8, int8, fp4, int4"))?,
+        Err(_) => Precision::parse(p.trim()).ok_or_else(|| {
+            anyhow::anyhow!("--throughput precision `{p}` is unknown; use a bit length or fp64, fp32, fp16, bf16, fp8, int8, fp4, int4")
+        })?,
     };
     let tops: f64 = t.trim().parse().map_err(|_| anyhow::anyhow!("--throughput TOPS `{t}` is not a number"))?;
     if !tops.is_finite() || tops < 0.0 {

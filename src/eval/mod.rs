@@ -427,7 +427,12 @@ fn assemble(
         for i in &out.exceptions {
             if let Some(r) = rs.rules.get(*i) {
                 if let RuleKind::Exception { name, notification, .. } = &r.kind {
-                    d.exceptions.push(ExceptionRef { name: name.clone(), rule: r.id.clone(), notification: *notification, citation: r.citation.clone() });
+                    d.exceptions.push(ExceptionRef {
+                        name: name.clone(),
+                        rule: r.id.clone(),
+                        notification: *notification,
+                        citation: r.citation.clone(),
+                    });
                     d.reasons.extend(reason(rs, *i, "exception"));
                 }
             }
@@ -455,7 +460,8 @@ fn assemble(
         }
     }
     if hq.is_none() {
-        d.assumptions.push(format!("end user assumed to be headquartered in the destination ({}); give --end-user-hq to change", dest.code));
+        d.assumptions
+            .push(format!("end user assumed to be headquartered in the destination ({}); give --end-user-hq to change", dest.code));
     }
     if let Some(t) = &dest.treated_as {
         d.assumptions.push(format!("{} ({}) is treated as {t} by the rules", dest.name, dest.code));
@@ -468,7 +474,13 @@ fn regimes(rs: &RuleSet, date: Date) -> Vec<RegimeRef> {
     rs.regimes
         .iter()
         .filter(|g| g.in_force(date))
-        .map(|g| RegimeRef { id: g.id.clone(), title: g.title.clone(), effective: g.effective, enforced: g.enforced, citation: g.citation.clone() })
+        .map(|g| RegimeRef {
+            id: g.id.clone(),
+            title: g.title.clone(),
+            effective: g.effective,
+            enforced: g.enforced,
+            citation: g.citation.clone(),
+        })
         .collect()
 }
 
@@ -480,7 +492,15 @@ fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
             continue;
         }
         let pct = if *th != 0.0 { (a - th) / th * 100.0 } else { 0.0 };
-        out.push(Margin { rule: t.rule.clone(), metric: t.metric.clone(), op: t.op.clone(), threshold: *th, actual: *a, margin: a - th, margin_pct: pct });
+        out.push(Margin {
+            rule: t.rule.clone(),
+            metric: t.metric.clone(),
+            op: t.op.clone(),
+            threshold: *th,
+            actual: *a,
+            margin: a - th,
+            margin_pct: pct,
+        });
     }
     out
 }

@@ -138,12 +138,7 @@ mod tests {
             id: "D:5".into(),
             name: String::new(),
             citation: String::new(),
-            members: vec![Membership {
-                country: "KH".into(),
-                from: None,
-                until: Some(date(2026, 2, 3)),
-                citation: None,
-            }],
+            members: vec![Membership { country: "KH".into(), from: None, until: Some(date(2026, 2, 3)), citation: None }],
         };
         assert!(g.contains("KH", date(2026, 2, 2)));
         assert!(!g.contains("KH", date(2026, 2, 3)));

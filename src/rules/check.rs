@@ -75,8 +75,13 @@ impl<'a> Checker<'a> {
         match self.defs.get(&key).cloned() {
             None => {
                 if replaces {
-                    let d = Diagnostic::error("nothing-to-replace", file, sp(id), format!("{kind} `{}` says `replaces = true` but no earlier pack defines it", id.get_ref()))
-                        .with_help("remove `replaces = true` to add a new item");
+                    let d = Diagnostic::error(
+                        "nothing-to-replace",
+                        file,
+                        sp(id),
+                        format!("{kind} `{}` says `replaces = true` but no earlier pack defines it", id.get_ref()),
+                    )
+                    .with_help("remove `replaces = true` to add a new item");
                     self.diags.push(d);
                 }
                 self.defs.insert(key, Def { file, span: sp(id), pack: pack.to_string(), index: next_index });
@@ -96,9 +101,11 @@ impl<'a> Checker<'a> {
                     )
                 };
                 let loc = self.sources.location(prev.file, prev.span.start);
-                let d = Diagnostic::error("duplicate-id", file, sp(id), msg)
-                    .with_help(help)
-                    .with_related(prev.file, prev.span.clone(), format!("first defined here ({loc})"));
+                let d = Diagnostic::error("duplicate-id", file, sp(id), msg).with_help(help).with_related(
+                    prev.file,
+                    prev.span.clone(),
+                    format!("first defined here ({loc})"),
+                );
                 self.diags.push(d);
                 Err(())
             }
@@ -116,8 +123,8 @@ impl<'a> Checker<'a> {
                 }
             },
             _ => {
-                self.err("bad-date", file, sp(d), format!("expected a date like 2023-11-17, found `{v}`"))
-                    .help = Some("write a plain date without a time or offset".into());
+                self.err("bad-date", file, sp(d), format!("expected a date like 2023-11-17, found `{v}`")).help =
+                    Some("write a plain date without a time or offset".into());
                 None
             }
         }
@@ -175,8 +182,8 @@ impl<'a> Checker<'a> {
             let c = c.get_ref();
             let code = c.code.get_ref();
             if code.len() != 2 || !code.chars().all(|ch| ch.is_ascii_uppercase()) {
-                self.err("bad-country-code", f.file, sp(&c.code), format!("`{code}` is not an ISO 3166-1 alpha-2 code"))
-                    .help = Some("use two upper-case letters, e.g. `CN`".into());
+                self.err("bad-country-code", f.file, sp(&c.code), format!("`{code}` is not an ISO 3166-1 alpha-2 code")).help =
+                    Some("use two upper-case letters, e.g. `CN`".into());
                 continue;
             }
             let country = Country { code: code.clone(), name: c.name.clone(), aliases: c.aliases.clone(), treated_as: None };
@@ -223,8 +230,8 @@ impl<'a> Checker<'a> {
         for g in &f.raw.group {
             let g = g.get_ref();
             if !g.id.get_ref().contains(':') {
-                self.err("bad-group-id", f.file, sp(&g.id), format!("group id `{}` must contain a `:`", g.id.get_ref()))
-                    .help = Some("group ids look like `D:5`; this keeps them apart from country codes".into());
+                self.err("bad-group-id", f.file, sp(&g.id), format!("group id `{}` must contain a `:`", g.id.get_ref())).help =
+                    Some("group ids look like `D:5`; this keeps them apart from country codes".into());
                 continue;
             }
             let mut members = Vec::new();
@@ -239,7 +246,12 @@ impl<'a> Checker<'a> {
                 let until = ch.until.as_ref().and_then(|d| self.date(f.file, d));
                 if let (Some(a), Some(b)) = (from, until) {
                     if a >= b {
-                        self.err("empty-range", f.file, ch.until.as_ref().map(sp).unwrap_or_else(|| sp(&ch.country)), format!("`until` {b} is not after `from` {a}"));
+                        self.err(
+                            "empty-range",
+                            f.file,
+                            ch.until.as_ref().map(sp).unwrap_or_else(|| sp(&ch.country)),
+                            format!("`until` {b} is not after `from` {a}"),
+                        );
                     }
                 }
                 if self.country_ref(f.file, &ch.country) {
@@ -294,8 +306,8 @@ impl<'a> Checker<'a> {
             let citation = match self.citation(f.file, &r.citation) {
                 Some(c) => c,
                 None => {
-                    self.err("missing-citation", f.file, sp(&r.id), format!("regime `{}` has no citation", r.id.get_ref()))
-                        .help = Some("add `citation = { document = \"88 FR 73458 (FR Doc 2023-23055)\", url = \"...\" }`".into());
+                    self.err("missing-citation", f.file, sp(&r.id), format!("regime `{}` has no citation", r.id.get_ref())).help =
+                        Some("add `citation = { document = \"88 FR 73458 (FR Doc 2023-23055)\", url = \"...\" }`".into());
                     Citation { document: String::new(), url: None }
                 }
             };
@@ -322,7 +334,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn figure(&mut self, file: usize, raw: &Option<Spanned<RawFigure>>, sources: &std::collections::BTreeMap<String, String>, what: &str) -> Option<Figure> {
+    fn figure(
+        &mut self,
+        file: usize,
+        raw: &Option<Spanned<RawFigure>>,
+        sources: &std::collections::BTreeMap<String, String>,
+        what: &str,
+    ) -> Option<Figure> {
         let fig = raw.as_ref()?;
         let r = fig.get_ref();
         let v = *r.value.get_ref();
@@ -357,13 +375,14 @@ impl<'a> Checker<'a> {
             for t in &c.throughput {
                 let t = t.get_ref();
                 if t.sparse {
-                    self.err("sparse-throughput", f.file, sp(&t.precision), "sparse throughput figures are refused")
-                        .help = Some("TPP uses dense figures; halve a 2:4-sparsity figure and drop `sparse = true`".into());
+                    self.err("sparse-throughput", f.file, sp(&t.precision), "sparse throughput figures are refused").help =
+                        Some("TPP uses dense figures; halve a 2:4-sparsity figure and drop `sparse = true`".into());
                     continue;
                 }
                 let Some(precision) = Precision::parse(t.precision.get_ref()) else {
                     let help = did_you_mean(t.precision.get_ref(), Precision::NAMED.iter().map(|(n, _)| *n));
-                    self.err("unknown-precision", f.file, sp(&t.precision), format!("unknown precision `{}`", t.precision.get_ref())).help = help;
+                    self.err("unknown-precision", f.file, sp(&t.precision), format!("unknown precision `{}`", t.precision.get_ref()))
+                        .help = help;
                     continue;
                 };
                 let tops = *t.tops.get_ref();
@@ -390,7 +409,12 @@ impl<'a> Checker<'a> {
                 interconnect_gbps: self.figure(f.file, &c.interconnect_gbps, s, "interconnect_gbps"),
                 memory_bandwidth_gbps: self.figure(f.file, &c.memory_bandwidth_gbps, s, "memory_bandwidth_gbps"),
                 memory_bandwidth_density: self.figure(f.file, &c.memory_bandwidth_density, s, "memory_bandwidth_density"),
-                memory_gb: c.memory_gb.as_ref().map(|m| Figure { value: *m.get_ref(), source: String::new(), confidence: None, basis: c.memory_type.clone() }),
+                memory_gb: c.memory_gb.as_ref().map(|m| Figure {
+                    value: *m.get_ref(),
+                    source: String::new(),
+                    confidence: None,
+                    basis: c.memory_type.clone(),
+                }),
                 tdp_w: self.figure(f.file, &c.tdp_w, s, "tdp_w"),
                 tpp_published: self.figure(f.file, &c.tpp_published, s, "tpp_published"),
                 pd_published: self.figure(f.file, &c.pd_published, s, "pd_published"),
@@ -420,8 +444,8 @@ impl<'a> Checker<'a> {
                 std::iter::once(&o.id).chain(std::iter::once(&o.name)).chain(o.aliases.iter()).any(|k| spec::normalize(k) == key)
             });
             if let Some(o) = clash {
-                self.err("duplicate-alias", f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id))
-                    .help = Some("each name must resolve to one chip; remove or change this alias".into());
+                self.err("duplicate-alias", f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id)).help =
+                    Some("each name must resolve to one chip; remove or change this alias".into());
             }
         }
     }
@@ -547,8 +571,10 @@ impl<'a> Checker<'a> {
             }),
             _ => {
                 let Some(p) = &r.policy else {
-                    self.err("missing-key", file, sp(&r.id), format!("review `{}` has no `policy`", r.id.get_ref())).help =
-                        Some("add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)".into());
+                    self.err("missing-key", file, sp(&r.id), format!("review `{}` has no `policy`", r.id.get_ref())).help = Some(
+                        "add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)"
+                            .into(),
+                    );
                     return None;
                 };
                 match Policy::ALL.iter().find(|(n, _)| n == p.get_ref()) {
@@ -583,7 +609,12 @@ impl<'a> Checker<'a> {
                 Some(RuleKind::Classification { eccn: None, excludes: Some(x.get_ref().clone()) })
             }
             _ => {
-                self.err("missing-key", file, sp(&r.id), format!("classification `{}` needs exactly one of `eccn` or `excludes`", r.id.get_ref()));
+                self.err(
+                    "missing-key",
+                    file,
+                    sp(&r.id),
+                    format!("classification `{}` needs exactly one of `eccn` or `excludes`", r.id.get_ref()),
+                );
                 None
             }
         }
@@ -738,8 +769,13 @@ impl<'a> Checker<'a> {
                 if let Some(c) = self.rs.countries.resolve(&n.text) {
                     help = Some(format!("write the ISO code `{}` for {}", c.code, c.name));
                 }
-                self.err("unknown-reference", file, base + n.span.start..base + n.span.end, format!("unknown country, group or set `{}`", n.text))
-                    .help = help;
+                self.err(
+                    "unknown-reference",
+                    file,
+                    base + n.span.start..base + n.span.end,
+                    format!("unknown country, group or set `{}`", n.text),
+                )
+                .help = help;
                 return None;
             }
         })

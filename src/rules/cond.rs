@@ -246,12 +246,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, SyntaxError> {
                     (b'>', false) => Op::Gt,
                     (b'=', true) => Op::Eq,
                     (b'!', true) => Op::Ne,
-                    _ => {
-                        return Err(SyntaxError {
-                            message: format!("unexpected `{}`", c as char),
-                            span: start..start + 1,
-                        })
-                    }
+                    _ => return Err(SyntaxError { message: format!("unexpected `{}`", c as char), span: start..start + 1 }),
                 };
                 let len = if two { 2 } else { 1 };
                 out.push((Tok::Op(op), start..start + len));
@@ -259,24 +254,20 @@ fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, SyntaxError> {
                 continue;
             }
             b'"' | b'\'' => {
-                let end = src[i + 1..].find(c as char).ok_or_else(|| SyntaxError {
-                    message: "unterminated string".into(),
-                    span: start..src.len(),
-                })?;
+                let end = src[i + 1..]
+                    .find(c as char)
+                    .ok_or_else(|| SyntaxError { message: "unterminated string".into(), span: start..src.len() })?;
                 let text = &src[i + 1..i + 1 + end];
                 out.push((Tok::Str(text.to_string()), start..i + end + 2));
                 i += end + 2;
                 continue;
             }
             b'0'..=b'9' | b'.' => {
-                let len = src[i..]
-                    .find(|ch: char| !(ch.is_ascii_digit() || ch == '.' || ch == '_' || ch == 'e'))
-                    .unwrap_or(src.len() - i);
+                let len = src[i..].find(|ch: char| !(ch.is_ascii_digit() || ch == '.' || ch == '_' || ch == 'e')).unwrap_or(src.len() - i);
                 let text = src[i..i + len].replace('_', "");
-                let n: f64 = text.parse().map_err(|_| SyntaxError {
-                    message: format!("malformed number `{}`", &src[i..i + len]),
-                    span: start..start + len,
-                })?;
+                let n: f64 = text
+                    .parse()
+                    .map_err(|_| SyntaxError { message: format!("malformed number `{}`", &src[i..i + len]), span: start..start + len })?;
                 if !n.is_finite() {
                     return Err(SyntaxError {
                         message: format!("number `{}` is out of range", &src[i..i + len]),
@@ -288,19 +279,15 @@ fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, SyntaxError> {
                 continue;
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                let len = src[i..]
-                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == ':' || ch == '.'))
-                    .unwrap_or(src.len() - i);
+                let len =
+                    src[i..].find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == ':' || ch == '.')).unwrap_or(src.len() - i);
                 out.push((Tok::Ident(src[i..i + len].to_string()), start..start + len));
                 i += len;
                 continue;
             }
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
-                return Err(SyntaxError {
-                    message: format!("unexpected character `{ch}`"),
-                    span: start..start + ch.len_utf8(),
-                });
+                return Err(SyntaxError { message: format!("unexpected character `{ch}`"), span: start..start + ch.len_utf8() });
             }
         }
         i += 1;
@@ -552,9 +539,7 @@ impl Parser<'_> {
                 Ok(s)
             }
             Some((Tok::Star, _)) => Ok(SetExpr::All),
-            Some((Tok::Ident(text), span)) if !["and", "or", "not", "in"].contains(&text.as_str()) => {
-                Ok(SetExpr::Ref(Name { text, span }))
-            }
+            Some((Tok::Ident(text), span)) if !["and", "or", "not", "in"].contains(&text.as_str()) => Ok(SetExpr::Ref(Name { text, span })),
             _ => {
                 self.pos -= 1;
                 self.err("a country code, group, `*` or `(`")

@@ -148,7 +148,13 @@ impl Loader {
                         Diagnostic::error("missing-pack-header", first_file, 0..0, format!("`{location}` has no `[pack]` header"))
                             .with_help("add `[pack]` with `name`, `version` and `requires` to one file of the pack"),
                     );
-                    PackInfo { name: location.clone(), version: "0.0.0".into(), location: location.clone(), hash, description: String::new() }
+                    PackInfo {
+                        name: location.clone(),
+                        version: "0.0.0".into(),
+                        location: location.clone(),
+                        hash,
+                        description: String::new(),
+                    }
                 }
             };
             for (file, raw) in pack_files {
@@ -160,7 +166,14 @@ impl Loader {
     }
 }
 
-fn pack_info(diags: &mut Vec<Diagnostic>, file: usize, h: &super::raw::RawPack, location: &str, hash: String, earlier: &[PackInfo]) -> PackInfo {
+fn pack_info(
+    diags: &mut Vec<Diagnostic>,
+    file: usize,
+    h: &super::raw::RawPack,
+    location: &str,
+    hash: String,
+    earlier: &[PackInfo],
+) -> PackInfo {
     if let Err(e) = semver::Version::parse(h.version.get_ref()) {
         diags.push(
             Diagnostic::error("bad-semver", file, h.version.span(), format!("`{}` is not a semantic version: {e}", h.version.get_ref()))
@@ -177,7 +190,11 @@ fn pack_info(diags: &mut Vec<Diagnostic>, file: usize, h: &super::raw::RawPack, 
                             "engine-too-old",
                             file,
                             req.span(),
-                            format!("pack `{}` requires chipgate `{}`, but this is chipgate {ENGINE_VERSION}", h.name.get_ref(), req.get_ref()),
+                            format!(
+                                "pack `{}` requires chipgate `{}`, but this is chipgate {ENGINE_VERSION}",
+                                h.name.get_ref(),
+                                req.get_ref()
+                            ),
                         )
                         .with_help("upgrade chipgate, or use a version of the pack made for this one"),
                     );
@@ -193,8 +210,17 @@ fn pack_info(diags: &mut Vec<Diagnostic>, file: usize, h: &super::raw::RawPack, 
         if !earlier.iter().any(|p| &p.name == ext.get_ref()) {
             let loaded: Vec<String> = earlier.iter().map(|p| format!("`{}`", p.name)).collect();
             diags.push(
-                Diagnostic::error("missing-extends", file, ext.span(), format!("pack `{}` extends `{}`, which is not loaded before it", h.name.get_ref(), ext.get_ref()))
-                    .with_help(if loaded.is_empty() { "load that pack first with --rules".to_string() } else { format!("loaded so far: {}", loaded.join(", ")) }),
+                Diagnostic::error(
+                    "missing-extends",
+                    file,
+                    ext.span(),
+                    format!("pack `{}` extends `{}`, which is not loaded before it", h.name.get_ref(), ext.get_ref()),
+                )
+                .with_help(if loaded.is_empty() {
+                    "load that pack first with --rules".to_string()
+                } else {
+                    format!("loaded so far: {}", loaded.join(", "))
+                }),
             );
         }
     }
@@ -218,7 +244,8 @@ fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
     if let Some(field) = first.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
         let expected: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
         d = d.with_help_opt(super::diag::did_you_mean(field, expected.iter().copied()).or_else(|| {
-            (!expected.is_empty()).then(|| format!("expected one of {}", expected.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")))
+            (!expected.is_empty())
+                .then(|| format!("expected one of {}", expected.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")))
         }));
     } else if first.starts_with("missing field") {
         d = d.with_help("add the key to this table");
@@ -256,7 +283,8 @@ fn read_source(p: &PackSource) -> Result<(String, Vec<(String, String)>), (Strin
 fn read_text(path: &Path) -> Result<String, (String, String)> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| (shown.clone(), format!("cannot read `{shown}`: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| (shown.clone(), format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
+    String::from_utf8(bytes)
+        .map_err(|e| (shown.clone(), format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -356,11 +356,7 @@ fn derive_tpp(chip: &Chip) -> Option<Derived> {
     if chip.hbm && chip.throughput.is_empty() {
         return Some(Derived { value: 0.0, derivation: "HBM stack: no digital processing units".into() });
     }
-    let best = chip
-        .throughput
-        .iter()
-        .map(|t| (t.tops * f64::from(t.precision.bits()), t))
-        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let best = chip.throughput.iter().map(|t| (t.tops * f64::from(t.precision.bits()), t)).max_by(|a, b| a.0.total_cmp(&b.0))?;
     let (value, t) = best;
     Some(Derived {
         value,
@@ -389,10 +385,7 @@ mod tests {
 
     fn chip(tp: &[(Precision, f64)], die: Option<f64>) -> Chip {
         Chip {
-            throughput: tp
-                .iter()
-                .map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None })
-                .collect(),
+            throughput: tp.iter().map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None }).collect(),
             die_area_mm2: die.map(Figure::given),
             ..Chip::default()
         }

@@ -8,10 +8,7 @@ use super::Chip;
 /// Normalises a name for lookup: lowercase, without spaces, hyphens, underscores, dots,
 /// apostrophes and commas.
 pub fn normalize(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '\'' | ',' | '’' | '\t'))
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.chars().filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '\'' | ',' | '’' | '\t')).flat_map(char::to_lowercase).collect()
 }
 
 /// The result of looking a chip up by name.

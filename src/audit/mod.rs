@@ -1,0 +1,1 @@
+//! Streaming CSV audit of shipment lists (being written).

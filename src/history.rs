@@ -1,0 +1,1 @@
+//! Views across time: periods between rule changes, timelines and diffs (being written).
