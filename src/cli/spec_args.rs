@@ -1,7 +1,7 @@
 //! Command-line arguments that name a catalog chip or describe a hypothetical one.
 
 use anyhow::{bail, Result};
-use chipgate::spec::{Chip, Figure, Precision, Resolution, Throughput};
+use chipgate::spec::{Chip, Overrides, Precision, Resolution, Throughput};
 use chipgate::RuleSet;
 use clap::Args;
 
@@ -65,56 +65,35 @@ impl ChipArgs {
             bail!("give either a chip name or --based-on, not both");
         }
         let base = match self.chip.as_deref().or(self.based_on.as_deref()) {
-            Some(name) => Some(lookup(rs, name)?.clone()),
+            Some(name) => Some(lookup(rs, name)?),
             None => None,
         };
         if base.is_none() && !self.has_specs() {
             bail!("name a chip (e.g. `chipgate check H100 --to CN`) or describe one with --tpp / --throughput");
         }
-        if !self.has_specs() {
-            return Ok((base.unwrap_or_default(), false));
-        }
-        let mut chip = base.unwrap_or_else(|| Chip { id: "hypothetical".into(), name: "hypothetical chip".into(), ..Chip::default() });
-        self.apply(&mut chip)?;
-        Ok((chip, true))
+        Ok(self.overrides()?.chip(base))
     }
 
-    fn apply(&self, chip: &mut Chip) -> Result<()> {
-        let num = |name: &str, v: Option<f64>| -> Result<Option<Figure>> {
+    /// The figures given, checked; shared with `audit` through [`Overrides`].
+    fn overrides(&self) -> Result<Overrides> {
+        let num = |name: &str, v: Option<f64>| -> Result<Option<f64>> {
             match v {
                 Some(x) if !x.is_finite() || x < 0.0 => bail!("--{name} must be a number ≥ 0, got `{x}`"),
-                Some(x) => Ok(Some(Figure::given(x))),
-                None => Ok(None),
+                other => Ok(other),
             }
         };
-        if !self.throughput.is_empty() {
-            chip.throughput = self.throughput.iter().map(|t| parse_throughput(t)).collect::<Result<_>>()?;
-            chip.tpp = None;
-        }
-        if let Some(f) = num("tpp", self.tpp)? {
-            chip.tpp = Some(f);
-        }
-        if let Some(f) = num("die-area", self.die_area)? {
-            chip.die_area_mm2 = Some(f);
-            chip.pd = None;
-        }
-        if let Some(f) = num("pd", self.pd)? {
-            chip.pd = Some(f);
-        }
-        if self.datacenter || self.consumer {
-            chip.datacenter = Some(self.datacenter);
-        }
-        if let Some(f) = num("interconnect", self.interconnect)? {
-            chip.interconnect_gbps = Some(f);
-        }
-        if let Some(f) = num("memory-bandwidth", self.memory_bandwidth)? {
-            chip.memory_bandwidth_gbps = Some(f);
-        }
-        if let Some(f) = num("memory-bandwidth-density", self.memory_bandwidth_density)? {
-            chip.memory_bandwidth_density = Some(f);
-        }
-        chip.hbm |= self.hbm;
-        Ok(())
+        Ok(Overrides {
+            source: "given on the command line".into(),
+            throughput: self.throughput.iter().map(|t| parse_throughput(t)).collect::<Result<_>>()?,
+            tpp: num("tpp", self.tpp)?,
+            die_area_mm2: num("die-area", self.die_area)?,
+            pd: num("pd", self.pd)?,
+            datacenter: (self.datacenter || self.consumer).then_some(self.datacenter),
+            interconnect_gbps: num("interconnect", self.interconnect)?,
+            memory_bandwidth_gbps: num("memory-bandwidth", self.memory_bandwidth)?,
+            memory_bandwidth_density: num("memory-bandwidth-density", self.memory_bandwidth_density)?,
+            hbm: self.hbm,
+        })
     }
 }
 

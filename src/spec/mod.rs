@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
+mod overrides;
 mod resolve;
 
+pub use overrides::{hypothetical, Overrides};
 pub use resolve::{normalize, Catalog, Resolution};
 
 /// A numeric precision a throughput figure is given for.
