@@ -1,1 +1,0 @@
-//! Views across time: periods between rule changes, timelines and diffs (being written).
