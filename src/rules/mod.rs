@@ -171,6 +171,34 @@ pub enum Cond {
     },
 }
 
+impl Set {
+    /// Every country code the expression names literally (groups are not expanded).
+    pub fn countries(&self) -> Vec<&str> {
+        match self {
+            Set::All | Set::Group(_) => Vec::new(),
+            Set::Country(c) => vec![c.as_str()],
+            Set::Union(a, b) | Set::Inter(a, b) | Set::Diff(a, b) => {
+                let mut v = a.countries();
+                v.extend(b.countries());
+                v
+            }
+        }
+    }
+}
+
+impl Cond {
+    /// Every country code named literally in the condition's destination and headquarters
+    /// sets (groups are not expanded).
+    pub fn countries(&self) -> Vec<&str> {
+        match self {
+            Cond::And(v) | Cond::Or(v) => v.iter().flat_map(Cond::countries).collect(),
+            Cond::Not(c) => c.countries(),
+            Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } => set.countries(),
+            Cond::Const(_) | Cond::Cmp { .. } | Cond::Flag(_) | Cond::Eccn(_) | Cond::Chip(_) => Vec::new(),
+        }
+    }
+}
+
 /// What kind of licence requirement a rule states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,56 @@
+//! The catalog on a date: a chip's classification under the rules in force, independent of
+//! the destination.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::eval::{evaluate, Query};
+use crate::rules::{RuleKind, RuleSet};
+use crate::spec::Chip;
+
+use super::HistoryError;
+
+/// A chip's classification on a date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    /// The date the rules were applied for.
+    pub date: Date,
+    /// The ECCN; none when not classified or undetermined.
+    pub eccn: Option<String>,
+    /// The classifications missing data leaves possible (none: not classified), when several.
+    pub candidates: Vec<Option<String>>,
+    /// The metrics or flags whose absence leaves the classification undetermined.
+    pub missing: Vec<String>,
+    /// The classification (or exclusion) rules that decided it.
+    pub rules: Vec<String>,
+}
+
+impl Classification {
+    /// Whether missing data leaves more than one classification possible.
+    pub fn undetermined(&self) -> bool {
+        !self.candidates.is_empty()
+    }
+}
+
+/// Classifies a chip under the rules in force on a date. Classification rules do not depend on
+/// the destination, so the chip is evaluated against a country no rule names (else the first
+/// country), where the licensing part cannot hide the deciding rules; that part is discarded.
+pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification, HistoryError> {
+    let named = super::mentioned_countries(rs);
+    let all = rs.countries.all();
+    let country = all.iter().find(|c| !named.contains(&c.code)).or(all.first()).ok_or(HistoryError::NoCountries)?;
+    let d = evaluate(rs, &Query { chip, hypothetical: false, destination: &country.code, date, end_user_hq: None })?;
+    let is_class = |id: &str| rs.rule(id).is_some_and(|r| matches!(r.kind, RuleKind::Classification { .. }));
+    let mut missing: Vec<String> = Vec::new();
+    for t in d.trace.iter().filter(|t| t.actual.is_none() && is_class(&t.rule)) {
+        if !missing.contains(&t.metric) {
+            missing.push(t.metric.clone());
+        }
+    }
+    let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
+    if candidates.is_empty() {
+        missing.clear();
+    }
+    let rules = d.reasons.iter().filter(|r| r.kind == "classification" || r.kind == "exclusion").map(|r| r.id.clone()).collect();
+    Ok(Classification { date, eccn: d.eccn, candidates, missing, rules })
+}

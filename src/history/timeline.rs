@@ -1,0 +1,110 @@
+//! A chip's status for one destination across time: one period per stretch of days with the
+//! same verdict, ECCN, exceptions and review policy, each with the changes that started it.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::eval::{evaluate, ChipRef, CountryRef, Decision, Query};
+use crate::rules::RuleSet;
+use crate::spec::Chip;
+
+use super::{period_starts, responsible, Change, HistoryError, Status};
+
+/// What to build a timeline for.
+#[derive(Debug, Clone)]
+pub struct TimelineRequest<'a> {
+    /// The chip (catalog entry or hypothetical).
+    pub chip: &'a Chip,
+    /// Whether the chip was specified or modified by the user.
+    pub hypothetical: bool,
+    /// Destination country code.
+    pub destination: &'a str,
+    /// Country code of the end user's headquarters, if known.
+    pub end_user_hq: Option<&'a str>,
+    /// First day of the view.
+    pub from: Date,
+    /// Last day of the view (inclusive).
+    pub to: Date,
+}
+
+/// A stretch of days with the same status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Period {
+    /// First day.
+    pub from: Date,
+    /// First day of the next period; none for the last period, which lasts to the end of the view.
+    pub until: Option<Date>,
+    /// The status on every day of the period.
+    pub status: Status,
+    /// The changes that started the period (empty for the first).
+    pub changed_by: Vec<Change>,
+}
+
+/// A chip's status for a destination across time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    /// The chip.
+    pub chip: ChipRef,
+    /// The destination.
+    pub destination: CountryRef,
+    /// The end user's headquarters as given (absent: assumed to be the destination).
+    pub end_user_hq: Option<CountryRef>,
+    /// First day of the view.
+    pub from: Date,
+    /// Last day of the view (inclusive).
+    pub to: Date,
+    /// The periods, in date order.
+    pub periods: Vec<Period>,
+    /// Assumptions made (from the evaluation of the last period).
+    pub assumptions: Vec<String>,
+}
+
+impl Timeline {
+    /// The period a date falls in, if inside the view.
+    pub fn on(&self, date: Date) -> Option<&Period> {
+        if date < self.from || date > self.to {
+            return None;
+        }
+        self.periods.iter().rev().find(|p| p.from <= date)
+    }
+}
+
+/// Builds the timeline: the chip is evaluated at the start of every period between rule or
+/// group changes, and consecutive periods with the same status are merged.
+pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, HistoryError> {
+    if req.from > req.to {
+        return Err(HistoryError::Range { from: req.from, to: req.to });
+    }
+    let ask = |date: Date| -> Result<Decision, HistoryError> {
+        let q = Query { chip: req.chip, hypothetical: req.hypothetical, destination: req.destination, date, end_user_hq: req.end_user_hq };
+        Ok(evaluate(rs, &q)?)
+    };
+    let mut periods: Vec<Period> = Vec::new();
+    let mut prev: Option<Decision> = None;
+    for start in period_starts(rs, req.from, req.to) {
+        let d = ask(start)?;
+        let status = Status::of(&d);
+        let changed_by = match (&prev, periods.last()) {
+            (Some(_), Some(last)) if last.status.same(&status) => None,
+            (Some(p), _) => Some(responsible(rs, p, &d)),
+            (None, _) => Some(Vec::new()),
+        };
+        if let Some(changed_by) = changed_by {
+            if let Some(last) = periods.last_mut() {
+                last.until = Some(start);
+            }
+            periods.push(Period { from: start, until: None, status, changed_by });
+        }
+        prev = Some(d);
+    }
+    let last = prev.ok_or(HistoryError::Range { from: req.from, to: req.to })?;
+    Ok(Timeline {
+        chip: last.chip,
+        destination: last.destination,
+        end_user_hq: last.end_user_hq,
+        from: req.from,
+        to: req.to,
+        periods,
+        assumptions: last.assumptions,
+    })
+}
