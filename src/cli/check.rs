@@ -60,7 +60,7 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
 
 fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     let hq = d.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
-    let name = if d.chip.hypothetical { format!("{} (hypothetical)", d.chip.name) } else { d.chip.name.clone() };
+    let name = if d.chip.hypothetical && d.chip.id != "hypothetical" { format!("{} (modified)", d.chip.name) } else { d.chip.name.clone() };
     writeln!(out, "{name} → {} ({}) on {}{hq}\n", d.destination.name, d.destination.code, d.date)?;
     let mut t = table(&[]);
     t.add_row(vec!["Verdict", render::verdict(d.verdict)]);
@@ -113,14 +113,30 @@ fn metrics(d: &Decision, out: &mut dyn Write) -> Result<()> {
 
 fn reasons(d: &Decision, out: &mut dyn Write) -> Result<()> {
     if d.reasons.is_empty() {
-        writeln!(out, "No rule in force applies to this chip and destination.\n")?;
-        return Ok(());
+        return why_not(d, out);
     }
     let mut t = table(&["Rule", "Kind", "What it says", "Citation"]);
     for r in &d.reasons {
         t.add_row(vec![r.id.clone(), r.kind.clone(), r.summary.clone(), r.citation.to_string()]);
     }
     writeln!(out, "Why\n{t}\n")?;
+    Ok(())
+}
+
+/// When no rule applies: the classification tests that failed, from the trace.
+fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    let mut t = table(&["Rule", "Test that does not hold", "Actual"]);
+    let mut n = 0;
+    for e in d.trace.iter().filter(|e| e.assuming_eccn.is_none() && e.result != chipgate::eval::Truth::True) {
+        n += 1;
+        let actual = e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into());
+        t.add_row(vec![e.rule.clone(), format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)), actual]);
+    }
+    if n == 0 {
+        writeln!(out, "No rule in force applies to this chip and destination.\n")?;
+    } else {
+        writeln!(out, "Why not: no classification or licence requirement in force holds\n{t}\n")?;
+    }
     Ok(())
 }
 

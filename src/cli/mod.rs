@@ -89,7 +89,15 @@ pub fn run() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().map(|io| io.kind()) == pipe
+            || c.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind()) == pipe
+            || c.downcast_ref::<csv::Error>().and_then(|x| match x.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            }) == pipe
+    })
 }
 
 fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {

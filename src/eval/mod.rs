@@ -492,14 +492,15 @@ fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
             continue;
         }
         let pct = if *th != 0.0 { (a - th) / th * 100.0 } else { 0.0 };
+        let round = |x: f64| (x * 1e4).round() / 1e4;
         out.push(Margin {
             rule: t.rule.clone(),
             metric: t.metric.clone(),
             op: t.op.clone(),
             threshold: *th,
             actual: *a,
-            margin: a - th,
-            margin_pct: pct,
+            margin: round(a - th),
+            margin_pct: round(pct),
         });
     }
     out
