@@ -5,7 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use chipgate::rules::{diag, PackSource, RuleKind};
+use chipgate::rules::cond::Op;
+use chipgate::rules::{diag, Cond, PackSource, Rule, RuleKind};
+use chipgate::spec::{fmt_num, Flag, Metric};
 use clap::{Args, Subcommand};
 
 use super::render::table;
@@ -61,25 +63,54 @@ fn date(d: Option<jiff::civil::Date>) -> String {
 
 fn list(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
+    let count = |pack: &str| {
+        let regimes = rs.regimes.iter().filter(|g| g.origin.pack == pack).count();
+        let rules = rs.rules.iter().filter(|r| r.origin.pack == pack).count();
+        (regimes, rules)
+    };
     if format == Format::Json {
-        let v = serde_json::json!({ "packs": rs.packs, "regimes": rs.regimes, "rules": rs.rules });
+        let packs: Vec<serde_json::Value> = rs
+            .packs
+            .iter()
+            .map(|p| {
+                let (regimes, rules) = count(&p.name);
+                let mut v = serde_json::to_value(p).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("regimes".into(), regimes.into());
+                    o.insert("rules".into(), rules.into());
+                }
+                v
+            })
+            .collect();
+        let v = serde_json::json!({ "version": rs.version(), "packs": packs, "regimes": rs.regimes, "rules": rs.rules });
         serde_json::to_writer_pretty(&mut *out, &v)?;
         writeln!(out)?;
         return Ok(0);
     }
-    let mut p = table(&["Pack", "Version", "From", "Hash"]);
+    let mut p = table(&["Pack", "Version", "From", "Hash", "Regimes", "Rules"]);
     for pk in &rs.packs {
-        p.add_row(vec![pk.name.clone(), pk.version.clone(), pk.location.clone(), pk.hash.clone()]);
+        let (regimes, rules) = count(&pk.name);
+        p.add_row(vec![pk.name.clone(), pk.version.clone(), pk.location.clone(), pk.hash.clone(), regimes.to_string(), rules.to_string()]);
     }
     writeln!(out, "{p}\n")?;
     for g in &rs.regimes {
         let enforced =
             if g.enforced { String::new() } else { format!(" — NOT ENFORCED: {}", g.enforcement_note.clone().unwrap_or_default()) };
-        writeln!(out, "{} — {}\n  {} → {}{enforced}\n  {}", g.id, g.title, date(g.effective), date(g.until), g.citation)?;
+        let rules: Vec<_> = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == g.id)).collect();
+        let n = rules.len();
+        writeln!(
+            out,
+            "{} — {} ({n} rule{}, pack {})\n  {} → {}{enforced}\n  {}",
+            g.id,
+            g.title,
+            if n == 1 { "" } else { "s" },
+            g.origin.pack,
+            date(g.effective),
+            date(g.until),
+            g.citation
+        )?;
         let mut t = table(&["Rule", "Kind", "In force", "Condition"]);
-        let mut n = 0;
-        for r in rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == g.id)) {
-            n += 1;
+        for r in &rules {
             t.add_row(vec![r.id.clone(), kind(&r.kind), format!("{} → {}", date(r.effective), date(r.until)), r.when_text.clone()]);
         }
         if n > 0 {
@@ -107,7 +138,12 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
     let rs = super::load(cli)?;
     if let Some(r) = rs.rule(id) {
         if format == Format::Json {
-            serde_json::to_writer_pretty(&mut *out, r)?;
+            let mut v = serde_json::to_value(r)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("regime".into(), rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default().into());
+                o.insert("in_words".into(), words(&r.when).into());
+            }
+            serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
             return Ok(0);
         }
@@ -115,8 +151,13 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         let mut t = table(&[]);
         t.add_row(vec!["Rule", &r.id]);
         t.add_row(vec!["Does", &kind(&r.kind)]);
+        if let RuleKind::Exception { relieves, notification, .. } = &r.kind {
+            let n = if *notification { " (prior notification to BIS)" } else { "" };
+            t.add_row(vec!["Relieves".to_string(), format!("{}{n}", relieves.join(", "))]);
+        }
         t.add_row(vec!["Summary", &r.summary]);
         t.add_row(vec!["Condition", &r.when_text]);
+        t.add_row(vec!["In words".to_string(), words(&r.when)]);
         t.add_row(vec!["In force".to_string(), format!("{} → {}", date(r.effective), date(r.until))]);
         t.add_row(vec!["Regime", &regime]);
         t.add_row(vec!["Citation".to_string(), r.citation.to_string()]);
@@ -128,21 +169,30 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         return Ok(0);
     }
     if let Some(g) = rs.regime(id) {
+        let rules: Vec<&str> = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == g.id)).map(|r| r.id.as_str()).collect();
         if format == Format::Json {
-            serde_json::to_writer_pretty(&mut *out, g)?;
-        } else {
-            writeln!(
-                out,
-                "{} — {}\n{} → {}\n{}\ndefined at {}:{}",
-                g.id,
-                g.title,
-                date(g.effective),
-                date(g.until),
-                g.citation,
-                g.origin.file,
-                g.origin.line
-            )?;
+            let mut v = serde_json::to_value(g)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("rules".into(), rules.into());
+            }
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+            return Ok(0);
         }
+        let mut t = table(&[]);
+        t.add_row(vec!["Regime", &g.id]);
+        t.add_row(vec!["Title", &g.title]);
+        t.add_row(vec!["In force".to_string(), format!("{} → {}", date(g.effective), date(g.until))]);
+        if let Some(s) = &g.superseded_by {
+            t.add_row(vec!["Superseded by", s]);
+        }
+        if !g.enforced {
+            t.add_row(vec!["Enforced".to_string(), format!("no — {}", g.enforcement_note.clone().unwrap_or_default())]);
+        }
+        t.add_row(vec!["Citation".to_string(), g.citation.to_string()]);
+        t.add_row(vec!["Rules".to_string(), rules.join("\n")]);
+        t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", g.origin.file, g.origin.line, g.origin.pack)]);
+        writeln!(out, "{t}")?;
         return Ok(0);
     }
     let ids = rs.rules.iter().map(|r| r.id.as_str()).chain(rs.regimes.iter().map(|g| g.id.as_str()));
@@ -152,25 +202,143 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
     }
 }
 
+/// Days a rule is in force, in words (the last day inclusive).
+fn days(r: &Rule) -> String {
+    let last = r.until.and_then(|u| u.yesterday().ok());
+    match (r.effective, last) {
+        (Some(a), Some(b)) => format!("from {a} to {b}"),
+        (Some(a), None) => format!("from {a}"),
+        (None, Some(b)) => format!("until {b}"),
+        (None, None) => "always".into(),
+    }
+}
+
+/// A condition in plain words.
+fn words(c: &Cond) -> String {
+    let nested = |x: &Cond| match x {
+        Cond::And(v) | Cond::Or(v) if v.len() > 1 => format!("({})", words(x)),
+        _ => words(x),
+    };
+    match c {
+        Cond::Const(true) => "always".into(),
+        Cond::Const(false) => "never".into(),
+        Cond::And(v) => v.iter().map(nested).collect::<Vec<_>>().join(" and "),
+        Cond::Or(v) => v.iter().map(nested).collect::<Vec<_>>().join(" or "),
+        Cond::Not(x) => match x.as_ref() {
+            Cond::Flag(f) => format!("not {}", flag(*f)),
+            Cond::Destination { text, .. } => format!("the destination is not in {text}"),
+            Cond::EndUserHq { text, .. } => format!("the end user is not headquartered in {text}"),
+            other => format!("not {}", nested(other)),
+        },
+        Cond::Cmp { metric, op, value } => {
+            let op = match op {
+                Op::Ge => "is at least",
+                Op::Gt => "is more than",
+                Op::Le => "is at most",
+                Op::Lt => "is less than",
+                Op::Eq => "is",
+                Op::Ne => "is not",
+            };
+            format!("{} {op} {}", metric_words(*metric), fmt_num(*value))
+        }
+        Cond::Flag(f) => flag(*f).into(),
+        Cond::Eccn(l) => format!("the item is classified {}", l.join(" or ")),
+        Cond::Chip(l) => format!("the chip is {}", l.join(" or ")),
+        Cond::Destination { text, .. } => format!("the destination is in {text}"),
+        Cond::EndUserHq { text, .. } => format!("the end user (or its ultimate parent) is headquartered in {text}"),
+    }
+}
+
+fn flag(f: Flag) -> &'static str {
+    match f {
+        Flag::Datacenter => "designed or marketed for datacenters",
+        Flag::Hbm => "a standalone high-bandwidth-memory stack",
+    }
+}
+
+fn metric_words(m: Metric) -> &'static str {
+    match m {
+        Metric::Tpp => "TPP",
+        Metric::Pd => "performance density",
+        Metric::DieAreaMm2 => "die area (mm²)",
+        Metric::InterconnectGbps => "chip-to-chip transfer rate (GB/s)",
+        Metric::MemoryBandwidthGbps => "DRAM bandwidth (GB/s)",
+        Metric::MemoryBandwidthDensity => "memory bandwidth density (GB/s/mm²)",
+        Metric::MemoryGb => "memory (GB)",
+        Metric::TdpW => "TDP (W)",
+    }
+}
+
+/// Whether a condition names an ECCN in an `eccn in [...]` test.
+fn names_eccn(c: &Cond, id: &str) -> bool {
+    match c {
+        Cond::Eccn(l) => l.iter().any(|x| x == id),
+        Cond::And(v) | Cond::Or(v) => v.iter().any(|x| names_eccn(x, id)),
+        Cond::Not(x) => names_eccn(x, id),
+        _ => false,
+    }
+}
+
 fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let Some(e) = rs.eccns.iter().find(|e| e.id.eq_ignore_ascii_case(eccn)) else {
         let h = diag::did_you_mean(eccn, rs.eccns.iter().map(|e| e.id.as_str()));
         bail!("unknown ECCN `{eccn}`{}", h.map(|h| format!("; {h}")).unwrap_or_default());
     };
-    let rules: Vec<_> =
-        rs.rules.iter().filter(|r| matches!(&r.kind, RuleKind::Classification { eccn: Some(x), .. } if *x == e.id)).collect();
+    let of = |pred: &dyn Fn(&Rule) -> bool| -> Vec<&Rule> { rs.rules.iter().filter(|r| pred(r)).collect() };
+    let sections: [(&str, Vec<&Rule>); 5] = [
+        ("classified", of(&|r| matches!(&r.kind, RuleKind::Classification { eccn: Some(x), .. } if *x == e.id))),
+        ("excluded", of(&|r| matches!(&r.kind, RuleKind::Classification { excludes: Some(f), .. } if *f == e.family))),
+        ("licence_required", of(&|r| matches!(r.kind, RuleKind::Requirement { .. }) && names_eccn(&r.when, &e.id))),
+        ("exceptions", of(&|r| matches!(r.kind, RuleKind::Exception { .. }) && names_eccn(&r.when, &e.id))),
+        ("review", of(&|r| matches!(r.kind, RuleKind::Review { .. }) && names_eccn(&r.when, &e.id))),
+    ];
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "eccn": e, "rules": rules }))?;
+        let mut v = serde_json::json!({ "eccn": e, "precedence": rs.eccns.iter().map(|x| &x.id).collect::<Vec<_>>() });
+        for (key, rules) in &sections {
+            let list: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).unwrap_or_default();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("in_words".into(), words(&r.when).into());
+                    }
+                    v
+                })
+                .collect();
+            v[*key] = list.into();
+        }
+        serde_json::to_writer_pretty(&mut *out, &v)?;
         writeln!(out)?;
         return Ok(0);
     }
     writeln!(out, "{}\n\n{}\n", e.title, e.explain.trim())?;
-    for r in rules {
-        writeln!(out, "- {} ({} → {}): {}\n  when {}\n  {}", r.id, date(r.effective), date(r.until), r.summary, r.when_text, r.citation)?;
+    let order: Vec<&str> = rs.eccns.iter().map(|x| x.id.as_str()).collect();
+    let headings = [
+        format!("An item is {} when (if several ECCNs match, the first of {} wins):", e.id, order.join(", ")),
+        format!("It is not {} (nor any ECCN of the {} family) when:", e.id, e.family),
+        "A licence is required when:".to_string(),
+        "Licence exceptions:".to_string(),
+        "Licence applications are reviewed under:".to_string(),
+    ];
+    for ((_, rules), heading) in sections.iter().zip(headings) {
+        if rules.is_empty() {
+            continue;
+        }
+        writeln!(out, "{heading}")?;
+        for r in rules {
+            let what = match &r.kind {
+                RuleKind::Exception { name, .. } => format!("{name}: "),
+                RuleKind::Review { policy } => format!("{}: ", super::render::policy(*policy)),
+                _ => String::new(),
+            };
+            let enforced = if rs.regime_of(r).is_some_and(|g| !g.enforced) { " [never enforced]" } else { "" };
+            writeln!(out, "  - {what}{} ({}, {}){enforced}\n    {}", words(&r.when), days(r), r.id, r.citation)?;
+        }
+        writeln!(out)?;
     }
     if let Some(c) = &e.citation {
-        writeln!(out, "\nSource: {c}")?;
+        writeln!(out, "Source: {c}")?;
     }
     Ok(0)
 }

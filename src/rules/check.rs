@@ -20,6 +20,8 @@ pub(crate) struct ParsedFile {
     pub file: usize,
     pub pack: String,
     pub raw: RawFile,
+    /// Whether the file belongs to the built-in pack.
+    pub builtin: bool,
 }
 
 /// Where an id was first defined, for clash reports.
@@ -37,21 +39,41 @@ pub(crate) struct Checker<'a> {
     rs: RuleSet,
     sets: HashMap<String, (usize, Spanned<String>)>,
     defs: HashMap<(&'static str, String), Def>,
+    /// Never read: lets [`Checker::err`] return a reference without a panic path.
+    spare: Diagnostic,
 }
 
 fn sp<T>(s: &Spanned<T>) -> Range<usize> {
     s.span()
 }
 
+/// Byte offset of the first character inside a string value (after its opening quote).
+pub(crate) fn inner_offset(sources: &Sources, file: usize, s: &Spanned<String>) -> usize {
+    let start = sp(s).start;
+    let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
+    let rest = text.get(start..).unwrap_or("");
+    if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        start + 3 + usize::from(rest.get(3..).is_some_and(|r| r.starts_with('\n')))
+    } else {
+        start + 1
+    }
+}
+
 impl<'a> Checker<'a> {
     pub fn new(sources: &'a Sources) -> Self {
-        Checker { sources, diags: Vec::new(), rs: RuleSet::default(), sets: HashMap::new(), defs: HashMap::new() }
+        Checker {
+            sources,
+            diags: Vec::new(),
+            rs: RuleSet::default(),
+            sets: HashMap::new(),
+            defs: HashMap::new(),
+            spare: Diagnostic::error("internal", 0, 0..0, ""),
+        }
     }
 
     fn err(&mut self, code: &'static str, file: usize, span: Range<usize>, msg: impl Into<String>) -> &mut Diagnostic {
         self.diags.push(Diagnostic::error(code, file, span, msg));
-        let n = self.diags.len() - 1;
-        &mut self.diags[n]
+        self.diags.last_mut().unwrap_or(&mut self.spare)
     }
 
     fn origin(&self, file: usize, span: &Range<usize>, pack: &str) -> Origin {
@@ -172,6 +194,7 @@ impl<'a> Checker<'a> {
             self.rules(f);
         }
         self.check_relieves(files);
+        self.check_superseded(files);
         self.finish_dates();
         (self.rs, self.diags)
     }
@@ -303,14 +326,8 @@ impl<'a> Checker<'a> {
                     self.err("empty-range", f.file, sp(u), format!("regime ends ({b}) before it takes effect ({a})"));
                 }
             }
-            let citation = match self.citation(f.file, &r.citation) {
-                Some(c) => c,
-                None => {
-                    self.err("missing-citation", f.file, sp(&r.id), format!("regime `{}` has no citation", r.id.get_ref())).help =
-                        Some("add `citation = { document = \"88 FR 73458 (FR Doc 2023-23055)\", url = \"...\" }`".into());
-                    Citation { document: String::new(), url: None }
-                }
-            };
+            // A missing citation is a lint (`missing-citation`), not an error.
+            let citation = self.citation(f.file, &r.citation).unwrap_or(Citation { document: String::new(), url: None });
             let regime = Regime {
                 id: r.id.get_ref().clone(),
                 title: r.title.clone(),
@@ -343,13 +360,23 @@ impl<'a> Checker<'a> {
     ) -> Option<Figure> {
         let fig = raw.as_ref()?;
         let r = fig.get_ref();
-        let v = *r.value.get_ref();
-        if !v.is_finite() || v < 0.0 {
-            self.err("bad-number", file, sp(&r.value), format!("{what} must be a finite number ≥ 0, found `{v}`"));
+        if !self.finite(file, &r.value, what) {
             return None;
         }
+        let v = *r.value.get_ref();
         let source = self.source_ref(file, &r.source, sources);
         Some(Figure { value: v, source, confidence: r.confidence.as_ref().map(|c| c.get_ref().clone()), basis: r.basis.clone() })
+    }
+
+    /// Whether a figure is a finite number ≥ 0; reports it when not.
+    fn finite(&mut self, file: usize, v: &Spanned<f64>, what: &str) -> bool {
+        let x = *v.get_ref();
+        if x.is_finite() && x >= 0.0 {
+            return true;
+        }
+        self.err("bad-number", file, sp(v), format!("{what} must be a finite number ≥ 0, found `{x}`")).help =
+            Some("figures are magnitudes: write a plain non-negative number such as `4800` or `1.5e3`".into());
+        false
     }
 
     fn source_ref(&mut self, file: usize, key: &Option<SStr>, sources: &std::collections::BTreeMap<String, String>) -> String {
@@ -375,8 +402,7 @@ impl<'a> Checker<'a> {
             for t in &c.throughput {
                 let t = t.get_ref();
                 if t.sparse {
-                    self.err("sparse-throughput", f.file, sp(&t.precision), "sparse throughput figures are refused").help =
-                        Some("TPP uses dense figures; halve a 2:4-sparsity figure and drop `sparse = true`".into());
+                    // Never used for TPP; reported by the `sparse-throughput` lint.
                     continue;
                 }
                 let Some(precision) = Precision::parse(t.precision.get_ref()) else {
@@ -385,11 +411,10 @@ impl<'a> Checker<'a> {
                         .help = help;
                     continue;
                 };
-                let tops = *t.tops.get_ref();
-                if !tops.is_finite() || tops < 0.0 {
-                    self.err("bad-number", f.file, sp(&t.tops), format!("throughput must be a finite number ≥ 0, found `{tops}`"));
+                if !self.finite(f.file, &t.tops, "throughput") {
                     continue;
                 }
+                let tops = *t.tops.get_ref();
                 let source = self.source_ref(f.file, &t.source, &c.sources);
                 throughput.push(Throughput { precision, tops, source, confidence: t.confidence.as_ref().map(|s| s.get_ref().clone()) });
             }
@@ -409,7 +434,7 @@ impl<'a> Checker<'a> {
                 interconnect_gbps: self.figure(f.file, &c.interconnect_gbps, s, "interconnect_gbps"),
                 memory_bandwidth_gbps: self.figure(f.file, &c.memory_bandwidth_gbps, s, "memory_bandwidth_gbps"),
                 memory_bandwidth_density: self.figure(f.file, &c.memory_bandwidth_density, s, "memory_bandwidth_density"),
-                memory_gb: c.memory_gb.as_ref().map(|m| Figure {
+                memory_gb: c.memory_gb.as_ref().filter(|m| self.finite(f.file, m, "memory_gb")).map(|m| Figure {
                     value: *m.get_ref(),
                     source: String::new(),
                     confidence: None,
@@ -486,6 +511,12 @@ impl<'a> Checker<'a> {
         let when = self.condition(f.file, &r.when);
         let own_from = r.effective.as_ref().and_then(|d| self.date(f.file, d));
         let own_until = r.until.as_ref().and_then(|d| self.date(f.file, d));
+        if let (Some(a), Some(b), Some(u)) = (own_from, own_until, r.until.as_ref()) {
+            if a >= b {
+                self.err("empty-range", f.file, sp(u), format!("rule ends ({b}) before it takes effect ({a})")).help =
+                    Some("`until` is the first day the rule no longer applies; it must be after `effective`".into());
+            }
+        }
         let (regime_idx, kind, when) = (regime_idx?, kind?, when?);
         let regime = self.rs.regimes.get(regime_idx)?.clone();
         let effective = match (own_from, regime.effective) {
@@ -620,20 +651,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Byte offset of the first character inside a string value.
-    fn inner_offset(&self, file: usize, s: &Spanned<String>) -> usize {
-        let start = sp(s).start;
-        let text = self.sources.get(file).map(|f| f.text.as_str()).unwrap_or("");
-        let rest = text.get(start..).unwrap_or("");
-        if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
-            start + 3 + usize::from(rest.get(3..).is_some_and(|r| r.starts_with('\n')))
-        } else {
-            start + 1
-        }
-    }
-
     fn condition(&mut self, file: usize, src: &Spanned<String>) -> Option<Cond> {
-        let base = self.inner_offset(file, src);
+        let base = inner_offset(self.sources, file, src);
         match cond::parse(src.get_ref()) {
             Ok(e) => {
                 let n = self.diags.len();
@@ -645,7 +664,16 @@ impl<'a> Checker<'a> {
                 }
             }
             Err(e) => {
-                self.err("syntax", file, base + e.span.start..base + e.span.end.max(e.span.start + 1), e.message);
+                let span = base + e.span.start..base + e.span.end.max(e.span.start + 1);
+                let negative = src.get_ref().get(e.span.clone()) == Some("-") && e.message.starts_with("expected a number");
+                if negative {
+                    self.err("bad-number", file, span, "negative thresholds are not allowed").help = Some(
+                        "every metric is a magnitude ≥ 0, and `-` is the set-difference operator; compare with `0` or a positive number"
+                            .into(),
+                    );
+                } else {
+                    self.err("syntax", file, span, e.message);
+                }
                 None
             }
         }
@@ -748,7 +776,7 @@ impl<'a> Checker<'a> {
                     return Some(Set::Country(n.text.clone()));
                 }
                 if let Some((sfile, expr)) = self.sets.get(&n.text).cloned() {
-                    let sbase = self.inner_offset(sfile, &expr);
+                    let sbase = inner_offset(self.sources, sfile, &expr);
                     return match cond::parse_set(expr.get_ref()) {
                         Ok(inner) => self.set(sfile, sbase, &inner, depth + 1),
                         Err(e) => {
@@ -793,6 +821,20 @@ impl<'a> Checker<'a> {
                         );
                         self.err("unknown-reference", f.file, sp(rel), format!("unknown requirement `{}`", rel.get_ref())).help = help;
                     }
+                }
+            }
+        }
+    }
+
+    fn check_superseded(&mut self, files: &[ParsedFile]) {
+        for f in files {
+            for r in &f.raw.regime {
+                let Some(next) = &r.get_ref().superseded_by else { continue };
+                if self.rs.regime(next.get_ref()).is_none() {
+                    let help = did_you_mean(next.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
+                    self.err("unknown-regime", f.file, sp(next), format!("unknown regime `{}`", next.get_ref())).help = help;
+                } else if next.get_ref() == r.get_ref().id.get_ref() {
+                    self.err("bad-reference", f.file, sp(next), format!("regime `{}` cannot supersede itself", next.get_ref()));
                 }
             }
         }

@@ -77,93 +77,148 @@ impl Loader {
     /// Reads, parses and checks every pack. On success returns the rule set and its warnings;
     /// on any error-level diagnostic returns all diagnostics.
     pub fn load(&self) -> Result<(RuleSet, Vec<Diagnostic>), LoadError> {
-        let (sources, parsed, infos, mut diags) = self.read_all();
+        let (result, sources) = self.run();
+        match result {
+            Ok((rs, warnings)) => Ok((rs, warnings)),
+            Err(diagnostics) => Err(LoadError { diagnostics, sources }),
+        }
+    }
+
+    /// Like [`Loader::load`], but always returns every diagnostic (errors and warnings) and the
+    /// sources they point into, for validation.
+    pub fn validate(&self) -> (Vec<Diagnostic>, Sources) {
+        let (result, sources) = self.run();
+        match result {
+            Ok((_, warnings)) => (warnings, sources),
+            Err(diags) => (diags, sources),
+        }
+    }
+
+    /// Like [`Loader::load`], but also returns the sources on success (to render warnings).
+    pub fn load_with_sources(&self) -> Result<(RuleSet, Vec<Diagnostic>, Sources), LoadError> {
+        let (result, sources) = self.run();
+        match result {
+            Ok((rs, warnings)) => Ok((rs, warnings, sources)),
+            Err(diagnostics) => Err(LoadError { diagnostics, sources }),
+        }
+    }
+
+    fn run(&self) -> (Result<(RuleSet, Vec<Diagnostic>), Vec<Diagnostic>>, Sources) {
+        let Read { sources, parsed, infos, mut diags } = self.read_all();
         let (mut rs, check_diags) = Checker::new(&sources).check(&parsed);
         diags.extend(check_diags);
         diags.extend(super::lint::lint(&rs, &sources, &parsed));
+        // Reading order: by file, then by position (stable, so one place keeps its order).
+        diags.sort_by_key(|d| (d.file, d.span.start));
         if diags.iter().any(Diagnostic::is_error) {
-            return Err(LoadError { diagnostics: diags, sources });
+            return (Err(diags), sources);
         }
         rs.packs = infos;
-        Ok((rs, diags))
+        (Ok((rs, diags)), sources)
     }
 
-    /// Like [`Loader::load`], but always returns the diagnostics and the sources, for validation.
-    pub fn validate(&self) -> (Vec<Diagnostic>, Sources) {
-        match self.load() {
-            Ok((_, warnings)) => {
-                let (sources, ..) = self.read_all();
-                (warnings, sources)
-            }
-            Err(e) => (e.diagnostics, e.sources),
-        }
-    }
-
-    fn read_all(&self) -> (Sources, Vec<ParsedFile>, Vec<PackInfo>, Vec<Diagnostic>) {
-        let mut sources = Sources::default();
-        let mut parsed = Vec::new();
-        let mut infos: Vec<PackInfo> = Vec::new();
-        let mut diags = Vec::new();
+    fn read_all(&self) -> Read {
+        let mut r = Read { sources: Sources::default(), parsed: Vec::new(), infos: Vec::new(), diags: Vec::new() };
         for p in &self.packs {
-            let (location, files) = match read_source(p) {
-                Ok(x) => x,
+            match read_source(p) {
+                Ok((location, files)) => r.pack(&location, files, matches!(p, PackSource::Builtin)),
                 Err((path, msg)) => {
-                    let f = sources.add(path, "");
-                    diags.push(Diagnostic::error("unreadable", f, 0..0, msg));
-                    continue;
-                }
-            };
-            let mut hasher = Sha256::new();
-            let mut header: Option<(usize, super::raw::RawPack, std::ops::Range<usize>)> = None;
-            let first_file = sources.add(location.clone(), "");
-            let mut pack_files = Vec::new();
-            for (name, text) in files {
-                hasher.update(name.as_bytes());
-                hasher.update(text.as_bytes());
-                let id = sources.add(name, text.clone());
-                match toml::from_str::<RawFile>(&text) {
-                    Ok(mut raw) => {
-                        if let Some(h) = raw.pack.take() {
-                            let span = h.span();
-                            if let Some((prev, _, pspan)) = &header {
-                                let loc = sources.location(*prev, pspan.start);
-                                diags.push(
-                                    Diagnostic::error("duplicate-pack-header", id, span.clone(), "a pack has exactly one `[pack]` header")
-                                        .with_related(*prev, pspan.clone(), format!("first header here ({loc})")),
-                                );
-                            } else {
-                                header = Some((id, h.into_inner(), span));
-                            }
-                        }
-                        pack_files.push((id, raw));
-                    }
-                    Err(e) => diags.push(toml_error(id, &text, &e)),
+                    let f = r.sources.add(path, "");
+                    r.diags.push(Diagnostic::error("unreadable", f, 0..0, msg));
                 }
             }
-            let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
-            let info = match header {
-                Some((file, h, _)) => pack_info(&mut diags, file, &h, &location, hash, &infos),
-                None => {
-                    diags.push(
-                        Diagnostic::error("missing-pack-header", first_file, 0..0, format!("`{location}` has no `[pack]` header"))
+        }
+        r
+    }
+}
+
+/// Everything read from the packs, before checking.
+struct Read {
+    sources: Sources,
+    parsed: Vec<ParsedFile>,
+    infos: Vec<PackInfo>,
+    diags: Vec<Diagnostic>,
+}
+
+/// The `[pack]` header found in a pack: file, header, span.
+type Header = (usize, super::raw::RawPack, std::ops::Range<usize>);
+
+impl Read {
+    /// Parses the files of one pack and records its header.
+    fn pack(&mut self, location: &str, files: Vec<(String, String)>, builtin: bool) {
+        let mut hasher = Sha256::new();
+        let mut header: Option<Header> = None;
+        let mut pack_files = Vec::new();
+        let mut unparsed = false;
+        let mut first_file = None;
+        for (name, text) in files {
+            hasher.update(name.as_bytes());
+            hasher.update(text.as_bytes());
+            let id = self.sources.add(name, text);
+            first_file.get_or_insert(id);
+            let text = self.sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
+            match toml::from_str::<RawFile>(text) {
+                Ok(mut raw) => {
+                    if let Some(h) = raw.pack.take() {
+                        let span = h.span();
+                        if let Some((prev, _, pspan)) = &header {
+                            let loc = self.sources.location(*prev, pspan.start);
+                            self.diags.push(
+                                Diagnostic::error("duplicate-pack-header", id, span, "a pack has exactly one `[pack]` header")
+                                    .with_related(*prev, pspan.clone(), format!("first header here ({loc})")),
+                            );
+                        } else {
+                            header = Some((id, h.into_inner(), span));
+                        }
+                    }
+                    pack_files.push((id, raw));
+                }
+                Err(e) => {
+                    unparsed = true;
+                    self.diags.push(toml_error(id, text, &e));
+                }
+            }
+        }
+        let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let info = match header {
+            Some((file, h, _)) => pack_info(&mut self.diags, file, &h, location, hash, &self.infos),
+            None => {
+                // A file that did not parse may hold the header: don't report it missing then.
+                if !unparsed {
+                    let f = first_file.unwrap_or_else(|| self.sources.add(location, ""));
+                    self.diags.push(
+                        Diagnostic::error("missing-pack-header", f, 0..0, format!("pack `{location}` has no `[pack]` header"))
                             .with_help("add `[pack]` with `name`, `version` and `requires` to one file of the pack"),
                     );
-                    PackInfo {
-                        name: location.clone(),
-                        version: "0.0.0".into(),
-                        location: location.clone(),
-                        hash,
-                        description: String::new(),
-                    }
                 }
-            };
-            for (file, raw) in pack_files {
-                parsed.push(ParsedFile { file, pack: info.name.clone(), raw });
+                PackInfo {
+                    name: location.to_string(),
+                    version: "0.0.0".into(),
+                    location: location.to_string(),
+                    hash,
+                    description: String::new(),
+                }
             }
-            infos.push(info);
+        };
+        for (file, raw) in pack_files {
+            self.parsed.push(ParsedFile { file, pack: info.name.clone(), raw, builtin });
         }
-        (sources, parsed, infos, diags)
+        self.infos.push(info);
     }
+}
+
+/// Code, name and aliases of every country in the built-in country table (the ISO 3166-1
+/// reference the `non-iso-country-code` lint compares against).
+pub(crate) fn builtin_countries() -> Vec<(String, Vec<String>)> {
+    embedded::BUILTIN
+        .iter()
+        .filter_map(|(_, text)| toml::from_str::<RawFile>(text).ok())
+        .flat_map(|raw| raw.country)
+        .map(|c| {
+            let c = c.into_inner();
+            (c.code.into_inner(), std::iter::once(c.name).chain(c.aliases).collect())
+        })
+        .collect()
 }
 
 fn pack_info(

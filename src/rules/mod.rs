@@ -15,6 +15,7 @@ mod load;
 pub mod raw;
 
 pub use diag::{Diagnostic, Severity, Sources};
+pub use lint::{Lint, LINTS};
 pub use load::{LoadError, Loader, PackSource};
 
 /// A citation: the document and, where there is one, its URL.

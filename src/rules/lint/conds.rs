@@ -1,0 +1,234 @@
+//! `never-holds` and `shadowed-rule`: rules that can never decide anything.
+
+use super::super::cond::Op;
+use super::super::diag::Diagnostic;
+use super::super::{Cond, Rule, RuleKind, RuleSet};
+use super::dates::{common, describe, span_of};
+use super::Index;
+use crate::spec::Metric;
+
+pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    for r in &rs.rules {
+        if let Some(d) = never(ix, r) {
+            out.push(d);
+        }
+    }
+    repeats(rs, ix, out);
+    reviews(rs, ix, out);
+}
+
+fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
+    let (file, raw) = ix.rules.get(r.id.as_str())?;
+    let own_inverted = matches!((&raw.effective, &raw.until), (Some(a), Some(b)) if a.get_ref().to_string() >= b.get_ref().to_string());
+    if let (Some(a), Some(b), false) = (r.effective, r.until, own_inverted) {
+        if a >= b {
+            let span = raw.until.as_ref().or(raw.effective.as_ref()).map(|d| d.span()).unwrap_or_else(|| raw.id.span());
+            return Some(
+                Diagnostic::warning(
+                    "never-holds",
+                    *file,
+                    span,
+                    format!("rule `{}` is never in force: it takes effect on {a} and ends on {b}", r.id),
+                )
+                .with_help("a rule is in force only within its regime's dates; check `effective` and `until` of both"),
+            );
+        }
+    }
+    let why = unsatisfiable(&r.when)?;
+    Some(
+        Diagnostic::warning("never-holds", *file, raw.when.span(), format!("the condition of rule `{}` can never hold: {why}", r.id))
+            .with_help("check the operators and thresholds; a rule that never holds never changes a verdict"),
+    )
+}
+
+/// Why a condition can never be true, if it certainly cannot (a conservative check).
+pub(super) fn unsatisfiable(c: &Cond) -> Option<String> {
+    match c {
+        Cond::Const(false) => Some("it is `false`".into()),
+        Cond::Or(v) => {
+            let whys: Option<Vec<String>> = v.iter().map(unsatisfiable).collect();
+            whys.map(|w| format!("no alternative can hold ({})", w.join("; ")))
+        }
+        Cond::Not(x) if always(x) => Some("it negates a condition that always holds".into()),
+        Cond::Eccn(l) | Cond::Chip(l) if l.is_empty() => Some("it tests membership in an empty list".into()),
+        Cond::And(_) | Cond::Cmp { .. } => {
+            let mut parts = Vec::new();
+            conjuncts(c, &mut parts);
+            if let Some(why) = parts.iter().find_map(|p| if matches!(p, Cond::And(_)) { None } else { unsatisfiable_atom(p) }) {
+                return Some(why);
+            }
+            contradiction(&parts)
+        }
+        _ => None,
+    }
+}
+
+fn unsatisfiable_atom(c: &Cond) -> Option<String> {
+    match c {
+        Cond::Cmp { .. } => None,
+        other => unsatisfiable(other),
+    }
+}
+
+fn always(c: &Cond) -> bool {
+    match c {
+        Cond::Const(b) => *b,
+        Cond::And(v) => v.iter().all(always),
+        Cond::Or(v) => v.iter().any(always),
+        Cond::Not(x) => unsatisfiable(x).is_some(),
+        _ => false,
+    }
+}
+
+/// The operands of nested `and`s, flattened.
+pub(super) fn conjuncts<'a>(c: &'a Cond, out: &mut Vec<&'a Cond>) {
+    match c {
+        Cond::And(v) => v.iter().for_each(|x| conjuncts(x, out)),
+        other => out.push(other),
+    }
+}
+
+/// A bound on a metric: `metric op value`, with `not` folded in.
+fn bound(c: &Cond) -> Option<(Metric, Op, f64)> {
+    match c {
+        Cond::Cmp { metric, op, value } => Some((*metric, *op, *value)),
+        Cond::Not(x) => match x.as_ref() {
+            Cond::Cmp { metric, op, value } => Some((*metric, negate(*op), *value)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn negate(op: Op) -> Op {
+    match op {
+        Op::Ge => Op::Lt,
+        Op::Gt => Op::Le,
+        Op::Le => Op::Gt,
+        Op::Lt => Op::Ge,
+        Op::Eq => Op::Ne,
+        Op::Ne => Op::Eq,
+    }
+}
+
+/// Contradictions among the operands of one `and`: bounds on a metric that leave no value
+/// (every metric is ≥ 0), or a condition next to its negation.
+fn contradiction(parts: &[&Cond]) -> Option<String> {
+    for (i, a) in parts.iter().enumerate() {
+        if let Cond::Not(x) = a {
+            if parts.iter().enumerate().any(|(j, b)| i != j && **b == **x) {
+                return Some("it requires a condition and its negation".into());
+            }
+        }
+    }
+    for (metric, _) in Metric::ALL {
+        let Some(m) = Metric::parse(metric) else { continue };
+        // lower bound (value, inclusive), upper bound (value, inclusive); metrics are ≥ 0.
+        let mut lo = (0.0_f64, true);
+        let mut hi = (f64::INFINITY, false);
+        let mut texts = Vec::new();
+        for (bm, op, v) in parts.iter().filter_map(|p| bound(p)) {
+            if bm != m {
+                continue;
+            }
+            texts.push(format!("{metric} {op} {v}"));
+            match op {
+                Op::Ge if v > lo.0 || (v == lo.0 && !lo.1) => lo = (v, true),
+                Op::Gt if v >= lo.0 => lo = (v, false),
+                Op::Le if v < hi.0 || (v == hi.0 && !hi.1) => hi = (v, true),
+                Op::Lt if v <= hi.0 => hi = (v, false),
+                Op::Eq => {
+                    if v > lo.0 || (v == lo.0 && !lo.1) {
+                        lo = (v, true);
+                    }
+                    if v < hi.0 || (v == hi.0 && !hi.1) {
+                        hi = (v, true);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let empty = lo.0 > hi.0 || (lo.0 == hi.0 && !(lo.1 && hi.1));
+        if empty && !texts.is_empty() {
+            let what = if texts.len() == 1 {
+                format!("`{}` is never true of a metric, which is never negative", texts.join(""))
+            } else {
+                format!("no value satisfies `{}`", texts.join(" and "))
+            };
+            return Some(what);
+        }
+    }
+    None
+}
+
+/// Whether `r` holding implies `e` holds (a conservative, syntactic check): every operand of
+/// `e`'s `and` is an operand of `r`'s, or a bound implied by one of `r`'s bounds.
+fn implies(r: &Cond, e: &Cond) -> bool {
+    let (mut rp, mut ep) = (Vec::new(), Vec::new());
+    conjuncts(r, &mut rp);
+    conjuncts(e, &mut ep);
+    ep.iter().all(|x| always(x) || rp.iter().any(|y| y == x || bound_implies(y, x)))
+}
+
+fn bound_implies(y: &Cond, x: &Cond) -> bool {
+    let (Some((my, oy, vy)), Some((mx, ox, vx))) = (bound(y), bound(x)) else { return false };
+    if my != mx {
+        return false;
+    }
+    match (oy, ox) {
+        (Op::Ge, Op::Ge) | (Op::Gt, Op::Gt) | (Op::Gt, Op::Ge) => vy >= vx,
+        (Op::Ge, Op::Gt) => vy > vx,
+        (Op::Le, Op::Le) | (Op::Lt, Op::Lt) | (Op::Lt, Op::Le) => vy <= vx,
+        (Op::Le, Op::Lt) => vy < vx,
+        (Op::Eq, _) => ox.apply(vy, vx),
+        _ => false,
+    }
+}
+
+/// `shadowed-rule`: a later rule of the same table with the same condition and outcome, in
+/// force at the same time as an earlier one.
+fn repeats(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    for (j, b) in rs.rules.iter().enumerate() {
+        let first = rs.rules.iter().take(j).find(|a| a.kind == b.kind && a.when == b.when && common(span_of(a), span_of(b)).is_some());
+        if let Some(a) = first {
+            let both = common(span_of(a), span_of(b)).map(describe).unwrap_or_default();
+            out.extend(shadowed(ix, a, b, format!("rule `{}` repeats `{}`: same condition and outcome, both in force {both}", b.id, a.id)));
+        }
+    }
+}
+
+/// `shadowed-rule` for review policies, tried newest-effective first: a review rule is dead
+/// when one tried before it is in force whenever it is and holds whenever it holds.
+fn reviews(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    let is_review = |r: &Rule| matches!(r.kind, RuleKind::Review { .. }) && rs.regime_of(r).is_some_and(|g| g.enforced);
+    for (j, r) in rs.rules.iter().enumerate() {
+        if !is_review(r) {
+            continue;
+        }
+        let before = |(i, e): &(usize, &Rule)| e.effective > r.effective || (e.effective == r.effective && *i < j);
+        let covers = |e: &Rule| common(span_of(e), span_of(r)) == Some(span_of(r));
+        let hit = rs.rules.iter().enumerate().find(|p| {
+            let e = p.1;
+            p.0 != j && is_review(e) && before(p) && covers(e) && !(e.kind == r.kind && e.when == r.when) && implies(&r.when, &e.when)
+        });
+        if let Some((_, e)) = hit {
+            out.extend(shadowed(
+                ix,
+                e,
+                r,
+                format!("review rule `{}` never decides: `{}` is tried first and holds whenever it does", r.id, e.id),
+            ));
+        }
+    }
+}
+
+fn shadowed(ix: &Index<'_>, a: &Rule, b: &Rule, msg: String) -> Option<Diagnostic> {
+    let (file, raw) = ix.rules.get(b.id.as_str())?;
+    let (afile, araw) = ix.rules.get(a.id.as_str())?;
+    let loc = ix.location(*afile, &araw.id.span());
+    Some(
+        Diagnostic::warning("shadowed-rule", *file, raw.id.span(), msg)
+            .with_related(*afile, araw.id.span(), format!("`{}` defined here ({loc})", a.id))
+            .with_help(format!("remove `{}`, or narrow `{}`'s condition or dates", b.id, a.id)),
+    )
+}

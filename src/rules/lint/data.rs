@@ -1,0 +1,266 @@
+//! Lints on the data of a pack: D:5 without Macau, chip figures, country codes, group members,
+//! and regimes without a citation or an effective date.
+
+use std::collections::HashSet;
+
+use jiff::civil::Date;
+use toml::value::Datetime;
+use toml::Spanned;
+
+use super::super::cond::{self, Expr, Name, SetExpr};
+use super::super::diag::Diagnostic;
+use super::super::raw::{RawChip, RawFigure, RawGroup};
+use super::super::RuleSet;
+use super::dates::common;
+use super::Index;
+use crate::spec::normalize;
+
+/// The country group the advanced-computing rules always pair with Macau. The `d5-without-macau`
+/// lint is about this one drafting convention of the EAR, so it names the group and the country.
+const D5: &str = "D:5";
+/// Macau.
+const MACAU: &str = "MO";
+
+pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    d5(rs, ix, out);
+    let builtin = builtin_countries(ix);
+    for f in ix.files {
+        for c in &f.raw.chip {
+            chip(f.file, c.get_ref(), out);
+        }
+        for g in &f.raw.group {
+            members(f.file, g.get_ref(), out, ix);
+        }
+        for r in &f.raw.regime {
+            let r = r.get_ref();
+            if r.citation.is_none() {
+                out.push(
+                    Diagnostic::warning("missing-citation", f.file, r.id.span(), format!("regime `{}` has no citation", r.id.get_ref()))
+                        .with_help("add `citation = { document = \"88 FR 73458 (FR Doc 2023-23055)\", url = \"https://...\" }`"),
+                );
+            }
+            if r.effective.is_none() {
+                out.push(
+                    Diagnostic::warning(
+                        "missing-effective",
+                        f.file,
+                        r.id.span(),
+                        format!("regime `{}` has no effective date, so it applies to every date in the past", r.id.get_ref()),
+                    )
+                    .with_help("add `effective = YYYY-MM-DD`, the first day the regime is in force"),
+                );
+            }
+        }
+        if !f.builtin {
+            for c in &f.raw.country {
+                countries(f.file, &c.get_ref().code, &c.get_ref().name, &builtin, out);
+            }
+        }
+    }
+}
+
+/// A reference that counts in a set: a name on the left of every `-`, or `*`.
+enum Pos<'a> {
+    All,
+    Ref(&'a Name),
+}
+
+fn positive<'a>(s: &'a SetExpr, out: &mut Vec<Pos<'a>>) {
+    match s {
+        SetExpr::All => out.push(Pos::All),
+        SetExpr::Ref(n) => out.push(Pos::Ref(n)),
+        SetExpr::Union(a, b) | SetExpr::Inter(a, b) => {
+            positive(a, out);
+            positive(b, out);
+        }
+        SetExpr::Diff(a, _) => positive(a, out),
+    }
+}
+
+/// Whether a set covers Macau: `*`, `MO`, a group with Macau as a member, or a named set that
+/// does.
+fn covers_macau(rs: &RuleSet, ix: &Index<'_>, s: &SetExpr, depth: usize) -> bool {
+    let mut refs = Vec::new();
+    positive(s, &mut refs);
+    refs.iter().any(|p| match p {
+        Pos::All => true,
+        Pos::Ref(n) if n.text == MACAU => true,
+        Pos::Ref(n) => {
+            rs.group(&n.text).is_some_and(|g| g.members.iter().any(|m| m.country == MACAU))
+                || (depth < 16
+                    && ix
+                        .sets
+                        .get(n.text.as_str())
+                        .and_then(|(_, e)| cond::parse_set(e.get_ref()).ok())
+                        .is_some_and(|inner| covers_macau(rs, ix, &inner, depth + 1)))
+        }
+    })
+}
+
+fn d5_names<'a>(s: &'a SetExpr) -> Vec<&'a Name> {
+    let mut refs = Vec::new();
+    positive(s, &mut refs);
+    refs.into_iter().filter_map(|p| if let Pos::Ref(n) = p { (n.text == D5).then_some(n) } else { None }).collect()
+}
+
+fn sets_of<'a>(e: &'a Expr, out: &mut Vec<&'a SetExpr>) {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| sets_of(x, out)),
+        Expr::Not(x) => sets_of(x, out),
+        Expr::InSet { set, .. } => out.push(set),
+        _ => {}
+    }
+}
+
+fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    if rs.group(D5).is_none() {
+        return;
+    }
+    let help = "the rules say \"D:5 or Macau\": Macau is not in D:5; write `D:5 | MO` or use the set `AC:D5MO`";
+    for r in &rs.rules {
+        let Some((file, raw)) = ix.rules.get(r.id.as_str()) else { continue };
+        let Ok(expr) = cond::parse(raw.when.get_ref()) else { continue };
+        let mut sets = Vec::new();
+        sets_of(&expr, &mut sets);
+        for s in sets {
+            if let Some(n) = d5_names(s).first().filter(|_| !covers_macau(rs, ix, s, 0)) {
+                let span = ix.inner(*file, &raw.when, &n.span);
+                out.push(
+                    Diagnostic::warning("d5-without-macau", *file, span, format!("rule `{}` names `{D5}` without Macau (`{MACAU}`)", r.id))
+                        .with_help(help),
+                );
+            }
+        }
+    }
+    let mut ids: Vec<&&str> = ix.sets.keys().collect();
+    ids.sort();
+    for id in ids {
+        let Some((file, expr)) = ix.sets.get(*id) else { continue };
+        let Ok(s) = cond::parse_set(expr.get_ref()) else { continue };
+        if let Some(n) = d5_names(&s).first().filter(|_| !covers_macau(rs, ix, &s, 0)) {
+            let span = ix.inner(*file, expr, &n.span);
+            out.push(
+                Diagnostic::warning("d5-without-macau", *file, span, format!("set `{id}` names `{D5}` without Macau (`{MACAU}`)"))
+                    .with_help(help),
+            );
+        }
+    }
+}
+
+fn chip(file: usize, c: &RawChip, out: &mut Vec<Diagnostic>) {
+    let id = c.id.get_ref();
+    for t in &c.throughput {
+        let t = t.get_ref();
+        if t.sparse {
+            out.push(
+                Diagnostic::warning(
+                    "sparse-throughput",
+                    file,
+                    t.tops.span(),
+                    format!("throughput `{}` of chip `{id}` is marked sparse; it is left out of TPP", t.precision.get_ref()),
+                )
+                .with_help("TPP uses dense figures: give the dense figure (half a 2:4-sparsity figure) without `sparse = true`"),
+            );
+        } else if t.source.is_none() {
+            out.push(no_source(file, id, &format!("throughput `{}`", t.precision.get_ref()), t.tops.span()));
+        }
+    }
+    let figures: [(&str, &Option<Spanned<RawFigure>>); 8] = [
+        ("tpp", &c.tpp),
+        ("die_area_mm2", &c.die_area_mm2),
+        ("interconnect_gbps", &c.interconnect_gbps),
+        ("memory_bandwidth_gbps", &c.memory_bandwidth_gbps),
+        ("memory_bandwidth_density", &c.memory_bandwidth_density),
+        ("tdp_w", &c.tdp_w),
+        ("tpp_published", &c.tpp_published),
+        ("pd_published", &c.pd_published),
+    ];
+    for (name, fig) in figures {
+        if let Some(f) = fig.as_ref().filter(|f| f.get_ref().source.is_none()) {
+            out.push(no_source(file, id, &format!("figure `{name}`"), f.get_ref().value.span()));
+        }
+    }
+}
+
+fn no_source(file: usize, chip: &str, what: &str, span: std::ops::Range<usize>) -> Diagnostic {
+    Diagnostic::warning("figure-without-source", file, span, format!("{what} of chip `{chip}` has no source"))
+        .with_help("add `source = \"...\"`: a key of the chip's `[chip.sources]` table, or a document or URL")
+}
+
+fn date(d: &Option<Spanned<Datetime>>) -> Option<Date> {
+    let dt = d.as_ref()?.get_ref().date?;
+    Date::new(i16::try_from(dt.year).ok()?, i8::try_from(dt.month).ok()?, i8::try_from(dt.day).ok()?).ok()
+}
+
+fn members(file: usize, g: &RawGroup, out: &mut Vec<Diagnostic>, ix: &Index<'_>) {
+    let gid = g.id.get_ref();
+    let mut seen: Vec<&Spanned<String>> = Vec::new();
+    let dup = |m: &Spanned<String>, first: &Spanned<String>, what: String, out: &mut Vec<Diagnostic>| {
+        let loc = ix.location(file, &first.span());
+        out.push(
+            Diagnostic::warning("duplicate-member", file, m.span(), what)
+                .with_related(file, first.span(), format!("first listed here ({loc})"))
+                .with_help("list each country once; a dated `[[group.change]]` replaces an undated entry in `members`"),
+        );
+    };
+    let mut listed = HashSet::new();
+    for m in &g.members {
+        if let Some(first) = seen.iter().find(|s| s.get_ref() == m.get_ref()) {
+            dup(m, first, format!("`{}` is listed twice in group `{gid}`", m.get_ref()), out);
+        } else {
+            seen.push(m);
+            listed.insert(m.get_ref().as_str());
+        }
+    }
+    let mut changes: Vec<(&Spanned<String>, (Option<Date>, Option<Date>))> = Vec::new();
+    for ch in &g.change {
+        let ch = ch.get_ref();
+        let span = (date(&ch.from), date(&ch.until));
+        if let Some(first) = seen.iter().find(|s| s.get_ref() == ch.country.get_ref()) {
+            dup(
+                &ch.country,
+                first,
+                format!("`{}` is both an undated member of group `{gid}` and in a dated change", ch.country.get_ref()),
+                out,
+            );
+        } else if let Some((first, _)) = changes.iter().find(|(c, s)| c.get_ref() == ch.country.get_ref() && common(*s, span).is_some()) {
+            dup(&ch.country, first, format!("`{}` is in two changes of group `{gid}` whose dates overlap", ch.country.get_ref()), out);
+        }
+        changes.push((&ch.country, span));
+    }
+}
+
+/// (code, name and aliases) of every country in the built-in table, unless no pack but the
+/// built-in one defines countries (then there is nothing to compare).
+fn builtin_countries(ix: &Index<'_>) -> Vec<(String, Vec<String>)> {
+    if ix.files.iter().all(|f| f.builtin || f.raw.country.is_empty()) {
+        return Vec::new();
+    }
+    super::super::load::builtin_countries()
+}
+
+fn countries(file: usize, code: &Spanned<String>, name: &str, builtin: &[(String, Vec<String>)], out: &mut Vec<Diagnostic>) {
+    let c = code.get_ref();
+    let well_formed = c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase());
+    if !well_formed || builtin.is_empty() || builtin.iter().any(|(k, _)| k == c) {
+        return;
+    }
+    let key = normalize(name);
+    let same = builtin.iter().find(|(_, names)| names.iter().any(|n| normalize(n) == key));
+    let user_assigned = c == "AA" || c == "ZZ" || ("QM"..="QZ").contains(&c.as_str()) || c.starts_with('X');
+    let (msg, help) = match same {
+        Some((k, _)) => (
+            format!("`{c}` is not the ISO 3166-1 alpha-2 code of {name}"),
+            format!("{name} is `{k}`; refer to it by that code, or say `replaces = true` on a `{k}` entry to change its name"),
+        ),
+        None if user_assigned => (
+            format!("`{c}` is a user-assigned code, not an ISO 3166-1 alpha-2 country code"),
+            "shipment files and other tools will not know this code; use the ISO code if the territory has one".to_string(),
+        ),
+        None => (
+            format!("`{c}` is not an ISO 3166-1 alpha-2 code known to chipgate"),
+            "check the code against ISO 3166-1; shipment files and other tools will not know a private code".to_string(),
+        ),
+    };
+    out.push(Diagnostic::warning("non-iso-country-code", file, code.span(), msg).with_help(help));
+}
