@@ -302,8 +302,13 @@ fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
             (!expected.is_empty())
                 .then(|| format!("expected one of {}", expected.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")))
         }));
-    } else if first.starts_with("missing field") {
-        d = d.with_help("add the key to this table");
+    } else if let Some(field) = first.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        let line = text.get(span.start..).and_then(|r| r.lines().next()).unwrap_or("").trim();
+        d = d.with_help(if line.starts_with('[') {
+            format!("add `{field} = ...` to this `{line}` table")
+        } else {
+            format!("add `{field} = ...` to this table")
+        });
     } else if text.contains('\0') || std::str::from_utf8(text.as_bytes()).is_err() {
         d = d.with_help("this does not look like a TOML text file");
     }

@@ -1,0 +1,174 @@
+//! Exact-text tests for the diagnostics of broken rule files (what `chipgate rules validate`
+//! prints): missing key, wrong type, unknown reference, duplicate id, bad date, bad semver.
+
+use chipgate::rules::{diag, Loader, PackSource};
+
+/// Loads one fixture on its own and renders every diagnostic.
+fn validate(name: &str) -> String {
+    let path = format!("tests/fixtures/packs/{name}.toml");
+    let (diags, sources) = Loader::empty().pack(PackSource::Path(path.into())).validate();
+    diag::render(&sources, &diags)
+}
+
+#[test]
+fn missing_key() {
+    assert_eq!(
+        validate("missing-key"),
+        r#"error[toml]: missing field `title`
+  ┌─ tests/fixtures/packs/missing-key.toml:5:1
+  │
+5 │ [[regime]]
+  │ ^^^^^^^^^^
+  │
+  = help: add `title = ...` to this `[[regime]]` table
+
+"#
+    );
+}
+
+#[test]
+fn wrong_type() {
+    assert_eq!(
+        validate("wrong-type"),
+        r#"error[toml]: invalid type: string "yes", expected a boolean
+  ┌─ tests/fixtures/packs/wrong-type.toml:9:14
+  │
+9 │ datacenter = "yes"
+  │              ^^^^^
+
+"#
+    );
+}
+
+#[test]
+fn unknown_references_are_all_reported_with_suggestions() {
+    assert_eq!(
+        validate("unknown-reference"),
+        r#"error[unknown-reference]: unknown country, group or set `D:6`
+   ┌─ tests/fixtures/packs/unknown-reference.toml:28:46
+   │
+28 │ when = "eccn == '3A090.a' and destination in D:6"
+   │                                              ^^^
+   │
+   = help: did you mean `D:5`?
+
+error[unknown-regime]: unknown regime `acme-poilcy`
+   ┌─ tests/fixtures/packs/unknown-reference.toml:32:10
+   │
+32 │ regime = "acme-poilcy"
+   │          ^^^^^^^^^^^^^
+   │
+   = help: did you mean `acme-policy`?
+
+error[unknown-metric]: unknown metric `tdp_watts`
+   ┌─ tests/fixtures/packs/unknown-reference.toml:34:9
+   │
+34 │ when = "tdp_watts > 700"
+   │         ^^^^^^^^^
+   │
+   = help: did you mean `tdp_w`?
+
+error[unknown-reference]: unknown requirement `acme-policy/d5`
+   ┌─ tests/fixtures/packs/unknown-reference.toml:39:13
+   │
+39 │ relieves = ["acme-policy/d5"]
+   │             ^^^^^^^^^^^^^^^^
+
+"#
+    );
+}
+
+#[test]
+fn duplicate_id_points_at_both_definitions() {
+    assert_eq!(
+        validate("duplicate-id"),
+        r#"error[duplicate-id]: duplicate regime id `acme-policy`
+   ┌─ tests/fixtures/packs/duplicate-id.toml:12:6
+   │
+ 6 │ id = "acme-policy"
+   │      ------------- first defined here (tests/fixtures/packs/duplicate-id.toml:6:6)
+   ·
+12 │ id = "acme-policy"
+   │      ^^^^^^^^^^^^^
+   │
+   = help: ids must be unique; rename one of them
+
+"#
+    );
+}
+
+#[test]
+fn bad_dates() {
+    assert_eq!(
+        validate("bad-date"),
+        r#"error[bad-date]: expected a date like 2023-11-17, found `2026-01-01T09:00:00Z`
+  ┌─ tests/fixtures/packs/bad-date.toml:9:13
+  │
+9 │ effective = 2026-01-01T09:00:00Z
+  │             ^^^^^^^^^^^^^^^^^^^^
+  │
+  = help: write a plain date without a time or offset
+
+error[empty-range]: regime ends (2026-02-01) before it takes effect (2026-03-01)
+   ┌─ tests/fixtures/packs/bad-date.toml:16:9
+   │
+16 │ until = 2026-02-01
+   │         ^^^^^^^^^^
+
+"#
+    );
+    assert_eq!(
+        validate("bad-date-calendar"),
+        r#"error[toml]: invalid date, expected day between 01 and 28
+  ┌─ tests/fixtures/packs/bad-date-calendar.toml:9:13
+  │
+9 │ effective = 2025-02-30
+  │             ^^^^^^^^^^
+
+"#
+    );
+}
+
+#[test]
+fn bad_semver() {
+    assert_eq!(
+        validate("bad-semver"),
+        r#"error[bad-semver]: `1.0` is not a semantic version: unexpected end of input while parsing minor version number
+  ┌─ tests/fixtures/packs/bad-semver.toml:3:11
+  │
+3 │ version = "1.0"
+  │           ^^^^^
+  │
+  = help: write a version like `1.2.0`
+
+error[bad-semver]: `~> 0.1` is not a version requirement: unexpected character '>' while parsing major version number
+  ┌─ tests/fixtures/packs/bad-semver.toml:4:12
+  │
+4 │ requires = "~> 0.1"
+  │            ^^^^^^^^
+  │
+  = help: write a requirement like `>=0.1`
+
+"#
+    );
+}
+
+#[test]
+fn json_diagnostics_carry_file_line_and_column() {
+    let (diags, sources) =
+        Loader::empty().pack(PackSource::Path("tests/fixtures/packs/unknown-reference.toml".into())).validate();
+    let v = serde_json::to_value(diag::locate(&sources, &diags)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 4);
+    assert_eq!(
+        v[2],
+        serde_json::json!({
+            "file": "tests/fixtures/packs/unknown-reference.toml",
+            "line": 34,
+            "column": 9,
+            "severity": "error",
+            "code": "unknown-metric",
+            "message": "unknown metric `tdp_watts`",
+            "help": "did you mean `tdp_w`?"
+        })
+    );
+}
