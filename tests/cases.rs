@@ -1,0 +1,347 @@
+//! Table-driven engine tests: every `tests/cases/*.toml` file is a list of queries with the
+//! answers the regulation (shared/reference/regulation.md) gives, checked against the built-in
+//! rules. All failing cases are reported together, then the test fails.
+//!
+//! # Case-file format
+//!
+//! ```toml
+//! [[case]]
+//! name = "H800 to China after the October 2023 rule"   # unique within the file
+//! # The query: a catalog chip ...
+//! chip = "H800"                     # any name `chipgate check` accepts
+//! # ... or a hypothetical chip (all optional; `based_on` starts from a catalog chip):
+//! # tpp = 4800                     # TPP given directly
+//! # throughput = { 8 = 600 }       # dense TOPS by bit length (or precision name), or
+//! # throughput = ["8=600", "fp16=300"]
+//! # die_area_mm2 = 800.0, pd = 5.92, datacenter = true, interconnect_gbps = 600.0,
+//! # memory_bandwidth_gbps = 4800.0, hbm = true, memory_bandwidth_density = 2.5,
+//! # based_on = "H100"
+//! to = "CN"                         # destination: code or name ("Hong Kong", "Macau")
+//! date = 2024-01-15                 # TOML date or "YYYY-MM-DD"
+//! end_user_hq = "CN"                # optional
+//! # Expectations: only the fields given are compared.
+//! verdict = "license_required"      # no_license_required | license_exception | license_required
+//!                                   # | embargoed | indeterminate
+//! eccn = "3A090.a"                  # "none": no ECCN (not classified, or undetermined)
+//! license_required = true
+//! exceptions = ["NAC"]              # exact list of exception names ([] for none)
+//! review_policy = "presumption_of_denial"   # or "none"
+//! reasons_include = ["us-2023-10/destinations"]          # rule ids among decision.reasons
+//! reasons_exclude = ["us-2023-10/headquarters"]          # rule ids not among them
+//! missing_include = ["datacenter"]                       # substrings of decision.missing entries
+//! missing_exclude = ["die_area_mm2"]
+//! not_enforced_include = ["us-2025-01/worldwide-3a090a"] # rule ids among decision.not_enforced
+//! not_enforced_exclude = ["us-2025-01/worldwide-3a090a"]
+//! ```
+//!
+//! Unknown keys are errors, so a misspelt expectation cannot pass silently.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chipgate::spec::{Chip, Figure, Precision, Resolution, Throughput};
+use chipgate::{evaluate, Decision, Query, RuleSet};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    chip: Option<String>,
+    based_on: Option<String>,
+    tpp: Option<f64>,
+    throughput: Option<toml::Value>,
+    die_area_mm2: Option<f64>,
+    pd: Option<f64>,
+    datacenter: Option<bool>,
+    interconnect_gbps: Option<f64>,
+    memory_bandwidth_gbps: Option<f64>,
+    hbm: Option<bool>,
+    memory_bandwidth_density: Option<f64>,
+    to: String,
+    date: toml::Value,
+    end_user_hq: Option<String>,
+    verdict: Option<String>,
+    eccn: Option<String>,
+    license_required: Option<bool>,
+    exceptions: Option<Vec<String>>,
+    review_policy: Option<String>,
+    reasons_include: Option<Vec<String>>,
+    reasons_exclude: Option<Vec<String>>,
+    missing_include: Option<Vec<String>>,
+    missing_exclude: Option<Vec<String>>,
+    not_enforced_include: Option<Vec<String>>,
+    not_enforced_exclude: Option<Vec<String>>,
+}
+
+impl Case {
+    fn has_specs(&self) -> bool {
+        self.tpp.is_some()
+            || self.throughput.is_some()
+            || self.die_area_mm2.is_some()
+            || self.pd.is_some()
+            || self.datacenter.is_some()
+            || self.interconnect_gbps.is_some()
+            || self.memory_bandwidth_gbps.is_some()
+            || self.hbm.is_some()
+            || self.memory_bandwidth_density.is_some()
+    }
+
+    fn has_expectations(&self) -> bool {
+        self.verdict.is_some()
+            || self.eccn.is_some()
+            || self.license_required.is_some()
+            || self.exceptions.is_some()
+            || self.review_policy.is_some()
+            || self.reasons_include.is_some()
+            || self.reasons_exclude.is_some()
+            || self.missing_include.is_some()
+            || self.missing_exclude.is_some()
+            || self.not_enforced_include.is_some()
+            || self.not_enforced_exclude.is_some()
+    }
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases")
+}
+
+fn case_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("tests/cases exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn resolve<'a>(rs: &'a RuleSet, name: &str) -> Result<&'a Chip, String> {
+    match rs.catalog.resolve(name) {
+        Resolution::Found(c) => Ok(c),
+        Resolution::Ambiguous(c) => Err(format!("chip `{name}` is ambiguous: {:?}", c.iter().map(|c| &c.id).collect::<Vec<_>>())),
+        Resolution::Unknown(s) => Err(format!("unknown chip `{name}` (did you mean {s:?}?)")),
+    }
+}
+
+fn given(v: Option<f64>) -> Option<Figure> {
+    v.map(Figure::given)
+}
+
+fn throughput_entry(prec: &str, tops: &toml::Value) -> Result<Throughput, String> {
+    let precision = match prec.trim().parse::<u32>() {
+        Ok(b) => Precision::Bits(b),
+        Err(_) => Precision::parse(prec).ok_or_else(|| format!("unknown precision `{prec}`"))?,
+    };
+    let tops =
+        tops.as_float().or_else(|| tops.as_integer().map(|i| i as f64)).ok_or_else(|| format!("throughput `{prec}` is not a number"))?;
+    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None })
+}
+
+fn throughput(v: &toml::Value) -> Result<Vec<Throughput>, String> {
+    match v {
+        toml::Value::Table(t) => t.iter().map(|(k, v)| throughput_entry(k, v)).collect(),
+        toml::Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                let s = x.as_str().ok_or("throughput list entries must be strings like \"8=600\"")?;
+                let (p, t) = s.split_once('=').ok_or_else(|| format!("throughput `{s}` must look like BITS=TOPS"))?;
+                let tops: f64 = t.trim().parse().map_err(|_| format!("throughput `{s}`: TOPS is not a number"))?;
+                throughput_entry(p, &toml::Value::Float(tops))
+            })
+            .collect(),
+        _ => Err("throughput must be a table { 8 = 600 } or a list [\"8=600\"]".into()),
+    }
+}
+
+/// Builds the chip of a case: a catalog chip as-is, or specs (optionally over a base chip).
+fn build_chip(rs: &RuleSet, c: &Case) -> Result<(Chip, bool), String> {
+    let base = match (&c.chip, &c.based_on) {
+        (Some(_), Some(_)) => return Err("give `chip` or `based_on`, not both".into()),
+        (Some(n), None) if c.has_specs() => return Err(format!("`chip = \"{n}\"` with spec fields: use `based_on`")),
+        (Some(n), None) => return Ok((resolve(rs, n)?.clone(), false)),
+        (None, Some(n)) => resolve(rs, n)?.clone(),
+        (None, None) => Chip { id: "hypothetical".into(), name: "hypothetical chip".into(), ..Chip::default() },
+    };
+    if !c.has_specs() {
+        return Err("no chip: give `chip`, or spec fields such as `tpp`".into());
+    }
+    let mut chip = base;
+    if let Some(t) = &c.throughput {
+        chip.throughput = throughput(t)?;
+        chip.tpp = None;
+    }
+    if c.tpp.is_some() {
+        chip.tpp = given(c.tpp);
+    }
+    if c.die_area_mm2.is_some() {
+        chip.die_area_mm2 = given(c.die_area_mm2);
+        chip.pd = None;
+    }
+    if c.pd.is_some() {
+        chip.pd = given(c.pd);
+    }
+    if c.datacenter.is_some() {
+        chip.datacenter = c.datacenter;
+    }
+    if c.interconnect_gbps.is_some() {
+        chip.interconnect_gbps = given(c.interconnect_gbps);
+    }
+    if c.memory_bandwidth_gbps.is_some() {
+        chip.memory_bandwidth_gbps = given(c.memory_bandwidth_gbps);
+    }
+    if let Some(h) = c.hbm {
+        chip.hbm = h;
+    }
+    if c.memory_bandwidth_density.is_some() {
+        chip.memory_bandwidth_density = given(c.memory_bandwidth_density);
+    }
+    Ok((chip, true))
+}
+
+fn date(v: &toml::Value) -> Result<Date, String> {
+    let s = match v {
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        other => return Err(format!("date must be a date, got `{other}`")),
+    };
+    s.parse::<Date>().map_err(|e| format!("invalid date `{s}`: {e}"))
+}
+
+fn country(rs: &RuleSet, name: &str) -> Result<String, String> {
+    rs.countries.resolve(name).map(|c| c.code.clone()).ok_or_else(|| format!("unknown country `{name}`"))
+}
+
+/// Compares a decision with a case's expectations; one message per mismatch.
+fn compare(c: &Case, d: &Decision) -> Vec<String> {
+    let mut bad = Vec::new();
+    let mut check = |field: &str, expected: String, actual: String| {
+        if expected != actual {
+            bad.push(format!("{field}: expected `{expected}`, got `{actual}`"));
+        }
+    };
+    if let Some(v) = &c.verdict {
+        check("verdict", v.clone(), d.verdict.as_str().to_string());
+    }
+    if let Some(e) = &c.eccn {
+        check("eccn", e.clone(), d.eccn.clone().unwrap_or_else(|| "none".into()));
+    }
+    if let Some(l) = c.license_required {
+        check("license_required", l.to_string(), d.license_required.map_or("null".into(), |b| b.to_string()));
+    }
+    if let Some(x) = &c.exceptions {
+        let mut want = x.clone();
+        want.sort();
+        let mut got: Vec<String> = d.exceptions.iter().map(|e| e.name.clone()).collect();
+        got.sort();
+        check("exceptions", format!("{want:?}"), format!("{got:?}"));
+    }
+    if let Some(r) = &c.review_policy {
+        check("review_policy", r.clone(), d.review_policy.as_ref().map_or("none".into(), |p| p.policy.name().to_string()));
+    }
+    let ids = |v: &[chipgate::eval::Reason]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let reasons = ids(&d.reasons);
+    let not_enforced = ids(&d.not_enforced);
+    let mut contains = |field: &str, want: &Option<Vec<String>>, have: &[String], present: bool, substring: bool| {
+        for w in want.iter().flatten() {
+            let found = have.iter().any(|h| if substring { h.contains(w.as_str()) } else { h == w });
+            if found != present {
+                let how = if present { "missing" } else { "unexpected" };
+                bad.push(format!("{field}: {how} `{w}` (have {have:?})"));
+            }
+        }
+    };
+    contains("reasons_include", &c.reasons_include, &reasons, true, false);
+    contains("reasons_exclude", &c.reasons_exclude, &reasons, false, false);
+    contains("missing_include", &c.missing_include, &d.missing, true, true);
+    contains("missing_exclude", &c.missing_exclude, &d.missing, false, true);
+    contains("not_enforced_include", &c.not_enforced_include, &not_enforced, true, false);
+    contains("not_enforced_exclude", &c.not_enforced_exclude, &not_enforced, false, false);
+    bad
+}
+
+fn summary(d: &Decision) -> String {
+    format!(
+        "actual: verdict={} eccn={} exceptions={:?} review={} reasons={:?} missing={:?}",
+        d.verdict,
+        d.eccn.as_deref().unwrap_or("none"),
+        d.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        d.review_policy.as_ref().map_or("none", |p| p.policy.name()),
+        d.reasons.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        d.missing,
+    )
+}
+
+/// Runs one case; `Err` carries every problem found.
+fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
+    if !c.has_expectations() {
+        return Err("no expectation given (verdict, eccn, …)".into());
+    }
+    let (chip, hypothetical) = build_chip(rs, c)?;
+    let dest = country(rs, &c.to)?;
+    let hq = c.end_user_hq.as_deref().map(|h| country(rs, h)).transpose()?;
+    let q = Query { chip: &chip, hypothetical, destination: &dest, date: date(&c.date)?, end_user_hq: hq.as_deref() };
+    let d = evaluate(rs, &q).map_err(|e| e.to_string())?;
+    let bad = compare(c, &d);
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n      {}", bad.join("\n      "), summary(&d)))
+    }
+}
+
+#[test]
+fn builtin_rules_answer_every_case() {
+    let rs = RuleSet::builtin().expect("built-in rules load");
+    let files = case_files();
+    assert!(!files.is_empty(), "no case files in {}", cases_dir().display());
+    let mut failures = String::new();
+    let mut total = 0;
+    let mut failed = 0;
+    for path in &files {
+        let shown = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
+        let text = std::fs::read_to_string(path).expect("case file is readable");
+        let file: File = match toml::from_str(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                failed += 1;
+                let _ = writeln!(failures, "{shown}: cannot parse: {e}");
+                continue;
+            }
+        };
+        let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in &file.case {
+            *names.entry(c.name.as_str()).or_default() += 1;
+        }
+        for (n, k) in names.iter().filter(|(_, k)| **k > 1) {
+            failed += 1;
+            let _ = writeln!(failures, "{shown}: case name \"{n}\" used {k} times");
+        }
+        for c in &file.case {
+            total += 1;
+            if let Err(e) = run_case(&rs, c) {
+                failed += 1;
+                let when = date(&c.date).map_or_else(|e| e, |d| d.to_string());
+                let _ = writeln!(failures, "{shown}: case \"{}\" ({} → {} on {when}):\n      {e}", c.name, chip_label(c), c.to);
+            }
+        }
+    }
+    eprintln!("{total} cases in {} files", files.len());
+    assert!(failed == 0, "{failed} of {total} cases failed:\n{failures}");
+}
+
+fn chip_label(c: &Case) -> String {
+    match (&c.chip, &c.based_on) {
+        (Some(n), _) => n.clone(),
+        (None, Some(b)) => format!("based on {b}"),
+        (None, None) => "hypothetical".into(),
+    }
+}
