@@ -305,14 +305,17 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         }
     }
     let mut out = Outcome { verdict: Verdict::NoLicenseRequired, exceptions: Vec::new(), review: None, requirements: fired, not_enforced };
-    if unknown {
+    if unknown && !embargo {
         out.verdict = Verdict::Indeterminate;
         return out;
     }
     if out.requirements.is_empty() {
         return out;
     }
+    // `relieved`: by exceptions that hold; `maybe`: also by those that depend on missing data.
+    // An unknown exception makes the answer indeterminate only when it could relieve the rest.
     let mut relieved = BTreeSet::new();
+    let mut maybe = BTreeSet::new();
     for (i, r) in active {
         if let RuleKind::Exception { relieves, .. } = &r.kind {
             if !enforced(r) {
@@ -323,14 +326,16 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
                 continue;
             }
             let t = ctx.rule(r);
-            if t == Truth::Unknown {
-                out.verdict = Verdict::Indeterminate;
-                return out;
+            if t == Truth::False {
+                continue;
             }
             if t == Truth::True {
                 out.exceptions.push(*i);
-                for f in &out.requirements {
-                    if ctx.rs.rules.get(*f).is_some_and(|x| relieves.contains(&x.id)) {
+            }
+            for f in &out.requirements {
+                if ctx.rs.rules.get(*f).is_some_and(|x| relieves.contains(&x.id)) {
+                    maybe.insert(*f);
+                    if t == Truth::True {
                         relieved.insert(*f);
                     }
                 }
@@ -339,6 +344,10 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     }
     if !embargo && relieved.len() == out.requirements.len() {
         out.verdict = Verdict::LicenseException;
+        return out;
+    }
+    if !embargo && maybe.len() == out.requirements.len() {
+        out.verdict = Verdict::Indeterminate;
         return out;
     }
     out.verdict = if embargo { Verdict::Embargoed } else { Verdict::LicenseRequired };
