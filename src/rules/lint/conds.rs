@@ -50,8 +50,9 @@ pub(super) fn unsatisfiable(c: &Cond) -> Option<String> {
             whys.map(|w| format!("no alternative can hold ({})", w.join("; ")))
         }
         Cond::Not(x) if always(x) => Some("it negates a condition that always holds".into()),
+        Cond::Not(x) if !matches!(x.as_ref(), Cond::Cmp { .. }) => None,
         Cond::Eccn(l) | Cond::Chip(l) if l.is_empty() => Some("it tests membership in an empty list".into()),
-        Cond::And(_) | Cond::Cmp { .. } => {
+        Cond::And(_) | Cond::Cmp { .. } | Cond::Not(_) => {
             let mut parts = Vec::new();
             conjuncts(c, &mut parts);
             if let Some(why) = parts.iter().find_map(|p| if matches!(p, Cond::And(_)) { None } else { unsatisfiable_atom(p) }) {
@@ -64,10 +65,10 @@ pub(super) fn unsatisfiable(c: &Cond) -> Option<String> {
 }
 
 fn unsatisfiable_atom(c: &Cond) -> Option<String> {
-    match c {
-        Cond::Cmp { .. } => None,
-        other => unsatisfiable(other),
+    if bound(c).is_some() {
+        return None;
     }
+    unsatisfiable(c)
 }
 
 fn always(c: &Cond) -> bool {
