@@ -161,6 +161,7 @@ fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
 
 fn margins(d: &Decision, out: &mut dyn Write) -> Result<()> {
     if d.margins.is_empty() {
+        writeln!(out, "Decision support, not legal advice.")?;
         return Ok(());
     }
     let mut t = table(&["Threshold", "Actual", "Margin", "Rule"]);
