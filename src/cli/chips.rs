@@ -1,17 +1,422 @@
-//! `chipgate chips` (being written).
+//! `chipgate chips`: the catalog as a table (name, vendor, datacenter, TPP, performance density,
+//! interconnect, DRAM bandwidth, ECCN on a date), and `chipgate chips show NAME`: one chip with
+//! every figure, its derivation and its sources.
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
-use clap::Args;
+use anyhow::Result;
+use chipgate::history::{classify, Classification};
+use chipgate::spec::{fmt_num, normalize, Chip, Figure, Metrics};
+use chipgate::RuleSet;
+use clap::{Args, Subcommand, ValueEnum};
+use jiff::civil::Date;
+use serde::Serialize;
 
-use super::Cli;
+use super::render::table;
+use super::spec_args::lookup;
+use super::{Cli, Format, EXIT_CLEAR};
+
+/// Output format of the list views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for people.
+    Human,
+    /// One JSON document.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
 
 /// Arguments of `chipgate chips`.
 #[derive(Debug, Args)]
-pub struct ChipsArgs {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ChipsArgs {
+    #[command(subcommand)]
+    pub action: Option<ChipsAction>,
+    /// Only chips of this vendor (e.g. `NVIDIA`, `amd`).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Only chips with this ECCN or ECCN prefix (e.g. `3A090.a`, `3A090`), `none` or `undetermined`.
+    #[arg(long)]
+    pub eccn: Option<String>,
+    /// Only chips whose name, id, alias, architecture or form factor contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Classify under the rules in force on this date (YYYY-MM-DD); default today (UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+/// Subcommands of `chipgate chips`.
+#[derive(Debug, Subcommand)]
+pub enum ChipsAction {
+    /// One chip with every figure, its derivation and its sources.
+    Show(ShowArgs),
+}
+
+/// Arguments of `chipgate chips show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Chip name or alias (e.g. `H100`, `RTX 4090 D`).
+    pub name: String,
+    /// Classify under the rules in force on this date (YYYY-MM-DD); default today (UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// One catalog row.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    id: &'a str,
+    name: &'a str,
+    vendor: &'a str,
+    aliases: &'a [String],
+    datacenter: Option<bool>,
+    tpp: Option<f64>,
+    pd: Option<f64>,
+    die_area_mm2: Option<f64>,
+    interconnect_gbps: Option<f64>,
+    memory_bandwidth_gbps: Option<f64>,
+    eccn: Option<String>,
+    eccn_candidates: Vec<Option<String>>,
+    missing: Vec<String>,
+}
 
 /// Runs the command.
-pub fn run(_cli: &Cli, _a: &ChipsArgs, _out: &mut dyn Write) -> Result<u8> {
-    bail!("`chipgate chips` is not available yet")
+pub fn run(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
+    match &a.action {
+        Some(ChipsAction::Show(s)) => show(cli, s, out),
+        None => list(cli, a, out),
+    }
+}
+
+fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
+    let rs = super::load(cli)?;
+    let date = super::date_or_today(&a.date)?;
+    let mut rows: Vec<(Row, Classification)> = Vec::new();
+    for chip in rs.catalog.chips().iter().filter(|c| keep(a, c)) {
+        let class = classify(&rs, chip, date)?;
+        if a.eccn.as_deref().is_some_and(|e| !eccn_matches(e, &class)) {
+            continue;
+        }
+        rows.push((row(chip, &class), class));
+    }
+    match a.format {
+        ListFormat::Json => {
+            let chips: Vec<&Row> = rows.iter().map(|(r, _)| r).collect();
+            let doc = serde_json::json!({ "date": date, "rules_version": rs.version(), "chips": chips });
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        ListFormat::Csv => csv_rows(&rows, out)?,
+        ListFormat::Human => human_list(&rows, date, out)?,
+    }
+    Ok(EXIT_CLEAR)
+}
+
+fn keep(a: &ChipsArgs, c: &Chip) -> bool {
+    let vendor = a.vendor.as_deref().map_or(true, |v| normalize(&c.vendor).starts_with(&normalize(v)));
+    let search = a.search.as_deref().map_or(true, |s| {
+        let key = normalize(s);
+        let plain = s.to_lowercase();
+        std::iter::once(&c.name).chain(std::iter::once(&c.id)).chain(&c.aliases).any(|n| normalize(n).contains(&key))
+            || [&c.vendor, &c.architecture, &c.form_factor].iter().any(|f| f.to_lowercase().contains(&plain))
+    });
+    vendor && search
+}
+
+/// `none` matches unclassified chips, `undetermined` (or `?`) undetermined ones, anything else
+/// is a case-insensitive prefix of the ECCN.
+fn eccn_matches(filter: &str, c: &Classification) -> bool {
+    let f = filter.trim().to_lowercase();
+    match f.as_str() {
+        "none" => c.eccn.is_none() && !c.undetermined(),
+        "?" => c.undetermined(),
+        _ if f.len() >= 3 && "undetermined".starts_with(&f) => c.undetermined(),
+        _ => c.eccn.as_deref().is_some_and(|e| e.to_lowercase().starts_with(&f)),
+    }
+}
+
+fn row<'a>(chip: &'a Chip, class: &Classification) -> Row<'a> {
+    let m = Metrics::of(chip);
+    Row {
+        id: &chip.id,
+        name: &chip.name,
+        vendor: &chip.vendor,
+        aliases: &chip.aliases,
+        datacenter: chip.datacenter,
+        tpp: m.tpp.map(|d| d.value),
+        pd: m.pd.map(|d| round(d.value, 4)),
+        die_area_mm2: m.die_area_mm2.map(|d| d.value),
+        interconnect_gbps: m.interconnect_gbps.map(|d| d.value),
+        memory_bandwidth_gbps: m.memory_bandwidth_gbps.map(|d| d.value),
+        eccn: class.eccn.clone(),
+        eccn_candidates: class.candidates.clone(),
+        missing: class.missing.clone(),
+    }
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (v * k).round() / k
+}
+
+fn num(v: Option<f64>, digits: i32) -> String {
+    v.map(|x| fmt_num(round(x, digits))).unwrap_or_else(|| "—".into())
+}
+
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+/// The ECCN in a few words: the ECCN, `3A090.a?` when it is the only classification missing
+/// data leaves possible besides none, `undetermined (pd)` otherwise, `—` when not classified.
+pub fn eccn_label(c: &Classification) -> String {
+    if let Some(e) = &c.eccn {
+        return e.clone();
+    }
+    if !c.undetermined() {
+        return "—".into();
+    }
+    let named: Vec<&str> = c.candidates.iter().flatten().map(String::as_str).collect();
+    let why = if c.missing.is_empty() { String::new() } else { format!(" ({} unknown)", c.missing.join(", ")) };
+    match named.as_slice() {
+        [one] => format!("{one}?{why}"),
+        _ => format!("undetermined{why}"),
+    }
+}
+
+fn candidates(c: &Classification) -> String {
+    c.candidates.iter().map(|e| e.as_deref().unwrap_or("none")).collect::<Vec<_>>().join(" | ")
+}
+
+fn human_list(rows: &[(Row, Classification)], date: Date, out: &mut dyn Write) -> Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "No chip matches.")?;
+        return Ok(());
+    }
+    let eccn_head = format!("ECCN on {date}");
+    let mut t = table(&["Chip", "Vendor", "DC", "TPP", "PD", "Interconnect GB/s", "DRAM GB/s", &eccn_head]);
+    for (r, c) in rows {
+        t.add_row(vec![
+            r.name.to_string(),
+            r.vendor.to_string(),
+            yes_no(r.datacenter).to_string(),
+            num(r.tpp, 1),
+            num(r.pd, 2),
+            num(r.interconnect_gbps, 0),
+            num(r.memory_bandwidth_gbps, 0),
+            eccn_label(c),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "{} chip{}. TPP and PD are derived from dense throughput and die area; `chipgate chips show NAME` shows every figure and its source.",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    )?;
+    Ok(())
+}
+
+fn csv_rows(rows: &[(Row, Classification)], out: &mut dyn Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "id",
+        "name",
+        "vendor",
+        "datacenter",
+        "tpp",
+        "pd",
+        "die_area_mm2",
+        "interconnect_gbps",
+        "memory_bandwidth_gbps",
+        "eccn",
+        "eccn_candidates",
+        "missing",
+    ])?;
+    let opt = |v: Option<f64>| v.map(fmt_num).unwrap_or_default();
+    for (r, c) in rows {
+        w.write_record([
+            r.id.to_string(),
+            r.name.to_string(),
+            r.vendor.to_string(),
+            r.datacenter.map(|b| b.to_string()).unwrap_or_default(),
+            opt(r.tpp),
+            opt(r.pd),
+            opt(r.die_area_mm2),
+            opt(r.interconnect_gbps),
+            opt(r.memory_bandwidth_gbps),
+            r.eccn.clone().unwrap_or_default(),
+            candidates(c),
+            c.missing.join(" | "),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
+    let rs = super::load(cli)?;
+    let date = super::date_or_today(&a.date)?;
+    let chip = lookup(&rs, &a.name)?;
+    let class = classify(&rs, chip, date)?;
+    let metrics = Metrics::of(chip);
+    match a.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "chip": chip,
+                "metrics": metrics,
+                "classification": class,
+                "sources": sources(chip),
+                "rules_version": rs.version(),
+            });
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Human => show_human(&rs, chip, &metrics, &class, out)?,
+    }
+    Ok(EXIT_CLEAR)
+}
+
+/// Every distinct source the chip's figures cite, in first-use order.
+fn sources(chip: &Chip) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let figures = figures(chip);
+    let all = chip.throughput.iter().map(|t| &t.source).chain(figures.iter().map(|(_, f)| &f.source));
+    for s in all {
+        if !s.is_empty() && !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+fn figures(chip: &Chip) -> Vec<(&'static str, &Figure)> {
+    let named = [
+        ("TPP (given)", &chip.tpp),
+        ("Performance density (given)", &chip.pd),
+        ("Applicable die area (mm²)", &chip.die_area_mm2),
+        ("Chip-to-chip rate (GB/s)", &chip.interconnect_gbps),
+        ("DRAM bandwidth (GB/s)", &chip.memory_bandwidth_gbps),
+        ("HBM bandwidth density (GB/s/mm²)", &chip.memory_bandwidth_density),
+        ("Memory (GB)", &chip.memory_gb),
+        ("TDP (W)", &chip.tdp_w),
+        ("Published TPP", &chip.tpp_published),
+        ("Published performance density", &chip.pd_published),
+    ];
+    named.into_iter().filter_map(|(n, f)| f.as_ref().map(|f| (n, f))).collect()
+}
+
+fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, out: &mut dyn Write) -> Result<()> {
+    let srcs = sources(chip);
+    let cite = |s: &str| srcs.iter().position(|x| x == s).map(|i| format!("[{}]", i + 1)).unwrap_or_default();
+    writeln!(out, "{} ({})", chip.name, chip.id)?;
+    let mut t = table(&[]);
+    t.add_row(vec!["Vendor", &chip.vendor]);
+    t.add_row(vec!["Aliases".to_string(), chip.aliases.join(", ")]);
+    t.add_row(vec!["Designed/marketed for datacenters", yes_no(chip.datacenter)]);
+    for (k, v) in [("Form factor", &chip.form_factor), ("Architecture", &chip.architecture)] {
+        if !v.is_empty() {
+            t.add_row(vec![k, v.as_str()]);
+        }
+    }
+    if let Some(y) = chip.released {
+        t.add_row(vec!["Released".to_string(), y.to_string()]);
+    }
+    t.add_row(vec![format!("ECCN on {}", class.date), classification_words(rs, class)]);
+    writeln!(out, "{t}\n")?;
+
+    let mut t = table(&["Metric", "Value", "Derivation"]);
+    for (name, d) in [("TPP", &m.tpp), ("Performance density", &m.pd)] {
+        match d {
+            Some(d) => t.add_row(vec![name.to_string(), fmt_num(d.value), d.derivation.clone()]),
+            None => t.add_row(vec![name.to_string(), "unknown".into(), missing_why(name, chip)]),
+        };
+    }
+    writeln!(out, "Derived metrics\n{t}\n")?;
+
+    if !chip.throughput.is_empty() {
+        let mut t = table(&["Precision", "Dense TOPS", "× bits", "= TPP candidate", "Confidence", "Source"]);
+        for tp in &chip.throughput {
+            let bits = tp.precision.bits();
+            t.add_row(vec![
+                tp.precision.name(),
+                fmt_num(tp.tops),
+                bits.to_string(),
+                fmt_num(tp.tops * f64::from(bits)),
+                tp.confidence.clone().unwrap_or_default(),
+                cite(&tp.source),
+            ]);
+        }
+        writeln!(out, "Dense throughput (TPP = the largest TOPS × bit length)\n{t}\n")?;
+    }
+
+    let mut t = table(&["Figure", "Value", "Confidence", "Basis", "Source"]);
+    for (name, f) in figures(chip) {
+        t.add_row(vec![
+            name.to_string(),
+            fmt_num(f.value),
+            f.confidence.clone().unwrap_or_default(),
+            f.basis.clone().unwrap_or_default(),
+            cite(&f.source),
+        ]);
+    }
+    writeln!(out, "Figures\n{t}\n")?;
+    cross_check(chip, m, out)?;
+    if !chip.notes.is_empty() {
+        writeln!(out, "Notes\n{}\n", chip.notes.trim_end())?;
+    }
+    writeln!(out, "Sources")?;
+    for (i, s) in srcs.iter().enumerate() {
+        writeln!(out, "  [{}] {s}", i + 1)?;
+    }
+    Ok(())
+}
+
+fn classification_words(rs: &RuleSet, c: &Classification) -> String {
+    let rules = if c.rules.is_empty() { String::new() } else { format!(" ({})", c.rules.join(", ")) };
+    match (&c.eccn, c.undetermined()) {
+        (Some(e), _) => format!("{e}{rules}"),
+        (None, true) => format!("undetermined: {}; missing {}", candidates(c), c.missing.join(", ")),
+        (None, false) if !c.rules.is_empty() => format!("not classified: excluded{rules}"),
+        (None, false) => {
+            let any = rs.rules.iter().any(|r| r.in_force(c.date) && matches!(r.kind, chipgate::rules::RuleKind::Classification { .. }));
+            if any {
+                "not classified: no classification rule in force holds".into()
+            } else {
+                "not classified: no classification rule in force".into()
+            }
+        }
+    }
+}
+
+fn missing_why(name: &str, chip: &Chip) -> String {
+    match name {
+        "TPP" => "no dense throughput figure and no TPP given".into(),
+        _ if chip.die_area_mm2.is_none() => "needs the applicable die area, which is not published for this chip".into(),
+        _ => "needs TPP".into(),
+    }
+}
+
+fn cross_check(chip: &Chip, m: &Metrics, out: &mut dyn Write) -> Result<()> {
+    let pairs = [("TPP", &chip.tpp_published, &m.tpp), ("Performance density", &chip.pd_published, &m.pd)];
+    for (name, published, derived) in pairs {
+        if let (Some(p), Some(d)) = (published, derived) {
+            let pct = if p.value != 0.0 { round((d.value - p.value) / p.value * 100.0, 2) + 0.0 } else { 0.0 };
+            writeln!(out, "Cross-check: {name} derived {} vs published {} ({pct:+.2}%)", fmt_num(round(d.value, 2)), fmt_num(p.value))?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
 }

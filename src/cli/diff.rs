@@ -1,17 +1,190 @@
-//! `chipgate diff` (being written).
+//! `chipgate diff`: what changed between two dates over the catalog and a set of destinations,
+//! the "re-check everything after a rule change" job.
 
 use std::io::Write;
 
 use anyhow::{bail, Result};
+use chipgate::history::{diff, mentioned_countries, Diff, DiffRequest, Status};
+use chipgate::spec::Chip;
+use chipgate::{RuleSet, Verdict};
 use clap::Args;
+use comfy_table::{ColumnConstraint, Width};
 
-use super::Cli;
+use super::chips::ListFormat;
+use super::render::table;
+use super::spec_args::lookup;
+use super::timeline::{change_short, eccn_words, review_words, verdict_words};
+use super::{Cli, EXIT_CLEAR};
 
 /// Arguments of `chipgate diff`.
 #[derive(Debug, Args)]
-pub struct DiffArgs {}
+pub struct DiffArgs {
+    /// The date before (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    /// The date after (YYYY-MM-DD); default today (UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Destinations, comma-separated codes or names (e.g. `CN,HK,AE`); default: every country
+    /// the rules mention.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub destinations: Vec<String>,
+    /// Only these catalog chips, comma-separated names or aliases; default: the whole catalog.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub chips: Vec<String>,
+    /// Country where the end user is headquartered; default: each destination.
+    #[arg(long, value_name = "COUNTRY")]
+    pub end_user_hq: Option<String>,
+    /// Human output: one row per chip and change, listing every destination it applies to.
+    #[arg(long)]
+    pub collapse: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
 
 /// Runs the command.
-pub fn run(_cli: &Cli, _a: &DiffArgs, _out: &mut dyn Write) -> Result<u8> {
-    bail!("`chipgate diff` is not available yet")
+pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
+    let rs = super::load(cli)?;
+    let from = super::parse_date(&a.from)?;
+    let to = super::date_or_today(&a.to)?;
+    let destinations = destinations(&rs, &a.destinations)?;
+    let chips = chips(&rs, &a.chips)?;
+    let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
+    let d = diff(&rs, &DiffRequest { chips, destinations, end_user_hq: hq.as_deref(), from, to })?;
+    match a.format {
+        ListFormat::Json => {
+            let mut v = serde_json::to_value(&d)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("rules_version".into(), serde_json::Value::String(rs.version()));
+            }
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        ListFormat::Csv => csv_rows(&d, out)?,
+        ListFormat::Human => human(&d, a.collapse, out)?,
+    }
+    Ok(EXIT_CLEAR)
+}
+
+fn destinations(rs: &RuleSet, given: &[String]) -> Result<Vec<String>> {
+    let given: Vec<&String> = given.iter().filter(|s| !s.trim().is_empty()).collect();
+    if given.is_empty() {
+        return Ok(mentioned_countries(rs));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for g in given {
+        let code = super::country(rs, g.trim())?;
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Ok(out)
+}
+
+fn chips<'a>(rs: &'a RuleSet, given: &[String]) -> Result<Vec<&'a Chip>> {
+    let given: Vec<&String> = given.iter().filter(|s| !s.trim().is_empty()).collect();
+    if given.is_empty() {
+        if rs.catalog.chips().is_empty() {
+            bail!("the catalog is empty; load a pack with chips or name none with --chips");
+        }
+        return Ok(rs.catalog.chips().iter().collect());
+    }
+    let mut out: Vec<&Chip> = Vec::new();
+    for g in given {
+        let c = lookup(rs, g.trim())?;
+        if !out.iter().any(|x| x.id == c.id) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// A status in a few lines: verdict, ECCN, exceptions, review policy.
+fn status_words(s: &Status) -> String {
+    let mut lines = vec![verdict_words(s, true), format!("ECCN {}", eccn_words(s))];
+    if !s.exceptions.is_empty() {
+        lines.push(format!("exception {}", s.exceptions.join(", ")));
+    }
+    if s.review_policy.is_some() || s.verdict == Verdict::LicenseRequired {
+        lines.push(format!("review: {}", review_words(s, true)));
+    }
+    lines.join("\n")
+}
+
+fn human(d: &Diff, collapse: bool, out: &mut dyn Write) -> Result<()> {
+    let n = d.destinations.len();
+    writeln!(
+        out,
+        "Changes from {} to {}: {} of {} (chip, destination) pairs differ ({} chip{} × {n} destination{})\n",
+        d.from,
+        d.to,
+        d.rows.len(),
+        d.compared,
+        d.chips,
+        if d.chips == 1 { "" } else { "s" },
+        if n == 1 { "" } else { "s" },
+    )?;
+    if d.rows.is_empty() {
+        writeln!(out, "Nothing changed: no verdict, ECCN, exception or review policy differs.")?;
+        return Ok(());
+    }
+    let (before, after) = (d.from.to_string(), d.to.to_string());
+    let mut t = table(&["Chip", "To", &before, &after, "Responsible"]);
+    let mut groups: Vec<(String, Vec<String>, String, String, String)> = Vec::new();
+    for r in &d.rows {
+        let resp: Vec<String> = r.responsible.iter().map(change_short).collect();
+        let cells = (r.chip.name.clone(), status_words(&r.before), status_words(&r.after), resp.join("\n"));
+        let same =
+            |g: &&mut (String, Vec<String>, String, String, String)| (&g.0, &g.2, &g.3, &g.4) == (&cells.0, &cells.1, &cells.2, &cells.3);
+        match groups.last_mut().filter(|g| collapse && same(g)) {
+            Some(g) => g.1.push(r.destination.code.clone()),
+            None => groups.push((cells.0, vec![r.destination.code.clone()], cells.1, cells.2, cells.3)),
+        }
+    }
+    for (chip, dests, b, a, resp) in groups {
+        t.add_row(vec![chip, dests.join(", "), b, a, if resp.is_empty() { "—".into() } else { resp }]);
+    }
+    if let Some(c) = t.column_mut(4) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(34)));
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "+ rule: came into force between the dates; − rule: went out of force. Decision support, not legal advice.")?;
+    Ok(())
+}
+
+fn csv_rows(d: &Diff, out: &mut dyn Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "chip_id",
+        "chip",
+        "destination",
+        "changed",
+        "before_verdict",
+        "before_eccn",
+        "before_exceptions",
+        "before_review_policy",
+        "after_verdict",
+        "after_eccn",
+        "after_exceptions",
+        "after_review_policy",
+        "responsible",
+    ])?;
+    let parts = |s: &Status| {
+        [
+            s.verdict.as_str().to_string(),
+            s.eccn.clone().unwrap_or_else(|| if s.eccn_candidates.is_empty() { String::new() } else { eccn_words(s) }),
+            s.exceptions.join(" | "),
+            s.review_policy.map(|p| p.name().to_string()).unwrap_or_default(),
+        ]
+    };
+    for r in &d.rows {
+        let mut rec = vec![r.chip.id.clone(), r.chip.name.clone(), r.destination.code.clone(), r.changed.join(" | ")];
+        rec.extend(parts(&r.before));
+        rec.extend(parts(&r.after));
+        rec.push(r.responsible.iter().map(change_short).collect::<Vec<_>>().join(" | "));
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
 }

@@ -1,17 +1,169 @@
-//! `chipgate timeline` (being written).
+//! `chipgate timeline`: a chip's status for one destination across time, one row per period
+//! between the rule or group changes that alter it.
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
+use chipgate::history::{timeline, Change, ChangeKind, Period, Status, Timeline, TimelineRequest};
+use chipgate::Verdict;
 use clap::Args;
+use comfy_table::{ColumnConstraint, Width};
 
-use super::Cli;
+use super::render::{self, table};
+use super::spec_args::ChipArgs;
+use super::{Cli, Format, EXIT_CLEAR};
+
+/// The first day the views cover by default: the rules start in October 2022.
+pub const VIEW_START: &str = "2022-01-01";
 
 /// Arguments of `chipgate timeline`.
 #[derive(Debug, Args)]
-pub struct TimelineArgs {}
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub chip: ChipArgs,
+    /// Destination country (ISO code or name, e.g. `CN`, `China`, `Hong Kong`).
+    #[arg(long = "to", value_name = "COUNTRY")]
+    pub to: String,
+    /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
+    #[arg(long, value_name = "COUNTRY")]
+    pub end_user_hq: Option<String>,
+    /// First day of the view (YYYY-MM-DD).
+    #[arg(long, default_value = VIEW_START)]
+    pub from: String,
+    /// Last day of the view (YYYY-MM-DD); default today (UTC).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
 
 /// Runs the command.
-pub fn run(_cli: &Cli, _a: &TimelineArgs, _out: &mut dyn Write) -> Result<u8> {
-    bail!("`chipgate timeline` is not available yet")
+pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
+    let rs = super::load(cli)?;
+    let from = super::parse_date(&a.from)?;
+    let to = super::date_or_today(&a.until)?;
+    if from > to {
+        anyhow::bail!("--from `{from}` is after --until `{to}`");
+    }
+    let dest = super::country(&rs, &a.to)?;
+    let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
+    let (chip, hypothetical) = a.chip.build(&rs)?;
+    let req = TimelineRequest { chip: &chip, hypothetical, destination: &dest, end_user_hq: hq.as_deref(), from, to };
+    let tl = timeline(&rs, &req)?;
+    match a.format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&tl)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("rules_version".into(), serde_json::Value::String(rs.version()));
+            }
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Human => human(&tl, out)?,
+    }
+    Ok(EXIT_CLEAR)
+}
+
+fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
+    let hq = tl.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
+    let modified = tl.chip.hypothetical && tl.chip.id != "hypothetical";
+    let name = if modified { format!("{} (modified)", tl.chip.name) } else { tl.chip.name.clone() };
+    writeln!(out, "{name} → {} ({}){hq}, {} to {}\n", tl.destination.name, tl.destination.code, tl.from, tl.to)?;
+    let mut t = table(&["From", "Until", "Verdict", "ECCN", "Exceptions", "Review policy", "Changed by"]);
+    for p in &tl.periods {
+        let changed: Vec<String> = p.changed_by.iter().map(change_short).collect();
+        t.add_row(vec![
+            p.from.to_string(),
+            p.until.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            verdict_words(&p.status, false),
+            eccn_words(&p.status),
+            if p.status.exceptions.is_empty() { "—".into() } else { p.status.exceptions.join(", ") },
+            review_words(&p.status, false),
+            if changed.is_empty() { "(start of view)".into() } else { changed.join("\n") },
+        ]);
+    }
+    for (i, w) in [(2, 15), (6, 34)] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+        }
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "Until is the first day of the next period; the last period runs to the end of the view ({}).\n", tl.to)?;
+    let missing: Vec<_> = tl.periods.iter().filter(|p| !p.status.missing.is_empty()).collect();
+    for p in &missing {
+        writeln!(out, "From {}: missing data: {} (the undetermined parts depend on it)", p.from, p.status.missing.join(", "))?;
+    }
+    if !missing.is_empty() {
+        writeln!(out)?;
+    }
+    let changes: Vec<(&Period, &Change)> = tl.periods.iter().flat_map(|p| p.changed_by.iter().map(move |c| (p, c))).collect();
+    if !changes.is_empty() {
+        writeln!(out, "Changes")?;
+        for (p, c) in changes {
+            writeln!(out, "  {} {}: {}", c.date.unwrap_or(p.from), change_short(c), c.summary)?;
+        }
+        writeln!(out)?;
+    }
+    for a in &tl.assumptions {
+        writeln!(out, "Assumption: {a}")?;
+    }
+    writeln!(out, "Decision support, not legal advice.")?;
+    Ok(())
+}
+
+/// A change in a few characters: `+ rule` came into force, `− rule` went out of force,
+/// `CC joins G` / `CC leaves G` for group membership.
+pub fn change_short(c: &Change) -> String {
+    match (c.kind, &c.country) {
+        (ChangeKind::InForce, _) => format!("+ {}", c.id),
+        (ChangeKind::OutOfForce, _) => format!("− {}", c.id),
+        (ChangeKind::JoinsGroup, Some(cc)) => format!("{cc} joins {}", c.id),
+        (ChangeKind::LeavesGroup, Some(cc)) => format!("{cc} leaves {}", c.id),
+        (_, None) => c.id.clone(),
+    }
+}
+
+/// The verdict in a few words, with the missing data when indeterminate and `long`.
+pub fn verdict_words(s: &Status, long: bool) -> String {
+    let v = match s.verdict {
+        Verdict::NoLicenseRequired => "no licence required",
+        Verdict::LicenseException => "licence exception",
+        Verdict::LicenseRequired => "licence required",
+        Verdict::Embargoed => "embargoed",
+        Verdict::Indeterminate => "indeterminate",
+    };
+    if !long || s.missing.is_empty() || s.verdict != Verdict::Indeterminate {
+        v.to_string()
+    } else {
+        format!("{v} (missing {})", s.missing.join(", "))
+    }
+}
+
+/// The ECCN, `? a | b` listing the candidates when undetermined, or `—`.
+pub fn eccn_words(s: &Status) -> String {
+    match (&s.eccn, s.eccn_candidates.is_empty()) {
+        (Some(e), _) => e.clone(),
+        (None, true) => "—".into(),
+        (None, false) => {
+            let c: Vec<&str> = s.eccn_candidates.iter().map(|e| e.as_deref().unwrap_or("none")).collect();
+            format!("? {}", c.join(" | "))
+        }
+    }
+}
+
+/// The review policy, `undetermined` (with the missing data when `long`) when a licence is
+/// needed but missing data leaves the policy open, or `—`.
+pub fn review_words(s: &Status, long: bool) -> String {
+    match s.review_policy {
+        Some(p) => render::policy(p).to_string(),
+        None if s.verdict == Verdict::LicenseRequired && !s.missing.is_empty() => {
+            if long {
+                format!("undetermined (missing {})", s.missing.join(", "))
+            } else {
+                "undetermined".into()
+            }
+        }
+        None => "—".into(),
+    }
 }

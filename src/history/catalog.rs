@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::eval::{evaluate, Query};
+use crate::eval::{evaluate, Query, Truth};
 use crate::rules::{RuleKind, RuleSet};
 use crate::spec::Chip;
 
@@ -40,11 +40,16 @@ pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification,
     let all = rs.countries.all();
     let country = all.iter().find(|c| !named.contains(&c.code)).or(all.first()).ok_or(HistoryError::NoCountries)?;
     let d = evaluate(rs, &Query { chip, hypothetical: false, destination: &country.code, date, end_user_hq: None })?;
-    let is_class = |id: &str| rs.rule(id).is_some_and(|r| matches!(r.kind, RuleKind::Classification { .. }));
     let mut missing: Vec<String> = Vec::new();
-    for t in d.trace.iter().filter(|t| t.actual.is_none() && is_class(&t.rule)) {
-        if !missing.contains(&t.metric) {
-            missing.push(t.metric.clone());
+    for r in rs.rules.iter().filter(|r| matches!(r.kind, RuleKind::Classification { .. })) {
+        let entries: Vec<_> = d.trace.iter().filter(|t| t.rule == r.id && t.assuming_eccn.is_none()).collect();
+        if entries.is_empty() || super::replay(&r.when, &mut entries.iter().map(|t| t.result)) != Some(Truth::Unknown) {
+            continue;
+        }
+        for t in entries.iter().filter(|t| t.actual.is_none()) {
+            if !missing.contains(&t.metric) {
+                missing.push(t.metric.clone());
+            }
         }
     }
     let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
