@@ -155,8 +155,7 @@ error[bad-semver]: `~> 0.1` is not a version requirement: unexpected character '
 
 #[test]
 fn json_diagnostics_carry_file_line_and_column() {
-    let (diags, sources) =
-        Loader::empty().pack(PackSource::Path("tests/fixtures/packs/unknown-reference.toml".into())).validate();
+    let (diags, sources) = Loader::empty().pack(PackSource::Path("tests/fixtures/packs/unknown-reference.toml".into())).validate();
     let v = serde_json::to_value(diag::locate(&sources, &diags)).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 4);
     assert_eq!(

@@ -292,10 +292,7 @@ until = 2026-01-01
 fn regime_without_citation_or_effective_date() {
     let body = "[[regime]]\nid = \"acme\"\ntitle = \"ACME policy\"\n";
     assert_eq!(warnings(body, "missing-citation"), ["regime `acme` has no citation"]);
-    assert_eq!(
-        warnings(body, "missing-effective"),
-        ["regime `acme` has no effective date, so it applies to every date in the past"]
-    );
+    assert_eq!(warnings(body, "missing-effective"), ["regime `acme` has no effective date, so it applies to every date in the past"]);
 }
 
 #[test]

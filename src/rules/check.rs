@@ -173,6 +173,9 @@ impl<'a> Checker<'a> {
         }
         for f in files {
             for s in &f.raw.set {
+                if !self.referable("set", f.file, &s.get_ref().id) {
+                    continue;
+                }
                 if let Ok(slot) = self.define("set", &s.get_ref().id, f.file, &f.pack, s.get_ref().replaces, 0) {
                     let _ = slot;
                     self.sets.insert(s.get_ref().id.get_ref().clone(), (f.file, s.get_ref().expr.clone()));
@@ -197,6 +200,20 @@ impl<'a> Checker<'a> {
         self.check_superseded(files);
         self.finish_dates();
         (self.rs, self.diags)
+    }
+
+    /// Whether a group or set id can be written in a condition (letters, digits, `_`, `:`, `.`;
+    /// `-`, `|` and `&` are set operators); reports it when not.
+    fn referable(&mut self, what: &str, file: usize, id: &Spanned<String>) -> bool {
+        let text = id.get_ref();
+        let ok = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.'));
+        if !ok {
+            let fixed: String = text.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, ':' | '.') { c } else { '_' }).collect();
+            self.err("bad-group-id", file, sp(id), format!("{what} id `{text}` cannot be written in a condition")).help =
+                Some(format!("use letters, digits, `_`, `:` and `.` only (`-` is the set-difference operator), e.g. `{fixed}`"));
+        }
+        ok
     }
 
     fn countries(&mut self, f: &ParsedFile) {
@@ -255,6 +272,9 @@ impl<'a> Checker<'a> {
             if !g.id.get_ref().contains(':') {
                 self.err("bad-group-id", f.file, sp(&g.id), format!("group id `{}` must contain a `:`", g.id.get_ref())).help =
                     Some("group ids look like `D:5`; this keeps them apart from country codes".into());
+                continue;
+            }
+            if !self.referable("group", f.file, &g.id) {
                 continue;
             }
             let mut members = Vec::new();

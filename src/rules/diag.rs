@@ -164,36 +164,85 @@ pub fn render(sources: &Sources, diags: &[Diagnostic]) -> String {
             cs = cs.with_notes(vec![format!("help: {h}")]);
         }
         if term::emit(&mut out, &config, &files, &cs).is_err() {
-            continue;
+            // A span codespan cannot show (past the end, inside a character): plain text instead.
+            let sev = if d.is_error() { "error" } else { "warning" };
+            let at = sources.location(d.file, d.span.start.min(sources.get(d.file).map_or(0, |f| f.text.len())));
+            let help = d.help.as_ref().map(|h| format!("  = help: {h}\n")).unwrap_or_default();
+            let _ = std::io::Write::write_all(out.get_mut(), format!("{sev}[{}]: {}\n  ┌─ {at}\n{help}\n", d.code, d.message).as_bytes());
         }
     }
     String::from_utf8_lossy(&out.into_inner()).into_owned()
 }
 
-/// A diagnostic with its position resolved, for JSON output.
+/// A position resolved to file, line and column (one-based), for JSON output.
 #[derive(Debug, Clone, Serialize)]
-pub struct Located<'a> {
+pub struct Position<'a> {
     /// File path.
     pub file: &'a str,
-    /// One-based line.
+    /// One-based line of the start.
     pub line: usize,
-    /// One-based column.
+    /// One-based column of the start.
     pub column: usize,
-    /// The diagnostic.
+    /// One-based line of the end.
+    pub end_line: usize,
+    /// One-based column just past the end.
+    pub end_column: usize,
+}
+
+impl<'a> Position<'a> {
+    fn of(sources: &'a Sources, file: usize, span: &Range<usize>) -> Position<'a> {
+        match sources.get(file) {
+            Some(f) => {
+                let (line, column) = f.line_col(span.start);
+                let (end_line, end_column) = f.line_col(span.end);
+                Position { file: f.name.as_str(), line, column, end_line, end_column }
+            }
+            None => Position { file: "<unknown>", line: 0, column: 0, end_line: 0, end_column: 0 },
+        }
+    }
+}
+
+/// A secondary location, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocatedRelated<'a> {
+    /// Where.
     #[serde(flatten)]
-    pub diagnostic: &'a Diagnostic,
+    pub at: Position<'a>,
+    /// What is there.
+    pub message: &'a str,
+}
+
+/// A diagnostic with its positions resolved, for JSON output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Located<'a> {
+    /// Where.
+    #[serde(flatten)]
+    pub at: Position<'a>,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Lint or error code.
+    pub code: &'a str,
+    /// One-line message.
+    pub message: &'a str,
+    /// Advice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<&'a str>,
+    /// Other places involved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<LocatedRelated<'a>>,
 }
 
 /// Resolves positions for JSON output.
 pub fn locate<'a>(sources: &'a Sources, diags: &'a [Diagnostic]) -> Vec<Located<'a>> {
     diags
         .iter()
-        .map(|d| {
-            let (file, (line, column)) = match sources.get(d.file) {
-                Some(f) => (f.name.as_str(), f.line_col(d.span.start)),
-                None => ("<unknown>", (0, 0)),
-            };
-            Located { file, line, column, diagnostic: d }
+        .map(|d| Located {
+            at: Position::of(sources, d.file, &d.span),
+            severity: d.severity,
+            code: d.code,
+            message: &d.message,
+            help: d.help.as_deref(),
+            related: d.related.iter().map(|r| LocatedRelated { at: Position::of(sources, r.file, &r.span), message: &r.message }).collect(),
         })
         .collect()
 }
@@ -223,6 +272,14 @@ mod tests {
         assert!(text.contains("rules/x.toml:2:9"), "{text}");
         assert!(text.contains("^^^^^^^^^"), "{text}");
         assert!(text.contains("help: did you mean `tdp_w`?"), "{text}");
+    }
+
+    #[test]
+    fn spans_outside_the_text_still_render() {
+        let mut s = Sources::default();
+        let f = s.add("x.toml", "é");
+        let text = render(&s, &[Diagnostic::error("x", f, 1..40, "bad span")]);
+        assert!(text.contains("error[x]: bad span"), "{text}");
     }
 
     #[test]
