@@ -361,7 +361,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
 fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Option<usize> {
     let mut reviews: Vec<&(usize, &'a Rule)> =
         active.iter().filter(|(_, r)| matches!(r.kind, RuleKind::Review { .. }) && enforced(r)).collect();
-    reviews.sort_by(|a, b| b.1.effective.cmp(&a.1.effective));
+    reviews.sort_by_key(|r| std::cmp::Reverse(r.1.effective));
     for (i, r) in reviews {
         match ctx.rule(r) {
             Truth::True => return Some(*i),
