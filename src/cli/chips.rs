@@ -152,7 +152,7 @@ fn row<'a>(chip: &'a Chip, class: &Classification) -> Row<'a> {
         aliases: &chip.aliases,
         datacenter: chip.datacenter,
         tpp: m.tpp.map(|d| d.value),
-        pd: m.pd.map(|d| round(d.value, 4)),
+        pd: m.pd.map(|d| d.value),
         die_area_mm2: m.die_area_mm2.map(|d| d.value),
         interconnect_gbps: m.interconnect_gbps.map(|d| d.value),
         memory_bandwidth_gbps: m.memory_bandwidth_gbps.map(|d| d.value),
