@@ -469,6 +469,8 @@ impl<'a> Checker<'a> {
             };
             match self.define("chip", &c.id, f.file, &f.pack, c.replaces, chips.len()) {
                 Ok(Some(i)) => {
+                    let others: Vec<Chip> = chips.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, o)| o.clone()).collect();
+                    self.check_aliases(f, c, &others);
                     if let Some(slot) = chips.get_mut(i) {
                         *slot = chip;
                     }

@@ -121,11 +121,13 @@ impl Loader {
         let mut r = Read { sources: Sources::default(), parsed: Vec::new(), infos: Vec::new(), diags: Vec::new() };
         for p in &self.packs {
             match read_source(p) {
-                Ok((location, files)) => r.pack(&location, files, matches!(p, PackSource::Builtin)),
-                Err((path, msg)) => {
-                    let f = r.sources.add(path, "");
-                    r.diags.push(Diagnostic::error("unreadable", f, 0..0, msg));
+                Ok((location, files, unreadable)) => {
+                    for (path, msg) in unreadable {
+                        r.unreadable(path, msg);
+                    }
+                    r.pack(&location, files, matches!(p, PackSource::Builtin));
                 }
+                Err((path, msg)) => r.unreadable(path, msg),
             }
         }
         r
@@ -144,17 +146,24 @@ struct Read {
 type Header = (usize, super::raw::RawPack, std::ops::Range<usize>);
 
 impl Read {
+    fn unreadable(&mut self, path: String, msg: String) {
+        let f = self.sources.add(path, "");
+        self.diags.push(
+            Diagnostic::error("unreadable", f, 0..0, msg).with_help("a rule pack is a directory of UTF-8 `.toml` files, or one such file"),
+        );
+    }
+
     /// Parses the files of one pack and records its header.
-    fn pack(&mut self, location: &str, files: Vec<(String, String)>, builtin: bool) {
+    fn pack(&mut self, location: &str, files: Vec<PackFile>, builtin: bool) {
         let mut hasher = Sha256::new();
         let mut header: Option<Header> = None;
         let mut pack_files = Vec::new();
         let mut unparsed = false;
         let mut first_file = None;
-        for (name, text) in files {
-            hasher.update(name.as_bytes());
+        for PackFile { shown, key, text } in files {
+            hasher.update(key.as_bytes());
             hasher.update(text.as_bytes());
-            let id = self.sources.add(name, text);
+            let id = self.sources.add(shown, text);
             first_file.get_or_insert(id);
             let text = self.sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
             match toml::from_str::<RawFile>(text) {
@@ -315,27 +324,44 @@ fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
     d
 }
 
-fn read_source(p: &PackSource) -> Result<(String, Vec<(String, String)>), (String, String)> {
+/// One file of a pack: the name shown in diagnostics, the name hashed (relative to the pack, so
+/// a pack hashes the same wherever it lies), and the text.
+struct PackFile {
+    shown: String,
+    key: String,
+    text: String,
+}
+
+/// A pack's files, and the files that could not be read (path, message).
+type Files = (String, Vec<PackFile>, Vec<(String, String)>);
+
+fn read_source(p: &PackSource) -> Result<Files, (String, String)> {
+    let same = |n: &str, t: &str| PackFile { shown: n.to_string(), key: n.to_string(), text: t.to_string() };
     match p {
-        PackSource::Builtin => Ok(("builtin".into(), embedded::BUILTIN.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect())),
-        PackSource::Memory(files) => Ok(("memory".into(), files.clone())),
+        PackSource::Builtin => Ok(("builtin".into(), embedded::BUILTIN.iter().map(|(n, t)| same(n, t)).collect(), Vec::new())),
+        PackSource::Memory(files) => Ok(("memory".into(), files.iter().map(|(n, t)| same(n, t)).collect(), Vec::new())),
         PackSource::Path(path) => {
             let shown = path.display().to_string();
-            let mut files = Vec::new();
-            if path.is_dir() {
-                let mut paths = Vec::new();
-                collect(path, &mut paths).map_err(|e| (shown.clone(), format!("cannot read directory `{shown}`: {e}")))?;
-                paths.sort();
-                if paths.is_empty() {
-                    return Err((shown.clone(), format!("directory `{shown}` holds no .toml files")));
-                }
-                for f in paths {
-                    files.push((f.display().to_string(), read_text(&f)?));
-                }
-            } else {
-                files.push((shown.clone(), read_text(path)?));
+            if !path.is_dir() {
+                let key = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
+                let text = read_text(path)?;
+                return Ok((shown.clone(), vec![PackFile { shown, key, text }], Vec::new()));
             }
-            Ok((shown, files))
+            let mut paths = Vec::new();
+            collect(path, &mut paths).map_err(|e| (shown.clone(), format!("cannot read directory `{shown}`: {e}")))?;
+            paths.sort();
+            if paths.is_empty() {
+                return Err((shown.clone(), format!("directory `{shown}` holds no .toml files")));
+            }
+            let (mut files, mut unreadable) = (Vec::new(), Vec::new());
+            for f in paths {
+                let key = f.strip_prefix(path).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+                match read_text(&f) {
+                    Ok(text) => files.push(PackFile { shown: f.display().to_string(), key, text }),
+                    Err(e) => unreadable.push(e),
+                }
+            }
+            Ok((shown, files, unreadable))
         }
     }
 }

@@ -1,0 +1,340 @@
+//! Rule packs layered on the built-in rules: adding items, clashes, `replaces`, version
+//! requirements, `extends`, `--no-builtin`, `CHIPGATE_RULES`, packs recorded in outputs, and
+//! `chipgate rules validate` exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+use chipgate::rules::{diag, Loader, PackSource};
+use chipgate::{evaluate, Query, Verdict};
+use jiff::civil::date;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], env: Option<&str>) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chipgate"));
+    c.args(args).env_remove("CHIPGATE_RULES").env("NO_COLOR", "1");
+    if let Some(e) = env {
+        c.env("CHIPGATE_RULES", e);
+    }
+    let out = c.output().expect("the chipgate binary runs");
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+fn chipgate(args: &[&str]) -> Run {
+    run(args, None)
+}
+
+/// A pack directory in a temp dir, from (file name, text) pairs.
+fn pack(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+const HEADER: &str = "[pack]\nname = \"user\"\nversion = \"1.0.0\"\nrequires = \">=0.1\"\n";
+
+fn with_user(text: &str) -> Loader {
+    Loader::new().pack(PackSource::Memory(vec![("user.toml".into(), format!("{HEADER}{text}"))]))
+}
+
+fn errors(l: &Loader) -> String {
+    let (d, sources) = l.validate();
+    let errors: Vec<_> = d.into_iter().filter(|d| d.is_error()).collect();
+    diag::render(&sources, &errors)
+}
+
+#[test]
+fn a_user_pack_adds_chips_countries_groups_regimes_and_rules() {
+    let text = r#"
+[[country]]
+code = "AQ"
+name = "Antarctica (research stations)"
+replaces = true
+
+[[group]]
+id = "ACME:WATCH"
+name = "watch list"
+members = ["SG", "AQ"]
+
+[[regime]]
+id = "acme-policy"
+title = "ACME policy"
+citation = { document = "ACME ECP-7" }
+effective = 2025-01-01
+
+[[requirement]]
+id = "acme-policy/watch"
+regime = "acme-policy"
+kind = "destination"
+when = "eccn in ['3A090.a'] and destination in ACME:WATCH"
+
+[[chip]]
+id = "acme-tiny"
+name = "ACME Tiny"
+vendor = "ACME"
+datacenter = true
+[chip.tpp]
+value = 5000
+source = "ACME datasheet"
+"#;
+    let (rs, warnings) = with_user(text).load().unwrap();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(rs.countries.by_code("AQ").unwrap().name, "Antarctica (research stations)");
+    assert!(rs.group("ACME:WATCH").is_some());
+    let rule = rs.rule("acme-policy/watch").unwrap();
+    assert_eq!((rule.origin.pack.as_str(), rule.origin.file.as_str(), rule.origin.line), ("user", "user.toml", 22));
+    assert_eq!(rs.packs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["chipgate-builtin", "user"]);
+    let chip = rs.catalog.by_id("acme-tiny").unwrap();
+    let q = Query { chip, hypothetical: false, destination: "SG", date: date(2026, 1, 1), end_user_hq: None };
+    let d = evaluate(&rs, &q).unwrap();
+    assert_eq!(d.verdict, Verdict::LicenseRequired);
+    assert!(d.reasons.iter().any(|r| r.id == "acme-policy/watch"));
+    // The same chip to Singapore on the built-in rules alone needs no licence.
+    let builtin = chipgate::RuleSet::builtin().unwrap();
+    let h100 = builtin.catalog.by_id("nvidia-h100-sxm").unwrap();
+    let q = Query { chip: h100, hypothetical: false, destination: "SG", date: date(2026, 1, 1), end_user_hq: None };
+    assert_eq!(evaluate(&builtin, &q).unwrap().verdict, Verdict::NoLicenseRequired);
+}
+
+#[test]
+fn a_clash_without_replaces_names_both_files_and_lines() {
+    let text = "\n[[regime]]\nid = \"us-2023-10\"\ntitle = \"mine\"\ncitation = { document = \"x\" }\neffective = 2025-01-01\n";
+    let shown = errors(&with_user(text));
+    assert_eq!(
+        shown,
+        r#"error[duplicate-id]: regime `us-2023-10` is already defined by pack `chipgate-builtin`
+   ┌─ user.toml:7:6
+   │
+ 7 │ id = "us-2023-10"
+   │      ^^^^^^^^^^^^
+   │
+   ┌─ rules/us/2023-10-advanced-computing.toml:13:6
+   │
+13 │ id = "us-2023-10"
+   │      ------------ first defined here (rules/us/2023-10-advanced-computing.toml:13:6)
+   │
+   = help: add `replaces = true` to replace the earlier definition, or choose another id
+
+"#
+    );
+}
+
+#[test]
+fn replaces_true_swaps_the_earlier_definition() {
+    let text = r#"
+[[chip]]
+id = "nvidia-h20"
+name = "NVIDIA H20 (corrected figures)"
+vendor = "NVIDIA"
+aliases = ["H20"]
+datacenter = true
+replaces = true
+[chip.tpp]
+value = 2400
+source = "corrected datasheet"
+"#;
+    let (rs, _) = with_user(text).load().unwrap();
+    let chip = rs.catalog.by_id("nvidia-h20").unwrap();
+    assert_eq!(chip.name, "NVIDIA H20 (corrected figures)");
+    assert_eq!(rs.catalog.chips().iter().filter(|c| c.id == "nvidia-h20").count(), 1);
+    let nothing = "\n[[chip]]\nid = \"acme-new\"\nname = \"x\"\nvendor = \"x\"\nreplaces = true\n";
+    assert!(errors(&with_user(nothing)).contains("chip `acme-new` says `replaces = true` but no earlier pack defines it"));
+}
+
+#[test]
+fn a_pack_needing_a_newer_engine_is_refused_with_the_version_it_needs() {
+    let l = Loader::new().pack(PackSource::Memory(vec![(
+        "future.toml".into(),
+        "[pack]\nname = \"future\"\nversion = \"1.0.0\"\nrequires = \">=99\"\n".into(),
+    )]));
+    let shown = errors(&l);
+    let engine = env!("CARGO_PKG_VERSION");
+    assert!(
+        shown.contains(&format!("error[engine-too-old]: pack `future` requires chipgate `>=99`, but this is chipgate {engine}")),
+        "{shown}"
+    );
+    assert!(shown.contains("future.toml:4:12"), "{shown}");
+    assert!(l.load().is_err());
+}
+
+#[test]
+fn extends_names_packs_that_must_be_loaded_first() {
+    let l = Loader::empty().pack(PackSource::Path("examples/packs/what-if-2027".into()));
+    let shown = errors(&l);
+    assert!(
+        shown.contains("error[missing-extends]: pack `what-if-2027` extends `chipgate-builtin`, which is not loaded before it"),
+        "{shown}"
+    );
+    assert!(errors(&Loader::new().pack(PackSource::Path("examples/packs/what-if-2027".into()))).is_empty());
+}
+
+#[test]
+fn missing_header_duplicate_pack_and_unreadable_files() {
+    let dir = pack(&[("a.toml", "[[country]]\ncode = \"ZZ\"\nname = \"x\"\n")]);
+    let shown = errors(&Loader::new().pack(PackSource::Path(dir.path().into())));
+    assert!(shown.contains("has no `[pack]` header"), "{shown}");
+    let twice =
+        errors(&Loader::new().pack(PackSource::Path("examples/packs/acme".into())).pack(PackSource::Path("examples/packs/acme".into())));
+    assert!(twice.contains("pack `acme` is loaded twice"), "{twice}");
+    let bad = pack(&[("pack.toml", HEADER), ("bin.toml", "")]);
+    std::fs::write(bad.path().join("bin.toml"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let shown = errors(&Loader::new().pack(PackSource::Path(bad.path().into())));
+    assert!(shown.contains("is not UTF-8 text (invalid byte at offset 0)"), "{shown}");
+    let shown = errors(&Loader::new().pack(PackSource::Path("no/such/pack".into())));
+    assert!(shown.contains("cannot read `no/such/pack`"), "{shown}");
+}
+
+#[test]
+fn the_pack_hash_depends_on_content_not_location() {
+    let hash = |l: Loader| l.load().unwrap().0.packs.last().unwrap().hash.clone();
+    let a = hash(Loader::new().pack(PackSource::Path("examples/packs/acme".into())));
+    let b = hash(Loader::new().pack(PackSource::Path(std::fs::canonicalize("examples/packs/acme").unwrap())));
+    assert_eq!(a, b);
+    let copy = pack(&[
+        ("pack.toml", &std::fs::read_to_string("examples/packs/acme/pack.toml").unwrap()),
+        ("chips.toml", &std::fs::read_to_string("examples/packs/acme/chips.toml").unwrap()),
+        ("policy.toml", &std::fs::read_to_string("examples/packs/acme/policy.toml").unwrap().replace("TH", "VN")),
+    ]);
+    let c = hash(Loader::new().pack(PackSource::Path(copy.path().into())));
+    assert_ne!(a, c);
+    assert_eq!(a.len(), 16);
+}
+
+#[test]
+fn packs_are_recorded_in_check_json() {
+    let r = chipgate(&["check", "acme-tx1", "--to", "SG", "--date", "2026-03-01", "--rules", "examples/packs/acme", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let packs = v["packs"].as_array().unwrap();
+    assert_eq!(packs.len(), 2);
+    assert_eq!(packs[0]["name"], "chipgate-builtin");
+    assert_eq!((packs[1]["name"].as_str(), packs[1]["version"].as_str()), (Some("acme"), Some("1.2.0")));
+    assert_eq!(packs[1]["hash"].as_str().unwrap().len(), 16);
+    let version = v["rules_version"].as_str().unwrap();
+    assert!(version.contains("+acme@1.2.0#"), "{version}");
+}
+
+#[test]
+fn chipgate_rules_env_var_loads_packs_like_rules_flags() {
+    let both = format!("examples/packs/acme:{}", "examples/packs/what-if-2027");
+    let r = run(&["rules", "list", "--format", "json"], Some(&both));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = v["packs"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["chipgate-builtin", "acme", "what-if-2027"]);
+    let r = run(&["check", "acme-tx1", "--to", "SG", "--date", "2026-03-01"], Some("examples/packs/acme"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("acme-policy/diversion-risk"), "{}", r.stdout);
+}
+
+#[test]
+fn no_builtin_starts_from_nothing() {
+    let r = chipgate(&["--no-builtin", "rules", "list", "--format", "json", "--rules", "tests/fixtures/packs/standalone.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = v["packs"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["standalone"]);
+    assert_eq!(v["regimes"].as_array().unwrap().len(), 1);
+    let r = chipgate(&["--no-builtin", "check", "H100", "--to", "FR", "--rules", "tests/fixtures/packs/standalone.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown chip `H100`"), "{}", r.stderr);
+    let r = chipgate(&[
+        "--no-builtin",
+        "check",
+        "demo-1",
+        "--to",
+        "FR",
+        "--date",
+        "2026-01-01",
+        "--rules",
+        "tests/fixtures/packs/standalone.toml",
+    ]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn validate_exit_codes_and_json() {
+    let clean = chipgate(&["rules", "validate", "examples/packs/acme"]);
+    assert_eq!((clean.code, clean.stdout.as_str()), (0, "0 errors, 0 warnings\n"));
+    let dir = pack(&[("pack.toml", HEADER), ("r.toml", "[[regime]]\nid = \"acme\"\ntitle = \"ACME\"\neffective = 2025-01-01\n")]);
+    let path = dir.path().to_str().unwrap();
+    let warn = chipgate(&["rules", "validate", path]);
+    assert_eq!(warn.code, 0, "warnings alone pass");
+    assert!(warn.stdout.contains("warning[missing-citation]: regime `acme` has no citation"), "{}", warn.stdout);
+    assert!(warn.stdout.ends_with("0 errors, 1 warning\n"), "{}", warn.stdout);
+    assert_eq!(chipgate(&["rules", "validate", "--deny-warnings", path]).code, 1);
+    let broken = chipgate(&["rules", "validate", "examples/packs/broken", "--format", "json"]);
+    assert_eq!(broken.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&broken.stdout).unwrap();
+    assert_eq!((v["errors"].as_u64(), v["warnings"].as_u64()), (Some(5), Some(3)));
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("examples/packs/broken/chips.toml"), Some(8), Some(14))
+    );
+    // A broken pack makes every other command an input error, with a pointer to `validate`.
+    let r = chipgate(&["check", "H100", "--to", "CN", "--rules", "examples/packs/broken"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("run `chipgate rules validate` for details"), "{}", r.stderr);
+}
+
+#[test]
+fn rules_views_show_packs_rules_and_plain_words() {
+    let list = chipgate(&["rules", "list", "--rules", "examples/packs/acme"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(list.stdout.contains("acme"), "{}", list.stdout);
+    assert!(list.stdout.contains("acme-policy — ACME Corp export compliance policy ECP-7 (1 rule, pack acme)"), "{}", list.stdout);
+    let json = chipgate(&["rules", "list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["packs"][0]["rules"].as_u64(), Some(v["rules"].as_array().unwrap().len() as u64));
+    let show = chipgate(&["rules", "show", "us-2023-10/3a090.a.2"]);
+    assert_eq!(show.code, 0);
+    for want in [
+        "tpp >= 1600 and pd >= 5.92",
+        "TPP is at least 1600 and performance density is at least 5.92",
+        "2023-11-17",
+        "88 FR 73458",
+        "rules/us/2023-10-advanced-computing.toml:",
+    ] {
+        assert!(show.stdout.contains(want), "missing {want:?} in\n{}", show.stdout);
+    }
+    let show = chipgate(&["rules", "show", "acme-policy/diversion-risk", "--rules", "examples/packs/acme"]);
+    assert!(show.stdout.contains("examples/packs/acme/policy.toml:18 (pack acme)"), "{}", show.stdout);
+    let missing = chipgate(&["rules", "show", "us-2023-10/3a090.a"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no rule or regime `us-2023-10/3a090.a`; did you mean"), "{}", missing.stderr);
+    let explain = chipgate(&["rules", "explain", "3a090.a"]);
+    assert_eq!(explain.code, 0);
+    for want in [
+        "ECCN 3A090.a",
+        "An item is 3A090.a when",
+        "TPP is at least 4800 (from 2023-11-17, us-2023-10/3a090.a.1)",
+        "TPP is at least 4800 and chip-to-chip transfer rate (GB/s) is at least 600 (from 2022-10-07 to 2023-11-16",
+        "not designed or marketed for datacenters and TPP is less than 4800",
+        "A licence is required when:",
+        "Licence exceptions:",
+        "NAC:",
+        "presumption of denial:",
+    ] {
+        assert!(explain.stdout.contains(want), "missing {want:?} in\n{}", explain.stdout);
+    }
+    let unknown = chipgate(&["rules", "explain", "3A090.d"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("unknown ECCN `3A090.d`"), "{}", unknown.stderr);
+}
+
+#[test]
+fn fixtures_exist() {
+    assert!(Path::new("tests/fixtures/packs/standalone.toml").exists());
+}
