@@ -3,6 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for e in entries.flatten() {
@@ -27,6 +29,16 @@ fn main() {
         code.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.to_string_lossy()));
     }
     code.push_str("];\n");
+    // The pack's content hash, as the loader computes it for packs on disk (SHA-256 over each
+    // file's path and text, in path order; first 8 bytes), so start-up does not pay for it.
+    let mut hasher = Sha256::new();
+    for f in &files {
+        let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        hasher.update(rel.as_bytes());
+        hasher.update(fs::read(f).unwrap_or_default());
+    }
+    let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    code.push_str(&format!("/// Content hash of the built-in pack.\n#[allow(dead_code)]\npub static BUILTIN_HASH: &str = {hash:?};\n"));
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("builtin_rules.rs");
     fs::write(out, code).unwrap_or_else(|e| panic!("cannot write builtin_rules.rs: {e}"));
     println!("cargo:rerun-if-changed=rules");

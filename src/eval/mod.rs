@@ -352,16 +352,24 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     }
     out.verdict = if embargo { Verdict::Embargoed } else { Verdict::LicenseRequired };
     out.exceptions.clear();
-    out.review = review(ctx, active, enforced);
+    out.review = review(ctx, active, enforced, &out.requirements);
     out
 }
 
 /// The review policy: rules are tried newest first (a later rule amends an earlier one); the
-/// first that holds wins. An unknown one before it leaves the policy undetermined.
-fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Option<usize> {
+/// first that holds wins. An unknown one before it leaves the policy undetermined. When an
+/// embargo applies, the review rules of the embargo's own regime come first: the embargo's
+/// policy governs whatever the item's classification.
+fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool, fired: &[usize]) -> Option<usize> {
+    let embargo_regimes: Vec<usize> = fired
+        .iter()
+        .filter_map(|i| ctx.rs.rules.get(*i))
+        .filter(|r| matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Embargo }))
+        .map(|r| r.regime)
+        .collect();
     let mut reviews: Vec<&(usize, &'a Rule)> =
         active.iter().filter(|(_, r)| matches!(r.kind, RuleKind::Review { .. }) && enforced(r)).collect();
-    reviews.sort_by_key(|r| std::cmp::Reverse(r.1.effective));
+    reviews.sort_by_key(|r| (!embargo_regimes.contains(&r.1.regime), std::cmp::Reverse(r.1.effective)));
     for (i, r) in reviews {
         match ctx.rule(r) {
             Truth::True => return Some(*i),
