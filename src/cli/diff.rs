@@ -100,12 +100,9 @@ fn chips<'a>(rs: &'a RuleSet, given: &[String]) -> Result<Vec<&'a Chip>> {
     Ok(out)
 }
 
-/// A status in a few lines: verdict, ECCN, exceptions, review policy.
+/// A status in a few lines: verdict with exceptions, ECCN, review policy.
 fn status_words(s: &Status) -> String {
     let mut lines = vec![verdict_words(s, true), format!("ECCN {}", eccn_words(s))];
-    if !s.exceptions.is_empty() {
-        lines.push(format!("exception {}", s.exceptions.join(", ")));
-    }
     if s.review_policy.is_some() || s.verdict == Verdict::LicenseRequired {
         lines.push(format!("review: {}", review_words(s, true)));
     }
@@ -145,8 +142,10 @@ fn human(d: &Diff, collapse: bool, out: &mut dyn Write) -> Result<()> {
     for (chip, dests, b, a, resp) in groups {
         t.add_row(vec![chip, dests.join(", "), b, a, if resp.is_empty() { "—".into() } else { resp }]);
     }
-    if let Some(c) = t.column_mut(4) {
-        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(34)));
+    for (i, w) in [(2, 24), (3, 24), (4, 34)] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+        }
     }
     writeln!(out, "{t}")?;
     writeln!(out, "+ rule: came into force between the dates; − rule: went out of force. Decision support, not legal advice.")?;

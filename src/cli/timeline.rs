@@ -70,7 +70,7 @@ fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     let modified = tl.chip.hypothetical && tl.chip.id != "hypothetical";
     let name = if modified { format!("{} (modified)", tl.chip.name) } else { tl.chip.name.clone() };
     writeln!(out, "{name} → {} ({}){hq}, {} to {}\n", tl.destination.name, tl.destination.code, tl.from, tl.to)?;
-    let mut t = table(&["From", "Until", "Verdict", "ECCN", "Exceptions", "Review policy", "Changed by"]);
+    let mut t = table(&["From", "Until", "Verdict", "ECCN", "Review policy", "Changed by"]);
     for p in &tl.periods {
         let changed: Vec<String> = p.changed_by.iter().map(change_short).collect();
         t.add_row(vec![
@@ -78,12 +78,11 @@ fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
             p.until.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
             verdict_words(&p.status, false),
             eccn_words(&p.status),
-            if p.status.exceptions.is_empty() { "—".into() } else { p.status.exceptions.join(", ") },
             review_words(&p.status, false),
             if changed.is_empty() { "(start of view)".into() } else { changed.join("\n") },
         ]);
     }
-    for (i, w) in [(2, 15), (6, 34)] {
+    for (i, w) in [(2, 21), (4, 23), (5, 34)] {
         if let Some(c) = t.column_mut(i) {
             c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
         }
@@ -124,7 +123,8 @@ pub fn change_short(c: &Change) -> String {
     }
 }
 
-/// The verdict in a few words, with the missing data when indeterminate and `long`.
+/// The verdict in a few words with the exceptions available, and the missing data when
+/// indeterminate and `long`.
 pub fn verdict_words(s: &Status, long: bool) -> String {
     let v = match s.verdict {
         Verdict::NoLicenseRequired => "no licence required",
@@ -133,11 +133,14 @@ pub fn verdict_words(s: &Status, long: bool) -> String {
         Verdict::Embargoed => "embargoed",
         Verdict::Indeterminate => "indeterminate",
     };
-    if !long || s.missing.is_empty() || s.verdict != Verdict::Indeterminate {
-        v.to_string()
-    } else {
-        format!("{v} (missing {})", s.missing.join(", "))
+    let mut out = v.to_string();
+    if !s.exceptions.is_empty() {
+        out.push_str(&format!(" ({})", s.exceptions.join(", ")));
     }
+    if long && !s.missing.is_empty() && s.verdict == Verdict::Indeterminate {
+        out.push_str(&format!(" (missing {})", s.missing.join(", ")));
+    }
+    out
 }
 
 /// The ECCN, `? a | b` listing the candidates when undetermined, or `—`.

@@ -1,0 +1,317 @@
+//! `chipgate chips`, `chips show`, `timeline` and `diff`, run as the real binary: stdout,
+//! stderr and exit codes.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn chipgate(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_chipgate")).args(args).env_remove("CHIPGATE_RULES").output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn ok(args: &[&str]) -> String {
+    let r = chipgate(args);
+    assert_eq!(r.code, 0, "{args:?}\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r.stdout
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).unwrap()
+}
+
+fn fails(args: &[&str]) -> String {
+    let r = chipgate(args);
+    assert_eq!(r.code, 2, "{args:?} should fail with 2\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    r.stderr
+}
+
+// ---------------------------------------------------------------------------------------------
+// chips
+
+#[test]
+fn chips_lists_the_catalog_with_figures_and_eccn() {
+    let out = ok(&["chips", "--date", "2024-01-15"]);
+    for s in ["NVIDIA H100 SXM5 80GB", "15832", "19.45", "ECCN on 2024-01-15", "3A090.a", "3A090.b", "AMD Instinct MI300X"] {
+        assert!(out.contains(s), "missing `{s}`:\n{out}");
+    }
+    assert!(out.contains("40 chips."), "{out}");
+}
+
+#[test]
+fn chips_json_has_every_chip_and_undetermined_classifications() {
+    let v = json(&["chips", "--date", "2024-01-15", "--format", "json"]);
+    assert_eq!(v["date"], "2024-01-15");
+    let chips = v["chips"].as_array().unwrap();
+    assert_eq!(chips.len(), 40);
+    let find = |id: &str| chips.iter().find(|c| c["id"] == id).unwrap().clone();
+    assert_eq!(find("nvidia-h800-sxm")["eccn"], "3A090.a");
+    assert_eq!(find("nvidia-h800-sxm")["tpp"], 15832.0);
+    assert_eq!(find("nvidia-rtx-4090-d")["eccn"], Value::Null);
+    let tpu = find("google-tpu-v4");
+    assert_eq!(tpu["eccn"], Value::Null);
+    assert_eq!(tpu["missing"], serde_json::json!(["pd"]));
+    assert!(tpu["eccn_candidates"].as_array().unwrap().contains(&Value::from("3A090.b")));
+}
+
+#[test]
+fn chips_filters_by_vendor_eccn_and_text() {
+    let csv = ok(&["chips", "--vendor", "amd", "--format", "csv", "--date", "2024-01-15"]);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("id,name,vendor,datacenter,tpp,pd"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 6, "{csv}");
+    assert!(rows.iter().all(|r| r.contains(",AMD,")), "{csv}");
+
+    let v = json(&["chips", "--eccn", "3a090.b", "--date", "2024-01-15", "--format", "json"]);
+    let mut ids: Vec<&str> = v["chips"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, vec!["amd-mi210", "nvidia-a30", "nvidia-a40", "nvidia-l40"]);
+
+    let v = json(&["chips", "--search", "4090", "--format", "json"]);
+    assert_eq!(v["chips"].as_array().unwrap().len(), 2);
+
+    let v = json(&["chips", "--eccn", "undetermined", "--date", "2024-01-15", "--format", "json"]);
+    let ids: Vec<&str> = v["chips"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"google-tpu-v4"), "{ids:?}");
+
+    assert!(ok(&["chips", "--vendor", "nobody"]).contains("No chip matches."));
+}
+
+#[test]
+fn undetermined_eccns_are_marked_in_the_table() {
+    let out = ok(&["chips", "--search", "tpu v4", "--date", "2024-01-15"]);
+    assert!(out.contains("undetermined (pd unknown)"), "{out}");
+    let out = ok(&["chips", "--search", "h100 nvl", "--date", "2023-01-15"]);
+    assert!(out.contains("3A090.a?") && out.contains("interconnect_gbps"), "{out}");
+}
+
+#[test]
+fn chips_show_prints_every_figure_its_derivation_and_sources() {
+    let out = ok(&["chips", "show", "NVIDIA H100 SXM5", "--date", "2024-01-15"]);
+    for s in [
+        "NVIDIA H100 SXM5 80GB (nvidia-h100-sxm)",
+        "Aliases",
+        "H100 SXM",
+        "3A090.a (us-2023-10/3a090.a.1",
+        "TPP 15832 / applicable die area 814 mm²",
+        "int8 1979 × 8 bits",
+        "Applicable die area (mm²)",
+        "Cross-check: TPP derived 15832 vs published 15832",
+        "Sources",
+        "[1] ",
+        "epoch.ai",
+        "Notes",
+    ] {
+        assert!(out.contains(s), "missing `{s}`:\n{out}");
+    }
+}
+
+#[test]
+fn chips_show_json_and_aliases() {
+    let v = json(&["chips", "show", "RTX4090D", "--format", "json", "--date", "2024-01-15"]);
+    assert_eq!(v["chip"]["id"], "nvidia-rtx-4090-d");
+    assert_eq!(v["classification"]["eccn"], Value::Null);
+    assert!(v["metrics"]["tpp"]["derivation"].as_str().unwrap().contains("× bit length"));
+    assert!(!v["sources"].as_array().unwrap().is_empty());
+    let v = json(&["chips", "show", "h100 sxm", "--format", "json"]);
+    assert_eq!(v["chip"]["id"], "nvidia-h100-sxm");
+    assert!(ok(&["chips", "show", "tpu v4", "--date", "2024-01-15"]).contains("undetermined: none | 3A090.a | 3A090.b; missing pd"));
+}
+
+#[test]
+fn chips_show_rejects_ambiguous_and_unknown_names() {
+    let err = fails(&["chips", "show", "H2"]);
+    assert!(err.contains("chip name `H2` is ambiguous") && err.contains("`H20`") && err.contains("`H200`"), "{err}");
+    let err = fails(&["chips", "show", "H100X"]);
+    assert!(err.contains("unknown chip `H100X`; did you mean `H100`"), "{err}");
+    let err = fails(&["chips", "--date", "2024-13-01"]);
+    assert!(err.contains("invalid date `2024-13-01`"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// timeline
+
+#[test]
+fn timeline_h800_to_china() {
+    let out = ok(&["timeline", "H800", "--to", "CN", "--until", "2026-11-29"]);
+    for s in [
+        "NVIDIA H800 SXM5 80GB → China (CN), 2022-01-01 to 2026-11-29",
+        "no licence required",
+        "2023-11-17",
+        "licence required",
+        "presumption of denial",
+        "case-by-case",
+        "+ us-2023-10/3a090.a.1",
+        "+ us-2026-01/case-by-case-china",
+        "2026-01-15",
+    ] {
+        assert!(out.contains(s), "missing `{s}`:\n{out}");
+    }
+}
+
+#[test]
+fn timeline_json_periods() {
+    let v = json(&["timeline", "h800", "--to", "China", "--until", "2026-11-29", "--format", "json"]);
+    let p = v["periods"].as_array().unwrap();
+    assert_eq!(p.len(), 3);
+    assert_eq!(p[0]["from"], "2022-01-01");
+    assert_eq!(p[0]["until"], "2023-11-17");
+    assert_eq!(p[0]["status"]["verdict"], "no_license_required");
+    assert_eq!(p[1]["status"]["verdict"], "license_required");
+    assert_eq!(p[1]["status"]["eccn"], "3A090.a");
+    assert_eq!(p[1]["status"]["review_policy"], "presumption_of_denial");
+    assert_eq!(p[2]["from"], "2026-01-15");
+    assert_eq!(p[2]["until"], Value::Null);
+    assert_eq!(p[2]["status"]["review_policy"], "case_by_case");
+    assert_eq!(p[2]["changed_by"][0]["id"], "us-2026-01/case-by-case-china");
+    assert_eq!(p[2]["changed_by"][0]["kind"], "in_force");
+    assert!(v["rules_version"].as_str().unwrap().starts_with("chipgate-builtin@"));
+}
+
+#[test]
+fn timeline_from_and_until_bound_the_view() {
+    let v = json(&["timeline", "H800", "--to", "CN", "--from", "2024-01-01", "--until", "2025-12-31", "--format", "json"]);
+    let p = v["periods"].as_array().unwrap();
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(p[0]["from"], "2024-01-01");
+}
+
+#[test]
+fn timeline_for_a_hypothetical_chip_and_an_end_user_hq() {
+    let args = [
+        "timeline",
+        "--tpp",
+        "5000",
+        "--datacenter",
+        "--interconnect",
+        "400",
+        "--memory-bandwidth",
+        "3000",
+        "--to",
+        "CN",
+        "--until",
+        "2026-06-01",
+        "--format",
+        "json",
+    ];
+    let v = json(&args);
+    assert_eq!(v["chip"]["hypothetical"], true);
+    let p = v["periods"].as_array().unwrap();
+    assert_eq!(p.last().unwrap()["status"]["review_policy"], "case_by_case");
+
+    // Shipped to Singapore for a Chinese-headquartered company: the headquarters rule applies.
+    let v = json(&["timeline", "H100", "--to", "SG", "--end-user-hq", "CN", "--until", "2026-06-01", "--format", "json"]);
+    assert_eq!(v["end_user_hq"]["code"], "CN");
+    let p = v["periods"].as_array().unwrap();
+    let last = &p.last().unwrap()["status"];
+    assert_eq!(last["verdict"], "license_required");
+    assert!(last["reasons"].as_array().unwrap().contains(&Value::from("us-2023-10/headquarters")));
+}
+
+#[test]
+fn timeline_input_errors_exit_2() {
+    assert!(fails(&["timeline", "H100X", "--to", "CN"]).contains("unknown chip `H100X`"));
+    assert!(fails(&["timeline", "H100", "--to", "Atlantis"]).contains("unknown country `Atlantis`"));
+    assert!(fails(&["timeline", "H100", "--to", "CN", "--from", "2024-02-30"]).contains("invalid date `2024-02-30`"));
+    assert!(fails(&["timeline", "H100", "--to", "CN", "--from", "2025-01-01", "--until", "2024-01-01"]).contains("is after --until"));
+    assert!(fails(&["timeline", "--to", "CN"]).contains("name a chip"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff
+
+#[test]
+fn diff_lists_the_a800_and_h800_as_newly_licence_required() {
+    let out = ok(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN"]);
+    for s in ["NVIDIA A800 SXM4 80GB", "NVIDIA A800 PCIe 80GB", "NVIDIA H800 SXM5 80GB", "+ us-2023-10/3a090.a.1", "review: presumption of"]
+    {
+        assert!(out.contains(s), "missing `{s}`:\n{out}");
+    }
+    assert!(!out.contains("NVIDIA H100 SXM5 80GB"), "the H100 was already controlled:\n{out}");
+
+    let v = json(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN", "--format", "json"]);
+    let rows = v["rows"].as_array().unwrap();
+    for id in ["nvidia-a800-sxm", "nvidia-h800-sxm"] {
+        let r = rows.iter().find(|r| r["chip"]["id"] == id).unwrap();
+        assert_eq!(r["before"]["verdict"], "no_license_required");
+        assert_eq!(r["after"]["verdict"], "license_required");
+        assert_eq!(r["after"]["review_policy"], "presumption_of_denial");
+        assert!(r["responsible"].as_array().unwrap().iter().any(|c| c["id"] == "us-2023-10/destinations"));
+    }
+    assert_eq!(v["compared"], 40);
+}
+
+#[test]
+fn diff_the_2026_h200_review_change_as_csv() {
+    let csv =
+        ok(&["diff", "--from", "2025-12-01", "--to", "2026-02-01", "--destinations", "CN", "--chips", "H200,B200", "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("chip_id,chip,destination,changed,before_verdict"), "{csv}");
+    assert_eq!(lines.len(), 2, "only the H200 changes:\n{csv}");
+    assert!(lines[1].starts_with("nvidia-h200-sxm,"), "{csv}");
+    assert!(lines[1].contains("presumption_of_denial") && lines[1].contains("case_by_case"), "{csv}");
+    assert!(lines[1].contains("review_policy") && lines[1].ends_with("+ us-2026-01/case-by-case-china"), "{csv}");
+}
+
+#[test]
+fn diff_destinations_accept_names_and_codes() {
+    let v = json(&[
+        "diff",
+        "--from",
+        "2023-06-01",
+        "--to",
+        "2024-01-15",
+        "--destinations",
+        "china, Hong Kong ,UAE",
+        "--chips",
+        "H800",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["destinations"], serde_json::json!(["CN", "HK", "AE"]));
+    let dests: Vec<&str> = v["rows"].as_array().unwrap().iter().map(|r| r["destination"]["code"].as_str().unwrap()).collect();
+    assert_eq!(dests, vec!["CN", "HK", "AE"]);
+}
+
+#[test]
+fn diff_defaults_to_every_country_the_rules_mention() {
+    let v = json(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--chips", "H800", "--format", "json"]);
+    let dests: Vec<&str> = v["destinations"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    for code in ["CN", "HK", "MO", "AE", "SA", "VN", "NI", "CU", "DE"] {
+        assert!(dests.contains(&code), "{code} missing from {dests:?}");
+    }
+    assert!(dests.len() > 50, "{dests:?}");
+}
+
+#[test]
+fn diff_collapse_groups_destinations() {
+    let out = ok(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN,HK,MO,DE", "--chips", "H800", "--collapse"]);
+    assert!(out.contains("CN, HK, MO"), "{out}");
+    assert_eq!(out.matches("NVIDIA H800 SXM5").count(), 2, "{out}");
+}
+
+#[test]
+fn diff_with_nothing_changed_says_so() {
+    let out = ok(&["diff", "--from", "2023-12-01", "--to", "2024-01-15", "--destinations", "CN"]);
+    assert!(out.contains("0 of 40") && out.contains("Nothing changed"), "{out}");
+}
+
+#[test]
+fn diff_input_errors_exit_2() {
+    assert!(fails(&["diff", "--from", "2023-06-01", "--destinations", "CN,Atlantis"]).contains("unknown country `Atlantis`"));
+    assert!(fails(&["diff", "--from", "yesterday"]).contains("invalid date `yesterday`"));
+    assert!(fails(&["diff", "--from", "2023-06-01", "--chips", "H2"]).contains("ambiguous"));
+    fails(&["diff", "--to", "2024-01-01"]);
+}
