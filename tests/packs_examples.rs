@@ -38,7 +38,8 @@ fn company_pack_blocks_a_destination_the_law_allows_and_adds_a_chip() {
     assert_eq!(verdict(&acme, "acme-tx1", "FR", on), Verdict::NoLicenseRequired, "France is not on the watch list");
     assert_eq!(verdict(&acme, "acme-tx1", "SG", date(2025, 6, 30)), Verdict::NoLicenseRequired, "before the policy took effect");
 
-    let (code, out, err) = chipgate(&["check", "acme-tx1", "--to", "SG", "--date", "2026-03-01", "--rules", "examples/packs/acme", "--format", "json"]);
+    let (code, out, err) =
+        chipgate(&["check", "acme-tx1", "--to", "SG", "--date", "2026-03-01", "--rules", "examples/packs/acme", "--format", "json"]);
     assert_eq!(code, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["verdict"], "license_required");
