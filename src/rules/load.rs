@@ -103,7 +103,7 @@ impl Loader {
         }
     }
 
-    fn run(&self) -> (Result<(RuleSet, Vec<Diagnostic>), Vec<Diagnostic>>, Sources) {
+    fn run(&self) -> (Outcome, Sources) {
         let Read { sources, parsed, infos, mut diags } = self.read_all();
         let (mut rs, check_diags) = Checker::new(&sources).check(&parsed);
         diags.extend(check_diags);
@@ -133,6 +133,9 @@ impl Loader {
         r
     }
 }
+
+/// A rule set and its warnings, or every diagnostic.
+type Outcome = Result<(RuleSet, Vec<Diagnostic>), Vec<Diagnostic>>;
 
 /// Everything read from the packs, before checking.
 struct Read {

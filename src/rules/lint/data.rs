@@ -97,7 +97,7 @@ fn covers_macau(rs: &RuleSet, ix: &Index<'_>, s: &SetExpr, depth: usize) -> bool
     })
 }
 
-fn d5_names<'a>(s: &'a SetExpr) -> Vec<&'a Name> {
+fn d5_names(s: &SetExpr) -> Vec<&Name> {
     let mut refs = Vec::new();
     positive(s, &mut refs);
     refs.into_iter().filter_map(|p| if let Pos::Ref(n) = p { (n.text == D5).then_some(n) } else { None }).collect()
@@ -187,6 +187,9 @@ fn no_source(file: usize, chip: &str, what: &str, span: std::ops::Range<usize>) 
         .with_help("add `source = \"...\"`: a key of the chip's `[chip.sources]` table, or a document or URL")
 }
 
+/// A half-open span of days; `None` is open-ended.
+type Days = (Option<Date>, Option<Date>);
+
 fn date(d: &Option<Spanned<Datetime>>) -> Option<Date> {
     let dt = d.as_ref()?.get_ref().date?;
     Date::new(i16::try_from(dt.year).ok()?, i8::try_from(dt.month).ok()?, i8::try_from(dt.day).ok()?).ok()
@@ -212,7 +215,7 @@ fn members(file: usize, g: &RawGroup, out: &mut Vec<Diagnostic>, ix: &Index<'_>)
             listed.insert(m.get_ref().as_str());
         }
     }
-    let mut changes: Vec<(&Spanned<String>, (Option<Date>, Option<Date>))> = Vec::new();
+    let mut changes: Vec<(&Spanned<String>, Days)> = Vec::new();
     for ch in &g.change {
         let ch = ch.get_ref();
         let span = (date(&ch.from), date(&ch.until));
