@@ -164,8 +164,10 @@ impl Read {
         let mut unparsed = false;
         let mut first_file = None;
         for PackFile { shown, key, text } in files {
-            hasher.update(key.as_bytes());
-            hasher.update(text.as_bytes());
+            if !builtin {
+                hasher.update(key.as_bytes());
+                hasher.update(text.as_bytes());
+            }
             let id = self.sources.add(shown, text);
             first_file.get_or_insert(id);
             let text = self.sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
@@ -191,7 +193,12 @@ impl Read {
                 }
             }
         }
-        let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        // The built-in pack's hash is computed the same way at build time.
+        let hash: String = if builtin {
+            embedded::BUILTIN_HASH.to_string()
+        } else {
+            hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        };
         let info = match header {
             Some((file, h, _)) => pack_info(&mut self.diags, file, &h, location, hash, &self.infos),
             None => {
@@ -386,4 +393,20 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_hash_from_build_time_matches_the_loader_hash() {
+        let mut hasher = Sha256::new();
+        for (name, text) in embedded::BUILTIN {
+            hasher.update(name.as_bytes());
+            hasher.update(text.as_bytes());
+        }
+        let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hash, embedded::BUILTIN_HASH);
+    }
 }
