@@ -121,14 +121,14 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
 }
 
 fn keep(a: &ChipsArgs, c: &Chip) -> bool {
-    let vendor = a.vendor.as_deref().map_or(true, |v| normalize(&c.vendor).starts_with(&normalize(v)));
-    let search = a.search.as_deref().map_or(true, |s| {
+    let vendor_ok = |v: &str| normalize(&c.vendor).starts_with(&normalize(v));
+    let search_ok = |s: &str| {
         let key = normalize(s);
         let plain = s.to_lowercase();
         std::iter::once(&c.name).chain(std::iter::once(&c.id)).chain(&c.aliases).any(|n| normalize(n).contains(&key))
             || [&c.vendor, &c.architecture, &c.form_factor].iter().any(|f| f.to_lowercase().contains(&plain))
-    });
-    vendor && search
+    };
+    a.vendor.as_deref().filter(|v| !vendor_ok(v)).is_none() && a.search.as_deref().filter(|s| !search_ok(s)).is_none()
 }
 
 /// `none` matches unclassified chips, `undetermined` (or `?`) undetermined ones, anything else
@@ -321,6 +321,22 @@ fn figures(chip: &Chip) -> Vec<(&'static str, &Figure)> {
 fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, out: &mut dyn Write) -> Result<()> {
     let srcs = sources(chip);
     let cite = |s: &str| srcs.iter().position(|x| x == s).map(|i| format!("[{}]", i + 1)).unwrap_or_default();
+    show_identity(rs, chip, class, out)?;
+    show_metrics(chip, m, out)?;
+    show_throughput(chip, &cite, out)?;
+    show_figures(chip, &cite, out)?;
+    cross_check(chip, m, out)?;
+    if !chip.notes.is_empty() {
+        writeln!(out, "Notes\n{}\n", chip.notes.trim_end())?;
+    }
+    writeln!(out, "Sources")?;
+    for (i, s) in srcs.iter().enumerate() {
+        writeln!(out, "  [{}] {s}", i + 1)?;
+    }
+    Ok(())
+}
+
+fn show_identity(rs: &RuleSet, chip: &Chip, class: &Classification, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{} ({})", chip.name, chip.id)?;
     let mut t = table(&[]);
     t.add_row(vec!["Vendor", &chip.vendor]);
@@ -336,7 +352,10 @@ fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, ou
     }
     t.add_row(vec![format!("ECCN on {}", class.date), classification_words(rs, class)]);
     writeln!(out, "{t}\n")?;
+    Ok(())
+}
 
+fn show_metrics(chip: &Chip, m: &Metrics, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["Metric", "Value", "Derivation"]);
     for (name, d) in [("TPP", &m.tpp), ("Performance density", &m.pd)] {
         match d {
@@ -345,23 +364,30 @@ fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, ou
         };
     }
     writeln!(out, "Derived metrics\n{t}\n")?;
+    Ok(())
+}
 
-    if !chip.throughput.is_empty() {
-        let mut t = table(&["Precision", "Dense TOPS", "× bits", "= TPP candidate", "Confidence", "Source"]);
-        for tp in &chip.throughput {
-            let bits = tp.precision.bits();
-            t.add_row(vec![
-                tp.precision.name(),
-                fmt_num(tp.tops),
-                bits.to_string(),
-                fmt_num(tp.tops * f64::from(bits)),
-                tp.confidence.clone().unwrap_or_default(),
-                cite(&tp.source),
-            ]);
-        }
-        writeln!(out, "Dense throughput (TPP = the largest TOPS × bit length)\n{t}\n")?;
+fn show_throughput(chip: &Chip, cite: &dyn Fn(&str) -> String, out: &mut dyn Write) -> Result<()> {
+    if chip.throughput.is_empty() {
+        return Ok(());
     }
+    let mut t = table(&["Precision", "Dense TOPS", "× bits", "= TPP candidate", "Confidence", "Source"]);
+    for tp in &chip.throughput {
+        let bits = tp.precision.bits();
+        t.add_row(vec![
+            tp.precision.name(),
+            fmt_num(tp.tops),
+            bits.to_string(),
+            fmt_num(tp.tops * f64::from(bits)),
+            tp.confidence.clone().unwrap_or_default(),
+            cite(&tp.source),
+        ]);
+    }
+    writeln!(out, "Dense throughput (TPP = the largest TOPS × bit length)\n{t}\n")?;
+    Ok(())
+}
 
+fn show_figures(chip: &Chip, cite: &dyn Fn(&str) -> String, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["Figure", "Value", "Confidence", "Basis", "Source"]);
     for (name, f) in figures(chip) {
         t.add_row(vec![
@@ -373,14 +399,6 @@ fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, ou
         ]);
     }
     writeln!(out, "Figures\n{t}\n")?;
-    cross_check(chip, m, out)?;
-    if !chip.notes.is_empty() {
-        writeln!(out, "Notes\n{}\n", chip.notes.trim_end())?;
-    }
-    writeln!(out, "Sources")?;
-    for (i, s) in srcs.iter().enumerate() {
-        writeln!(out, "  [{}] {s}", i + 1)?;
-    }
     Ok(())
 }
 

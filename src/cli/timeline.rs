@@ -89,6 +89,11 @@ fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "{t}")?;
     writeln!(out, "Until is the first day of the next period; the last period runs to the end of the view ({}).\n", tl.to)?;
+    notes(tl, out)
+}
+
+/// Below the table: missing data, the changes with what they say, assumptions.
+fn notes(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     let missing: Vec<_> = tl.periods.iter().filter(|p| !p.status.missing.is_empty()).collect();
     for p in &missing {
         writeln!(out, "From {}: missing data: {} (the undetermined parts depend on it)", p.from, p.status.missing.join(", "))?;
