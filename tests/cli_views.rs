@@ -50,6 +50,13 @@ fn chips_lists_the_catalog_with_figures_and_eccn() {
 }
 
 #[test]
+fn chips_table_rounds_pd_once() {
+    // 5284.8 / 608.5 = 8.68496…: rounding to 4 digits first would show 8.69.
+    let out = ok(&["chips", "--search", "RTX 4090", "--date", "2024-01-15"]);
+    assert!(out.contains("┆ 8.68 ┆") && !out.contains("8.69"), "{out}");
+}
+
+#[test]
 fn chips_json_has_every_chip_and_undetermined_classifications() {
     let v = json(&["chips", "--date", "2024-01-15", "--format", "json"]);
     assert_eq!(v["date"], "2024-01-15");
