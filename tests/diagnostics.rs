@@ -164,6 +164,8 @@ fn json_diagnostics_carry_file_line_and_column() {
             "file": "tests/fixtures/packs/unknown-reference.toml",
             "line": 34,
             "column": 9,
+            "end_line": 34,
+            "end_column": 18,
             "severity": "error",
             "code": "unknown-metric",
             "message": "unknown metric `tdp_watts`",
