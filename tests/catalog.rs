@@ -15,9 +15,13 @@ fn chip<'a>(rs: &'a RuleSet, id: &str) -> &'a Chip {
     rs.catalog.by_id(id).unwrap_or_else(|| panic!("{id} is not in the catalog"))
 }
 
+/// Catalog id, reference TPP, reference PD, reference applicable die area (mm²).
+type Reference = (&'static str, Option<f64>, Option<f64>, Option<f64>);
+
 /// The reference's own arithmetic (shared/reference/chips.csv: tpp_computed, pd_computed,
 /// die_area_mm2) for every catalog chip; `None` where the reference has no figure.
-const REFERENCE: &[(&str, Option<f64>, Option<f64>, Option<f64>)] = &[
+#[allow(clippy::approx_constant)] // the L20's PD of 3.14 is a figure, not π
+const REFERENCE: &[Reference] = &[
     ("amd-mi250x", Some(6128.0), Some(4.23), Some(1448.0)),
     ("amd-mi210", Some(2899.2), Some(4.00), Some(724.0)),
     ("amd-mi300x", Some(20919.2), Some(20.57), Some(1017.0)),
