@@ -323,3 +323,20 @@ fn changes_between_dates_name_rules_and_group_changes() {
     assert!(ch.iter().any(|c| c.kind == ChangeKind::JoinsGroup && c.country.as_deref() == Some("NI") && c.date == Some(date(2024, 3, 15))));
     assert!(changes_between(&rs, date(2023, 12, 1), date(2024, 1, 15), &["CN"]).is_empty());
 }
+
+#[test]
+fn responsible_rules_for_indeterminate_answers_are_the_ones_the_answer_hinges_on() {
+    let rs = rules();
+    let d = run_diff(&rs, date(2023, 6, 1), date(2024, 1, 15), &["CN"]);
+    // TPU v4 after the 2023 rule: TPP 4,400 and no die area, so .a.2 / .b.1 / .b.2 are unknown.
+    let row = d.rows.iter().find(|r| r.chip.id == "google-tpu-v4").unwrap();
+    assert_eq!(row.after.verdict, Verdict::Indeterminate);
+    let r = ids(&row.responsible);
+    for id in ["us-2023-10/3a090.a.2", "us-2023-10/3a090.b.1", "us-2023-10/3a090.b.2", "us-2023-10/destinations"] {
+        assert!(r.contains(&id), "{id} missing from {r:?}");
+    }
+    // The non-datacenter note does not hold for a datacenter chip, and TPP < 4800 rules out .a.1.
+    for id in ["us-2023-10/note-non-datacenter", "us-2023-10/3a090.a.1"] {
+        assert!(!r.contains(&id), "{id} should not be responsible: {r:?}");
+    }
+}
