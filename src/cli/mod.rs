@@ -127,10 +127,10 @@ pub fn loader(cli: &Cli) -> Loader {
 
 /// Loads the rule set, printing warnings to stderr; errors become an input error.
 pub fn load(cli: &Cli) -> Result<RuleSet> {
-    match loader(cli).load() {
-        Ok((rs, warnings)) => {
-            if !warnings.is_empty() && (!cli.rules.is_empty() || std::env::var_os("CHIPGATE_RULES").is_some()) {
-                eprint!("{}", diag::render(&loader_sources(cli), &warnings));
+    match loader(cli).load_with_sources() {
+        Ok((rs, warnings, sources)) => {
+            if !warnings.is_empty() {
+                eprint!("{}", diag::render(&sources, &warnings));
             }
             Ok(rs)
         }
@@ -140,10 +140,6 @@ pub fn load(cli: &Cli) -> Result<RuleSet> {
             bail!("the rules could not be loaded ({n} error{}); run `chipgate rules validate` for details", if n == 1 { "" } else { "s" })
         }
     }
-}
-
-fn loader_sources(cli: &Cli) -> diag::Sources {
-    loader(cli).validate().1
 }
 
 /// Parses a `YYYY-MM-DD` date.

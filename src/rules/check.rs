@@ -162,9 +162,11 @@ impl<'a> Checker<'a> {
     }
 
     pub fn check(mut self, files: &[ParsedFile]) -> (RuleSet, Vec<Diagnostic>) {
+        let mut countries = Vec::new();
         for f in files {
-            self.countries(f);
+            self.countries(f, &mut countries);
         }
+        self.rs.countries = crate::geo::Countries::new(countries);
         for f in files {
             self.treated_as(f);
         }
@@ -189,8 +191,9 @@ impl<'a> Checker<'a> {
             self.regimes(f);
         }
         let mut chips = Vec::new();
+        let mut names = HashMap::new();
         for f in files {
-            self.chips(f, &mut chips);
+            self.chips(f, &mut chips, &mut names);
         }
         self.rs.catalog = spec::Catalog::new(chips);
         for f in files {
@@ -216,8 +219,7 @@ impl<'a> Checker<'a> {
         ok
     }
 
-    fn countries(&mut self, f: &ParsedFile) {
-        let mut list: Vec<Country> = self.rs.countries.all().to_vec();
+    fn countries(&mut self, f: &ParsedFile, list: &mut Vec<Country>) {
         for c in &f.raw.country {
             let c = c.get_ref();
             let code = c.code.get_ref();
@@ -237,7 +239,6 @@ impl<'a> Checker<'a> {
                 Err(()) => {}
             }
         }
-        self.rs.countries = crate::geo::Countries::new(list);
     }
 
     fn country_ref(&mut self, file: usize, code: &Spanned<String>) -> bool {
@@ -415,7 +416,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn chips(&mut self, f: &ParsedFile, chips: &mut Vec<Chip>) {
+    fn chips(&mut self, f: &ParsedFile, chips: &mut Vec<Chip>, names: &mut HashMap<String, usize>) {
         for c in &f.raw.chip {
             let c = c.get_ref();
             let mut throughput = Vec::new();
@@ -469,14 +470,14 @@ impl<'a> Checker<'a> {
             };
             match self.define("chip", &c.id, f.file, &f.pack, c.replaces, chips.len()) {
                 Ok(Some(i)) => {
-                    let others: Vec<Chip> = chips.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, o)| o.clone()).collect();
-                    self.check_aliases(f, c, &others);
+                    names.retain(|_, k| *k != i);
+                    self.check_aliases(f, c, &chip, i, chips, names);
                     if let Some(slot) = chips.get_mut(i) {
                         *slot = chip;
                     }
                 }
                 Ok(None) => {
-                    self.check_aliases(f, c, chips);
+                    self.check_aliases(f, c, &chip, chips.len(), chips, names);
                     chips.push(chip);
                 }
                 Err(()) => {}
@@ -484,16 +485,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_aliases(&mut self, f: &ParsedFile, c: &RawChip, chips: &[Chip]) {
+    /// Reports aliases that already name another chip, then indexes this chip's names
+    /// (normalised) under `index`.
+    fn check_aliases(&mut self, f: &ParsedFile, c: &RawChip, chip: &Chip, index: usize, chips: &[Chip], names: &mut HashMap<String, usize>) {
         for a in &c.aliases {
-            let key = spec::normalize(a.get_ref());
-            let clash = chips.iter().find(|o| {
-                std::iter::once(&o.id).chain(std::iter::once(&o.name)).chain(o.aliases.iter()).any(|k| spec::normalize(k) == key)
-            });
+            let clash = names.get(&spec::normalize(a.get_ref())).filter(|k| **k != index).and_then(|k| chips.get(*k));
             if let Some(o) = clash {
                 self.err("duplicate-alias", f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id)).help =
                     Some("each name must resolve to one chip; remove or change this alias".into());
             }
+        }
+        for k in std::iter::once(&chip.id).chain(std::iter::once(&chip.name)).chain(chip.aliases.iter()) {
+            names.entry(spec::normalize(k)).or_insert(index);
         }
     }
 
