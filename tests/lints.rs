@@ -307,7 +307,7 @@ fn warnings_point_at_the_value() {
 15 │ when = "destination in D:5"
    │                        ^^^
    │
-   = help: the rules say "D:5 or Macau": Macau is not in D:5; write `D:5 | MO` or use the set `AC:D5MO`
+   = help: the regulations say "D:5 or Macau": Macau is not in D:5; write `D:5 | MO` or use a named set that includes it
 
 "#
     );

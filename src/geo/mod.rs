@@ -113,6 +113,9 @@ pub struct Group {
     pub citation: String,
     /// Members with their dates.
     pub members: Vec<Membership>,
+    /// Countries the regulations always name together with the group (D:5 "or Macau").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub named_with: Vec<String>,
 }
 
 impl Group {

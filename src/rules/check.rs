@@ -304,7 +304,8 @@ impl<'a> Checker<'a> {
                 }
             }
             let citation = self.citation(f.file, &g.citation).map(|c| c.to_string()).unwrap_or_default();
-            let group = Group { id: g.id.get_ref().clone(), name: g.name.clone(), citation, members };
+            let named_with = g.named_with.iter().filter(|c| self.country_ref(f.file, c)).map(|c| c.get_ref().clone()).collect();
+            let group = Group { id: g.id.get_ref().clone(), name: g.name.clone(), citation, members, named_with };
             match self.define("group", &g.id, f.file, &f.pack, g.replaces, self.rs.groups.len()) {
                 Ok(Some(i)) => {
                     if let Some(slot) = self.rs.groups.get_mut(i) {

@@ -59,8 +59,9 @@ pub const LINTS: &[Lint] = &[
     },
     Lint {
         code: "d5-without-macau",
-        finds: "a set expression (in a rule's condition or a `[[set]]`) that names Country Group `D:5` without covering Macau \
-                (`MO`), directly, through a group or named set, or with `*`",
+        finds: "a set expression (in a rule's condition or a `[[set]]`) that names a country group without covering a country \
+                the group's `named_with` lists (built in: `D:5` with Macau, `MO`), directly, through a group or named set, or \
+                with `*`",
         rationale: "the advanced-computing rules always say \"Macau or a destination in Country Group D:5\"; Macau is not in D:5, \
                     so naming D:5 alone silently leaves Macau out (use the set `AC:D5MO` or write `D:5 | MO`)",
     },

@@ -91,6 +91,9 @@ pub struct RawGroup {
     pub members: Vec<SStr>,
     #[serde(default)]
     pub change: Vec<Spanned<RawChange>>,
+    /// Countries the regulations always name together with this group ("D:5 or Macau").
+    #[serde(default)]
+    pub named_with: Vec<SStr>,
     #[serde(default)]
     pub replaces: bool,
     pub note: Option<String>,

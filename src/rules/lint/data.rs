@@ -15,12 +15,6 @@ use super::dates::common;
 use super::Index;
 use crate::spec::normalize;
 
-/// The country group the advanced-computing rules always pair with Macau. The `d5-without-macau`
-/// lint is about this one drafting convention of the EAR, so it names the group and the country.
-const D5: &str = "D:5";
-/// Macau.
-const MACAU: &str = "MO";
-
 pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     d5(rs, ix, out);
     let builtin = builtin_countries(ix);
@@ -77,30 +71,40 @@ fn positive<'a>(s: &'a SetExpr, out: &mut Vec<Pos<'a>>) {
     }
 }
 
-/// Whether a set covers Macau: `*`, `MO`, a group with Macau as a member, or a named set that
-/// does.
-fn covers_macau(rs: &RuleSet, ix: &Index<'_>, s: &SetExpr, depth: usize) -> bool {
+/// Whether a set covers a country: `*`, the code, a group with it as a member, or a named set
+/// that does.
+fn covers(rs: &RuleSet, ix: &Index<'_>, s: &SetExpr, country: &str, depth: usize) -> bool {
     let mut refs = Vec::new();
     positive(s, &mut refs);
     refs.iter().any(|p| match p {
         Pos::All => true,
-        Pos::Ref(n) if n.text == MACAU => true,
+        Pos::Ref(n) if n.text == country => true,
         Pos::Ref(n) => {
-            rs.group(&n.text).is_some_and(|g| g.members.iter().any(|m| m.country == MACAU))
+            rs.group(&n.text).is_some_and(|g| g.members.iter().any(|m| m.country == country))
                 || (depth < 16
                     && ix
                         .sets
                         .get(n.text.as_str())
                         .and_then(|(_, e)| cond::parse_set(e.get_ref()).ok())
-                        .is_some_and(|inner| covers_macau(rs, ix, &inner, depth + 1)))
+                        .is_some_and(|inner| covers(rs, ix, &inner, country, depth + 1)))
         }
     })
 }
 
-fn d5_names(s: &SetExpr) -> Vec<&Name> {
+fn names_of<'a>(s: &'a SetExpr, group: &str) -> Vec<&'a Name> {
     let mut refs = Vec::new();
     positive(s, &mut refs);
-    refs.into_iter().filter_map(|p| if let Pos::Ref(n) = p { (n.text == D5).then_some(n) } else { None }).collect()
+    refs.into_iter().filter_map(|p| if let Pos::Ref(n) = p { (n.text == group).then_some(n) } else { None }).collect()
+}
+
+/// The first (group, country) pairing a set breaks: it names the group but does not cover a
+/// country the regulations always name with it.
+fn broken_pair<'a>(rs: &'a RuleSet, ix: &Index<'_>, s: &'a SetExpr) -> Option<(&'a Name, &'a str, &'a str)> {
+    rs.groups.iter().filter(|g| !g.named_with.is_empty()).find_map(|g| {
+        let name = *names_of(s, &g.id).first()?;
+        let missing = g.named_with.iter().find(|c| !covers(rs, ix, s, c, 0))?;
+        Some((name, g.id.as_str(), missing.as_str()))
+    })
 }
 
 fn sets_of<'a>(e: &'a Expr, out: &mut Vec<&'a SetExpr>) {
@@ -112,23 +116,24 @@ fn sets_of<'a>(e: &'a Expr, out: &mut Vec<&'a SetExpr>) {
     }
 }
 
+/// `d5-without-macau`: a set that names a group without a country the regulations always name
+/// with it (`named_with` in the group's definition: D:5 "or Macau").
 fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
-    if rs.group(D5).is_none() {
-        return;
-    }
-    let help = "the rules say \"D:5 or Macau\": Macau is not in D:5; write `D:5 | MO` or use the set `AC:D5MO`";
+    let warn = |file: usize, span, what: String, group: &str, code: &str| {
+        let name = rs.countries.by_code(code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_string());
+        Diagnostic::warning("d5-without-macau", file, span, format!("{what} names `{group}` without {name} (`{code}`)")).with_help(format!(
+            "the regulations say \"{group} or {name}\": {name} is not in {group}; write `{group} | {code}` or use a named set that includes it"
+        ))
+    };
     for r in &rs.rules {
         let Some((file, raw)) = ix.rules.get(r.id.as_str()) else { continue };
         let Ok(expr) = cond::parse(raw.when.get_ref()) else { continue };
         let mut sets = Vec::new();
         sets_of(&expr, &mut sets);
         for s in sets {
-            if let Some(n) = d5_names(s).first().filter(|_| !covers_macau(rs, ix, s, 0)) {
+            if let Some((n, group, code)) = broken_pair(rs, ix, s) {
                 let span = ix.inner(*file, &raw.when, &n.span);
-                out.push(
-                    Diagnostic::warning("d5-without-macau", *file, span, format!("rule `{}` names `{D5}` without Macau (`{MACAU}`)", r.id))
-                        .with_help(help),
-                );
+                out.push(warn(*file, span, format!("rule `{}`", r.id), group, code));
             }
         }
     }
@@ -137,12 +142,9 @@ fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     for id in ids {
         let Some((file, expr)) = ix.sets.get(*id) else { continue };
         let Ok(s) = cond::parse_set(expr.get_ref()) else { continue };
-        if let Some(n) = d5_names(&s).first().filter(|_| !covers_macau(rs, ix, &s, 0)) {
+        if let Some((n, group, code)) = broken_pair(rs, ix, &s) {
             let span = ix.inner(*file, expr, &n.span);
-            out.push(
-                Diagnostic::warning("d5-without-macau", *file, span, format!("set `{id}` names `{D5}` without Macau (`{MACAU}`)"))
-                    .with_help(help),
-            );
+            out.push(warn(*file, span, format!("set `{id}`"), group, code));
         }
     }
 }
