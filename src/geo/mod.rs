@@ -142,6 +142,7 @@ mod tests {
             name: String::new(),
             citation: String::new(),
             members: vec![Membership { country: "KH".into(), from: None, until: Some(date(2026, 2, 3)), citation: None }],
+            named_with: Vec::new(),
         };
         assert!(g.contains("KH", date(2026, 2, 2)));
         assert!(!g.contains("KH", date(2026, 2, 3)));
