@@ -1,1 +1,207 @@
-//! Streaming CSV audit of shipment lists (being written).
+//! Streaming CSV audit of shipment lists: every row is read into a query, evaluated (memoised
+//! per distinct chip, destination, end user and rule period), and written to a [`Sink`] with its
+//! verdict, or with an error naming the row and column. Rows are never dropped, the input is
+//! never held whole, and the library never prints: totals come back as a [`Summary`].
+//!
+//! ```
+//! use chipgate::audit::{audit, CsvSink, Options};
+//! use chipgate::RuleSet;
+//! use jiff::civil::date;
+//!
+//! let rules = RuleSet::builtin().expect("built-in rules load");
+//! let input = "id,chip,destination,date\n1,H800,CN,2023-06-01\n2,H800,CN,2024-01-15\n3,H100X,DE,\n";
+//! let mut sink = CsvSink::new(Vec::new());
+//! let summary = audit(&rules, &Options::new(date(2025, 1, 1)), input.as_bytes(), &mut sink).unwrap();
+//! let out = String::from_utf8(sink.into_inner().unwrap()).unwrap();
+//! assert_eq!(summary.rows, 3);
+//! assert_eq!((summary.findings, summary.error_rows), (1, 1));
+//! assert!(out.lines().nth(2).unwrap().contains(",license_required,"));
+//! assert!(out.contains("row 3, column chip: unknown chip `H100X`; did you mean `H100`"));
+//! ```
+
+use std::io::{self, Read};
+
+use csv::ByteRecord;
+use jiff::civil::Date;
+
+mod classes;
+mod columns;
+mod hash;
+mod input;
+mod memo;
+mod row;
+mod sink;
+mod summary;
+
+pub use columns::{parse_mappings, Columns, Field, HeaderError};
+pub use memo::{Finding, OUTPUT_COLUMNS};
+pub use row::{ErrorKind, Problem, RowError};
+pub use sink::{csv_field, CsvSink, Header, JsonlSink, Outcome, Row, Sink};
+pub use summary::{DestinationTally, ErrorTally, Summary, Tally, VerdictTally};
+
+use crate::{EvalError, RuleSet};
+use classes::Classes;
+use input::Tee;
+use memo::{Memo, MemoError};
+use row::Reader;
+use summary::Counter;
+
+/// How to audit.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The date for rows without one (the caller passes today when the user gives none).
+    pub default_date: Date,
+    /// Header mappings: this field is in the column of that name.
+    pub columns: Vec<(Field, String)>,
+    /// Render each evaluation as JSON with its trace, for [`JsonlSink`].
+    pub json: bool,
+}
+
+impl Options {
+    /// Default options for a date.
+    pub fn new(default_date: Date) -> Options {
+        Options { default_date, columns: Vec::new(), json: false }
+    }
+}
+
+/// Why an audit stopped: the file is unusable, or the output failed. Bad rows never stop it.
+#[derive(Debug)]
+pub enum AuditError {
+    /// The header cannot be audited.
+    Header(HeaderError),
+    /// The input could not be read.
+    Read(csv::Error),
+    /// The output could not be written.
+    Write(io::Error),
+    /// A query could not be evaluated (an inconsistent rule set).
+    Eval(EvalError),
+    /// A decision could not be rendered as JSON.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for AuditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditError::Header(e) => write!(f, "{e}"),
+            AuditError::Read(e) => write!(f, "cannot read the input: {e}"),
+            AuditError::Write(e) => write!(f, "cannot write the output: {e}"),
+            AuditError::Eval(e) => write!(f, "cannot evaluate: {e}"),
+            AuditError::Json(e) => write!(f, "cannot render JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AuditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuditError::Header(e) => Some(e),
+            AuditError::Read(e) => Some(e),
+            AuditError::Write(e) => Some(e),
+            AuditError::Eval(e) => Some(e),
+            AuditError::Json(e) => Some(e),
+        }
+    }
+}
+
+impl From<MemoError> for AuditError {
+    fn from(e: MemoError) -> Self {
+        match e {
+            MemoError::Eval(e) => AuditError::Eval(e),
+            MemoError::Json(e) => AuditError::Json(e),
+        }
+    }
+}
+
+/// Audits a CSV stream: writes one row to the sink per input row, in order, and returns the
+/// totals. Fails only when the file is unusable (no usable header, unreadable) or the sink fails.
+pub fn audit<R: Read>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
+    let input = Tee::new(input).map_err(|e| AuditError::Read(e.into()))?;
+    let bom = input.bom;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).buffer_capacity(128 << 10).from_reader(input);
+    let header = rdr.byte_headers().map_err(AuditError::Read)?.clone();
+    let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
+    let end = rdr.position().byte();
+    let tee = rdr.get_ref();
+    let crlf = (tee.byte(end.wrapping_sub(1)) == Some(b'\n') && tee.byte(end.wrapping_sub(2)) == Some(b'\r'))
+        || (tee.byte(end.wrapping_sub(1)) == Some(b'\r') && tee.byte(end) == Some(b'\n'));
+    let raw = tee.slice(0, end).map(trim_eol);
+    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
+    rdr.get_mut().release(end);
+
+    let width = header.len();
+    let mut reader = Reader::new(rs, opts.default_date);
+    let mut memo = Memo::new(opts.json);
+    let mut classes = Classes::new(rs, opts.json);
+    let mut counter = Counter::new(rs.countries.all().len());
+    let (mut rec, mut fixed) = (ByteRecord::new(), ByteRecord::new());
+    let mut number = 0u64;
+    while rdr.read_byte_record(&mut rec).map_err(AuditError::Read)? {
+        number += 1;
+        let (start, line) = rec.position().map(|p| (p.byte(), p.line())).unwrap_or((0, number + 1));
+        let end = rdr.position().byte();
+        let span = rdr.get_ref().slice(start, end);
+        // The reader's position is where the previous record ended: count the line breaks
+        // before this one (blank lines, or the `\n` of a CRLF).
+        let line =
+            line + span.unwrap_or_default().iter().take_while(|b| **b == b'\n' || **b == b'\r').filter(|b| **b == b'\n').count() as u64;
+        let whole = rec.len() == width;
+        let parsed = if whole { reader.parse(&columns, &rec) } else { Err(vec![ragged(&rec, &mut fixed, width)]) };
+        let fields = if whole { &rec } else { &fixed };
+        let raw = span.filter(|_| whole).map(trim_eol);
+        let written = match parsed {
+            Ok(p) => {
+                let f = memo.get(rs, classes.key(&p.key, p.date), &p.key, p.date)?;
+                counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
+                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
+            }
+            Err(problems) => {
+                let err = RowError { row: number, line, problems };
+                counter.error(err.problems.iter().map(|p| p.kind), 0);
+                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Error(&err) })
+            }
+        };
+        written.map_err(AuditError::Write)?;
+        rdr.get_mut().release(end);
+    }
+    sink.finish().map_err(AuditError::Write)?;
+    Ok(counter.finish(rs, opts.default_date, memo.evaluations))
+}
+
+/// Fits a ragged row to the header's width in `fixed` and describes what was done.
+fn ragged(rec: &ByteRecord, fixed: &mut ByteRecord, width: usize) -> Problem {
+    fixed.clear();
+    for f in rec.iter().take(width) {
+        fixed.push_field(f);
+    }
+    let have = rec.len();
+    let message = if have < width {
+        for _ in have..width {
+            fixed.push_field(b"");
+        }
+        format!("{have} field{} where the header has {width}; padded with empty fields, not evaluated", plural(have))
+    } else {
+        let extra: Vec<String> = rec.iter().skip(width).map(|f| format!("`{}`", String::from_utf8_lossy(f))).collect();
+        format!(
+            "{have} fields where the header has {width}; not evaluated; the extra field{} cut from the columns: {}",
+            if extra.len() == 1 { " was" } else { "s were" },
+            extra.join(", ")
+        )
+    };
+    Problem { kind: ErrorKind::RaggedRow, column: None, message }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A record's bytes without the line breaks around it (blank lines before it, its terminator).
+fn trim_eol(raw: &[u8]) -> &[u8] {
+    let eol = |b: &u8| *b == b'\n' || *b == b'\r';
+    let start = raw.iter().position(|b| !eol(b)).unwrap_or(raw.len());
+    let end = raw.iter().rposition(|b| !eol(b)).map_or(start, |i| i + 1);
+    raw.get(start..end).unwrap_or_default()
+}

@@ -1,0 +1,300 @@
+//! The columns an audit reads: which header names mean which field, matched case-insensitively,
+//! with user mappings (`destination=ship_to`).
+
+use csv::ByteRecord;
+
+/// A field of a shipment row the audit interprets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// Destination country (required).
+    Destination,
+    /// Catalog chip name or alias.
+    Chip,
+    /// Shipment date.
+    Date,
+    /// Country where the end user (or its ultimate parent) is headquartered.
+    EndUserHq,
+    /// Number of units.
+    Quantity,
+    /// TPP given directly.
+    Tpp,
+    /// Applicable die area, mm².
+    DieAreaMm2,
+    /// Performance density given directly.
+    Pd,
+    /// Designed or marketed for datacenters.
+    Datacenter,
+    /// Chip-to-chip transfer rate, GB/s.
+    InterconnectGbps,
+    /// DRAM bandwidth, GB/s.
+    MemoryBandwidthGbps,
+}
+
+impl Field {
+    /// Every field with its column name.
+    pub const ALL: [(&'static str, Field); 11] = [
+        ("destination", Field::Destination),
+        ("chip", Field::Chip),
+        ("date", Field::Date),
+        ("end_user_hq", Field::EndUserHq),
+        ("quantity", Field::Quantity),
+        ("tpp", Field::Tpp),
+        ("die_area_mm2", Field::DieAreaMm2),
+        ("pd", Field::Pd),
+        ("datacenter", Field::Datacenter),
+        ("interconnect_gbps", Field::InterconnectGbps),
+        ("memory_bandwidth_gbps", Field::MemoryBandwidthGbps),
+    ];
+
+    /// The spec columns, which describe or override a chip.
+    pub const SPECS: [Field; 6] =
+        [Field::Tpp, Field::DieAreaMm2, Field::Pd, Field::Datacenter, Field::InterconnectGbps, Field::MemoryBandwidthGbps];
+
+    /// The column name.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, f)| *f == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// Looks a field up by column name (case-insensitive; spaces and hyphens count as `_`).
+    pub fn parse(s: &str) -> Option<Field> {
+        let key = header_key(s);
+        Self::ALL.iter().find(|(n, _)| *n == key).map(|(_, f)| *f)
+    }
+
+    /// The field's position in [`Field::ALL`] (the declaration order).
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+/// A header name as matched: trimmed, lowercase, spaces and hyphens as underscores.
+fn header_key(s: &str) -> String {
+    s.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c }).flat_map(char::to_lowercase).collect()
+}
+
+/// Why a header cannot be audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// The input is empty: no header row.
+    Empty,
+    /// A header name is not UTF-8.
+    NotUtf8 {
+        /// One-based column.
+        column: usize,
+    },
+    /// No column for a required field.
+    Missing {
+        /// The field.
+        field: &'static str,
+        /// The header names present.
+        present: Vec<String>,
+    },
+    /// Neither a chip column nor any spec column.
+    NoChip,
+    /// Two columns for the same field.
+    Duplicate {
+        /// The field.
+        field: &'static str,
+        /// One-based columns.
+        columns: (usize, usize),
+    },
+    /// A mapping names a field that does not exist.
+    UnknownField {
+        /// The name given.
+        name: String,
+        /// The closest field name, if any.
+        suggestion: Option<&'static str>,
+    },
+    /// A mapping names a header that is not in the file.
+    UnknownColumn {
+        /// The field mapped.
+        field: &'static str,
+        /// The header name given.
+        column: String,
+        /// The header names present.
+        present: Vec<String>,
+    },
+    /// A mapping is not of the form `field=column`.
+    BadMapping(String),
+}
+
+impl std::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |v: &[String]| v.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ");
+        match self {
+            HeaderError::Empty => write!(f, "the input is empty; expected a header row"),
+            HeaderError::NotUtf8 { column } => write!(f, "header column {column} is not valid UTF-8; save the file as UTF-8"),
+            HeaderError::Missing { field, present } => write!(
+                f,
+                "no `{field}` column in the header (columns: {}); rename one or map it with --columns {field}=NAME",
+                list(present)
+            ),
+            HeaderError::NoChip => write!(
+                f,
+                "no `chip` column and no spec column (tpp, die_area_mm2, pd, datacenter, interconnect_gbps, memory_bandwidth_gbps)"
+            ),
+            HeaderError::Duplicate { field, columns } => {
+                write!(f, "columns {} and {} both give `{field}`; rename one or map one with --columns", columns.0, columns.1)
+            }
+            HeaderError::UnknownField { name, suggestion: Some(s) } => {
+                write!(f, "--columns: unknown field `{name}`; did you mean `{s}`?")
+            }
+            HeaderError::UnknownField { name, suggestion: None } => write!(
+                f,
+                "--columns: unknown field `{name}`; fields are {}",
+                Field::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ),
+            HeaderError::UnknownColumn { field, column, present } => {
+                write!(f, "--columns {field}={column}: no column `{column}` in the header (columns: {})", list(present))
+            }
+            HeaderError::BadMapping(m) => write!(f, "--columns: `{m}` must look like FIELD=COLUMN, e.g. `destination=ship_to`"),
+        }
+    }
+}
+
+impl std::error::Error for HeaderError {}
+
+/// Parses `field=column` mappings, each entry possibly a comma-separated list.
+pub fn parse_mappings(specs: &[String]) -> Result<Vec<(Field, String)>, HeaderError> {
+    let mut out = Vec::new();
+    for item in specs.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((f, c)) = item.split_once('=') else { return Err(HeaderError::BadMapping(item.to_string())) };
+        let field = Field::parse(f).ok_or_else(|| HeaderError::UnknownField {
+            name: f.trim().to_string(),
+            suggestion: Field::ALL
+                .iter()
+                .map(|(n, _)| (strsim::jaro_winkler(&header_key(f), n), *n))
+                .filter(|(s, _)| *s > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, n)| n),
+        })?;
+        if c.trim().is_empty() {
+            return Err(HeaderError::BadMapping(item.to_string()));
+        }
+        out.push((field, c.trim().to_string()));
+    }
+    Ok(out)
+}
+
+/// The header as read and which column holds which field.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    names: Vec<String>,
+    slots: [Option<usize>; Field::ALL.len()],
+}
+
+impl Columns {
+    /// Maps a header row. A mapped field takes the named column; other fields take the column
+    /// of their own name, unless that column is mapped to another field.
+    pub fn new(header: &ByteRecord, mappings: &[(Field, String)]) -> Result<Columns, HeaderError> {
+        if header.is_empty() || (header.len() == 1 && header.get(0).is_some_and(|h| h.is_empty())) {
+            return Err(HeaderError::Empty);
+        }
+        let mut names = Vec::with_capacity(header.len());
+        for (i, h) in header.iter().enumerate() {
+            names.push(std::str::from_utf8(h).map_err(|_| HeaderError::NotUtf8 { column: i + 1 })?.to_string());
+        }
+        let keys: Vec<String> = names.iter().map(|n| header_key(n)).collect();
+        let mut slots = [None; Field::ALL.len()];
+        let mut taken = vec![false; names.len()];
+        for (field, column) in mappings {
+            let key = header_key(column);
+            let Some(i) = keys.iter().position(|k| *k == key) else {
+                return Err(HeaderError::UnknownColumn { field: field.name(), column: column.clone(), present: names });
+            };
+            put(&mut slots, *field, i)?;
+            if let Some(t) = taken.get_mut(i) {
+                *t = true;
+            }
+        }
+        let mapped: Vec<Field> = mappings.iter().map(|(f, _)| *f).collect();
+        for (i, key) in keys.iter().enumerate() {
+            match Field::parse(key) {
+                Some(f) if !mapped.contains(&f) && !taken.get(i).copied().unwrap_or(true) => put(&mut slots, f, i)?,
+                _ => {}
+            }
+        }
+        let c = Columns { names, slots };
+        if c.index(Field::Destination).is_none() {
+            return Err(HeaderError::Missing { field: "destination", present: c.names });
+        }
+        if c.index(Field::Chip).is_none() && Field::SPECS.iter().all(|f| c.index(*f).is_none()) {
+            return Err(HeaderError::NoChip);
+        }
+        Ok(c)
+    }
+
+    /// The zero-based column of a field, if the file has one.
+    pub fn index(&self, f: Field) -> Option<usize> {
+        self.slots.get(f.slot()).copied().flatten()
+    }
+
+    /// The header names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The header name of a zero-based column.
+    pub fn name(&self, i: usize) -> &str {
+        self.names.get(i).map(String::as_str).unwrap_or("?")
+    }
+}
+
+fn put(slots: &mut [Option<usize>; Field::ALL.len()], f: Field, i: usize) -> Result<(), HeaderError> {
+    if let Some(slot) = slots.get_mut(f.slot()) {
+        if let Some(prev) = *slot {
+            return Err(HeaderError::Duplicate { field: f.name(), columns: (prev.min(i) + 1, prev.max(i) + 1) });
+        }
+        *slot = Some(i);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(h: &[&str], m: &[&str]) -> Result<Columns, HeaderError> {
+        let maps = parse_mappings(&m.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        Columns::new(&ByteRecord::from(h.to_vec()), &maps)
+    }
+
+    #[test]
+    fn slots_follow_the_table() {
+        for (i, (_, f)) in Field::ALL.iter().enumerate() {
+            assert_eq!(f.slot(), i);
+        }
+    }
+
+    #[test]
+    fn matches_names_ignoring_case_spaces_and_hyphens() {
+        let c = cols(&["ID", " Destination ", "Chip", "End User HQ", "die-area-mm2"], &[]).unwrap();
+        assert_eq!(c.index(Field::Destination), Some(1));
+        assert_eq!(c.index(Field::Chip), Some(2));
+        assert_eq!(c.index(Field::EndUserHq), Some(3));
+        assert_eq!(c.index(Field::DieAreaMm2), Some(4));
+        assert_eq!(c.index(Field::Date), None);
+    }
+
+    #[test]
+    fn mappings_take_precedence_over_own_names() {
+        let c = cols(&["destination", "ship_to", "part"], &["destination=Ship_To,chip=part"]).unwrap();
+        assert_eq!(c.index(Field::Destination), Some(1));
+        assert_eq!(c.index(Field::Chip), Some(2));
+    }
+
+    #[test]
+    fn unusable_headers() {
+        assert!(matches!(cols(&["chip", "country"], &[]), Err(HeaderError::Missing { field: "destination", .. })));
+        assert_eq!(cols(&["destination", "note"], &[]).unwrap_err(), HeaderError::NoChip);
+        assert!(matches!(cols(&["destination", "chip", "DESTINATION"], &[]), Err(HeaderError::Duplicate { columns: (1, 3), .. })));
+        assert!(matches!(
+            cols(&["destination", "chip"], &["destnation=x"]),
+            Err(HeaderError::UnknownField { suggestion: Some("destination"), .. })
+        ));
+        assert!(matches!(cols(&["destination", "chip"], &["chip=part"]), Err(HeaderError::UnknownColumn { .. })));
+        assert!(matches!(cols(&["destination", "chip"], &["chip"]), Err(HeaderError::BadMapping(_))));
+        let bad = ByteRecord::from(vec![&b"destination"[..], &b"\xff"[..]]);
+        assert_eq!(Columns::new(&bad, &[]).unwrap_err(), HeaderError::NotUtf8 { column: 2 });
+    }
+}

@@ -1,0 +1,158 @@
+//! A small fast hasher for the audit's caches (the Firefox/rustc "Fx" hash): keys are short byte
+//! strings and integer tuples from the input, hashed once per row, where SipHash would dominate.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A `HashMap` with the Fx hasher.
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The Fx hasher: multiply-rotate over machine words. Not DoS-resistant; the caches it serves
+/// are bounded in size.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            if let Some(dst) = w.get_mut(..rest.len()) {
+                dst.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A map from short byte strings (names, codes, dates) to values. Strings of up to 15 bytes are
+/// packed into one integer, so a lookup is a multiply and a compare, not a hash over a slice
+/// and a `memcmp`.
+#[derive(Debug, Clone)]
+pub struct NameMap<T> {
+    short: FxMap<u128, T>,
+    long: FxMap<Vec<u8>, T>,
+}
+
+impl<T> Default for NameMap<T> {
+    fn default() -> Self {
+        NameMap { short: FxMap::default(), long: FxMap::default() }
+    }
+}
+
+fn pack(b: &[u8]) -> Option<u128> {
+    let mut w = [0u8; 16];
+    w.get_mut(..b.len()).filter(|_| b.len() < 16)?.copy_from_slice(b);
+    if let Some(last) = w.last_mut() {
+        *last = b.len() as u8;
+    }
+    Some(u128::from_le_bytes(w))
+}
+
+impl<T> NameMap<T> {
+    /// The value for a string.
+    #[inline]
+    pub fn get(&self, b: &[u8]) -> Option<&T> {
+        match pack(b) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(b),
+        }
+    }
+
+    /// Sets the value for a string.
+    pub fn insert(&mut self, b: &[u8], v: T) {
+        match pack(b) {
+            Some(k) => self.short.insert(k, v),
+            None => self.long.insert(b.to_vec(), v),
+        };
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// Forgets every entry.
+    pub fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinguishes_short_keys() {
+        let mut m: FxMap<Vec<u8>, u32> = FxMap::default();
+        for (i, k) in ["", "a", "a\0", "CN", "HK", "H100", "H100 ", "2024-01-15", "2024-01-16"].iter().enumerate() {
+            m.insert(k.as_bytes().to_vec(), i as u32);
+        }
+        assert_eq!(m.len(), 9);
+        assert_eq!(m.get(&b"2024-01-16"[..]), Some(&8));
+    }
+
+    #[test]
+    fn name_maps_keep_short_and_long_keys_apart() {
+        let mut m = NameMap::default();
+        let keys: [&[u8]; 7] = [b"", b"a", b"a\0", b"\0a", b"fifteen bytes!!", b"sixteen bytes!!!", b"sixteen bytes!!?"];
+        for (i, k) in keys.iter().enumerate() {
+            m.insert(k, i);
+        }
+        assert_eq!(m.len(), keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), Some(&i));
+        }
+        assert_eq!(m.get(b"b"), None);
+    }
+}

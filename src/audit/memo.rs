@@ -1,0 +1,229 @@
+//! Memoised evaluation: each distinct (chip class, destination class, end-user class, rule
+//! period) is evaluated once, and its output columns are rendered once, for every row that asks
+//! it (see `classes` for why rows of one class get the same answer).
+
+use std::collections::hash_map::Entry;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::hash::FxMap;
+use super::row::{Key, SpecBits, NONE};
+use super::sink::csv_field;
+use crate::eval::{Candidate, Decision, ExceptionRef, Reason, ReviewRef, TraceEntry};
+use crate::spec::Overrides;
+use crate::{evaluate, EvalError, Query, RuleSet, Verdict};
+
+/// The names of the columns an audit appends to each row, in order.
+pub const OUTPUT_COLUMNS: [&str; 7] = ["eccn", "license_required", "exceptions", "review_policy", "verdict", "reasons", "error"];
+
+/// The audit columns for one query, rendered once and shared by every row that asks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The ECCN; empty when not classified; `undetermined (…)` with the candidates when the
+    /// data leaves several possible.
+    pub eccn: String,
+    /// Whether a licence is required; `None` when indeterminate.
+    pub license_required: Option<bool>,
+    /// Licence exceptions available, `; `-separated.
+    pub exceptions: String,
+    /// The review policy for a licence application, if determined.
+    pub review_policy: String,
+    /// The rule ids that decided the answer, `; `-separated, then the missing fields, if any.
+    pub reasons: String,
+    /// The seven columns as CSV, each preceded by a comma (no line terminator).
+    pub csv: Vec<u8>,
+    /// The JSON members after a row's input (`"eccn":…,"trace":[…]}`); empty unless asked for.
+    pub json: String,
+}
+
+impl Finding {
+    /// Renders a decision.
+    pub fn new(d: &Decision, json: bool) -> Result<Finding, serde_json::Error> {
+        let eccn = match (&d.eccn, d.eccn_candidates.is_empty()) {
+            (Some(e), _) => e.clone(),
+            (None, true) => String::new(),
+            (None, false) => {
+                let c: Vec<&str> = d.eccn_candidates.iter().map(|c| c.eccn.as_deref().unwrap_or("none")).collect();
+                format!("undetermined ({})", c.join(", "))
+            }
+        };
+        let exceptions: Vec<String> = d
+            .exceptions
+            .iter()
+            .map(|e| if e.notification { format!("{} (prior notification to BIS)", e.name) } else { e.name.clone() })
+            .collect();
+        let mut reasons: Vec<String> = d.reasons.iter().map(|r| r.id.clone()).collect();
+        if !d.missing.is_empty() {
+            reasons.push(format!("missing: {}", d.missing.join(", ")));
+        }
+        let mut f = Finding {
+            verdict: d.verdict,
+            eccn,
+            license_required: d.license_required,
+            exceptions: exceptions.join("; "),
+            review_policy: d.review_policy.as_ref().map(|r| r.policy.name().to_string()).unwrap_or_default(),
+            reasons: reasons.join("; "),
+            csv: Vec::new(),
+            json: String::new(),
+        };
+        f.csv = f.render_csv();
+        if json {
+            f.json = json_tail(&JsonTail {
+                eccn: d.eccn.as_deref(),
+                eccn_candidates: &d.eccn_candidates,
+                license_required: d.license_required,
+                exceptions: &d.exceptions,
+                review_policy: d.review_policy.as_ref(),
+                verdict: d.verdict.as_str(),
+                reasons: &d.reasons,
+                missing: &d.missing,
+                error: None,
+                trace: &d.trace,
+            })?;
+        }
+        Ok(f)
+    }
+
+    /// Whether the row needs a licence or an exception, is embargoed, or is indeterminate.
+    pub fn is_finding(&self) -> bool {
+        self.verdict != Verdict::NoLicenseRequired
+    }
+
+    /// The licence column in words.
+    pub fn license_str(&self) -> &'static str {
+        match self.license_required {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "unknown",
+        }
+    }
+
+    fn render_csv(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for v in [&self.eccn, self.license_str(), &self.exceptions, &self.review_policy, self.verdict.as_str(), &self.reasons, ""] {
+            out.push(b',');
+            csv_field(&mut out, v.as_bytes());
+        }
+        out
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of::<Finding>()
+            + self.eccn.len()
+            + self.exceptions.len()
+            + self.review_policy.len()
+            + self.reasons.len()
+            + self.csv.len()
+            + self.json.len()
+    }
+}
+
+/// The JSON members of a row after its input.
+#[derive(Serialize)]
+struct JsonTail<'a> {
+    eccn: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    eccn_candidates: &'a [Candidate],
+    license_required: Option<bool>,
+    exceptions: &'a [ExceptionRef],
+    review_policy: Option<&'a ReviewRef>,
+    verdict: &'a str,
+    reasons: &'a [Reason],
+    missing: &'a [String],
+    error: Option<&'a str>,
+    trace: &'a [TraceEntry],
+}
+
+fn json_tail(t: &JsonTail<'_>) -> Result<String, serde_json::Error> {
+    let s = serde_json::to_string(t)?;
+    Ok(s.strip_prefix('{').map(str::to_string).unwrap_or(s))
+}
+
+/// The JSON members of an error row after its input.
+pub fn error_json(message: &str) -> Result<String, serde_json::Error> {
+    json_tail(&JsonTail {
+        eccn: None,
+        eccn_candidates: &[],
+        license_required: None,
+        exceptions: &[],
+        review_policy: None,
+        verdict: "error",
+        reasons: &[],
+        missing: &[],
+        error: Some(message),
+        trace: &[],
+    })
+}
+
+/// Why a row could not be evaluated after it was read.
+#[derive(Debug)]
+pub enum MemoError {
+    /// The evaluator refused the query.
+    Eval(EvalError),
+    /// The decision could not be rendered as JSON.
+    Json(serde_json::Error),
+}
+
+/// The most memory the memo may hold (rendered outputs and traces) before it starts over.
+const MEMO_CAP_BYTES: usize = 8 << 20;
+
+/// Evaluations by class key (see `classes`).
+pub(crate) struct Memo {
+    map: FxMap<u128, Finding>,
+    bytes: usize,
+    json: bool,
+    /// Evaluations performed (cache misses).
+    pub evaluations: u64,
+}
+
+impl Memo {
+    pub fn new(json: bool) -> Memo {
+        Memo { map: FxMap::default(), bytes: 0, json, evaluations: 0 }
+    }
+
+    /// The finding for a row: `class` is its class key, `key` and `date` the query it asks.
+    pub fn get(&mut self, rs: &RuleSet, class: [u32; 4], key: &Key, date: Date) -> Result<&Finding, MemoError> {
+        let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
+        if self.bytes > MEMO_CAP_BYTES && !self.map.contains_key(&class) {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        match self.map.entry(class) {
+            Entry::Occupied(o) => Ok(o.into_mut()),
+            Entry::Vacant(v) => {
+                let d = decide(rs, key, date).map_err(MemoError::Eval)?;
+                let f = Finding::new(&d, self.json).map_err(MemoError::Json)?;
+                self.evaluations += 1;
+                self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
+                Ok(v.insert(f))
+            }
+        }
+    }
+}
+
+/// The figures of a key as chip overrides.
+pub(crate) fn overrides(spec: &SpecBits) -> Overrides {
+    let num = |i: usize| spec.get(i).copied().filter(|b| *b != NONE).map(f64::from_bits);
+    Overrides {
+        source: "given in the input file".into(),
+        tpp: num(0),
+        die_area_mm2: num(1),
+        pd: num(2),
+        datacenter: spec.get(3).copied().filter(|b| *b != NONE).map(|b| b == 1),
+        interconnect_gbps: num(4),
+        memory_bandwidth_gbps: num(5),
+        ..Overrides::default()
+    }
+}
+
+/// Evaluates the query a key stands for, on a date.
+pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date) -> Result<Decision, EvalError> {
+    let base = rs.catalog.chips().get(key.chip as usize);
+    let (chip, hypothetical) = overrides(&key.spec).chip(base);
+    let code = |i: u32| rs.countries.all().get(i as usize).map(|c| c.code.as_str());
+    let destination = code(key.dest).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
+    evaluate(rs, &Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq) })
+}

@@ -1,0 +1,399 @@
+//! One shipment row: its fields read into a query key (catalog chip, spec figures, destination,
+//! end user, date and its rule period), or every problem found, each naming its column. Chip
+//! names, countries and dates are resolved once per distinct string.
+
+use csv::ByteRecord;
+use jiff::civil::Date;
+
+use super::columns::{Columns, Field};
+use super::hash::NameMap;
+use crate::spec::Resolution;
+use crate::RuleSet;
+
+/// What kind of problem made a row unusable; counted in the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// A required field is empty.
+    MissingField,
+    /// The chip name is not in the catalog.
+    UnknownChip,
+    /// The chip name matches several catalog chips.
+    AmbiguousChip,
+    /// The country is not known.
+    UnknownCountry,
+    /// The date is not a valid YYYY-MM-DD date.
+    BadDate,
+    /// A number is not a number, negative, or (quantity) not whole.
+    BadNumber,
+    /// A yes/no field holds something else.
+    BadFlag,
+    /// The row has more or fewer fields than the header.
+    RaggedRow,
+    /// A field the audit reads is not valid UTF-8.
+    NotUtf8,
+}
+
+impl ErrorKind {
+    /// Every kind, in order.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::MissingField,
+        ErrorKind::UnknownChip,
+        ErrorKind::AmbiguousChip,
+        ErrorKind::UnknownCountry,
+        ErrorKind::BadDate,
+        ErrorKind::BadNumber,
+        ErrorKind::BadFlag,
+        ErrorKind::RaggedRow,
+        ErrorKind::NotUtf8,
+    ];
+
+    /// The snake_case name used in summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::MissingField => "missing_field",
+            ErrorKind::UnknownChip => "unknown_chip",
+            ErrorKind::AmbiguousChip => "ambiguous_chip",
+            ErrorKind::UnknownCountry => "unknown_country",
+            ErrorKind::BadDate => "bad_date",
+            ErrorKind::BadNumber => "bad_number",
+            ErrorKind::BadFlag => "bad_flag",
+            ErrorKind::RaggedRow => "ragged_row",
+            ErrorKind::NotUtf8 => "not_utf8",
+        }
+    }
+
+    pub(crate) fn slot(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or(0)
+    }
+}
+
+/// A problem with one field (or the whole row, for ragged rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The kind.
+    pub kind: ErrorKind,
+    /// The header name of the column, if the problem is with one column.
+    pub column: Option<String>,
+    /// What is wrong, with a suggestion where one helps.
+    pub message: String,
+}
+
+/// A row that could not be evaluated: its number and every problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// One-based data row (the header is not counted).
+    pub row: u64,
+    /// One-based line the row starts on.
+    pub line: u64,
+    /// The problems.
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}", self.row)?;
+        if self.line != self.row + 1 {
+            write!(f, " (line {})", self.line)?;
+        }
+        for (i, p) in self.problems.iter().enumerate() {
+            f.write_str(if i == 0 { ", " } else { "; " })?;
+            if let Some(c) = &p.column {
+                write!(f, "column {c}: ")?;
+            }
+            f.write_str(&p.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// A resolved spec figure set: the bits of each figure (`NONE` when absent), for hashing.
+pub(crate) type SpecBits = [u64; 6];
+
+/// The bit pattern of an absent figure; never the bits of a finite number.
+pub(crate) const NONE: u64 = u64::MAX;
+
+/// The query a row asks, as indices into the rule set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    /// Catalog index, or `u32::MAX` for none.
+    pub chip: u32,
+    /// Spec figures (tpp, die area, pd, datacenter, interconnect, memory bandwidth).
+    pub spec: SpecBits,
+    /// Destination country index.
+    pub dest: u32,
+    /// End-user headquarters country index, or `u32::MAX` for none.
+    pub hq: u32,
+    /// Rule period of the date.
+    pub period: u32,
+}
+
+/// A row read: the key to evaluate, and what the summary needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parsed {
+    pub key: Key,
+    pub date: Date,
+    pub quantity: u64,
+}
+
+/// The most distinct strings a name cache holds before it starts over (bounds memory on
+/// adversarial input; real files repeat a few names).
+const CACHE_CAP: usize = 50_000;
+
+type Cached<T> = Result<T, (ErrorKind, String)>;
+
+/// Reads rows, resolving names through caches.
+pub(crate) struct Reader<'r> {
+    rs: &'r RuleSet,
+    default_date: Date,
+    default_period: u32,
+    chips: NameMap<Cached<u32>>,
+    countries: NameMap<Cached<u32>>,
+    dates: NameMap<Cached<(Date, u32)>>,
+    problems: Vec<Problem>,
+}
+
+fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnce(&str) -> Cached<T>) -> Cached<T> {
+    if let Some(r) = map.get(raw) {
+        return r.clone();
+    }
+    let r = match std::str::from_utf8(raw) {
+        Ok(s) => resolve(s),
+        Err(_) => Err((ErrorKind::NotUtf8, "not valid UTF-8".to_string())),
+    };
+    if map.len() >= CACHE_CAP {
+        map.clear();
+    }
+    map.insert(raw, r.clone());
+    r
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+impl<'r> Reader<'r> {
+    pub fn new(rs: &'r RuleSet, default_date: Date) -> Reader<'r> {
+        Reader {
+            rs,
+            default_date,
+            default_period: rs.period(default_date) as u32,
+            chips: NameMap::default(),
+            countries: NameMap::default(),
+            dates: NameMap::default(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Reads a row with as many fields as the header, or returns every problem found.
+    pub fn parse(&mut self, c: &Columns, rec: &ByteRecord) -> Result<Parsed, Vec<Problem>> {
+        self.problems.clear();
+        let get = |f: Field| c.index(f).and_then(|i| rec.get(i)).map(trim).unwrap_or_default();
+        let dest = self.country(c, Field::Destination, get(Field::Destination), true);
+        let hq = self.country(c, Field::EndUserHq, get(Field::EndUserHq), false);
+        let (date, period) = self.date(c, get(Field::Date));
+        let quantity = self.quantity(c, get(Field::Quantity));
+        let spec = self.spec(c, rec);
+        let chip = self.chip(c, get(Field::Chip), spec.iter().any(|b| *b != NONE));
+        if !self.problems.is_empty() {
+            return Err(std::mem::take(&mut self.problems));
+        }
+        Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity })
+    }
+
+    fn problem(&mut self, c: &Columns, f: Field, (kind, message): (ErrorKind, String)) {
+        let column = Some(c.index(f).map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
+        self.problems.push(Problem { kind, column, message });
+    }
+
+    fn country(&mut self, c: &Columns, f: Field, raw: &[u8], required: bool) -> u32 {
+        if raw.is_empty() {
+            if required {
+                let msg = format!("empty; `{}` is required (an ISO code such as `CN` or a name such as `China`)", f.name());
+                self.problem(c, f, (ErrorKind::MissingField, msg));
+            }
+            return u32::MAX;
+        }
+        let rs = self.rs;
+        match cached(&mut self.countries, raw, |s| resolve_country(rs, s)) {
+            Ok(i) => i,
+            Err(e) => {
+                self.problem(c, f, e);
+                u32::MAX
+            }
+        }
+    }
+
+    fn chip(&mut self, c: &Columns, raw: &[u8], has_spec: bool) -> u32 {
+        if raw.is_empty() {
+            if !has_spec {
+                let msg = "empty; give a catalog chip name, or the chip's figures in the spec columns (tpp, die_area_mm2, datacenter, …)";
+                self.problem(c, Field::Chip, (ErrorKind::MissingField, msg.to_string()));
+            }
+            return u32::MAX;
+        }
+        let rs = self.rs;
+        match cached(&mut self.chips, raw, |s| resolve_chip(rs, s)) {
+            Ok(i) => i,
+            Err(e) => {
+                self.problem(c, Field::Chip, e);
+                u32::MAX
+            }
+        }
+    }
+
+    fn date(&mut self, c: &Columns, raw: &[u8]) -> (Date, u32) {
+        if raw.is_empty() {
+            return (self.default_date, self.default_period);
+        }
+        if let Some(d) = fast_date(raw) {
+            return (d, self.rs.period(d) as u32);
+        }
+        let rs = self.rs;
+        match cached(&mut self.dates, raw, |s| parse_date(s).map(|d| (d, rs.period(d) as u32))) {
+            Ok(x) => x,
+            Err(e) => {
+                self.problem(c, Field::Date, e);
+                (self.default_date, self.default_period)
+            }
+        }
+    }
+
+    fn quantity(&mut self, c: &Columns, raw: &[u8]) -> u64 {
+        if raw.is_empty() {
+            return 0;
+        }
+        let digits =
+            raw.iter().try_fold(0u64, |n, &b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b - b'0')) } else { None });
+        if let Some(q) = digits {
+            return q;
+        }
+        let shown = String::from_utf8_lossy(raw);
+        self.problem(c, Field::Quantity, (ErrorKind::BadNumber, format!("`{shown}` is not a whole number ≥ 0")));
+        0
+    }
+
+    /// The spec figures given in the row.
+    fn spec(&mut self, c: &Columns, rec: &ByteRecord) -> SpecBits {
+        let mut out = [NONE; 6];
+        for (slot, f) in out.iter_mut().zip(Field::SPECS) {
+            let Some(raw) = c.index(f).and_then(|i| rec.get(i)).map(trim).filter(|r| !r.is_empty()) else { continue };
+            let value = if f == Field::Datacenter { parse_flag(raw) } else { parse_figure(raw) };
+            match value {
+                Ok(bits) => *slot = bits,
+                Err(e) => self.problem(c, f, e),
+            }
+        }
+        out
+    }
+}
+
+/// Parses `YYYY-MM-DD` without allocating; anything else goes the slow, caching way.
+fn fast_date(b: &[u8]) -> Option<Date> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
+    let digit = |c: u8| c.is_ascii_digit().then_some(i16::from(c - b'0'));
+    let n2 = |a, b| Some(digit(a)? * 10 + digit(b)?);
+    let year = digit(y0)? * 1000 + digit(y1)? * 100 + n2(y2, y3)?;
+    Date::new(year, n2(m0, m1)? as i8, n2(d0, d1)? as i8).ok()
+}
+
+/// Parses a date as `check --date` does.
+fn parse_date(s: &str) -> Cached<Date> {
+    s.trim().parse::<Date>().map_err(|e| (ErrorKind::BadDate, format!("invalid date `{s}`: {e}; expected YYYY-MM-DD")))
+}
+
+fn parse_figure(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
+    match std::str::from_utf8(raw).ok().and_then(|s| s.parse::<f64>().ok()) {
+        Some(x) if x.is_finite() && x >= 0.0 => Ok((x + 0.0).to_bits()),
+        _ => Err((ErrorKind::BadNumber, format!("`{}` is not a number ≥ 0", String::from_utf8_lossy(raw)))),
+    }
+}
+
+fn parse_flag(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
+    let yes = ["true", "yes", "y", "1", "t"];
+    let no = ["false", "no", "n", "0", "f"];
+    if yes.iter().any(|w| raw.eq_ignore_ascii_case(w.as_bytes())) {
+        Ok(1)
+    } else if no.iter().any(|w| raw.eq_ignore_ascii_case(w.as_bytes())) {
+        Ok(0)
+    } else {
+        Err((ErrorKind::BadFlag, format!("`{}` is not yes or no; use true/false, yes/no or 1/0", String::from_utf8_lossy(raw))))
+    }
+}
+
+/// Resolves a country name or code to its index, with the wording of `check`.
+fn resolve_country(rs: &RuleSet, name: &str) -> Cached<u32> {
+    let all = rs.countries.all();
+    if let Some(i) = rs.countries.resolve(name).and_then(|c| all.iter().position(|x| x.code == c.code)) {
+        return Ok(i as u32);
+    }
+    let s = rs.countries.suggest(name);
+    let msg = if s.is_empty() {
+        format!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
+    } else {
+        format!("unknown country `{name}`; did you mean {}?", s.join(", "))
+    };
+    Err((ErrorKind::UnknownCountry, msg))
+}
+
+/// Resolves a catalog chip name to its index, with the wording of `check`.
+fn resolve_chip(rs: &RuleSet, name: &str) -> Cached<u32> {
+    let chips = rs.catalog.chips();
+    match rs.catalog.resolve(name) {
+        Resolution::Found(c) => match chips.iter().position(|x| std::ptr::eq(x, c)) {
+            Some(i) => Ok(i as u32),
+            None => Err((ErrorKind::UnknownChip, format!("unknown chip `{name}`"))),
+        },
+        Resolution::Ambiguous(c) => {
+            let names: Vec<String> = c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
+            Err((ErrorKind::AmbiguousChip, format!("chip name `{name}` is ambiguous; candidates: {}", names.join(", "))))
+        }
+        Resolution::Unknown(s) if s.is_empty() => Err((
+            ErrorKind::UnknownChip,
+            format!(
+                "unknown chip `{name}`; `chipgate chips` lists the catalog, or leave it empty and give its figures in the spec columns"
+            ),
+        )),
+        Resolution::Unknown(s) => {
+            let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
+            Err((ErrorKind::UnknownChip, format!("unknown chip `{name}`; did you mean {}?", s.join(", "))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn fast_dates_agree_with_jiff() {
+        for s in ["2024-01-15", "2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "0000-01-01", "2024-1-15", "2024/01/15"] {
+            let (fast, slow) = (fast_date(s.as_bytes()), s.parse::<Date>().ok());
+            if fast.is_some() || s.as_bytes().get(4..8).is_some_and(|b| b[0] == b'-' && b[3] == b'-') {
+                assert_eq!(fast, slow, "{s}");
+            }
+        }
+        assert_eq!(fast_date(b"2024-01-15"), Some(date(2024, 1, 15)));
+    }
+
+    #[test]
+    fn figures_and_flags() {
+        assert_eq!(parse_figure(b"4800"), Ok(4800f64.to_bits()));
+        assert_eq!(parse_figure(b"-0"), Ok(0f64.to_bits()));
+        assert!(parse_figure(b"-1").is_err());
+        assert!(parse_figure(b"NaN").is_err());
+        assert!(parse_figure(b"1,000").is_err());
+        assert_eq!(parse_flag(b"Yes"), Ok(1));
+        assert_eq!(parse_flag(b"0"), Ok(0));
+        assert!(parse_flag(b"maybe").is_err());
+    }
+
+    #[test]
+    fn row_errors_name_row_line_and_columns() {
+        let p = |c: &str, m: &str| Problem { kind: ErrorKind::BadDate, column: Some(c.into()), message: m.into() };
+        let e = RowError { row: 7, line: 8, problems: vec![p("destination", "unknown"), p("date", "bad")] };
+        assert_eq!(e.to_string(), "row 7, column destination: unknown; column date: bad");
+        let e = RowError { row: 7, line: 10, problems: vec![p("date", "bad")] };
+        assert_eq!(e.to_string(), "row 7 (line 10), column date: bad");
+    }
+}

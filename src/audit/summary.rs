@@ -1,0 +1,187 @@
+//! The audit's totals: rows per verdict, destinations with findings, errors by kind, and what
+//! the rows were evaluated against.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::row::ErrorKind;
+use crate::{RuleSet, Verdict};
+
+/// Rows and units (sum of `quantity`) with one outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Rows.
+    pub rows: u64,
+    /// Units: the sum of the rows' `quantity` (rows without one count zero).
+    pub units: u64,
+}
+
+/// One verdict's totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerdictTally {
+    /// `no_license_required`, …, or `error`.
+    pub verdict: &'static str,
+    /// Totals.
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
+/// A destination's rows by verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DestinationTally {
+    /// Country code.
+    pub code: String,
+    /// Country name.
+    pub name: String,
+    /// Rows evaluated for it.
+    pub rows: u64,
+    /// Rows that need a licence or exception, are embargoed, or are indeterminate.
+    pub findings: u64,
+    /// Rows per verdict (only verdicts that occur).
+    pub verdicts: Vec<(&'static str, u64)>,
+}
+
+/// One error kind's count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorTally {
+    /// The kind (`unknown_chip`, `bad_date`, …).
+    pub kind: &'static str,
+    /// Problems of this kind (a row may have several).
+    pub count: u64,
+}
+
+/// What an audit found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Data rows read (equal to the rows written).
+    pub rows: u64,
+    /// Rows evaluated without error.
+    pub evaluated: u64,
+    /// Rows that need a licence or exception, are embargoed, or are indeterminate.
+    pub findings: u64,
+    /// Rows that could not be evaluated.
+    pub error_rows: u64,
+    /// Per verdict, in verdict order, then `error`; only outcomes that occur.
+    pub verdicts: Vec<VerdictTally>,
+    /// Destinations with at least one finding, most findings first.
+    pub destinations: Vec<DestinationTally>,
+    /// Problems by kind; only kinds that occur.
+    pub errors: Vec<ErrorTally>,
+    /// The rule-set fingerprint (packs, versions, hashes).
+    pub rules_version: String,
+    /// The date used for rows without one.
+    pub as_of: Date,
+    /// The earliest and latest date evaluated, if any row was.
+    pub dates: Option<(Date, Date)>,
+    /// Distinct evaluations performed (the rest were served from the memo).
+    pub evaluations: u64,
+}
+
+impl Summary {
+    /// Whether every row was evaluated and none needs a licence, exception, or more data.
+    pub fn is_clear(&self) -> bool {
+        self.error_rows == 0 && self.findings == 0
+    }
+}
+
+const OUTCOMES: usize = Verdict::ALL.len() + 1;
+const ERROR: usize = Verdict::ALL.len();
+
+fn slot(v: Verdict) -> usize {
+    Verdict::ALL.iter().position(|x| *x == v).unwrap_or(0)
+}
+
+/// Running totals, indexed for speed; turned into a [`Summary`] at the end.
+pub(crate) struct Counter {
+    outcomes: [Tally; OUTCOMES],
+    dests: Vec<[u64; Verdict::ALL.len()]>,
+    errors: [u64; ErrorKind::ALL.len()],
+    dates: Option<(Date, Date)>,
+}
+
+impl Counter {
+    pub fn new(countries: usize) -> Counter {
+        Counter {
+            outcomes: [Tally::default(); OUTCOMES],
+            dests: vec![[0; Verdict::ALL.len()]; countries],
+            errors: [0; ErrorKind::ALL.len()],
+            dates: None,
+        }
+    }
+
+    pub fn evaluated(&mut self, verdict: Verdict, dest: u32, date: Date, units: u64) {
+        let v = slot(verdict);
+        if let Some(t) = self.outcomes.get_mut(v) {
+            t.rows += 1;
+            t.units = t.units.saturating_add(units);
+        }
+        if let Some(n) = self.dests.get_mut(dest as usize).and_then(|d| d.get_mut(v)) {
+            *n += 1;
+        }
+        self.dates = Some(match self.dates {
+            Some((lo, hi)) => (lo.min(date), hi.max(date)),
+            None => (date, date),
+        });
+    }
+
+    pub fn error(&mut self, kinds: impl Iterator<Item = ErrorKind>, units: u64) {
+        if let Some(t) = self.outcomes.get_mut(ERROR) {
+            t.rows += 1;
+            t.units = t.units.saturating_add(units);
+        }
+        for k in kinds {
+            if let Some(n) = self.errors.get_mut(k.slot()) {
+                *n += 1;
+            }
+        }
+    }
+
+    pub fn finish(self, rs: &RuleSet, as_of: Date, evaluations: u64) -> Summary {
+        let name = |i: usize| Verdict::ALL.get(i).map(|v| v.as_str()).unwrap_or("error");
+        let verdicts: Vec<VerdictTally> = self
+            .outcomes
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.rows > 0)
+            .map(|(i, t)| VerdictTally { verdict: name(i), tally: *t })
+            .collect();
+        let clear = slot(Verdict::NoLicenseRequired);
+        let mut destinations: Vec<DestinationTally> = rs
+            .countries
+            .all()
+            .iter()
+            .zip(&self.dests)
+            .map(|(c, d)| DestinationTally {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                rows: d.iter().sum(),
+                findings: d.iter().enumerate().filter(|(i, _)| *i != clear).map(|(_, n)| n).sum(),
+                verdicts: d.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (name(i), *n)).collect(),
+            })
+            .filter(|d| d.findings > 0)
+            .collect();
+        destinations.sort_by(|a, b| b.findings.cmp(&a.findings).then_with(|| a.code.cmp(&b.code)));
+        let errors = ErrorKind::ALL
+            .iter()
+            .zip(self.errors)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, count)| ErrorTally { kind: k.as_str(), count })
+            .collect();
+        let rows_of = |i: usize| self.outcomes.get(i).map(|t| t.rows).unwrap_or(0);
+        let error_rows = rows_of(ERROR);
+        let rows: u64 = self.outcomes.iter().map(|t| t.rows).sum();
+        Summary {
+            rows,
+            evaluated: rows - error_rows,
+            findings: rows - error_rows - rows_of(clear),
+            error_rows,
+            verdicts,
+            destinations,
+            errors,
+            rules_version: rs.version(),
+            as_of,
+            dates: self.dates,
+            evaluations,
+        }
+    }
+}
