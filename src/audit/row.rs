@@ -149,7 +149,8 @@ pub(crate) struct Reader<'r> {
     chips: NameMap<Cached<u32>>,
     countries: NameMap<Cached<u32>>,
     dates: NameMap<Cached<(Date, u32)>>,
-    problems: Vec<Problem>,
+    /// Problems of the row being read, with their column index (for ordering).
+    problems: Vec<(usize, Problem)>,
 }
 
 fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnce(&str) -> Cached<T>) -> Cached<T> {
@@ -193,16 +194,19 @@ impl<'r> Reader<'r> {
         let (date, period) = self.date(c, get(Field::Date));
         let quantity = self.quantity(c, get(Field::Quantity));
         let spec = self.spec(c, rec);
-        let chip = self.chip(c, get(Field::Chip), spec.iter().any(|b| *b != NONE));
+        let has_spec = Field::SPECS.iter().any(|f| !get(*f).is_empty());
+        let chip = self.chip(c, get(Field::Chip), has_spec);
         if !self.problems.is_empty() {
-            return Err(std::mem::take(&mut self.problems));
+            self.problems.sort_by_key(|(i, _)| *i);
+            return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
         Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity })
     }
 
     fn problem(&mut self, c: &Columns, f: Field, (kind, message): (ErrorKind, String)) {
-        let column = Some(c.index(f).map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
-        self.problems.push(Problem { kind, column, message });
+        let at = c.index(f);
+        let column = Some(at.map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
+        self.problems.push((at.unwrap_or(usize::MAX), Problem { kind, column, message }));
     }
 
     fn country(&mut self, c: &Columns, f: Field, raw: &[u8], required: bool) -> u32 {

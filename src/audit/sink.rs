@@ -148,7 +148,7 @@ impl<W: Write> Sink for CsvSink<W> {
         match row.outcome {
             Outcome::Evaluated(f) => self.buf.extend_from_slice(&f.csv),
             Outcome::Error(e) => {
-                self.buf.extend_from_slice(b",,,,,error,");
+                self.buf.extend_from_slice(b",,,,,error,,");
                 csv_field(&mut self.buf, e.to_string().as_bytes());
             }
         }

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use chipgate::audit::{Columns, Field, Header, Outcome, Row, Sink};
+use comfy_table::{ColumnConstraint, Width};
 use jiff::civil::Date;
 
 use crate::cli::render::table;
@@ -28,7 +29,10 @@ impl<W: Write> TableSink<W> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut t = table(&["Row", "Chip", "To", "Date", "Verdict", "ECCN", "Exceptions / review", "Reasons / error"]);
+        let mut t = table(&["Row", "Shipment", "Verdict", "ECCN", "Exceptions / review", "Reasons / error"]);
+        let (at_most, at_least) =
+            (|n| ColumnConstraint::UpperBoundary(Width::Fixed(n)), |n| ColumnConstraint::LowerBoundary(Width::Fixed(n)));
+        t.set_constraints([at_most(5), at_most(24), at_least(21), at_most(16), at_most(22), at_least(36)]);
         for r in self.rows.drain(..) {
             t.add_row(r);
         }
@@ -62,15 +66,26 @@ impl<W: Write> Sink for TableSink<W> {
         if let Some(hq) = get(Field::EndUserHq).filter(|h| !h.is_empty()) {
             to = format!("{to} (end user in {hq})");
         }
-        let date = get(Field::Date).filter(|d| !d.is_empty()).unwrap_or_else(|| self.default_date.to_string());
-        let mut cells = vec![row.number.to_string(), self.chip(c, row), to, date];
+        let date = get(Field::Date).filter(|d| !d.is_empty()).unwrap_or_else(|| format!("{} (default)", self.default_date));
+        let mut cells = vec![row.number.to_string(), format!("{} → {to}\n{date}", self.chip(c, row))];
         match row.outcome {
             Outcome::Evaluated(f) => {
-                let review = if f.review_policy.is_empty() { String::new() } else { format!("review: {}", f.review_policy) };
+                let review =
+                    if f.review_policy.is_empty() { String::new() } else { format!("review: {}", f.review_policy.replace('_', " ")) };
                 let ex = [f.exceptions.as_str(), review.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>();
                 cells.extend([f.verdict.to_string(), f.eccn.clone(), ex.join("; "), f.reasons.replace("; ", "\n")]);
             }
-            Outcome::Error(e) => cells.extend(["error".to_string(), String::new(), String::new(), e.to_string()]),
+            Outcome::Error(e) => {
+                let problems: Vec<String> = e
+                    .problems
+                    .iter()
+                    .map(|p| match &p.column {
+                        Some(c) => format!("column {c}: {}", p.message),
+                        None => p.message.clone(),
+                    })
+                    .collect();
+                cells.extend(["error".to_string(), String::new(), String::new(), problems.join("\n")]);
+            }
         }
         self.rows.push(cells);
         if self.rows.len() >= BLOCK {

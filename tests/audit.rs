@@ -1,0 +1,484 @@
+//! `chipgate audit` run as a whole process on temp files: passthrough fidelity, one output row
+//! per input row, bad rows, header mapping, stdin/stdout, formats, exit codes, the summary, and
+//! that every row's verdict equals `chipgate check` for the same query.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Run {
+    fn out(&self) -> String {
+        String::from_utf8(self.stdout.clone()).expect("utf-8 stdout")
+    }
+}
+
+/// Runs the real binary on the built-in rules only, with optional standard input.
+fn chipgate(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chipgate"))
+        .args(args)
+        .env_remove("CHIPGATE_RULES")
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the chipgate binary runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run { code: out.status.code().expect("exit code"), stdout: out.stdout, stderr: String::from_utf8(out.stderr).unwrap() }
+}
+
+/// A temporary directory for inputs and outputs.
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Dir {
+        Dir(tempfile::tempdir().unwrap())
+    }
+    fn file(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.0.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Audits a file as CSV to stdout; returns the run and the parsed output records.
+fn audit_csv(input: &[u8], extra: &[&str]) -> (Run, Vec<csv::StringRecord>) {
+    let d = Dir::new();
+    let f = d.file("in.csv", input);
+    let mut args = vec!["audit", s(&f), "-q"];
+    args.extend_from_slice(extra);
+    for (flag, default) in [("--format", "csv"), ("--date", "2025-01-01")] {
+        if !extra.contains(&flag) {
+            args.extend([flag, default]);
+        }
+    }
+    let r = chipgate(&args, None);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let as_csv = !extra.contains(&"--format") || extra.contains(&"csv");
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(&r.stdout[..]);
+    let recs =
+        if as_csv { rdr.byte_records().map(|x| csv::StringRecord::from_byte_record_lossy(x.unwrap())).collect() } else { Vec::new() };
+    (r, recs)
+}
+
+const OUT: [&str; 7] = ["eccn", "license_required", "exceptions", "review_policy", "verdict", "reasons", "error"];
+
+fn col(header: &csv::StringRecord, name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+#[test]
+fn passthrough_keeps_every_byte_of_every_row() {
+    // BOM, CRLF, quoted commas, doubled quotes, an embedded newline, unicode, a needlessly quoted
+    // field, and trailing spaces: all must come back exactly.
+    let rows = [
+        "id,chip,destination,date,customer,note",
+        "1,H100,DE,2024-05-01,Müller GmbH,\"rma, replacement\"",
+        "2,H800,CN,2024-01-15,\"He said \"\"urgent\"\"\",\"two\nlines\"",
+        "3,\"H20\",Hong Kong,2025-05-01,東京エレクトロン ,  spaced  ",
+        "4,A800,CN,2023-06-01,,",
+    ];
+    let input = format!("\u{feff}{}\r\n", rows.join("\r\n"));
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.starts_with("\u{feff}".as_bytes()), "the byte-order mark is kept");
+    let text = r.out();
+    let body = text.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = body.split("\r\n").collect();
+    assert_eq!(lines.first().copied(), Some(&*format!("{},{}", rows[0], OUT.join(","))));
+    for (i, row) in rows.iter().enumerate().skip(1) {
+        assert!(body.contains(&format!("{row},")), "row {i} not passed through verbatim:\n{body}");
+    }
+    assert!(!body.replace("\r\n", "").contains('\r'), "CRLF line endings throughout");
+    // Parsed back, the input columns are equal field for field.
+    assert_eq!(recs.len(), rows.len());
+    let mut input_rdr = csv::Reader::from_reader(input.trim_start_matches('\u{feff}').as_bytes());
+    for (rec, orig) in recs.iter().skip(1).zip(input_rdr.records()) {
+        let orig = orig.unwrap();
+        assert_eq!(rec.iter().take(orig.len()).collect::<Vec<_>>(), orig.iter().collect::<Vec<_>>());
+        assert_eq!(rec.len(), orig.len() + OUT.len());
+    }
+}
+
+#[test]
+fn lf_files_without_a_bom_stay_that_way() {
+    let (r, _) = audit_csv(b"chip,destination,date\nH100,DE,2024-05-01\nH100,US,2024-05-01", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = r.out();
+    assert!(!out.contains('\r') && !out.starts_with('\u{feff}'));
+    assert_eq!(out.lines().count(), 3);
+    assert!(out.ends_with('\n'));
+}
+
+#[test]
+fn one_output_row_per_input_row_in_order() {
+    let mut input = String::from("id,chip,destination,date,tpp\n");
+    let chips = ["H100", "H20", "H100X", "", "A800", "RTX 4090"];
+    let dests = ["CN", "DE", "HK", "Atlantis", "MO", "AE", "VN"];
+    for i in 0..500 {
+        let chip = chips[i % chips.len()];
+        let tpp = if chip.is_empty() { "4800" } else { "" };
+        let date = if i % 11 == 0 { "2024-02-31".to_string() } else { format!("{}-0{}-1{}", 2022 + i % 5, 1 + i % 9, i % 10) };
+        input += &format!("{i},{chip},{},{date},{tpp}\n", dests[i % dests.len()]);
+        if i % 97 == 0 {
+            input += &format!("{i}-ragged,H100\n");
+        }
+    }
+    let n_in = csv::ReaderBuilder::new().flexible(true).from_reader(input.as_bytes()).records().count();
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 2);
+    assert_eq!(recs.len() - 1, n_in);
+    let mut in_rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input.as_bytes());
+    for (rec, orig) in recs.iter().skip(1).zip(in_rdr.records()) {
+        assert_eq!(&rec[0], &orig.unwrap()[0], "rows keep their order");
+        assert_eq!(rec.len(), 5 + OUT.len(), "every row has every column");
+    }
+}
+
+#[test]
+fn every_kind_of_bad_row_gets_an_error_naming_row_and_column() {
+    let input = "chip,destination,date,end_user_hq,quantity,tpp,die_area_mm2,datacenter\n\
+                 H100X,DE,2024-05-01,,1,,,\n\
+                 H1,DE,2024-05-01,,1,,,\n\
+                 H200,Chna,2025-01-20,,1,,,\n\
+                 H200,DE,2025-01-20,Atlantis,1,,,\n\
+                 A100,CN,2024-13-01,,1,,,\n\
+                 L40S,DE,2024-05-01,,-4,,,\n\
+                 L40S,DE,2024-05-01,,2.5,,,\n\
+                 ,CN,2024-05-01,,1,-100,,\n\
+                 ,CN,2024-05-01,,1,4800,lots,\n\
+                 ,CN,2024-05-01,,1,4800,600,maybe\n\
+                 H100,,2024-05-01,,1,,,\n\
+                 ,CN,2024-05-01,,1,,,\n\
+                 H100,CN\n\
+                 H100,CN,2024-05-01,,1,,,,surplus\n\
+                 H100,DE,2024-05-01,,1,,,\n";
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 2, "any row error exits 2");
+    let h = &recs[0];
+    let (verdict, error) = (col(h, "verdict"), col(h, "error"));
+    let expect = [
+        "row 1, column chip: unknown chip `H100X`; did you mean `H100`",
+        "row 2, column chip: chip name `H1` is ambiguous; candidates: ",
+        "row 3, column destination: unknown country `Chna`; did you mean China (CN)",
+        "row 4, column end_user_hq: unknown country `Atlantis`; did you mean ",
+        "row 5, column date: invalid date `2024-13-01`: ",
+        "row 6, column quantity: `-4` is not a whole number ≥ 0",
+        "row 7, column quantity: `2.5` is not a whole number ≥ 0",
+        "row 8, column tpp: `-100` is not a number ≥ 0",
+        "row 9, column die_area_mm2: `lots` is not a number ≥ 0",
+        "row 10, column datacenter: `maybe` is not yes or no; use true/false, yes/no or 1/0",
+        "row 11, column destination: empty; `destination` is required",
+        "row 12, column chip: empty; give a catalog chip name, or the chip's figures in the spec columns",
+        "row 13, 2 fields where the header has 8; padded with empty fields, not evaluated",
+        "row 14, 9 fields where the header has 8; not evaluated; the extra field was cut from the columns: `surplus`",
+    ];
+    assert_eq!(recs.len(), 1 + expect.len() + 1);
+    for (i, e) in expect.iter().enumerate() {
+        let rec = &recs[i + 1];
+        assert_eq!(&rec[verdict], "error", "row {}", i + 1);
+        assert!(rec[error].starts_with(e), "row {}: expected `{e}…`, got `{}`", i + 1, &rec[error]);
+        for c in ["eccn", "license_required", "exceptions", "review_policy", "reasons"] {
+            assert_eq!(&rec[col(h, c)], "", "row {}: {c} is empty on an error row", i + 1);
+        }
+    }
+    // The ragged rows were fitted to the header; the good last row was evaluated.
+    assert_eq!(recs[13].iter().take(8).collect::<Vec<_>>(), ["H100", "CN", "", "", "", "", "", ""]);
+    assert_eq!(recs[14].iter().take(8).collect::<Vec<_>>(), ["H100", "CN", "2024-05-01", "", "1", "", "", ""]);
+    assert_eq!(&recs[15][verdict], "no_license_required");
+}
+
+#[test]
+fn a_field_that_is_not_utf8_is_a_row_error_and_passes_through() {
+    let input = b"chip,destination,note\nH100,D\xff,caf\xe9\nH100,DE,caf\xe9\n";
+    let (r, _) = audit_csv(input, &["--date", "2024-05-01"]);
+    assert_eq!(r.code, 2);
+    let out = &r.stdout;
+    let has = |needle: &[u8]| out.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"H100,D\xff,caf\xe9,,,,,error,,\"row 1, column destination: not valid UTF-8\""));
+    assert!(has(b"H100,DE,caf\xe9,3A090.a,false,"), "{}", String::from_utf8_lossy(out));
+}
+
+#[test]
+fn headers_match_case_insensitively_and_map_with_columns() {
+    let (r, recs) = audit_csv(b"Order,CHIP,Destination,End User HQ,Date\n1,H100,de,CN,2024-05-01\n", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(&recs[1][col(&recs[0], "verdict")], "license_required");
+    assert!(recs[1][col(&recs[0], "reasons")].contains("headquarters"));
+
+    let input = b"ship_to,part,when,destination\nCN,H800,2024-01-15,US\n";
+    let (r, recs) = audit_csv(input, &["--columns", "destination=ship_to,chip=part", "--columns", "date=WHEN"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(&recs[1][col(&recs[0], "verdict")], "license_required", "mapped ship_to wins over destination");
+    assert_eq!(&recs[0][3], "destination", "the unmapped column is passed through");
+
+    let (r, _) = audit_csv(b"ship_to,part\nCN,H800\n", &["--columns", "destination=ship_to,chip=part"]);
+    assert_eq!(r.code, 1);
+    let (r, recs) = audit_csv(b"ship_to,part\nChna,H800\n", &["--columns", "destination=ship_to,chip=part"]);
+    assert_eq!(r.code, 2);
+    assert!(recs[1][col(&recs[0], "error")].starts_with("row 1, column ship_to: unknown country `Chna`"));
+}
+
+/// Asserts an unusable input or bad usage: exit 2, a message on stderr, no rows.
+fn assert_unusable(input: Option<&[u8]>, extra: &[&str], fragment: &str) {
+    let d = Dir::new();
+    let f = match input {
+        Some(bytes) => d.file("in.csv", bytes),
+        None => d.path("missing.csv"),
+    };
+    let mut args = vec!["audit", s(&f), "--format", "csv"];
+    args.extend_from_slice(extra);
+    if !extra.contains(&"--date") {
+        args.extend(["--date", "2025-01-01"]);
+    }
+    let r = chipgate(&args, None);
+    assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "{args:?} wrote {}", r.out());
+    assert!(r.stderr.contains(fragment), "{args:?}: stderr lacks `{fragment}`:\n{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn unusable_files_and_bad_mappings_exit_2_with_a_message() {
+    assert_unusable(Some(b"chip,country\nH100,CN\n"), &[], "no `destination` column in the header (columns: `chip`, `country`)");
+    assert_unusable(Some(b"destination,note\nCN,x\n"), &[], "no `chip` column and no spec column");
+    assert_unusable(Some(b"chip,destination,Destination\nH100,CN,CN\n"), &[], "columns 2 and 3 both give `destination`");
+    assert_unusable(Some(b"chip,destin\xe9tion\nH100,CN\n"), &[], "header column 2 is not valid UTF-8");
+    assert_unusable(Some(b""), &[], "the input is empty");
+    assert_unusable(None, &[], "cannot open");
+    assert_unusable(Some(b"chip,destination\n"), &["--columns", "destnation=x"], "unknown field `destnation`; did you mean `destination`?");
+    assert_unusable(Some(b"chip,destination\n"), &["--columns", "chip=part"], "no column `part` in the header");
+    assert_unusable(Some(b"chip,destination\n"), &["--columns", "chip"], "must look like FIELD=COLUMN");
+    assert_unusable(Some(b"chip,destination\n"), &["--date", "2025-02-30"], "invalid date `2025-02-30`");
+}
+
+#[test]
+fn a_header_without_rows_is_clear() {
+    let (r, recs) = audit_csv(b"chip,destination\n", &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(recs.len(), 1);
+}
+
+#[test]
+fn stdin_to_stdout_and_output_files() {
+    let input = b"chip,destination,date\nH800,CN,2024-01-15\n";
+    let r = chipgate(&["audit", "-", "--date", "2025-01-01"], Some(input));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = r.out();
+    assert!(out.starts_with("chip,destination,date,eccn,"), "csv is the default on a pipe:\n{out}");
+    assert!(out.contains("H800,CN,2024-01-15,3A090.a,true,,presumption_of_denial,license_required,"));
+    assert!(r.stderr.contains("Audited 1 row against chipgate-builtin@"), "summary on stderr:\n{}", r.stderr);
+
+    let d = Dir::new();
+    let f = d.file("in.csv", input);
+    let o = d.path("out.csv");
+    let r = chipgate(&["audit", s(&f), "-o", s(&o), "-q"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty() && r.stderr.is_empty());
+    assert_eq!(std::fs::read_to_string(&o).unwrap(), out);
+
+    let r = chipgate(&["audit", s(&f), "-o", s(&f)], None);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is the input file"));
+    assert_eq!(std::fs::read(&f).unwrap(), input, "the input is untouched");
+}
+
+#[test]
+fn exit_codes_follow_the_worst_row() {
+    let clear = b"chip,destination,date\nH100,DE,2024-05-01\nH20,CN,2024-05-01\n";
+    assert_eq!(audit_csv(clear, &[]).0.code, 0);
+    let exception = b"chip,destination,date\nRTX 4090,CN,2024-01-15\n";
+    assert_eq!(audit_csv(exception, &[]).0.code, 1);
+    let indeterminate = b"destination,date,tpp\nCN,2024-05-01,4000\n";
+    let (r, recs) = audit_csv(indeterminate, &[]);
+    assert_eq!((r.code, &recs[1][col(&recs[0], "verdict")]), (1, "indeterminate"));
+    let error = b"chip,destination,date\nH100,DE,2024-05-01\nH100,XX,2024-05-01\nH800,CN,2024-01-15\n";
+    assert_eq!(audit_csv(error, &[]).0.code, 2);
+}
+
+#[test]
+fn jsonl_has_one_object_per_row_with_the_trace() {
+    let input = b"id,chip,destination,date\n1,H800,CN,2024-01-15\n2,H100X,DE,2024-01-15\n3,\"a, b\",DE,2024-01-15,extra\n";
+    let (r, _) = (audit_csv(input, &["--format", "jsonl"]).0, ());
+    assert_eq!(r.code, 2);
+    let lines: Vec<Value> = r.out().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    let first = &lines[0];
+    assert_eq!((first["row"].as_u64(), first["line"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(first["input"]["chip"], "H800");
+    assert_eq!(
+        (first["verdict"].as_str(), first["eccn"].as_str(), first["license_required"].as_bool()),
+        (Some("license_required"), Some("3A090.a"), Some(true))
+    );
+    assert_eq!(first["review_policy"]["policy"], "presumption_of_denial");
+    assert!(first["trace"].as_array().unwrap().len() > 5);
+    assert!(first["reasons"].as_array().unwrap().iter().any(|r| r["id"] == "us-2023-10/destinations"));
+    assert_eq!(lines[1]["verdict"], "error");
+    assert!(lines[1]["error"].as_str().unwrap().starts_with("row 2, column chip: unknown chip `H100X`"));
+    assert_eq!(lines[2]["input"]["chip"], "a, b");
+}
+
+#[test]
+fn table_format_and_summary_json() {
+    let d = Dir::new();
+    let f = d.file("in.csv", b"chip,destination,date\nH800,CN,2024-01-15\nH100,DE,2024-01-15\nH100,DE,2024-01-15\nH20,Chna,2024-01-15\n");
+    let sj = d.path("summary.json");
+    let r = chipgate(&["audit", s(&f), "--format", "table", "--summary-json", s(&sj)], None);
+    assert_eq!(r.code, 2);
+    let out = r.out();
+    for frag in ["Shipment", "H800 → CN", "license_required", "review: presumption", "column destination:", "`Chna`"] {
+        assert!(out.contains(frag), "table lacks `{frag}`:\n{out}");
+    }
+    for frag in ["Verdict", "no_license_required", "Destinations with findings", "China (CN)", "unknown_country"] {
+        assert!(r.stderr.contains(frag), "summary lacks `{frag}`:\n{}", r.stderr);
+    }
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&sj).unwrap()).unwrap();
+    assert_eq!(
+        (v["rows"].as_u64(), v["evaluated"].as_u64(), v["findings"].as_u64(), v["error_rows"].as_u64()),
+        (Some(4), Some(3), Some(1), Some(1))
+    );
+    assert_eq!(v["exit_code"], 2);
+    assert_eq!(v["evaluations"], 2, "the repeated row is memoised");
+    assert_eq!(v["errors"][0]["kind"], "unknown_country");
+    assert_eq!(v["destinations"][0]["code"], "CN");
+    assert!(v["rules_version"].as_str().unwrap().starts_with("chipgate-builtin@"));
+    assert_eq!(v["dates"], serde_json::json!(["2024-01-15", "2024-01-15"]));
+}
+
+/// The `check` arguments for an audit row.
+fn check_args(row: &csv::StringRecord, h: &csv::StringRecord) -> Vec<String> {
+    let get = |name: &str| h.iter().position(|x| x == name).map(|i| row[i].trim().to_string()).filter(|v| !v.is_empty());
+    let mut a = vec!["check".to_string()];
+    a.extend(get("chip"));
+    a.extend(["--to".into(), get("destination").unwrap(), "--date".into(), get("date").unwrap(), "--format".into(), "json".into()]);
+    if let Some(hq) = get("end_user_hq") {
+        a.extend(["--end-user-hq".into(), hq]);
+    }
+    for (col, flag) in [
+        ("tpp", "--tpp"),
+        ("die_area_mm2", "--die-area"),
+        ("pd", "--pd"),
+        ("interconnect_gbps", "--interconnect"),
+        ("memory_bandwidth_gbps", "--memory-bandwidth"),
+    ] {
+        if let Some(v) = get(col) {
+            a.extend([flag.into(), v]);
+        }
+    }
+    match get("datacenter").as_deref() {
+        Some("true") => a.push("--datacenter".into()),
+        Some("false") => a.push("--consumer".into()),
+        _ => {}
+    }
+    a
+}
+
+#[test]
+fn every_row_of_the_audit_equals_check() {
+    let input = "chip,destination,date,end_user_hq,tpp,die_area_mm2,pd,datacenter,interconnect_gbps,memory_bandwidth_gbps\n\
+                 H800,CN,2023-06-01,,,,,,,\n\
+                 H800,CN,2024-01-15,,,,,,,\n\
+                 H100,DE,2025-03-01,CN,,,,,,\n\
+                 H100,AE,2023-12-15,,,,,,,\n\
+                 H100,AE,2025-02-01,,,,,,,\n\
+                 H20,CN,2024-06-10,,,,,,,\n\
+                 H20,HK,2025-05-01,,,,,,,\n\
+                 H20,Macau,2025-05-01,,,,,,,\n\
+                 MI308X,CN,2025-06-01,,,,,,,\n\
+                 RTX 4090,CN,2022-12-01,,,,,,,\n\
+                 RTX 4090,CN,2024-01-15,,,,,,,\n\
+                 RTX 4090 D,CN,2024-03-01,,,,,,,\n\
+                 A100,RU,2022-03-10,,,,,,,\n\
+                 T4,IR,2024-01-01,,,,,,,\n\
+                 B200,VN,2026-05-01,,,,,,,\n\
+                 Gaudi 3,KH,2026-02-02,,,,,,,\n\
+                 Gaudi 3,KH,2026-02-03,,,,,,,\n\
+                 Ascend 910B,SA,2025-03-01,,,,,,,\n\
+                 A800,China,2023-11-16,,,,,,,\n\
+                 A800,China,2023-11-17,,,,,,,\n\
+                 L40S,SG,2024-06-01,MO,,,,,,\n\
+                 ,CN,2024-06-01,,4800,600,,true,,\n\
+                 ,AE,2024-06-01,,2400,814,,true,,\n\
+                 ,DE,2024-06-01,,4000,,,,,\n\
+                 ,CN,2024-06-01,,4000,,,,,\n\
+                 ,CN,2022-11-01,,5000,,,true,700,\n\
+                 ,CN,2022-11-01,,5000,,,true,500,\n\
+                 ,MO,2025-01-20,,3000,,2.5,false,,\n\
+                 ,HK,2025-01-20,,1700,300,,,,3000\n\
+                 H100,CN,2024-06-01,,1500,,,,,\n\
+                 H100,CN,2024-06-01,,,2000,,,,\n\
+                 H20,CN,2025-12-01,US,,,,false,,\n";
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let h = &recs[0];
+    for row in &recs[1..] {
+        let args = check_args(row, h);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let c = chipgate(&argv, None);
+        assert!(c.code == 0 || c.code == 1, "{argv:?}: {}", c.stderr);
+        let v: Value = serde_json::from_slice(&c.stdout).unwrap();
+        let eccn = match (v["eccn"].as_str(), v["eccn_candidates"].as_array()) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(c)) if !c.is_empty() => {
+                let names: Vec<&str> = c.iter().map(|x| x["eccn"].as_str().unwrap_or("none")).collect();
+                format!("undetermined ({})", names.join(", "))
+            }
+            _ => String::new(),
+        };
+        let licence = match v["license_required"].as_bool() {
+            Some(b) => b.to_string(),
+            None => "unknown".into(),
+        };
+        let review = v["review_policy"]["policy"].as_str().unwrap_or("").to_string();
+        let ids: Vec<&str> = v["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        let exceptions: Vec<&str> = v["exceptions"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        let got = |name: &str| row[col(h, name)].to_string();
+        assert_eq!(got("verdict"), v["verdict"].as_str().unwrap(), "{argv:?}");
+        assert_eq!(got("eccn"), eccn, "{argv:?}");
+        assert_eq!(got("license_required"), licence, "{argv:?}");
+        assert_eq!(got("review_policy"), review, "{argv:?}");
+        assert!(got("reasons").starts_with(&ids.join("; ")), "{argv:?}: {} vs {ids:?}", got("reasons"));
+        assert_eq!(
+            got("exceptions").split("; ").filter(|e| !e.is_empty()).map(|e| e.split(' ').next().unwrap()).collect::<Vec<_>>(),
+            exceptions,
+            "{argv:?}"
+        );
+        assert_eq!(c.code, if got("verdict") == "no_license_required" { 0 } else { 1 });
+    }
+}
+
+#[test]
+fn the_example_file_gives_its_committed_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let input = root.join("examples/shipments.csv");
+    let expected = root.join("examples/shipments.audit.csv");
+    let r = chipgate(&["audit", s(&input), "--date", "2026-06-01", "--format", "csv", "-q"], None);
+    assert_eq!(r.code, 2, "the example has bad rows: {}", r.stderr);
+    if std::env::var_os("CHIPGATE_BLESS").is_some() {
+        std::fs::write(&expected, &r.stdout).unwrap();
+    }
+    let want = std::fs::read_to_string(&expected).unwrap();
+    assert_eq!(
+        r.out(),
+        want,
+        "examples/shipments.audit.csv is stale; if the rules changed on purpose, rerun with CHIPGATE_BLESS=1 and update the README"
+    );
+}
