@@ -20,10 +20,12 @@
 //! ```
 
 use std::io::{self, Read};
+use std::sync::mpsc;
 
 use csv::ByteRecord;
 use jiff::civil::Date;
 
+mod ahead;
 mod classes;
 mod columns;
 mod hash;
@@ -40,6 +42,7 @@ pub use sink::{csv_field, CsvSink, Header, JsonlSink, Outcome, Row, Sink};
 pub use summary::{DestinationTally, ErrorTally, Summary, Tally, VerdictTally};
 
 use crate::{EvalError, RuleSet};
+use ahead::Interpreter;
 use classes::Classes;
 use input::Tee;
 use memo::{Memo, MemoError};
@@ -114,7 +117,8 @@ impl From<MemoError> for AuditError {
 
 /// Audits a CSV stream: writes one row to the sink per input row, in order, and returns the
 /// totals. Fails only when the file is unusable (no usable header, unreadable) or the sink fails.
-pub fn audit<R: Read>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
+/// The input is parsed on a second thread while this one evaluates and writes.
+pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
     let input = Tee::new(input).map_err(|e| AuditError::Read(e.into()))?;
     let bom = input.bom;
     let mut rdr = csv::ReaderBuilder::new().flexible(true).buffer_capacity(128 << 10).from_reader(input);
@@ -124,84 +128,47 @@ pub fn audit<R: Read>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sin
     let tee = rdr.get_ref();
     let crlf = (tee.byte(end.wrapping_sub(1)) == Some(b'\n') && tee.byte(end.wrapping_sub(2)) == Some(b'\r'))
         || (tee.byte(end.wrapping_sub(1)) == Some(b'\r') && tee.byte(end) == Some(b'\n'));
-    let raw = tee.slice(0, end).map(trim_eol);
+    let raw = tee.slice(0, end).map(ahead::trim_eol);
     sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
     rdr.get_mut().release(end);
 
-    let width = header.len();
-    let mut reader = Reader::new(rs, opts.default_date);
+    let interp = Interpreter {
+        reader: Reader::new(rs, opts.default_date),
+        classes: Classes::new(rs, opts.json),
+        columns: &columns,
+        width: header.len(),
+        fixed: ByteRecord::new(),
+    };
     let mut memo = Memo::new(opts.json);
-    let mut classes = Classes::new(rs, opts.json);
     let mut counter = Counter::new(rs.countries.all().len());
-    let (mut rec, mut fixed) = (ByteRecord::new(), ByteRecord::new());
     let mut number = 0u64;
-    while rdr.read_byte_record(&mut rec).map_err(AuditError::Read)? {
-        number += 1;
-        let (start, line) = rec.position().map(|p| (p.byte(), p.line())).unwrap_or((0, number + 1));
-        let end = rdr.position().byte();
-        let span = rdr.get_ref().slice(start, end);
-        // The reader's position is where the previous record ended: count the line breaks
-        // before this one (blank lines, or the `\n` of a CRLF).
-        let line =
-            line + span.unwrap_or_default().iter().take_while(|b| **b == b'\n' || **b == b'\r').filter(|b| **b == b'\n').count() as u64;
-        let whole = rec.len() == width;
-        let parsed = if whole { reader.parse(&columns, &rec) } else { Err(vec![ragged(&rec, &mut fixed, width)]) };
-        let fields = if whole { &rec } else { &fixed };
-        let raw = span.filter(|_| whole).map(trim_eol);
-        let written = match parsed {
-            Ok(p) => {
-                let f = memo.get(rs, classes.key(&p.key, p.date), &p.key, p.date)?;
-                counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel(ahead::IN_FLIGHT);
+        let (empty_tx, empty_rx) = mpsc::channel();
+        scope.spawn(move || ahead::read_ahead(rdr, interp, full_tx, empty_rx));
+        for batch in full_rx {
+            let batch = batch.map_err(AuditError::Read)?;
+            for r in batch.records() {
+                number += 1;
+                let (line, fields, raw) = (r.line, r.fields, r.raw);
+                let written = match r.row {
+                    Ok((p, class)) => {
+                        let f = memo.get(rs, *class, &p.key, p.date)?;
+                        counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
+                        sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
+                    }
+                    Err(problems) => {
+                        let err = RowError { row: number, line, problems: problems.clone() };
+                        counter.error(err.problems.iter().map(|p| p.kind), 0);
+                        sink.row(&Row { number, line, fields, raw, outcome: Outcome::Error(&err) })
+                    }
+                };
+                written.map_err(AuditError::Write)?;
             }
-            Err(problems) => {
-                let err = RowError { row: number, line, problems };
-                counter.error(err.problems.iter().map(|p| p.kind), 0);
-                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Error(&err) })
-            }
-        };
-        written.map_err(AuditError::Write)?;
-        rdr.get_mut().release(end);
-    }
+            let _ = empty_tx.send(batch);
+        }
+        Ok::<(), AuditError>(())
+    })?;
     sink.finish().map_err(AuditError::Write)?;
     Ok(counter.finish(rs, opts.default_date, memo.evaluations))
-}
-
-/// Fits a ragged row to the header's width in `fixed` and describes what was done.
-fn ragged(rec: &ByteRecord, fixed: &mut ByteRecord, width: usize) -> Problem {
-    fixed.clear();
-    for f in rec.iter().take(width) {
-        fixed.push_field(f);
-    }
-    let have = rec.len();
-    let message = if have < width {
-        for _ in have..width {
-            fixed.push_field(b"");
-        }
-        format!("{have} field{} where the header has {width}; padded with empty fields, not evaluated", plural(have))
-    } else {
-        let extra: Vec<String> = rec.iter().skip(width).map(|f| format!("`{}`", String::from_utf8_lossy(f))).collect();
-        format!(
-            "{have} fields where the header has {width}; not evaluated; the extra field{} cut from the columns: {}",
-            if extra.len() == 1 { " was" } else { "s were" },
-            extra.join(", ")
-        )
-    };
-    Problem { kind: ErrorKind::RaggedRow, column: None, message }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// A record's bytes without the line breaks around it (blank lines before it, its terminator).
-fn trim_eol(raw: &[u8]) -> &[u8] {
-    let eol = |b: &u8| *b == b'\n' || *b == b'\r';
-    let start = raw.iter().position(|b| !eol(b)).unwrap_or(raw.len());
-    let end = raw.iter().rposition(|b| !eol(b)).map_or(start, |i| i + 1);
-    raw.get(start..end).unwrap_or_default()
 }

@@ -149,6 +149,8 @@ pub(crate) struct Reader<'r> {
     chips: NameMap<Cached<u32>>,
     countries: NameMap<Cached<u32>>,
     dates: NameMap<Cached<(Date, u32)>>,
+    /// Country index + 1 by two-letter upper-case code (0: not seen yet), before `countries`.
+    codes: Vec<u32>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
 }
@@ -181,6 +183,7 @@ impl<'r> Reader<'r> {
             chips: NameMap::default(),
             countries: NameMap::default(),
             dates: NameMap::default(),
+            codes: vec![0; 26 * 26],
             problems: Vec::new(),
         }
     }
@@ -193,8 +196,7 @@ impl<'r> Reader<'r> {
         let hq = self.country(c, Field::EndUserHq, get(Field::EndUserHq), false);
         let (date, period) = self.date(c, get(Field::Date));
         let quantity = self.quantity(c, get(Field::Quantity));
-        let spec = self.spec(c, rec);
-        let has_spec = Field::SPECS.iter().any(|f| !get(*f).is_empty());
+        let (spec, has_spec) = self.spec(c, rec);
         let chip = self.chip(c, get(Field::Chip), has_spec);
         if !self.problems.is_empty() {
             self.problems.sort_by_key(|(i, _)| *i);
@@ -217,9 +219,18 @@ impl<'r> Reader<'r> {
             }
             return u32::MAX;
         }
+        let slot = code_slot(raw);
+        if let Some(i) = slot.and_then(|k| self.codes.get(k)).filter(|i| **i != 0) {
+            return *i - 1;
+        }
         let rs = self.rs;
         match cached(&mut self.countries, raw, |s| resolve_country(rs, s)) {
-            Ok(i) => i,
+            Ok(i) => {
+                if let Some(c) = slot.and_then(|k| self.codes.get_mut(k)) {
+                    *c = i + 1;
+                }
+                i
+            }
             Err(e) => {
                 self.problem(c, f, e);
                 u32::MAX
@@ -249,11 +260,9 @@ impl<'r> Reader<'r> {
         if raw.is_empty() {
             return (self.default_date, self.default_period);
         }
-        if let Some(d) = fast_date(raw) {
-            return (d, self.rs.period(d) as u32);
-        }
         let rs = self.rs;
-        match cached(&mut self.dates, raw, |s| parse_date(s).map(|d| (d, rs.period(d) as u32))) {
+        let parse = |s: &str| fast_date(s.as_bytes()).map_or_else(|| parse_date(s), Ok).map(|d| (d, rs.period(d) as u32));
+        match cached(&mut self.dates, raw, parse) {
             Ok(x) => x,
             Err(e) => {
                 self.problem(c, Field::Date, e);
@@ -276,22 +285,32 @@ impl<'r> Reader<'r> {
         0
     }
 
-    /// The spec figures given in the row.
-    fn spec(&mut self, c: &Columns, rec: &ByteRecord) -> SpecBits {
+    /// The spec figures given in the row, and whether any spec column is filled in.
+    fn spec(&mut self, c: &Columns, rec: &ByteRecord) -> (SpecBits, bool) {
         let mut out = [NONE; 6];
+        let mut given = false;
         for (slot, f) in out.iter_mut().zip(Field::SPECS) {
             let Some(raw) = c.index(f).and_then(|i| rec.get(i)).map(trim).filter(|r| !r.is_empty()) else { continue };
+            given = true;
             let value = if f == Field::Datacenter { parse_flag(raw) } else { parse_figure(raw) };
             match value {
                 Ok(bits) => *slot = bits,
                 Err(e) => self.problem(c, f, e),
             }
         }
-        out
+        (out, given)
     }
 }
 
-/// Parses `YYYY-MM-DD` without allocating; anything else goes the slow, caching way.
+/// The slot of a two-letter upper-case code in the direct country table.
+fn code_slot(raw: &[u8]) -> Option<usize> {
+    match *raw {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(usize::from(a - b'A') * 26 + usize::from(b - b'A')),
+        _ => None,
+    }
+}
+
+/// Parses `YYYY-MM-DD` quickly; anything else goes through jiff like `check --date`.
 fn fast_date(b: &[u8]) -> Option<Date> {
     let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
     let digit = |c: u8| c.is_ascii_digit().then_some(i16::from(c - b'0'));

@@ -68,7 +68,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     opts.json = format == AuditFormat::Jsonl;
     let (input, size) = open(&a.input, a.output.as_deref())?;
     let bar = progress(size);
-    let input: Box<dyn Read> = match &bar {
+    let input: Box<dyn Read + Send> = match &bar {
         Some(b) => Box::new(b.wrap_read(input)),
         None => input,
     };
@@ -103,7 +103,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(code)
 }
 
-fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box<dyn Read>, w: W) -> Result<Summary> {
+fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box<dyn Read + Send>, w: W) -> Result<Summary> {
     let mut sink: Box<dyn Sink + '_> = match format {
         AuditFormat::Csv => Box::new(CsvSink::new(w)),
         AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
@@ -113,9 +113,9 @@ fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box
 }
 
 /// Opens the input (`-` is standard input) and returns its size when known.
-fn open(path: &Path, output: Option<&Path>) -> Result<(Box<dyn Read>, Option<u64>)> {
+fn open(path: &Path, output: Option<&Path>) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
     if path == Path::new("-") {
-        return Ok((Box::new(std::io::stdin().lock()), None));
+        return Ok((Box::new(std::io::stdin()), None));
     }
     let f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     if let Some(o) = output {
