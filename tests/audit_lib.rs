@@ -236,3 +236,23 @@ fn bad_rows_are_counted_by_kind_and_never_dropped() {
     let msg = &out.rows[5].2.as_ref().unwrap_err().0;
     assert!(msg.contains("7 fields where the header has 6") && msg.contains("`extra`"), "{msg}");
 }
+
+#[test]
+fn a_column_of_unknown_names_stops_getting_suggestions_but_every_row_is_reported() {
+    let rs = RuleSet::builtin().unwrap();
+    let mut input = String::from("chip,destination\n");
+    for i in 0..700 {
+        input += &format!("H100,Chna {i}\n");
+    }
+    input += "H100X,DE\n";
+    let (out, s) = run(&rs, &input, false);
+    assert_eq!((s.rows, s.error_rows), (701, 701));
+    let msg = |i: usize| out.rows[i].2.as_ref().unwrap_err().0.clone();
+    assert!(msg(0).contains("; did you mean "), "{}", msg(0));
+    assert!(
+        msg(699).starts_with("row 700, column destination: unknown country `Chna 699`; use an ISO 3166-1 alpha-2 code"),
+        "{}",
+        msg(699)
+    );
+    assert!(msg(700).starts_with("row 701, column chip: unknown chip `H100X`; `chipgate chips` lists the catalog"), "{}", msg(700));
+}

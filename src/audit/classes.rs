@@ -23,7 +23,7 @@ enum Atom<'r> {
 }
 
 /// The most distinct spec figure sets remembered before starting over.
-const SPEC_CAP: usize = 50_000;
+const SPEC_CAP: usize = 20_000;
 
 /// Assigns class ids to chips and countries.
 pub(crate) struct Classes<'r> {

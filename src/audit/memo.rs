@@ -168,7 +168,7 @@ pub enum MemoError {
 }
 
 /// The most memory the memo may hold (rendered outputs and traces) before it starts over.
-const MEMO_CAP_BYTES: usize = 8 << 20;
+const MEMO_CAP_BYTES: usize = 4 << 20;
 
 /// Evaluations by class key (see `classes`).
 pub(crate) struct Memo {

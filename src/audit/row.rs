@@ -137,7 +137,11 @@ pub(crate) struct Parsed {
 
 /// The most distinct strings a name cache holds before it starts over (bounds memory on
 /// adversarial input; real files repeat a few names).
-const CACHE_CAP: usize = 50_000;
+const CACHE_CAP: usize = 10_000;
+
+/// Distinct unknown names (chips, countries) that get suggestions; past this, a column is
+/// probably mapped wrong, and fuzzy matching every value would dominate the run.
+const SUGGEST_CAP: usize = 500;
 
 type Cached<T> = Result<T, (ErrorKind, String)>;
 
@@ -153,6 +157,8 @@ pub(crate) struct Reader<'r> {
     codes: Vec<u32>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
+    /// Distinct unknown names seen (see [`SUGGEST_CAP`]).
+    unknown: usize,
 }
 
 fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnce(&str) -> Cached<T>) -> Cached<T> {
@@ -184,6 +190,7 @@ impl<'r> Reader<'r> {
             countries: NameMap::default(),
             dates: NameMap::default(),
             codes: vec![0; 26 * 26],
+            unknown: 0,
             problems: Vec::new(),
         }
     }
@@ -223,8 +230,8 @@ impl<'r> Reader<'r> {
         if let Some(i) = slot.and_then(|k| self.codes.get(k)).filter(|i| **i != 0) {
             return *i - 1;
         }
-        let rs = self.rs;
-        match cached(&mut self.countries, raw, |s| resolve_country(rs, s)) {
+        let (rs, suggest, unknown) = (self.rs, self.unknown < SUGGEST_CAP, &mut self.unknown);
+        match cached(&mut self.countries, raw, |s| resolve_country(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
             Ok(i) => {
                 if let Some(c) = slot.and_then(|k| self.codes.get_mut(k)) {
                     *c = i + 1;
@@ -246,8 +253,8 @@ impl<'r> Reader<'r> {
             }
             return u32::MAX;
         }
-        let rs = self.rs;
-        match cached(&mut self.chips, raw, |s| resolve_chip(rs, s)) {
+        let (rs, suggest, unknown) = (self.rs, self.unknown < SUGGEST_CAP, &mut self.unknown);
+        match cached(&mut self.chips, raw, |s| resolve_chip(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
             Ok(i) => i,
             Err(e) => {
                 self.problem(c, Field::Chip, e);
@@ -344,12 +351,12 @@ fn parse_flag(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
 }
 
 /// Resolves a country name or code to its index, with the wording of `check`.
-fn resolve_country(rs: &RuleSet, name: &str) -> Cached<u32> {
+fn resolve_country(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
     let all = rs.countries.all();
     if let Some(i) = rs.countries.resolve(name).and_then(|c| all.iter().position(|x| x.code == c.code)) {
         return Ok(i as u32);
     }
-    let s = rs.countries.suggest(name);
+    let s = if suggest { rs.countries.suggest(name) } else { Vec::new() };
     let msg = if s.is_empty() {
         format!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
     } else {
@@ -359,9 +366,10 @@ fn resolve_country(rs: &RuleSet, name: &str) -> Cached<u32> {
 }
 
 /// Resolves a catalog chip name to its index, with the wording of `check`.
-fn resolve_chip(rs: &RuleSet, name: &str) -> Cached<u32> {
+fn resolve_chip(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
     let chips = rs.catalog.chips();
-    match rs.catalog.resolve(name) {
+    let resolution = if suggest { rs.catalog.resolve(name) } else { rs.catalog.resolve_quiet(name) };
+    match resolution {
         Resolution::Found(c) => match chips.iter().position(|x| std::ptr::eq(x, c)) {
             Some(i) => Ok(i as u32),
             None => Err((ErrorKind::UnknownChip, format!("unknown chip `{name}`"))),

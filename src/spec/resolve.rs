@@ -54,6 +54,16 @@ impl Catalog {
 
     /// Resolves a user-typed name.
     pub fn resolve(&self, name: &str) -> Resolution<'_> {
+        self.lookup(name, true)
+    }
+
+    /// Resolves a name without looking for suggestions when it is unknown (for bulk use, where
+    /// fuzzy matching every unknown value would be the dominant cost).
+    pub fn resolve_quiet(&self, name: &str) -> Resolution<'_> {
+        self.lookup(name, false)
+    }
+
+    fn lookup(&self, name: &str, suggest: bool) -> Resolution<'_> {
         let key = normalize(name);
         if let Some(c) = self.index.get(&key).and_then(|&i| self.chips.get(i)) {
             return Resolution::Found(c);
@@ -75,7 +85,7 @@ impl Catalog {
         prefixed.sort_by(|a, b| a.name.cmp(&b.name));
         match prefixed.len() {
             1 => Resolution::Found(prefixed.remove(0)),
-            0 => Resolution::Unknown(self.suggest(name)),
+            0 => Resolution::Unknown(if suggest { self.suggest(name) } else { Vec::new() }),
             _ => Resolution::Ambiguous(prefixed),
         }
     }
