@@ -1,7 +1,8 @@
 //! Equivalence classes of chips and countries for memoisation. Within one rule period, the
 //! audit columns of a row depend on its chip only through the truth of the rules' chip
-//! conditions (metric comparisons, flags, chip lists), and on a country only through its
-//! membership of the rules' country sets. Chips (countries) that agree on every such condition
+//! conditions (metric comparisons, flags, chip lists), on the destination only through its
+//! membership of the sets destination conditions test, and on the end user's headquarters (the
+//! destination when not given) only through the sets end-user conditions test. Chips (countries) that agree on every such condition
 //! share a class, so a shipment list with thousands of distinct figure sets still needs only as
 //! many evaluations as there are distinct answers. JSON output carries the trace, which names
 //! actual values, so it classes chips and countries by identity instead.
@@ -22,6 +23,10 @@ enum Atom<'r> {
     Chip(&'r [String]),
 }
 
+/// Country roles: the destination, and the end user's headquarters.
+const DEST: usize = 0;
+const HQ: usize = 1;
+
 /// The most distinct spec figure sets remembered before starting over.
 const SPEC_CAP: usize = 20_000;
 
@@ -30,7 +35,8 @@ pub(crate) struct Classes<'r> {
     rs: &'r RuleSet,
     exact: bool,
     atoms: Vec<Atom<'r>>,
-    sets: Vec<&'r Set>,
+    /// The country sets of destination conditions, and of end-user conditions.
+    sets: [Vec<&'r Set>; 2],
     signatures: FxMap<Vec<u8>, u32>,
     catalog: Vec<Option<u32>>,
     specs: FxMap<(u32, SpecBits), u32>,
@@ -46,12 +52,12 @@ impl<'r> Classes<'r> {
             rs,
             exact,
             atoms: Vec::new(),
-            sets: Vec::new(),
+            sets: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             catalog: vec![None; rs.catalog.chips().len()],
             specs: FxMap::default(),
             next_spec: rs.catalog.chips().len() as u32,
-            countries: vec![None; rs.countries.all().len() * (rs.change_dates.len() + 1)],
+            countries: vec![None; 2 * rs.countries.all().len() * (rs.change_dates.len() + 1)],
             buf: Vec::new(),
         };
         for r in &rs.rules {
@@ -68,18 +74,19 @@ impl<'r> Classes<'r> {
             Cond::Cmp { metric, op, value } => self.atoms.push(Atom::Cmp(*metric, *op, *value)),
             Cond::Flag(f) => self.atoms.push(Atom::Flag(*f)),
             Cond::Chip(list) => self.atoms.push(Atom::Chip(list)),
-            Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } => self.sets.push(set),
+            Cond::Destination { set, .. } => self.sets.get_mut(DEST).into_iter().for_each(|v| v.push(set)),
+            Cond::EndUserHq { set, .. } => self.sets.get_mut(HQ).into_iter().for_each(|v| v.push(set)),
         }
     }
 
     /// The memo key of a row: chip class, destination class, end-user class, period.
     pub fn key(&mut self, k: &Key, date: Date) -> [u32; 4] {
         let chip = self.chip(k.chip, &k.spec);
-        let dest = self.country(k.dest, k.period, date);
+        let dest = self.country(DEST, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
             (true, hq) => hq,
-            (false, u32::MAX) => dest,
-            (false, hq) => self.country(hq, k.period, date),
+            (false, u32::MAX) => self.country(HQ, k.dest, k.period, date),
+            (false, hq) => self.country(HQ, hq, k.period, date),
         };
         [chip, dest, hq, k.period]
     }
@@ -136,20 +143,22 @@ impl<'r> Classes<'r> {
         self.intern()
     }
 
-    fn country(&mut self, idx: u32, period: u32, date: Date) -> u32 {
+    /// The class of a country as a destination (`DEST`) or as the end user's home (`HQ`): its
+    /// membership of the sets the rules test it against, in the period.
+    fn country(&mut self, role: usize, idx: u32, period: u32, date: Date) -> u32 {
         if self.exact {
             return idx;
         }
         let n = self.rs.countries.all().len();
-        let slot = period as usize * n + idx as usize;
+        let slot = (period as usize * 2 + role) * n + idx as usize;
         if let Some(Some(c)) = self.countries.get(slot) {
             return *c;
         }
         let Some(country) = self.rs.countries.all().get(idx as usize) else { return idx };
         let codes: Vec<&str> = std::iter::once(country.code.as_str()).chain(country.treated_as.as_deref()).collect();
         self.buf.clear();
-        self.buf.push(b'g');
-        for s in &self.sets {
+        self.buf.push(if role == DEST { b'd' } else { b'h' });
+        for s in self.sets.get(role).into_iter().flatten() {
             self.buf.push(u8::from(self.rs.in_set(s, &codes, date)));
         }
         let class = self.intern();
