@@ -35,7 +35,7 @@ pub struct AuditArgs {
     /// Write the audited rows to this file instead of standard output.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-    /// Output format; default csv when writing to a file or pipe, table on a terminal.
+    /// Output format; default csv, or table when a small file is audited to a terminal.
     #[arg(long, value_enum)]
     pub format: Option<AuditFormat>,
     /// Date for rows without one (YYYY-MM-DD); default today (UTC).
@@ -55,18 +55,22 @@ pub struct AuditArgs {
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const LARGE: u64 = 8 << 20;
 
+/// Files at most this large are shown as a table by default on a terminal.
+const SMALL: u64 = 256 << 10;
+
 /// Runs the command.
 pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let mut opts = Options::new(super::date_or_today(&a.date)?);
     opts.columns = audit::parse_mappings(&a.columns)?;
+    let (input, size) = open(&a.input, a.output.as_deref())?;
+    let small = size.is_some_and(|s| s <= SMALL);
     let format = match a.format {
         Some(f) => f,
-        None if a.output.is_none() && std::io::stdout().is_terminal() => AuditFormat::Table,
+        None if a.output.is_none() && small && std::io::stdout().is_terminal() => AuditFormat::Table,
         None => AuditFormat::Csv,
     };
     opts.json = format == AuditFormat::Jsonl;
-    let (input, size) = open(&a.input, a.output.as_deref())?;
     let bar = progress(size);
     let input: Box<dyn Read + Send> = match &bar {
         Some(b) => Box::new(b.wrap_read(input)),

@@ -30,9 +30,15 @@ impl<W: Write> TableSink<W> {
             return Ok(());
         }
         let mut t = table(&["Row", "Shipment", "Verdict", "ECCN", "Exceptions / review", "Reasons / error"]);
-        let (at_most, at_least) =
-            (|n| ColumnConstraint::UpperBoundary(Width::Fixed(n)), |n| ColumnConstraint::LowerBoundary(Width::Fixed(n)));
-        t.set_constraints([at_most(5), at_most(24), at_least(21), at_most(16), at_most(22), at_least(36)]);
+        let w = |n| Width::Fixed(n);
+        t.set_constraints([
+            ColumnConstraint::UpperBoundary(w(5)),
+            ColumnConstraint::Boundaries { lower: w(14), upper: w(26) },
+            ColumnConstraint::LowerBoundary(w(21)),
+            ColumnConstraint::UpperBoundary(w(16)),
+            ColumnConstraint::Boundaries { lower: w(12), upper: w(22) },
+            ColumnConstraint::LowerBoundary(w(36)),
+        ]);
         for r in self.rows.drain(..) {
             t.add_row(r);
         }
