@@ -45,6 +45,13 @@ impl Countries {
         Countries { list, index }
     }
 
+    /// Records that the rules treat one country as another (Hong Kong as China).
+    pub fn treat_as(&mut self, code: &str, as_code: &str) {
+        if let Some(c) = self.list.iter_mut().find(|c| c.code == code) {
+            c.treated_as = Some(as_code.to_string());
+        }
+    }
+
     /// Every country.
     pub fn all(&self) -> &[Country] {
         &self.list

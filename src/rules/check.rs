@@ -259,11 +259,7 @@ impl<'a> Checker<'a> {
             if !(self.country_ref(f.file, &t.country) & self.country_ref(f.file, &t.as_)) {
                 continue;
             }
-            let mut list = self.rs.countries.all().to_vec();
-            if let Some(c) = list.iter_mut().find(|c| &c.code == t.country.get_ref()) {
-                c.treated_as = Some(t.as_.get_ref().clone());
-            }
-            self.rs.countries = crate::geo::Countries::new(list);
+            self.rs.countries.treat_as(t.country.get_ref(), t.as_.get_ref());
         }
     }
 
