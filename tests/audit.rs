@@ -360,7 +360,8 @@ fn table_format_and_summary_json() {
     assert_eq!(v["errors"][0]["kind"], "unknown_country");
     assert_eq!(v["destinations"][0]["code"], "CN");
     assert!(v["rules_version"].as_str().unwrap().starts_with("chipgate-builtin@"));
-    assert_eq!(v["dates"], serde_json::json!(["2024-01-15", "2024-01-15"]));
+    assert_eq!(v["dates"], serde_json::json!({"first": "2024-01-15", "last": "2024-01-15"}));
+    assert_eq!(v["destinations"][0]["verdicts"], serde_json::json!([{"verdict": "license_required", "rows": 1}]));
 }
 
 /// The `check` arguments for an audit row.

@@ -39,7 +39,7 @@ pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
 pub use sink::{csv_field, CsvSink, Header, JsonlSink, Outcome, Row, Sink};
-pub use summary::{DestinationTally, ErrorTally, Summary, Tally, VerdictTally};
+pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, VerdictCount, VerdictTally};
 
 use crate::{EvalError, RuleSet};
 use ahead::Interpreter;

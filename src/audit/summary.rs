@@ -38,7 +38,25 @@ pub struct DestinationTally {
     /// Rows that need a licence or exception, are embargoed, or are indeterminate.
     pub findings: u64,
     /// Rows per verdict (only verdicts that occur).
-    pub verdicts: Vec<(&'static str, u64)>,
+    pub verdicts: Vec<VerdictCount>,
+}
+
+/// Rows with one verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerdictCount {
+    /// The verdict.
+    pub verdict: &'static str,
+    /// Rows.
+    pub rows: u64,
+}
+
+/// The first and last date rows were evaluated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DateRange {
+    /// Earliest.
+    pub first: Date,
+    /// Latest.
+    pub last: Date,
 }
 
 /// One error kind's count.
@@ -72,7 +90,7 @@ pub struct Summary {
     /// The date used for rows without one.
     pub as_of: Date,
     /// The earliest and latest date evaluated, if any row was.
-    pub dates: Option<(Date, Date)>,
+    pub dates: Option<DateRange>,
     /// Distinct evaluations performed (the rest were served from the memo).
     pub evaluations: u64,
 }
@@ -156,7 +174,7 @@ impl Counter {
                 name: c.name.clone(),
                 rows: d.iter().sum(),
                 findings: d.iter().enumerate().filter(|(i, _)| *i != clear).map(|(_, n)| n).sum(),
-                verdicts: d.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (name(i), *n)).collect(),
+                verdicts: d.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| VerdictCount { verdict: name(i), rows: *n }).collect(),
             })
             .filter(|d| d.findings > 0)
             .collect();
@@ -180,7 +198,7 @@ impl Counter {
             errors,
             rules_version: rs.version(),
             as_of,
-            dates: self.dates,
+            dates: self.dates.map(|(first, last)| DateRange { first, last }),
             evaluations,
         }
     }

@@ -141,7 +141,7 @@ fn progress(size: Option<u64>) -> Option<ProgressBar> {
 
 fn render_summary(s: &Summary, rs: &RuleSet) -> String {
     let mut text = String::new();
-    let dates = s.dates.map(|(a, b)| format!("; row dates {a} to {b}")).unwrap_or_default();
+    let dates = s.dates.map(|d| format!("; row dates {} to {}", d.first, d.last)).unwrap_or_default();
     text += &format!(
         "\nAudited {} row{} against {} (rows without a date as of {}{dates}); {} distinct evaluation{}\n",
         s.rows,
@@ -160,7 +160,7 @@ fn render_summary(s: &Summary, rs: &RuleSet) -> String {
     if !s.destinations.is_empty() {
         let mut t = table(&["Destination", "Rows", "Findings", "By verdict"]);
         for d in &s.destinations {
-            let by: Vec<String> = d.verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+            let by: Vec<String> = d.verdicts.iter().map(|v| format!("{} {}", v.verdict, v.rows)).collect();
             t.add_row(vec![format!("{} ({})", d.name, d.code), d.rows.to_string(), d.findings.to_string(), by.join(", ")]);
         }
         text += &format!("Destinations with findings\n{t}\n");
