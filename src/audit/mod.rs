@@ -119,19 +119,7 @@ impl From<MemoError> for AuditError {
 /// totals. Fails only when the file is unusable (no usable header, unreadable) or the sink fails.
 /// The input is parsed on a second thread while this one evaluates and writes.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
-    let input = Tee::new(input).map_err(|e| AuditError::Read(e.into()))?;
-    let bom = input.bom;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).buffer_capacity(128 << 10).from_reader(input);
-    let header = rdr.byte_headers().map_err(AuditError::Read)?.clone();
-    let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
-    let end = rdr.position().byte();
-    let tee = rdr.get_ref();
-    let crlf = (tee.byte(end.wrapping_sub(1)) == Some(b'\n') && tee.byte(end.wrapping_sub(2)) == Some(b'\r'))
-        || (tee.byte(end.wrapping_sub(1)) == Some(b'\r') && tee.byte(end) == Some(b'\n'));
-    let raw = tee.slice(0, end).map(ahead::trim_eol);
-    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
-    rdr.get_mut().release(end);
-
+    let (rdr, header, columns) = begin(input, opts, sink)?;
     let interp = Interpreter {
         reader: Reader::new(rs, opts.default_date),
         classes: Classes::new(rs, opts.json),
@@ -139,9 +127,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         width: header.len(),
         fixed: ByteRecord::new(),
     };
-    let mut memo = Memo::new(opts.json);
-    let mut counter = Counter::new(rs.countries.all().len());
-    let mut number = 0u64;
+    let mut out = Writer { rs, memo: Memo::new(opts.json), counter: Counter::new(rs.countries.all().len()), number: 0 };
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel(ahead::IN_FLIGHT);
         let (empty_tx, empty_rx) = mpsc::channel();
@@ -149,26 +135,59 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         for batch in full_rx {
             let batch = batch.map_err(AuditError::Read)?;
             for r in batch.records() {
-                number += 1;
-                let (line, fields, raw) = (r.line, r.fields, r.raw);
-                let written = match r.row {
-                    Ok((p, class)) => {
-                        let f = memo.get(rs, *class, &p.key, p.date)?;
-                        counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                        sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
-                    }
-                    Err(problems) => {
-                        let err = RowError { row: number, line, problems: problems.clone() };
-                        counter.error(err.problems.iter().map(|p| p.kind), 0);
-                        sink.row(&Row { number, line, fields, raw, outcome: Outcome::Error(&err) })
-                    }
-                };
-                written.map_err(AuditError::Write)?;
+                out.row(&r, sink)?;
             }
             let _ = empty_tx.send(batch);
         }
         Ok::<(), AuditError>(())
     })?;
     sink.finish().map_err(AuditError::Write)?;
-    Ok(counter.finish(rs, opts.default_date, memo.evaluations))
+    Ok(out.counter.finish(rs, opts.default_date, out.memo.evaluations))
+}
+
+/// Reads the header, maps its columns and hands it to the sink.
+fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(csv::Reader<Tee<R>>, ByteRecord, Columns), AuditError> {
+    let input = Tee::new(input).map_err(|e| AuditError::Read(e.into()))?;
+    let bom = input.bom;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).buffer_capacity(128 << 10).from_reader(input);
+    let header = rdr.byte_headers().map_err(AuditError::Read)?.clone();
+    let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
+    let end = rdr.position().byte();
+    let tee = rdr.get_ref();
+    // The reader stops after the `\r` of a CRLF, or after its `\n`.
+    let crlf = (tee.byte(end.wrapping_sub(1)) == Some(b'\n') && tee.byte(end.wrapping_sub(2)) == Some(b'\r'))
+        || (tee.byte(end.wrapping_sub(1)) == Some(b'\r') && tee.byte(end) == Some(b'\n'));
+    let raw = tee.slice(0, end).map(ahead::trim_eol);
+    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
+    rdr.get_mut().release(end);
+    Ok((rdr, header, columns))
+}
+
+/// The evaluating and writing side of an audit.
+struct Writer<'r> {
+    rs: &'r RuleSet,
+    memo: Memo,
+    counter: Counter,
+    number: u64,
+}
+
+impl Writer<'_> {
+    /// Evaluates a record read ahead (through the memo), counts it and hands it to the sink.
+    fn row(&mut self, r: &ahead::Record<'_>, sink: &mut dyn Sink) -> Result<(), AuditError> {
+        self.number += 1;
+        let (number, line, fields, raw) = (self.number, r.line, r.fields, r.raw);
+        let written = match r.row {
+            Ok((p, class)) => {
+                let f = self.memo.get(self.rs, *class, &p.key, p.date)?;
+                self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
+                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
+            }
+            Err(problems) => {
+                let err = RowError { row: number, line, problems: problems.clone() };
+                self.counter.error(err.problems.iter().map(|p| p.kind), 0);
+                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Error(&err) })
+            }
+        };
+        written.map_err(AuditError::Write)
+    }
 }
