@@ -174,7 +174,7 @@ proptest! {
 /// The built-in rules without those that take effect after `date`.
 fn rules_known_on(date: Date) -> RuleSet {
     let mut rs = rules().clone();
-    rs.rules.retain(|r| r.effective.map_or(true, |e| e <= date));
+    rs.rules.retain(|r| r.effective.is_none_or(|e| e <= date));
     rs
 }
 

@@ -10,7 +10,7 @@ use comfy_table::{presets, ContentArrangement, Table};
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    if comfy_table::Table::new().width().is_none() {
+    if t.width().is_none_or(|w| w < 40) {
         t.set_width(120);
     }
     if !header.is_empty() {

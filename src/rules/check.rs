@@ -484,7 +484,15 @@ impl<'a> Checker<'a> {
 
     /// Reports aliases that already name another chip, then indexes this chip's names
     /// (normalised) under `index`.
-    fn check_aliases(&mut self, f: &ParsedFile, c: &RawChip, chip: &Chip, index: usize, chips: &[Chip], names: &mut HashMap<String, usize>) {
+    fn check_aliases(
+        &mut self,
+        f: &ParsedFile,
+        c: &RawChip,
+        chip: &Chip,
+        index: usize,
+        chips: &[Chip],
+        names: &mut HashMap<String, usize>,
+    ) {
         for a in &c.aliases {
             let clash = names.get(&spec::normalize(a.get_ref())).filter(|k| **k != index).and_then(|k| chips.get(*k));
             if let Some(o) = clash {
