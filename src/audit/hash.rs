@@ -89,13 +89,14 @@ impl<T> Default for NameMap<T> {
     }
 }
 
+#[inline]
 fn pack(b: &[u8]) -> Option<u128> {
-    let mut w = [0u8; 16];
-    w.get_mut(..b.len()).filter(|_| b.len() < 16)?.copy_from_slice(b);
-    if let Some(last) = w.last_mut() {
-        *last = b.len() as u8;
+    if b.len() >= 16 {
+        return None;
     }
-    Some(u128::from_le_bytes(w))
+    // Shifts, not a copy into a stack buffer read back whole (which stalls store forwarding).
+    let w = b.iter().rev().fold(0u128, |w, &c| (w << 8) | u128::from(c));
+    Some(w | (b.len() as u128) << 120)
 }
 
 impl<T> NameMap<T> {

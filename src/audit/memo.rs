@@ -172,7 +172,9 @@ const MEMO_CAP_BYTES: usize = 4 << 20;
 
 /// Evaluations by class key (see `classes`).
 pub(crate) struct Memo {
-    map: FxMap<u128, Finding>,
+    /// Index into `findings` by class key (small entries keep the table in cache).
+    map: FxMap<u128, u32>,
+    findings: Vec<Finding>,
     bytes: usize,
     json: bool,
     /// Evaluations performed (cache misses).
@@ -181,7 +183,7 @@ pub(crate) struct Memo {
 
 impl Memo {
     pub fn new(json: bool) -> Memo {
-        Memo { map: FxMap::default(), bytes: 0, json, evaluations: 0 }
+        Memo { map: FxMap::default(), findings: Vec::new(), bytes: 0, json, evaluations: 0 }
     }
 
     /// The finding for a row: `class` is its class key, `key` and `date` the query it asks.
@@ -189,18 +191,23 @@ impl Memo {
         let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
         if self.bytes > MEMO_CAP_BYTES && !self.map.contains_key(&class) {
             self.map.clear();
+            self.findings.clear();
             self.bytes = 0;
         }
-        match self.map.entry(class) {
-            Entry::Occupied(o) => Ok(o.into_mut()),
+        let at = match self.map.entry(class) {
+            Entry::Occupied(o) => *o.get(),
             Entry::Vacant(v) => {
                 let d = decide(rs, key, date).map_err(MemoError::Eval)?;
                 let f = Finding::new(&d, self.json).map_err(MemoError::Json)?;
                 self.evaluations += 1;
                 self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
-                Ok(v.insert(f))
+                let at = self.findings.len() as u32;
+                self.findings.push(f);
+                *v.insert(at)
             }
-        }
+        };
+        // Indices come from `findings` and are cleared with it: the fallback never happens.
+        self.findings.get(at as usize).ok_or_else(|| MemoError::Eval(EvalError::UnknownCountry(key.dest.to_string())))
     }
 }
 

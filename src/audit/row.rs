@@ -150,6 +150,8 @@ pub(crate) struct Reader<'r> {
     rs: &'r RuleSet,
     default_date: Date,
     default_period: u32,
+    /// The rule set's change dates as [`date_key`]s.
+    changes: Vec<u32>,
     chips: NameMap<Cached<u32>>,
     countries: NameMap<Cached<u32>>,
     dates: NameMap<Cached<(Date, u32)>>,
@@ -186,6 +188,7 @@ impl<'r> Reader<'r> {
             rs,
             default_date,
             default_period: rs.period(default_date) as u32,
+            changes: rs.change_dates.iter().map(|d| date_key(*d)).collect(),
             chips: NameMap::default(),
             countries: NameMap::default(),
             dates: NameMap::default(),
@@ -268,6 +271,12 @@ impl<'r> Reader<'r> {
             return (self.default_date, self.default_period);
         }
         let rs = self.rs;
+        // The common `YYYY-MM-DD` costs less to parse than to look up; its period is found
+        // among the change dates as packed integers (ordered as the dates are).
+        if let Some(d) = fast_date(raw) {
+            let k = date_key(d);
+            return (d, self.changes.partition_point(|c| *c <= k) as u32);
+        }
         let parse = |s: &str| fast_date(s.as_bytes()).map_or_else(|| parse_date(s), Ok).map(|d| (d, rs.period(d) as u32));
         match cached(&mut self.dates, raw, parse) {
             Ok(x) => x,
@@ -324,6 +333,12 @@ fn fast_date(b: &[u8]) -> Option<Date> {
     let n2 = |a, b| Some(digit(a)? * 10 + digit(b)?);
     let year = digit(y0)? * 1000 + digit(y1)? * 100 + n2(y2, y3)?;
     Date::new(year, n2(m0, m1)? as i8, n2(d0, d1)? as i8).ok()
+}
+
+/// A date as an integer that orders as the date does.
+fn date_key(d: Date) -> u32 {
+    let year = u32::try_from(i32::from(d.year()) + 0x8000).unwrap_or(0);
+    (year << 9) | (u32::from(d.month() as u8) << 5) | u32::from(d.day() as u8)
 }
 
 /// Parses a date as `check --date` does.
@@ -405,6 +420,25 @@ mod tests {
             }
         }
         assert_eq!(fast_date(b"2024-01-15"), Some(date(2024, 1, 15)));
+    }
+
+    #[test]
+    fn date_keys_order_as_dates() {
+        let days = [
+            date(-9999, 1, 1),
+            date(-1, 12, 31),
+            date(0, 1, 1),
+            date(2023, 10, 17),
+            date(2023, 10, 18),
+            date(2023, 11, 1),
+            date(2024, 1, 1),
+            date(9999, 12, 31),
+        ];
+        for a in days {
+            for b in days {
+                assert_eq!(date_key(a).cmp(&date_key(b)), a.cmp(&b), "{a} {b}");
+            }
+        }
     }
 
     #[test]
