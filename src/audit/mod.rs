@@ -29,9 +29,9 @@ mod ahead;
 mod classes;
 mod columns;
 mod hash;
-mod input;
 mod memo;
 mod row;
+mod scan;
 mod sink;
 mod summary;
 
@@ -44,9 +44,9 @@ pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, Verdi
 use crate::{EvalError, RuleSet};
 use ahead::Interpreter;
 use classes::Classes;
-use input::Tee;
 use memo::{Memo, MemoError};
 use row::Reader;
+use scan::Scanner;
 use summary::Counter;
 
 /// How to audit.
@@ -125,9 +125,10 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         classes: Classes::new(rs, opts.json),
         columns: &columns,
         width: header.len(),
-        fixed: ByteRecord::new(),
     };
-    let mut out = Writer { rs, memo: Memo::new(opts.json), counter: Counter::new(rs.countries.all().len()), number: 0 };
+    let fields = sink.needs_fields();
+    let counter = Counter::new(rs.countries.all().len());
+    let mut out = Writer { rs, memo: Memo::new(opts.json), counter, number: 0, fields, rec: ByteRecord::new() };
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel(ahead::IN_FLIGHT);
         let (empty_tx, empty_rx) = mpsc::channel();
@@ -146,21 +147,25 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
 }
 
 /// Reads the header, maps its columns and hands it to the sink.
-fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(csv::Reader<Tee<R>>, ByteRecord, Columns), AuditError> {
-    let input = Tee::new(input).map_err(|e| AuditError::Read(e.into()))?;
-    let bom = input.bom;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).buffer_capacity(128 << 10).from_reader(input);
-    let header = rdr.byte_headers().map_err(AuditError::Read)?.clone();
+fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scanner<R>, ByteRecord, Columns), AuditError> {
+    let read = |e: io::Error| AuditError::Read(e.into());
+    let mut scan = Scanner::new(input).map_err(read)?;
+    let bom = scan.bom;
+    let (mut buf, mut fields, mut ends, mut header) = (Vec::new(), Vec::new(), Vec::new(), ByteRecord::new());
+    scan.begin(&mut buf);
+    scan.record(&mut buf, &mut fields, &mut ends).map_err(read)?;
+    scan::Fields { bytes: &fields, ends: &ends }.copy_to(&mut header);
     let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
-    let end = rdr.position().byte();
-    let tee = rdr.get_ref();
-    // The reader stops after the `\r` of a CRLF, or after its `\n`.
-    let crlf = (tee.byte(end.wrapping_sub(1)) == Some(b'\n') && tee.byte(end.wrapping_sub(2)) == Some(b'\r'))
-        || (tee.byte(end.wrapping_sub(1)) == Some(b'\r') && tee.byte(end) == Some(b'\n'));
-    let raw = tee.slice(0, end).map(ahead::trim_eol);
+    let end = scan.taken();
+    scan.peek(&mut buf).map_err(read)?;
+    let byte = |i: usize| buf.get(i).copied();
+    // The parser stops after the `\r` of a CRLF, or after its `\n`.
+    let crlf = (end.checked_sub(1).and_then(byte) == Some(b'\n') && end.checked_sub(2).and_then(byte) == Some(b'\r'))
+        || (end.checked_sub(1).and_then(byte) == Some(b'\r') && byte(end) == Some(b'\n'));
+    let raw = buf.get(..end).map(ahead::trim_eol);
     sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
-    rdr.get_mut().release(end);
-    Ok((rdr, header, columns))
+    scan.end(&buf);
+    Ok((scan, header, columns))
 }
 
 /// The evaluating and writing side of an audit.
@@ -169,13 +174,22 @@ struct Writer<'r> {
     memo: Memo,
     counter: Counter,
     number: u64,
+    /// Whether the sink needs the fields of rows it gets the bytes of.
+    fields: bool,
+    /// The fields of the row being written, when needed.
+    rec: ByteRecord,
 }
 
 impl Writer<'_> {
     /// Evaluates a record read ahead (through the memo), counts it and hands it to the sink.
     fn row(&mut self, r: &ahead::Record<'_>, sink: &mut dyn Sink) -> Result<(), AuditError> {
         self.number += 1;
-        let (number, line, fields, raw) = (self.number, r.line, r.fields, r.raw);
+        if self.fields || r.raw.is_none() {
+            r.fields.copy_to(&mut self.rec);
+        } else {
+            self.rec.clear();
+        }
+        let (number, line, fields, raw) = (self.number, r.line, &self.rec, r.raw);
         let written = match r.row {
             Ok((p, class)) => {
                 let f = self.memo.get(self.rs, *class, &p.key, p.date)?;

@@ -2,11 +2,11 @@
 //! end user, date and its rule period), or every problem found, each naming its column. Chip
 //! names, countries and dates are resolved once per distinct string.
 
-use csv::ByteRecord;
 use jiff::civil::Date;
 
 use super::columns::{Columns, Field};
 use super::hash::NameMap;
+use super::scan::Fields;
 use crate::spec::Resolution;
 use crate::RuleSet;
 
@@ -199,7 +199,7 @@ impl<'r> Reader<'r> {
     }
 
     /// Reads a row with as many fields as the header, or returns every problem found.
-    pub fn parse(&mut self, c: &Columns, rec: &ByteRecord) -> Result<Parsed, Vec<Problem>> {
+    pub fn parse(&mut self, c: &Columns, rec: Fields<'_>) -> Result<Parsed, Vec<Problem>> {
         self.problems.clear();
         let get = |f: Field| c.index(f).and_then(|i| rec.get(i)).map(trim).unwrap_or_default();
         let dest = self.country(c, Field::Destination, get(Field::Destination), true);
@@ -302,7 +302,7 @@ impl<'r> Reader<'r> {
     }
 
     /// The spec figures given in the row, and whether any spec column is filled in.
-    fn spec(&mut self, c: &Columns, rec: &ByteRecord) -> (SpecBits, bool) {
+    fn spec(&mut self, c: &Columns, rec: Fields<'_>) -> (SpecBits, bool) {
         let mut out = [NONE; 6];
         let mut given = false;
         for (slot, f) in out.iter_mut().zip(Field::SPECS) {

@@ -42,7 +42,8 @@ pub struct Row<'a> {
     /// One-based line the row starts on.
     pub line: u64,
     /// The input fields: exactly as many as the header has (a ragged row is padded with empty
-    /// fields or cut, and says so in its error).
+    /// fields or cut, and says so in its error); empty when `raw` is given and the sink does not
+    /// need them ([`Sink::needs_fields`]).
     pub fields: &'a ByteRecord,
     /// The row as it was in the input (same quoting), without its line ending; absent for a
     /// ragged row, whose fields were fitted to the header.
@@ -59,6 +60,11 @@ pub trait Sink {
     fn row(&mut self, row: &Row<'_>) -> io::Result<()>;
     /// Called once after the last row.
     fn finish(&mut self) -> io::Result<()>;
+    /// Whether [`Row::fields`] is needed when [`Row::raw`] is given; when not, it is left empty
+    /// (saves splitting every row into a record).
+    fn needs_fields(&self) -> bool {
+        true
+    }
 }
 
 /// Appends a field as CSV, quoted only when it must be.
@@ -159,6 +165,10 @@ impl<W: Write> Sink for CsvSink<W> {
         self.out.write_all(&self.buf)?;
         self.buf.clear();
         self.out.flush()
+    }
+
+    fn needs_fields(&self) -> bool {
+        false
     }
 }
 
