@@ -6,7 +6,6 @@
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use super::classes::Classes;
 use super::columns::Columns;
 use super::row::{ErrorKind, Parsed, Problem, Reader};
 use super::scan::{Fields, Scanner};
@@ -20,8 +19,8 @@ const BATCH_BYTES: usize = 256 << 10;
 /// Batches in flight between the threads (bounds memory).
 pub(crate) const IN_FLIGHT: usize = 4;
 
-/// A row read: its query key and memo class, or what is wrong with it.
-pub(crate) type Interpreted = Result<(Parsed, [u32; 4]), Vec<Problem>>;
+/// A row read: its query key, or what is wrong with it.
+pub(crate) type Interpreted = Result<Parsed, Vec<Problem>>;
 
 /// Records read ahead, with the bytes each was read from and what they ask.
 #[derive(Default)]
@@ -73,7 +72,6 @@ fn fields_at<'a>(fields: &'a [u8], ends: &'a [usize], f: usize, e: usize, n: usi
 /// Reads rows into their query keys; lives on the reading thread.
 pub(crate) struct Interpreter<'r> {
     pub reader: Reader<'r>,
-    pub classes: Classes<'r>,
     pub columns: &'r Columns,
     pub width: usize,
 }
@@ -81,8 +79,7 @@ pub(crate) struct Interpreter<'r> {
 impl Interpreter<'_> {
     /// Reads a record with as many fields as the header.
     fn interpret(&mut self, rec: Fields<'_>) -> Interpreted {
-        let p = self.reader.parse(self.columns, rec)?;
-        Ok((p, self.classes.key(&p.key, p.date)))
+        self.reader.parse(self.columns, rec)
     }
 }
 

@@ -120,15 +120,11 @@ impl From<MemoError> for AuditError {
 /// The input is parsed on a second thread while this one evaluates and writes.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
     let (rdr, header, columns) = begin(input, opts, sink)?;
-    let interp = Interpreter {
-        reader: Reader::new(rs, opts.default_date),
-        classes: Classes::new(rs, opts.json),
-        columns: &columns,
-        width: header.len(),
-    };
+    let interp = Interpreter { reader: Reader::new(rs, opts.default_date), columns: &columns, width: header.len() };
     let fields = sink.needs_fields();
     let counter = Counter::new(rs.countries.all().len());
-    let mut out = Writer { rs, memo: Memo::new(opts.json), counter, number: 0, fields, rec: ByteRecord::new() };
+    let classes = Classes::new(rs, opts.json);
+    let mut out = Writer { rs, memo: Memo::new(opts.json), classes, counter, number: 0, fields, rec: ByteRecord::new() };
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel(ahead::IN_FLIGHT);
         let (empty_tx, empty_rx) = mpsc::channel();
@@ -172,6 +168,7 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
 struct Writer<'r> {
     rs: &'r RuleSet,
     memo: Memo,
+    classes: Classes<'r>,
     counter: Counter,
     number: u64,
     /// Whether the sink needs the fields of rows it gets the bytes of.
@@ -191,8 +188,9 @@ impl Writer<'_> {
         }
         let (number, line, fields, raw) = (self.number, r.line, &self.rec, r.raw);
         let written = match r.row {
-            Ok((p, class)) => {
-                let f = self.memo.get(self.rs, *class, &p.key, p.date)?;
+            Ok(p) => {
+                let class = self.classes.key(&p.key, p.date);
+                let f = self.memo.get(self.rs, class, &p.key, p.date)?;
                 self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
                 sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
             }
