@@ -72,14 +72,14 @@ fn fields_at<'a>(fields: &'a [u8], ends: &'a [usize], f: usize, e: usize, n: usi
 /// Reads rows into their query keys; lives on the reading thread.
 pub(crate) struct Interpreter<'r> {
     pub reader: Reader<'r>,
-    pub columns: &'r Columns,
+    pub columns: Columns,
     pub width: usize,
 }
 
 impl Interpreter<'_> {
     /// Reads a record with as many fields as the header.
     fn interpret(&mut self, rec: Fields<'_>) -> Interpreted {
-        self.reader.parse(self.columns, rec)
+        self.reader.parse(&self.columns, rec)
     }
 }
 
