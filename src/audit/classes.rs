@@ -155,7 +155,7 @@ impl<'r> Classes<'r> {
             return *c;
         }
         let Some(country) = self.rs.countries.all().get(idx as usize) else { return idx };
-        let codes: Vec<&str> = std::iter::once(country.code.as_str()).chain(country.treated_as.as_deref()).collect();
+        let codes = country.codes();
         self.buf.clear();
         self.buf.push(if role == DEST { b'd' } else { b'h' });
         for s in self.sets.get(role).into_iter().flatten() {

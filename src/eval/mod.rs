@@ -191,16 +191,13 @@ pub fn evaluate(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
         Some(h) => Some(rs.countries.by_code(h).ok_or_else(|| EvalError::UnknownCountry(h.to_string()))?),
         None => None,
     };
-    let codes = |c: &'_ crate::geo::Country| -> Vec<String> { std::iter::once(c.code.clone()).chain(c.treated_as.clone()).collect() };
-    let dest_codes = codes(dest);
-    let hq_codes = codes(hq_country.unwrap_or(dest));
     let metrics = Metrics::of(q.chip);
     let mut ctx = Ctx {
         rs,
         metrics: &metrics,
         chip_id: &q.chip.id,
-        dest: dest_codes.iter().map(String::as_str).collect(),
-        hq: hq_codes.iter().map(String::as_str).collect(),
+        dest: dest.codes(),
+        hq: hq_country.unwrap_or(dest).codes(),
         date: q.date,
         eccn: None,
         trace: Vec::new(),

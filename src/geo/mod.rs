@@ -23,6 +23,14 @@ pub struct Country {
     pub treated_as: Option<String>,
 }
 
+impl Country {
+    /// The codes the rules see this country as in set membership: its own, and the one it is
+    /// treated as (Hong Kong answers to both `HK` and `CN`).
+    pub fn codes(&self) -> Vec<&str> {
+        std::iter::once(self.code.as_str()).chain(self.treated_as.as_deref()).collect()
+    }
+}
+
 /// The countries of a rule set, indexed by normalised code, name and alias.
 #[derive(Debug, Clone, Default)]
 pub struct Countries {
