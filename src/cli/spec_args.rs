@@ -46,19 +46,6 @@ pub struct ChipArgs {
 }
 
 impl ChipArgs {
-    fn has_specs(&self) -> bool {
-        self.tpp.is_some()
-            || !self.throughput.is_empty()
-            || self.die_area.is_some()
-            || self.pd.is_some()
-            || self.datacenter
-            || self.consumer
-            || self.interconnect.is_some()
-            || self.memory_bandwidth.is_some()
-            || self.hbm
-            || self.memory_bandwidth_density.is_some()
-    }
-
     /// Builds the chip; the flag says whether it is hypothetical (user-specified or modified).
     pub fn build(&self, rs: &RuleSet) -> Result<(Chip, bool)> {
         if self.chip.is_some() && self.based_on.is_some() {
@@ -68,10 +55,11 @@ impl ChipArgs {
             Some(name) => Some(lookup(rs, name)?),
             None => None,
         };
-        if base.is_none() && !self.has_specs() {
+        let overrides = self.overrides()?;
+        if base.is_none() && overrides.is_empty() {
             bail!("name a chip (e.g. `chipgate check H100 --to CN`) or describe one with --tpp / --throughput");
         }
-        Ok(self.overrides()?.chip(base))
+        Ok(overrides.chip(base))
     }
 
     /// The figures given, checked; shared with `audit` through [`Overrides`].
