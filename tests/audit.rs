@@ -2,9 +2,9 @@
 //! per input row, bad rows, header mapping, stdin/stdout, formats, exit codes, the summary, and
 //! that every row's verdict equals `chipgate check` for the same query.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+mod common;
 
 use serde_json::Value;
 
@@ -22,19 +22,7 @@ impl Run {
 
 /// Runs the real binary on the built-in rules only, with optional standard input.
 fn chipgate(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chipgate"))
-        .args(args)
-        .env_remove("CHIPGATE_RULES")
-        .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the chipgate binary runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = common::run(args, None, stdin);
     Run { code: out.status.code().expect("exit code"), stdout: out.stdout, stderr: String::from_utf8(out.stderr).unwrap() }
 }
 

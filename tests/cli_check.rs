@@ -1,7 +1,7 @@
 //! `chipgate check` and `chipgate rules` run as a whole process: stdout, stderr and exit codes
 //! (0 no licence required, 1 a licence / exception / embargo / indeterminate, 2 input error).
 
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
 
@@ -13,17 +13,8 @@ struct Run {
 
 /// Runs the real binary on the built-in rules only (no packs from the environment).
 fn chipgate(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_chipgate"))
-        .args(args)
-        .env_remove("CHIPGATE_RULES")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the chipgate binary runs");
-    Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
+    let (code, stdout, stderr) = common::text(common::run(args, None, None));
+    Run { code, stdout, stderr }
 }
 
 /// Runs `check ... --format json`; returns the exit code and the parsed object.

@@ -1,7 +1,7 @@
 //! `chipgate chips`, `chips show`, `timeline` and `diff`, run as the real binary: stdout,
 //! stderr and exit codes.
 
-use std::process::Command;
+mod common;
 
 use serde_json::Value;
 
@@ -12,12 +12,8 @@ struct Run {
 }
 
 fn chipgate(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_chipgate")).args(args).env_remove("CHIPGATE_RULES").output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    let (code, stdout, stderr) = common::text(common::run(args, None, None));
+    Run { code, stdout, stderr }
 }
 
 fn ok(args: &[&str]) -> String {

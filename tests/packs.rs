@@ -3,7 +3,8 @@
 //! `chipgate rules validate` exit codes.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 use chipgate::rules::{diag, Loader, PackSource};
 use chipgate::{evaluate, Query, Verdict};
@@ -16,17 +17,8 @@ struct Run {
 }
 
 fn run(args: &[&str], env: Option<&str>) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_chipgate"));
-    c.args(args).env_remove("CHIPGATE_RULES").env("NO_COLOR", "1");
-    if let Some(e) = env {
-        c.env("CHIPGATE_RULES", e);
-    }
-    let out = c.output().expect("the chipgate binary runs");
-    Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
+    let (code, stdout, stderr) = common::text(common::run(args, env, None));
+    Run { code, stdout, stderr }
 }
 
 fn chipgate(args: &[&str]) -> Run {

@@ -1,19 +1,13 @@
 //! The example packs in `examples/packs/` do what the README says they do.
 
-use std::process::Command;
+mod common;
 
 use chipgate::rules::{Loader, PackSource};
 use chipgate::{evaluate, Query, RuleSet, Verdict};
 use jiff::civil::{date, Date};
 
 fn chipgate(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chipgate"))
-        .args(args)
-        .env_remove("CHIPGATE_RULES")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the chipgate binary runs");
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    common::text(common::run(args, None, None))
 }
 
 fn with(path: &str) -> RuleSet {

@@ -1,0 +1,32 @@
+//! Running the real `chipgate` binary from integration tests, on the built-in rules only: packs
+//! from the environment are removed (a test adds `CHIPGATE_RULES` itself when it wants some),
+//! and colour is off.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs the binary with arguments, an optional `CHIPGATE_RULES` value and optional stdin.
+pub fn run(args: &[&str], rules_env: Option<&str>, stdin: Option<&[u8]>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chipgate"));
+    c.args(args).env_remove("CHIPGATE_RULES").env("NO_COLOR", "1");
+    if let Some(e) = rules_env {
+        c.env("CHIPGATE_RULES", e);
+    }
+    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("the chipgate binary runs");
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input).expect("stdin is written");
+    }
+    child.wait_with_output().expect("the chipgate binary finishes")
+}
+
+/// Exit code, stdout and stderr as text.
+pub fn text(out: Output) -> (i32, String, String) {
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    )
+}
