@@ -28,12 +28,13 @@ pub(crate) struct Batch {
     len: usize,
     /// The input bytes the records were read from.
     raw: Vec<u8>,
-    /// The records' fields, one after another, and where each field ends (from the start of
-    /// its record's fields).
+    /// The fields the parser copied out of `raw` (those of records with quoted fields that
+    /// are not plain slices of it).
     fields: Vec<u8>,
-    ends: Vec<usize>,
-    /// Per record: where its fields start in `fields`, and its ends in `ends`.
-    recs: Vec<(usize, usize, usize)>,
+    /// Where each field of each record is: in `raw`, or in `fields` when copied.
+    bounds: Vec<(usize, usize)>,
+    /// Per record: where its bounds start, how many, and whether its fields were copied.
+    recs: Vec<(usize, usize, bool)>,
     /// Per record: its bytes in `raw` (without line breaks), the line it starts on, and
     /// whether the bytes stand for the fields (not for a ragged row).
     spans: Vec<(usize, usize, u64, bool)>,
@@ -55,8 +56,8 @@ pub(crate) struct Record<'a> {
 impl Batch {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
-        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.rows).map(|((&(f, e, n), &(s, end, line, exact)), row)| Record {
-            fields: fields_at(&self.fields, &self.ends, f, e, n),
+        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.rows).map(|((&(f, n, copied), &(s, end, line, exact)), row)| Record {
+            fields: self.fields_at(f, n, copied),
             raw: self.raw.get(s..end).filter(|_| exact),
             line,
             row,
@@ -64,9 +65,11 @@ impl Batch {
     }
 }
 
-/// The fields of a record whose fields start at `f` and ends at `e` (`n` of them).
-fn fields_at<'a>(fields: &'a [u8], ends: &'a [usize], f: usize, e: usize, n: usize) -> Fields<'a> {
-    Fields { bytes: fields.get(f..).unwrap_or_default(), ends: ends.get(e..e + n).unwrap_or_default() }
+impl Batch {
+    /// The fields of a record whose bounds start at `f` (`n` of them).
+    fn fields_at(&self, f: usize, n: usize, copied: bool) -> Fields<'_> {
+        Fields { bytes: if copied { &self.fields } else { &self.raw }, bounds: self.bounds.get(f..f + n).unwrap_or_default() }
+    }
 }
 
 /// Reads rows into their query keys; lives on the reading thread.
@@ -83,20 +86,17 @@ impl Interpreter<'_> {
     }
 }
 
-/// Fits a ragged record (its fields from `f` in `fields`, its ends from `e` in `ends`, the last
-/// ones) to the header's width in place, and describes what was done.
-fn ragged(fields: &mut Vec<u8>, ends: &mut Vec<usize>, f: usize, e: usize, width: usize) -> Problem {
-    let have = ends.len().saturating_sub(e);
+/// Fits a ragged record (its fields in `bytes`, their bounds the last ones from `f`) to the
+/// header's width in place, and describes what was done.
+fn ragged(bytes: &[u8], bounds: &mut Vec<(usize, usize)>, f: usize, width: usize) -> Problem {
+    let have = bounds.len().saturating_sub(f);
     let message = if have < width {
-        let last = ends.last().copied().filter(|_| have > 0).unwrap_or(0);
-        ends.resize(e + width, last);
+        bounds.resize(f + width, (0, 0));
         format!("{have} field{} where the header has {width}; padded with empty fields, not evaluated", if have == 1 { "" } else { "s" })
     } else {
-        let rec = fields_at(fields, ends, f, e, have);
+        let rec = Fields { bytes, bounds: bounds.get(f..).unwrap_or_default() };
         let extra: Vec<String> = rec.iter().skip(width).map(|f| format!("`{}`", String::from_utf8_lossy(f))).collect();
-        let cut = width.checked_sub(1).and_then(|i| ends.get(e + i)).copied().unwrap_or(0);
-        fields.truncate(f + cut);
-        ends.truncate(e + width);
+        bounds.truncate(f + width);
         format!(
             "{have} fields where the header has {width}; not evaluated; the extra field{} cut from the columns: {}",
             if extra.len() == 1 { " was" } else { "s were" },
@@ -136,12 +136,12 @@ fn fill<R: Read>(scan: &mut Scanner<R>, interp: &mut Interpreter<'_>, b: &mut Ba
     b.rows.clear();
     b.recs.clear();
     b.fields.clear();
-    b.ends.clear();
+    b.bounds.clear();
     scan.begin(&mut b.raw);
     let mut result = (true, None);
     while b.len < BATCH && scan.taken() < BATCH_BYTES {
-        let (f, e) = (b.fields.len(), b.ends.len());
-        let span = match scan.record(&mut b.raw, &mut b.fields, &mut b.ends) {
+        let f = b.bounds.len();
+        let span = match scan.record(&mut b.raw, &mut b.fields, &mut b.bounds) {
             Ok(Some(span)) => span,
             Ok(None) => {
                 result = (false, None);
@@ -157,14 +157,16 @@ fn fill<R: Read>(scan: &mut Scanner<R>, interp: &mut Interpreter<'_>, b: &mut Ba
         // one (blank lines, or the `\n` of a CRLF).
         let breaks = raw.iter().take_while(|c| **c == b'\n' || **c == b'\r').filter(|c| **c == b'\n').count() as u64;
         let (s, end) = trim_span(raw);
-        let whole = b.ends.len() - e == interp.width;
+        let whole = b.bounds.len() - f == interp.width;
         let row = if whole {
-            interp.interpret(fields_at(&b.fields, &b.ends, f, e, interp.width))
+            interp.interpret(b.fields_at(f, interp.width, span.copied))
         } else {
-            Err(vec![ragged(&mut b.fields, &mut b.ends, f, e, interp.width)])
+            let bytes = if span.copied { &b.fields } else { &b.raw };
+            Err(vec![ragged(bytes, &mut b.bounds, f, interp.width)])
         };
-        b.spans.push((span.start + s, span.start + end, span.line + breaks, whole && (end > s || b.fields.len() == f)));
-        b.recs.push((f, e, interp.width));
+        let empty = b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e);
+        b.spans.push((span.start + s, span.start + end, span.line + breaks, whole && (end > s || empty)));
+        b.recs.push((f, interp.width, span.copied));
         b.rows.push(row);
         b.len += 1;
     }

@@ -26,6 +26,7 @@ use csv::ByteRecord;
 use jiff::civil::Date;
 
 mod ahead;
+mod behind;
 mod classes;
 mod columns;
 mod hash;
@@ -35,6 +36,7 @@ mod scan;
 mod sink;
 mod summary;
 
+pub use behind::WriteBehind;
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
@@ -149,10 +151,10 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let read = |e: io::Error| AuditError::Read(e.into());
     let mut scan = Scanner::new(input).map_err(read)?;
     let bom = scan.bom;
-    let (mut buf, mut fields, mut ends, mut header) = (Vec::new(), Vec::new(), Vec::new(), ByteRecord::new());
+    let (mut buf, mut fields, mut bounds, mut header) = (Vec::new(), Vec::new(), Vec::new(), ByteRecord::new());
     scan.begin(&mut buf);
-    scan.record(&mut buf, &mut fields, &mut ends).map_err(read)?;
-    scan::Fields { bytes: &fields, ends: &ends }.copy_to(&mut header);
+    let copied = scan.record(&mut buf, &mut fields, &mut bounds).map_err(read)?.is_none_or(|s| s.copied);
+    scan::Fields { bytes: if copied { &fields } else { &buf }, bounds: &bounds }.copy_to(&mut header);
     let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
     let end = scan.taken();
     scan.peek(&mut buf).map_err(read)?;
