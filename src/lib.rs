@@ -25,6 +25,6 @@ pub mod history;
 pub mod rules;
 pub mod spec;
 
-pub use eval::{evaluate, Decision, EvalError, Query, Verdict};
+pub use eval::{evaluate, evaluate_untraced, Decision, EvalError, Query, Verdict};
 pub use rules::{Loader, PackSource, RuleSet};
 pub use spec::Chip;

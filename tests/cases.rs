@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chipgate::spec::{Chip, Figure, Precision, Resolution, Throughput};
-use chipgate::{evaluate, Decision, Query, RuleSet};
+use chipgate::{evaluate, evaluate_untraced, Decision, Query, RuleSet};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -290,7 +290,13 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let hq = c.end_user_hq.as_deref().map(|h| country(rs, h)).transpose()?;
     let q = Query { chip: &chip, hypothetical, destination: &dest, date: date(&c.date)?, end_user_hq: hq.as_deref() };
     let d = evaluate(rs, &q).map_err(|e| e.to_string())?;
-    let bad = compare(c, &d);
+    let mut bad = compare(c, &d);
+    // Without the trace, the same answer.
+    let mut traced = d.clone();
+    (traced.trace, traced.margins) = (Vec::new(), Vec::new());
+    if evaluate_untraced(rs, &q).ok().as_ref() != Some(&traced) {
+        bad.push("evaluate_untraced gives another answer".to_string());
+    }
     if bad.is_empty() {
         Ok(())
     } else {

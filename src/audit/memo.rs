@@ -12,7 +12,7 @@ use super::row::{Key, SpecBits, NONE};
 use super::sink::csv_field;
 use crate::eval::{Candidate, Decision, ExceptionRef, Reason, ReviewRef, TraceEntry};
 use crate::spec::Overrides;
-use crate::{evaluate, EvalError, Query, RuleSet, Verdict};
+use crate::{evaluate, evaluate_untraced, EvalError, Query, RuleSet, Verdict};
 
 /// The names of the columns an audit appends to each row, in order.
 pub const OUTPUT_COLUMNS: [&str; 7] = ["eccn", "license_required", "exceptions", "review_policy", "verdict", "reasons", "error"];
@@ -197,7 +197,7 @@ impl Memo {
         let at = match self.map.entry(class) {
             Entry::Occupied(o) => *o.get(),
             Entry::Vacant(v) => {
-                let d = decide(rs, key, date).map_err(MemoError::Eval)?;
+                let d = decide(rs, key, date, self.json).map_err(MemoError::Eval)?;
                 let f = Finding::new(&d, self.json).map_err(MemoError::Json)?;
                 self.evaluations += 1;
                 self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
@@ -226,11 +226,16 @@ pub(crate) fn overrides(spec: &SpecBits) -> Overrides {
     }
 }
 
-/// Evaluates the query a key stands for, on a date.
-pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date) -> Result<Decision, EvalError> {
+/// Evaluates the query a key stands for, on a date; with the trace only when `traced`.
+pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool) -> Result<Decision, EvalError> {
     let base = rs.catalog.chips().get(key.chip as usize);
     let (chip, hypothetical) = overrides(&key.spec).chip(base);
     let code = |i: u32| rs.countries.all().get(i as usize).map(|c| c.code.as_str());
     let destination = code(key.dest).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
-    evaluate(rs, &Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq) })
+    let q = Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq) };
+    if traced {
+        evaluate(rs, &q)
+    } else {
+        evaluate_untraced(rs, &q)
+    }
 }

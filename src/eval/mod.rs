@@ -57,11 +57,14 @@ struct Ctx<'a> {
     date: Date,
     eccn: Option<&'a str>,
     trace: Vec<TraceEntry>,
+    /// Whether to record the trace (and so the margins).
+    tracing: bool,
     missing: BTreeSet<String>,
     rule: &'a str,
 }
 
 impl<'a> Ctx<'a> {
+    /// Records a test in the trace.
     fn record(&mut self, metric: &str, op: &str, threshold: Value, actual: Option<Value>, result: Truth) -> Truth {
         self.trace.push(TraceEntry {
             rule: self.rule.to_string(),
@@ -94,6 +97,9 @@ impl<'a> Ctx<'a> {
                         Truth::Unknown
                     }
                 };
+                if !self.tracing {
+                    return result;
+                }
                 self.record(metric.name(), op.as_str(), Value::Num(*value), actual.map(Value::Num), result)
             }
             Cond::Flag(f) => {
@@ -105,24 +111,39 @@ impl<'a> Ctx<'a> {
                         Truth::Unknown
                     }
                 };
+                if !self.tracing {
+                    return result;
+                }
                 self.record(f.name(), "is", Value::Bool(true), actual.map(Value::Bool), result)
             }
             Cond::Eccn(list) => {
                 let result = truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e)));
+                if !self.tracing {
+                    return result;
+                }
                 let actual = Value::Text(self.eccn.unwrap_or("none").to_string());
                 self.record("eccn", "in", Value::Text(list.join(", ")), Some(actual), result)
             }
             Cond::Chip(list) => {
                 let result = truth(list.iter().any(|x| x == self.chip_id));
+                if !self.tracing {
+                    return result;
+                }
                 self.record("chip", "in", Value::Text(list.join(", ")), Some(Value::Text(self.chip_id.to_string())), result)
             }
             Cond::Destination { set, text } => {
                 let result = truth(self.rs.in_set(set, &self.dest, self.date));
+                if !self.tracing {
+                    return result;
+                }
                 let actual = self.dest.join(" as ");
                 self.record("destination", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
             }
             Cond::EndUserHq { set, text } => {
                 let result = truth(self.rs.in_set(set, &self.hq, self.date));
+                if !self.tracing {
+                    return result;
+                }
                 let actual = self.hq.join(" as ");
                 self.record("end_user_hq", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
             }
@@ -186,6 +207,17 @@ impl Outcome {
 
 /// Answers a query against a checked rule set.
 pub fn evaluate(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
+    decide(rs, q, true)
+}
+
+/// Answers a query as [`evaluate`] does, without recording the trace (and so the margins):
+/// the same verdict, classification, reasons and missing figures, for less work, when only
+/// those are wanted (as in an audit's CSV columns).
+pub fn evaluate_untraced(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
+    decide(rs, q, false)
+}
+
+fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalError> {
     let dest = rs.countries.by_code(q.destination).ok_or_else(|| EvalError::UnknownCountry(q.destination.to_string()))?;
     let hq_country = match q.end_user_hq {
         Some(h) => Some(rs.countries.by_code(h).ok_or_else(|| EvalError::UnknownCountry(h.to_string()))?),
@@ -201,6 +233,7 @@ pub fn evaluate(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
         date: q.date,
         eccn: None,
         trace: Vec::new(),
+        tracing,
         missing: BTreeSet::new(),
         rule: "",
     };
