@@ -215,7 +215,8 @@ impl<R: Read> Scanner<R> {
             bounds.truncate(first);
             return None;
         };
-        let breaks = buf.get(self.pos..end)?.iter().filter(|b| **b == b'\n').count() as u64;
+        let blank = input.get(..skip)?.iter().filter(|b| **b == b'\n').count();
+        let breaks = (blank + usize::from(end.checked_sub(1).and_then(|i| buf.get(i)) == Some(&b'\n'))) as u64;
         let span = Span { start: self.start, end, line: self.line, copied: false };
         self.pos = end;
         self.start = end;
