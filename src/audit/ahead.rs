@@ -1,14 +1,16 @@
-//! Reading ahead on a second thread: CSV parsing and reading each row into its query key (the
-//! larger half of an audit's work) overlap with evaluating and writing on the caller's thread.
-//! Records travel in reusable batches over a bounded channel, so memory stays a few batches
-//! whatever the input size.
+//! Reading ahead: one thread parses the input into batches of records, each with the bytes it
+//! was read from, while worker threads evaluate them (see the module above). Only a fixed
+//! number of batches exist, reused over and over, so memory stays a few batches whatever the
+//! input size.
 
 use std::io::Read;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
 
-use super::columns::Columns;
-use super::row::{ErrorKind, Parsed, Problem, Reader};
+use super::memo::Finding;
+use super::row::{ErrorKind, Problem, RowError};
 use super::scan::{Fields, Scanner};
+use super::AuditError;
 
 /// Records per batch.
 const BATCH: usize = 1024;
@@ -16,15 +18,20 @@ const BATCH: usize = 1024;
 /// Input bytes per batch, at most (unless one record is longer).
 const BATCH_BYTES: usize = 256 << 10;
 
-/// Batches in flight between the threads (bounds memory).
-pub(crate) const IN_FLIGHT: usize = 4;
+/// What became of a row, kept for a sink that takes rows one by one.
+pub(crate) enum Done {
+    Evaluated(Arc<Finding>),
+    Error(RowError),
+}
 
-/// A row read: its query key, or what is wrong with it.
-pub(crate) type Interpreted = Result<Parsed, Vec<Problem>>;
-
-/// Records read ahead, with the bytes each was read from and what they ask.
+/// Records read ahead, with the bytes each was read from; then, from a worker, what became of
+/// them.
 #[derive(Default)]
 pub(crate) struct Batch {
+    /// The batch's place in the input: batches are numbered from 0.
+    pub seq: u64,
+    /// Rows in the batches before this one.
+    pub first_row: u64,
     len: usize,
     /// The input bytes the records were read from.
     raw: Vec<u8>,
@@ -38,7 +45,12 @@ pub(crate) struct Batch {
     /// Per record: its bytes in `raw` (without line breaks), the line it starts on, and
     /// whether the bytes stand for the fields (not for a ragged row).
     spans: Vec<(usize, usize, u64, bool)>,
-    rows: Vec<Interpreted>,
+    /// Per record: what was wrong with its shape (more or fewer fields than the header).
+    ragged: Vec<Option<Problem>>,
+    /// The rows, formatted by a worker (for a sink with a [`super::Format`]).
+    pub out: Vec<u8>,
+    /// What became of each row (for a sink without).
+    pub done: Vec<Done>,
 }
 
 /// One record of a batch.
@@ -49,40 +61,26 @@ pub(crate) struct Record<'a> {
     pub raw: Option<&'a [u8]>,
     /// The line it starts on.
     pub line: u64,
-    /// What it asks.
-    pub row: &'a Interpreted,
+    /// What is wrong with its shape, if anything.
+    pub ragged: Option<&'a Problem>,
 }
 
 impl Batch {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
-        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.rows).map(|((&(f, n, copied), &(s, end, line, exact)), row)| Record {
-            fields: self.fields_at(f, n, copied),
-            raw: self.raw.get(s..end).filter(|_| exact),
-            line,
-            row,
-        })
+        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.ragged).map(
+            |((&(f, n, copied), &(s, end, line, exact)), ragged)| Record {
+                fields: self.fields_at(f, n, copied),
+                raw: self.raw.get(s..end).filter(|_| exact),
+                line,
+                ragged: ragged.as_ref(),
+            },
+        )
     }
-}
 
-impl Batch {
     /// The fields of a record whose bounds start at `f` (`n` of them).
     fn fields_at(&self, f: usize, n: usize, copied: bool) -> Fields<'_> {
         Fields { bytes: if copied { &self.fields } else { &self.raw }, bounds: self.bounds.get(f..f + n).unwrap_or_default() }
-    }
-}
-
-/// Reads rows into their query keys; lives on the reading thread.
-pub(crate) struct Interpreter<'r> {
-    pub reader: Reader<'r>,
-    pub columns: Columns,
-    pub width: usize,
-}
-
-impl Interpreter<'_> {
-    /// Reads a record with as many fields as the header.
-    fn interpret(&mut self, rec: Fields<'_>) -> Interpreted {
-        self.reader.parse(&self.columns, rec)
     }
 }
 
@@ -106,21 +104,42 @@ fn ragged(bytes: &[u8], bounds: &mut Vec<(usize, usize)>, f: usize, width: usize
     Problem { kind: ErrorKind::RaggedRow, column: None, message }
 }
 
-/// Reads batches until the input ends, an error occurs, or the receiver hangs up.
+/// The reading side of an audit: reads batches of records `width` fields wide, numbered in
+/// order, and sends them to the workers (`work`), until the input ends, it fails (the error
+/// goes to `fail`), or the workers hang up. Takes batches back from `recycled`, making at most
+/// `batches` of them.
 pub(crate) fn read_ahead<R: Read>(
     mut scan: Scanner<R>,
-    mut interp: Interpreter<'_>,
-    full: SyncSender<Result<Batch, csv::Error>>,
-    empty: Receiver<Batch>,
+    width: usize,
+    batches: usize,
+    work: Sender<Batch>,
+    recycled: Receiver<Batch>,
+    fail: Sender<Result<Batch, AuditError>>,
 ) {
+    let (mut made, mut seq, mut rows) = (0, 0, 0);
     loop {
-        let mut b = empty.try_recv().unwrap_or_default();
-        let (more, error) = fill(&mut scan, &mut interp, &mut b);
-        if b.len > 0 && full.send(Ok(b)).is_err() {
-            return;
+        let mut b = match recycled.try_recv() {
+            Ok(b) => b,
+            Err(_) if made < batches => {
+                made += 1;
+                Batch::default()
+            }
+            Err(_) => match recycled.recv() {
+                Ok(b) => b,
+                Err(_) => return,
+            },
+        };
+        let (more, error) = fill(&mut scan, width, &mut b);
+        (b.seq, b.first_row) = (seq, rows);
+        if b.len > 0 {
+            seq += 1;
+            rows += b.len as u64;
+            if work.send(b).is_err() {
+                return;
+            }
         }
         if let Some(e) = error {
-            let _ = full.send(Err(e.into()));
+            let _ = fail.send(Err(AuditError::Read(e.into())));
             return;
         }
         if !more {
@@ -130,10 +149,10 @@ pub(crate) fn read_ahead<R: Read>(
 }
 
 /// Fills a batch; returns whether more records may follow, and a read error.
-fn fill<R: Read>(scan: &mut Scanner<R>, interp: &mut Interpreter<'_>, b: &mut Batch) -> (bool, Option<std::io::Error>) {
+fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, b: &mut Batch) -> (bool, Option<std::io::Error>) {
     b.len = 0;
     b.spans.clear();
-    b.rows.clear();
+    b.ragged.clear();
     b.recs.clear();
     b.fields.clear();
     b.bounds.clear();
@@ -157,17 +176,12 @@ fn fill<R: Read>(scan: &mut Scanner<R>, interp: &mut Interpreter<'_>, b: &mut Ba
         // one (blank lines, or the `\n` of a CRLF).
         let breaks = raw.iter().take_while(|c| **c == b'\n' || **c == b'\r').filter(|c| **c == b'\n').count() as u64;
         let (s, end) = trim_span(raw);
-        let whole = b.bounds.len() - f == interp.width;
-        let row = if whole {
-            interp.interpret(b.fields_at(f, interp.width, span.copied))
-        } else {
-            let bytes = if span.copied { &b.fields } else { &b.raw };
-            Err(vec![ragged(bytes, &mut b.bounds, f, interp.width)])
-        };
+        let whole = b.bounds.len() - f == width;
+        let bytes = if span.copied { &b.fields } else { &b.raw };
+        b.ragged.push((!whole).then(|| ragged(bytes, &mut b.bounds, f, width)));
         let empty = b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e);
         b.spans.push((span.start + s, span.start + end, span.line + breaks, whole && (end > s || empty)));
-        b.recs.push((f, interp.width, span.copied));
-        b.rows.push(row);
+        b.recs.push((f, width, span.copied));
         b.len += 1;
     }
     scan.end(&b.raw);

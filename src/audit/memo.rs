@@ -3,6 +3,7 @@
 //! it (see `classes` for why rows of one class get the same answer).
 
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use serde::Serialize;
@@ -174,7 +175,7 @@ const MEMO_CAP_BYTES: usize = 4 << 20;
 pub(crate) struct Memo {
     /// Index into `findings` by class key (small entries keep the table in cache).
     map: FxMap<u128, u32>,
-    findings: Vec<Finding>,
+    findings: Vec<Arc<Finding>>,
     bytes: usize,
     json: bool,
     /// Evaluations performed (cache misses).
@@ -187,7 +188,7 @@ impl Memo {
     }
 
     /// The finding for a row: `class` is its class key, `key` and `date` the query it asks.
-    pub fn get(&mut self, rs: &RuleSet, class: [u32; 4], key: &Key, date: Date) -> Result<&Finding, MemoError> {
+    pub fn get(&mut self, rs: &RuleSet, class: [u32; 4], key: &Key, date: Date) -> Result<&Arc<Finding>, MemoError> {
         let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
         if self.bytes > MEMO_CAP_BYTES && !self.map.contains_key(&class) {
             self.map.clear();
@@ -202,7 +203,7 @@ impl Memo {
                 self.evaluations += 1;
                 self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
                 let at = self.findings.len() as u32;
-                self.findings.push(f);
+                self.findings.push(Arc::new(f));
                 *v.insert(at)
             }
         };

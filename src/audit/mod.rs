@@ -19,14 +19,14 @@
 //! assert!(out.contains("row 3, column chip: unknown chip `H100X`; did you mean `H100`"));
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use csv::ByteRecord;
 use jiff::civil::Date;
 
 mod ahead;
-mod behind;
 mod classes;
 mod columns;
 mod hash;
@@ -36,15 +36,14 @@ mod scan;
 mod sink;
 mod summary;
 
-pub use behind::WriteBehind;
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
-pub use sink::{csv_field, CsvSink, Header, JsonlSink, Outcome, Row, Sink};
+pub use sink::{csv_field, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink};
 pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, VerdictCount, VerdictTally};
 
 use crate::{EvalError, RuleSet};
-use ahead::Interpreter;
+use ahead::{Batch, Done};
 use classes::Classes;
 use memo::{Memo, MemoError};
 use row::Reader;
@@ -82,6 +81,8 @@ pub enum AuditError {
     Eval(EvalError),
     /// A decision could not be rendered as JSON.
     Json(serde_json::Error),
+    /// A worker thread stopped unexpectedly (a bug).
+    Worker,
 }
 
 impl std::fmt::Display for AuditError {
@@ -92,6 +93,7 @@ impl std::fmt::Display for AuditError {
             AuditError::Write(e) => write!(f, "cannot write the output: {e}"),
             AuditError::Eval(e) => write!(f, "cannot evaluate: {e}"),
             AuditError::Json(e) => write!(f, "cannot render JSON: {e}"),
+            AuditError::Worker => write!(f, "an audit thread stopped unexpectedly"),
         }
     }
 }
@@ -104,6 +106,7 @@ impl std::error::Error for AuditError {
             AuditError::Write(e) => Some(e),
             AuditError::Eval(e) => Some(e),
             AuditError::Json(e) => Some(e),
+            AuditError::Worker => None,
         }
     }
 }
@@ -119,31 +122,99 @@ impl From<MemoError> for AuditError {
 
 /// Audits a CSV stream: writes one row to the sink per input row, in order, and returns the
 /// totals. Fails only when the file is unusable (no usable header, unreadable) or the sink fails.
-/// The input is parsed on a second thread while this one evaluates and writes.
+///
+/// One thread parses the input into batches of records; worker threads (as many as there are
+/// cores, up to four) each take whole batches, read their rows into queries, evaluate them
+/// through their own memo, count them, and format them when the sink has a [`Format`]; the
+/// calling thread hands the batches to the sink in input order.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
     let (rdr, header, columns) = begin(input, opts, sink)?;
-    // The reading thread owns what it reads per row (shared with the writing thread's hot
-    // data, a cache line would bounce between the cores).
-    let interp = Interpreter { reader: Reader::new(rs, opts.default_date), columns, width: header.len() };
-    let fields = sink.needs_fields();
-    let counter = Counter::new(rs.countries.all().len());
-    let classes = Classes::new(rs, opts.json);
-    let mut out = Writer { rs, memo: Memo::new(opts.json), classes, counter, number: 0, fields, rec: ByteRecord::new() };
-    std::thread::scope(|scope| {
-        let (full_tx, full_rx) = mpsc::sync_channel(ahead::IN_FLIGHT);
-        let (empty_tx, empty_rx) = mpsc::channel();
-        scope.spawn(move || ahead::read_ahead(rdr, interp, full_tx, empty_rx));
-        for batch in full_rx {
-            let batch = batch.map_err(AuditError::Read)?;
-            for r in batch.records() {
-                out.row(&r, sink)?;
-            }
-            let _ = empty_tx.send(batch);
+    let format = sink.format();
+    let fields = format.as_ref().map_or_else(|| sink.needs_fields(), |f| f.needs_fields());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS);
+    // The workers share the queue of batches to do; the reading thread stops (and so do the
+    // workers) when the batches it waits for can no longer come back.
+    let (work_tx, work_rx) = mpsc::channel::<Batch>();
+    let work_rx = Mutex::new(work_rx);
+    let (counter, evaluations) = std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel::<Result<Batch, AuditError>>();
+        let (recycle_tx, recycle_rx) = mpsc::channel();
+        let fail = done_tx.clone();
+        let width = header.len();
+        scope.spawn(move || ahead::read_ahead(rdr, width, 2 * workers + 2, work_tx, recycle_rx, fail));
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let mut w = Worker::new(rs, opts, &columns, format.clone(), fields);
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            handles.push(scope.spawn(move || {
+                while let Some(mut b) = work_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                    let r = w.batch(&mut b).map(|()| b);
+                    let failed = r.is_err();
+                    if done_tx.send(r).is_err() || failed {
+                        break;
+                    }
+                }
+                (w.counter, w.memo.evaluations)
+            }));
         }
-        Ok::<(), AuditError>(())
+        drop(done_tx);
+        write_in_order(done_rx, &recycle_tx, sink, format.is_some(), fields)?;
+        let mut total: Option<Counter> = None;
+        let mut evaluations = 0;
+        for h in handles {
+            let (c, e) = h.join().map_err(|_| AuditError::Worker)?;
+            evaluations += e;
+            total = Some(match total {
+                Some(t) => t.merge(c),
+                None => c,
+            });
+        }
+        Ok::<_, AuditError>((total.unwrap_or_else(|| Counter::new(rs.countries.all().len())), evaluations))
     })?;
     sink.finish().map_err(AuditError::Write)?;
-    Ok(out.counter.finish(rs, opts.default_date, out.memo.evaluations))
+    Ok(counter.finish(rs, opts.default_date, evaluations))
+}
+
+/// The most worker threads: past a few, the reading thread is the bottleneck.
+const MAX_WORKERS: usize = 4;
+
+/// Hands evaluated batches to the sink in input order, and returns them to the reading thread.
+fn write_in_order(
+    done: mpsc::Receiver<Result<Batch, AuditError>>,
+    recycle: &mpsc::Sender<Batch>,
+    sink: &mut dyn Sink,
+    formatted: bool,
+    fields: bool,
+) -> Result<(), AuditError> {
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    let mut rec = ByteRecord::new();
+    for b in done {
+        let b = b?;
+        waiting.insert(b.seq, b);
+        while let Some(b) = waiting.remove(&next) {
+            if formatted {
+                sink.block(&b.out).map_err(AuditError::Write)?;
+            } else {
+                for (i, (r, done)) in b.records().zip(&b.done).enumerate() {
+                    if fields || r.raw.is_none() {
+                        r.fields.copy_to(&mut rec);
+                    } else {
+                        rec.clear();
+                    }
+                    let outcome = match done {
+                        Done::Evaluated(f) => Outcome::Evaluated(f),
+                        Done::Error(e) => Outcome::Error(e),
+                    };
+                    let row = Row { number: b.first_row + i as u64 + 1, line: r.line, fields: &rec, raw: r.raw, outcome };
+                    sink.row(&row).map_err(AuditError::Write)?;
+                }
+            }
+            next += 1;
+            let _ = recycle.send(b);
+        }
+    }
+    Ok(())
 }
 
 /// Reads the header, maps its columns and hands it to the sink.
@@ -168,42 +239,85 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     Ok((scan, header, columns))
 }
 
-/// The evaluating and writing side of an audit.
-struct Writer<'r> {
+/// The evaluating side of an audit: one per worker thread, with its own caches and counts.
+struct Worker<'r> {
     rs: &'r RuleSet,
-    memo: Memo,
+    reader: Reader<'r>,
+    columns: Columns,
     classes: Classes<'r>,
+    memo: Memo,
     counter: Counter,
-    number: u64,
-    /// Whether the sink needs the fields of rows it gets the bytes of.
+    format: Option<Arc<dyn Format>>,
+    /// Whether rows given with their bytes need their fields too.
     fields: bool,
-    /// The fields of the row being written, when needed.
+    /// The fields of the row being formatted, when needed.
     rec: ByteRecord,
 }
 
-impl Writer<'_> {
-    /// Evaluates a record read ahead (through the memo), counts it and hands it to the sink.
-    fn row(&mut self, r: &ahead::Record<'_>, sink: &mut dyn Sink) -> Result<(), AuditError> {
-        self.number += 1;
-        if self.fields || r.raw.is_none() {
-            r.fields.copy_to(&mut self.rec);
-        } else {
-            self.rec.clear();
+impl<'r> Worker<'r> {
+    fn new(rs: &'r RuleSet, opts: &Options, columns: &Columns, format: Option<Arc<dyn Format>>, fields: bool) -> Worker<'r> {
+        Worker {
+            rs,
+            reader: Reader::new(rs, opts.default_date),
+            columns: columns.clone(),
+            classes: Classes::new(rs, opts.json),
+            memo: Memo::new(opts.json),
+            counter: Counter::new(rs.countries.all().len()),
+            format,
+            fields,
+            rec: ByteRecord::new(),
         }
-        let (number, line, fields, raw) = (self.number, r.line, &self.rec, r.raw);
-        let written = match r.row {
-            Ok(p) => {
-                let class = self.classes.key(&p.key, p.date);
-                let f = self.memo.get(self.rs, class, &p.key, p.date)?;
-                self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Evaluated(f) })
+    }
+
+    /// Reads, evaluates (through the memo) and counts the rows of a batch; formats them into
+    /// the batch, or keeps what became of them for the sink.
+    fn batch(&mut self, b: &mut Batch) -> Result<(), AuditError> {
+        let (mut out, mut done) = (std::mem::take(&mut b.out), std::mem::take(&mut b.done));
+        out.clear();
+        done.clear();
+        let result = self.rows(b, &mut out, &mut done);
+        (b.out, b.done) = (out, done);
+        result
+    }
+
+    fn rows(&mut self, b: &Batch, out: &mut Vec<u8>, done: &mut Vec<Done>) -> Result<(), AuditError> {
+        for (i, r) in b.records().enumerate() {
+            let (number, line, raw) = (b.first_row + i as u64 + 1, r.line, r.raw);
+            let parsed = match r.ragged {
+                Some(p) => Err(vec![p.clone()]),
+                None => self.reader.parse(&self.columns, r.fields),
+            };
+            let got = match parsed {
+                Ok(p) => {
+                    let class = self.classes.key(&p.key, p.date);
+                    let f = self.memo.get(self.rs, class, &p.key, p.date)?;
+                    self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
+                    Ok(f)
+                }
+                Err(problems) => {
+                    let err = RowError { row: number, line, problems };
+                    self.counter.error(err.problems.iter().map(|p| p.kind), 0);
+                    Err(err)
+                }
+            };
+            let Some(format) = &self.format else {
+                done.push(match got {
+                    Ok(f) => Done::Evaluated(f.clone()),
+                    Err(e) => Done::Error(e),
+                });
+                continue;
+            };
+            let outcome = match &got {
+                Ok(f) => Outcome::Evaluated(f),
+                Err(e) => Outcome::Error(e),
+            };
+            if self.fields || raw.is_none() {
+                r.fields.copy_to(&mut self.rec);
+            } else {
+                self.rec.clear();
             }
-            Err(problems) => {
-                let err = RowError { row: number, line, problems: problems.clone() };
-                self.counter.error(err.problems.iter().map(|p| p.kind), 0);
-                sink.row(&Row { number, line, fields, raw, outcome: Outcome::Error(&err) })
-            }
-        };
-        written.map_err(AuditError::Write)
+            format.row(out, &Row { number, line, fields: &self.rec, raw, outcome }).map_err(AuditError::Write)?;
+        }
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! fitted to the header, is re-encoded, quoting a field only when it must).
 
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use csv::ByteRecord;
 
@@ -52,6 +53,17 @@ pub struct Row<'a> {
     pub outcome: Outcome<'a>,
 }
 
+/// How a sink writing a byte stream formats one row. An audit formats rows with it on several
+/// threads at once, and hands the sink the formatted rows in input order ([`Sink::block`]).
+pub trait Format: Send + Sync {
+    /// Appends a row, with its line ending.
+    fn row(&self, out: &mut Vec<u8>, row: &Row<'_>) -> io::Result<()>;
+    /// Whether [`Row::fields`] is needed when [`Row::raw`] is given (see [`Sink::needs_fields`]).
+    fn needs_fields(&self) -> bool {
+        true
+    }
+}
+
 /// A destination for audited rows.
 pub trait Sink {
     /// Called once with the input's header, before any row.
@@ -64,6 +76,17 @@ pub trait Sink {
     /// (saves splitting every row into a record).
     fn needs_fields(&self) -> bool {
         true
+    }
+    /// For a sink writing a byte stream: how it formats a row, asked after [`Sink::begin`].
+    /// Given one, the audit formats rows on several threads and calls [`Sink::block`] instead
+    /// of [`Sink::row`]; without (the default), every row goes to [`Sink::row`] in turn.
+    fn format(&self) -> Option<Arc<dyn Format>> {
+        None
+    }
+    /// Takes rows formatted with [`Sink::format`], in input order.
+    fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let _ = bytes;
+        Err(io::Error::new(io::ErrorKind::Unsupported, "this sink formats its own rows"))
     }
 }
 
@@ -93,13 +116,52 @@ const BUF: usize = 256 << 10;
 pub struct CsvSink<W: Write> {
     out: W,
     buf: Vec<u8>,
+    format: Arc<CsvFormat>,
+}
+
+/// The rows of a [`CsvSink`]: the input row as it was read, then the audit columns.
+#[derive(Debug, Clone)]
+pub struct CsvFormat {
     eol: &'static [u8],
+}
+
+impl CsvFormat {
+    fn fields(out: &mut Vec<u8>, rec: &ByteRecord) {
+        for (i, f) in rec.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            csv_field(out, f);
+        }
+    }
+}
+
+impl Format for CsvFormat {
+    fn row(&self, out: &mut Vec<u8>, row: &Row<'_>) -> io::Result<()> {
+        match row.raw {
+            Some(raw) => out.extend_from_slice(raw),
+            None => Self::fields(out, row.fields),
+        }
+        match row.outcome {
+            Outcome::Evaluated(f) => out.extend_from_slice(&f.csv),
+            Outcome::Error(e) => {
+                out.extend_from_slice(b",,,,,error,,");
+                csv_field(out, e.to_string().as_bytes());
+            }
+        }
+        out.extend_from_slice(self.eol);
+        Ok(())
+    }
+
+    fn needs_fields(&self) -> bool {
+        false
+    }
 }
 
 impl<W: Write> CsvSink<W> {
     /// A sink writing to `w`.
     pub fn new(w: W) -> CsvSink<W> {
-        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), eol: b"\n" }
+        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(CsvFormat { eol: b"\n" }) }
     }
 
     /// Flushes and returns the writer.
@@ -108,17 +170,7 @@ impl<W: Write> CsvSink<W> {
         Ok(self.out)
     }
 
-    fn fields(&mut self, rec: &ByteRecord) {
-        for (i, f) in rec.iter().enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
-            csv_field(&mut self.buf, f);
-        }
-    }
-
-    fn end_line(&mut self) -> io::Result<()> {
-        self.buf.extend_from_slice(self.eol);
+    fn spill(&mut self) -> io::Result<()> {
         if self.buf.len() >= BUF {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
@@ -130,35 +182,26 @@ impl<W: Write> CsvSink<W> {
 impl<W: Write> Sink for CsvSink<W> {
     fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
         if h.crlf {
-            self.eol = b"\r\n";
+            self.format = Arc::new(CsvFormat { eol: b"\r\n" });
         }
         if h.bom {
             self.buf.extend_from_slice(b"\xEF\xBB\xBF");
         }
         match h.raw {
             Some(raw) => self.buf.extend_from_slice(raw),
-            None => self.fields(h.record),
+            None => CsvFormat::fields(&mut self.buf, h.record),
         }
         for c in OUTPUT_COLUMNS {
             self.buf.push(b',');
             self.buf.extend_from_slice(c.as_bytes());
         }
-        self.end_line()
+        self.buf.extend_from_slice(self.format.eol);
+        self.spill()
     }
 
     fn row(&mut self, row: &Row<'_>) -> io::Result<()> {
-        match row.raw {
-            Some(raw) => self.buf.extend_from_slice(raw),
-            None => self.fields(row.fields),
-        }
-        match row.outcome {
-            Outcome::Evaluated(f) => self.buf.extend_from_slice(&f.csv),
-            Outcome::Error(e) => {
-                self.buf.extend_from_slice(b",,,,,error,,");
-                csv_field(&mut self.buf, e.to_string().as_bytes());
-            }
-        }
-        self.end_line()
+        self.format.row(&mut self.buf, row)?;
+        self.spill()
     }
 
     fn finish(&mut self) -> io::Result<()> {
@@ -170,56 +213,92 @@ impl<W: Write> Sink for CsvSink<W> {
     fn needs_fields(&self) -> bool {
         false
     }
+
+    fn format(&self) -> Option<Arc<dyn Format>> {
+        Some(self.format.clone())
+    }
+
+    fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        self.out.write_all(bytes)
+    }
 }
 
 /// Writes one JSON object per row: `row`, `line`, `input` (the input columns by header name),
 /// then the audit fields and the trace.
 pub struct JsonlSink<W: Write> {
     out: BufWriter<W>,
-    keys: Vec<String>,
+    format: Arc<JsonlFormat>,
     line: Vec<u8>,
+}
+
+/// The rows of a [`JsonlSink`].
+#[derive(Debug, Clone, Default)]
+pub struct JsonlFormat {
+    /// The header names as JSON strings (repeated names numbered).
+    keys: Vec<String>,
+}
+
+impl Format for JsonlFormat {
+    fn row(&self, out: &mut Vec<u8>, row: &Row<'_>) -> io::Result<()> {
+        write!(out, "{{\"row\":{},\"line\":{},\"input\":{{", row.number, row.line)?;
+        for (i, (k, v)) in self.keys.iter().zip(row.fields.iter()).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(k.as_bytes());
+            out.push(b':');
+            serde_json::to_writer(&mut *out, &String::from_utf8_lossy(v))?;
+        }
+        out.extend_from_slice(b"},");
+        match row.outcome {
+            Outcome::Evaluated(f) => out.extend_from_slice(f.json.as_bytes()),
+            Outcome::Error(e) => out.extend_from_slice(error_json(&e.to_string())?.as_bytes()),
+        }
+        out.push(b'\n');
+        Ok(())
+    }
 }
 
 impl<W: Write> JsonlSink<W> {
     /// A sink writing to `w`.
     pub fn new(w: W) -> JsonlSink<W> {
-        JsonlSink { out: BufWriter::with_capacity(BUF, w), keys: Vec::new(), line: Vec::with_capacity(4096) }
+        JsonlSink { out: BufWriter::with_capacity(BUF, w), format: Arc::default(), line: Vec::with_capacity(4096) }
     }
 }
 
 impl<W: Write> Sink for JsonlSink<W> {
     fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
         let names = h.columns.names();
+        let mut keys = Vec::new();
         for (i, n) in names.iter().enumerate() {
             let seen = names.iter().take(i).filter(|m| *m == n).count();
             let key = if seen == 0 { n.clone() } else { format!("{n}_{}", seen + 1) };
-            self.keys.push(serde_json::to_string(&key)?);
+            keys.push(serde_json::to_string(&key)?);
         }
+        self.format = Arc::new(JsonlFormat { keys });
         Ok(())
     }
 
     fn row(&mut self, row: &Row<'_>) -> io::Result<()> {
         self.line.clear();
-        write!(self.line, "{{\"row\":{},\"line\":{},\"input\":{{", row.number, row.line)?;
-        for (i, (k, v)) in self.keys.iter().zip(row.fields.iter()).enumerate() {
-            if i > 0 {
-                self.line.push(b',');
-            }
-            self.line.extend_from_slice(k.as_bytes());
-            self.line.push(b':');
-            serde_json::to_writer(&mut self.line, &String::from_utf8_lossy(v))?;
-        }
-        self.line.extend_from_slice(b"},");
-        match row.outcome {
-            Outcome::Evaluated(f) => self.line.extend_from_slice(f.json.as_bytes()),
-            Outcome::Error(e) => self.line.extend_from_slice(error_json(&e.to_string())?.as_bytes()),
-        }
-        self.line.push(b'\n');
+        self.format.row(&mut self.line, row)?;
         self.out.write_all(&self.line)
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+
+    fn format(&self) -> Option<Arc<dyn Format>> {
+        Some(self.format.clone())
+    }
+
+    fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
     }
 }
 

@@ -154,6 +154,23 @@ impl Counter {
         }
     }
 
+    /// Adds the counts of another counter (of other rows).
+    pub fn merge(mut self, other: Counter) -> Counter {
+        for (t, o) in self.outcomes.iter_mut().zip(other.outcomes) {
+            t.rows += o.rows;
+            t.units = t.units.saturating_add(o.units);
+        }
+        for (d, o) in self.dests.iter_mut().zip(other.dests) {
+            d.iter_mut().zip(o).for_each(|(n, m)| *n += m);
+        }
+        self.errors.iter_mut().zip(other.errors).for_each(|(n, m)| *n += m);
+        self.dates = match (self.dates, other.dates) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, None) | (None, x) => x,
+        };
+        self
+    }
+
     pub fn finish(self, rs: &RuleSet, as_of: Date, evaluations: u64) -> Summary {
         let name = |i: usize| Verdict::ALL.get(i).map(|v| v.as_str()).unwrap_or("error");
         let verdicts: Vec<VerdictTally> = self

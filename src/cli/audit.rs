@@ -79,7 +79,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     let summary = match &a.output {
         Some(p) => {
             let f = File::create(p).with_context(|| format!("cannot create `{}`", p.display()))?;
-            write(&rs, &opts, format, input, audit::WriteBehind::new(f)?)?
+            write(&rs, &opts, format, input, f)?
         }
         None => write(&rs, &opts, format, input, out)?,
     };
