@@ -68,14 +68,9 @@ pub(crate) struct Record<'a> {
 impl Batch {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
-        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.ragged).map(
-            |((&(f, n, copied), &(s, end, line, exact)), ragged)| Record {
-                fields: self.fields_at(f, n, copied),
-                raw: self.raw.get(s..end).filter(|_| exact),
-                line,
-                ragged: ragged.as_ref(),
-            },
-        )
+        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.ragged).map(|((&(f, n, copied), &(s, end, line, exact)), ragged)| {
+            Record { fields: self.fields_at(f, n, copied), raw: self.raw.get(s..end).filter(|_| exact), line, ragged: ragged.as_ref() }
+        })
     }
 
     /// The fields of a record whose bounds start at `f` (`n` of them).

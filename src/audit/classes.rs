@@ -38,6 +38,8 @@ pub(crate) struct Classes<'r> {
     /// The country sets of destination conditions, and of end-user conditions.
     sets: [Vec<&'r Set>; 2],
     signatures: FxMap<Vec<u8>, u32>,
+    /// The signatures by class id.
+    by_id: Vec<Vec<u8>>,
     catalog: Vec<Option<u32>>,
     specs: FxMap<(u32, SpecBits), u32>,
     next_spec: u32,
@@ -54,6 +56,7 @@ impl<'r> Classes<'r> {
             atoms: Vec::new(),
             sets: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
+            by_id: Vec::new(),
             catalog: vec![None; rs.catalog.chips().len()],
             specs: FxMap::default(),
             next_spec: rs.catalog.chips().len() as u32,
@@ -174,6 +177,28 @@ impl<'r> Classes<'r> {
         }
         let c = self.signatures.len() as u32;
         self.signatures.insert(self.buf.clone(), c);
+        self.by_id.push(self.buf.clone());
         c
+    }
+
+    /// A memo key that means the same in every worker (whose class ids differ): the classes'
+    /// signatures and the period, or (by identity) the query itself.
+    pub fn shared_key(&self, class: [u32; 4], k: &Key) -> Vec<u8> {
+        let mut out = Vec::new();
+        let [chip, dest, hq, period] = class;
+        if self.exact {
+            for n in [k.chip, k.dest, k.hq, k.period] {
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            k.spec.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
+        } else {
+            for id in [chip, dest, hq] {
+                // Chip, destination and end-user signatures start with their own letter and
+                // have a fixed length each, so the concatenation is unambiguous.
+                out.extend_from_slice(self.by_id.get(id as usize).map_or(&[][..], Vec::as_slice));
+            }
+            out.extend_from_slice(&period.to_le_bytes());
+        }
+        out
     }
 }

@@ -3,7 +3,8 @@
 //! it (see `classes` for why rows of one class get the same answer).
 
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::civil::Date;
 use serde::Serialize;
@@ -171,24 +172,76 @@ pub enum MemoError {
 /// The most memory the memo may hold (rendered outputs and traces) before it starts over.
 const MEMO_CAP_BYTES: usize = 4 << 20;
 
-/// Evaluations by class key (see `classes`).
+/// Evaluations shared by the workers of an audit, by a key that means the same to all of them
+/// (see `Classes::shared_key`): each distinct class is evaluated once, by the first worker
+/// that meets it, and the count of evaluations does not depend on how rows fell to workers.
+pub(crate) struct Shared {
+    json: bool,
+    inner: Mutex<SharedInner>,
+}
+
+#[derive(Default)]
+struct SharedInner {
+    map: HashMap<Vec<u8>, Arc<Finding>>,
+    bytes: usize,
+    evaluations: u64,
+}
+
+impl Shared {
+    pub fn new(json: bool) -> Shared {
+        Shared { json, inner: Mutex::default() }
+    }
+
+    /// Evaluations performed.
+    pub fn evaluations(&self) -> u64 {
+        self.inner.lock().map_or(0, |i| i.evaluations)
+    }
+
+    /// The finding for a shared key, evaluating `key` on `date` if it is new. The evaluation
+    /// happens under the lock, so that no two workers evaluate one class.
+    fn get(&self, rs: &RuleSet, shared: Vec<u8>, key: &Key, date: Date) -> Result<Arc<Finding>, MemoError> {
+        // A worker that panicked holding the lock left a whole map behind: go on with it.
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(f) = inner.map.get(&shared) {
+            return Ok(f.clone());
+        }
+        if inner.bytes > MEMO_CAP_BYTES {
+            inner.map.clear();
+            inner.bytes = 0;
+        }
+        let d = decide(rs, key, date, self.json).map_err(MemoError::Eval)?;
+        let f = Arc::new(Finding::new(&d, self.json).map_err(MemoError::Json)?);
+        inner.evaluations += 1;
+        inner.bytes += f.size() + shared.len();
+        inner.map.insert(shared, f.clone());
+        Ok(f)
+    }
+}
+
+/// One worker's evaluations by its class key (see `classes`), in front of the shared ones.
 pub(crate) struct Memo {
     /// Index into `findings` by class key (small entries keep the table in cache).
     map: FxMap<u128, u32>,
     findings: Vec<Arc<Finding>>,
     bytes: usize,
-    json: bool,
-    /// Evaluations performed (cache misses).
-    pub evaluations: u64,
 }
 
 impl Memo {
-    pub fn new(json: bool) -> Memo {
-        Memo { map: FxMap::default(), findings: Vec::new(), bytes: 0, json, evaluations: 0 }
+    pub fn new() -> Memo {
+        Memo { map: FxMap::default(), findings: Vec::new(), bytes: 0 }
     }
 
-    /// The finding for a row: `class` is its class key, `key` and `date` the query it asks.
-    pub fn get(&mut self, rs: &RuleSet, class: [u32; 4], key: &Key, date: Date) -> Result<&Arc<Finding>, MemoError> {
+    /// The finding for a row: `class` is its class key in this worker, `shared_key` gives its
+    /// key for all workers, `key` and `date` are the query it asks.
+    pub fn get(
+        &mut self,
+        rs: &RuleSet,
+        shared: &Shared,
+        class: [u32; 4],
+        shared_key: impl FnOnce() -> Vec<u8>,
+        key: &Key,
+        date: Date,
+    ) -> Result<&Arc<Finding>, MemoError> {
         let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
         if self.bytes > MEMO_CAP_BYTES && !self.map.contains_key(&class) {
             self.map.clear();
@@ -198,12 +251,10 @@ impl Memo {
         let at = match self.map.entry(class) {
             Entry::Occupied(o) => *o.get(),
             Entry::Vacant(v) => {
-                let d = decide(rs, key, date, self.json).map_err(MemoError::Eval)?;
-                let f = Finding::new(&d, self.json).map_err(MemoError::Json)?;
-                self.evaluations += 1;
+                let f = shared.get(rs, shared_key(), key, date)?;
                 self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
                 let at = self.findings.len() as u32;
-                self.findings.push(Arc::new(f));
+                self.findings.push(f);
                 *v.insert(at)
             }
         };

@@ -45,7 +45,7 @@ pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, Verdi
 use crate::{EvalError, RuleSet};
 use ahead::{Batch, Done};
 use classes::Classes;
-use memo::{Memo, MemoError};
+use memo::{Memo, MemoError, Shared};
 use row::Reader;
 use scan::Scanner;
 use summary::Counter;
@@ -136,7 +136,8 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     // workers) when the batches it waits for can no longer come back.
     let (work_tx, work_rx) = mpsc::channel::<Batch>();
     let work_rx = Mutex::new(work_rx);
-    let (counter, evaluations) = std::thread::scope(|scope| {
+    let shared = Shared::new(opts.json);
+    let counter = std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<Result<Batch, AuditError>>();
         let (recycle_tx, recycle_rx) = mpsc::channel();
         let fail = done_tx.clone();
@@ -144,7 +145,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         scope.spawn(move || ahead::read_ahead(rdr, width, 2 * workers + 2, work_tx, recycle_rx, fail));
         let mut handles = Vec::new();
         for _ in 0..workers {
-            let mut w = Worker::new(rs, opts, &columns, format.clone(), fields);
+            let mut w = Worker::new(rs, &shared, opts, &columns, format.clone(), fields);
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             handles.push(scope.spawn(move || {
                 while let Some(mut b) = work_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
@@ -154,25 +155,23 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
                         break;
                     }
                 }
-                (w.counter, w.memo.evaluations)
+                w.counter
             }));
         }
         drop(done_tx);
         write_in_order(done_rx, &recycle_tx, sink, format.is_some(), fields)?;
         let mut total: Option<Counter> = None;
-        let mut evaluations = 0;
         for h in handles {
-            let (c, e) = h.join().map_err(|_| AuditError::Worker)?;
-            evaluations += e;
+            let c = h.join().map_err(|_| AuditError::Worker)?;
             total = Some(match total {
                 Some(t) => t.merge(c),
                 None => c,
             });
         }
-        Ok::<_, AuditError>((total.unwrap_or_else(|| Counter::new(rs.countries.all().len())), evaluations))
+        Ok::<_, AuditError>(total.unwrap_or_else(|| Counter::new(rs.countries.all().len())))
     })?;
     sink.finish().map_err(AuditError::Write)?;
-    Ok(counter.finish(rs, opts.default_date, evaluations))
+    Ok(counter.finish(rs, opts.default_date, shared.evaluations()))
 }
 
 /// The most worker threads: past a few, the reading thread is the bottleneck.
@@ -242,6 +241,7 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
 /// The evaluating side of an audit: one per worker thread, with its own caches and counts.
 struct Worker<'r> {
     rs: &'r RuleSet,
+    shared: &'r Shared,
     reader: Reader<'r>,
     columns: Columns,
     classes: Classes<'r>,
@@ -255,13 +255,21 @@ struct Worker<'r> {
 }
 
 impl<'r> Worker<'r> {
-    fn new(rs: &'r RuleSet, opts: &Options, columns: &Columns, format: Option<Arc<dyn Format>>, fields: bool) -> Worker<'r> {
+    fn new(
+        rs: &'r RuleSet,
+        shared: &'r Shared,
+        opts: &Options,
+        columns: &Columns,
+        format: Option<Arc<dyn Format>>,
+        fields: bool,
+    ) -> Worker<'r> {
         Worker {
             rs,
+            shared,
             reader: Reader::new(rs, opts.default_date),
             columns: columns.clone(),
             classes: Classes::new(rs, opts.json),
-            memo: Memo::new(opts.json),
+            memo: Memo::new(),
             counter: Counter::new(rs.countries.all().len()),
             format,
             fields,
@@ -290,7 +298,8 @@ impl<'r> Worker<'r> {
             let got = match parsed {
                 Ok(p) => {
                     let class = self.classes.key(&p.key, p.date);
-                    let f = self.memo.get(self.rs, class, &p.key, p.date)?;
+                    let classes = &self.classes;
+                    let f = self.memo.get(self.rs, self.shared, class, || classes.shared_key(class, &p.key), &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
                     Ok(f)
                 }
