@@ -2,7 +2,7 @@
 //! `evaluate` of the same query (so memoisation by equivalence class never changes an answer),
 //! identity-keyed (JSON) and class-keyed (CSV) runs agree, and every row comes out, in order.
 
-use chipgate::audit::{audit, ErrorKind, Finding, Header, Options, Outcome, Row, Sink};
+use chipgate::audit::{audit, CsvSink, ErrorKind, Finding, Header, JsonlSink, Options, Outcome, Row, Sink};
 use chipgate::spec::{Overrides, Resolution};
 use chipgate::{evaluate, Query, RuleSet};
 use jiff::civil::{date, Date};
@@ -255,4 +255,75 @@ fn a_column_of_unknown_names_stops_getting_suggestions_but_every_row_is_reported
         msg(699)
     );
     assert!(msg(700).starts_with("row 701, column chip: unknown chip `H100X`; `chipgate chips` lists the catalog"), "{}", msg(700));
+}
+
+/// A sink that takes rows one by one, writing them through a CSV or JSONL sink (so the audit
+/// cannot format them on its worker threads).
+struct OneByOne(Box<dyn Sink>);
+
+impl Sink for OneByOne {
+    fn begin(&mut self, h: &Header<'_>) -> std::io::Result<()> {
+        self.0.begin(h)
+    }
+    fn row(&mut self, r: &Row<'_>) -> std::io::Result<()> {
+        self.0.row(r)
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.finish()
+    }
+}
+
+/// Writes into a buffer the test keeps.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn rows_formatted_on_workers_equal_rows_written_one_by_one() {
+    let rs = RuleSet::builtin().unwrap();
+    // Several batches of 1,024 rows, with bad rows among them.
+    let mut input = generate(&rs, 2500, 11);
+    input += "2500,H100X,CN,2024-01-15,,1,,,,,x\n2501,H100,Chna,,,1,,,,,\n2502,H100,CN\n";
+    input += &generate(&rs, 600, 12).split_once('\n').unwrap().1.replace("\n", "\r\n");
+    for json in [false, true] {
+        let mut opts = Options::new(date(2025, 1, 1));
+        opts.json = json;
+        let sink = |w: Shared| -> Box<dyn Sink> {
+            if json {
+                Box::new(JsonlSink::new(w))
+            } else {
+                Box::new(CsvSink::new(w))
+            }
+        };
+        let (parallel, one_by_one) = (Shared::default(), Shared::default());
+        let s1 = audit(&rs, &opts, input.as_bytes(), sink(parallel.clone()).as_mut()).unwrap();
+        let s2 = audit(&rs, &opts, input.as_bytes(), &mut OneByOne(sink(one_by_one.clone()))).unwrap();
+        let (a, b) = (parallel.0.lock().unwrap().clone(), one_by_one.0.lock().unwrap().clone());
+        assert!(a == b, "json {json}: the outputs differ");
+        // With traces, the memo outgrows its cap and starts over, at points that depend on
+        // how batches fell to workers: then only the number of evaluations may differ.
+        let (mut s1, mut s2) = (s1, s2);
+        if json {
+            (s1.evaluations, s2.evaluations) = (0, 0);
+        }
+        assert_eq!(s1, s2);
+        assert_eq!((s1.rows, s1.error_rows), (3103, 3));
+        let out = String::from_utf8(a).unwrap();
+        assert_eq!(out.lines().count(), if json { 3103 } else { 3104 }, "json {json}");
+        if !json {
+            // Every input row, in order, at the start of its output row.
+            for (n, (i, o)) in input.lines().zip(out.lines()).enumerate() {
+                assert!(o.starts_with(i), "line {}: {o:?} for {i:?}", n + 1);
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! Reading ahead: one thread parses the input into batches of records, each with the bytes it
-//! was read from, while worker threads evaluate them (see the module above). Only a fixed
+//! was read from, while worker threads evaluate them (see `audit`). Only a fixed
 //! number of batches exist, reused over and over, so memory stays a few batches whatever the
 //! input size.
 
