@@ -136,7 +136,9 @@ pub struct Group {
 impl Group {
     /// Whether a country is a member on a date.
     pub fn contains(&self, code: &str, date: Date) -> bool {
-        self.members.iter().any(|m| m.country == code && m.covers(date))
+        // Codes are a few bytes: compared inline, not through `memcmp` (sets are tested often).
+        let same = |m: &Membership| m.country.len() == code.len() && m.country.bytes().zip(code.bytes()).all(|(a, b)| a == b);
+        self.members.iter().any(|m| same(m) && m.covers(date))
     }
 
     /// Every date at which membership changes.
