@@ -174,8 +174,10 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, b: &mut Batch) -> (bool, O
         let whole = b.bounds.len() - f == width;
         let bytes = if span.copied { &b.fields } else { &b.raw };
         b.ragged.push((!whole).then(|| ragged(bytes, &mut b.bounds, f, width)));
-        let empty = b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e);
-        b.spans.push((span.start + s, span.start + end, span.line + breaks, whole && (end > s || empty)));
+        // The bytes stand for the fields unless the row was refitted, or is blank with fields
+        // (which cannot be told from the bytes).
+        let exact = whole && (end > s || b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e));
+        b.spans.push((span.start + s, span.start + end, span.line + breaks, exact));
         b.recs.push((f, width, span.copied));
         b.len += 1;
     }
