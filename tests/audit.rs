@@ -107,6 +107,17 @@ fn passthrough_keeps_every_byte_of_every_row() {
 }
 
 #[test]
+fn a_quote_left_open_at_the_end_of_the_input_does_not_swallow_the_audit_columns() {
+    // The input ends inside a quoted field: the row is written re-encoded, so that the output
+    // parses back to as many rows, each with its audit columns.
+    let (r, recs) = audit_csv(b"chip,destination,note\nH100,DE,fine\nH100,CN,\"open\nstill open", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(recs.len(), 3, "{}", r.out());
+    assert_eq!(recs[2].get(2), Some("open\nstill open"));
+    assert_eq!(recs[2].get(2 + 5), Some("license_required"));
+}
+
+#[test]
 fn lf_files_without_a_bom_stay_that_way() {
     let (r, _) = audit_csv(b"chip,destination,date\nH100,DE,2024-05-01\nH100,US,2024-05-01", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
