@@ -148,10 +148,12 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
             let mut w = Worker::new(rs, &shared, opts, &columns, format.clone(), fields);
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             handles.push(scope.spawn(move || {
+                // A worker that panics (a bug) says so, or the writer would wait for its batch.
+                let guard = PanicNotice(&done_tx);
                 while let Some(mut b) = work_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
                     let r = w.batch(&mut b).map(|()| b);
                     let failed = r.is_err();
-                    if done_tx.send(r).is_err() || failed {
+                    if guard.0.send(r).is_err() || failed {
                         break;
                     }
                 }
@@ -159,19 +161,32 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
             }));
         }
         drop(done_tx);
-        write_in_order(done_rx, &recycle_tx, sink, format.is_some(), fields)?;
-        let mut total: Option<Counter> = None;
+        let written = write_in_order(done_rx, &recycle_tx, sink, format.is_some(), fields);
+        // Stops the reading thread if it waits for a batch, and so the workers.
+        drop(recycle_tx);
+        let mut total = Some(Counter::new(rs.countries.all().len()));
         for h in handles {
-            let c = h.join().map_err(|_| AuditError::Worker)?;
-            total = Some(match total {
-                Some(t) => t.merge(c),
-                None => c,
-            });
+            total = match (total, h.join()) {
+                (Some(t), Ok(c)) => Some(t.merge(c)),
+                _ => None,
+            };
         }
-        Ok::<_, AuditError>(total.unwrap_or_else(|| Counter::new(rs.countries.all().len())))
+        written?;
+        total.ok_or(AuditError::Worker)
     })?;
     sink.finish().map_err(AuditError::Write)?;
     Ok(counter.finish(rs, opts.default_date, shared.evaluations()))
+}
+
+/// Sends [`AuditError::Worker`] when dropped by a panicking thread.
+struct PanicNotice<'a>(&'a mpsc::Sender<Result<Batch, AuditError>>);
+
+impl Drop for PanicNotice<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Err(AuditError::Worker));
+        }
+    }
 }
 
 /// The most worker threads: past a few, the reading thread is the bottleneck.
