@@ -12,8 +12,12 @@ use super::row::{ErrorKind, Problem, RowError};
 use super::scan::{Fields, Scanner};
 use super::AuditError;
 
-/// Records per batch.
-const BATCH: usize = 1024;
+/// Records per batch, at most.
+pub(crate) const BATCH: usize = 1024;
+
+/// Records per batch when rows are written as JSON with their trace (several kilobytes each),
+/// so that the formatted batches in flight stay small.
+pub(crate) const BATCH_JSON: usize = 64;
 
 /// Input bytes per batch, at most (unless one record is longer).
 const BATCH_BYTES: usize = 256 << 10;
@@ -99,19 +103,20 @@ fn ragged(bytes: &[u8], bounds: &mut Vec<(usize, usize)>, f: usize, width: usize
     Problem { kind: ErrorKind::RaggedRow, column: None, message }
 }
 
-/// The reading side of an audit: reads batches of records `width` fields wide, numbered in
-/// order, and sends them to the workers (`work`), until the input ends, it fails (the error
-/// goes to `fail`), or the workers hang up. Takes batches back from `recycled`, making at most
-/// `batches` of them.
+/// The reading side of an audit: reads batches of up to `rows` records `width` fields wide,
+/// numbered in order, and sends them to the workers (`work`), until the input ends, it fails
+/// (the error goes to `fail`), or the workers hang up. Takes batches back from `recycled`,
+/// making at most `batches` of them.
 pub(crate) fn read_ahead<R: Read>(
     mut scan: Scanner<R>,
     width: usize,
+    rows: usize,
     batches: usize,
     work: Sender<Batch>,
     recycled: Receiver<Batch>,
     fail: Sender<Result<Batch, AuditError>>,
 ) {
-    let (mut made, mut seq, mut rows) = (0, 0, 0);
+    let (mut made, mut seq, mut before) = (0, 0, 0);
     loop {
         let mut b = match recycled.try_recv() {
             Ok(b) => b,
@@ -124,11 +129,11 @@ pub(crate) fn read_ahead<R: Read>(
                 Err(_) => return,
             },
         };
-        let (more, error) = fill(&mut scan, width, &mut b);
-        (b.seq, b.first_row) = (seq, rows);
+        let (more, error) = fill(&mut scan, width, rows, &mut b);
+        (b.seq, b.first_row) = (seq, before);
         if b.len > 0 {
             seq += 1;
-            rows += b.len as u64;
+            before += b.len as u64;
             if work.send(b).is_err() {
                 return;
             }
@@ -144,7 +149,7 @@ pub(crate) fn read_ahead<R: Read>(
 }
 
 /// Fills a batch; returns whether more records may follow, and a read error.
-fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, b: &mut Batch) -> (bool, Option<std::io::Error>) {
+fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch) -> (bool, Option<std::io::Error>) {
     b.len = 0;
     b.spans.clear();
     b.ragged.clear();
@@ -153,7 +158,7 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, b: &mut Batch) -> (bool, O
     b.bounds.clear();
     scan.begin(&mut b.raw);
     let mut result = (true, None);
-    while b.len < BATCH && scan.taken() < BATCH_BYTES {
+    while b.len < rows && scan.taken() < BATCH_BYTES {
         let f = b.bounds.len();
         let span = match scan.record(&mut b.raw, &mut b.fields, &mut b.bounds) {
             Ok(Some(span)) => span,

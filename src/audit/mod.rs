@@ -142,7 +142,8 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         let (recycle_tx, recycle_rx) = mpsc::channel();
         let fail = done_tx.clone();
         let width = header.len();
-        scope.spawn(move || ahead::read_ahead(rdr, width, 2 * workers + 2, work_tx, recycle_rx, fail));
+        let rows = if opts.json { ahead::BATCH_JSON } else { ahead::BATCH };
+        scope.spawn(move || ahead::read_ahead(rdr, width, rows, 2 * workers + 2, work_tx, recycle_rx, fail));
         let mut handles = Vec::new();
         for _ in 0..workers {
             let mut w = Worker::new(rs, &shared, opts, &columns, format.clone(), fields);
