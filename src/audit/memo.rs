@@ -224,11 +224,15 @@ pub(crate) struct Memo {
     map: FxMap<u128, u32>,
     findings: Vec<Arc<Finding>>,
     bytes: usize,
+    /// The most memory this memo may hold before it starts over.
+    cap: usize,
 }
 
 impl Memo {
-    pub fn new() -> Memo {
-        Memo { map: FxMap::default(), findings: Vec::new(), bytes: 0 }
+    /// A memo for one of `workers` workers: together they hold at most as much as the shared
+    /// level (what they hold and it has let go of stays alive through them).
+    pub fn new(workers: usize) -> Memo {
+        Memo { map: FxMap::default(), findings: Vec::new(), bytes: 0, cap: MEMO_CAP_BYTES / workers.max(1) }
     }
 
     /// The finding for a row: `class` is its class key in this worker, `shared_key` gives its
@@ -243,7 +247,7 @@ impl Memo {
         date: Date,
     ) -> Result<&Arc<Finding>, MemoError> {
         let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
-        if self.bytes > MEMO_CAP_BYTES && !self.map.contains_key(&class) {
+        if self.bytes > self.cap && !self.map.contains_key(&class) {
             self.map.clear();
             self.findings.clear();
             self.bytes = 0;

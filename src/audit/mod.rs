@@ -146,7 +146,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         scope.spawn(move || ahead::read_ahead(rdr, width, rows, 2 * workers + 2, work_tx, recycle_rx, fail));
         let mut handles = Vec::new();
         for _ in 0..workers {
-            let mut w = Worker::new(rs, &shared, opts, &columns, format.clone(), fields);
+            let mut w = Worker::new(rs, &shared, workers, opts, &columns, format.clone(), fields);
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             handles.push(scope.spawn(move || {
                 // A worker that panics (a bug) says so, or the writer would wait for its batch.
@@ -274,6 +274,7 @@ impl<'r> Worker<'r> {
     fn new(
         rs: &'r RuleSet,
         shared: &'r Shared,
+        workers: usize,
         opts: &Options,
         columns: &Columns,
         format: Option<Arc<dyn Format>>,
@@ -285,7 +286,7 @@ impl<'r> Worker<'r> {
             reader: Reader::new(rs, opts.default_date),
             columns: columns.clone(),
             classes: Classes::new(rs, opts.json),
-            memo: Memo::new(),
+            memo: Memo::new(workers),
             counter: Counter::new(rs.countries.all().len()),
             format,
             fields,
