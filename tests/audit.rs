@@ -118,6 +118,17 @@ fn a_quote_left_open_at_the_end_of_the_input_does_not_swallow_the_audit_columns(
 }
 
 #[test]
+fn a_literal_quote_in_a_row_the_parser_reads_is_passed_through() {
+    // The escaped quote sends the row through the CSV parser; the stray quote in `5" disk` is a
+    // plain byte there. The row is well formed and comes back as it was.
+    let row = "H100,DE,5\" disk,\"say \"\"hi\"\"\"";
+    let (r, recs) = audit_csv(format!("chip,destination,size,note\n{row}\n").as_bytes(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.out().contains(&format!("\n{row},")), "{}", r.out());
+    assert_eq!((recs[1].get(2), recs[1].get(3)), (Some("5\" disk"), Some("say \"hi\"")));
+}
+
+#[test]
 fn lf_files_without_a_bom_stay_that_way() {
     let (r, _) = audit_csv(b"chip,destination,date\nH100,DE,2024-05-01\nH100,US,2024-05-01", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -182,8 +182,7 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
         // The bytes stand for the fields unless the row was refitted, is blank with fields
         // (which cannot be told from the bytes), or ends inside a quoted field (the input ended
         // there; written back as it was, the quote would swallow the audit's columns).
-        let open = span.copied && raw.get(s..end).unwrap_or_default().iter().filter(|c| **c == b'"').count() % 2 == 1;
-        let exact = whole && !open && (end > s || b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e));
+        let exact = whole && !span.open && (end > s || b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e));
         b.spans.push((span.start + s, span.start + end, span.line + breaks, exact));
         b.recs.push((f, width, span.copied));
         b.len += 1;

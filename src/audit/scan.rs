@@ -27,6 +27,9 @@ pub(crate) struct Span {
     /// The fields were copied out of the input, unquoted, into the caller's field buffer;
     /// otherwise they are slices of the input buffer itself.
     pub copied: bool,
+    /// The input ended inside a quoted field of this record (so its bytes, written back with
+    /// more after them, would not read as its fields).
+    pub open: bool,
 }
 
 /// The fields of one record, as parsed.
@@ -188,7 +191,9 @@ impl<R: Read> Scanner<R> {
                         bounds.push((from, base + end));
                         from = base + end;
                     }
-                    let span = Span { start: self.start, end: self.pos, line: self.line, copied: true };
+                    let raw = buf.get(self.start..self.pos).unwrap_or_default();
+                    let open = self.eof && self.pos >= buf.len() && ends_quoted(raw);
+                    let span = Span { start: self.start, end: self.pos, line: self.line, copied: true, open };
                     (self.start, self.line, self.outlen, self.endlen) = (self.pos, self.core.line(), 0, 0);
                     return Ok(Some(span));
                 }
@@ -217,7 +222,7 @@ impl<R: Read> Scanner<R> {
         };
         let blank = input.get(..skip)?.iter().filter(|b| **b == b'\n').count();
         let breaks = (blank + usize::from(end.checked_sub(1).and_then(|i| buf.get(i)) == Some(&b'\n'))) as u64;
-        let span = Span { start: self.start, end, line: self.line, copied: false };
+        let span = Span { start: self.start, end, line: self.line, copied: false, open: false };
         self.pos = end;
         self.start = end;
         self.line += breaks;
@@ -259,6 +264,16 @@ fn split_line(buf: &[u8], mut at: usize, bounds: &mut Vec<(usize, usize)>) -> Op
             _ => return None,
         }
     }
+}
+
+/// Whether a record read at the end of the input ended inside a quoted field: read again,
+/// with a line break after it, it would not end there.
+fn ends_quoted(raw: &[u8]) -> bool {
+    let mut core = Core::new();
+    let (mut out, mut ends) = (vec![0; raw.len() + 1], vec![0; raw.len() + 2]);
+    let mut input = raw.to_vec();
+    input.push(b'\n');
+    !matches!(core.read_record(&input, &mut out, &mut ends).0, ReadRecordResult::Record)
 }
 
 #[cfg(test)]
@@ -344,6 +359,13 @@ mod tests {
         #[test]
         fn agrees_with_the_csv_reader_on_any_input(input in "[a,\"\r\n\u{e9}]{0,60}") {
             check(&input)?;
+        }
+    }
+
+    #[test]
+    fn tells_a_record_left_inside_quotes() {
+        for (raw, open) in [(&b"a,\"b\nc"[..], true), (b"a,5\" disk", false), (b"\"x\"\"y\",z", false), (b"\n\"q", true), (b"a\n", false)] {
+            assert_eq!(ends_quoted(raw), open, "{}", String::from_utf8_lossy(raw));
         }
     }
 
