@@ -7,6 +7,8 @@ use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
+use csv::ByteRecord;
+
 use super::memo::Finding;
 use super::row::{ErrorKind, Problem, RowError};
 use super::scan::{Fields, Scanner};
@@ -23,10 +25,7 @@ pub(crate) const BATCH_JSON: usize = 64;
 const BATCH_BYTES: usize = 256 << 10;
 
 /// What became of a row, kept for a sink that takes rows one by one.
-pub(crate) enum Done {
-    Evaluated(Arc<Finding>),
-    Error(RowError),
-}
+pub(crate) type Done = Result<Arc<Finding>, RowError>;
 
 /// Records read ahead, with the bytes each was read from; then, from a worker, what became of
 /// them.
@@ -67,6 +66,18 @@ pub(crate) struct Record<'a> {
     pub line: u64,
     /// What is wrong with its shape, if anything.
     pub ragged: Option<&'a Problem>,
+}
+
+impl Record<'_> {
+    /// Puts the fields a sink gets into `rec`: all of them when it `needs` them or when the
+    /// record's bytes do not stand for them; none otherwise.
+    pub fn fields_into(&self, rec: &mut ByteRecord, needs: bool) {
+        if needs || self.raw.is_none() {
+            self.fields.copy_to(rec);
+        } else {
+            rec.clear();
+        }
+    }
 }
 
 impl Batch {

@@ -179,6 +179,14 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     Ok(counter.finish(rs, opts.default_date, shared.evaluations()))
 }
 
+/// A row's outcome as a sink sees it.
+fn outcome<F: AsRef<Finding>>(got: &Result<F, RowError>) -> Outcome<'_> {
+    match got {
+        Ok(f) => Outcome::Evaluated(f.as_ref()),
+        Err(e) => Outcome::Error(e),
+    }
+}
+
 /// Sends [`AuditError::Worker`] when dropped by a panicking thread.
 struct PanicNotice<'a>(&'a mpsc::Sender<Result<Batch, AuditError>>);
 
@@ -212,16 +220,8 @@ fn write_in_order(
                 sink.block(&b.out).map_err(AuditError::Write)?;
             } else {
                 for (i, (r, done)) in b.records().zip(&b.done).enumerate() {
-                    if fields || r.raw.is_none() {
-                        r.fields.copy_to(&mut rec);
-                    } else {
-                        rec.clear();
-                    }
-                    let outcome = match done {
-                        Done::Evaluated(f) => Outcome::Evaluated(f),
-                        Done::Error(e) => Outcome::Error(e),
-                    };
-                    let row = Row { number: b.first_row + i as u64 + 1, line: r.line, fields: &rec, raw: r.raw, outcome };
+                    r.fields_into(&mut rec, fields);
+                    let row = Row { number: b.first_row + i as u64 + 1, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(done) };
                     sink.row(&row).map_err(AuditError::Write)?;
                 }
             }
@@ -327,22 +327,11 @@ impl<'r> Worker<'r> {
                 }
             };
             let Some(format) = &self.format else {
-                done.push(match got {
-                    Ok(f) => Done::Evaluated(f.clone()),
-                    Err(e) => Done::Error(e),
-                });
+                done.push(got.map(Arc::clone));
                 continue;
             };
-            let outcome = match &got {
-                Ok(f) => Outcome::Evaluated(f),
-                Err(e) => Outcome::Error(e),
-            };
-            if self.fields || raw.is_none() {
-                r.fields.copy_to(&mut self.rec);
-            } else {
-                self.rec.clear();
-            }
-            format.row(out, &Row { number, line, fields: &self.rec, raw, outcome }).map_err(AuditError::Write)?;
+            r.fields_into(&mut self.rec, self.fields);
+            format.row(out, &Row { number, line, fields: &self.rec, raw, outcome: outcome(&got) }).map_err(AuditError::Write)?;
         }
         Ok(())
     }
