@@ -65,7 +65,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// Records a test in the trace.
-    fn record(&mut self, metric: &str, op: &str, threshold: Value, actual: Option<Value>, result: Truth) -> Truth {
+    fn record(&mut self, metric: &str, op: &str, threshold: Value, actual: Option<Value>, result: Truth) {
         self.trace.push(TraceEntry {
             rule: self.rule.to_string(),
             assuming_eccn: None,
@@ -75,79 +75,58 @@ impl<'a> Ctx<'a> {
             actual,
             result,
         });
-        result
     }
 
     fn eval(&mut self, c: &Cond) -> Truth {
-        match c {
-            Cond::Const(b) => truth(*b),
-            Cond::And(v) => self.combine(v, Truth::False, Truth::True),
-            Cond::Or(v) => self.combine(v, Truth::True, Truth::False),
-            Cond::Not(x) => match self.eval(x) {
-                Truth::True => Truth::False,
-                Truth::False => Truth::True,
-                Truth::Unknown => Truth::Unknown,
+        let result = match c {
+            Cond::Const(b) => return truth(*b),
+            Cond::And(v) => return self.combine(v, Truth::False, Truth::True),
+            Cond::Or(v) => return self.combine(v, Truth::True, Truth::False),
+            Cond::Not(x) => {
+                return match self.eval(x) {
+                    Truth::True => Truth::False,
+                    Truth::False => Truth::True,
+                    Truth::Unknown => Truth::Unknown,
+                }
+            }
+            Cond::Cmp { metric, op, value } => match self.metrics.get(*metric) {
+                Some(a) => truth(op.apply(a, *value)),
+                None => {
+                    self.missing.insert(Metrics::missing_hint(*metric).to_string());
+                    Truth::Unknown
+                }
             },
-            Cond::Cmp { metric, op, value } => {
-                let actual = self.metrics.get(*metric);
-                let result = match actual {
-                    Some(a) => truth(op.apply(a, *value)),
-                    None => {
-                        self.missing.insert(Metrics::missing_hint(*metric).to_string());
-                        Truth::Unknown
-                    }
-                };
-                if !self.tracing {
-                    return result;
+            Cond::Flag(f) => match self.metrics.flag(*f) {
+                Some(b) => truth(b),
+                None => {
+                    self.missing.insert(f.name().to_string());
+                    Truth::Unknown
                 }
-                self.record(metric.name(), op.as_str(), Value::Num(*value), actual.map(Value::Num), result)
-            }
-            Cond::Flag(f) => {
-                let actual = self.metrics.flag(*f);
-                let result = match actual {
-                    Some(b) => truth(b),
-                    None => {
-                        self.missing.insert(f.name().to_string());
-                        Truth::Unknown
-                    }
-                };
-                if !self.tracing {
-                    return result;
-                }
-                self.record(f.name(), "is", Value::Bool(true), actual.map(Value::Bool), result)
-            }
-            Cond::Eccn(list) => {
-                let result = truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e)));
-                if !self.tracing {
-                    return result;
-                }
-                let actual = Value::Text(self.eccn.unwrap_or("none").to_string());
-                self.record("eccn", "in", Value::Text(list.join(", ")), Some(actual), result)
-            }
-            Cond::Chip(list) => {
-                let result = truth(list.iter().any(|x| x == self.chip_id));
-                if !self.tracing {
-                    return result;
-                }
-                self.record("chip", "in", Value::Text(list.join(", ")), Some(Value::Text(self.chip_id.to_string())), result)
-            }
-            Cond::Destination { set, text } => {
-                let result = truth(self.rs.in_set(set, &self.dest, self.date));
-                if !self.tracing {
-                    return result;
-                }
-                let actual = self.dest.join(" as ");
-                self.record("destination", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
-            }
-            Cond::EndUserHq { set, text } => {
-                let result = truth(self.rs.in_set(set, &self.hq, self.date));
-                if !self.tracing {
-                    return result;
-                }
-                let actual = self.hq.join(" as ");
-                self.record("end_user_hq", "in", Value::Text(text.clone()), Some(Value::Text(actual)), result)
-            }
+            },
+            Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e))),
+            Cond::Chip(list) => truth(list.iter().any(|x| x == self.chip_id)),
+            Cond::Destination { set, .. } => truth(self.rs.in_set(set, &self.dest, self.date)),
+            Cond::EndUserHq { set, .. } => truth(self.rs.in_set(set, &self.hq, self.date)),
+        };
+        if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
+            self.record(metric, op, threshold, actual, result);
         }
+        result
+    }
+
+    /// What a test (a condition that is not and/or/not) compares, for the trace: the metric,
+    /// the operator, the threshold and the actual value.
+    fn test(&self, c: &Cond) -> Option<(&'static str, &'static str, Value, Option<Value>)> {
+        let text = |s: &str| Value::Text(s.to_string());
+        Some(match c {
+            Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => return None,
+            Cond::Cmp { metric, op, value } => (metric.name(), op.as_str(), Value::Num(*value), self.metrics.get(*metric).map(Value::Num)),
+            Cond::Flag(f) => (f.name(), "is", Value::Bool(true), self.metrics.flag(*f).map(Value::Bool)),
+            Cond::Eccn(list) => ("eccn", "in", text(&list.join(", ")), Some(text(self.eccn.unwrap_or("none")))),
+            Cond::Chip(list) => ("chip", "in", text(&list.join(", ")), Some(text(self.chip_id))),
+            Cond::Destination { text: t, .. } => ("destination", "in", text(t), Some(text(&self.dest.join(" as ")))),
+            Cond::EndUserHq { text: t, .. } => ("end_user_hq", "in", text(t), Some(text(&self.hq.join(" as ")))),
+        })
     }
 
     /// Kleene and/or: `decisive` if any operand is, unknown if any is, else `otherwise`. Every
