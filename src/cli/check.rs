@@ -45,13 +45,7 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let d = evaluate(&rs, &q)?;
     match a.format {
         Format::Json => {
-            let mut v = serde_json::to_value(&d)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("rules_version".into(), serde_json::Value::String(rs.version()));
-                o.insert("packs".into(), serde_json::to_value(&rs.packs)?);
-            }
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)?;
+            render::json(out, &d, vec![("rules_version", rs.version().into()), ("packs", serde_json::to_value(&rs.packs)?)])?;
         }
         Format::Human => human(&d, a.trace, out)?,
     }

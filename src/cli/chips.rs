@@ -112,9 +112,7 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
     match a.format {
         ListFormat::Json => {
             let chips: Vec<&Row> = rows.iter().map(|(r, _)| r).collect();
-            let doc = serde_json::json!({ "date": date, "rules_version": rs.version(), "chips": chips });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
+            super::render::json(out, &serde_json::json!({ "date": date, "rules_version": rs.version(), "chips": chips }), Vec::new())?;
         }
         ListFormat::Csv => csv_rows(&rows, out)?,
         ListFormat::Human => human_list(&rows, date, out)?,
@@ -284,8 +282,7 @@ fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
                 "sources": sources(chip),
                 "rules_version": rs.version(),
             });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
+            super::render::json(out, &doc, Vec::new())?;
         }
         Format::Human => show_human(&rs, chip, &metrics, &class, out)?,
     }

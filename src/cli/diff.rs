@@ -54,12 +54,7 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let d = diff(&rs, &DiffRequest { chips, destinations, end_user_hq: hq.as_deref(), from, to })?;
     match a.format {
         ListFormat::Json => {
-            let mut v = serde_json::to_value(&d)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("rules_version".into(), serde_json::Value::String(rs.version()));
-            }
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)?;
+            super::render::json(out, &d, vec![("rules_version", rs.version().into())])?;
         }
         ListFormat::Csv => csv_rows(&d, out)?,
         ListFormat::Human => human(&d, a.collapse, out)?,

@@ -5,6 +5,21 @@ use chipgate::rules::Policy;
 use chipgate::spec::fmt_num;
 use chipgate::Verdict;
 use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+/// Writes a JSON document, pretty and ending in a line break, with `extra` members added when
+/// it is an object (the rule-set version of a result, say).
+pub fn json(out: &mut dyn std::io::Write, doc: &impl Serialize, extra: Vec<(&str, serde_json::Value)>) -> anyhow::Result<()> {
+    let mut v = serde_json::to_value(doc)?;
+    if let Some(o) = v.as_object_mut() {
+        for (k, x) in extra {
+            o.insert(k.into(), x);
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)?;
+    Ok(())
+}
 
 /// A table with the house style.
 pub fn table(header: &[&str]) -> Table {

@@ -82,9 +82,11 @@ fn list(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<u8> {
                 v
             })
             .collect();
-        let v = serde_json::json!({ "version": rs.version(), "packs": packs, "regimes": rs.regimes, "rules": rs.rules });
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        super::render::json(
+            out,
+            &serde_json::json!({ "version": rs.version(), "packs": packs, "regimes": rs.regimes, "rules": rs.rules }),
+            Vec::new(),
+        )?;
         return Ok(0);
     }
     let mut p = table(&["Pack", "Version", "From", "Hash", "Regimes", "Rules"]);
@@ -138,13 +140,8 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
     let rs = super::load(cli)?;
     if let Some(r) = rs.rule(id) {
         if format == Format::Json {
-            let mut v = serde_json::to_value(r)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("regime".into(), rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default().into());
-                o.insert("in_words".into(), words(&r.when).into());
-            }
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)?;
+            let regime = rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default();
+            super::render::json(out, r, vec![("regime", regime.into()), ("in_words", words(&r.when).into())])?;
             return Ok(0);
         }
         let regime = rs.regime_of(r).map(|g| format!("{} — {}", g.id, g.title)).unwrap_or_default();
@@ -171,12 +168,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
     if let Some(g) = rs.regime(id) {
         let rules: Vec<&str> = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == g.id)).map(|r| r.id.as_str()).collect();
         if format == Format::Json {
-            let mut v = serde_json::to_value(g)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("rules".into(), rules.into());
-            }
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)?;
+            super::render::json(out, g, vec![("rules", rules.into())])?;
             return Ok(0);
         }
         let mut t = table(&[]);
@@ -308,8 +300,7 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
                 .collect();
             v[*key] = list.into();
         }
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        super::render::json(out, &v, Vec::new())?;
         return Ok(0);
     }
     writeln!(out, "{}\n\n{}\n", e.title, e.explain.trim())?;
@@ -352,9 +343,11 @@ fn validate(cli: &Cli, paths: &[PathBuf], deny_warnings: bool, format: Format, o
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     if format == Format::Json {
-        let v = serde_json::json!({ "errors": errors, "warnings": warnings, "diagnostics": diag::locate(&sources, &diags) });
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        writeln!(out)?;
+        super::render::json(
+            out,
+            &serde_json::json!({ "errors": errors, "warnings": warnings, "diagnostics": diag::locate(&sources, &diags) }),
+            Vec::new(),
+        )?;
     } else {
         write!(out, "{}", diag::render(&sources, &diags))?;
         writeln!(out, "{errors} error{}, {warnings} warning{}", if errors == 1 { "" } else { "s" }, if warnings == 1 { "" } else { "s" })?;

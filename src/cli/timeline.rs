@@ -53,12 +53,7 @@ pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
     let tl = timeline(&rs, &req)?;
     match a.format {
         Format::Json => {
-            let mut v = serde_json::to_value(&tl)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("rules_version".into(), serde_json::Value::String(rs.version()));
-            }
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)?;
+            super::render::json(out, &tl, vec![("rules_version", rs.version().into())])?;
         }
         Format::Human => human(&tl, out)?,
     }
