@@ -5,17 +5,7 @@ mod common;
 
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the real binary on the built-in rules only (no packs from the environment).
-fn chipgate(args: &[&str]) -> Run {
-    let (code, stdout, stderr) = common::text(common::run(args, None, None));
-    Run { code, stdout, stderr }
-}
+use common::chipgate;
 
 /// Runs `check ... --format json`; returns the exit code and the parsed object.
 fn check_json(args: &[&str]) -> (i32, Value) {

@@ -5,16 +5,7 @@ mod common;
 
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn chipgate(args: &[&str]) -> Run {
-    let (code, stdout, stderr) = common::text(common::run(args, None, None));
-    Run { code, stdout, stderr }
-}
+use common::chipgate;
 
 fn ok(args: &[&str]) -> String {
     let r = chipgate(args);

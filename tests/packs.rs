@@ -10,20 +10,7 @@ use chipgate::rules::{diag, Loader, PackSource};
 use chipgate::{evaluate, Query, Verdict};
 use jiff::civil::date;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], env: Option<&str>) -> Run {
-    let (code, stdout, stderr) = common::text(common::run(args, env, None));
-    Run { code, stdout, stderr }
-}
-
-fn chipgate(args: &[&str]) -> Run {
-    run(args, None)
-}
+use common::{chipgate, chipgate_with as run};
 
 /// A pack directory in a temp dir, from (file name, text) pairs.
 fn pack(files: &[(&str, &str)]) -> tempfile::TempDir {

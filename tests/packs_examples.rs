@@ -7,7 +7,8 @@ use chipgate::{evaluate, Query, RuleSet, Verdict};
 use jiff::civil::{date, Date};
 
 fn chipgate(args: &[&str]) -> (i32, String, String) {
-    common::text(common::run(args, None, None))
+    let r = common::chipgate(args);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn with(path: &str) -> RuleSet {

@@ -22,11 +22,24 @@ pub fn run(args: &[&str], rules_env: Option<&str>, stdin: Option<&[u8]>) -> Outp
     child.wait_with_output().expect("the chipgate binary finishes")
 }
 
-/// Exit code, stdout and stderr as text.
-pub fn text(out: Output) -> (i32, String, String) {
-    (
-        out.status.code().expect("exit code"),
-        String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    )
+/// A finished run: exit code, stdout and stderr as text.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary with an optional `CHIPGATE_RULES` value; its output as text.
+pub fn chipgate_with(args: &[&str], rules_env: Option<&str>) -> Run {
+    let out = run(args, rules_env, None);
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// Runs the binary on the built-in rules only; its output as text.
+pub fn chipgate(args: &[&str]) -> Run {
+    chipgate_with(args, None)
 }
