@@ -220,9 +220,8 @@ impl Shared {
 
 /// One worker's evaluations by its class key (see `classes`), in front of the shared ones.
 pub(crate) struct Memo {
-    /// Index into `findings` by class key (small entries keep the table in cache).
-    map: FxMap<u128, u32>,
-    findings: Vec<Arc<Finding>>,
+    /// Findings by class key.
+    map: FxMap<u128, Arc<Finding>>,
     bytes: usize,
     /// The most memory this memo may hold before it starts over.
     cap: usize,
@@ -232,7 +231,7 @@ impl Memo {
     /// A memo for one of `workers` workers: together they hold at most as much as the shared
     /// level (what they hold and it has let go of stays alive through them).
     pub fn new(workers: usize) -> Memo {
-        Memo { map: FxMap::default(), findings: Vec::new(), bytes: 0, cap: MEMO_CAP_BYTES / workers.max(1) }
+        Memo { map: FxMap::default(), bytes: 0, cap: MEMO_CAP_BYTES / workers.max(1) }
     }
 
     /// The finding for a row: `class` is its class key in this worker, `shared_key` gives its
@@ -249,21 +248,16 @@ impl Memo {
         let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
         if self.bytes > self.cap && !self.map.contains_key(&class) {
             self.map.clear();
-            self.findings.clear();
             self.bytes = 0;
         }
-        let at = match self.map.entry(class) {
-            Entry::Occupied(o) => *o.get(),
+        Ok(match self.map.entry(class) {
+            Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => {
                 let f = shared.get(rs, shared_key(), key, date)?;
                 self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
-                let at = self.findings.len() as u32;
-                self.findings.push(f);
-                *v.insert(at)
+                v.insert(f)
             }
-        };
-        // Indices come from `findings` and are cleared with it: the fallback never happens.
-        self.findings.get(at as usize).ok_or_else(|| MemoError::Eval(EvalError::UnknownCountry(key.dest.to_string())))
+        })
     }
 }
 
