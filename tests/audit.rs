@@ -311,6 +311,71 @@ fn stdin_to_stdout_and_output_files() {
     assert_eq!(std::fs::read(&f).unwrap(), input, "the input is untouched");
 }
 
+/// The names in a directory.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+#[test]
+fn output_files_are_replaced_whole_keeping_their_mode_links_and_symlinks() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let input = b"chip,destination,date\nH800,CN,2024-01-15\n";
+    let d = Dir::new();
+    let f = d.file("in.csv", input);
+    let expected = chipgate(&["audit", s(&f), "-q", "--date", "2025-01-01"], None).stdout;
+    let audit_to = |o: &Path| {
+        let r = chipgate(&["audit", s(&f), "-o", s(o), "-q", "--date", "2025-01-01"], None);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+    };
+    // A new file gets the mode `File::create` gives (under the same umask), not a temporary file's.
+    let reference = d.file("reference", b"");
+    let o = d.path("out.csv");
+    audit_to(&o);
+    assert_eq!(std::fs::read(&o).unwrap(), expected);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&o), mode(&reference));
+    // An existing file is replaced whole, keeping its mode; nothing else is left in the directory.
+    std::fs::write(&o, "old content that is longer than the audit output, ".repeat(100)).unwrap();
+    std::fs::set_permissions(&o, std::fs::Permissions::from_mode(0o640)).unwrap();
+    audit_to(&o);
+    assert_eq!(std::fs::read(&o).unwrap(), expected);
+    assert_eq!(mode(&o), 0o640);
+    assert_eq!(names(d.0.path()), ["in.csv", "out.csv", "reference"]);
+    // A symbolic link is written through; a file with another hard link is written in place.
+    let target = d.file("target.csv", b"old");
+    let link = d.path("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    audit_to(&link);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), expected);
+    let hard = d.path("hard.csv");
+    std::fs::hard_link(&target, &hard).unwrap();
+    std::fs::write(&target, b"old").unwrap();
+    audit_to(&hard);
+    assert_eq!(std::fs::read(&target).unwrap(), expected);
+    assert_eq!(std::fs::metadata(&hard).unwrap().ino(), std::fs::metadata(&target).unwrap().ino());
+    // Devices are written to as they are.
+    audit_to(Path::new("/dev/null"));
+}
+
+#[test]
+fn an_audit_that_cannot_complete_leaves_no_output_file() {
+    let d = Dir::new();
+    let o = d.file("out.csv", b"previous audit");
+    for input in [&b"chip,country\nH100,CN\n"[..], b""] {
+        let f = d.file("in.csv", input);
+        let r = chipgate(&["audit", s(&f), "-o", s(&o), "--date", "2025-01-01"], None);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert_eq!(names(d.0.path()), ["in.csv"], "neither a partial output, nor the previous one, nor a temporary file");
+    }
+    let r = chipgate(&["audit", s(&d.path("in.csv")), "-o", s(&d.path("no/such/dir/out.csv"))], None);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot create"), "{}", r.stderr);
+}
+
 #[test]
 fn exit_codes_follow_the_worst_row() {
     let clear = b"chip,destination,date\nH100,DE,2024-05-01\nH20,CN,2024-05-01\n";

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::render::table;
 use super::{Cli, EXIT_CLEAR, EXIT_ERROR, EXIT_FINDING};
 
+mod output;
 mod rows;
 
 /// Output format of `audit`.
@@ -32,7 +33,9 @@ pub struct AuditArgs {
     /// CSV file of shipments (header row required), or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
-    /// Write the audited rows to this file instead of standard output.
+    /// Write the audited rows to this file instead of standard output. The file appears (or
+    /// replaces the previous one) only when the audit is complete; an audit that stops on an
+    /// unusable input leaves no file there.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Output format; default csv, or table when a small file is audited to a terminal.
@@ -78,8 +81,10 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     };
     let summary = match &a.output {
         Some(p) => {
-            let f = File::create(p).with_context(|| format!("cannot create `{}`", p.display()))?;
-            write(&rs, &opts, format, input, f)?
+            let o = output::Output::create(p)?;
+            let summary = write(&rs, &opts, format, input, o.file())?;
+            o.commit()?;
+            summary
         }
         None => write(&rs, &opts, format, input, out)?,
     };
