@@ -283,7 +283,7 @@ impl<'r> Worker<'r> {
         Worker {
             rs,
             shared,
-            reader: Reader::new(rs, opts.default_date),
+            reader: Reader::new(rs, opts.default_date, columns),
             columns: columns.clone(),
             classes: Classes::new(rs, opts.json),
             memo: Memo::new(workers),

@@ -159,6 +159,8 @@ pub(crate) struct Reader<'r> {
     codes: Vec<u32>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
+    /// The columns of the fields read, by field.
+    at: At,
     /// Distinct unknown names seen (see [`SUGGEST_CAP`]).
     unknown: usize,
 }
@@ -178,12 +180,44 @@ fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnc
     r
 }
 
+/// A field without the spaces around it.
+#[inline]
 fn trim(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if !f.is_ascii_whitespace() && !l.is_ascii_whitespace() => b,
+        _ => b.trim_ascii(),
+    }
+}
+
+/// Where a row's fields are: the column of each field read (`usize::MAX` when absent), and the
+/// spec fields the header has, with their slot in [`SpecBits`].
+#[derive(Debug, Clone)]
+struct At {
+    destination: usize,
+    end_user_hq: usize,
+    date: usize,
+    quantity: usize,
+    chip: usize,
+    specs: Vec<(usize, Field, usize)>,
+}
+
+impl At {
+    fn new(c: &Columns) -> At {
+        let at = |f: Field| c.index(f).unwrap_or(usize::MAX);
+        let specs = Field::SPECS.iter().enumerate().filter_map(|(slot, f)| Some((slot, *f, c.index(*f)?))).collect();
+        At {
+            destination: at(Field::Destination),
+            end_user_hq: at(Field::EndUserHq),
+            date: at(Field::Date),
+            quantity: at(Field::Quantity),
+            chip: at(Field::Chip),
+            specs,
+        }
+    }
 }
 
 impl<'r> Reader<'r> {
-    pub fn new(rs: &'r RuleSet, default_date: Date) -> Reader<'r> {
+    pub fn new(rs: &'r RuleSet, default_date: Date, columns: &Columns) -> Reader<'r> {
         Reader {
             rs,
             default_date,
@@ -195,19 +229,21 @@ impl<'r> Reader<'r> {
             codes: vec![0; 26 * 26],
             unknown: 0,
             problems: Vec::new(),
+            at: At::new(columns),
         }
     }
 
-    /// Reads a row with as many fields as the header, or returns every problem found.
+    /// Reads a row with as many fields as the header (those of `c`, the columns the reader was
+    /// made for), or returns every problem found.
     pub fn parse(&mut self, c: &Columns, rec: Fields<'_>) -> Result<Parsed, Vec<Problem>> {
         self.problems.clear();
-        let get = |f: Field| c.index(f).and_then(|i| rec.get(i)).map(trim).unwrap_or_default();
-        let dest = self.country(c, Field::Destination, get(Field::Destination), true);
-        let hq = self.country(c, Field::EndUserHq, get(Field::EndUserHq), false);
-        let (date, period) = self.date(c, get(Field::Date));
-        let quantity = self.quantity(c, get(Field::Quantity));
+        let get = |i: usize| rec.get(i).map(trim).unwrap_or_default();
+        let dest = self.country(c, Field::Destination, get(self.at.destination), true);
+        let hq = self.country(c, Field::EndUserHq, get(self.at.end_user_hq), false);
+        let (date, period) = self.date(c, get(self.at.date));
+        let quantity = self.quantity(c, get(self.at.quantity));
         let (spec, has_spec) = self.spec(c, rec);
-        let chip = self.chip(c, get(Field::Chip), has_spec);
+        let chip = self.chip(c, get(self.at.chip), has_spec);
         if !self.problems.is_empty() {
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
@@ -291,9 +327,7 @@ impl<'r> Reader<'r> {
         if raw.is_empty() {
             return 0;
         }
-        let digits =
-            raw.iter().try_fold(0u64, |n, &b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b - b'0')) } else { None });
-        if let Some(q) = digits {
+        if let Some(q) = whole(raw) {
             return q;
         }
         let shown = String::from_utf8_lossy(raw);
@@ -305,17 +339,31 @@ impl<'r> Reader<'r> {
     fn spec(&mut self, c: &Columns, rec: Fields<'_>) -> (SpecBits, bool) {
         let mut out = [NONE; 6];
         let mut given = false;
-        for (slot, f) in out.iter_mut().zip(Field::SPECS) {
-            let Some(raw) = c.index(f).and_then(|i| rec.get(i)).map(trim).filter(|r| !r.is_empty()) else { continue };
+        for i in 0..self.at.specs.len() {
+            let Some(&(slot, f, col)) = self.at.specs.get(i) else { break };
+            let Some(raw) = rec.get(col).map(trim).filter(|r| !r.is_empty()) else { continue };
             given = true;
             let value = if f == Field::Datacenter { parse_flag(raw) } else { parse_figure(raw) };
             match value {
-                Ok(bits) => *slot = bits,
+                Ok(bits) => {
+                    if let Some(o) = out.get_mut(slot) {
+                        *o = bits;
+                    }
+                }
                 Err(e) => self.problem(c, f, e),
             }
         }
         (out, given)
     }
+}
+
+/// A whole number written in decimal digits, if it fits in a `u64`.
+fn whole(raw: &[u8]) -> Option<u64> {
+    // Up to 19 digits cannot overflow; longer numbers are checked step by step.
+    if raw.len() < 20 && !raw.is_empty() && raw.iter().all(u8::is_ascii_digit) {
+        return Some(raw.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0')));
+    }
+    raw.iter().try_fold(0u64, |n, &b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b - b'0')) } else { None })
 }
 
 /// The slot of a two-letter upper-case code in the direct country table.
@@ -438,6 +486,19 @@ mod tests {
             for b in days {
                 assert_eq!(date_key(a).cmp(&date_key(b)), a.cmp(&b), "{a} {b}");
             }
+        }
+    }
+
+    #[test]
+    fn whole_numbers_up_to_the_largest_u64() {
+        assert_eq!(whole(b"0"), Some(0));
+        assert_eq!(whole(b"0042"), Some(42));
+        assert_eq!(whole(b"9999999999999999999"), Some(9_999_999_999_999_999_999));
+        assert_eq!(whole(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(whole(b"18446744073709551616"), None);
+        assert_eq!(whole(b"000000000000000000000001"), Some(1));
+        for bad in [&b"-4"[..], b"2.5", b"1e3", b" 1", b"\xd9\xa3"] {
+            assert_eq!(whole(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
 
