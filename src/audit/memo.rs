@@ -261,6 +261,37 @@ impl Memo {
     }
 }
 
+/// The most queries a worker's [`Direct`] level holds before it starts over.
+const DIRECT_CAP: usize = 1 << 14;
+
+/// One worker's findings by the query itself, for rows naming a catalog chip without figures:
+/// one lookup by (chip, destination, end user, period) instead of classing the chip and both
+/// countries and looking the classes up ([`Memo`] does that on a miss). Holds only shared
+/// findings, at most [`DIRECT_CAP`] keys.
+#[derive(Default)]
+pub(crate) struct Direct {
+    map: FxMap<u128, Arc<Finding>>,
+}
+
+impl Direct {
+    /// The key of a query, if it names a catalog chip without figures.
+    pub fn key(k: &Key) -> Option<u128> {
+        let plain = k.spec.iter().all(|b| *b == NONE);
+        plain.then(|| [k.chip, k.dest, k.hq, k.period].iter().fold(0u128, |acc, n| (acc << 32) | u128::from(*n)))
+    }
+
+    /// The finding for a key, from `miss` the first time.
+    pub fn get(&mut self, key: u128, miss: impl FnOnce() -> Result<Arc<Finding>, MemoError>) -> Result<&Arc<Finding>, MemoError> {
+        if self.map.len() >= DIRECT_CAP && !self.map.contains_key(&key) {
+            self.map.clear();
+        }
+        Ok(match self.map.entry(key) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => v.insert(miss()?),
+        })
+    }
+}
+
 /// The figures of a key as chip overrides.
 pub(crate) fn overrides(spec: &SpecBits) -> Overrides {
     let num = |i: usize| spec.get(i).copied().filter(|b| *b != NONE).map(f64::from_bits);
