@@ -155,6 +155,8 @@ pub(crate) struct Reader<'r> {
     chips: NameMap<Cached<u32>>,
     countries: NameMap<Cached<u32>>,
     dates: NameMap<Cached<(Date, u32)>>,
+    /// `YYYY-MM-DD` dates read, with their rule period, by [`DateSlot`].
+    recent: Vec<Option<(u64, Date, u32)>>,
     /// Country index + 1 by two-letter upper-case code (0: not seen yet), before `countries`.
     codes: Vec<u32>,
     /// Problems of the row being read, with their column index (for ordering).
@@ -226,6 +228,7 @@ impl<'r> Reader<'r> {
             chips: NameMap::default(),
             countries: NameMap::default(),
             dates: NameMap::default(),
+            recent: vec![None; DATE_SLOTS],
             codes: vec![0; 26 * 26],
             unknown: 0,
             problems: Vec::new(),
@@ -309,9 +312,22 @@ impl<'r> Reader<'r> {
         let rs = self.rs;
         // The common `YYYY-MM-DD` costs less to parse than to look up; its period is found
         // among the change dates as packed integers (ordered as the dates are).
-        if let Some(d) = fast_date(raw) {
-            let k = date_key(d);
-            return (d, self.changes.partition_point(|c| *c <= k) as u32);
+        let packed = pack_date(raw);
+        if let Some(p) = packed {
+            let slot = date_slot(p);
+            if let Some(Some((seen, d, period))) = self.recent.get(slot) {
+                if *seen == p {
+                    return (*d, *period);
+                }
+            }
+            if let Some(d) = fast_date(raw) {
+                let k = date_key(d);
+                let period = self.changes.partition_point(|c| *c <= k) as u32;
+                if let Some(r) = self.recent.get_mut(slot) {
+                    *r = Some((p, d, period));
+                }
+                return (d, period);
+            }
         }
         let parse = |s: &str| fast_date(s.as_bytes()).map_or_else(|| parse_date(s), Ok).map(|d| (d, rs.period(d) as u32));
         match cached(&mut self.dates, raw, parse) {
@@ -372,6 +388,21 @@ fn code_slot(raw: &[u8]) -> Option<usize> {
         [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(usize::from(a - b'A') * 26 + usize::from(b - b'A')),
         _ => None,
     }
+}
+
+/// Slots of the direct-mapped table of recent dates (a few years of days).
+const DATE_SLOTS: usize = 1 << 12;
+
+/// A `YYYY-MM-DD` field as one integer: its digits, four bits each (the dashes are implied).
+/// `None` for anything else.
+fn pack_date(b: &[u8]) -> Option<u64> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
+    [y0, y1, y2, y3, m0, m1, d0, d1].iter().try_fold(0u64, |n, c| c.is_ascii_digit().then(|| (n << 4) | u64::from(c - b'0')))
+}
+
+/// The slot of a packed date in the table of recent dates.
+fn date_slot(packed: u64) -> usize {
+    (packed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DATE_SLOTS.trailing_zeros())) as usize
 }
 
 /// Parses `YYYY-MM-DD` quickly; anything else goes through jiff like `check --date`.
@@ -468,6 +499,19 @@ mod tests {
             }
         }
         assert_eq!(fast_date(b"2024-01-15"), Some(date(2024, 1, 15)));
+    }
+
+    #[test]
+    fn packed_dates_tell_dates_apart() {
+        assert_eq!(pack_date(b"2024-01-15"), Some(0x2024_0115));
+        for bad in [&b"2024-1-15"[..], b"2024/01/15", b"2024-01-1x", b"", b"20240115"] {
+            assert_eq!(pack_date(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        let slots: std::collections::HashSet<usize> = (2022..2027)
+            .flat_map(|y| (1..13).map(move |m| format!("{y}-{m:02}-15")))
+            .map(|d| date_slot(pack_date(d.as_bytes()).unwrap()))
+            .collect();
+        assert!(slots.iter().all(|s| *s < DATE_SLOTS) && slots.len() > 50, "{slots:?}");
     }
 
     #[test]
