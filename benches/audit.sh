@@ -9,7 +9,8 @@
 # 10 M rows). Inputs and outputs go to $BENCH_DIR (default /tmp/chipgate-bench), which is
 # deleted afterwards unless KEEP=1.
 #
-# Timing: one hyperfine run over all commands (medians and ratios from the same run). Memory:
+# Timing: one hyperfine run over all commands (medians and ratios from the same run), each run
+# after `sync`, so that no command pays for writing back the output of the one before it. Memory:
 # the commands alternate RUNS times under /usr/bin/time -v; the largest peak RSS is reported.
 set -euo pipefail
 
@@ -45,7 +46,7 @@ for i in "${!cmds[@]}"; do
   args+=(-n "${names[$i]}" "${cmds[$i]}")
 done
 # `audit` exits 1 when rows need a licence: not a failure here.
-hyperfine -N -i -w 1 -r "$runs" --export-json "$dir/hyperfine.json" "${args[@]}" >&2
+hyperfine -N -i -w 1 -r "$runs" --prepare sync --export-json "$dir/hyperfine.json" "${args[@]}" >&2
 
 echo "## peak RSS over $runs alternating runs"
 declare -A rss

@@ -78,7 +78,12 @@ impl Output {
         let Output::Replace { tmp, path, removing } = self else { return Ok(()) };
         // The old file must be gone before the new one takes its name.
         drop(removing);
-        tmp.persist(&path).map_err(|e| e.error).with_context(|| format!("cannot write `{}`", path.display()))?;
+        let cannot = || format!("cannot write `{}`", path.display());
+        if let Err(e) = tmp.persist(&path) {
+            // A file we may write but not replace (another user's, in a sticky directory such
+            // as /tmp): copy the audit into it instead.
+            fs::copy(e.file.path(), &path).map_err(|_| e.error).with_context(cannot)?;
+        }
         Ok(())
     }
 }
