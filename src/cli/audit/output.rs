@@ -4,7 +4,8 @@
 //! meanwhile, because removing a large file is slow (ext4 frees its blocks and drops its cached
 //! pages in the `unlink` or truncating `open`: about 0.1 s per 100 MB, paid on every re-run of an
 //! audit otherwise, the same trick as LLVM's lld). Anything else at PATH (a symbolic link, a file
-//! with other hard links, a device or pipe) is written in place, as `File::create` would.
+//! with other hard links, a read-only file, a device or pipe) is written in place, as
+//! `File::create` would.
 
 use std::fs::{self, File, Permissions};
 use std::io;
@@ -32,7 +33,8 @@ impl Output {
     pub fn create(path: &Path) -> Result<Output> {
         let cannot = || format!("cannot create `{}`", path.display());
         let old = match fs::symlink_metadata(path) {
-            Ok(m) if m.is_file() && !has_other_links(&m) => Some(m),
+            // A read-only file is not replaced behind its owner's back: opening it says no.
+            Ok(m) if m.is_file() && !has_other_links(&m) && !m.permissions().readonly() => Some(m),
             Ok(_) => return Ok(Output::InPlace(File::create(path).with_context(cannot)?)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).with_context(cannot),
