@@ -272,7 +272,6 @@ struct Worker<'r> {
     rs: &'r RuleSet,
     shared: &'r Shared,
     reader: Reader<'r>,
-    columns: Columns,
     classes: Classes<'r>,
     memo: Memo,
     direct: Direct,
@@ -297,8 +296,7 @@ impl<'r> Worker<'r> {
         Worker {
             rs,
             shared,
-            reader: Reader::new(rs, opts.default_date, columns),
-            columns: columns.clone(),
+            reader: Reader::new(rs, opts.default_date, columns.clone()),
             classes: Classes::new(rs, opts.json),
             memo: Memo::new(workers),
             direct: Direct::default(),
@@ -325,7 +323,7 @@ impl<'r> Worker<'r> {
             let (number, line, raw) = (b.first_row + i as u64 + 1, r.line, r.raw);
             let parsed = match r.ragged {
                 Some(p) => Err(vec![p.clone()]),
-                None => self.reader.parse(&self.columns, r.fields),
+                None => self.reader.parse(r.fields),
             };
             let got = match parsed {
                 Ok(p) => {

@@ -155,13 +155,14 @@ pub(crate) struct Reader<'r> {
     chips: NameMap<Cached<u32>>,
     countries: NameMap<Cached<u32>>,
     dates: NameMap<Cached<(Date, u32)>>,
-    /// `YYYY-MM-DD` dates read, with their rule period, by [`DateSlot`].
+    /// `YYYY-MM-DD` dates read, packed ([`pack_date`]), with their rule period, by [`date_slot`].
     recent: Vec<Option<(u64, Date, u32)>>,
     /// Country index + 1 by two-letter upper-case code (0: not seen yet), before `countries`.
     codes: Vec<u32>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
-    /// The columns of the fields read, by field.
+    /// The columns of the file, and of each field read.
+    columns: Columns,
     at: At,
     /// Distinct unknown names seen (see [`SUGGEST_CAP`]).
     unknown: usize,
@@ -219,7 +220,7 @@ impl At {
 }
 
 impl<'r> Reader<'r> {
-    pub fn new(rs: &'r RuleSet, default_date: Date, columns: &Columns) -> Reader<'r> {
+    pub fn new(rs: &'r RuleSet, default_date: Date, columns: Columns) -> Reader<'r> {
         Reader {
             rs,
             default_date,
@@ -232,21 +233,21 @@ impl<'r> Reader<'r> {
             codes: vec![0; 26 * 26],
             unknown: 0,
             problems: Vec::new(),
-            at: At::new(columns),
+            at: At::new(&columns),
+            columns,
         }
     }
 
-    /// Reads a row with as many fields as the header (those of `c`, the columns the reader was
-    /// made for), or returns every problem found.
-    pub fn parse(&mut self, c: &Columns, rec: Fields<'_>) -> Result<Parsed, Vec<Problem>> {
+    /// Reads a row with as many fields as the header, or returns every problem found.
+    pub fn parse(&mut self, rec: Fields<'_>) -> Result<Parsed, Vec<Problem>> {
         self.problems.clear();
         let get = |i: usize| rec.get(i).map(trim).unwrap_or_default();
-        let dest = self.country(c, Field::Destination, get(self.at.destination), true);
-        let hq = self.country(c, Field::EndUserHq, get(self.at.end_user_hq), false);
-        let (date, period) = self.date(c, get(self.at.date));
-        let quantity = self.quantity(c, get(self.at.quantity));
-        let (spec, has_spec) = self.spec(c, rec);
-        let chip = self.chip(c, get(self.at.chip), has_spec);
+        let dest = self.country(Field::Destination, get(self.at.destination), true);
+        let hq = self.country(Field::EndUserHq, get(self.at.end_user_hq), false);
+        let (date, period) = self.date(get(self.at.date));
+        let quantity = self.quantity(get(self.at.quantity));
+        let (spec, has_spec) = self.spec(rec);
+        let chip = self.chip(get(self.at.chip), has_spec);
         if !self.problems.is_empty() {
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
@@ -254,17 +255,15 @@ impl<'r> Reader<'r> {
         Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity })
     }
 
-    fn problem(&mut self, c: &Columns, f: Field, (kind, message): (ErrorKind, String)) {
-        let at = c.index(f);
-        let column = Some(at.map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
-        self.problems.push((at.unwrap_or(usize::MAX), Problem { kind, column, message }));
+    fn problem(&mut self, f: Field, e: (ErrorKind, String)) {
+        problem(&mut self.problems, &self.columns, f, e);
     }
 
-    fn country(&mut self, c: &Columns, f: Field, raw: &[u8], required: bool) -> u32 {
+    fn country(&mut self, f: Field, raw: &[u8], required: bool) -> u32 {
         if raw.is_empty() {
             if required {
                 let msg = format!("empty; `{}` is required (an ISO code such as `CN` or a name such as `China`)", f.name());
-                self.problem(c, f, (ErrorKind::MissingField, msg));
+                self.problem(f, (ErrorKind::MissingField, msg));
             }
             return u32::MAX;
         }
@@ -281,17 +280,17 @@ impl<'r> Reader<'r> {
                 i
             }
             Err(e) => {
-                self.problem(c, f, e);
+                self.problem(f, e);
                 u32::MAX
             }
         }
     }
 
-    fn chip(&mut self, c: &Columns, raw: &[u8], has_spec: bool) -> u32 {
+    fn chip(&mut self, raw: &[u8], has_spec: bool) -> u32 {
         if raw.is_empty() {
             if !has_spec {
                 let msg = "empty; give a catalog chip name, or the chip's figures in the spec columns (tpp, die_area_mm2, datacenter, …)";
-                self.problem(c, Field::Chip, (ErrorKind::MissingField, msg.to_string()));
+                self.problem(Field::Chip, (ErrorKind::MissingField, msg.to_string()));
             }
             return u32::MAX;
         }
@@ -299,28 +298,28 @@ impl<'r> Reader<'r> {
         match cached(&mut self.chips, raw, |s| resolve_chip(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
             Ok(i) => i,
             Err(e) => {
-                self.problem(c, Field::Chip, e);
+                self.problem(Field::Chip, e);
                 u32::MAX
             }
         }
     }
 
-    fn date(&mut self, c: &Columns, raw: &[u8]) -> (Date, u32) {
+    fn date(&mut self, raw: &[u8]) -> (Date, u32) {
         if raw.is_empty() {
             return (self.default_date, self.default_period);
         }
         let rs = self.rs;
-        // The common `YYYY-MM-DD` costs less to parse than to look up; its period is found
-        // among the change dates as packed integers (ordered as the dates are).
-        let packed = pack_date(raw);
-        if let Some(p) = packed {
+        // The common `YYYY-MM-DD`: from the table of recent dates, or parsed from its packed
+        // digits, its period found among the change dates as packed integers (ordered as the
+        // dates are).
+        if let Some(p) = pack_date(raw) {
             let slot = date_slot(p);
             if let Some(Some((seen, d, period))) = self.recent.get(slot) {
                 if *seen == p {
                     return (*d, *period);
                 }
             }
-            if let Some(d) = fast_date(raw) {
+            if let Some(d) = unpack_date(p) {
                 let k = date_key(d);
                 let period = self.changes.partition_point(|c| *c <= k) as u32;
                 if let Some(r) = self.recent.get_mut(slot) {
@@ -329,17 +328,18 @@ impl<'r> Reader<'r> {
                 return (d, period);
             }
         }
-        let parse = |s: &str| fast_date(s.as_bytes()).map_or_else(|| parse_date(s), Ok).map(|d| (d, rs.period(d) as u32));
+        // Anything else (or an impossible day) goes through jiff like `check --date`.
+        let parse = |s: &str| parse_date(s).map(|d| (d, rs.period(d) as u32));
         match cached(&mut self.dates, raw, parse) {
             Ok(x) => x,
             Err(e) => {
-                self.problem(c, Field::Date, e);
+                self.problem(Field::Date, e);
                 (self.default_date, self.default_period)
             }
         }
     }
 
-    fn quantity(&mut self, c: &Columns, raw: &[u8]) -> u64 {
+    fn quantity(&mut self, raw: &[u8]) -> u64 {
         if raw.is_empty() {
             return 0;
         }
@@ -347,16 +347,15 @@ impl<'r> Reader<'r> {
             return q;
         }
         let shown = String::from_utf8_lossy(raw);
-        self.problem(c, Field::Quantity, (ErrorKind::BadNumber, format!("`{shown}` is not a whole number ≥ 0")));
+        self.problem(Field::Quantity, (ErrorKind::BadNumber, format!("`{shown}` is not a whole number ≥ 0")));
         0
     }
 
     /// The spec figures given in the row, and whether any spec column is filled in.
-    fn spec(&mut self, c: &Columns, rec: Fields<'_>) -> (SpecBits, bool) {
+    fn spec(&mut self, rec: Fields<'_>) -> (SpecBits, bool) {
         let mut out = [NONE; 6];
         let mut given = false;
-        for i in 0..self.at.specs.len() {
-            let Some(&(slot, f, col)) = self.at.specs.get(i) else { break };
+        for &(slot, f, col) in &self.at.specs {
             let Some(raw) = rec.get(col).map(trim).filter(|r| !r.is_empty()) else { continue };
             given = true;
             let value = if f == Field::Datacenter { parse_flag(raw) } else { parse_figure(raw) };
@@ -366,11 +365,18 @@ impl<'r> Reader<'r> {
                         *o = bits;
                     }
                 }
-                Err(e) => self.problem(c, f, e),
+                Err(e) => problem(&mut self.problems, &self.columns, f, e),
             }
         }
         (out, given)
     }
+}
+
+/// Records a problem with a field, naming its column as the header does.
+fn problem(problems: &mut Vec<(usize, Problem)>, c: &Columns, f: Field, (kind, message): (ErrorKind, String)) {
+    let at = c.index(f);
+    let column = Some(at.map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
+    problems.push((at.unwrap_or(usize::MAX), Problem { kind, column, message }));
 }
 
 /// A whole number written in decimal digits, if it fits in a `u64`.
@@ -405,13 +411,17 @@ fn date_slot(packed: u64) -> usize {
     (packed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DATE_SLOTS.trailing_zeros())) as usize
 }
 
-/// Parses `YYYY-MM-DD` quickly; anything else goes through jiff like `check --date`.
+/// The date of packed `YYYY-MM-DD` digits, if it exists.
+fn unpack_date(p: u64) -> Option<Date> {
+    let digit = |i: u32| ((p >> (4 * (7 - i))) & 0xF) as i16;
+    let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+    Date::new(year, (digit(4) * 10 + digit(5)) as i8, (digit(6) * 10 + digit(7)) as i8).ok()
+}
+
+/// Parses `YYYY-MM-DD` quickly; `None` for anything else.
+#[cfg(test)]
 fn fast_date(b: &[u8]) -> Option<Date> {
-    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else { return None };
-    let digit = |c: u8| c.is_ascii_digit().then_some(i16::from(c - b'0'));
-    let n2 = |a, b| Some(digit(a)? * 10 + digit(b)?);
-    let year = digit(y0)? * 1000 + digit(y1)? * 100 + n2(y2, y3)?;
-    Date::new(year, n2(m0, m1)? as i8, n2(d0, d1)? as i8).ok()
+    pack_date(b).and_then(unpack_date)
 }
 
 /// A date as an integer that orders as the date does.
