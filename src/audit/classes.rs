@@ -84,7 +84,7 @@ impl<'r> Classes<'r> {
 
     /// The memo key of a row: chip class, destination class, end-user class, period.
     pub fn key(&mut self, k: &Key, date: Date) -> [u32; 4] {
-        let chip = self.chip(k.chip, &k.spec);
+        let chip = self.chip(k);
         let dest = self.country(DEST, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
             (true, hq) => hq,
@@ -94,8 +94,8 @@ impl<'r> Classes<'r> {
         [chip, dest, hq, k.period]
     }
 
-    fn chip(&mut self, idx: u32, spec: &SpecBits) -> u32 {
-        let plain = spec.iter().all(|b| *b == super::row::NONE);
+    fn chip(&mut self, k: &Key) -> u32 {
+        let (idx, spec, plain) = (k.chip, &k.spec, k.plain());
         if plain && self.exact {
             return idx;
         }

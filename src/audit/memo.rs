@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use jiff::civil::Date;
 use serde::Serialize;
 
+use super::classes::Classes;
 use super::hash::FxMap;
 use super::row::{Key, SpecBits, NONE};
 use super::sink::csv_field;
@@ -218,78 +219,92 @@ impl Shared {
     }
 }
 
-/// One worker's evaluations by its class key (see `classes`), in front of the shared ones.
-pub(crate) struct Memo {
-    /// Findings by class key.
+/// A worker's findings by a 128-bit key, starting over when what it holds passes its size.
+struct Level {
     map: FxMap<u128, Arc<Finding>>,
     bytes: usize,
-    /// The most memory this memo may hold before it starts over.
     cap: usize,
+    /// What an entry adds to `bytes`.
+    weigh: fn(&Finding) -> usize,
 }
 
-impl Memo {
-    /// A memo for one of `workers` workers: together they hold at most as much as the shared
-    /// level (what they hold and it has let go of stays alive through them).
-    pub fn new(workers: usize) -> Memo {
-        Memo { map: FxMap::default(), bytes: 0, cap: MEMO_CAP_BYTES / workers.max(1) }
+impl Level {
+    fn new(cap: usize, weigh: fn(&Finding) -> usize) -> Level {
+        Level { map: FxMap::default(), bytes: 0, cap, weigh }
     }
 
-    /// The finding for a row: `class` is its class key in this worker, `shared_key` gives its
-    /// key for all workers, `key` and `date` are the query it asks.
-    pub fn get(
-        &mut self,
-        rs: &RuleSet,
-        shared: &Shared,
-        class: [u32; 4],
-        shared_key: impl FnOnce() -> Vec<u8>,
-        key: &Key,
-        date: Date,
-    ) -> Result<&Arc<Finding>, MemoError> {
-        let class = class.iter().fold(0u128, |k, c| (k << 32) | u128::from(*c));
-        if self.bytes > self.cap && !self.map.contains_key(&class) {
+    /// The finding for a key, from `miss` the first time.
+    fn get(&mut self, key: u128, miss: impl FnOnce() -> Result<Arc<Finding>, MemoError>) -> Result<&Arc<Finding>, MemoError> {
+        if self.bytes > self.cap && !self.map.contains_key(&key) {
             self.map.clear();
             self.bytes = 0;
         }
-        Ok(match self.map.entry(class) {
+        Ok(match self.map.entry(key) {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => {
-                let f = shared.get(rs, shared_key(), key, date)?;
-                self.bytes += f.size() + std::mem::size_of::<[u32; 4]>();
+                let f = miss()?;
+                self.bytes += (self.weigh)(&f);
                 v.insert(f)
             }
         })
     }
 }
 
-/// The most queries a worker's [`Direct`] level holds before it starts over.
-const DIRECT_CAP: usize = 1 << 14;
-
-/// One worker's findings by the query itself, for rows naming a catalog chip without figures:
-/// one lookup by (chip, destination, end user, period) instead of classing the chip and both
-/// countries and looking the classes up ([`Memo`] does that on a miss). Holds only shared
-/// findings, at most [`DIRECT_CAP`] keys.
-#[derive(Default)]
-pub(crate) struct Direct {
-    map: FxMap<u128, Arc<Finding>>,
+/// Four ids as one key.
+fn pack(ids: [u32; 4]) -> u128 {
+    ids.iter().fold(0u128, |k, n| (k << 32) | u128::from(*n))
 }
 
-impl Direct {
-    /// The key of a query, if it names a catalog chip without figures.
-    pub fn key(k: &Key) -> Option<u128> {
-        let plain = k.spec.iter().all(|b| *b == NONE);
-        plain.then(|| [k.chip, k.dest, k.hq, k.period].iter().fold(0u128, |acc, n| (acc << 32) | u128::from(*n)))
+/// The most memory a worker's query level holds (about 16k queries) before it starts over.
+const QUERY_CAP_BYTES: usize = 16 << 14;
+
+/// One worker's evaluations, in front of the shared ones: by the query itself for rows naming a
+/// catalog chip without figures (one lookup by chip, destination, end user and period), else
+/// (and on a miss there) by its class key (see `classes`).
+pub(crate) struct Memo {
+    queries: Level,
+    classes: Level,
+}
+
+impl Memo {
+    /// A memo for one of `workers` workers: together they hold at most as much as the shared
+    /// level (what they hold and it has let go of stays alive through them); the query level
+    /// holds only findings the class level holds too.
+    pub fn new(workers: usize) -> Memo {
+        Memo {
+            queries: Level::new(QUERY_CAP_BYTES, |_| std::mem::size_of::<(u128, Arc<Finding>)>()),
+            classes: Level::new(MEMO_CAP_BYTES / workers.max(1), |f| f.size() + std::mem::size_of::<u128>()),
+        }
     }
 
-    /// The finding for a key, from `miss` the first time.
-    pub fn get(&mut self, key: u128, miss: impl FnOnce() -> Result<Arc<Finding>, MemoError>) -> Result<&Arc<Finding>, MemoError> {
-        if self.map.len() >= DIRECT_CAP && !self.map.contains_key(&key) {
-            self.map.clear();
+    /// The finding for a row asking `key` on `date`, classed by `classes` when needed.
+    pub fn get(
+        &mut self,
+        rs: &RuleSet,
+        shared: &Shared,
+        classes: &mut Classes<'_>,
+        key: &Key,
+        date: Date,
+    ) -> Result<&Arc<Finding>, MemoError> {
+        let Memo { queries, classes: by_class } = self;
+        if !key.plain() {
+            return classed(by_class, rs, shared, classes, key, date);
         }
-        Ok(match self.map.entry(key) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(miss()?),
-        })
+        queries.get(pack([key.chip, key.dest, key.hq, key.period]), || classed(by_class, rs, shared, classes, key, date).cloned())
     }
+}
+
+/// The finding for a query through its class: in the worker's class level, else the shared one.
+fn classed<'m>(
+    level: &'m mut Level,
+    rs: &RuleSet,
+    shared: &Shared,
+    classes: &mut Classes<'_>,
+    key: &Key,
+    date: Date,
+) -> Result<&'m Arc<Finding>, MemoError> {
+    let class = classes.key(key, date);
+    level.get(pack(class), || shared.get(rs, classes.shared_key(class, key), key, date))
 }
 
 /// The figures of a key as chip overrides.

@@ -45,8 +45,8 @@ pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, Verdi
 use crate::{EvalError, RuleSet};
 use ahead::{Batch, Done};
 use classes::Classes;
-use memo::{Direct, Memo, MemoError, Shared};
-use row::{Parsed, Reader};
+use memo::{Memo, MemoError, Shared};
+use row::Reader;
 use scan::Scanner;
 use summary::Counter;
 
@@ -254,19 +254,6 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     Ok((scan, header, columns))
 }
 
-/// The finding for a row's query through its classes: the worker's memo, then the shared one.
-fn classed<'m>(
-    rs: &RuleSet,
-    shared: &Shared,
-    classes: &mut Classes<'_>,
-    memo: &'m mut Memo,
-    p: &Parsed,
-) -> Result<&'m Arc<Finding>, MemoError> {
-    let class = classes.key(&p.key, p.date);
-    let classes = &*classes;
-    memo.get(rs, shared, class, || classes.shared_key(class, &p.key), &p.key, p.date)
-}
-
 /// The evaluating side of an audit: one per worker thread, with its own caches and counts.
 struct Worker<'r> {
     rs: &'r RuleSet,
@@ -274,7 +261,6 @@ struct Worker<'r> {
     reader: Reader<'r>,
     classes: Classes<'r>,
     memo: Memo,
-    direct: Direct,
     counter: Counter,
     format: Option<Arc<dyn Format>>,
     /// Whether rows given with their bytes need their fields too.
@@ -299,7 +285,6 @@ impl<'r> Worker<'r> {
             reader: Reader::new(rs, opts.default_date, columns.clone()),
             classes: Classes::new(rs, opts.json),
             memo: Memo::new(workers),
-            direct: Direct::default(),
             counter: Counter::new(rs.countries.all().len()),
             format,
             fields,
@@ -327,11 +312,7 @@ impl<'r> Worker<'r> {
             };
             let got = match parsed {
                 Ok(p) => {
-                    let (rs, shared) = (self.rs, self.shared);
-                    let f = match Direct::key(&p.key) {
-                        Some(k) => self.direct.get(k, || classed(rs, shared, &mut self.classes, &mut self.memo, &p).map(Arc::clone))?,
-                        None => classed(rs, shared, &mut self.classes, &mut self.memo, &p)?,
-                    };
+                    let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
                     Ok(f)
                 }

@@ -127,6 +127,13 @@ pub(crate) struct Key {
     pub period: u32,
 }
 
+impl Key {
+    /// Whether the query names a catalog chip (or none) without figures of its own.
+    pub fn plain(&self) -> bool {
+        self.spec.iter().all(|b| *b == NONE)
+    }
+}
+
 /// A row read: the key to evaluate, and what the summary needs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Parsed {
