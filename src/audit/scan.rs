@@ -278,7 +278,7 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
                 Some(b'\r' | b'\n') => return Some(after + 1),
                 _ => return None,
             }
-            block = Block::at(buf, start);
+            block = block.resume(buf, start);
             continue;
         }
         if block.stops == 0 {
@@ -298,7 +298,7 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
         }
         start = end + 1;
         if p == 63 {
-            block = Block::at(buf, start);
+            block = block.resume(buf, start);
         }
     }
 }
@@ -323,11 +323,22 @@ impl Block {
             Some(bytes) => Block::masks(bytes),
             None => {
                 let mut bytes = [0u8; 64];
-                bytes.get_mut(..len).into_iter().for_each(|b| b.copy_from_slice(rest.get(..len).unwrap_or_default()));
+                bytes.iter_mut().zip(rest).for_each(|(b, r)| *b = *r);
                 Block::masks(&bytes)
             }
         };
         Block { base, len, stops, eols, quotes }
+    }
+
+    /// The block to go on from at `start`: this one without its stops before `start`, if it
+    /// covers `start` (the bytes before it were a quoted field, or taken); else the next 64
+    /// bytes.
+    #[inline]
+    fn resume(self, buf: &[u8], start: usize) -> Block {
+        match start.checked_sub(self.base).filter(|rel| *rel < 64) {
+            Some(rel) => Block { stops: self.stops & (u64::MAX << rel), ..self },
+            None => Block::at(buf, start),
+        }
     }
 
     #[inline]
