@@ -47,7 +47,7 @@ impl<W: Write> TableSink<W> {
 
     /// The chip as the row gives it: a catalog name, spec figures, or both.
     fn chip(&self, c: &Columns, row: &Row<'_>) -> String {
-        let get = |f: Field| c.index(f).and_then(|i| row.fields.get(i)).map(|b| String::from_utf8_lossy(b).trim().to_string());
+        let get = |f: Field| field(c, row, f);
         let specs: Vec<String> =
             Field::SPECS.iter().filter_map(|f| get(*f).filter(|v| !v.is_empty()).map(|v| format!("{}={v}", f.name()))).collect();
         let name = get(Field::Chip).unwrap_or_default();
@@ -59,6 +59,11 @@ impl<W: Write> TableSink<W> {
     }
 }
 
+/// A field of a row, as text without the spaces around it; `None` when the file has no such column.
+fn field(c: &Columns, row: &Row<'_>, f: Field) -> Option<String> {
+    c.index(f).and_then(|i| row.fields.get(i)).map(|b| String::from_utf8_lossy(b).trim().to_string())
+}
+
 impl<W: Write> Sink for TableSink<W> {
     fn begin(&mut self, header: &Header<'_>) -> io::Result<()> {
         self.columns = Some(header.columns.clone());
@@ -67,7 +72,7 @@ impl<W: Write> Sink for TableSink<W> {
 
     fn row(&mut self, row: &Row<'_>) -> io::Result<()> {
         let Some(c) = &self.columns else { return Ok(()) };
-        let get = |f: Field| c.index(f).and_then(|i| row.fields.get(i)).map(|b| String::from_utf8_lossy(b).trim().to_string());
+        let get = |f: Field| field(c, row, f);
         let mut to = get(Field::Destination).unwrap_or_default();
         if let Some(hq) = get(Field::EndUserHq).filter(|h| !h.is_empty()) {
             to = format!("{to} (end user in {hq})");
