@@ -318,7 +318,7 @@ impl<'r> Worker<'r> {
                 }
                 Err(problems) => {
                     let err = RowError { row: number, line, problems };
-                    self.counter.error(err.problems.iter().map(|p| p.kind), 0);
+                    self.counter.error(err.problems.iter().map(|p| p.kind));
                     Err(err)
                 }
             };

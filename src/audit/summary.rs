@@ -142,10 +142,11 @@ impl Counter {
         });
     }
 
-    pub fn error(&mut self, kinds: impl Iterator<Item = ErrorKind>, units: u64) {
+    /// Counts a row that could not be evaluated (its quantity is not counted: it may be what
+    /// was wrong with it).
+    pub fn error(&mut self, kinds: impl Iterator<Item = ErrorKind>) {
         if let Some(t) = self.outcomes.get_mut(ERROR) {
             t.rows += 1;
-            t.units = t.units.saturating_add(units);
         }
         for k in kinds {
             if let Some(n) = self.errors.get_mut(k.slot()) {
