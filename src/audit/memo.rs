@@ -255,8 +255,11 @@ fn pack(ids: [u32; 4]) -> u128 {
     ids.iter().fold(0u128, |k, n| (k << 32) | u128::from(*n))
 }
 
-/// The most memory a worker's query level holds (about 16k queries) before it starts over.
-const QUERY_CAP_BYTES: usize = 16 << 14;
+/// The most memory a worker's query level holds before it starts over: 28,000 queries, just
+/// under what a table of 32k slots holds (about 1 MiB). A shipment list of a million rows over
+/// a few years meets some 24k distinct (chip, destination, end user, period); a level that
+/// starts over every 8k of them sends most rows down to the class level.
+const QUERY_CAP_BYTES: usize = 28_000 * std::mem::size_of::<(u128, Arc<Finding>)>();
 
 /// One worker's evaluations, in front of the shared ones: by the query itself for rows naming a
 /// catalog chip without figures (one lookup by chip, destination, end user and period), else
