@@ -143,23 +143,30 @@ fn one_output_row_per_input_row_in_order() {
     let mut input = String::from("id,chip,destination,date,tpp\n");
     let chips = ["H100", "H20", "H100X", "", "A800", "RTX 4090"];
     let dests = ["CN", "DE", "HK", "Atlantis", "MO", "AE", "VN"];
-    for i in 0..500 {
+    // Enough rows for several batches, with ragged rows alone, in pairs and at the start.
+    for i in 0..2500 {
+        if i == 0 || i % 97 == 0 || i % 389 == 0 {
+            input += &format!("{i}-ragged,H100\n");
+        }
+        if i % 389 == 0 {
+            input += &format!("{i}-ragged-too,H100,CN,2024-01-01,,extra\n");
+        }
         let chip = chips[i % chips.len()];
         let tpp = if chip.is_empty() { "4800" } else { "" };
         let date = if i % 11 == 0 { "2024-02-31".to_string() } else { format!("{}-0{}-1{}", 2022 + i % 5, 1 + i % 9, i % 10) };
         input += &format!("{i},{chip},{},{date},{tpp}\n", dests[i % dests.len()]);
-        if i % 97 == 0 {
-            input += &format!("{i}-ragged,H100\n");
-        }
     }
     let n_in = csv::ReaderBuilder::new().flexible(true).from_reader(input.as_bytes()).records().count();
     let (r, recs) = audit_csv(input.as_bytes(), &[]);
     assert_eq!(r.code, 2);
     assert_eq!(recs.len() - 1, n_in);
+    let error = col(&recs[0], "error");
     let mut in_rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input.as_bytes());
     for (rec, orig) in recs.iter().skip(1).zip(in_rdr.records()) {
         assert_eq!(&rec[0], &orig.unwrap()[0], "rows keep their order");
         assert_eq!(rec.len(), 5 + OUT.len(), "every row has every column");
+        let ragged = rec[error].contains("where the header has 5");
+        assert_eq!(ragged, rec[0].contains("ragged"), "the shape error is on its own row: {rec:?}");
     }
 }
 

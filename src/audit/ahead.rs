@@ -48,8 +48,9 @@ pub(crate) struct Batch {
     /// Per record: its bytes in `raw` (without line breaks), the line it starts on, and
     /// whether the bytes stand for the fields (not for a ragged row).
     spans: Vec<(usize, usize, u64, bool)>,
-    /// Per record: what was wrong with its shape (more or fewer fields than the header).
-    ragged: Vec<Option<Problem>>,
+    /// The records whose shape was wrong (more or fewer fields than the header), by index in
+    /// the batch, in order, with what was wrong: few or none in most batches.
+    ragged: Vec<(usize, Problem)>,
     /// The rows, formatted by a worker (for a sink with a [`super::Format`]).
     pub out: Vec<u8>,
     /// What became of each row (for a sink without).
@@ -83,8 +84,10 @@ impl Record<'_> {
 impl Batch {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
-        self.recs.iter().take(self.len).zip(&self.spans).zip(&self.ragged).map(|((&(f, n, copied), &(s, end, line, exact)), ragged)| {
-            Record { fields: self.fields_at(f, n, copied), raw: self.raw.get(s..end).filter(|_| exact), line, ragged: ragged.as_ref() }
+        let mut ragged = self.ragged.iter().peekable();
+        self.recs.iter().take(self.len).zip(&self.spans).enumerate().map(move |(i, (&(f, n, copied), &(s, end, line, exact)))| {
+            let ragged = ragged.next_if(|(at, _)| *at == i).map(|(_, p)| p);
+            Record { fields: self.fields_at(f, n, copied), raw: self.raw.get(s..end).filter(|_| exact), line, ragged }
         })
     }
 
@@ -189,7 +192,9 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
         let (s, end) = trim_span(raw);
         let whole = b.bounds.len() - f == width;
         let bytes = if span.copied { &b.fields } else { &b.raw };
-        b.ragged.push((!whole).then(|| ragged(bytes, &mut b.bounds, f, width)));
+        if !whole {
+            b.ragged.push((b.len, ragged(bytes, &mut b.bounds, f, width)));
+        }
         // The bytes stand for the fields unless the row was refitted, is blank with fields
         // (which cannot be told from the bytes), or ends inside a quoted field (the input ended
         // there; written back as it was, the quote would swallow the audit's columns).
