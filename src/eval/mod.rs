@@ -134,11 +134,16 @@ impl<'a> Ctx<'a> {
     /// result depends on it.
     fn combine(&mut self, v: &[Cond], decisive: Truth, otherwise: Truth) -> Truth {
         let before = self.missing.clone();
-        let r: Vec<Truth> = v.iter().map(|x| self.eval(x)).collect();
-        if r.contains(&decisive) {
+        let (mut any_decisive, mut any_unknown) = (false, false);
+        for x in v {
+            let t = self.eval(x);
+            any_decisive |= t == decisive;
+            any_unknown |= t == Truth::Unknown;
+        }
+        if any_decisive {
             self.missing = before;
             decisive
-        } else if r.contains(&Truth::Unknown) {
+        } else if any_unknown {
             Truth::Unknown
         } else {
             otherwise
