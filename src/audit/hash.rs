@@ -68,9 +68,13 @@ impl Hasher for FxHasher {
         self.add(i as u64);
     }
 
+    /// The state with its high bits brought down (as rustc-hash 2 does): a multiply leaves the
+    /// low bits of the state depending only on the low bits of the words, and hash tables take
+    /// their slot from the low bits, so keys that differ only in their high bits (ids packed
+    /// into a wide integer, as the memo packs them) would all probe from one slot.
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        self.hash.rotate_left(26)
     }
 }
 
@@ -141,6 +145,15 @@ mod tests {
         }
         assert_eq!(m.len(), 9);
         assert_eq!(m.get(&b"2024-01-16"[..]), Some(&8));
+    }
+
+    #[test]
+    fn keys_differing_in_their_high_bits_spread_over_the_low_bits() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<FxHasher>::default();
+        // Ids packed into a u128 as the memo packs them: only the first (highest) differs.
+        let low: std::collections::HashSet<u64> = (0..64u128).map(|chip| build.hash_one(chip << 96 | 7 << 64 | 3) & 63).collect();
+        assert!(low.len() > 32, "{} distinct slots of 64", low.len());
     }
 
     #[test]
