@@ -164,6 +164,25 @@ fn every_row_equals_a_direct_evaluation() {
 }
 
 #[test]
+fn chips_that_differ_only_on_rules_not_in_force_share_an_evaluation() {
+    let rs = RuleSet::builtin().unwrap();
+    // Performance density is first tested by the October 2023 rule, in force from 2023-11-17:
+    // before it, two designs of TPP 3000 that differ only in die area get the same answer.
+    let input = "chip,destination,date,end_user_hq,tpp,die_area_mm2,datacenter,interconnect_gbps\n\
+                 ,CN,2023-06-01,,3000,100,true,\n\
+                 ,CN,2023-06-01,,3000,3000,true,\n\
+                 ,CN,2024-06-01,,3000,100,true,\n\
+                 ,CN,2024-06-01,,3000,3000,true,\n";
+    let (out, summary) = run(&rs, input, false);
+    let got: Vec<&Finding> = out.rows.iter().map(|r| r.2.as_ref().unwrap()).collect();
+    for (n, fields, _) in &out.rows {
+        assert_eq!(*got[*n as usize - 1], direct(&rs, &out.header, fields), "row {n}: {fields:?}");
+    }
+    assert_eq!((&got[0].eccn, &got[2].eccn, &got[3].eccn), (&got[1].eccn, &"3A090.a".to_string(), &String::new()));
+    assert_eq!(summary.evaluations, 3, "one class before the rule, two after");
+}
+
+#[test]
 fn identity_keyed_and_class_keyed_runs_agree() {
     let rs = RuleSet::builtin().unwrap();
     let input = generate(&rs, 1500, 7);

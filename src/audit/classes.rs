@@ -1,11 +1,13 @@
 //! Equivalence classes of chips and countries for memoisation. Within one rule period, the
-//! audit columns of a row depend on its chip only through the truth of the rules' chip
-//! conditions (metric comparisons, flags, chip lists), on the destination only through its
-//! membership of the sets destination conditions test, and on the end user's headquarters (the
-//! destination when not given) only through the sets end-user conditions test. Chips (countries) that agree on every such condition
-//! share a class, so a shipment list with thousands of distinct figure sets still needs only as
-//! many evaluations as there are distinct answers. JSON output carries the trace, which names
-//! actual values, so it classes chips and countries by identity instead.
+//! audit columns of a row depend on its chip only through the truth of the chip conditions
+//! (metric comparisons, flags, chip lists) of the rules in force, on the destination only
+//! through its membership of the sets their destination conditions test, and on the end
+//! user's headquarters (the destination when not given) only through the sets their end-user
+//! conditions test. Chips (countries) that agree on every such condition share a class in that
+//! period, so a shipment list with thousands of distinct figure sets still needs only as many
+//! evaluations as there are distinct answers; chips that differ only on a test of a rule not
+//! yet (or no longer) in force share one. JSON output carries the trace, which names actual
+//! values, so it classes chips and countries by identity instead.
 
 use jiff::civil::Date;
 
@@ -27,6 +29,9 @@ enum Atom<'r> {
 const DEST: usize = 0;
 const HQ: usize = 1;
 
+/// A signature's byte for a condition of a rule not in force in the period (so not tested).
+const OUT: u8 = 3;
+
 /// The most distinct spec figure sets remembered before starting over.
 const SPEC_CAP: usize = 20_000;
 
@@ -34,14 +39,19 @@ const SPEC_CAP: usize = 20_000;
 pub(crate) struct Classes<'r> {
     rs: &'r RuleSet,
     exact: bool,
-    atoms: Vec<Atom<'r>>,
-    /// The country sets of destination conditions, and of end-user conditions.
-    sets: [Vec<&'r Set>; 2],
+    /// The chip conditions, each with the rule it is in.
+    atoms: Vec<(Atom<'r>, usize)>,
+    /// The country sets of destination conditions, and of end-user conditions, each with the
+    /// rule it is in.
+    sets: [Vec<(&'r Set, usize)>; 2],
+    /// Rule periods.
+    periods: usize,
     signatures: FxMap<Vec<u8>, u32>,
     /// The signatures by class id.
     by_id: Vec<Vec<u8>>,
+    /// The classes of catalog chips by chip and period.
     catalog: Vec<Option<u32>>,
-    specs: FxMap<(u32, SpecBits), u32>,
+    specs: FxMap<(u32, SpecBits, u32), u32>,
     next_spec: u32,
     countries: Vec<Option<u32>>,
     buf: Vec<u8>,
@@ -57,34 +67,40 @@ impl<'r> Classes<'r> {
             sets: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             by_id: Vec::new(),
-            catalog: vec![None; rs.catalog.chips().len()],
+            periods: rs.change_dates.len() + 1,
+            catalog: vec![None; rs.catalog.chips().len() * (rs.change_dates.len() + 1)],
             specs: FxMap::default(),
             next_spec: rs.catalog.chips().len() as u32,
             countries: vec![None; 2 * rs.countries.all().len() * (rs.change_dates.len() + 1)],
             buf: Vec::new(),
         };
-        for r in &rs.rules {
-            c.collect(&r.when);
+        for (i, r) in rs.rules.iter().enumerate() {
+            c.collect(&r.when, i);
         }
         c
     }
 
-    fn collect(&mut self, c: &'r Cond) {
+    fn collect(&mut self, c: &'r Cond, rule: usize) {
         match c {
             Cond::Const(_) | Cond::Eccn(_) => {}
-            Cond::And(v) | Cond::Or(v) => v.iter().for_each(|x| self.collect(x)),
-            Cond::Not(x) => self.collect(x),
-            Cond::Cmp { metric, op, value } => self.atoms.push(Atom::Cmp(*metric, *op, *value)),
-            Cond::Flag(f) => self.atoms.push(Atom::Flag(*f)),
-            Cond::Chip(list) => self.atoms.push(Atom::Chip(list)),
-            Cond::Destination { set, .. } => self.sets.get_mut(DEST).into_iter().for_each(|v| v.push(set)),
-            Cond::EndUserHq { set, .. } => self.sets.get_mut(HQ).into_iter().for_each(|v| v.push(set)),
+            Cond::And(v) | Cond::Or(v) => v.iter().for_each(|x| self.collect(x, rule)),
+            Cond::Not(x) => self.collect(x, rule),
+            Cond::Cmp { metric, op, value } => self.atoms.push((Atom::Cmp(*metric, *op, *value), rule)),
+            Cond::Flag(f) => self.atoms.push((Atom::Flag(*f), rule)),
+            Cond::Chip(list) => self.atoms.push((Atom::Chip(list), rule)),
+            Cond::Destination { set, .. } => self.sets.get_mut(DEST).into_iter().for_each(|v| v.push((set, rule))),
+            Cond::EndUserHq { set, .. } => self.sets.get_mut(HQ).into_iter().for_each(|v| v.push((set, rule))),
         }
+    }
+
+    /// Whether a rule is in force on a date (and so all through its period).
+    fn in_force(&self, rule: usize, date: Date) -> bool {
+        self.rs.rules.get(rule).is_some_and(|r| r.in_force(date))
     }
 
     /// The memo key of a row: chip class, destination class, end-user class, period.
     pub fn key(&mut self, k: &Key, date: Date) -> [u32; 4] {
-        let chip = self.chip(k);
+        let chip = self.chip(k, date);
         let dest = self.country(DEST, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
             (true, hq) => hq,
@@ -94,16 +110,17 @@ impl<'r> Classes<'r> {
         [chip, dest, hq, k.period]
     }
 
-    fn chip(&mut self, k: &Key) -> u32 {
+    fn chip(&mut self, k: &Key, date: Date) -> u32 {
         let (idx, spec, plain) = (k.chip, &k.spec, k.plain());
         if plain && self.exact {
             return idx;
         }
+        let slot = idx as usize * self.periods + k.period as usize;
         if plain {
-            if let Some(Some(c)) = self.catalog.get(idx as usize) {
+            if let Some(Some(c)) = self.catalog.get(slot) {
                 return *c;
             }
-        } else if let Some(c) = self.specs.get(&(idx, *spec)) {
+        } else if let Some(c) = self.specs.get(&(idx, *spec, k.period)) {
             return *c;
         }
         let class = if self.exact {
@@ -112,37 +129,42 @@ impl<'r> Classes<'r> {
         } else {
             let base = self.rs.catalog.chips().get(idx as usize);
             let (chip, _) = overrides(spec).chip(base);
-            self.chip_signature(&chip)
+            self.chip_signature(&chip, date)
         };
         if plain {
-            if let Some(slot) = self.catalog.get_mut(idx as usize) {
-                *slot = Some(class);
+            if let Some(c) = self.catalog.get_mut(slot) {
+                *c = Some(class);
             }
         } else {
             if self.specs.len() >= SPEC_CAP {
                 self.specs.clear();
             }
-            self.specs.insert((idx, *spec), class);
+            self.specs.insert((idx, *spec, k.period), class);
         }
         class
     }
 
-    fn chip_signature(&mut self, chip: &Chip) -> u32 {
+    /// The truth of the conditions of the rules in force on `date` for a chip (`OUT` for those
+    /// of other rules).
+    fn chip_signature(&mut self, chip: &Chip, date: Date) -> u32 {
         let m = Metrics::of(chip);
         let truth = |t: Option<bool>| match t {
             Some(false) => 0,
             Some(true) => 1,
             None => 2,
         };
-        self.buf.clear();
-        self.buf.push(b'c');
-        for a in &self.atoms {
-            self.buf.push(match a {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.push(b'c');
+        for (a, rule) in &self.atoms {
+            buf.push(match a {
+                _ if !self.in_force(*rule, date) => OUT,
                 Atom::Cmp(metric, op, v) => truth(m.get(*metric).map(|x| op.apply(x, *v))),
                 Atom::Flag(f) => truth(m.flag(*f)),
                 Atom::Chip(list) => truth(Some(list.contains(&chip.id))),
             });
         }
+        self.buf = buf;
         self.intern()
     }
 
@@ -159,11 +181,13 @@ impl<'r> Classes<'r> {
         }
         let Some(country) = self.rs.countries.all().get(idx as usize) else { return idx };
         let codes = country.codes();
-        self.buf.clear();
-        self.buf.push(if role == DEST { b'd' } else { b'h' });
-        for s in self.sets.get(role).into_iter().flatten() {
-            self.buf.push(u8::from(self.rs.in_set(s, &codes, date)));
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.push(if role == DEST { b'd' } else { b'h' });
+        for (s, rule) in self.sets.get(role).into_iter().flatten() {
+            buf.push(if self.in_force(*rule, date) { u8::from(self.rs.in_set(s, &codes, date)) } else { OUT });
         }
+        self.buf = buf;
         let class = self.intern();
         if let Some(c) = self.countries.get_mut(slot) {
             *c = Some(class);
