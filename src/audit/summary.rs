@@ -114,7 +114,9 @@ pub(crate) struct Counter {
     outcomes: [Tally; OUTCOMES],
     dests: Vec<[u64; Verdict::ALL.len()]>,
     errors: [u64; ErrorKind::ALL.len()],
-    dates: Option<(Date, Date)>,
+    /// The first and last dates of the rows evaluated (first after last while there is none).
+    first: Date,
+    last: Date,
 }
 
 impl Counter {
@@ -123,7 +125,8 @@ impl Counter {
             outcomes: [Tally::default(); OUTCOMES],
             dests: vec![[0; Verdict::ALL.len()]; countries],
             errors: [0; ErrorKind::ALL.len()],
-            dates: None,
+            first: Date::MAX,
+            last: Date::MIN,
         }
     }
 
@@ -136,10 +139,8 @@ impl Counter {
         if let Some(n) = self.dests.get_mut(dest as usize).and_then(|d| d.get_mut(v)) {
             *n += 1;
         }
-        self.dates = Some(match self.dates {
-            Some((lo, hi)) => (lo.min(date), hi.max(date)),
-            None => (date, date),
-        });
+        self.first = self.first.min(date);
+        self.last = self.last.max(date);
     }
 
     /// Counts a row that could not be evaluated (its quantity is not counted: it may be what
@@ -165,10 +166,7 @@ impl Counter {
             d.iter_mut().zip(o).for_each(|(n, m)| *n += m);
         }
         self.errors.iter_mut().zip(other.errors).for_each(|(n, m)| *n += m);
-        self.dates = match (self.dates, other.dates) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, None) | (None, x) => x,
-        };
+        (self.first, self.last) = (self.first.min(other.first), self.last.max(other.last));
         self
     }
 
@@ -216,7 +214,7 @@ impl Counter {
             errors,
             rules_version: rs.version(),
             as_of,
-            dates: self.dates.map(|(first, last)| DateRange { first, last }),
+            dates: (self.first <= self.last).then_some(DateRange { first: self.first, last: self.last }),
             evaluations,
         }
     }
