@@ -185,11 +185,14 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
                 break;
             }
         };
-        let raw = b.raw.get(span.start..span.end).unwrap_or_default();
-        // The span starts where the previous record ended: count the line breaks before this
-        // one (blank lines, or the `\n` of a CRLF).
-        let breaks = raw.iter().take_while(|c| **c == b'\n' || **c == b'\r').filter(|c| **c == b'\n').count() as u64;
-        let (s, end) = trim_span(raw);
+        let (s, end, breaks) = span.text.unwrap_or_else(|| {
+            let raw = b.raw.get(span.start..span.end).unwrap_or_default();
+            // The span starts where the previous record ended: count the line breaks before
+            // this one (blank lines, or the `\n` of a CRLF).
+            let breaks = raw.iter().take_while(|c| **c == b'\n' || **c == b'\r').filter(|c| **c == b'\n').count() as u64;
+            let (s, end) = trim_span(raw);
+            (span.start + s, span.start + end, breaks)
+        });
         let whole = b.bounds.len() - f == width;
         let bytes = if span.copied { &b.fields } else { &b.raw };
         if !whole {
@@ -199,7 +202,7 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
         // (which cannot be told from the bytes), or ends inside a quoted field (the input ended
         // there; written back as it was, the quote would swallow the audit's columns).
         let exact = whole && !span.open && (end > s || b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e));
-        b.spans.push((span.start + s, span.start + end, span.line + breaks, exact));
+        b.spans.push((s, end, span.line + breaks, exact));
         b.recs.push((f, width, span.copied));
         b.len += 1;
     }
@@ -214,7 +217,7 @@ pub(crate) fn trim_eol(raw: &[u8]) -> &[u8] {
 }
 
 /// Where [`trim_eol`] cuts.
-fn trim_span(raw: &[u8]) -> (usize, usize) {
+pub(crate) fn trim_span(raw: &[u8]) -> (usize, usize) {
     let eol = |b: &u8| *b == b'\n' || *b == b'\r';
     let start = raw.iter().position(|b| !eol(b)).unwrap_or(raw.len());
     let end = raw.iter().rposition(|b| !eol(b)).map_or(start, |i| i + 1);

@@ -31,6 +31,9 @@ pub(crate) struct Span {
     /// The input ended inside a quoted field of this record (so its bytes, written back with
     /// more after them, would not read as its fields).
     pub open: bool,
+    /// When already known: where the record's bytes are without the line breaks around them,
+    /// and the line breaks before them.
+    pub text: Option<(usize, usize, u64)>,
 }
 
 /// The fields of one record, as parsed.
@@ -194,7 +197,7 @@ impl<R: Read> Scanner<R> {
                     }
                     let raw = buf.get(self.start..self.pos).unwrap_or_default();
                     let open = self.eof && self.pos >= buf.len() && ends_quoted(raw);
-                    let span = Span { start: self.start, end: self.pos, line: self.line, copied: true, open };
+                    let span = Span { start: self.start, end: self.pos, line: self.line, copied: true, open, text: None };
                     (self.start, self.line, self.outlen, self.endlen) = (self.pos, self.core.line(), 0, 0);
                     return Ok(Some(span));
                 }
@@ -223,7 +226,9 @@ impl<R: Read> Scanner<R> {
         };
         let blank = input.get(..skip)?.iter().filter(|b| **b == b'\n').count();
         let breaks = (blank + usize::from(end.checked_sub(1).and_then(|i| buf.get(i)) == Some(&b'\n'))) as u64;
-        let span = Span { start: self.start, end, line: self.line, copied: false, open: false };
+        // The line ends at its one `\r` or `\n`; before it, blank lines if any.
+        let text = (self.start == self.pos).then_some((self.pos + skip, end - 1, blank as u64));
+        let span = Span { start: self.start, end, line: self.line, copied: false, open: false, text };
         self.pos = end;
         self.start = end;
         self.line += breaks;
@@ -383,6 +388,10 @@ mod tests {
             let fields = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
             let raw = &buf[span.start..span.end];
             let breaks = raw.iter().take_while(|c| **c == b'\n' || **c == b'\r').filter(|c| **c == b'\n').count() as u64;
+            if let Some((s, e, b)) = span.text {
+                let (ts, te) = crate::audit::ahead::trim_span(raw);
+                assert_eq!((s, e, b), (span.start + ts, span.start + te, breaks), "{raw:?}");
+            }
             out.push((fields, span.line + breaks, String::from_utf8_lossy(raw).into_owned()));
             bytes.clear();
             bounds.clear();
