@@ -218,13 +218,20 @@ impl<R: Read> Scanner<R> {
     /// else (`None`) is for the parser.
     fn plain_line(&mut self, buf: &[u8], bounds: &mut Vec<(usize, usize)>) -> Option<Span> {
         let input = buf.get(self.pos..)?;
-        let skip = input.iter().position(|b| *b != b'\n' && *b != b'\r')?;
+        let eol = |b: &u8| *b == b'\n' || *b == b'\r';
+        // Blank lines (or the `\n` of a CRLF) before the record, if any.
+        let (skip, blank) = match input.first() {
+            Some(b) if !eol(b) => (0, 0),
+            _ => {
+                let skip = input.iter().position(|b| !eol(b))?;
+                (skip, input.get(..skip)?.iter().filter(|b| **b == b'\n').count())
+            }
+        };
         let first = bounds.len();
         let Some(end) = split_line(buf, self.pos + skip, bounds) else {
             bounds.truncate(first);
             return None;
         };
-        let blank = input.get(..skip)?.iter().filter(|b| **b == b'\n').count();
         let breaks = (blank + usize::from(end.checked_sub(1).and_then(|i| buf.get(i)) == Some(&b'\n'))) as u64;
         // The line ends at its one `\r` or `\n`; before it, blank lines if any.
         let text = (self.start == self.pos).then_some((self.pos + skip, end - 1, blank as u64));
@@ -270,9 +277,14 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
     loop {
         let rel = start.wrapping_sub(block.base);
         if rel < 64 && (block.quotes >> rel) & 1 == 1 {
-            // A quoted field: to the next quote, which must close it.
+            // A quoted field: to the next quote, which must close it (a line break first is
+            // for the parser). From the block's masks when it is in the block.
             let rest = buf.get(start..)?;
-            let q = rest.iter().skip(1).position(|b| matches!(b, b'"' | b'\r' | b'\n'))? + 1;
+            let next = (block.quotes | block.eols) & u64::MAX.checked_shl(rel as u32 + 1).unwrap_or(0);
+            let q = match next {
+                0 => rest.iter().skip(1).position(|b| matches!(b, b'"' | b'\r' | b'\n'))? + 1,
+                _ => block.base + next.trailing_zeros() as usize - start,
+            };
             if rest.get(q) != Some(&b'"') || rest.get(q + 1) == Some(&b'"') {
                 return None;
             }
