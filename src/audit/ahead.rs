@@ -35,7 +35,8 @@ pub(crate) struct Batch {
     pub seq: u64,
     /// Rows in the batches before this one.
     pub first_row: u64,
-    len: usize,
+    /// Fields per record (the header's).
+    width: usize,
     /// The input bytes the records were read from.
     raw: Vec<u8>,
     /// The fields the parser copied out of `raw` (those of records with quoted fields that
@@ -43,11 +44,8 @@ pub(crate) struct Batch {
     fields: Vec<u8>,
     /// Where each field of each record is: in `raw`, or in `fields` when copied.
     bounds: Vec<(usize, usize)>,
-    /// Per record: where its bounds start, how many, and whether its fields were copied.
-    recs: Vec<(usize, usize, bool)>,
-    /// Per record: its bytes in `raw` (without line breaks), the line it starts on, and
-    /// whether the bytes stand for the fields (not for a ragged row).
-    spans: Vec<(usize, usize, u64, bool)>,
+    /// The records.
+    recs: Vec<Rec>,
     /// The records whose shape was wrong (more or fewer fields than the header), by index in
     /// the batch, in order, with what was wrong: few or none in most batches.
     ragged: Vec<(usize, Problem)>,
@@ -55,6 +53,22 @@ pub(crate) struct Batch {
     pub out: Vec<u8>,
     /// What became of each row (for a sink without).
     pub done: Vec<Done>,
+}
+
+/// Where a record of a batch is.
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    /// Where its bounds start (there are `width` of them).
+    bounds: usize,
+    /// Its bytes in `raw`, without line breaks.
+    start: usize,
+    end: usize,
+    /// The line it starts on.
+    line: u64,
+    /// Whether its fields were copied (into `fields`).
+    copied: bool,
+    /// Whether its bytes stand for its fields (not for a ragged row, say).
+    exact: bool,
 }
 
 /// One record of a batch.
@@ -85,15 +99,20 @@ impl Batch {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
         let mut ragged = self.ragged.iter().peekable();
-        self.recs.iter().take(self.len).zip(&self.spans).enumerate().map(move |(i, (&(f, n, copied), &(s, end, line, exact)))| {
-            let ragged = ragged.next_if(|(at, _)| *at == i).map(|(_, p)| p);
-            Record { fields: self.fields_at(f, n, copied), raw: self.raw.get(s..end).filter(|_| exact), line, ragged }
+        self.recs.iter().enumerate().map(move |(i, r)| Record {
+            fields: Fields {
+                bytes: if r.copied { &self.fields } else { &self.raw },
+                bounds: self.bounds.get(r.bounds..r.bounds + self.width).unwrap_or_default(),
+            },
+            raw: if r.exact { self.raw.get(r.start..r.end) } else { None },
+            line: r.line,
+            ragged: ragged.next_if(|(at, _)| *at == i).map(|(_, p)| p),
         })
     }
 
-    /// The fields of a record whose bounds start at `f` (`n` of them).
-    fn fields_at(&self, f: usize, n: usize, copied: bool) -> Fields<'_> {
-        Fields { bytes: if copied { &self.fields } else { &self.raw }, bounds: self.bounds.get(f..f + n).unwrap_or_default() }
+    /// Records in the batch.
+    pub fn len(&self) -> usize {
+        self.recs.len()
     }
 }
 
@@ -145,9 +164,9 @@ pub(crate) fn read_ahead<R: Read>(
         };
         let (more, error) = fill(&mut scan, width, rows, &mut b);
         (b.seq, b.first_row) = (seq, before);
-        if b.len > 0 {
+        if b.len() > 0 {
             seq += 1;
-            before += b.len as u64;
+            before += b.len() as u64;
             if work.send(b).is_err() {
                 return;
             }
@@ -164,15 +183,14 @@ pub(crate) fn read_ahead<R: Read>(
 
 /// Fills a batch; returns whether more records may follow, and a read error.
 fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch) -> (bool, Option<std::io::Error>) {
-    b.len = 0;
-    b.spans.clear();
+    b.width = width;
     b.ragged.clear();
     b.recs.clear();
     b.fields.clear();
     b.bounds.clear();
     scan.begin(&mut b.raw);
     let mut result = (true, None);
-    while b.len < rows && scan.taken() < BATCH_BYTES {
+    while b.recs.len() < rows && scan.taken() < BATCH_BYTES {
         let f = b.bounds.len();
         let span = match scan.record(&mut b.raw, &mut b.fields, &mut b.bounds) {
             Ok(Some(span)) => span,
@@ -196,15 +214,13 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
         let whole = b.bounds.len() - f == width;
         let bytes = if span.copied { &b.fields } else { &b.raw };
         if !whole {
-            b.ragged.push((b.len, ragged(bytes, &mut b.bounds, f, width)));
+            b.ragged.push((b.recs.len(), ragged(bytes, &mut b.bounds, f, width)));
         }
         // The bytes stand for the fields unless the row was refitted, is blank with fields
         // (which cannot be told from the bytes), or ends inside a quoted field (the input ended
         // there; written back as it was, the quote would swallow the audit's columns).
         let exact = whole && !span.open && (end > s || b.bounds.get(f..).unwrap_or_default().iter().all(|(s, e)| s == e));
-        b.spans.push((s, end, span.line + breaks, exact));
-        b.recs.push((f, width, span.copied));
-        b.len += 1;
+        b.recs.push(Rec { bounds: f, start: s, end, line: span.line + breaks, copied: span.copied, exact });
     }
     scan.end(&b.raw);
     result
