@@ -451,7 +451,7 @@ fn fast_date(b: &[u8]) -> Option<Date> {
 }
 
 /// A date as an integer that orders as the date does.
-fn date_key(d: Date) -> u32 {
+pub(crate) fn date_key(d: Date) -> u32 {
     let year = u32::try_from(i32::from(d.year()) + 0x8000).unwrap_or(0);
     (year << 9) | (u32::from(d.month() as u8) << 5) | u32::from(d.day() as u8)
 }

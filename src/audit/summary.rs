@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::row::ErrorKind;
+use super::row::{date_key, ErrorKind};
 use crate::{RuleSet, Verdict};
 
 /// Rows and units (sum of `quantity`) with one outcome.
@@ -114,9 +114,10 @@ pub(crate) struct Counter {
     outcomes: [Tally; OUTCOMES],
     dests: Vec<[u64; Verdict::ALL.len()]>,
     errors: [u64; ErrorKind::ALL.len()],
-    /// The first and last dates of the rows evaluated (first after last while there is none).
-    first: Date,
-    last: Date,
+    /// The first and last dates of the rows evaluated, each after its `date_key` (by which
+    /// they are compared, cheaper than dates are; first after last while there is none).
+    first: (u32, Date),
+    last: (u32, Date),
 }
 
 impl Counter {
@@ -125,8 +126,8 @@ impl Counter {
             outcomes: [Tally::default(); OUTCOMES],
             dests: vec![[0; Verdict::ALL.len()]; countries],
             errors: [0; ErrorKind::ALL.len()],
-            first: Date::MAX,
-            last: Date::MIN,
+            first: (u32::MAX, Date::MAX),
+            last: (0, Date::MIN),
         }
     }
 
@@ -139,8 +140,13 @@ impl Counter {
         if let Some(n) = self.dests.get_mut(dest as usize).and_then(|d| d.get_mut(v)) {
             *n += 1;
         }
-        self.first = self.first.min(date);
-        self.last = self.last.max(date);
+        let key = date_key(date);
+        if key < self.first.0 {
+            self.first = (key, date);
+        }
+        if key > self.last.0 {
+            self.last = (key, date);
+        }
     }
 
     /// Counts a row that could not be evaluated (its quantity is not counted: it may be what
@@ -214,7 +220,7 @@ impl Counter {
             errors,
             rules_version: rs.version(),
             as_of,
-            dates: (self.first <= self.last).then_some(DateRange { first: self.first, last: self.last }),
+            dates: (self.first <= self.last).then_some(DateRange { first: self.first.1, last: self.last.1 }),
             evaluations,
         }
     }
