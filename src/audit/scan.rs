@@ -220,8 +220,10 @@ impl<R: Read> Scanner<R> {
         let input = buf.get(self.pos..)?;
         let eol = |b: &u8| *b == b'\n' || *b == b'\r';
         // Blank lines (or the `\n` of a CRLF) before the record, if any.
-        let (skip, blank) = match input.first() {
-            Some(b) if !eol(b) => (0, 0),
+        let (skip, blank) = match input {
+            [b, ..] if !eol(b) => (0, 0),
+            // The `\n` of the CRLF that ended the record before.
+            [b'\n', b, ..] if !eol(b) => (1, 1),
             _ => {
                 let skip = input.iter().position(|b| !eol(b))?;
                 (skip, input.get(..skip)?.iter().filter(|b| **b == b'\n').count())
@@ -265,13 +267,14 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
         // break.
         let line = block.stops & (block.eols ^ (block.eols - 1));
         let mut m = line;
-        bounds.reserve(line.count_ones() as usize);
-        while m != 0 {
+        // A counted range: the vector grows once, not at every field.
+        bounds.extend((0..line.count_ones()).map(|_| {
             let end = at + m.trailing_zeros() as usize;
-            bounds.push((start, end));
+            m &= m.wrapping_sub(1);
+            let field = (start, end);
             start = end + 1;
-            m &= m - 1;
-        }
+            field
+        }));
         return Some(start);
     }
     loop {
