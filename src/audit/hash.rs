@@ -93,8 +93,9 @@ impl<T> Default for NameMap<T> {
     }
 }
 
+/// A string of up to 15 bytes as one integer (its bytes and its length); `None` if longer.
 #[inline]
-fn pack(b: &[u8]) -> Option<u128> {
+pub(crate) fn pack(b: &[u8]) -> Option<u128> {
     if b.len() >= 16 {
         return None;
     }

@@ -5,7 +5,7 @@
 use jiff::civil::Date;
 
 use super::columns::{Columns, Field};
-use super::hash::NameMap;
+use super::hash::{pack, NameMap};
 use super::scan::Fields;
 use crate::spec::Resolution;
 use crate::RuleSet;
@@ -166,6 +166,8 @@ pub(crate) struct Reader<'r> {
     recent: Vec<Option<(u64, Date, u32)>>,
     /// Country index + 1 by two-letter upper-case code (0: not seen yet), before `countries`.
     codes: Vec<u32>,
+    /// Catalog chips by name packed ([`pack`]), direct-mapped (256 slots), before `chips`.
+    recent_chips: Vec<Option<(u128, u32)>>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
     /// The columns of the file, and of each field read.
@@ -238,6 +240,7 @@ impl<'r> Reader<'r> {
             dates: NameMap::default(),
             recent: vec![None; DATE_SLOTS],
             codes: vec![0; 26 * 26],
+            recent_chips: vec![None; 256],
             unknown: 0,
             problems: Vec::new(),
             at: At::new(&columns),
@@ -301,9 +304,22 @@ impl<'r> Reader<'r> {
             }
             return u32::MAX;
         }
+        // Known names of up to 15 bytes from a small direct-mapped table first.
+        let packed = pack(raw);
+        let slot = packed.map(|k| ((k as u64 ^ (k >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize);
+        if let Some(Some((seen, i))) = slot.and_then(|s| self.recent_chips.get(s)) {
+            if Some(*seen) == packed {
+                return *i;
+            }
+        }
         let (rs, suggest, unknown) = (self.rs, self.unknown < SUGGEST_CAP, &mut self.unknown);
         match cached(&mut self.chips, raw, |s| resolve_chip(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
-            Ok(i) => i,
+            Ok(i) => {
+                if let (Some(k), Some(r)) = (packed, slot.and_then(|s| self.recent_chips.get_mut(s))) {
+                    *r = Some((k, i));
+                }
+                i
+            }
             Err(e) => {
                 self.problem(Field::Chip, e);
                 u32::MAX
