@@ -284,7 +284,7 @@ impl<'r> Worker<'r> {
             shared,
             reader: Reader::new(rs, opts.default_date, columns.clone()),
             classes: Classes::new(rs, opts.json),
-            memo: Memo::new(workers),
+            memo: Memo::new(rs, workers),
             counter: Counter::new(rs.countries.all().len()),
             format,
             fields,
