@@ -44,8 +44,6 @@ pub(crate) struct Classes<'r> {
     /// The country sets of destination conditions, and of end-user conditions, each with the
     /// rule it is in.
     sets: [Vec<(&'r Set, usize)>; 2],
-    /// Rule periods.
-    periods: usize,
     signatures: FxMap<Vec<u8>, u32>,
     /// The signatures by class id.
     by_id: Vec<Vec<u8>>,
@@ -67,11 +65,10 @@ impl<'r> Classes<'r> {
             sets: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             by_id: Vec::new(),
-            periods: rs.change_dates.len() + 1,
-            catalog: vec![None; rs.catalog.chips().len() * (rs.change_dates.len() + 1)],
+            catalog: vec![None; rs.catalog.chips().len() * rs.periods()],
             specs: FxMap::default(),
             next_spec: rs.catalog.chips().len() as u32,
-            countries: vec![None; 2 * rs.countries.all().len() * (rs.change_dates.len() + 1)],
+            countries: vec![None; 2 * rs.countries.all().len() * rs.periods()],
             buf: Vec::new(),
         };
         for (i, r) in rs.rules.iter().enumerate() {
@@ -115,7 +112,7 @@ impl<'r> Classes<'r> {
         if plain && self.exact {
             return idx;
         }
-        let slot = idx as usize * self.periods + k.period as usize;
+        let slot = idx as usize * self.rs.periods() + k.period as usize;
         if plain {
             if let Some(Some(c)) = self.catalog.get(slot) {
                 return *c;

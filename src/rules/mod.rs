@@ -368,6 +368,11 @@ impl RuleSet {
         self.change_dates.partition_point(|d| *d <= date)
     }
 
+    /// How many periods there are: [`RuleSet::period`] is below it for every date.
+    pub fn periods(&self) -> usize {
+        self.change_dates.len() + 1
+    }
+
     /// Whether a country is in a set on a date. A country the rules treat as another (Hong
     /// Kong as China) is in a set when either code is, and out of a difference when either is.
     pub fn in_set(&self, set: &Set, codes: &[&str], date: Date) -> bool {
