@@ -219,18 +219,17 @@ impl Shared {
     }
 }
 
-/// A worker's findings by a 128-bit key, starting over when what it holds passes its size.
+/// A worker's findings by class key (see `classes`), starting over when what it holds passes
+/// its size.
 struct Level {
     map: FxMap<u128, Arc<Finding>>,
     bytes: usize,
     cap: usize,
-    /// What an entry adds to `bytes`.
-    weigh: fn(&Finding) -> usize,
 }
 
 impl Level {
-    fn new(cap: usize, weigh: fn(&Finding) -> usize) -> Level {
-        Level { map: FxMap::default(), bytes: 0, cap, weigh }
+    fn new(cap: usize) -> Level {
+        Level { map: FxMap::default(), bytes: 0, cap }
     }
 
     /// The finding for a key, from `miss` the first time.
@@ -243,7 +242,7 @@ impl Level {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => {
                 let f = miss()?;
-                self.bytes += (self.weigh)(&f);
+                self.bytes += f.size() + std::mem::size_of::<u128>();
                 v.insert(f)
             }
         })
@@ -293,12 +292,12 @@ impl Memo {
         Memo {
             numbers: FxMap::default(),
             queries: Vec::new(),
-            periods: rs.change_dates.len() + 1,
+            periods: rs.periods(),
             outcomes: Vec::new(),
             places: FxMap::default(),
             outcome_bytes: 0,
             cap,
-            classes: Level::new(cap, |f| f.size() + std::mem::size_of::<u128>()),
+            classes: Level::new(cap),
         }
     }
 
