@@ -134,6 +134,46 @@ impl<T> NameMap<T> {
     }
 }
 
+/// A direct-mapped cache: each key has one slot, found from its bits; a key that lands where
+/// another is takes its place. In front of a map, for the few values that come back on nearly
+/// every row (dates, chip names): a hit is a multiply and a compare.
+#[derive(Debug, Clone)]
+pub struct Recent<K, V> {
+    slots: Vec<Option<(K, V)>>,
+    /// 64 less the bits of a slot number.
+    shift: u32,
+}
+
+impl<K: Copy + Eq + Into<u128>, V: Copy> Recent<K, V> {
+    /// A cache of `2^bits` slots (`bits` from 1 to 32).
+    pub fn new(bits: u32) -> Recent<K, V> {
+        let bits = bits.clamp(1, 32);
+        Recent { slots: vec![None; 1 << bits], shift: 64 - bits }
+    }
+
+    fn slot(&self, k: K) -> usize {
+        let w: u128 = k.into();
+        ((w as u64 ^ (w >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The value for a key, if it is in its slot.
+    #[inline]
+    pub fn get(&self, k: K) -> Option<V> {
+        match self.slots.get(self.slot(k)) {
+            Some(Some((seen, v))) if *seen == k => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Puts a key in its slot.
+    pub fn put(&mut self, k: K, v: V) {
+        let at = self.slot(k);
+        if let Some(s) = self.slots.get_mut(at) {
+            *s = Some((k, v));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use jiff::civil::Date;
 
 use super::columns::{Columns, Field};
-use super::hash::{pack, NameMap};
+use super::hash::{pack, NameMap, Recent};
 use super::scan::Fields;
 use crate::spec::Resolution;
 use crate::RuleSet;
@@ -162,12 +162,13 @@ pub(crate) struct Reader<'r> {
     chips: NameMap<Cached<u32>>,
     countries: NameMap<Cached<u32>>,
     dates: NameMap<Cached<(Date, u32)>>,
-    /// `YYYY-MM-DD` dates read, packed ([`pack_date`]), with their rule period, by [`date_slot`].
-    recent: Vec<Option<(u64, Date, u32)>>,
+    /// `YYYY-MM-DD` dates read, packed ([`pack_date`]), with their rule period (4,096 slots:
+    /// a few years of days).
+    recent: Recent<u64, (Date, u32)>,
     /// Country index + 1 by two-letter upper-case code (0: not seen yet), before `countries`.
     codes: Vec<u32>,
-    /// Catalog chips by name packed ([`pack`]), direct-mapped (256 slots), before `chips`.
-    recent_chips: Vec<Option<(u128, u32)>>,
+    /// Catalog chips by name packed ([`pack`]) (256 slots), before `chips`.
+    recent_chips: Recent<u128, u32>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
     /// The columns of the file, and of each field read.
@@ -238,9 +239,9 @@ impl<'r> Reader<'r> {
             chips: NameMap::default(),
             countries: NameMap::default(),
             dates: NameMap::default(),
-            recent: vec![None; DATE_SLOTS],
+            recent: Recent::new(12),
             codes: vec![0; 26 * 26],
-            recent_chips: vec![None; 256],
+            recent_chips: Recent::new(8),
             unknown: 0,
             problems: Vec::new(),
             at: At::new(&columns),
@@ -304,19 +305,16 @@ impl<'r> Reader<'r> {
             }
             return u32::MAX;
         }
-        // Known names of up to 15 bytes from a small direct-mapped table first.
+        // Known names of up to 15 bytes from the small table first.
         let packed = pack(raw);
-        let slot = packed.map(|k| ((k as u64 ^ (k >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize);
-        if let Some(Some((seen, i))) = slot.and_then(|s| self.recent_chips.get(s)) {
-            if Some(*seen) == packed {
-                return *i;
-            }
+        if let Some(i) = packed.and_then(|k| self.recent_chips.get(k)) {
+            return i;
         }
         let (rs, suggest, unknown) = (self.rs, self.unknown < SUGGEST_CAP, &mut self.unknown);
         match cached(&mut self.chips, raw, |s| resolve_chip(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
             Ok(i) => {
-                if let (Some(k), Some(r)) = (packed, slot.and_then(|s| self.recent_chips.get_mut(s))) {
-                    *r = Some((k, i));
+                if let Some(k) = packed {
+                    self.recent_chips.put(k, i);
                 }
                 i
             }
@@ -336,18 +334,13 @@ impl<'r> Reader<'r> {
         // digits, its period found among the change dates as packed integers (ordered as the
         // dates are).
         if let Some(p) = pack_date(raw) {
-            let slot = date_slot(p);
-            if let Some(Some((seen, d, period))) = self.recent.get(slot) {
-                if *seen == p {
-                    return (*d, *period);
-                }
+            if let Some(known) = self.recent.get(p) {
+                return known;
             }
             if let Some(d) = unpack_date(p) {
                 let k = date_key(d);
                 let period = self.changes.partition_point(|c| *c <= k) as u32;
-                if let Some(r) = self.recent.get_mut(slot) {
-                    *r = Some((p, d, period));
-                }
+                self.recent.put(p, (d, period));
                 return (d, period);
             }
         }
@@ -427,9 +420,6 @@ fn code_slot(raw: &[u8]) -> Option<usize> {
     }
 }
 
-/// Slots of the direct-mapped table of recent dates (a few years of days).
-const DATE_SLOTS: usize = 1 << 12;
-
 /// A `YYYY-MM-DD` field as one integer: its digits, four bits each (the dashes are implied).
 /// `None` for anything else.
 fn pack_date(b: &[u8]) -> Option<u64> {
@@ -446,11 +436,6 @@ fn pack_date(b: &[u8]) -> Option<u64> {
     let v = (v | (v >> 4)) & 0x00FF_00FF_00FF_00FF;
     let v = (v | (v >> 8)) & 0x0000_FFFF_0000_FFFF;
     Some((v | (v >> 16)) & 0xFFFF_FFFF)
-}
-
-/// The slot of a packed date in the table of recent dates.
-fn date_slot(packed: u64) -> usize {
-    (packed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DATE_SLOTS.trailing_zeros())) as usize
 }
 
 /// The date of packed `YYYY-MM-DD` digits, if it exists.
@@ -571,11 +556,16 @@ mod tests {
         for bad in [&b"2024-1-15"[..], b"2024/01/15", b"2024-01-1x", b"", b"20240115"] {
             assert_eq!(pack_date(bad), None, "{}", String::from_utf8_lossy(bad));
         }
-        let slots: std::collections::HashSet<usize> = (2022..2027)
-            .flat_map(|y| (1..13).map(move |m| format!("{y}-{m:02}-15")))
-            .map(|d| date_slot(pack_date(d.as_bytes()).unwrap()))
-            .collect();
-        assert!(slots.iter().all(|s| *s < DATE_SLOTS) && slots.len() > 50, "{slots:?}");
+        // In the reader's table of recent dates, 60 months' 15th mostly keep their own slot.
+        let mut recent = Recent::new(12);
+        let days: Vec<u64> =
+            (2022..2027).flat_map(|y| (1..13).map(move |m| format!("{y}-{m:02}-15"))).map(|d| pack_date(d.as_bytes()).unwrap()).collect();
+        for (i, d) in days.iter().enumerate() {
+            recent.put(*d, i);
+        }
+        let kept = days.iter().enumerate().filter(|(i, d)| recent.get(**d) == Some(*i)).count();
+        assert!(kept > 50, "{kept} of 60");
+        assert_eq!(recent.get(pack_date(b"2030-01-01").unwrap()), None);
     }
 
     #[test]
