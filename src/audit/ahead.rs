@@ -34,7 +34,7 @@ pub(crate) struct Batch {
     /// The batch's place in the input: batches are numbered from 0.
     pub seq: u64,
     /// Rows in the batches before this one.
-    pub first_row: u64,
+    first_row: u64,
     /// Fields per record (the header's).
     width: usize,
     /// The input bytes the records were read from.
@@ -73,6 +73,8 @@ struct Rec {
 
 /// One record of a batch.
 pub(crate) struct Record<'a> {
+    /// Its row number (one-based; the header is not counted).
+    pub number: u64,
     /// The fields, fitted to the header.
     pub fields: Fields<'a>,
     /// The bytes it was read from, when they match the fields.
@@ -100,6 +102,7 @@ impl Batch {
     pub fn records(&self) -> impl Iterator<Item = Record<'_>> {
         let mut ragged = self.ragged.iter().peekable();
         self.recs.iter().enumerate().map(move |(i, r)| Record {
+            number: self.first_row + i as u64 + 1,
             fields: Fields {
                 bytes: if r.copied { &self.fields } else { &self.raw },
                 bounds: self.bounds.get(r.bounds..r.bounds + self.width).unwrap_or_default(),

@@ -219,9 +219,9 @@ fn write_in_order(
             if formatted {
                 sink.block(&b.out).map_err(AuditError::Write)?;
             } else {
-                for (i, (r, done)) in b.records().zip(&b.done).enumerate() {
+                for (r, done) in b.records().zip(&b.done) {
                     r.fields_into(&mut rec, fields);
-                    let row = Row { number: b.first_row + i as u64 + 1, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(done) };
+                    let row = Row { number: r.number, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(done) };
                     sink.row(&row).map_err(AuditError::Write)?;
                 }
             }
@@ -304,8 +304,8 @@ impl<'r> Worker<'r> {
     }
 
     fn rows(&mut self, b: &Batch, out: &mut Vec<u8>, done: &mut Vec<Done>) -> Result<(), AuditError> {
-        for (i, r) in b.records().enumerate() {
-            let (number, line, raw) = (b.first_row + i as u64 + 1, r.line, r.raw);
+        for r in b.records() {
+            let (number, line, raw) = (r.number, r.line, r.raw);
             let parsed = match r.ragged {
                 Some(p) => Err(vec![p.clone()]),
                 None => self.reader.parse(r.fields),
