@@ -211,7 +211,7 @@ impl<W: Write> Sink for CsvSink<W> {
     }
 
     fn needs_fields(&self) -> bool {
-        false
+        self.format.needs_fields()
     }
 
     fn format(&self) -> Option<Arc<dyn Format>> {
