@@ -19,6 +19,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod audit;
+pub mod date;
 pub mod eval;
 pub mod geo;
 pub mod history;

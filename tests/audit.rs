@@ -314,7 +314,7 @@ fn stdin_to_stdout_and_output_files() {
 
     let r = chipgate(&["audit", s(&f), "-o", s(&f)], None);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("is the input file"));
+    assert!(r.stderr.contains("is a file this command reads"), "{}", r.stderr);
     assert_eq!(std::fs::read(&f).unwrap(), input, "the input is untouched");
 }
 
@@ -351,36 +351,90 @@ fn output_files_are_replaced_whole_keeping_their_mode_links_and_symlinks() {
     assert_eq!(std::fs::read(&o).unwrap(), expected);
     assert_eq!(mode(&o), 0o640);
     assert_eq!(names(d.0.path()), ["in.csv", "out.csv", "reference"]);
-    // A symbolic link is written through; a file with another hard link is written in place.
+    // A symbolic link is followed: its target is replaced whole and the link stays.
     let target = d.file("target.csv", b"old");
     let link = d.path("link.csv");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     audit_to(&link);
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read(&target).unwrap(), expected);
+    assert_eq!(names(d.0.path()), ["in.csv", "link.csv", "out.csv", "reference", "target.csv"]);
+    // A file with another hard link cannot be replaced whole (a rename cuts the link, writing in
+    // place can leave a partial file): it is refused and left as it was.
     let hard = d.path("hard.csv");
     std::fs::hard_link(&target, &hard).unwrap();
     std::fs::write(&target, b"old").unwrap();
-    audit_to(&hard);
-    assert_eq!(std::fs::read(&target).unwrap(), expected);
+    let r = chipgate(&["audit", s(&f), "-o", s(&hard), "-q", "--date", "2025-01-01"], None);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("it has other hard links"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
     assert_eq!(std::fs::metadata(&hard).unwrap().ino(), std::fs::metadata(&target).unwrap().ino());
-    // Devices are written to as they are.
+    // So is a read-only file.
+    let ro = d.file("ro.csv", b"old");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let r = chipgate(&["audit", s(&f), "-o", s(&ro), "-q", "--date", "2025-01-01"], None);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("read-only"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&ro).unwrap(), b"old");
+    // Devices are written to as they are; `-o -` is standard output.
     audit_to(Path::new("/dev/null"));
+    let r = chipgate(&["audit", s(&f), "-o", "-", "-q", "--date", "2025-01-01"], None);
+    assert_eq!(r.stdout, expected);
+    assert!(!d.path("-").exists());
 }
 
 #[test]
-fn an_audit_that_cannot_complete_leaves_no_output_file() {
+fn an_audit_that_cannot_complete_leaves_the_previous_output_untouched() {
     let d = Dir::new();
     let o = d.file("out.csv", b"previous audit");
     for input in [&b"chip,country\nH100,CN\n"[..], b""] {
         let f = d.file("in.csv", input);
         let r = chipgate(&["audit", s(&f), "-o", s(&o), "--date", "2025-01-01"], None);
         assert_eq!(r.code, 2, "{}", r.stderr);
-        assert_eq!(names(d.0.path()), ["in.csv"], "neither a partial output, nor the previous one, nor a temporary file");
+        assert_eq!(names(d.0.path()), ["in.csv", "out.csv"], "no partial output, no temporary file");
+        assert_eq!(std::fs::read(&o).unwrap(), b"previous audit");
     }
     let r = chipgate(&["audit", s(&d.path("in.csv")), "-o", s(&d.path("no/such/dir/out.csv"))], None);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cannot create"), "{}", r.stderr);
+}
+
+/// The input, its hard link, a symbolic link to it, and standard input redirected from it are
+/// all the input: neither the output nor the summary may be written there.
+#[cfg(unix)]
+#[test]
+fn no_output_is_written_into_an_input() {
+    let input = b"chip,destination,date\nH800,CN,2024-01-15\n";
+    let d = Dir::new();
+    let f = d.file("in.csv", input);
+    let hard = d.path("hard.csv");
+    std::fs::hard_link(&f, &hard).unwrap();
+    let soft = d.path("soft.csv");
+    std::os::unix::fs::symlink(&f, &soft).unwrap();
+    let other = d.path("other.csv");
+    for args in [
+        vec!["audit", s(&f), "-o", s(&hard)],
+        vec!["audit", s(&f), "-o", s(&soft)],
+        vec!["audit", s(&f), "-o", s(&other), "--summary-json", s(&f)],
+        vec!["audit", s(&f), "-o", s(&other), "--summary-json", s(&hard)],
+    ] {
+        let r = chipgate(&args, None);
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.stderr.contains("is a file this command reads"), "{args:?}: {}", r.stderr);
+        assert_eq!(std::fs::read(&f).unwrap(), input, "{args:?}");
+    }
+    let r = chipgate(&["audit", s(&f), "-o", s(&other), "--summary-json", s(&other)], None);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("are the same file"), "{}", r.stderr);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chipgate"))
+        .args(["audit", "-", "-o", s(&hard)])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a file this command reads"));
+    assert_eq!(std::fs::read(&f).unwrap(), input);
+    assert_eq!(names(d.0.path()), ["hard.csv", "in.csv", "soft.csv"]);
 }
 
 #[test]

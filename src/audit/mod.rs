@@ -69,46 +69,27 @@ impl Options {
 }
 
 /// Why an audit stopped: the file is unusable, or the output failed. Bad rows never stop it.
-#[derive(Debug)]
+/// Each message leaves its cause to [`std::error::Error::source`], so a chain is said once.
+#[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// The header cannot be audited.
+    #[error(transparent)]
     Header(HeaderError),
     /// The input could not be read.
-    Read(csv::Error),
+    #[error("cannot read the input")]
+    Read(#[source] csv::Error),
     /// The output could not be written.
-    Write(io::Error),
+    #[error("cannot write the output")]
+    Write(#[source] io::Error),
     /// A query could not be evaluated (an inconsistent rule set).
-    Eval(EvalError),
+    #[error("cannot evaluate")]
+    Eval(#[source] EvalError),
     /// A decision could not be rendered as JSON.
-    Json(serde_json::Error),
+    #[error("cannot render JSON")]
+    Json(#[source] serde_json::Error),
     /// A worker thread stopped unexpectedly (a bug).
+    #[error("an audit thread stopped unexpectedly")]
     Worker,
-}
-
-impl std::fmt::Display for AuditError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AuditError::Header(e) => write!(f, "{e}"),
-            AuditError::Read(e) => write!(f, "cannot read the input: {e}"),
-            AuditError::Write(e) => write!(f, "cannot write the output: {e}"),
-            AuditError::Eval(e) => write!(f, "cannot evaluate: {e}"),
-            AuditError::Json(e) => write!(f, "cannot render JSON: {e}"),
-            AuditError::Worker => write!(f, "an audit thread stopped unexpectedly"),
-        }
-    }
-}
-
-impl std::error::Error for AuditError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            AuditError::Header(e) => Some(e),
-            AuditError::Read(e) => Some(e),
-            AuditError::Write(e) => Some(e),
-            AuditError::Eval(e) => Some(e),
-            AuditError::Json(e) => Some(e),
-            AuditError::Worker => None,
-        }
-    }
 }
 
 impl From<MemoError> for AuditError {

@@ -13,7 +13,7 @@ pub struct Tally {
     /// Rows.
     pub rows: u64,
     /// Units: the sum of the rows' `quantity` (rows without one count zero).
-    pub units: u64,
+    pub units: u128,
 }
 
 /// One verdict's totals.
@@ -135,7 +135,7 @@ impl Counter {
         let v = slot(verdict);
         if let Some(t) = self.outcomes.get_mut(v) {
             t.rows += 1;
-            t.units = t.units.saturating_add(units);
+            t.units += u128::from(units);
         }
         if let Some(n) = self.dests.get_mut(dest as usize).and_then(|d| d.get_mut(v)) {
             *n += 1;
@@ -166,7 +166,7 @@ impl Counter {
     pub fn merge(mut self, other: Counter) -> Counter {
         for (t, o) in self.outcomes.iter_mut().zip(other.outcomes) {
             t.rows += o.rows;
-            t.units = t.units.saturating_add(o.units);
+            t.units += o.units;
         }
         for (d, o) in self.dests.iter_mut().zip(other.dests) {
             d.iter_mut().zip(o).for_each(|(n, m)| *n += m);

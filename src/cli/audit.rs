@@ -10,10 +10,10 @@ use chipgate::RuleSet;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::output::{FileId, Output};
 use super::render::table;
 use super::{Cli, EXIT_CLEAR, EXIT_ERROR, EXIT_FINDING};
 
-mod output;
 mod rows;
 
 /// Output format of `audit`.
@@ -33,9 +33,10 @@ pub struct AuditArgs {
     /// CSV file of shipments (header row required), or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
-    /// Write the audited rows to this file instead of standard output. The file appears (or
-    /// replaces the previous one) only when the audit is complete; an audit that stops on an
-    /// unusable input leaves no file there.
+    /// Write the audited rows to this file instead of standard output (`-`: standard output).
+    /// The audit is written beside PATH under a temporary name and renamed over PATH only when
+    /// it is complete: on any failure or interruption PATH keeps its previous content. A file
+    /// that cannot be replaced that way (other hard links, read-only) is refused.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Output format; default csv, or table when a small file is audited to a terminal.
@@ -47,7 +48,7 @@ pub struct AuditArgs {
     /// Header names for fields, FIELD=COLUMN, comma-separated or repeated (e.g. `destination=ship_to,chip=part`).
     #[arg(long, value_name = "FIELD=COLUMN")]
     pub columns: Vec<String>,
-    /// Also write the summary as JSON to this file.
+    /// Also write the summary as JSON to this file (replaced whole, as with -o).
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
     /// Do not print the summary on stderr.
@@ -66,26 +67,31 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let mut opts = Options::new(super::date_or_today(&a.date)?);
     opts.columns = audit::parse_mappings(&a.columns)?;
-    let (input, size) = open(&a.input, a.output.as_deref())?;
+    let output = a.output.as_deref().filter(|p| *p != Path::new("-"));
+    let (input, size, input_id) = open(&a.input)?;
     let small = size.is_some_and(|s| s <= SMALL);
     let format = match a.format {
         Some(f) => f,
-        None if a.output.is_none() && small && std::io::stdout().is_terminal() => AuditFormat::Table,
+        None if output.is_none() && small && std::io::stdout().is_terminal() => AuditFormat::Table,
         None => AuditFormat::Csv,
     };
     opts.json = format == AuditFormat::Jsonl;
+    // Both files are opened (and refused) before the audit starts, and put in place after it.
+    let inputs: Vec<FileId> = input_id.into_iter().collect();
+    if let (Some(o), Some(j)) = (output, a.summary_json.as_deref()) {
+        if same_file(o, j) {
+            bail!("the output `{}` and the summary `{}` are the same file; name two files", o.display(), j.display());
+        }
+    }
+    let out_file = output.map(|p| Output::create(p, &inputs)).transpose()?;
+    let json_file = a.summary_json.as_deref().map(|p| Output::create(p, &inputs)).transpose()?;
     let bar = progress(size);
     let input: Box<dyn Read + Send> = match &bar {
         Some(b) => Box::new(b.wrap_read(input)),
         None => input,
     };
-    let summary = match &a.output {
-        Some(p) => {
-            let o = output::Output::create(p)?;
-            let summary = write(&rs, &opts, format, input, o.file())?;
-            o.commit()?;
-            summary
-        }
+    let summary = match &out_file {
+        Some(o) => write(&rs, &opts, format, input, o.file())?,
         None => write(&rs, &opts, format, input, out)?,
     };
     if let Some(b) = bar {
@@ -98,18 +104,40 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     } else {
         EXIT_CLEAR
     };
-    if !a.quiet {
-        eprint!("{}", render_summary(&summary, &rs));
-    }
-    if let Some(p) = &a.summary_json {
-        let mut v = serde_json::to_value(&summary)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("exit_code".into(), code.into());
+    if let Some(j) = json_file {
+        // Written directly, not through `serde_json::Value`, which cannot hold totals past u64.
+        #[derive(serde::Serialize)]
+        struct WithCode<'a> {
+            #[serde(flatten)]
+            summary: &'a Summary,
+            exit_code: u8,
         }
-        let text = serde_json::to_string_pretty(&v)? + "\n";
-        std::fs::write(p, text).with_context(|| format!("cannot write `{}`", p.display()))?;
+        let text = serde_json::to_string_pretty(&WithCode { summary: &summary, exit_code: code })? + "\n";
+        let path = a.summary_json.as_deref().unwrap_or(Path::new("")).display();
+        j.file().write_all(text.as_bytes()).with_context(|| format!("cannot write `{path}`"))?;
+        j.commit()?;
+    }
+    if let Some(o) = out_file {
+        o.commit()?;
+    }
+    if !a.quiet {
+        super::say(&render_summary(&summary, &rs));
     }
     Ok(code)
+}
+
+/// Whether two paths name one file, existing or not.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (FileId::of_path(a), FileId::of_path(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => {
+            let full = |p: &Path| {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                std::fs::canonicalize(dir).ok().map(|d| d.join(p.file_name().unwrap_or_default()))
+            };
+            full(a).is_some_and(|x| Some(x) == full(b))
+        }
+    }
 }
 
 fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box<dyn Read + Send>, w: W) -> Result<Summary> {
@@ -121,19 +149,15 @@ fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box
     Ok(audit::audit(rs, opts, input, sink.as_mut())?)
 }
 
-/// Opens the input (`-` is standard input) and returns its size when known.
-fn open(path: &Path, output: Option<&Path>) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+/// Opens the input (`-` is standard input); its size when known, and which file it is.
+fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>, Option<FileId>)> {
     if path == Path::new("-") {
-        return Ok((Box::new(std::io::stdin()), None));
+        return Ok((Box::new(std::io::stdin()), None, FileId::of_stdin()));
     }
     let f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
-    if let Some(o) = output {
-        if std::fs::canonicalize(o).ok().zip(std::fs::canonicalize(path).ok()).is_some_and(|(a, b)| a == b) {
-            bail!("the output `{}` is the input file; write to another file", o.display());
-        }
-    }
     let size = f.metadata().ok().map(|m| m.len());
-    Ok((Box::new(f), size))
+    let id = FileId::of_file(&f);
+    Ok((Box::new(f), size, id))
 }
 
 /// A progress bar over the input bytes, only for large files when stderr is a terminal.
@@ -160,7 +184,7 @@ fn render_summary(s: &Summary, rs: &RuleSet) -> String {
     for v in &s.verdicts {
         t.add_row(vec![v.verdict.to_string(), v.tally.rows.to_string(), v.tally.units.to_string()]);
     }
-    t.add_row(vec!["total".to_string(), s.rows.to_string(), s.verdicts.iter().map(|v| v.tally.units).sum::<u64>().to_string()]);
+    t.add_row(vec!["total".to_string(), s.rows.to_string(), s.verdicts.iter().map(|v| v.tally.units).sum::<u128>().to_string()]);
     text += &format!("{t}\n");
     if !s.destinations.is_empty() {
         let mut t = table(&["Destination", "Rows", "Findings", "By verdict"]);

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use chipgate::rules::{diag, Loader, PackSource};
 use chipgate::{RuleSet, Verdict};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,6 +15,7 @@ mod audit;
 mod check;
 mod chips;
 mod diff;
+mod output;
 mod render;
 mod rules_cmd;
 mod spec_args;
@@ -24,8 +25,11 @@ mod timeline;
 pub const EXIT_CLEAR: u8 = 0;
 /// Exit code: a licence or exception is required, or the answer is indeterminate.
 pub const EXIT_FINDING: u8 = 1;
-/// Exit code: usage or input error.
+/// Exit code: usage or input error, or the output could not be written.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code: the output was cut short (a broken pipe, as in `chipgate audit big.csv | head`):
+/// the answer is unknown. 128 + SIGPIPE, what a shell reports for a process killed by it.
+pub const EXIT_CUT_SHORT: u8 = 141;
 
 /// May this chip go to this destination, on this date, and why?
 #[derive(Debug, Parser)]
@@ -72,20 +76,53 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAR });
+            // Help and version go to standard output, which may fail like any other output.
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAR };
+            return ExitCode::from(match e.print() {
+                Ok(()) => code,
+                Err(io) => failed(&io.into()),
+            });
         }
     };
     let mut out = std::io::stdout().lock();
     let result = dispatch(&cli, &mut out).and_then(|code| out.flush().map(|_| code).map_err(Into::into));
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_CLEAR),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
+    ExitCode::from(match result {
+        Ok(code) => code,
+        Err(e) => failed(&e),
+    })
+}
+
+/// The exit code for an error, said on stderr once (a broken pipe quietly).
+fn failed(e: &anyhow::Error) -> u8 {
+    if is_broken_pipe(e) {
+        return EXIT_CUT_SHORT;
     }
+    // The commands give every file they open a context; a bare I/O error is standard output's.
+    let out = if e.downcast_ref::<std::io::Error>().is_some() { "cannot write to standard output: " } else { "" };
+    say(&format!("error: {out}{}\n", said_once(e)));
+    EXIT_ERROR
+}
+
+/// An error and its causes, each said once: a cause whose text the message already holds (many
+/// errors print their source in their own message) is not repeated.
+fn said_once(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if text.contains(s.trim()) {
+            continue;
+        }
+        if !text.is_empty() {
+            text += ": ";
+        }
+        text += &s;
+    }
+    text
+}
+
+/// Writes to stderr; a failure there has nowhere to be reported, and must not stop the command.
+pub fn say(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -130,12 +167,12 @@ pub fn load(cli: &Cli) -> Result<RuleSet> {
     match loader(cli).load_with_sources() {
         Ok((rs, warnings, sources)) => {
             if !warnings.is_empty() {
-                eprint!("{}", diag::render(&sources, &warnings));
+                say(&diag::render(&sources, &warnings));
             }
             Ok(rs)
         }
         Err(e) => {
-            eprint!("{e}");
+            say(&e.to_string());
             let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
             bail!("the rules could not be loaded ({n} error{}); run `chipgate rules validate` for details", if n == 1 { "" } else { "s" })
         }
@@ -144,7 +181,7 @@ pub fn load(cli: &Cli) -> Result<RuleSet> {
 
 /// Parses a `YYYY-MM-DD` date.
 pub fn parse_date(s: &str) -> Result<Date> {
-    s.trim().parse::<Date>().map_err(|e| anyhow!("invalid date `{s}`: {e}; expected YYYY-MM-DD"))
+    Ok(chipgate::date::parse(s)?)
 }
 
 /// Today's date (UTC): the only place chipgate looks at the clock.
