@@ -83,7 +83,10 @@ mod tests {
         for s in ["2024/06/01", "June 1", "", "2024-6-1"] {
             assert_eq!(parse(s), Err(DateError::Invalid(s.into(), Why::Shape)), "{s}");
         }
-        assert_eq!(parse("2023-02-29").unwrap_err().to_string(), "invalid date `2023-02-29`: that month has no day 29; expected YYYY-MM-DD, such as 2024-06-01");
+        assert_eq!(
+            parse("2023-02-29").unwrap_err().to_string(),
+            "invalid date `2023-02-29`: that month has no day 29; expected YYYY-MM-DD, such as 2024-06-01"
+        );
         assert_eq!(parse("2024-13-01"), Err(DateError::Invalid("2024-13-01".into(), Why::Month(13))));
         assert_eq!(parse("0024-06-01").unwrap_err().to_string(), "implausible date `0024-06-01`: years 1900 to 2199 are accepted");
     }

@@ -253,8 +253,9 @@ name = "Atlantis"
             "`QB` is not an ISO 3166-1 alpha-2 code known to chipgate",
         ]
     );
-    // Replacing a built-in country (to rename it) is fine.
-    assert!(diags("[[country]]\ncode = \"GB\"\nname = \"Britain\"\nreplaces = true\n").is_empty());
+    // Replacing a built-in country (to rename it) is no `non-iso-country-code`; it is said as a replacement.
+    let d = diags("[[country]]\ncode = \"GB\"\nname = \"Britain\"\nreplaces = true\n");
+    assert_eq!(d.iter().map(|d| d.code).collect::<Vec<_>>(), ["replaces-definition"]);
 }
 
 #[test]
@@ -311,4 +312,10 @@ fn warnings_point_at_the_value() {
 
 "#
     );
+}
+
+#[test]
+fn replacing_another_packs_definition_warns() {
+    let body = "\n[[set]]\nid = \"AC:SCOPE\"\nreplaces = true\nexpr = \"MO\"\ncitation = { document = \"x\" }\n";
+    assert_eq!(warnings(body, "replaces-definition"), ["set `AC:SCOPE` of pack `chipgate-builtin` is replaced by this definition"]);
 }

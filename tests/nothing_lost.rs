@@ -149,13 +149,8 @@ fn output_cut_short_is_not_a_clean_answer() {
     let f = d.path().join("big.csv");
     std::fs::write(&f, big).unwrap();
     for args in [vec!["audit", s(&f), "-q"], vec!["check", "H100", "--to", "DE", "--date", "2024-05-01"], vec!["chips"]] {
-        let mut child = Command::new(BIN)
-            .args(&args)
-            .env_remove("CHIPGATE_RULES")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            Command::new(BIN).args(&args).env_remove("CHIPGATE_RULES").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(141), "{args:?}");

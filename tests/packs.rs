@@ -68,7 +68,8 @@ value = 5000
 source = "ACME datasheet"
 "#;
     let (rs, warnings) = with_user(text).load().unwrap();
-    assert!(warnings.is_empty(), "{warnings:#?}");
+    let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
+    assert_eq!(codes, ["replaces-definition"], "the replaced country is said, nothing else: {warnings:#?}");
     assert_eq!(rs.countries.by_code("AQ").unwrap().name, "Antarctica (research stations)");
     assert!(rs.group("ACME:WATCH").is_some());
     let rule = rs.rule("acme-policy/watch").unwrap();
@@ -316,4 +317,92 @@ fn rules_views_show_packs_rules_and_plain_words() {
 #[test]
 fn fixtures_exist() {
     assert!(Path::new("tests/fixtures/packs/standalone.toml").exists());
+}
+
+/// A pack that replaces a built-in definition: loading it warns (`replaces-definition`, unless
+/// the pack acknowledges it), and every answer resting on it says so, in every format.
+#[test]
+fn a_pack_that_replaces_a_definition_cannot_flip_an_answer_in_silence() {
+    let rule = format!(
+        "{HEADER}\n[[requirement]]\nid = \"us-2023-10/destinations\"\nreplaces = true\nregime = \"us-2023-10\"\nkind = \"destination\"\n\
+         when = \"destination in MO\"\nsummary = \"what-if\"\ncitation = {{ document = \"what-if\" }}\n"
+    );
+    let set = format!("{HEADER}\n[[set]]\nid = \"AC:SCOPE\"\nreplaces = true\nexpr = \"MO\"\ncitation = {{ document = \"what-if\" }}\n");
+    for (what, text) in [("rule `us-2023-10/destinations`", &rule), ("set `AC:SCOPE`", &set)] {
+        let dir = pack(&[("pack.toml", text)]);
+        let p = dir.path().to_str().unwrap();
+        let r = chipgate(&["check", "H100", "--to", "AE", "--end-user-hq", "AE", "--date", "2025-01-01", "--rules", p]);
+        assert_eq!(r.code, 0, "{what}: the what-if clears it: {}", r.stderr);
+        assert!(r.stderr.contains("warning[replaces-definition]"), "{what}: {}", r.stderr);
+        let said = format!("{what} of pack `chipgate-builtin` replaced by pack `user`");
+        assert!(
+            r.stdout.contains("Replaced by a pack") && r.stdout.contains(&format!("{what} of pack")),
+            "{what}: beside the verdict:\n{}",
+            r.stdout
+        );
+        let r = chipgate(&["check", "H100", "--to", "SG", "--date", "2025-01-01", "--format", "json", "--rules", p]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["replaced"][0]["pack"], "user", "{what}: {}", r.stdout);
+        assert_eq!(v["replaced"][0]["replaced_pack"], "chipgate-builtin");
+        // The same pack from CHIPGATE_RULES alone.
+        let r = run(&["check", "H100", "--to", "SG", "--date", "2025-01-01", "--format", "json"], Some(p));
+        assert!(r.stdout.contains("\"replaced\""), "{what}");
+        let out = common::run(&["audit", "-", "--date", "2025-01-01", "--rules", p], None, Some(b"chip,destination\nH100,AE\nH100,DE\n"));
+        let csv = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(csv.matches(&format!("rests on replaced definitions: {said}")).count(), 2, "{what}:\n{csv}");
+        // Before the rule is in force, nothing rests on it.
+        let r = chipgate(&["check", "H100", "--to", "SG", "--date", "2023-01-01", "--format", "json", "--rules", p]);
+        assert!(!r.stdout.contains("\"replaced\""), "{what}: {}", r.stdout);
+    }
+    // Answers that rest on nothing replaced are as before.
+    let dir = pack(&[("pack.toml", &set)]);
+    let r = chipgate(&["check", "T4", "--to", "DE", "--date", "2025-01-01", "--format", "json", "--rules", dir.path().to_str().unwrap()]);
+    assert!(r.stdout.contains("\"replaced\""), "the 2023 rules are in force and use AC:SCOPE");
+    // A pack that means it acknowledges the warning; the answer still says so.
+    let acknowledged = rule.replace("requires = \">=0.1\"\n", "requires = \">=0.1\"\nallow = [\"replaces-definition\"]\n");
+    let dir = pack(&[("pack.toml", &acknowledged)]);
+    let p = dir.path().to_str().unwrap();
+    let r = chipgate(&["check", "H100", "--to", "AE", "--end-user-hq", "AE", "--date", "2025-01-01", "--rules", p]);
+    assert!(!r.stderr.contains("replaces-definition"), "{}", r.stderr);
+    assert!(r.stdout.contains("Replaced by a pack"));
+    let r = chipgate(&["rules", "validate", "--deny-warnings", p]);
+    assert!(!r.stdout.contains("replaces-definition") && !r.stderr.contains("replaces-definition"), "{}{}", r.stdout, r.stderr);
+    let typo = rule.replace("requires = \">=0.1\"\n", "requires = \">=0.1\"\nallow = [\"replace-definition\"]\n");
+    let dir = pack(&[("pack.toml", &typo)]);
+    let r = chipgate(&["rules", "validate", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stdout.contains("`allow` names no lint `replace-definition`") || r.stderr.contains("`allow` names no lint `replace-definition`"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
+/// CHIPGATE_RULES is a path list: a pack at a path that is not UTF-8 still loads.
+#[cfg(unix)]
+#[test]
+fn chipgate_rules_paths_need_not_be_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let text = format!("{HEADER}\n[[country]]\ncode = \"XZ\"\nname = \"Zed\"\n");
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"pack-\xff");
+    let p = dir.path().join(name);
+    std::fs::create_dir(&p).unwrap();
+    std::fs::write(p.join("pack.toml"), text).unwrap();
+    let mut list = std::ffi::OsString::from("/nonexistent-but-listed:");
+    list.push(p.as_os_str());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chipgate"))
+        .args(["check", "T4", "--to", "XZ", "--date", "2025-01-01"])
+        .env("CHIPGATE_RULES", &list)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent-but-listed"), "every listed pack is read, none dropped in silence: {err}");
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_chipgate"))
+        .args(["check", "T4", "--to", "XZ", "--date", "2025-01-01"])
+        .env("CHIPGATE_RULES", p.as_os_str())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("Zed"), "{}", String::from_utf8_lossy(&ok.stderr));
 }

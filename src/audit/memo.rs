@@ -62,6 +62,10 @@ impl Finding {
         if !d.missing.is_empty() {
             reasons.push(format!("missing: {}", d.missing.join(", ")));
         }
+        if !d.replaced.is_empty() {
+            let r: Vec<String> = d.replaced.iter().map(|r| r.to_string()).collect();
+            reasons.push(format!("rests on replaced definitions: {}", r.join(", ")));
+        }
         let mut f = Finding {
             verdict: d.verdict,
             eccn,
@@ -83,6 +87,7 @@ impl Finding {
                 verdict: d.verdict.as_str(),
                 reasons: &d.reasons,
                 missing: &d.missing,
+                replaced: &d.replaced,
                 error: None,
                 trace: &d.trace,
             })?;
@@ -136,6 +141,8 @@ struct JsonTail<'a> {
     verdict: &'a str,
     reasons: &'a [Reason],
     missing: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    replaced: &'a [crate::rules::Replacement],
     error: Option<&'a str>,
     trace: &'a [TraceEntry],
 }
@@ -156,6 +163,7 @@ pub fn error_json(message: &str) -> Result<String, serde_json::Error> {
         verdict: "error",
         reasons: &[],
         missing: &[],
+        replaced: &[],
         error: Some(message),
         trace: &[],
     })

@@ -264,7 +264,7 @@ impl<'r> Worker<'r> {
             rs,
             shared,
             reader: Reader::new(rs, opts.default_date, columns.clone()),
-            classes: Classes::new(rs, opts.json),
+            classes: Classes::new(rs, opts.json || rs.replaces_identities()),
             memo: Memo::new(rs, workers),
             counter: Counter::new(rs.countries.all().len()),
             format,

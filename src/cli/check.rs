@@ -58,6 +58,10 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{name} → {} ({}) on {}{hq}\n", d.destination.name, d.destination.code, d.date)?;
     let mut t = table(&[]);
     t.add_row(vec!["Verdict", render::verdict(d.verdict)]);
+    if !d.replaced.is_empty() {
+        let r: Vec<String> = d.replaced.iter().map(|r| r.to_string()).collect();
+        t.add_row(vec!["Replaced by a pack".to_string(), format!("this answer rests on {}", r.join("; "))]);
+    }
     t.add_row(vec!["ECCN".to_string(), render::eccn(d)]);
     t.add_row(vec!["Licence required", render::licence(d)]);
     let ex: Vec<String> = d

@@ -149,11 +149,13 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {
 }
 
 /// The packs to load, in order: built-in (unless --no-builtin), CHIPGATE_RULES, --rules.
+/// CHIPGATE_RULES is a path list as the platform writes one (`:`-separated on Unix, `;` on
+/// Windows); paths need not be UTF-8.
 pub fn loader(cli: &Cli) -> Loader {
     let mut l = if cli.no_builtin { Loader::empty() } else { Loader::new() };
-    if let Ok(env) = std::env::var("CHIPGATE_RULES") {
-        for p in env.split(':').filter(|p| !p.is_empty()) {
-            l = l.pack(PackSource::Path(PathBuf::from(p)));
+    if let Some(env) = std::env::var_os("CHIPGATE_RULES") {
+        for p in std::env::split_paths(&env).filter(|p| !p.as_os_str().is_empty()) {
+            l = l.pack(PackSource::Path(p));
         }
     }
     for p in &cli.rules {

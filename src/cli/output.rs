@@ -156,9 +156,10 @@ impl Output {
         let result = tmp.persist(&path);
         interrupts::unregister(&tmp_path);
         // On failure the temporary file is dropped (removed) with the error.
-        result.map(drop).map_err(|e| e.error).with_context(|| {
-            format!("cannot replace `{}` with the new output (the previous file is untouched)", path.display())
-        })
+        result
+            .map(drop)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot replace `{}` with the new output (the previous file is untouched)", path.display()))
     }
 }
 

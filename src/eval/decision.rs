@@ -240,4 +240,8 @@ pub struct Decision {
     pub trace: Vec<TraceEntry>,
     /// Distance to each threshold tested.
     pub margins: Vec<Margin>,
+    /// Definitions of earlier packs that a pack replaced and this answer rests on: an answer
+    /// that is not the built-in rules' says so.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<crate::rules::Replacement>,
 }

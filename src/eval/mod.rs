@@ -441,6 +441,7 @@ fn assemble(
         assumptions: Vec::new(),
         trace: ctx.trace,
         margins: Vec::new(),
+        replaced: rs.replaced_for(q.date, &q.chip.id, &[&dest.code, &hq.unwrap_or(dest).code]).into_iter().cloned().collect(),
     };
     if outcomes.len() == 1 {
         d.eccn = first.and_then(|f| f.0.clone());

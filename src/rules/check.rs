@@ -39,6 +39,8 @@ pub(crate) struct Checker<'a> {
     rs: RuleSet,
     sets: HashMap<String, (usize, Spanned<String>)>,
     defs: HashMap<(&'static str, String), Def>,
+    /// The groups and named sets the condition being resolved names.
+    using: Vec<(&'static str, String)>,
     /// Never read: lets [`Checker::err`] return a reference without a panic path.
     spare: Diagnostic,
 }
@@ -67,6 +69,7 @@ impl<'a> Checker<'a> {
             rs: RuleSet::default(),
             sets: HashMap::new(),
             defs: HashMap::new(),
+            using: Vec::new(),
             spare: Diagnostic::error("internal", 0, 0..0, ""),
         }
     }
@@ -110,6 +113,26 @@ impl<'a> Checker<'a> {
                 Ok(None)
             }
             Some(prev) if replaces && prev.pack != pack => {
+                let loc = self.sources.location(prev.file, prev.span.start);
+                let d = Diagnostic::warning(
+                    "replaces-definition",
+                    file,
+                    sp(id),
+                    format!("{kind} `{}` of pack `{}` is replaced by this definition", id.get_ref(), prev.pack),
+                )
+                .with_help(
+                    "every answer that rests on it will say so; add `allow = [\"replaces-definition\"]` to `[pack]` to acknowledge it",
+                )
+                .with_related(prev.file, prev.span.clone(), format!("the replaced definition ({loc})"));
+                self.diags.push(d);
+                self.rs.replacements.retain(|r| !(r.kind == kind && &r.id == id.get_ref()));
+                self.rs.replacements.push(Replacement {
+                    kind,
+                    id: id.get_ref().clone(),
+                    pack: pack.to_string(),
+                    replaced_pack: prev.pack.clone(),
+                    rules: Vec::new(),
+                });
                 self.defs.insert(key, Def { file, span: sp(id), pack: pack.to_string(), index: prev.index });
                 Ok(Some(prev.index))
             }
@@ -538,7 +561,16 @@ impl<'a> Checker<'a> {
             self.err("unknown-regime", f.file, sp(&r.regime), format!("unknown regime `{}`", r.regime.get_ref())).help = help;
         }
         let kind = self.kind(f.file, table, r);
+        self.using.clear();
         let when = self.condition(f.file, &r.when);
+        let rule_id = r.id.get_ref();
+        let regime_id = r.regime.get_ref();
+        for rep in &mut self.rs.replacements {
+            let uses = self.using.iter().any(|(k, id)| *k == rep.kind && id == &rep.id);
+            if (uses || (rep.kind == "regime" && &rep.id == regime_id)) && !rep.rules.contains(rule_id) {
+                rep.rules.push(rule_id.clone());
+            }
+        }
         let own_from = r.effective.as_ref().and_then(|d| self.date(f.file, d));
         let own_until = r.until.as_ref().and_then(|d| self.date(f.file, d));
         if let (Some(a), Some(b), Some(u)) = (own_from, own_until, r.until.as_ref()) {
@@ -800,12 +832,14 @@ impl<'a> Checker<'a> {
             SetExpr::Diff(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Diff),
             SetExpr::Ref(n) => {
                 if let Some(i) = self.rs.groups.iter().position(|g| g.id == n.text) {
+                    self.using.push(("group", n.text.clone()));
                     return Some(Set::Group(i));
                 }
                 if self.rs.countries.by_code(&n.text).is_some() {
                     return Some(Set::Country(n.text.clone()));
                 }
                 if let Some((sfile, expr)) = self.sets.get(&n.text).cloned() {
+                    self.using.push(("set", n.text.clone()));
                     let sbase = inner_offset(self.sources, sfile, &expr);
                     return match cond::parse_set(expr.get_ref()) {
                         Ok(inner) => self.set(sfile, sbase, &inner, depth + 1),

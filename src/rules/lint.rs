@@ -91,6 +91,14 @@ pub const LINTS: &[Lint] = &[
                     in the second case the dates are silently ignored",
     },
     Lint {
+        code: "replaces-definition",
+        finds: "a definition (rule, named set, group, regime, chip, country, ECCN) with `replaces = true` that replaces one of \
+                another pack, the built-in pack included",
+        rationale: "a replaced rule or set can turn a licence requirement into \"no licence required\" without a trace in the \
+                    answer; the warning says which pack changed what (every answer that rests on it names it too), and a pack \
+                    that means it acknowledges it with `allow = [\"replaces-definition\"]` in its `[pack]` header",
+    },
+    Lint {
         code: "missing-citation",
         finds: "a `[[regime]]` without a `citation`",
         rationale: "every verdict cites the rules that decided it; a regime without a citation gives the reader nothing to check \

@@ -104,10 +104,11 @@ impl Loader {
     }
 
     fn run(&self) -> (Outcome, Sources) {
-        let Read { sources, parsed, infos, mut diags } = self.read_all();
+        let Read { sources, parsed, infos, mut diags, allowed } = self.read_all();
         let (mut rs, check_diags) = Checker::new(&sources).check(&parsed);
         diags.extend(check_diags);
         diags.extend(super::lint::lint(&rs, &sources, &parsed));
+        diags.retain(|d| d.is_error() || !allowed.get(&d.file).is_some_and(|codes| codes.iter().any(|c| c == d.code)));
         // Reading order: by file, then by position (stable, so one place keeps its order).
         diags.sort_by_key(|d| (d.file, d.span.start));
         if diags.iter().any(Diagnostic::is_error) {
@@ -118,7 +119,13 @@ impl Loader {
     }
 
     fn read_all(&self) -> Read {
-        let mut r = Read { sources: Sources::default(), parsed: Vec::new(), infos: Vec::new(), diags: Vec::new() };
+        let mut r = Read {
+            sources: Sources::default(),
+            parsed: Vec::new(),
+            infos: Vec::new(),
+            diags: Vec::new(),
+            allowed: std::collections::HashMap::new(),
+        };
         for p in &self.packs {
             match read_source(p) {
                 Ok((location, files, unreadable)) => {
@@ -143,6 +150,8 @@ struct Read {
     parsed: Vec<ParsedFile>,
     infos: Vec<PackInfo>,
     diags: Vec<Diagnostic>,
+    /// The lint codes each file's pack acknowledges (`allow` in `[pack]`).
+    allowed: std::collections::HashMap<usize, Vec<String>>,
 }
 
 /// The `[pack]` header found in a pack: file, header, span.
@@ -199,6 +208,18 @@ impl Read {
         } else {
             hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
         };
+        let allow: Vec<String> = header.as_ref().map(|(_, h, _)| h.allow.iter().map(|c| c.get_ref().clone()).collect()).unwrap_or_default();
+        if let Some((file, h, _)) = &header {
+            for code in &h.allow {
+                if !super::LINTS.iter().any(|l| l.code == code.get_ref()) {
+                    let help = super::diag::did_you_mean(code.get_ref(), super::LINTS.iter().map(|l| l.code));
+                    let mut d =
+                        Diagnostic::error("unknown-lint", *file, code.span(), format!("`allow` names no lint `{}`", code.get_ref()));
+                    d.help = help.or_else(|| Some("`chipgate rules validate` lists each warning with its code".into()));
+                    self.diags.push(d);
+                }
+            }
+        }
         let info = match header {
             Some((file, h, _)) => pack_info(&mut self.diags, file, &h, location, hash, &self.infos),
             None => {
@@ -220,6 +241,9 @@ impl Read {
             }
         };
         for (file, raw) in pack_files {
+            if !allow.is_empty() {
+                self.allowed.insert(file, allow.clone());
+            }
             self.parsed.push(ParsedFile { file, pack: info.name.clone(), raw, builtin });
         }
         self.infos.push(info);

@@ -334,6 +334,31 @@ pub struct RuleSet {
     pub catalog: Catalog,
     /// Every date at which some rule, regime or group membership changes, sorted.
     pub change_dates: Vec<Date>,
+    /// The definitions packs replaced (`replaces = true`), each with the rules that rest on it.
+    pub replacements: Vec<Replacement>,
+}
+
+/// A definition (rule, named set, group, regime, chip, country, ECCN) that a pack replaced
+/// with `replaces = true`. Every answer that rests on one says so.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Replacement {
+    /// What was replaced: `rule`, `set`, `group`, `regime`, `chip`, `country`, `eccn`.
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+    /// The pack whose definition is in force.
+    pub pack: String,
+    /// The pack whose definition it replaced.
+    pub replaced_pack: String,
+    /// The rules whose condition names it (sets, groups) or that belong to it (regimes).
+    #[serde(skip)]
+    pub rules: Vec<String>,
+}
+
+impl std::fmt::Display for Replacement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} `{}` of pack `{}` replaced by pack `{}`", self.kind, self.id, self.replaced_pack, self.pack)
+    }
 }
 
 impl RuleSet {
@@ -355,6 +380,32 @@ impl RuleSet {
     /// A rule by id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The replaced definitions an answer on `date` rests on: replaced rules in force then, the
+    /// replaced sets, groups and regimes those rules use, and the chip and countries asked about.
+    pub fn replaced_for(&self, date: Date, chip: &str, countries: &[&str]) -> Vec<&Replacement> {
+        if self.replacements.is_empty() {
+            return Vec::new();
+        }
+        let in_force: Vec<&str> = self.rules.iter().filter(|r| r.in_force(date)).map(|r| r.id.as_str()).collect();
+        self.replacements
+            .iter()
+            .filter(|r| match r.kind {
+                "rule" => in_force.contains(&r.id.as_str()),
+                "chip" => r.id == chip,
+                "country" => countries.contains(&r.id.as_str()),
+                // An ECCN's text is shown with every answer that classifies under it.
+                "eccn" => true,
+                _ => r.rules.iter().any(|id| in_force.contains(&id.as_str())),
+            })
+            .collect()
+    }
+
+    /// Whether a pack replaced a chip or a country: their answers then differ by identity, not
+    /// only by what the rules test.
+    pub fn replaces_identities(&self) -> bool {
+        self.replacements.iter().any(|r| matches!(r.kind, "chip" | "country"))
     }
 
     /// The regime a rule belongs to.

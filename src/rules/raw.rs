@@ -47,6 +47,9 @@ pub struct RawPack {
     pub description: Option<String>,
     #[serde(default)]
     pub extends: Vec<SStr>,
+    /// Lint codes this pack acknowledges: their warnings on its files are not shown.
+    #[serde(default)]
+    pub allow: Vec<SStr>,
 }
 
 /// A citation: a document (Federal Register, CFR part, official page) and an optional URL.
