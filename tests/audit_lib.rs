@@ -96,8 +96,8 @@ fn generate(rs: &RuleSet, rows: usize, seed: u64) -> String {
     let days = dates(rs, &mut rng, 400);
     let mut s = String::from("id,chip,destination,date,end_user_hq,quantity,tpp,die_area_mm2,datacenter,interconnect_gbps,note\n");
     for i in 0..rows {
-        let spec = rng.next() % 5 == 0;
-        let chip = if spec && rng.next() % 2 == 0 { "" } else { rng.pick(CHIPS) };
+        let spec = rng.next().is_multiple_of(5);
+        let chip = if spec && rng.next().is_multiple_of(2) { "" } else { rng.pick(CHIPS) };
         let (tpp, area, dc, link) =
             if spec { (rng.pick(TPPS), rng.pick(AREAS), rng.pick(FLAGS), rng.pick(LINKS)) } else { ("", "", "", "") };
         let tpp = if chip.is_empty() && tpp.is_empty() { "4800" } else { tpp };

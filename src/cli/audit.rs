@@ -149,8 +149,11 @@ fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box
     Ok(audit::audit(rs, opts, input, sink.as_mut())?)
 }
 
-/// Opens the input (`-` is standard input); its size when known, and which file it is.
-fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>, Option<FileId>)> {
+/// The input opened: the reader, its size when known, and which file it is.
+type Input = (Box<dyn Read + Send>, Option<u64>, Option<FileId>);
+
+/// Opens the input (`-` is standard input).
+fn open(path: &Path) -> Result<Input> {
     if path == Path::new("-") {
         return Ok((Box::new(std::io::stdin()), None, FileId::of_stdin()));
     }
