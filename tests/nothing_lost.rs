@@ -215,3 +215,20 @@ fn dates_that_cannot_be_meant_are_errors() {
     let out = String::from_utf8(r.stdout).unwrap();
     assert!(out.contains(",error,,\"row 1, column date: implausible date `0024-06-01`"), "{out}");
 }
+
+#[test]
+fn an_audited_file_is_not_audited_again_into_duplicate_columns() {
+    let r = common::chipgate(&["audit", "examples/shipments.audit.csv", "--date", "2025-01-01"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: the input already has the audit columns (eccn, license_required, exceptions, review_policy, verdict, reasons, \
+         error): it is the output of an audit; audit the original file, or remove those columns first\n"
+    );
+    let r = common::run(&["audit", "-"], None, Some(b"chip,destination,Verdict\nH100,CN,ok\n"));
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("a column `Verdict`, which the audit adds"));
+    // An ERP's own ECCN column passes through.
+    let r = common::run(&["audit", "-", "--date", "2025-01-01"], None, Some(b"chip,destination,eccn\nH100,CN,3A090.a\n"));
+    assert_eq!(r.status.code(), Some(1));
+}

@@ -3,6 +3,8 @@
 
 use csv::ByteRecord;
 
+use super::memo::OUTPUT_COLUMNS;
+
 /// A field of a shipment row the audit interprets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -116,6 +118,14 @@ pub enum HeaderError {
     },
     /// A mapping is not of the form `field=column`.
     BadMapping(String),
+    /// The input has columns the audit adds (it is an audit's output, or names a column like
+    /// one): the output would hold two of each.
+    AuditColumns {
+        /// The clashing header names.
+        present: Vec<String>,
+        /// Whether every audit column is there (the file is an audit's output).
+        all: bool,
+    },
 }
 
 impl std::fmt::Display for HeaderError {
@@ -148,6 +158,19 @@ impl std::fmt::Display for HeaderError {
                 write!(f, "--columns {field}={column}: no column `{column}` in the header (columns: {})", list(present))
             }
             HeaderError::BadMapping(m) => write!(f, "--columns: `{m}` must look like FIELD=COLUMN, e.g. `destination=ship_to`"),
+            HeaderError::AuditColumns { all: true, .. } => write!(
+                f,
+                "the input already has the audit columns ({}): it is the output of an audit; audit the original file, or \
+                 remove those columns first",
+                OUTPUT_COLUMNS.join(", ")
+            ),
+            HeaderError::AuditColumns { present, all: false } => write!(
+                f,
+                "the input has {} {}, which the audit adds: the output would have two; rename {} first",
+                if present.len() == 1 { "a column" } else { "columns" },
+                list(present),
+                if present.len() == 1 { "it" } else { "them" },
+            ),
         }
     }
 }
@@ -195,6 +218,13 @@ impl Columns {
             names.push(std::str::from_utf8(h).map_err(|_| HeaderError::NotUtf8 { column: i + 1 })?.to_string());
         }
         let keys: Vec<String> = names.iter().map(|n| header_key(n)).collect();
+        // `eccn` is an ERP's own column often enough to pass through; the others are the audit's.
+        let clash: Vec<String> =
+            names.iter().zip(&keys).filter(|(_, k)| OUTPUT_COLUMNS[1..].contains(&k.as_str())).map(|(n, _)| n.clone()).collect();
+        if !clash.is_empty() {
+            let all = OUTPUT_COLUMNS.iter().all(|c| keys.iter().any(|k| k == c));
+            return Err(HeaderError::AuditColumns { present: clash, all });
+        }
         let mut slots = [None; Field::ALL.len()];
         let mut taken = vec![false; names.len()];
         for (field, column) in mappings {
