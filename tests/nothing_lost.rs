@@ -232,3 +232,29 @@ fn an_audited_file_is_not_audited_again_into_duplicate_columns() {
     let r = common::run(&["audit", "-", "--date", "2025-01-01"], None, Some(b"chip,destination,eccn\nH100,CN,3A090.a\n"));
     assert_eq!(r.status.code(), Some(1));
 }
+
+#[test]
+fn cells_that_spreadsheets_run_are_neutralised_and_pack_ids_cannot_be_formulas() {
+    let input =
+        b"chip,destination,note\nH100,DE,\"=cmd|'/c calc'!A1\"\nH100,DE,@SUM(A1)\nH100,DE,+1\nH100,DE,-5\nH100,DE,\"\tx\"\nH100,DE,fine\n";
+    let r = common::run(&["audit", "-", "-q", "--date", "2025-01-01", "--excel-safe"], None, Some(input));
+    let out = String::from_utf8(r.stdout).unwrap();
+    let notes: Vec<String> = csv::Reader::from_reader(out.as_bytes()).records().map(|r| r.unwrap()[2].to_string()).collect();
+    assert_eq!(notes, ["'=cmd|'/c calc'!A1", "'@SUM(A1)", "'+1", "'-5", "'\tx", "fine"]);
+    // Without the flag every input byte passes through.
+    let r = common::run(&["audit", "-", "-q", "--date", "2025-01-01"], None, Some(input));
+    assert!(String::from_utf8(r.stdout).unwrap().contains("H100,DE,\"=cmd|'/c calc'!A1\",3A090.a"));
+    let r = common::run(&["audit", "-", "--excel-safe", "--format", "jsonl"], None, Some(input));
+    assert_eq!(r.status.code(), Some(2));
+
+    let d = tempfile::tempdir().unwrap();
+    let pack = "[pack]\nname = \"p\"\nversion = \"1.0.0\"\n\n[[regime]]\nid = \"acme\"\ntitle = \"t\"\ncitation = { document = \"x\" }\n\
+                effective = 2025-01-01\n\n[[requirement]]\nid = \"=HYPERLINK(\\\"http://x\\\")\"\nregime = \"acme\"\nkind = \"destination\"\n\
+                when = \"destination in DE\"\n";
+    std::fs::write(d.path().join("pack.toml"), pack).unwrap();
+    let r = common::chipgate(&["rules", "validate", s(d.path())]);
+    assert_eq!(r.code, 2);
+    let all = r.stdout + &r.stderr;
+    assert!(all.contains("error[formula-like-id]: rule id `=HYPERLINK(\"http://x\")` starts like a spreadsheet formula"), "{all}");
+    assert!(all.contains("pack.toml:12:6"), "located: {all}");
+}

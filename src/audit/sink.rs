@@ -123,15 +123,35 @@ pub struct CsvSink<W: Write> {
 #[derive(Debug, Clone)]
 pub struct CsvFormat {
     eol: &'static [u8],
+    excel_safe: bool,
+}
+
+/// Whether a spreadsheet would run a cell as a formula: it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return (OWASP, "CSV Injection").
+pub fn formula_like(f: &[u8]) -> bool {
+    matches!(f.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
+/// Appends a field as CSV; with `excel_safe`, a formula-like field gets a leading `'`, which
+/// spreadsheets show as text (the OWASP advice).
+fn cell(out: &mut Vec<u8>, f: &[u8], excel_safe: bool) {
+    if excel_safe && formula_like(f) {
+        let mut quoted = Vec::with_capacity(f.len() + 1);
+        quoted.push(b'\'');
+        quoted.extend_from_slice(f);
+        csv_field(out, &quoted);
+    } else {
+        csv_field(out, f);
+    }
 }
 
 impl CsvFormat {
-    fn fields(out: &mut Vec<u8>, rec: &ByteRecord) {
+    fn fields(&self, out: &mut Vec<u8>, rec: &ByteRecord) {
         for (i, f) in rec.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            csv_field(out, f);
+            cell(out, f, self.excel_safe);
         }
     }
 }
@@ -139,8 +159,8 @@ impl CsvFormat {
 impl Format for CsvFormat {
     fn row(&self, out: &mut Vec<u8>, row: &Row<'_>) -> io::Result<()> {
         match row.raw {
-            Some(raw) => out.extend_from_slice(raw),
-            None => Self::fields(out, row.fields),
+            Some(raw) if !self.excel_safe => out.extend_from_slice(raw),
+            _ => self.fields(out, row.fields),
         }
         match row.outcome {
             Outcome::Evaluated(f) => out.extend_from_slice(&f.csv),
@@ -154,14 +174,21 @@ impl Format for CsvFormat {
     }
 
     fn needs_fields(&self) -> bool {
-        false
+        self.excel_safe
     }
 }
 
 impl<W: Write> CsvSink<W> {
     /// A sink writing to `w`.
     pub fn new(w: W) -> CsvSink<W> {
-        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(CsvFormat { eol: b"\n" }) }
+        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(CsvFormat { eol: b"\n", excel_safe: false }) }
+    }
+
+    /// Neutralises cells a spreadsheet would run as formulas (see [`formula_like`]), input
+    /// cells included: for files that will be opened in Excel, LibreOffice or Google Sheets.
+    pub fn excel_safe(mut self, on: bool) -> CsvSink<W> {
+        self.format = Arc::new(CsvFormat { eol: self.format.eol, excel_safe: on });
+        self
     }
 
     /// Flushes and returns the writer.
@@ -182,14 +209,14 @@ impl<W: Write> CsvSink<W> {
 impl<W: Write> Sink for CsvSink<W> {
     fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
         if h.crlf {
-            self.format = Arc::new(CsvFormat { eol: b"\r\n" });
+            self.format = Arc::new(CsvFormat { eol: b"\r\n", excel_safe: self.format.excel_safe });
         }
         if h.bom {
             self.buf.extend_from_slice(b"\xEF\xBB\xBF");
         }
         match h.raw {
-            Some(raw) => self.buf.extend_from_slice(raw),
-            None => CsvFormat::fields(&mut self.buf, h.record),
+            Some(raw) if !self.format.excel_safe => self.buf.extend_from_slice(raw),
+            _ => self.format.fields(&mut self.buf, h.record),
         }
         for c in OUTPUT_COLUMNS {
             self.buf.push(b',');

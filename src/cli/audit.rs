@@ -51,6 +51,11 @@ pub struct AuditArgs {
     /// Also write the summary as JSON to this file (replaced whole, as with -o).
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Neutralise cells a spreadsheet would run as formulas (starting with `=`, `+`, `-`, `@`, a
+    /// tab or a carriage return; input cells included) by a leading `'`, the OWASP advice for
+    /// CSV files that will be opened in Excel, LibreOffice or Google Sheets. CSV output only.
+    #[arg(long)]
+    pub excel_safe: bool,
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -64,6 +69,9 @@ const SMALL: u64 = 256 << 10;
 
 /// Runs the command.
 pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
+    if a.excel_safe && a.format.is_some_and(|f| f != AuditFormat::Csv) {
+        bail!("--excel-safe applies to CSV output; drop it or use --format csv");
+    }
     let rs = super::load(cli)?;
     let mut opts = Options::new(super::date_or_today(&a.date)?);
     opts.columns = audit::parse_mappings(&a.columns)?;
@@ -91,8 +99,8 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         None => input,
     };
     let summary = match &out_file {
-        Some(o) => write(&rs, &opts, format, input, o.file())?,
-        None => write(&rs, &opts, format, input, out)?,
+        Some(o) => write(&rs, &opts, format, a.excel_safe, input, o.file())?,
+        None => write(&rs, &opts, format, a.excel_safe, input, out)?,
     };
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -140,9 +148,16 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, input: Box<dyn Read + Send>, w: W) -> Result<Summary> {
+fn write<W: Write>(
+    rs: &RuleSet,
+    opts: &Options,
+    format: AuditFormat,
+    excel_safe: bool,
+    input: Box<dyn Read + Send>,
+    w: W,
+) -> Result<Summary> {
     let mut sink: Box<dyn Sink + '_> = match format {
-        AuditFormat::Csv => Box::new(CsvSink::new(w)),
+        AuditFormat::Csv => Box::new(CsvSink::new(w).excel_safe(excel_safe)),
         AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
         AuditFormat::Table => Box::new(rows::TableSink::new(w, opts.default_date)),
     };

@@ -96,6 +96,10 @@ impl<'a> Checker<'a> {
         replaces: bool,
         next_index: usize,
     ) -> Result<Option<usize>, ()> {
+        if crate::audit::formula_like(id.get_ref().as_bytes()) {
+            self.err("formula-like-id", file, sp(id), format!("{kind} id `{}` starts like a spreadsheet formula", id.get_ref())).help =
+                Some("ids land at the start of audit cells, where `=`, `+`, `-`, `@`, a tab or a carriage return make Excel run them; start it with a letter or digit".into());
+        }
         let key = (kind, id.get_ref().clone());
         match self.defs.get(&key).cloned() {
             None => {
@@ -658,7 +662,19 @@ impl<'a> Checker<'a> {
                 }
             }
             "exception" => Some(RuleKind::Exception {
-                name: r.name.clone().unwrap_or_else(|| r.id.get_ref().clone()),
+                name: {
+                    let name = r.name.clone().unwrap_or_else(|| r.id.get_ref().clone());
+                    if crate::audit::formula_like(name.as_bytes()) {
+                        self.err(
+                            "formula-like-id",
+                            file,
+                            sp(&r.id),
+                            format!("exception name `{name}` starts like a spreadsheet formula"),
+                        )
+                        .help = Some("names land at the start of audit cells; start it with a letter or digit".into());
+                    }
+                    name
+                },
                 relieves: r.relieves.iter().map(|s| s.get_ref().clone()).collect(),
                 notification: r.notification.unwrap_or(false),
             }),
