@@ -128,8 +128,11 @@ pub struct PossibleException {
     pub rule: String,
     /// Whether prior notification to BIS would be required.
     pub notification: bool,
-    /// What the rule says, including the conditions it is available under.
+    /// What the rule says.
     pub summary: String,
+    /// The eligibility conditions the data cannot show, when the rule states them: the
+    /// exception is available only if they are met.
+    pub conditions: Option<String>,
     /// The missing fields it depends on (empty: it depends on the classification).
     pub depends_on: Vec<String>,
     /// Citation.

@@ -360,7 +360,8 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         out.possible.clear();
         return out;
     }
-    // A licence is required whatever the missing data; an exception that could relieve every
+    // A licence is required whatever the missing data (or the exception's own conditions, which
+    // the data cannot show); an exception that could relieve every
     // requirement fired (if the missing data allow, and no requirement still undetermined adds
     // another) is offered as possible, not as available.
     if maybe.len() == all || relieved.len() == all {
@@ -400,8 +401,10 @@ fn exceptions<'a>(
         let t = ctx.rule(r);
         let depends = std::mem::replace(&mut ctx.missing, outer);
         ctx.missing.extend(depends.iter().cloned());
+        let conditional = matches!(&r.kind, RuleKind::Exception { conditions: Some(_), .. });
         match t {
             Truth::False => continue,
+            Truth::True if conditional => out.possible.push((*i, depends)),
             Truth::True => {
                 out.exceptions.push(*i);
                 relieved.extend(covered.iter().copied());
@@ -582,7 +585,7 @@ fn licence_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, V
 fn add_possible<'m>(rs: &RuleSet, d: &mut Decision, possible: impl Iterator<Item = (usize, &'m BTreeSet<String>)>) {
     for (i, fields) in possible {
         let Some(r) = rs.rules.get(i) else { continue };
-        let RuleKind::Exception { name, notification, .. } = &r.kind else { continue };
+        let RuleKind::Exception { name, notification, conditions, .. } = &r.kind else { continue };
         for f in fields {
             if !d.missing.contains(f) {
                 d.missing.push(f.clone());
@@ -597,6 +600,7 @@ fn add_possible<'m>(rs: &RuleSet, d: &mut Decision, possible: impl Iterator<Item
             rule: r.id.clone(),
             notification: *notification,
             summary: r.summary.clone(),
+            conditions: conditions.clone(),
             depends_on: fields.iter().cloned().collect(),
             citation: r.citation.clone(),
         });

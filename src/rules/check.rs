@@ -629,6 +629,7 @@ impl<'a> Checker<'a> {
                 name: r.name.clone().unwrap_or_else(|| r.id.get_ref().clone()),
                 relieves: r.relieves.iter().map(|s| s.get_ref().clone()).collect(),
                 notification: r.notification.unwrap_or(false),
+                conditions: r.conditions.clone().filter(|c| !c.trim().is_empty()),
             }),
             _ => {
                 let Some(p) = &r.policy else {

@@ -269,6 +269,9 @@ pub enum RuleKind {
         relieves: Vec<String>,
         /// Whether prior notification to BIS is needed.
         notification: bool,
+        /// Eligibility conditions the data cannot show (end user, reporting, certifications):
+        /// when given, the exception is offered as "available if …", never as a clearance.
+        conditions: Option<String>,
     },
     /// Sets the licence review policy.
     Review {

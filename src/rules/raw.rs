@@ -181,6 +181,7 @@ pub struct RawRule {
     #[serde(default)]
     pub relieves: Vec<SStr>,
     pub notification: Option<bool>,
+    pub conditions: Option<String>,
     // review
     pub policy: Option<SStr>,
 }
