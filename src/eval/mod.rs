@@ -313,8 +313,27 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     let mut unknown = false;
     let mut not_enforced = Vec::new();
     let mut embargo = false;
+    let outside = active.iter().find(|(_, r)| {
+        matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside }) && enforced(r) && ctx.rule(r) == Truth::True
+    });
+    if let Some((i, _)) = outside {
+        // Not a transaction these rules control: no requirement is tried, and the rule that
+        // says so is the reason.
+        return Outcome {
+            verdict: Verdict::NoLicenseRequired,
+            licence: Some(false),
+            exceptions: Vec::new(),
+            possible: Vec::new(),
+            review: None,
+            requirements: vec![*i],
+            not_enforced,
+        };
+    }
     for (i, r) in active {
         if let RuleKind::Requirement { kind } = r.kind {
+            if kind == crate::rules::RequirementKind::Outside {
+                continue;
+            }
             match (ctx.rule(r), enforced(r)) {
                 (Truth::True, true) => {
                     fired.push(*i);
@@ -440,6 +459,15 @@ fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn
     None
 }
 
+/// The reason kind of a requirement that fired: `outside` for one saying the transaction is not
+/// controlled, `requirement` otherwise.
+fn requirement_kind(rs: &RuleSet, i: usize) -> &'static str {
+    match rs.rules.get(i).map(|r| &r.kind) {
+        Some(RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside }) => "outside",
+        _ => "requirement",
+    }
+}
+
 fn reason(rs: &RuleSet, i: usize, kind: &str) -> Option<Reason> {
     let r = rs.rules.get(i)?;
     Some(Reason {
@@ -501,7 +529,7 @@ fn assemble(
             let kind = if d.eccn.is_some() { "classification" } else { "exclusion" };
             d.reasons.extend(deciding.iter().filter_map(|i| reason(rs, *i, kind)));
         }
-        d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, "requirement")));
+        d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, requirement_kind(rs, *i))));
         for i in &out.exceptions {
             if let Some(r) = rs.rules.get(*i) {
                 if let RuleKind::Exception { name, notification, .. } = &r.kind {

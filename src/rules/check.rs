@@ -615,6 +615,7 @@ impl<'a> Checker<'a> {
                     ("party", RequirementKind::Party),
                     ("item", RequirementKind::Item),
                     ("embargo", RequirementKind::Embargo),
+                    ("outside", RequirementKind::Outside),
                 ];
                 match kinds.iter().find(|(n, _)| n == k.get_ref()) {
                     Some((_, kind)) => Some(RuleKind::Requirement { kind: *kind }),

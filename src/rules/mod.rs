@@ -212,6 +212,9 @@ pub enum RequirementKind {
     Item,
     /// A comprehensive embargo or sanction: any item.
     Embargo,
+    /// The transaction is not one these rules control (a sale inside the country of export is
+    /// not an export): when it holds, no requirement applies and the answer says why.
+    Outside,
 }
 
 /// A licence review policy.
