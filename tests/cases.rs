@@ -146,7 +146,7 @@ fn throughput_entry(prec: &str, tops: &toml::Value) -> Result<Throughput, String
     };
     let tops =
         tops.as_float().or_else(|| tops.as_integer().map(|i| i as f64)).ok_or_else(|| format!("throughput `{prec}` is not a number"))?;
-    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None })
+    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None, unit: None })
 }
 
 fn throughput(v: &toml::Value) -> Result<Vec<Throughput>, String> {

@@ -434,7 +434,13 @@ impl<'a> Checker<'a> {
                 }
                 let tops = *t.tops.get_ref();
                 let source = self.source_ref(f.file, &t.source, &c.sources);
-                throughput.push(Throughput { precision, tops, source, confidence: t.confidence.as_ref().map(|s| s.get_ref().clone()) });
+                throughput.push(Throughput {
+                    precision,
+                    tops,
+                    source,
+                    confidence: t.confidence.as_ref().map(|s| s.get_ref().clone()),
+                    unit: t.unit.clone().filter(|u| !u.trim().is_empty()),
+                });
             }
             let s = &c.sources;
             let chip = Chip {

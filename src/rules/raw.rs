@@ -206,6 +206,7 @@ pub struct RawThroughput {
     pub confidence: Option<SStr>,
     #[serde(default)]
     pub sparse: bool,
+    pub unit: Option<String>,
 }
 
 /// `[[chip]]`.
