@@ -314,7 +314,9 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     let mut not_enforced = Vec::new();
     let mut embargo = false;
     let outside = active.iter().find(|(_, r)| {
-        matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside }) && enforced(r) && ctx.rule(r) == Truth::True
+        matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside })
+            && enforced(r)
+            && ctx.rule(r) == Truth::True
     });
     if let Some((i, _)) = outside {
         // Not a transaction these rules control: no requirement is tried, and the rule that
@@ -597,9 +599,8 @@ fn licence_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, V
         first.2.requirements.iter().copied().filter(|r| outcomes.iter().all(|o| o.2.requirements.contains(r))).collect();
     d.reasons.extend(shared.iter().filter_map(|i| reason(rs, *i, "requirement")));
     let no_fields = BTreeSet::new();
-    let possible = outcomes.iter().flat_map(|o| {
-        o.2.exceptions.iter().map(|i| (*i, &no_fields)).chain(o.2.possible.iter().map(|(i, m)| (*i, m)))
-    });
+    let possible =
+        outcomes.iter().flat_map(|o| o.2.exceptions.iter().map(|i| (*i, &no_fields)).chain(o.2.possible.iter().map(|(i, m)| (*i, m))));
     add_possible(rs, d, possible);
     if let Some(r) = first.2.review.filter(|r| outcomes.iter().all(|o| o.2.review == Some(*r))).and_then(|i| rs.rules.get(i)) {
         if let RuleKind::Review { policy } = r.kind {

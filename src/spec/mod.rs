@@ -381,7 +381,9 @@ fn derive_tpp(chip: &Chip) -> Option<Derived> {
     let term = |t: &Throughput| format!("{} {} × {} bits", t.precision.name(), fmt_num(t.tops), t.precision.bits());
     match bests.as_slice() {
         [] => None,
-        [(value, t)] => Some(Derived { value: *value, derivation: format!("max over precisions of dense TOPS × bit length: {}", term(t)) }),
+        [(value, t)] => {
+            Some(Derived { value: *value, derivation: format!("max over precisions of dense TOPS × bit length: {}", term(t)) })
+        }
         many => Some(Derived {
             value: many.iter().map(|(v, _)| v).sum(),
             derivation: format!(
@@ -409,7 +411,10 @@ mod tests {
 
     fn chip(tp: &[(Precision, f64)], die: Option<f64>) -> Chip {
         Chip {
-            throughput: tp.iter().map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None, unit: None }).collect(),
+            throughput: tp
+                .iter()
+                .map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None, unit: None })
+                .collect(),
             die_area_mm2: die.map(Figure::given),
             ..Chip::default()
         }
@@ -418,8 +423,20 @@ mod tests {
     #[test]
     fn tpp_sums_the_best_figure_of_each_processing_unit() {
         let mut c = chip(&[(Precision::Fp16, 100.0), (Precision::Int8, 300.0)], None);
-        c.throughput.push(Throughput { precision: Precision::Int8, tops: 50.0, source: "test".into(), confidence: None, unit: Some("npu".into()) });
-        c.throughput.push(Throughput { precision: Precision::Int4, tops: 80.0, source: "test".into(), confidence: None, unit: Some("npu".into()) });
+        c.throughput.push(Throughput {
+            precision: Precision::Int8,
+            tops: 50.0,
+            source: "test".into(),
+            confidence: None,
+            unit: Some("npu".into()),
+        });
+        c.throughput.push(Throughput {
+            precision: Precision::Int4,
+            tops: 80.0,
+            source: "test".into(),
+            confidence: None,
+            unit: Some("npu".into()),
+        });
         let m = Metrics::of(&c);
         assert_eq!(m.get(Metric::Tpp), Some(2400.0 + 400.0));
         assert!(m.tpp.as_ref().unwrap().derivation.starts_with("sum over 2 processing units"), "{:?}", m.tpp);
