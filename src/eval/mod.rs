@@ -308,17 +308,50 @@ fn pick(rs: &RuleSet, classes: &[(usize, Truth)], holds: &dyn Fn(usize) -> bool)
     }
 }
 
+/// The requirements tried under one classification: those that fired, whether any depends on
+/// missing data, those of unenforced regimes that would have fired, and whether an embargo fired.
+struct Fired {
+    fired: Vec<usize>,
+    unknown: bool,
+    not_enforced: Vec<usize>,
+    embargo: bool,
+}
+
+fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Fired {
+    use crate::rules::RequirementKind;
+    let mut f = Fired { fired: Vec::new(), unknown: false, not_enforced: Vec::new(), embargo: false };
+    for (i, r) in active {
+        let RuleKind::Requirement { kind } = r.kind else { continue };
+        if kind == RequirementKind::Outside {
+            continue;
+        }
+        match (ctx.rule(r), enforced(r)) {
+            (Truth::True, true) => {
+                f.fired.push(*i);
+                f.embargo |= kind == RequirementKind::Embargo;
+            }
+            (Truth::True, false) => f.not_enforced.push(*i),
+            (Truth::Unknown, true) => f.unknown = true,
+            _ => {}
+        }
+    }
+    f
+}
+
+/// An `outside` requirement that holds: the transaction is not one these rules control.
+fn outside<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Option<usize> {
+    active
+        .iter()
+        .find(|(_, r)| {
+            matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside })
+                && enforced(r)
+                && ctx.rule(r) == Truth::True
+        })
+        .map(|(i, _)| *i)
+}
+
 fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Outcome {
-    let mut fired = Vec::new();
-    let mut unknown = false;
-    let mut not_enforced = Vec::new();
-    let mut embargo = false;
-    let outside = active.iter().find(|(_, r)| {
-        matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside })
-            && enforced(r)
-            && ctx.rule(r) == Truth::True
-    });
-    if let Some((i, _)) = outside {
+    if let Some(i) = outside(ctx, active, enforced) {
         // Not a transaction these rules control: no requirement is tried, and the rule that
         // says so is the reason.
         return Outcome {
@@ -327,26 +360,11 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
             exceptions: Vec::new(),
             possible: Vec::new(),
             review: None,
-            requirements: vec![*i],
-            not_enforced,
+            requirements: vec![i],
+            not_enforced: Vec::new(),
         };
     }
-    for (i, r) in active {
-        if let RuleKind::Requirement { kind } = r.kind {
-            if kind == crate::rules::RequirementKind::Outside {
-                continue;
-            }
-            match (ctx.rule(r), enforced(r)) {
-                (Truth::True, true) => {
-                    fired.push(*i);
-                    embargo |= kind == crate::rules::RequirementKind::Embargo;
-                }
-                (Truth::True, false) => not_enforced.push(*i),
-                (Truth::Unknown, true) => unknown = true,
-                _ => {}
-            }
-        }
-    }
+    let Fired { fired, unknown, not_enforced, embargo } = requirements(ctx, active, enforced);
     let licence = if !fired.is_empty() {
         Some(true)
     } else if unknown {
@@ -382,9 +400,9 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         return out;
     }
     // A licence is required whatever the missing data (or the exception's own conditions, which
-    // the data cannot show); an exception that could relieve every
-    // requirement fired (if the missing data allow, and no requirement still undetermined adds
-    // another) is offered as possible, not as available.
+    // the data cannot show); an exception that could relieve every requirement fired (if the
+    // missing data allow, and no requirement still undetermined adds another) is offered as
+    // possible, not as available.
     if maybe.len() == all || relieved.len() == all {
         let certain: Vec<(usize, BTreeSet<String>)> = out.exceptions.iter().map(|i| (*i, BTreeSet::new())).collect();
         out.possible.splice(0..0, certain);
