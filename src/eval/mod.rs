@@ -325,7 +325,15 @@ fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &
         if kind == RequirementKind::Outside {
             continue;
         }
-        match (ctx.rule(r), enforced(r)) {
+        // A rule of an unenforced regime is tried for the record only: what it lacks is not
+        // missing from the answer.
+        let on = enforced(r);
+        let before = (!on).then(|| ctx.missing.clone());
+        let t = ctx.rule(r);
+        if let Some(b) = before {
+            ctx.missing = b;
+        }
+        match (t, on) {
             (Truth::True, true) => {
                 f.fired.push(*i);
                 f.embargo |= kind == RequirementKind::Embargo;
