@@ -25,6 +25,7 @@
 //! eccn = "3A090.a"                  # "none": no ECCN (not classified, or undetermined)
 //! license_required = true
 //! exceptions = ["NAC"]              # exact list of exception names ([] for none)
+//! possible_exceptions = ["ACA"]     # exact list of exceptions offered as "available if …"
 //! review_policy = "presumption_of_denial"   # or "none"
 //! reasons_include = ["us-2023-10/destinations"]          # rule ids among decision.reasons
 //! reasons_exclude = ["us-2023-10/headquarters"]          # rule ids not among them
@@ -73,6 +74,7 @@ struct Case {
     eccn: Option<String>,
     license_required: Option<bool>,
     exceptions: Option<Vec<String>>,
+    possible_exceptions: Option<Vec<String>>,
     review_policy: Option<String>,
     reasons_include: Option<Vec<String>>,
     reasons_exclude: Option<Vec<String>>,
@@ -100,6 +102,7 @@ impl Case {
             || self.eccn.is_some()
             || self.license_required.is_some()
             || self.exceptions.is_some()
+            || self.possible_exceptions.is_some()
             || self.review_policy.is_some()
             || self.reasons_include.is_some()
             || self.reasons_exclude.is_some()
@@ -143,7 +146,7 @@ fn throughput_entry(prec: &str, tops: &toml::Value) -> Result<Throughput, String
     };
     let tops =
         tops.as_float().or_else(|| tops.as_integer().map(|i| i as f64)).ok_or_else(|| format!("throughput `{prec}` is not a number"))?;
-    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None })
+    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None, unit: None })
 }
 
 fn throughput(v: &toml::Value) -> Result<Vec<Throughput>, String> {
@@ -243,6 +246,13 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
         let mut got: Vec<String> = d.exceptions.iter().map(|e| e.name.clone()).collect();
         got.sort();
         check("exceptions", format!("{want:?}"), format!("{got:?}"));
+    }
+    if let Some(x) = &c.possible_exceptions {
+        let mut want = x.clone();
+        want.sort();
+        let mut got: Vec<String> = d.possible_exceptions.iter().map(|e| e.name.clone()).collect();
+        got.sort();
+        check("possible_exceptions", format!("{want:?}"), format!("{got:?}"));
     }
     if let Some(r) = &c.review_policy {
         check("review_policy", r.clone(), d.review_policy.as_ref().map_or("none".into(), |p| p.policy.name().to_string()));

@@ -225,7 +225,7 @@ fn end_user_headquarters_flag() {
     assert_eq!(code, 1);
     assert_eq!(v["end_user_hq"]["code"], "CN");
     assert!(reason_ids(&v).contains(&"us-2023-10/headquarters".to_string()));
-    assert_eq!(v["review_policy"]["policy"], "case_by_case");
+    assert_eq!(v["review_policy"]["policy"], "presumption_of_denial");
     let (code, _) = check_json(&["H100", "--to", "SG", "--date", "2024-06-01", "--end-user-hq", "US"]);
     assert_eq!(code, 0);
     let r = chipgate(&["check", "H100", "--to", "SG", "--date", "2024-06-01", "--end-user-hq", "MO"]);

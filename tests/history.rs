@@ -101,13 +101,14 @@ fn group_membership_changes_start_periods_and_are_named() {
     assert!(joins.contains(&"D:5") && joins.contains(&"D:1"), "{:?}", p.changed_by);
     assert!(p.changed_by.iter().all(|c| c.kind != ChangeKind::JoinsGroup || c.country.as_deref() == Some("NI")));
 
-    // Cambodia leaves D:5 on 2026-02-03 (stays in D:1): denial gives way to approval.
+    // Cambodia leaves D:5 on 2025-11-07, when the State Department's list (controlling under the
+    // note to D:5) dropped it; it stays in D:1: denial gives way to approval.
     let t = tl(&rs, chip(&rs, "nvidia-h100-sxm"), "KH", None);
-    let p = t.on(date(2026, 2, 3)).unwrap();
-    assert_eq!(p.from, date(2026, 2, 3));
+    let p = t.on(date(2025, 11, 7)).unwrap();
+    assert_eq!(p.from, date(2025, 11, 7));
     assert_eq!(p.status.review_policy, Some(Policy::PresumptionOfApproval));
-    assert_eq!(t.on(date(2026, 2, 2)).unwrap().status.review_policy, Some(Policy::PresumptionOfDenial));
-    assert!(p.changed_by.iter().any(|c| c.kind == ChangeKind::LeavesGroup && c.id == "D:5" && c.date == Some(date(2026, 2, 3))));
+    assert_eq!(t.on(date(2025, 11, 6)).unwrap().status.review_policy, Some(Policy::PresumptionOfDenial));
+    assert!(p.changed_by.iter().any(|c| c.kind == ChangeKind::LeavesGroup && c.id == "D:5" && c.date == Some(date(2025, 11, 7))));
 }
 
 /// At every change date, the day before and the day of it fall in periods whose status is

@@ -227,7 +227,13 @@ fn any_chip() -> impl Strategy<Value = Chip> {
             if !tp.is_empty() {
                 c.throughput = tp
                     .into_iter()
-                    .map(|(b, t)| Throughput { precision: Precision::Bits(b), tops: t, source: "proptest".into(), confidence: None })
+                    .map(|(b, t)| Throughput {
+                        precision: Precision::Bits(b),
+                        tops: t,
+                        source: "proptest".into(),
+                        confidence: None,
+                        unit: None,
+                    })
                     .collect();
             }
             c.tpp = fig(tpp).or(c.tpp);

@@ -149,6 +149,10 @@ fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
     if !d.missing.is_empty() {
         writeln!(out, "Missing data: {}", d.missing.join(", "))?;
     }
+    for p in &d.possible_exceptions {
+        let on = if p.depends_on.is_empty() { "the classification".to_string() } else { p.depends_on.join(", ") };
+        writeln!(out, "Possible exception (not a clearance): {} ({}), depending on {on}: {}", p.name, p.rule, p.summary)?;
+    }
     for a in &d.assumptions {
         writeln!(out, "Assumption: {a}")?;
     }

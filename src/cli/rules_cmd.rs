@@ -128,6 +128,7 @@ fn kind(k: &RuleKind) -> String {
         RuleKind::Classification { eccn: Some(e), .. } => format!("classifies {e}"),
         RuleKind::Classification { excludes: Some(f), .. } => format!("excludes {f}"),
         RuleKind::Classification { .. } => "classification".into(),
+        RuleKind::Requirement { kind: chipgate::rules::RequirementKind::Outside } => "not controlled (outside these rules)".into(),
         RuleKind::Requirement { kind } => {
             format!("requires licence ({})", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
         }

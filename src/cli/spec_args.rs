@@ -116,5 +116,5 @@ fn parse_throughput(s: &str) -> Result<Throughput> {
     if !tops.is_finite() || tops < 0.0 {
         bail!("--throughput TOPS must be a number ≥ 0, got `{t}`");
     }
-    Ok(Throughput { precision, tops, source: "given on the command line".into(), confidence: None })
+    Ok(Throughput { precision, tops, source: "given on the command line".into(), confidence: None, unit: None })
 }

@@ -118,6 +118,27 @@ pub struct ExceptionRef {
     pub citation: Citation,
 }
 
+/// A licence exception that may be available: it depends on data not given (the fields in
+/// `depends_on`), or on the classification the missing data leave open. It is not a clearance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PossibleException {
+    /// Exception name (NAC, ACA, HBM).
+    pub name: String,
+    /// The rule that would make it available.
+    pub rule: String,
+    /// Whether prior notification to BIS would be required.
+    pub notification: bool,
+    /// What the rule says.
+    pub summary: String,
+    /// The eligibility conditions the data cannot show, when the rule states them: the
+    /// exception is available only if they are met.
+    pub conditions: Option<String>,
+    /// The missing fields it depends on (empty: it depends on the classification).
+    pub depends_on: Vec<String>,
+    /// Citation.
+    pub citation: Citation,
+}
+
 /// The licence review policy that applies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReviewRef {
@@ -221,6 +242,8 @@ pub struct Decision {
     pub license_required: Option<bool>,
     /// Licence exceptions available.
     pub exceptions: Vec<ExceptionRef>,
+    /// Licence exceptions that may be available, depending on missing data; never a clearance.
+    pub possible_exceptions: Vec<PossibleException>,
     /// Review policy for a licence application.
     pub review_policy: Option<ReviewRef>,
     /// The verdict.

@@ -177,15 +177,23 @@ fn truth(b: bool) -> Truth {
 #[derive(Debug, Clone, PartialEq)]
 struct Outcome {
     verdict: Verdict,
+    /// Whether a licence is required, whatever the exceptions: `None` when a requirement that
+    /// could fire depends on missing data and none fired.
+    licence: Option<bool>,
     exceptions: Vec<usize>,
+    /// Exceptions that could relieve every requirement but depend on missing data, each with
+    /// the fields it depends on.
+    possible: Vec<(usize, BTreeSet<String>)>,
     review: Option<usize>,
     requirements: Vec<usize>,
     not_enforced: Vec<usize>,
 }
 
 impl Outcome {
-    fn key(&self) -> (Verdict, &[usize]) {
-        (self.verdict, &self.exceptions)
+    /// Whether two outcomes give the same answer: verdict, exceptions and possible exceptions.
+    fn same(&self, other: &Outcome) -> bool {
+        let possible = |o: &Outcome| o.possible.iter().map(|p| p.0).collect::<Vec<_>>();
+        self.verdict == other.verdict && self.exceptions == other.exceptions && possible(self) == possible(other)
     }
 }
 
@@ -300,74 +308,159 @@ fn pick(rs: &RuleSet, classes: &[(usize, Truth)], holds: &dyn Fn(usize) -> bool)
     }
 }
 
+/// The requirements tried under one classification: those that fired, whether any depends on
+/// missing data, those of unenforced regimes that would have fired, and whether an embargo fired.
+struct Fired {
+    fired: Vec<usize>,
+    unknown: bool,
+    not_enforced: Vec<usize>,
+    embargo: bool,
+}
+
+fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Fired {
+    use crate::rules::RequirementKind;
+    let mut f = Fired { fired: Vec::new(), unknown: false, not_enforced: Vec::new(), embargo: false };
+    for (i, r) in active {
+        let RuleKind::Requirement { kind } = r.kind else { continue };
+        if kind == RequirementKind::Outside {
+            continue;
+        }
+        // A rule of an unenforced regime is tried for the record only: what it lacks is not
+        // missing from the answer.
+        let on = enforced(r);
+        let before = (!on).then(|| ctx.missing.clone());
+        let t = ctx.rule(r);
+        if let Some(b) = before {
+            ctx.missing = b;
+        }
+        match (t, on) {
+            (Truth::True, true) => {
+                f.fired.push(*i);
+                f.embargo |= kind == RequirementKind::Embargo;
+            }
+            (Truth::True, false) => f.not_enforced.push(*i),
+            (Truth::Unknown, true) => f.unknown = true,
+            _ => {}
+        }
+    }
+    f
+}
+
+/// An `outside` requirement that holds: the transaction is not one these rules control.
+fn outside<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Option<usize> {
+    active
+        .iter()
+        .find(|(_, r)| {
+            matches!(r.kind, RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside })
+                && enforced(r)
+                && ctx.rule(r) == Truth::True
+        })
+        .map(|(i, _)| *i)
+}
+
 fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Outcome {
-    let mut fired = Vec::new();
-    let mut unknown = false;
-    let mut not_enforced = Vec::new();
-    let mut embargo = false;
-    for (i, r) in active {
-        if let RuleKind::Requirement { kind } = r.kind {
-            match (ctx.rule(r), enforced(r)) {
-                (Truth::True, true) => {
-                    fired.push(*i);
-                    embargo |= kind == crate::rules::RequirementKind::Embargo;
-                }
-                (Truth::True, false) => not_enforced.push(*i),
-                (Truth::Unknown, true) => unknown = true,
-                _ => {}
-            }
-        }
+    if let Some(i) = outside(ctx, active, enforced) {
+        // Not a transaction these rules control: no requirement is tried, and the rule that
+        // says so is the reason.
+        return Outcome {
+            verdict: Verdict::NoLicenseRequired,
+            licence: Some(false),
+            exceptions: Vec::new(),
+            possible: Vec::new(),
+            review: None,
+            requirements: vec![i],
+            not_enforced: Vec::new(),
+        };
     }
-    let mut out = Outcome { verdict: Verdict::NoLicenseRequired, exceptions: Vec::new(), review: None, requirements: fired, not_enforced };
-    if unknown && !embargo {
-        out.verdict = Verdict::Indeterminate;
-        return out;
-    }
+    let Fired { fired, unknown, not_enforced, embargo } = requirements(ctx, active, enforced);
+    let licence = if !fired.is_empty() {
+        Some(true)
+    } else if unknown {
+        None
+    } else {
+        Some(false)
+    };
+    let mut out = Outcome {
+        verdict: Verdict::NoLicenseRequired,
+        licence,
+        exceptions: Vec::new(),
+        possible: Vec::new(),
+        review: None,
+        requirements: fired,
+        not_enforced,
+    };
     if out.requirements.is_empty() {
-        return out;
-    }
-    // `relieved`: by exceptions that hold; `maybe`: also by those that depend on missing data.
-    // An unknown exception makes the answer indeterminate only when it could relieve the rest.
-    let mut relieved = BTreeSet::new();
-    let mut maybe = BTreeSet::new();
-    for (i, r) in active {
-        if let RuleKind::Exception { relieves, .. } = &r.kind {
-            if !enforced(r) {
-                continue;
-            }
-            let applies = out.requirements.iter().filter(|f| ctx.rs.rules.get(**f).is_some_and(|x| relieves.contains(&x.id))).count();
-            if applies == 0 {
-                continue;
-            }
-            let t = ctx.rule(r);
-            if t == Truth::False {
-                continue;
-            }
-            if t == Truth::True {
-                out.exceptions.push(*i);
-            }
-            for f in &out.requirements {
-                if ctx.rs.rules.get(*f).is_some_and(|x| relieves.contains(&x.id)) {
-                    maybe.insert(*f);
-                    if t == Truth::True {
-                        relieved.insert(*f);
-                    }
-                }
-            }
+        if unknown {
+            out.verdict = Verdict::Indeterminate;
         }
+        return out;
     }
-    if !embargo && relieved.len() == out.requirements.len() {
+    if embargo {
+        out.verdict = Verdict::Embargoed;
+        out.review = review(ctx, active, enforced, &out.requirements);
+        return out;
+    }
+    let (relieved, maybe) = exceptions(ctx, active, enforced, &mut out);
+    let all = out.requirements.len();
+    if relieved.len() == all && !unknown {
         out.verdict = Verdict::LicenseException;
+        out.possible.clear();
         return out;
     }
-    if !embargo && maybe.len() == out.requirements.len() {
-        out.verdict = Verdict::Indeterminate;
-        return out;
+    // A licence is required whatever the missing data (or the exception's own conditions, which
+    // the data cannot show); an exception that could relieve every requirement fired (if the
+    // missing data allow, and no requirement still undetermined adds another) is offered as
+    // possible, not as available.
+    if maybe.len() == all || relieved.len() == all {
+        let certain: Vec<(usize, BTreeSet<String>)> = out.exceptions.iter().map(|i| (*i, BTreeSet::new())).collect();
+        out.possible.splice(0..0, certain);
+    } else {
+        out.possible.clear();
     }
-    out.verdict = if embargo { Verdict::Embargoed } else { Verdict::LicenseRequired };
+    out.verdict = Verdict::LicenseRequired;
     out.exceptions.clear();
     out.review = review(ctx, active, enforced, &out.requirements);
     out
+}
+
+/// Tries the exceptions that relieve any requirement fired: those that hold go to
+/// `out.exceptions`, those that depend on missing data to `out.possible` with the fields they
+/// depend on. Returns the requirements relieved by the first kind and by either kind.
+fn exceptions<'a>(
+    ctx: &mut Ctx<'a>,
+    active: &[(usize, &'a Rule)],
+    enforced: &dyn Fn(&Rule) -> bool,
+    out: &mut Outcome,
+) -> (BTreeSet<usize>, BTreeSet<usize>) {
+    let mut relieved = BTreeSet::new();
+    let mut maybe = BTreeSet::new();
+    for (i, r) in active {
+        let RuleKind::Exception { relieves, .. } = &r.kind else { continue };
+        if !enforced(r) {
+            continue;
+        }
+        let covered: Vec<usize> =
+            out.requirements.iter().copied().filter(|f| ctx.rs.rules.get(*f).is_some_and(|x| relieves.contains(&x.id))).collect();
+        if covered.is_empty() {
+            continue;
+        }
+        let outer = std::mem::take(&mut ctx.missing);
+        let t = ctx.rule(r);
+        let depends = std::mem::replace(&mut ctx.missing, outer);
+        ctx.missing.extend(depends.iter().cloned());
+        let conditional = matches!(&r.kind, RuleKind::Exception { conditions: Some(_), .. });
+        match t {
+            Truth::False => continue,
+            Truth::True if conditional => out.possible.push((*i, depends)),
+            Truth::True => {
+                out.exceptions.push(*i);
+                relieved.extend(covered.iter().copied());
+            }
+            Truth::Unknown => out.possible.push((*i, depends)),
+        }
+        maybe.extend(covered);
+    }
+    (relieved, maybe)
 }
 
 /// The review policy: rules are tried newest first (a later rule amends an earlier one); the
@@ -394,6 +487,15 @@ fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn
     None
 }
 
+/// The reason kind of a requirement that fired: `outside` for one saying the transaction is not
+/// controlled, `requirement` otherwise.
+fn requirement_kind(rs: &RuleSet, i: usize) -> &'static str {
+    match rs.rules.get(i).map(|r| &r.kind) {
+        Some(RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside }) => "outside",
+        _ => "requirement",
+    }
+}
+
 fn reason(rs: &RuleSet, i: usize, kind: &str) -> Option<Reason> {
     let r = rs.rules.get(i)?;
     Some(Reason {
@@ -418,7 +520,7 @@ fn assemble(
 ) -> Decision {
     let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
     let first = outcomes.first();
-    let agree = outcomes.iter().all(|o| Some(o.2.key()) == first.map(|f| f.2.key()));
+    let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
     let determinate = agree && first.is_some_and(|f| f.2.verdict != Verdict::Indeterminate);
     let mut d = Decision {
         chip: ChipRef { id: q.chip.id.clone(), name: q.chip.name.clone(), hypothetical: q.hypothetical },
@@ -432,6 +534,7 @@ fn assemble(
         eccn_candidates: Vec::new(),
         license_required: None,
         exceptions: Vec::new(),
+        possible_exceptions: Vec::new(),
         review_policy: None,
         verdict: Verdict::Indeterminate,
         regimes: regimes(rs, q.date),
@@ -455,7 +558,7 @@ fn assemble(
             let kind = if d.eccn.is_some() { "classification" } else { "exclusion" };
             d.reasons.extend(deciding.iter().filter_map(|i| reason(rs, *i, kind)));
         }
-        d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, "requirement")));
+        d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, requirement_kind(rs, *i))));
         for i in &out.exceptions {
             if let Some(r) = rs.rules.get(*i) {
                 if let RuleKind::Exception { name, notification, .. } = &r.kind {
@@ -480,8 +583,10 @@ fn assemble(
             let undetermined = !same_review || outcomes.len() > 1;
             d.missing.extend(ctx.missing.iter().filter(|m| undetermined || !class_missing.contains(*m)).cloned());
         }
+        add_possible(rs, &mut d, out.possible.iter().map(|(i, m)| (*i, m)));
     } else {
         d.missing.extend(ctx.missing.iter().cloned());
+        licence_across(rs, &mut d, &outcomes);
     }
     let mut seen = BTreeSet::new();
     for (_, _, o) in &outcomes {
@@ -500,6 +605,62 @@ fn assemble(
     }
     d.margins = margins(&d.trace);
     d
+}
+
+/// When the classifications (or exceptions) the data leave possible disagree on the verdict but
+/// every one of them requires a licence, the licence is certain: the verdict is licence
+/// required, with the requirements they share, and the exceptions some of them would allow
+/// offered as possible. When they agree only on whether a licence is required, that is said.
+fn licence_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, Vec<usize>, Outcome)]) {
+    let Some(first) = outcomes.first() else { return };
+    if outcomes.iter().any(|o| o.2.licence != first.2.licence) {
+        return;
+    }
+    d.license_required = first.2.licence;
+    let relievable = |v: Verdict| matches!(v, Verdict::LicenseRequired | Verdict::LicenseException);
+    if first.2.licence != Some(true) || !outcomes.iter().all(|o| relievable(o.2.verdict)) {
+        return;
+    }
+    d.verdict = Verdict::LicenseRequired;
+    let shared: Vec<usize> =
+        first.2.requirements.iter().copied().filter(|r| outcomes.iter().all(|o| o.2.requirements.contains(r))).collect();
+    d.reasons.extend(shared.iter().filter_map(|i| reason(rs, *i, "requirement")));
+    let no_fields = BTreeSet::new();
+    let possible =
+        outcomes.iter().flat_map(|o| o.2.exceptions.iter().map(|i| (*i, &no_fields)).chain(o.2.possible.iter().map(|(i, m)| (*i, m))));
+    add_possible(rs, d, possible);
+    if let Some(r) = first.2.review.filter(|r| outcomes.iter().all(|o| o.2.review == Some(*r))).and_then(|i| rs.rules.get(i)) {
+        if let RuleKind::Review { policy } = r.kind {
+            d.review_policy = Some(ReviewRef { policy, rule: r.id.clone(), citation: r.citation.clone() });
+            d.reasons.extend(first.2.review.and_then(|i| reason(rs, i, "review")));
+        }
+    }
+}
+
+/// Offers exceptions as possible ("available if …"), each with the fields it depends on, once.
+fn add_possible<'m>(rs: &RuleSet, d: &mut Decision, possible: impl Iterator<Item = (usize, &'m BTreeSet<String>)>) {
+    for (i, fields) in possible {
+        let Some(r) = rs.rules.get(i) else { continue };
+        let RuleKind::Exception { name, notification, conditions, .. } = &r.kind else { continue };
+        for f in fields {
+            if !d.missing.contains(f) {
+                d.missing.push(f.clone());
+            }
+        }
+        if let Some(p) = d.possible_exceptions.iter_mut().find(|p| p.rule == r.id) {
+            p.depends_on.extend(fields.iter().filter(|f| !p.depends_on.contains(f)).cloned().collect::<Vec<_>>());
+            continue;
+        }
+        d.possible_exceptions.push(PossibleException {
+            name: name.clone(),
+            rule: r.id.clone(),
+            notification: *notification,
+            summary: r.summary.clone(),
+            conditions: conditions.clone(),
+            depends_on: fields.iter().cloned().collect(),
+            citation: r.citation.clone(),
+        });
+    }
 }
 
 fn regimes(rs: &RuleSet, date: Date) -> Vec<RegimeRef> {

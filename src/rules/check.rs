@@ -461,7 +461,13 @@ impl<'a> Checker<'a> {
                 }
                 let tops = *t.tops.get_ref();
                 let source = self.source_ref(f.file, &t.source, &c.sources);
-                throughput.push(Throughput { precision, tops, source, confidence: t.confidence.as_ref().map(|s| s.get_ref().clone()) });
+                throughput.push(Throughput {
+                    precision,
+                    tops,
+                    source,
+                    confidence: t.confidence.as_ref().map(|s| s.get_ref().clone()),
+                    unit: t.unit.clone().filter(|u| !u.trim().is_empty()),
+                });
             }
             let s = &c.sources;
             let chip = Chip {
@@ -651,6 +657,7 @@ impl<'a> Checker<'a> {
                     ("party", RequirementKind::Party),
                     ("item", RequirementKind::Item),
                     ("embargo", RequirementKind::Embargo),
+                    ("outside", RequirementKind::Outside),
                 ];
                 match kinds.iter().find(|(n, _)| n == k.get_ref()) {
                     Some((_, kind)) => Some(RuleKind::Requirement { kind: *kind }),
@@ -677,6 +684,7 @@ impl<'a> Checker<'a> {
                 },
                 relieves: r.relieves.iter().map(|s| s.get_ref().clone()).collect(),
                 notification: r.notification.unwrap_or(false),
+                conditions: r.conditions.clone().filter(|c| !c.trim().is_empty()),
             }),
             _ => {
                 let Some(p) = &r.policy else {

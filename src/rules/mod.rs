@@ -212,6 +212,9 @@ pub enum RequirementKind {
     Item,
     /// A comprehensive embargo or sanction: any item.
     Embargo,
+    /// The transaction is not one these rules control (a sale inside the country of export is
+    /// not an export): when it holds, no requirement applies and the answer says why.
+    Outside,
 }
 
 /// A licence review policy.
@@ -269,6 +272,9 @@ pub enum RuleKind {
         relieves: Vec<String>,
         /// Whether prior notification to BIS is needed.
         notification: bool,
+        /// Eligibility conditions the data cannot show (end user, reporting, certifications):
+        /// when given, the exception is offered as "available if …", never as a clearance.
+        conditions: Option<String>,
     },
     /// Sets the licence review policy.
     Review {

@@ -184,6 +184,7 @@ pub struct RawRule {
     #[serde(default)]
     pub relieves: Vec<SStr>,
     pub notification: Option<bool>,
+    pub conditions: Option<String>,
     // review
     pub policy: Option<SStr>,
 }
@@ -208,6 +209,7 @@ pub struct RawThroughput {
     pub confidence: Option<SStr>,
     #[serde(default)]
     pub sparse: bool,
+    pub unit: Option<String>,
 }
 
 /// `[[chip]]`.

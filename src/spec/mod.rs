@@ -109,6 +109,11 @@ pub struct Throughput {
     /// Confidence mark.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<String>,
+    /// The processing unit the figure belongs to, when the IC has more than one (a GPU and an
+    /// NPU on one die, say): TPP is aggregated over all processing units on the IC, so the best
+    /// figure of each unit is summed. `None` is the IC's one (or default) unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// A chip: a catalog entry or a hypothetical design.
@@ -349,8 +354,9 @@ impl Metrics {
     }
 }
 
-/// TPP: a given figure, or the maximum over precisions of dense TOPS × bit length. A standalone
-/// HBM stack has no digital processing units, so its TPP is zero.
+/// TPP: a given figure, or, for each processing unit, the maximum over precisions of dense TOPS ×
+/// bit length, summed over the units ("aggregated over all processing units on the integrated
+/// circuit"). A standalone HBM stack has no digital processing units, so its TPP is zero.
 fn derive_tpp(chip: &Chip) -> Option<Derived> {
     if let Some(t) = &chip.tpp {
         return Some(Derived { value: t.value, derivation: format!("given ({})", t.source) });
@@ -358,17 +364,35 @@ fn derive_tpp(chip: &Chip) -> Option<Derived> {
     if chip.hbm && chip.throughput.is_empty() {
         return Some(Derived { value: 0.0, derivation: "HBM stack: no digital processing units".into() });
     }
-    let best = chip.throughput.iter().map(|t| (t.tops * f64::from(t.precision.bits()), t)).max_by(|a, b| a.0.total_cmp(&b.0))?;
-    let (value, t) = best;
-    Some(Derived {
-        value,
-        derivation: format!(
-            "max over precisions of dense TOPS × bit length: {} {} × {} bits",
-            t.precision.name(),
-            fmt_num(t.tops),
-            t.precision.bits()
-        ),
-    })
+    let mut units: Vec<Option<&str>> = Vec::new();
+    for t in &chip.throughput {
+        if !units.contains(&t.unit.as_deref()) {
+            units.push(t.unit.as_deref());
+        }
+    }
+    let best = |u: Option<&str>| {
+        chip.throughput
+            .iter()
+            .filter(|t| t.unit.as_deref() == u)
+            .map(|t| (t.tops * f64::from(t.precision.bits()), t))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    };
+    let bests: Vec<(f64, &Throughput)> = units.iter().filter_map(|u| best(*u)).collect();
+    let term = |t: &Throughput| format!("{} {} × {} bits", t.precision.name(), fmt_num(t.tops), t.precision.bits());
+    match bests.as_slice() {
+        [] => None,
+        [(value, t)] => {
+            Some(Derived { value: *value, derivation: format!("max over precisions of dense TOPS × bit length: {}", term(t)) })
+        }
+        many => Some(Derived {
+            value: many.iter().map(|(v, _)| v).sum(),
+            derivation: format!(
+                "sum over {} processing units of the max dense TOPS × bit length: {}",
+                many.len(),
+                many.iter().map(|(_, t)| format!("{} {}", t.unit.as_deref().unwrap_or("main"), term(t))).collect::<Vec<_>>().join(" + ")
+            ),
+        }),
+    }
 }
 
 /// Formats a number without a trailing `.0` and with at most three decimals.
@@ -387,10 +411,35 @@ mod tests {
 
     fn chip(tp: &[(Precision, f64)], die: Option<f64>) -> Chip {
         Chip {
-            throughput: tp.iter().map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None }).collect(),
+            throughput: tp
+                .iter()
+                .map(|(p, t)| Throughput { precision: *p, tops: *t, source: "test".into(), confidence: None, unit: None })
+                .collect(),
             die_area_mm2: die.map(Figure::given),
             ..Chip::default()
         }
+    }
+
+    #[test]
+    fn tpp_sums_the_best_figure_of_each_processing_unit() {
+        let mut c = chip(&[(Precision::Fp16, 100.0), (Precision::Int8, 300.0)], None);
+        c.throughput.push(Throughput {
+            precision: Precision::Int8,
+            tops: 50.0,
+            source: "test".into(),
+            confidence: None,
+            unit: Some("npu".into()),
+        });
+        c.throughput.push(Throughput {
+            precision: Precision::Int4,
+            tops: 80.0,
+            source: "test".into(),
+            confidence: None,
+            unit: Some("npu".into()),
+        });
+        let m = Metrics::of(&c);
+        assert_eq!(m.get(Metric::Tpp), Some(2400.0 + 400.0));
+        assert!(m.tpp.as_ref().unwrap().derivation.starts_with("sum over 2 processing units"), "{:?}", m.tpp);
     }
 
     #[test]
