@@ -346,3 +346,46 @@ fn rows_formatted_on_workers_equal_rows_written_one_by_one() {
         }
     }
 }
+
+/// A writer that fails after `left` bytes, like a disk that fills up.
+struct Failing {
+    left: usize,
+}
+
+impl std::io::Write for Failing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "the disk is full"));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_writer_that_fails_stops_the_audit_with_the_write_error() {
+    let rs = RuleSet::builtin().unwrap();
+    let mut input = String::from("chip,destination,date\n");
+    for _ in 0..50_000 {
+        input += "H100,CN,2024-06-01\n";
+    }
+    for left in [0, 10, 1000, 300_000, 2_000_000] {
+        for json in [false, true] {
+            let opts = Options { json, ..Options::new(date(2025, 1, 1)) };
+            let w = Failing { left };
+            let got = if json {
+                audit(&rs, &opts, input.as_bytes(), &mut JsonlSink::new(w))
+            } else {
+                audit(&rs, &opts, input.as_bytes(), &mut CsvSink::new(w))
+            };
+            let e = got.expect_err("the output failed");
+            assert!(matches!(e, chipgate::audit::AuditError::Write(_)), "{left} {json}: {e:?}");
+            assert_eq!(e.to_string(), "cannot write the output", "the cause is the error's source, said once");
+            assert_eq!(std::error::Error::source(&e).map(|s| s.to_string()).as_deref(), Some("the disk is full"));
+        }
+    }
+}

@@ -406,3 +406,33 @@ fn chipgate_rules_paths_need_not_be_utf8() {
         .unwrap();
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Zed"), "{}", String::from_utf8_lossy(&ok.stderr));
 }
+
+/// A replaced chip or regime is said too, and only on the answers about that chip (the audit
+/// memo then keeps chips apart by identity).
+#[test]
+fn a_replaced_chip_or_regime_is_named_on_the_answers_that_rest_on_it() {
+    let chip = format!(
+        "{HEADER}\n[[chip]]\nid = \"nvidia-h100-sxm\"\nreplaces = true\nname = \"H100 (what-if)\"\nvendor = \"NVIDIA\"\n\
+         aliases = [\"H100\"]\ndatacenter = true\n[chip.tpp]\nvalue = 1000\nsource = \"what-if\"\n"
+    );
+    let dir = pack(&[("pack.toml", &chip)]);
+    let p = dir.path().to_str().unwrap();
+    let out = common::run(&["audit", "-", "--date", "2025-01-01", "--rules", p], None, Some(b"chip,destination\nH100,AE\nH200,AE\n"));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[1].contains("no_license_required")
+            && lines[1].contains("chip `nvidia-h100-sxm` of pack `chipgate-builtin` replaced by pack `user`"),
+        "{csv}"
+    );
+    assert!(lines[2].contains("license_required") && !lines[2].contains("replaced"), "{csv}");
+    let regime = std::fs::read_to_string("rules/us/2023-10-advanced-computing.toml").unwrap();
+    let start = regime.find("[[regime]]").unwrap();
+    let block: String = regime[start..].split("\n\n").next().unwrap().to_string();
+    let replaced = format!("{HEADER}\n{}\nreplaces = true\n", block.replace("title = \"", "title = \"what-if: "));
+    let dir = pack(&[("pack.toml", &replaced)]);
+    let r = chipgate(&["check", "H100", "--to", "AE", "--date", "2025-01-01", "--format", "json", "--rules", dir.path().to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr));
+    assert_eq!(v["replaced"][0]["kind"], "regime", "{}", r.stdout);
+    assert_eq!(v["replaced"][0]["id"], "us-2023-10");
+}
