@@ -39,6 +39,18 @@ fn main() {
     }
     let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
     code.push_str(&format!("/// Content hash of the built-in pack.\n#[allow(dead_code)]\npub static BUILTIN_HASH: &str = {hash:?};\n"));
+    // The built-in pack's name and version, for `chipgate --version`.
+    let header = fs::read_to_string(root.join("rules/pack.toml")).unwrap_or_default();
+    let value = |key: &str| {
+        header.lines().find_map(|l| {
+            l.trim().strip_prefix(key)?.trim().strip_prefix('=')?.trim().strip_prefix('"')?.split('"').next().map(str::to_string)
+        })
+    };
+    let (name, version) = (value("name").unwrap_or_default(), value("version").unwrap_or_default());
+    println!(
+        "cargo:rustc-env=CHIPGATE_VERSION_LINE={} (built-in rules {name}@{version}#{hash})",
+        std::env::var("CARGO_PKG_VERSION").unwrap_or_default()
+    );
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("builtin_rules.rs");
     fs::write(out, code).unwrap_or_else(|e| panic!("cannot write builtin_rules.rs: {e}"));
     println!("cargo:rerun-if-changed=rules");

@@ -309,3 +309,26 @@ fn diff_input_errors_exit_2() {
     assert!(fails(&["diff", "--from", "2023-06-01", "--chips", "H2"]).contains("ambiguous"));
     fails(&["diff", "--to", "2024-01-01"]);
 }
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let r = chipgate(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        for sub in ["check", "audit", "timeline", "diff", "chips", "rules", "completions", "man"] {
+            assert!(r.stdout.contains(sub), "{shell} completes `{sub}`");
+        }
+    }
+    let r = chipgate(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2);
+    let r = chipgate(&["man"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with(".ie \\n(.g .ds Aq"), "roff");
+    assert!(
+        r.stdout.contains(".SH NAME") && r.stdout.contains(".SH SUBCOMMANDS") && r.stdout.contains("chipgate\\-check(1)"),
+        "{}",
+        r.stdout
+    );
+    let r = chipgate(&["--version"]);
+    assert!(r.stdout.starts_with("chipgate 0.1.0 (built-in rules chipgate-builtin@"), "{}", r.stdout);
+}

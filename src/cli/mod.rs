@@ -33,7 +33,7 @@ pub const EXIT_CUT_SHORT: u8 = 141;
 
 /// May this chip go to this destination, on this date, and why?
 #[derive(Debug, Parser)]
-#[command(name = "chipgate", version, about, long_about = None)]
+#[command(name = "chipgate", version = env!("CHIPGATE_VERSION_LINE"), about, long_about = None)]
 pub struct Cli {
     /// Rule pack (directory or .toml file) to load on top of the built-in rules; repeatable.
     /// CHIPGATE_RULES (colon-separated paths) adds packs too, before these.
@@ -69,6 +69,19 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Audit a CSV of shipments: one verdict per row.
     Audit(audit::AuditArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    ///
+    /// bash: `chipgate completions bash > ~/.local/share/bash-completion/completions/chipgate`;
+    /// zsh: `chipgate completions zsh > ~/.zfunc/_chipgate` (with `~/.zfunc` in `fpath`);
+    /// fish: `chipgate completions fish > ~/.config/fish/completions/chipgate.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output: `chipgate man | man -l -`, or save it
+    /// as `chipgate.1` in a `man1` directory.
+    Man,
 }
 
 /// Parses and runs; returns the process exit code.
@@ -145,6 +158,17 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Timeline(a) => timeline::run(cli, a, out),
         Command::Diff(a) => diff::run(cli, a, out),
         Command::Audit(a) => audit::run(cli, a, out),
+        Command::Completions { shell } => {
+            // Into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "chipgate", &mut script);
+            out.write_all(&script)?;
+            Ok(EXIT_CLEAR)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)?;
+            Ok(EXIT_CLEAR)
+        }
     }
 }
 
