@@ -163,7 +163,7 @@ pub fn parse_mappings(specs: &[String]) -> Result<Vec<(Field, String)>, HeaderEr
             name: f.trim().to_string(),
             suggestion: Field::ALL
                 .iter()
-                .map(|(n, _)| (strsim::jaro_winkler(&header_key(f), n), *n))
+                .map(|(n, _)| (crate::suggest::similarity(&header_key(f), n), *n))
                 .filter(|(s, _)| *s > 0.8)
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, n)| n),
