@@ -172,7 +172,7 @@ impl Read {
             // A file that is not TOML at all (a link to `/etc/passwd`, say) is never shown
             // beyond the token where it failed.
             let text = match &parsed {
-                Err(e) if text.parse::<toml::Table>().is_err() => mask(&text, e.span().unwrap_or(0..0)),
+                Err(e) if !looks_like_toml(&text, e.span().unwrap_or(0..0).start) => mask(&text, e.span().unwrap_or(0..0)),
                 _ => text,
             };
             let id = self.sources.add(shown, text);
@@ -315,6 +315,13 @@ fn pack_info(
         hash,
         description: h.description.clone().unwrap_or_default(),
     }
+}
+
+/// Whether a text that failed at `at` is TOML up to the line it failed on, with something in
+/// it: a rule file with a mistake, shown as it is, rather than another kind of file.
+fn looks_like_toml(text: &str, at: usize) -> bool {
+    let line = text.get(..at).and_then(|t| t.rfind('\n')).unwrap_or(0);
+    text.get(..line).and_then(|t| t.parse::<toml::Table>().ok()).is_some_and(|t| !t.is_empty())
 }
 
 /// The most a token shown from a file that is not TOML may hold, in bytes.
