@@ -76,3 +76,74 @@ mod packs {
         assert!(!text.contains("root:/root") && !text.contains("hunter2"), "{text}");
     }
 }
+
+mod audit {
+    use chipgate::audit::{audit, CsvSink, Limits, Options, Summary};
+    use chipgate::RuleSet;
+    use proptest::prelude::*;
+
+    /// Audits `input` with limits; returns the summary and the output's records.
+    fn run(rs: &RuleSet, input: &[u8], limits: Limits) -> (Summary, Vec<csv::StringRecord>) {
+        let mut opts = Options::new(jiff::civil::date(2025, 1, 1));
+        opts.limits = limits;
+        let mut sink = CsvSink::new(Vec::new());
+        let summary = audit(rs, &opts, input, &mut sink).unwrap();
+        let out = sink.into_inner().unwrap();
+        let recs = csv::ReaderBuilder::new().flexible(true).from_reader(&out[..]).records().map(Result::unwrap).collect();
+        (summary, recs)
+    }
+
+    fn error(r: &csv::StringRecord) -> &str {
+        r.get(r.len() - 1).unwrap()
+    }
+
+    /// One 500 MB line took 1.5 GB, a line of commas 4.6 GB, an open quote on row 2 of a big
+    /// file 2.6 GB then an abort: a record over a limit is an error row naming the limit and the
+    /// row, and the rows after it are audited.
+    #[test]
+    fn records_over_the_limits_are_error_rows_and_the_audit_goes_on() {
+        let rs = RuleSet::builtin().unwrap();
+        let limits = Limits { record_bytes: 4096, fields: 100 };
+        let long = "x".repeat(100_000);
+        let commas = ",".repeat(100_000);
+        let input = format!("chip,destination\nH100,CN\nH100,{long}\nH100,CN{commas}\nH20,\"CN\nH100,DE\n{}H100,CN\n", "H100,CN\n".repeat(1000));
+        let (summary, recs) = run(&rs, input.as_bytes(), limits);
+        assert_eq!(summary.rows, 1006);
+        assert_eq!(summary.error_rows, 3);
+        assert_eq!(error(&recs[1]), "row 2, the record is longer than the limit of 4 KiB (--max-record-bytes); skipped to its end");
+        assert_eq!(error(&recs[2]), "row 3, the record has more than 100 fields, the limit (--max-fields); skipped to its end");
+        assert_eq!(
+            error(&recs[3]),
+            "row 4, the quote opened on line 5 is not closed within the limit of 4 KiB (--max-record-bytes); the lines after it are read as rows"
+        );
+        // The line after the stray quote is the next row.
+        assert_eq!((&recs[4][0], &recs[4][1]), ("H100", "DE"));
+        assert!(recs[5..].iter().all(|r| error(r).is_empty()), "{:?}", &recs[5]);
+    }
+
+    /// The default limits: 1 MiB and 10,000 fields.
+    #[test]
+    fn the_default_limits() {
+        assert_eq!(Limits::default(), Limits { record_bytes: 1 << 20, fields: 10_000 });
+        let rs = RuleSet::builtin().unwrap();
+        let input = format!("chip,destination\nH100,{}\nH100,CN\n", "y".repeat((1 << 20) + 1));
+        let (summary, recs) = run(&rs, input.as_bytes(), Limits::default());
+        assert_eq!((summary.rows, summary.error_rows), (2, 1));
+        assert!(error(&recs[0]).contains("row 1, the record is longer than the limit of 1 MiB (--max-record-bytes)"), "{:?}", &recs[0]);
+    }
+
+    static RULES: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(|| RuleSet::builtin().unwrap());
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any input, small limits: no panic, and every row comes out (rows in the summary =
+        /// records written), whatever quotes, line breaks and lengths it has.
+        #[test]
+        fn any_input_is_audited_within_the_limits(body in "([a-zH10,\"\r\n]{0,40}){0,30}", bytes in 17usize..64, fields in 2usize..8) {
+            let input = format!("chip,destination\n{body}");
+            let (summary, recs) = run(&RULES, input.as_bytes(), Limits { record_bytes: bytes, fields });
+            prop_assert_eq!(summary.rows as usize, recs.len());
+        }
+    }
+}
