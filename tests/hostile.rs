@@ -106,7 +106,8 @@ mod audit {
         let limits = Limits { record_bytes: 4096, fields: 100 };
         let long = "x".repeat(100_000);
         let commas = ",".repeat(100_000);
-        let input = format!("chip,destination\nH100,CN\nH100,{long}\nH100,CN{commas}\nH20,\"CN\nH100,DE\n{}H100,CN\n", "H100,CN\n".repeat(1000));
+        let input =
+            format!("chip,destination\nH100,CN\nH100,{long}\nH100,CN{commas}\nH20,\"CN\nH100,DE\n{}H100,CN\n", "H100,CN\n".repeat(1000));
         let (summary, recs) = run(&rs, input.as_bytes(), limits);
         assert_eq!(summary.rows, 1006);
         assert_eq!(summary.error_rows, 3);

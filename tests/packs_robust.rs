@@ -183,7 +183,9 @@ fn exponential_named_sets_are_bounded() {
     for i in 1..=28 {
         sets.push_str(&format!("[[set]]\nid = \"S{i}\"\nexpr = \"S{} | S{}\"\n", i - 1, i - 1));
     }
-    let rule = |set: &str| format!("{RULE}{sets}[[classification]]\nid = \"r/x\"\nregime = \"r\"\neccn = \"X.1\"\nwhen = \"destination in {set}\"\n");
+    let rule = |set: &str| {
+        format!("{RULE}{sets}[[classification]]\nid = \"r/x\"\nregime = \"r\"\neccn = \"X.1\"\nwhen = \"destination in {set}\"\n")
+    };
     let (d, text) = one(&rule("S28"));
     assert_eq!(codes(&d), ["set-too-large"], "{text}");
     assert!(text.contains("set expression expands to more than 4096 terms"), "{text}");

@@ -53,7 +53,8 @@ fn unreadable(span: &Span, limits: Limits) -> Option<Problem> {
         None if span.open => "the input ends inside a quoted field: a quote is not closed".to_string(),
         None => return None,
     };
-    let kind = if span.open || matches!(span.over, Some(Over::Quote(_) | Over::QuoteToEnd)) { ErrorKind::OpenQuote } else { ErrorKind::TooLarge };
+    let kind =
+        if span.open || matches!(span.over, Some(Over::Quote(_) | Over::QuoteToEnd)) { ErrorKind::OpenQuote } else { ErrorKind::TooLarge };
     Some(Problem { kind, column: None, message })
 }
 

@@ -408,7 +408,10 @@ fn read_source(p: &PackSource) -> Result<Files, (String, String)> {
                 let key = f.strip_prefix(path).unwrap_or(&f).to_string_lossy().replace('\\', "/");
                 if total > MAX_PACK_BYTES {
                     let n = f.display().to_string();
-                    unreadable.push((n.clone(), format!("cannot read `{n}`: the pack `{shown}` is larger than the limit of {} MiB", MAX_PACK_BYTES >> 20)));
+                    unreadable.push((
+                        n.clone(),
+                        format!("cannot read `{n}`: the pack `{shown}` is larger than the limit of {} MiB", MAX_PACK_BYTES >> 20),
+                    ));
                     continue;
                 }
                 match read_text(&f) {
@@ -465,7 +468,9 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<(Strin
             let n = p.display().to_string();
             match p.canonicalize() {
                 Ok(t) if !t.starts_with(root) => bad.push((n.clone(), format!("cannot read `{n}`: it links out of the pack's directory"))),
-                Ok(t) if !t.is_file() => bad.push((n.clone(), format!("cannot read `{n}`: it links to something that is not a regular file"))),
+                Ok(t) if !t.is_file() => {
+                    bad.push((n.clone(), format!("cannot read `{n}`: it links to something that is not a regular file")))
+                }
                 Ok(_) => out.push(p),
                 Err(err) => bad.push((n.clone(), format!("cannot read `{n}`: {err}"))),
             }
