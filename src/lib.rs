@@ -25,6 +25,7 @@ pub mod geo;
 pub mod history;
 pub mod rules;
 pub mod spec;
+mod suggest;
 
 pub use eval::{evaluate, evaluate_untraced, Decision, EvalError, Query, Verdict};
 pub use rules::{Loader, PackSource, RuleSet};

@@ -109,12 +109,20 @@ fn passthrough_keeps_every_byte_of_every_row() {
 #[test]
 fn a_quote_left_open_at_the_end_of_the_input_does_not_swallow_the_audit_columns() {
     // The input ends inside a quoted field: the row is written re-encoded, so that the output
-    // parses back to as many rows, each with its audit columns.
+    // parses back to as many rows, each with its audit columns; and it is an error row naming
+    // the open quote, not a verdict on whatever the quote swallowed (issue 11).
     let (r, recs) = audit_csv(b"chip,destination,note\nH100,DE,fine\nH100,CN,\"open\nstill open", &[]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(recs.len(), 3, "{}", r.out());
     assert_eq!(recs[2].get(2), Some("open\nstill open"));
-    assert_eq!(recs[2].get(2 + 5), Some("license_required"));
+    assert_eq!(recs[2].get(2 + 5), Some("error"));
+    assert_eq!(recs[2].get(2 + 7), Some("row 2, the input ends inside a quoted field: a quote is not closed"));
+    let (_, recs) = audit_csv(b"chip,destination\nH100,\"CN\n", &[]);
+    assert_eq!(recs[1].get(2 + 4), Some("error"), "{recs:?}");
+    // A header-only file with an open quote keeps the audit's column names apart.
+    let (_, recs) = audit_csv(b"chip,\"destination\n", &[]);
+    assert_eq!(recs[0].len(), 2 + 7, "{recs:?}");
+    assert_eq!(recs[0].get(2 + 4), Some("verdict"), "{recs:?}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use csv::ByteRecord;
 
 use super::memo::Finding;
 use super::row::{ErrorKind, Problem, RowError};
-use super::scan::{Fields, Scanner};
+use super::scan::{Fields, Limits, Over, Scanner, Span};
 use super::AuditError;
 
 /// Records per batch, at most.
@@ -23,6 +23,40 @@ pub(crate) const BATCH_JSON: usize = 64;
 
 /// Input bytes per batch, at most (unless one record is longer).
 const BATCH_BYTES: usize = 256 << 10;
+
+/// Fields per batch, at most (unless one record has more): rows padded to a wide header
+/// take room whatever their bytes.
+const BATCH_FIELDS: usize = 256 << 10;
+
+/// A limit in words: `1 MiB`, or a number of bytes.
+pub(crate) fn bytes_in_words(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// What makes a record unreadable, if anything: it passed a limit, or the input ended inside
+/// one of its quoted fields (its fields would be whatever the quote swallowed).
+fn unreadable(span: &Span, limits: Limits) -> Option<Problem> {
+    let bytes_limit = bytes_in_words(limits.record_bytes);
+    let message = match span.over {
+        Some(Over::Bytes) => format!("the record is longer than the limit of {bytes_limit} (--max-record-bytes); skipped to its end"),
+        Some(Over::Fields) => format!("the record has more than {} fields, the limit (--max-fields); skipped to its end", limits.fields),
+        Some(Over::Quote(line)) => format!(
+            "the quote opened on line {line} is not closed within the limit of {bytes_limit} (--max-record-bytes); the lines after it are read as rows"
+        ),
+        Some(Over::QuoteToEnd) => format!(
+            "the record is longer than the limit of {bytes_limit} (--max-record-bytes), and the input ends inside a quoted field of it"
+        ),
+        None if span.open => "the input ends inside a quoted field: a quote is not closed".to_string(),
+        None => return None,
+    };
+    let kind =
+        if span.open || matches!(span.over, Some(Over::Quote(_) | Over::QuoteToEnd)) { ErrorKind::OpenQuote } else { ErrorKind::TooLarge };
+    Some(Problem { kind, column: None, message })
+}
 
 /// What became of a row, kept for a sink that takes rows one by one.
 pub(crate) type Done = Result<Arc<Finding>, RowError>;
@@ -193,7 +227,7 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
     b.bounds.clear();
     scan.begin(&mut b.raw);
     let mut result = (true, None);
-    while b.recs.len() < rows && scan.taken() < BATCH_BYTES {
+    while b.recs.len() < rows && scan.taken() < BATCH_BYTES && b.bounds.len() < BATCH_FIELDS {
         let f = b.bounds.len();
         let span = match scan.record(&mut b.raw, &mut b.fields, &mut b.bounds) {
             Ok(Some(span)) => span,
@@ -214,9 +248,18 @@ fn fill<R: Read>(scan: &mut Scanner<R>, width: usize, rows: usize, b: &mut Batch
             let (s, end) = trim_span(raw);
             (span.start + s, span.start + end, breaks)
         });
-        let whole = b.bounds.len() - f == width;
+        let whole = b.bounds.len() - f == width && span.over.is_none() && !span.open;
         let bytes = if span.copied { &b.fields } else { &b.raw };
-        if !whole {
+        if let Some(p) = unreadable(&span, scan.limits) {
+            if span.over.is_some() {
+                // Its fields were not kept.
+                b.bounds.truncate(f);
+                b.bounds.resize(f + width, (0, 0));
+            } else if b.bounds.len() - f != width {
+                ragged(bytes, &mut b.bounds, f, width);
+            }
+            b.ragged.push((b.recs.len(), p));
+        } else if !whole {
             b.ragged.push((b.recs.len(), ragged(bytes, &mut b.bounds, f, width)));
         }
         // The bytes stand for the fields unless the row was refitted, is blank with fields

@@ -79,6 +79,11 @@ fn header_key(s: &str) -> String {
 pub enum HeaderError {
     /// The input is empty: no header row.
     Empty,
+    /// The header is longer, or has more fields, than the limits.
+    TooLarge {
+        /// The limits.
+        limits: super::Limits,
+    },
     /// A header name is not UTF-8.
     NotUtf8 {
         /// One-based column.
@@ -133,6 +138,12 @@ impl std::fmt::Display for HeaderError {
         let list = |v: &[String]| v.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ");
         match self {
             HeaderError::Empty => write!(f, "the input is empty; expected a header row"),
+            HeaderError::TooLarge { limits } => write!(
+                f,
+                "the header is longer than the limit of {} (--max-record-bytes) or has more than {} fields (--max-fields)",
+                super::ahead::bytes_in_words(limits.record_bytes),
+                limits.fields
+            ),
             HeaderError::NotUtf8 { column } => write!(f, "header column {column} is not valid UTF-8; save the file as UTF-8"),
             HeaderError::Missing { field, present } => write!(
                 f,
@@ -186,7 +197,7 @@ pub fn parse_mappings(specs: &[String]) -> Result<Vec<(Field, String)>, HeaderEr
             name: f.trim().to_string(),
             suggestion: Field::ALL
                 .iter()
-                .map(|(n, _)| (strsim::jaro_winkler(&header_key(f), n), *n))
+                .map(|(n, _)| (crate::suggest::similarity(&header_key(f), n), *n))
                 .filter(|(s, _)| *s > 0.8)
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, n)| n),

@@ -39,6 +39,7 @@ mod summary;
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
+pub use scan::Limits;
 pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink};
 pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, VerdictCount, VerdictTally};
 
@@ -59,12 +60,14 @@ pub struct Options {
     pub columns: Vec<(Field, String)>,
     /// Render each evaluation as JSON with its trace, for [`JsonlSink`].
     pub json: bool,
+    /// The most a record may hold; a record over it is an error row.
+    pub limits: Limits,
 }
 
 impl Options {
     /// Default options for a date.
     pub fn new(default_date: Date) -> Options {
-        Options { default_date, columns: Vec::new(), json: false }
+        Options { default_date, columns: Vec::new(), json: false, limits: Limits::default() }
     }
 }
 
@@ -217,10 +220,18 @@ fn write_in_order(
 fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scanner<R>, ByteRecord, Columns), AuditError> {
     let read = |e: io::Error| AuditError::Read(e.into());
     let mut scan = Scanner::new(input).map_err(read)?;
+    scan.limits = opts.limits;
     let bom = scan.bom;
     let (mut buf, mut fields, mut bounds, mut header) = (Vec::new(), Vec::new(), Vec::new(), ByteRecord::new());
     scan.begin(&mut buf);
-    let copied = scan.record(&mut buf, &mut fields, &mut bounds).map_err(read)?.is_none_or(|s| s.copied);
+    let span = scan.record(&mut buf, &mut fields, &mut bounds).map_err(read)?;
+    if span.is_some_and(|s| s.over.is_some()) {
+        return Err(AuditError::Header(HeaderError::TooLarge { limits: opts.limits }));
+    }
+    // A header left inside a quote is written again from its fields, or the quote would
+    // swallow the audit's columns.
+    let open = span.is_some_and(|s| s.open);
+    let copied = span.is_none_or(|s| s.copied);
     scan::Fields { bytes: if copied { &fields } else { &buf }, bounds: &bounds }.copy_to(&mut header);
     let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
     let end = scan.taken();
@@ -229,7 +240,7 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     // The parser stops after the `\r` of a CRLF, or after its `\n`.
     let crlf = (end.checked_sub(1).and_then(byte) == Some(b'\n') && end.checked_sub(2).and_then(byte) == Some(b'\r'))
         || (end.checked_sub(1).and_then(byte) == Some(b'\r') && byte(end) == Some(b'\n'));
-    let raw = buf.get(..end).map(ahead::trim_eol);
+    let raw = buf.get(..end).map(ahead::trim_eol).filter(|_| !open);
     sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
     scan.end(&buf);
     Ok((scan, header, columns))

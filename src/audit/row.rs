@@ -31,11 +31,15 @@ pub enum ErrorKind {
     RaggedRow,
     /// A field the audit reads is not valid UTF-8.
     NotUtf8,
+    /// The record is longer, or has more fields, than the audit's limits.
+    TooLarge,
+    /// A quoted field is not closed (before the input ends, or within the record limit).
+    OpenQuote,
 }
 
 impl ErrorKind {
     /// Every kind, in order.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::MissingField,
         ErrorKind::UnknownChip,
         ErrorKind::AmbiguousChip,
@@ -45,6 +49,8 @@ impl ErrorKind {
         ErrorKind::BadFlag,
         ErrorKind::RaggedRow,
         ErrorKind::NotUtf8,
+        ErrorKind::TooLarge,
+        ErrorKind::OpenQuote,
     ];
 
     /// The snake_case name used in summaries.
@@ -59,6 +65,8 @@ impl ErrorKind {
             ErrorKind::BadFlag => "bad_flag",
             ErrorKind::RaggedRow => "ragged_row",
             ErrorKind::NotUtf8 => "not_utf8",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::OpenQuote => "open_quote",
         }
     }
 

@@ -34,6 +34,38 @@ pub(crate) struct Span {
     /// When already known: where the record's bytes are without the line breaks around them,
     /// and the line breaks before them.
     pub text: Option<(usize, usize, u64)>,
+    /// The record passed a limit and was skipped (its fields and bytes are not kept).
+    pub over: Option<Over>,
+}
+
+/// The most a record may hold: past either limit it is skipped, to the next line break outside
+/// quotes, and becomes an error row; the input is never buffered further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one record.
+    pub record_bytes: usize,
+    /// Fields of one record.
+    pub fields: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { record_bytes: 1 << 20, fields: 10_000 }
+    }
+}
+
+/// How a record passed a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Over {
+    /// More bytes than the limit.
+    Bytes,
+    /// More fields than the limit.
+    Fields,
+    /// A quote opened on this line was still open after the byte limit: the record was read
+    /// again from the line after it, as if the quote were not there.
+    Quote(u64),
+    /// Past the byte limit, a quote was opened that the input ends inside.
+    QuoteToEnd,
 }
 
 /// The fields of one record, as parsed.
@@ -96,6 +128,8 @@ pub(crate) struct Scanner<R> {
     done: bool,
     /// The input started with a byte-order mark (dropped).
     pub bom: bool,
+    /// The limits of a record.
+    pub limits: Limits,
 }
 
 impl<R: Read> Scanner<R> {
@@ -116,6 +150,7 @@ impl<R: Read> Scanner<R> {
             eof: false,
             done: false,
             bom: false,
+            limits: Limits::default(),
         };
         let mut head = Vec::new();
         s.read_more(&mut head)?;
@@ -170,7 +205,20 @@ impl<R: Read> Scanner<R> {
         if self.done {
             return Ok(None);
         }
+        let first = bounds.len();
         if let Some(span) = self.plain_line(buf, bounds) {
+            let over = if bounds.len() - first > self.limits.fields {
+                Some(Over::Fields)
+            } else if span.end - span.start > self.limits.record_bytes {
+                Some(Over::Bytes)
+            } else {
+                None
+            };
+            if over.is_some() {
+                bounds.truncate(first);
+                let at = span.end;
+                return Ok(Some(Span { copied: false, text: Some((at, at, 0)), over, ..span }));
+            }
             return Ok(Some(span));
         }
         loop {
@@ -183,6 +231,16 @@ impl<R: Read> Scanner<R> {
             self.pos += nin;
             self.outlen += nout;
             self.endlen += nend;
+            let over = if self.endlen > self.limits.fields {
+                Some(Over::Fields)
+            } else if self.pos - self.start > self.limits.record_bytes {
+                Some(Over::Bytes)
+            } else {
+                None
+            };
+            if let Some(over) = over {
+                return self.skip(buf, over).map(Some);
+            }
             match res {
                 ReadRecordResult::InputEmpty => {}
                 ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2, 0),
@@ -197,7 +255,7 @@ impl<R: Read> Scanner<R> {
                     }
                     let raw = buf.get(self.start..self.pos).unwrap_or_default();
                     let open = self.eof && self.pos >= buf.len() && ends_quoted(raw);
-                    let span = Span { start: self.start, end: self.pos, line: self.line, copied: true, open, text: None };
+                    let span = Span { start: self.start, end: self.pos, line: self.line, copied: true, open, text: None, over: None };
                     (self.start, self.line, self.outlen, self.endlen) = (self.pos, self.core.line(), 0, 0);
                     return Ok(Some(span));
                 }
@@ -237,12 +295,80 @@ impl<R: Read> Scanner<R> {
         let breaks = (blank + usize::from(end.checked_sub(1).and_then(|i| buf.get(i)) == Some(&b'\n'))) as u64;
         // The line ends at its one `\r` or `\n`; before it, blank lines if any.
         let text = (self.start == self.pos).then_some((self.pos + skip, end - 1, blank as u64));
-        let span = Span { start: self.start, end, line: self.line, copied: false, open: false, text };
+        let span = Span { start: self.start, end, line: self.line, copied: false, open: false, text, over: None };
         self.pos = end;
         self.start = end;
         self.line += breaks;
         self.core.set_line(self.line);
         Some(span)
+    }
+
+    /// Skips the record being read, which passed a limit: to the next line break outside
+    /// quotes, dropping its bytes as they are read; or, when a quote is still open past the
+    /// byte limit, to the line break after that quote (the quote is taken for a stray one, and
+    /// the lines after it are read as records). The parser starts over after it.
+    fn skip(&mut self, buf: &mut Vec<u8>, mut over: Over) -> io::Result<Span> {
+        let eol = |b: &u8| *b == b'\n' || *b == b'\r';
+        let newlines = |b: &[u8]| b.iter().filter(|b| **b == b'\n').count() as u64;
+        let all = buf.get(self.start..self.pos).unwrap_or_default();
+        // The record starts after the line breaks before it.
+        let skip = all.iter().take_while(|b| eol(b)).count();
+        let raw = all.get(skip..).unwrap_or_default();
+        let line = self.line + newlines(all.get(..skip).unwrap_or_default());
+        let mut lines = newlines(all);
+        let mut q = Quotes::default();
+        let mut resume = q.feed(raw, 0).map(|end| {
+            lines = newlines(all.get(..skip + end).unwrap_or_default());
+            self.start + skip + end
+        });
+        if let (None, Some(open), Over::Bytes) = (resume, q.open, over) {
+            // The line break after the quote, if it is in what was read.
+            if let Some(i) = raw.get(open..).and_then(|r| r.iter().position(eol)) {
+                let at = skip + open + i + 1;
+                over = Over::Quote(line + newlines(raw.get(..open).unwrap_or_default()));
+                lines = newlines(all.get(..at).unwrap_or_default());
+                resume = Some(self.start + at);
+            } else {
+                // One long line: it ends at its line break, quotes or not.
+                q.ignore = true;
+            }
+        }
+        let resume = match resume {
+            Some(at) => at,
+            None => {
+                // Reads on to the record's end, dropping what was read of it.
+                let mut from = self.pos;
+                loop {
+                    let chunk = buf.get(from..).unwrap_or_default();
+                    if let Some(end) = q.feed(chunk, self.limits.record_bytes) {
+                        lines += newlines(chunk.get(..end).unwrap_or_default());
+                        break from + end;
+                    }
+                    lines += newlines(chunk);
+                    buf.truncate(self.start);
+                    from = self.start;
+                    if self.eof {
+                        if q.open.is_some() {
+                            // The quote swallowed the rest of the input.
+                            over = Over::QuoteToEnd;
+                        }
+                        break from;
+                    }
+                    self.read_more(buf)?;
+                }
+            }
+        };
+        buf.drain(self.start..resume.min(buf.len()));
+        self.pos = self.start;
+        self.line += lines;
+        self.core = Core::new();
+        self.core.set_line(self.line);
+        (self.outlen, self.endlen) = (0, 0);
+        if self.eof && self.pos >= buf.len() {
+            self.done = true;
+        }
+        let at = self.start;
+        Ok(Span { start: at, end: at, line, copied: false, open: false, text: Some((at, at, 0)), over: Some(over) })
     }
 
     /// Ends a buffer: the bytes after its last whole record go to the next one.
@@ -373,6 +499,75 @@ impl Block {
             quotes |= mask(v.simd_eq(u8x16::splat(b'"')));
         }
         (stops, eols, quotes)
+    }
+}
+
+/// The quoting state of a record read byte by byte, as the parser reads it: a field that
+/// starts with a quote runs to the closing quote (`""` inside it is a quote); elsewhere a quote
+/// is a plain byte.
+#[derive(Default)]
+struct Quotes {
+    /// At the start of a field.
+    field_start: bool,
+    /// Inside a quoted field; just after a quote inside one.
+    quoted: bool,
+    after_quote: bool,
+    /// Where the open quoted field started (in the bytes fed, from the first call).
+    open: Option<usize>,
+    /// Bytes fed.
+    fed: usize,
+    /// Bytes fed inside the open quoted field.
+    inside: usize,
+    /// Quotes no longer count: the record ends at its line break.
+    ignore: bool,
+}
+
+impl Quotes {
+    /// Feeds bytes; returns where in them the record ended (after its line break), if it did.
+    /// A quote still open after `limit` bytes (when not 0) stops counting.
+    fn feed(&mut self, bytes: &[u8], limit: usize) -> Option<usize> {
+        if self.fed == 0 {
+            self.field_start = true;
+        }
+        for (i, &b) in bytes.iter().enumerate() {
+            let at = self.fed + i;
+            if self.ignore {
+                if b == b'\n' || b == b'\r' {
+                    return Some(i + 1);
+                }
+                continue;
+            }
+            if self.quoted {
+                self.inside += 1;
+                if limit > 0 && self.inside > limit {
+                    self.ignore = true;
+                }
+                match (b, self.after_quote) {
+                    (b'"', false) => self.after_quote = true,
+                    (b'"', true) => self.after_quote = false,
+                    (_, false) => {}
+                    (_, true) => {
+                        (self.quoted, self.after_quote, self.open) = (false, false, None);
+                        match b {
+                            b',' => self.field_start = true,
+                            b'\n' | b'\r' => return Some(i + 1),
+                            _ => {}
+                        }
+                    }
+                }
+                continue;
+            }
+            match b {
+                b'"' if self.field_start => {
+                    (self.quoted, self.open, self.inside, self.field_start) = (true, Some(at), 0, false);
+                }
+                b',' => self.field_start = true,
+                b'\n' | b'\r' => return Some(i + 1),
+                _ => self.field_start = false,
+            }
+        }
+        self.fed += bytes.len();
+        None
     }
 }
 

@@ -59,6 +59,12 @@ pub struct AuditArgs {
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The most bytes one record may hold; a longer one is an error row (skipped to its end).
+    #[arg(long, value_name = "BYTES", default_value_t = audit::Limits::default().record_bytes)]
+    pub max_record_bytes: usize,
+    /// The most fields one record may have; a record with more is an error row.
+    #[arg(long, value_name = "N", default_value_t = audit::Limits::default().fields)]
+    pub max_fields: usize,
 }
 
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
@@ -75,6 +81,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let mut opts = Options::new(super::date_or_today(&a.date)?);
     opts.columns = audit::parse_mappings(&a.columns)?;
+    opts.limits = audit::Limits { record_bytes: a.max_record_bytes.max(1), fields: a.max_fields.max(1) };
     let output = a.output.as_deref().filter(|p| *p != Path::new("-"));
     let (input, size, input_id) = open(&a.input)?;
     let small = size.is_some_and(|s| s <= SMALL);

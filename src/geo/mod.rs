@@ -84,7 +84,7 @@ impl Countries {
             .filter_map(|c| {
                 std::iter::once(&c.name)
                     .chain(c.aliases.iter())
-                    .map(|a| (strsim::jaro_winkler(&key, &normalize(a)), format!("{} ({})", a, c.code)))
+                    .map(|a| (crate::suggest::similarity(&key, &normalize(a)), format!("{} ({})", a, c.code)))
                     .max_by(|x, y| x.0.total_cmp(&y.0))
             })
             .filter(|(s, _)| *s > 0.8)

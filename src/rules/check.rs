@@ -41,8 +41,29 @@ pub(crate) struct Checker<'a> {
     defs: HashMap<(&'static str, String), Def>,
     /// The groups and named sets the condition being resolved names.
     using: Vec<(&'static str, String)>,
+    /// Named sets already expanded, by id (`None`: it failed, and said so), with the groups and
+    /// sets the expansion names.
+    expanded: HashMap<String, (Option<Set>, Vec<(&'static str, String)>)>,
     /// Never read: lets [`Checker::err`] return a reference without a panic path.
     spare: Diagnostic,
+}
+
+/// The most terms (countries, groups, `*` and operators) a set may expand to, named sets
+/// written out: each condition holds its sets whole, and walks them by recursion.
+pub const MAX_SET_NODES: usize = 4096;
+
+/// The terms of a set (see [`MAX_SET_NODES`]).
+fn set_size(s: &Set) -> usize {
+    let mut stack = vec![s];
+    let mut n = 0;
+    while let Some(s) = stack.pop() {
+        n += 1;
+        if let Set::Union(a, b) | Set::Inter(a, b) | Set::Diff(a, b) = s {
+            stack.push(a);
+            stack.push(b);
+        }
+    }
+    n
 }
 
 fn sp<T>(s: &Spanned<T>) -> Range<usize> {
@@ -70,6 +91,7 @@ impl<'a> Checker<'a> {
             sets: HashMap::new(),
             defs: HashMap::new(),
             using: Vec::new(),
+            expanded: HashMap::new(),
             spare: Diagnostic::error("internal", 0, 0..0, ""),
         }
     }
@@ -851,9 +873,21 @@ impl<'a> Checker<'a> {
         let bin = |a: Set, b: Set, f: fn(Box<Set>, Box<Set>) -> Set| f(Box::new(a), Box::new(b));
         Some(match s {
             SetExpr::All => Set::All,
-            SetExpr::Union(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Union),
-            SetExpr::Inter(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Inter),
-            SetExpr::Diff(a, b) => bin(self.set(file, base, a, depth)?, self.set(file, base, b, depth)?, Set::Diff),
+            SetExpr::Union(a, b) | SetExpr::Inter(a, b) | SetExpr::Diff(a, b) => {
+                let make = match s {
+                    SetExpr::Union(..) => Set::Union,
+                    SetExpr::Inter(..) => Set::Inter,
+                    _ => Set::Diff,
+                };
+                let l = self.set(file, base, a, depth)?;
+                let r = self.set(file, base, b, depth)?;
+                if set_size(&l) + set_size(&r) > MAX_SET_NODES {
+                    self.err("set-too-large", file, base..base + 1, format!("set expression expands to more than {MAX_SET_NODES} terms"))
+                        .help = Some("named sets are written out where they are used: define a country group instead".into());
+                    return None;
+                }
+                bin(l, r, make)
+            }
             SetExpr::Ref(n) => {
                 if let Some(i) = self.rs.groups.iter().position(|g| g.id == n.text) {
                     self.using.push(("group", n.text.clone()));
@@ -862,11 +896,25 @@ impl<'a> Checker<'a> {
                 if self.rs.countries.by_code(&n.text).is_some() {
                     return Some(Set::Country(n.text.clone()));
                 }
+                if let Some((done, uses)) = self.expanded.get(&n.text) {
+                    let done = done.clone();
+                    self.using.push(("set", n.text.clone()));
+                    self.using.extend(uses.iter().cloned());
+                    return done;
+                }
                 if let Some((sfile, expr)) = self.sets.get(&n.text).cloned() {
                     self.using.push(("set", n.text.clone()));
+                    let before = self.using.len();
                     let sbase = inner_offset(self.sources, sfile, &expr);
                     return match cond::parse_set(expr.get_ref()) {
-                        Ok(inner) => self.set(sfile, sbase, &inner, depth + 1),
+                        Ok(inner) => {
+                            // Each named set is expanded once; its uses share the expansion
+                            // (or its failure, reported once) and what it names.
+                            let done = self.set(sfile, sbase, &inner, depth + 1);
+                            let uses = self.using.get(before..).unwrap_or_default().to_vec();
+                            self.expanded.insert(n.text.clone(), (done.clone(), uses));
+                            done
+                        }
                         Err(e) => {
                             self.err("syntax", sfile, sbase + e.span.start..sbase + e.span.end, e.message);
                             None

@@ -298,7 +298,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, Range<usize>)>, SyntaxError> {
 /// Parses a condition.
 pub fn parse(src: &str) -> Result<Expr, SyntaxError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0, src, depth: 0 };
+    let mut p = Parser { toks, pos: 0, src, depth: 0, terms: 0 };
     let e = p.or()?;
     if let Some((t, span)) = p.toks.get(p.pos) {
         return Err(SyntaxError { message: format!("unexpected {} after the end of the condition", describe(t)), span: span.clone() });
@@ -309,7 +309,7 @@ pub fn parse(src: &str) -> Result<Expr, SyntaxError> {
 /// Parses a stand-alone set expression (as used by `[[set]]` definitions).
 pub fn parse_set(src: &str) -> Result<SetExpr, SyntaxError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0, src, depth: 0 };
+    let mut p = Parser { toks, pos: 0, src, depth: 0, terms: 0 };
     let e = p.set()?;
     if let Some((t, span)) = p.toks.get(p.pos) {
         return Err(SyntaxError { message: format!("unexpected {} after the end of the set", describe(t)), span: span.clone() });
@@ -319,11 +319,18 @@ pub fn parse_set(src: &str) -> Result<SetExpr, SyntaxError> {
 
 const MAX_DEPTH: usize = 64;
 
+/// The most terms one set expression may join (`CN | MO | …`, counting those in parentheses):
+/// far more than there are countries, and few enough that the tree built from them (left to
+/// right, so as deep as it is long) is walked without exhausting the stack.
+pub const MAX_SET_TERMS: usize = 1000;
+
 struct Parser<'a> {
     toks: Vec<(Tok, Range<usize>)>,
     pos: usize,
     src: &'a str,
     depth: usize,
+    /// Set terms read so far (see [`MAX_SET_TERMS`]).
+    terms: usize,
 }
 
 impl Parser<'_> {
@@ -479,6 +486,7 @@ impl Parser<'_> {
                     return Ok(Expr::InList { field, values: self.list()? });
                 }
                 let start = self.span_here().start;
+                self.terms = 0;
                 let set = self.set()?;
                 let end = self.toks.get(self.pos - 1).map(|(_, s)| s.end).unwrap_or(start);
                 let text = self.src.get(start..end).unwrap_or_default().to_string();
@@ -529,6 +537,10 @@ impl Parser<'_> {
     }
 
     fn set_term(&mut self) -> Result<SetExpr, SyntaxError> {
+        self.terms += 1;
+        if self.terms > MAX_SET_TERMS {
+            return Err(SyntaxError { message: format!("set expression has more than {MAX_SET_TERMS} terms"), span: self.span_here() });
+        }
         match self.next() {
             Some((Tok::LParen, _)) => {
                 let s = self.set()?;
@@ -584,5 +596,17 @@ mod tests {
         assert!(parse(&src).unwrap_err().message.contains("nested too deeply"));
         let src = format!("{}tpp > 1", "not ".repeat(500));
         assert!(parse(&src).is_err());
+    }
+
+    #[test]
+    fn long_set_chains_are_an_error_not_a_crash() {
+        let chain = |n: usize| format!("destination in {}", vec!["CN"; n].join(" | "));
+        assert!(parse(&chain(MAX_SET_TERMS)).is_ok());
+        let src = chain(17_000);
+        let err = parse(&src).unwrap_err();
+        assert_eq!(err.message, "set expression has more than 1000 terms");
+        // At the term past the limit.
+        assert_eq!(err.span.start, "destination in ".len() + MAX_SET_TERMS * 5);
+        assert!(parse_set(&vec!["CN"; 17_000].join(" - ")).is_err());
     }
 }

@@ -25,15 +25,22 @@ pub struct SourceFile {
     pub name: String,
     /// Full text.
     pub text: String,
+    /// Where each line starts, made on first use: locating an offset is a binary search, not
+    /// a count of the lines before it (once per rule, that made loading quadratic).
+    lines: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     /// One-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let upto = self.text.get(..offset.min(self.text.len())).unwrap_or("");
-        let line = upto.matches('\n').count() + 1;
-        let col = upto.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        (line, col)
+        let offset = offset.min(self.text.len());
+        let lines = self.lines.get_or_init(|| {
+            std::iter::once(0).chain(self.text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect()
+        });
+        let line = lines.partition_point(|start| *start <= offset);
+        let start = lines.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let col = self.text.get(start..offset).map(|l| l.chars().count()).unwrap_or(0) + 1;
+        (line.max(1), col)
     }
 }
 
@@ -46,7 +53,7 @@ pub struct Sources {
 impl Sources {
     /// Adds a file and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> usize {
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile { name: name.into(), text: text.into(), lines: std::sync::OnceLock::new() });
         self.files.len() - 1
     }
 
@@ -252,7 +259,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     let lower = name.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
+        .map(|c| (crate::suggest::similarity(&lower, &c.to_lowercase()), c))
         .filter(|(s, _)| *s > 0.7)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| format!("did you mean `{c}`?"))

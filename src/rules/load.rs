@@ -177,10 +177,17 @@ impl Read {
                 hasher.update(key.as_bytes());
                 hasher.update(text.as_bytes());
             }
+            let parsed = toml::from_str::<RawFile>(&text);
+            // A file that is not TOML at all (a link to `/etc/passwd`, say) is never shown
+            // beyond the token where it failed.
+            let text = match &parsed {
+                Err(e) if !looks_like_toml(&text, e.span().unwrap_or(0..0).start) => mask(&text, e.span().unwrap_or(0..0)),
+                _ => text,
+            };
             let id = self.sources.add(shown, text);
             first_file.get_or_insert(id);
             let text = self.sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
-            match toml::from_str::<RawFile>(text) {
+            match parsed {
                 Ok(mut raw) => {
                     if let Some(h) = raw.pack.take() {
                         let span = h.span();
@@ -334,6 +341,30 @@ fn pack_info(
     }
 }
 
+/// Whether a text that failed at `at` is TOML up to the line it failed on, with something in
+/// it: a rule file with a mistake, shown as it is, rather than another kind of file.
+fn looks_like_toml(text: &str, at: usize) -> bool {
+    let line = text.get(..at).and_then(|t| t.rfind('\n')).unwrap_or(0);
+    text.get(..line).and_then(|t| t.parse::<toml::Table>().ok()).is_some_and(|t| !t.is_empty())
+}
+
+/// The most a token shown from a file that is not TOML may hold, in bytes.
+const SHOWN_TOKEN: usize = 40;
+
+/// A text with everything but the bytes of `span` (at most [`SHOWN_TOKEN`] of them) blanked
+/// out, line breaks kept: its diagnostics point to the same line and column, and show nothing
+/// else of it.
+fn mask(text: &str, span: std::ops::Range<usize>) -> String {
+    let end = span.end.max(span.start + 1).min(span.start + SHOWN_TOKEN);
+    text.char_indices()
+        .map(|(i, c)| match c {
+            '\n' => '\n',
+            _ if (span.start..end).contains(&i) && !c.is_control() => c,
+            _ => ' ',
+        })
+        .collect()
+}
+
 fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
     let span = e.span().unwrap_or(0..0);
     let msg = e.message().trim().trim_end_matches('.').to_string();
@@ -369,6 +400,12 @@ struct PackFile {
 /// A pack's files, and the files that could not be read (path, message).
 type Files = (String, Vec<PackFile>, Vec<(String, String)>);
 
+/// The largest rule file read, in bytes (the 100,000-rule bench pack is 14 MB).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The most bytes one pack's files may hold together.
+pub const MAX_PACK_BYTES: u64 = 256 << 20;
+
 fn read_source(p: &PackSource) -> Result<Files, (String, String)> {
     let same = |n: &str, t: &str| PackFile { shown: n.to_string(), key: n.to_string(), text: t.to_string() };
     match p {
@@ -381,17 +418,31 @@ fn read_source(p: &PackSource) -> Result<Files, (String, String)> {
                 let text = read_text(path)?;
                 return Ok((shown.clone(), vec![PackFile { shown, key, text }], Vec::new()));
             }
-            let mut paths = Vec::new();
-            collect(path, &mut paths).map_err(|e| (shown.clone(), format!("cannot read directory `{shown}`: {e}")))?;
+            let (mut paths, mut unreadable) = (Vec::new(), Vec::new());
+            let root = path.canonicalize().map_err(|e| (shown.clone(), format!("cannot read directory `{shown}`: {e}")))?;
+            collect(path, &root, &mut paths, &mut unreadable)
+                .map_err(|e| (shown.clone(), format!("cannot read directory `{shown}`: {e}")))?;
             paths.sort();
-            if paths.is_empty() {
+            if paths.is_empty() && unreadable.is_empty() {
                 return Err((shown.clone(), format!("directory `{shown}` holds no .toml files")));
             }
-            let (mut files, mut unreadable) = (Vec::new(), Vec::new());
+            let mut files = Vec::new();
+            let mut total = 0u64;
             for f in paths {
                 let key = f.strip_prefix(path).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+                if total > MAX_PACK_BYTES {
+                    let n = f.display().to_string();
+                    unreadable.push((
+                        n.clone(),
+                        format!("cannot read `{n}`: the pack `{shown}` is larger than the limit of {} MiB", MAX_PACK_BYTES >> 20),
+                    ));
+                    continue;
+                }
                 match read_text(&f) {
-                    Ok(text) => files.push(PackFile { shown: f.display().to_string(), key, text }),
+                    Ok(text) => {
+                        total += text.len() as u64;
+                        files.push(PackFile { shown: f.display().to_string(), key, text });
+                    }
                     Err(e) => unreadable.push(e),
                 }
             }
@@ -400,21 +451,56 @@ fn read_source(p: &PackSource) -> Result<Files, (String, String)> {
     }
 }
 
+/// Reads a rule file: a regular file (or a link to one) of at most [`MAX_FILE_BYTES`], never a
+/// device, a FIFO or a directory (which would never end, or block).
 fn read_text(path: &Path) -> Result<String, (String, String)> {
+    use std::io::Read as _;
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| (shown.clone(), format!("cannot read `{shown}`: {e}")))?;
+    let fail = |e: std::io::Error| (shown.clone(), format!("cannot read `{shown}`: {e}"));
+    let meta = std::fs::metadata(path).map_err(fail)?;
+    if !meta.is_file() {
+        return Err((shown.clone(), format!("cannot read `{shown}`: not a regular file")));
+    }
+    let too_big = || (shown.clone(), format!("cannot read `{shown}`: larger than the limit of {} MiB per rule file", MAX_FILE_BYTES >> 20));
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(fail)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
     String::from_utf8(bytes)
         .map_err(|e| (shown.clone(), format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The `.toml` files under a pack directory. Links are followed only to regular files inside
+/// the pack's directory (`root`, canonical); a link to a directory is never followed (no loops,
+/// no walking up with `ln -s ..`); a link that leads out, or nowhere, is unreadable.
+fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<(String, String)>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
+        let e = e?;
+        let (p, kind) = (e.path(), e.file_type()?);
+        if kind.is_dir() {
+            collect(&p, root, out, bad)?;
+            continue;
         }
+        if p.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        if kind.is_symlink() {
+            let n = p.display().to_string();
+            match p.canonicalize() {
+                Ok(t) if !t.starts_with(root) => bad.push((n.clone(), format!("cannot read `{n}`: it links out of the pack's directory"))),
+                Ok(t) if !t.is_file() => {
+                    bad.push((n.clone(), format!("cannot read `{n}`: it links to something that is not a regular file")))
+                }
+                Ok(_) => out.push(p),
+                Err(err) => bad.push((n.clone(), format!("cannot read `{n}`: {err}"))),
+            }
+            continue;
+        }
+        out.push(p);
     }
     Ok(())
 }

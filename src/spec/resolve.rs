@@ -97,7 +97,7 @@ impl Catalog {
         for c in &self.chips {
             let best = std::iter::once(&c.name)
                 .chain(c.aliases.iter())
-                .map(|a| (strsim::jaro_winkler(&key, &normalize(a)), a))
+                .map(|a| (crate::suggest::similarity(&key, &normalize(a)), a))
                 .max_by(|x, y| x.0.total_cmp(&y.0));
             if let Some((score, alias)) = best {
                 if score > 0.75 {

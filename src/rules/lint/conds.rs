@@ -189,8 +189,12 @@ fn bound_implies(y: &Cond, x: &Cond) -> bool {
 /// `shadowed-rule`: a later rule of the same table with the same condition and outcome, in
 /// force at the same time as an earlier one.
 fn repeats(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
-    for (j, b) in rs.rules.iter().enumerate() {
-        let first = rs.rules.iter().take(j).find(|a| a.kind == b.kind && a.when == b.when && common(span_of(a), span_of(b)).is_some());
+    // The earlier rules of each (outcome, condition), instead of every earlier rule.
+    let mut seen: std::collections::HashMap<String, Vec<&Rule>> = std::collections::HashMap::new();
+    for b in &rs.rules {
+        let same = seen.entry(format!("{:?}{:?}", b.kind, b.when)).or_default();
+        let first = same.iter().copied().find(|a| a.kind == b.kind && a.when == b.when && common(span_of(a), span_of(b)).is_some());
+        same.push(b);
         if let Some(a) = first {
             let both = common(span_of(a), span_of(b)).map(describe).unwrap_or_default();
             out.extend(shadowed(ix, a, b, format!("rule `{}` repeats `{}`: same condition and outcome, both in force {both}", b.id, a.id)));

@@ -49,20 +49,18 @@ pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let chains = chains(rs);
     let n = rs.rules.len();
     let mut family: Vec<usize> = (0..n).collect();
-    for i in 0..n {
-        for j in i + 1..n {
-            let (Some(a), Some(b)) = (rs.rules.get(i), rs.rules.get(j)) else { continue };
-            if !same_family(a, b, &chains) || !ever(a) || !ever(b) {
-                continue;
-            }
-            union(&mut family, i, j);
-            // Same condition and same outcome at the same time is `shadowed-rule`'s business.
-            if a.when == b.when && a.kind == b.kind {
-                continue;
-            }
-            if let Some(both) = common(span_of(a), span_of(b)) {
-                out.extend(overlap(ix, a, b, both));
-            }
+    for (i, j) in candidates(rs, &chains) {
+        let (Some(a), Some(b)) = (rs.rules.get(i), rs.rules.get(j)) else { continue };
+        if !same_family(a, b, &chains) || !ever(a) || !ever(b) {
+            continue;
+        }
+        union(&mut family, i, j);
+        // Same condition and same outcome at the same time is `shadowed-rule`'s business.
+        if a.when == b.when && a.kind == b.kind {
+            continue;
+        }
+        if let Some(both) = common(span_of(a), span_of(b)) {
+            out.extend(overlap(ix, a, b, both));
         }
     }
     gaps(rs, ix, &mut family, out);
@@ -79,6 +77,34 @@ fn table(k: &RuleKind) -> u8 {
 
 fn suffix(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)
+}
+
+/// The pairs of rules (`i < j`, in order) that may be of one family ([`same_family`]): those
+/// sharing a table and an exception name, a condition, or a regime chain and an id suffix,
+/// found through an index instead of by comparing every pair.
+fn candidates(rs: &RuleSet, chains: &[usize]) -> Vec<(usize, usize)> {
+    let mut buckets: std::collections::HashMap<(u8, u8, String), Vec<usize>> = std::collections::HashMap::new();
+    for (i, r) in rs.rules.iter().enumerate() {
+        let t = table(&r.kind);
+        if let RuleKind::Exception { name, .. } = &r.kind {
+            buckets.entry((t, 0, name.clone())).or_default().push(i);
+        }
+        buckets.entry((t, 1, format!("{:?}", r.when))).or_default().push(i);
+        if r.id.contains('/') {
+            let chain = chains.get(r.regime).copied().unwrap_or(usize::MAX);
+            buckets.entry((t, 2, format!("{chain}/{}", suffix(&r.id)))).or_default().push(i);
+        }
+    }
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for members in buckets.values() {
+        for (k, &i) in members.iter().enumerate() {
+            pairs.extend(members.iter().skip(k + 1).map(|&j| (i, j)));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs.retain(|&(i, j)| matches!((rs.rules.get(i), rs.rules.get(j)), (Some(a), Some(b)) if same_family(a, b, chains)));
+    pairs
 }
 
 fn same_family(a: &Rule, b: &Rule, chains: &[usize]) -> bool {
@@ -158,6 +184,10 @@ fn overlap(ix: &Index<'_>, a: &Rule, b: &Rule, both: Span) -> Option<Diagnostic>
 fn gaps(rs: &RuleSet, ix: &Index<'_>, family: &mut [usize], out: &mut Vec<Diagnostic>) {
     let n = rs.rules.len();
     let roots: Vec<usize> = (0..n).map(|i| find(family, i)).collect();
+    let mut by_root: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+    for (j, root) in roots.iter().enumerate() {
+        by_root.entry(*root).or_default().push(j);
+    }
     let mut done = vec![false; n];
     for i in 0..n {
         if done.get(i).copied().unwrap_or(true) {
@@ -165,12 +195,12 @@ fn gaps(rs: &RuleSet, ix: &Index<'_>, family: &mut [usize], out: &mut Vec<Diagno
         }
         let root = roots.get(i).copied().unwrap_or(i);
         let mut members: Vec<&Rule> = Vec::new();
-        for (j, r) in rs.rules.iter().enumerate() {
-            if roots.get(j) == Some(&root) {
+        for &j in by_root.get(&root).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(r) = rs.rules.get(j) {
                 members.push(r);
-                if let Some(d) = done.get_mut(j) {
-                    *d = true;
-                }
+            }
+            if let Some(d) = done.get_mut(j) {
+                *d = true;
             }
         }
         if members.len() < 2 {
