@@ -33,6 +33,9 @@ struct Def {
     index: usize,
 }
 
+/// A group or named set a condition names: its kind and id.
+type Named = (&'static str, String);
+
 pub(crate) struct Checker<'a> {
     sources: &'a Sources,
     pub diags: Vec<Diagnostic>,
@@ -40,10 +43,10 @@ pub(crate) struct Checker<'a> {
     sets: HashMap<String, (usize, Spanned<String>)>,
     defs: HashMap<(&'static str, String), Def>,
     /// The groups and named sets the condition being resolved names.
-    using: Vec<(&'static str, String)>,
+    using: Vec<Named>,
     /// Named sets already expanded, by id (`None`: it failed, and said so), with the groups and
     /// sets the expansion names.
-    expanded: HashMap<String, (Option<Set>, Vec<(&'static str, String)>)>,
+    expanded: HashMap<String, (Option<Set>, Vec<Named>)>,
     /// Never read: lets [`Checker::err`] return a reference without a panic path.
     spare: Diagnostic,
 }
