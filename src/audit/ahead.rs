@@ -40,6 +40,10 @@ pub(crate) fn bytes_in_words(n: usize) -> String {
 /// What makes a record unreadable, if anything: it passed a limit, or the input ended inside
 /// one of its quoted fields (its fields would be whatever the quote swallowed).
 fn unreadable(span: &Span, limits: Limits) -> Option<Problem> {
+    // Nearly every record: nothing to say, and nothing to format.
+    if span.over.is_none() && !span.open {
+        return None;
+    }
     let bytes_limit = bytes_in_words(limits.record_bytes);
     let message = match span.over {
         Some(Over::Bytes) => format!("the record is longer than the limit of {bytes_limit} (--max-record-bytes); skipped to its end"),
