@@ -35,11 +35,25 @@ pub struct Output {
 
 enum Target {
     /// Written under a temporary name, renamed to `path` by [`Output::commit`].
-    Replace { tmp: NamedTempFile, path: PathBuf },
+    Replace { tmp: NamedTempFile, path: PathBuf, _watched: Watched },
     /// A device, pipe or socket, written to as it is.
     Stream(File),
-    /// Committed.
-    Done,
+}
+
+/// A temporary file the signal handler removes, until this is dropped.
+struct Watched(PathBuf);
+
+impl Watched {
+    fn new(p: &Path) -> Watched {
+        interrupts::register(p);
+        Watched(p.to_path_buf())
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        interrupts::unregister(&self.0);
+    }
 }
 
 /// A file's identity: the same file whatever its name.
@@ -131,13 +145,13 @@ impl Output {
         let tmp = b.tempfile_in(&dir).with_context(|| {
             format!("cannot create `{shown}`: no temporary file can be made in `{}` to replace it safely", dir.display())
         })?;
-        interrupts::register(tmp.path());
+        let watched = Watched::new(tmp.path());
         // Held until the file is renamed or removed: a later run leaves a locked file alone.
         let _ = tmp.as_file().try_lock();
         if let Some(m) = old {
             tmp.as_file().set_permissions(m.permissions()).with_context(|| format!("cannot create `{shown}`"))?;
         }
-        Ok(Output { target: Target::Replace { tmp, path: final_path } })
+        Ok(Output { target: Target::Replace { tmp, path: final_path, _watched: watched } })
     }
 
     /// The file to write to.
@@ -145,29 +159,18 @@ impl Output {
         match &self.target {
             Target::Replace { tmp, .. } => tmp.as_file(),
             Target::Stream(f) => f,
-            Target::Done => unreachable!("an output is not written after its commit"),
         }
     }
 
     /// Puts the complete output at its path; on failure the previous file is untouched.
-    pub fn commit(mut self) -> Result<()> {
-        let Target::Replace { tmp, path } = std::mem::replace(&mut self.target, Target::Done) else { return Ok(()) };
-        let tmp_path = tmp.path().to_path_buf();
+    pub fn commit(self) -> Result<()> {
+        let Target::Replace { tmp, path, _watched } = self.target else { return Ok(()) };
         let result = tmp.persist(&path);
-        interrupts::unregister(&tmp_path);
         // On failure the temporary file is dropped (removed) with the error.
         result
             .map(drop)
             .map_err(|e| e.error)
             .with_context(|| format!("cannot replace `{}` with the new output (the previous file is untouched)", path.display()))
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if let Target::Replace { tmp, .. } = &self.target {
-            interrupts::unregister(tmp.path());
-        }
     }
 }
 
