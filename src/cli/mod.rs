@@ -93,11 +93,11 @@ pub fn run() -> ExitCode {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_CLEAR };
             return ExitCode::from(match e.print() {
                 Ok(()) => code,
-                Err(io) => failed(&io.into()),
+                Err(io) => failed(&stdout_error(io).into()),
             });
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout(std::io::stdout().lock());
     let result = dispatch(&cli, &mut out).and_then(|code| out.flush().map(|_| code).map_err(Into::into));
     ExitCode::from(match result {
         Ok(code) => code,
@@ -110,9 +110,7 @@ fn failed(e: &anyhow::Error) -> u8 {
     if is_broken_pipe(e) {
         return EXIT_CUT_SHORT;
     }
-    // The commands give every file they open a context; a bare I/O error is standard output's.
-    let out = if e.downcast_ref::<std::io::Error>().is_some() { "cannot write to standard output: " } else { "" };
-    say(&format!("error: {out}{}\n", said_once(e)));
+    say(&format!("error: {}\n", said_once(e)));
     EXIT_ERROR
 }
 
@@ -131,6 +129,23 @@ fn said_once(e: &anyhow::Error) -> String {
         text += &s;
     }
     text
+}
+
+/// Standard output, whose failures say that they are standard output's (keeping their kind, so
+/// a broken pipe is still one).
+struct Stdout<W>(W);
+
+fn stdout_error(e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("cannot write to standard output: {e}"))
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(stdout_error)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(stdout_error)
+    }
 }
 
 /// Writes to stderr; a failure there has nowhere to be reported, and must not stop the command.
