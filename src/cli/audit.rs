@@ -99,7 +99,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         }
     }
     let out_file = output.map(|p| Output::create(p, &inputs)).transpose()?;
-    let json_file = a.summary_json.as_deref().map(|p| Output::create(p, &inputs)).transpose()?;
+    let json_file = a.summary_json.as_deref().map(|p| Output::create(p, &inputs).map(|o| (o, p))).transpose()?;
     let bar = progress(size);
     let input: Box<dyn Read + Send> = match &bar {
         Some(b) => Box::new(b.wrap_read(input)),
@@ -119,7 +119,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     } else {
         EXIT_CLEAR
     };
-    if let Some(j) = json_file {
+    if let Some((j, path)) = json_file {
         // Written directly, not through `serde_json::Value`, which cannot hold totals past u64.
         #[derive(serde::Serialize)]
         struct WithCode<'a> {
@@ -128,8 +128,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
             exit_code: u8,
         }
         let text = serde_json::to_string_pretty(&WithCode { summary: &summary, exit_code: code })? + "\n";
-        let path = a.summary_json.as_deref().unwrap_or(Path::new("")).display();
-        j.file().write_all(text.as_bytes()).with_context(|| format!("cannot write `{path}`"))?;
+        j.file().write_all(text.as_bytes()).with_context(|| format!("cannot write `{}`", path.display()))?;
         j.commit()?;
     }
     if let Some(o) = out_file {
