@@ -1,4 +1,4 @@
-//! The `chipgate` binary: parse, dispatch, map to an exit code. A broken pipe is success.
+//! The `chipgate` binary: parse, dispatch, map to an exit code (`cli::run`).
 
 mod cli;
 

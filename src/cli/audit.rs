@@ -106,7 +106,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         None => input,
     };
     let summary = match &out_file {
-        Some(o) => write(&rs, &opts, format, a.excel_safe, input, o.file())?,
+        Some(o) => write(&rs, &opts, format, a.excel_safe, input, o.writer())?,
         None => write(&rs, &opts, format, a.excel_safe, input, out)?,
     };
     if let Some(b) = bar {
