@@ -15,7 +15,7 @@ use super::scan::{Fields, Limits, Over, Scanner, Span};
 use super::AuditError;
 
 /// Records per batch, at most.
-pub(crate) const BATCH: usize = 1024;
+pub(crate) const BATCH: usize = 4096;
 
 /// Records per batch when rows are written as JSON with their trace (several kilobytes each),
 /// so that the formatted batches in flight stay small.
