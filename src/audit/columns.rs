@@ -144,7 +144,7 @@ impl std::fmt::Display for HeaderError {
                 super::ahead::bytes_in_words(limits.record_bytes),
                 limits.fields
             ),
-            HeaderError::NotUtf8 { column } => write!(f, "header column {column} is not valid UTF-8; save the file as UTF-8"),
+            HeaderError::NotUtf8 { column } => write!(f, "header column {column} is not valid UTF-8; name the file's encoding with --encoding (e.g. windows-1252) or save it as UTF-8"),
             HeaderError::Missing { field, present } => write!(
                 f,
                 "no `{field}` column in the header (columns: {}); rename one or map it with --columns {field}=NAME",
@@ -273,6 +273,14 @@ impl Columns {
     /// The header names, in order.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Which column each field is read from, in field order.
+    pub fn used(&self) -> Vec<super::ColumnUse> {
+        Field::ALL
+            .iter()
+            .filter_map(|(name, f)| self.index(*f).map(|i| super::ColumnUse { field: name, column: self.name(i).to_string() }))
+            .collect()
     }
 
     /// The header name of a zero-based column.

@@ -109,9 +109,14 @@ impl Finding {
         }
     }
 
+    /// The audit columns' values, in [`OUTPUT_COLUMNS`] order (the last, `error`, empty).
+    pub fn columns(&self) -> [&str; 7] {
+        [&self.eccn, self.license_str(), &self.exceptions, &self.review_policy, self.verdict.as_str(), &self.reasons, ""]
+    }
+
     fn render_csv(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        for v in [&self.eccn, self.license_str(), &self.exceptions, &self.review_policy, self.verdict.as_str(), &self.reasons, ""] {
+        for v in self.columns() {
             out.push(b',');
             csv_field(&mut out, v.as_bytes());
         }

@@ -29,6 +29,7 @@ use jiff::civil::Date;
 mod ahead;
 mod classes;
 mod columns;
+mod decode;
 mod hash;
 mod memo;
 mod row;
@@ -37,11 +38,12 @@ mod sink;
 mod summary;
 
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
+pub use decode::encoding_for;
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
-pub use scan::Limits;
+pub use scan::{detect_delimiter, Limits, DELIMITERS};
 pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink};
-pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, VerdictCount, VerdictTally};
+pub use summary::{ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, Tally, VerdictCount, VerdictTally};
 
 use crate::{EvalError, RuleSet};
 use ahead::{Batch, Done};
@@ -62,12 +64,18 @@ pub struct Options {
     pub json: bool,
     /// The most a record may hold; a record over it is an error row.
     pub limits: Limits,
+    /// The byte between fields; by default the one of `,` `;` tab `|` that the header line
+    /// has most of (see [`detect_delimiter`]).
+    pub delimiter: Option<u8>,
+    /// The input's character encoding when it is not UTF-8 (a UTF-16 byte-order mark is
+    /// recognised without it); see [`encoding_for`].
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 impl Options {
     /// Default options for a date.
     pub fn new(default_date: Date) -> Options {
-        Options { default_date, columns: Vec::new(), json: false, limits: Limits::default() }
+        Options { default_date, columns: Vec::new(), json: false, limits: Limits::default(), delimiter: None, encoding: None }
     }
 }
 
@@ -112,7 +120,11 @@ impl From<MemoError> for AuditError {
 /// through their own memo, count them, and format them when the sink has a [`Format`]; the
 /// calling thread hands the batches to the sink in input order.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
+    let (input, encoding, decoded) = decode::decoded(input, opts.encoding).map_err(|e| AuditError::Read(e.into()))?;
+    let decoded = decoded.then_some(encoding);
     let (rdr, header, columns) = begin(input, opts, sink)?;
+    let input_format =
+        InputFormat { delimiter: char::from(rdr.delimiter()).to_string(), encoding: encoding.name().to_string(), columns: columns.used() };
     let format = sink.format();
     let fields = format.as_ref().map_or_else(|| sink.needs_fields(), |f| f.needs_fields());
     // The reading thread keeps a core busy; the workers get the others (at least one). On 2
@@ -135,7 +147,8 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         scope.spawn(move || ahead::read_ahead(rdr, width, rows, 2 * workers + 2, work_tx, recycle_rx, fail));
         let mut handles = Vec::new();
         for _ in 0..workers {
-            let mut w = Worker::new(rs, &shared, workers, opts, &columns, format.clone(), fields);
+            let reader = Reader::new(rs, opts.default_date, columns.clone(), decoded);
+            let mut w = Worker::new(rs, &shared, workers, opts, reader, format.clone(), fields);
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             handles.push(scope.spawn(move || {
                 // A worker that panics (a bug) says so, or the writer would wait for its batch.
@@ -165,7 +178,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         total.ok_or(AuditError::Worker)
     })?;
     sink.finish().map_err(AuditError::Write)?;
-    Ok(counter.finish(rs, opts.default_date, shared.evaluations()))
+    Ok(counter.finish(rs, opts.default_date, shared.evaluations(), input_format))
 }
 
 /// A row's outcome as a sink sees it.
@@ -226,6 +239,8 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let read = |e: io::Error| AuditError::Read(e.into());
     let mut scan = Scanner::new(input).map_err(read)?;
     scan.limits = opts.limits;
+    let delimiter = opts.delimiter.unwrap_or_else(|| scan.detect_delimiter());
+    scan.set_delimiter(delimiter);
     let bom = scan.bom;
     let (mut buf, mut fields, mut bounds, mut header) = (Vec::new(), Vec::new(), Vec::new(), ByteRecord::new());
     scan.begin(&mut buf);
@@ -246,7 +261,7 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let crlf = (end.checked_sub(1).and_then(byte) == Some(b'\n') && end.checked_sub(2).and_then(byte) == Some(b'\r'))
         || (end.checked_sub(1).and_then(byte) == Some(b'\r') && byte(end) == Some(b'\n'));
     let raw = buf.get(..end).map(ahead::trim_eol).filter(|_| !open);
-    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
+    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf, delimiter }).map_err(AuditError::Write)?;
     scan.end(&buf);
     Ok((scan, header, columns))
 }
@@ -272,14 +287,14 @@ impl<'r> Worker<'r> {
         shared: &'r Shared,
         workers: usize,
         opts: &Options,
-        columns: &Columns,
+        reader: Reader<'r>,
         format: Option<Arc<dyn Format>>,
         fields: bool,
     ) -> Worker<'r> {
         Worker {
             rs,
             shared,
-            reader: Reader::new(rs, opts.default_date, columns.clone()),
+            reader,
             classes: Classes::new(rs, opts.json || rs.replaces_identities()),
             memo: Memo::new(rs, workers),
             counter: Counter::new(rs.countries.all().len()),

@@ -35,11 +35,13 @@ pub enum ErrorKind {
     TooLarge,
     /// A quoted field is not closed (before the input ends, or within the record limit).
     OpenQuote,
+    /// A field of a decoded input held bytes that are not valid in the input's encoding.
+    BadEncoding,
 }
 
 impl ErrorKind {
     /// Every kind, in order.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::MissingField,
         ErrorKind::UnknownChip,
         ErrorKind::AmbiguousChip,
@@ -51,6 +53,7 @@ impl ErrorKind {
         ErrorKind::NotUtf8,
         ErrorKind::TooLarge,
         ErrorKind::OpenQuote,
+        ErrorKind::BadEncoding,
     ];
 
     /// The snake_case name used in summaries.
@@ -67,6 +70,7 @@ impl ErrorKind {
             ErrorKind::NotUtf8 => "not_utf8",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::OpenQuote => "open_quote",
+            ErrorKind::BadEncoding => "bad_encoding",
         }
     }
 
@@ -179,6 +183,9 @@ pub(crate) struct Reader<'r> {
     recent_chips: Recent<u128, u32>,
     /// Problems of the row being read, with their column index (for ordering).
     problems: Vec<(usize, Problem)>,
+    /// The encoding the input was decoded from, if it was: its fields are checked for the
+    /// replacement character that stands for bytes invalid in it.
+    decoded: Option<&'static encoding_rs::Encoding>,
     /// The columns of the file, and of each field read.
     columns: Columns,
     at: At,
@@ -238,7 +245,7 @@ impl At {
 }
 
 impl<'r> Reader<'r> {
-    pub fn new(rs: &'r RuleSet, default_date: Date, columns: Columns) -> Reader<'r> {
+    pub fn new(rs: &'r RuleSet, default_date: Date, columns: Columns, decoded: Option<&'static encoding_rs::Encoding>) -> Reader<'r> {
         Reader {
             rs,
             default_date,
@@ -252,6 +259,7 @@ impl<'r> Reader<'r> {
             recent_chips: Recent::new(8),
             unknown: 0,
             problems: Vec::new(),
+            decoded,
             at: At::new(&columns),
             columns,
         }
@@ -267,11 +275,28 @@ impl<'r> Reader<'r> {
         let quantity = self.quantity(get(self.at.quantity));
         let (spec, has_spec) = self.spec(rec);
         let chip = self.chip(get(self.at.chip), has_spec);
+        if let Some(enc) = self.decoded {
+            self.invalid_bytes(rec, enc);
+        }
         if !self.problems.is_empty() {
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
         Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity })
+    }
+
+    /// Reports the fields of a decoded row that hold U+FFFD, which the decoder put for bytes
+    /// not valid in the input's encoding (the input's own U+FFFD cannot be told from them).
+    fn invalid_bytes(&mut self, rec: Fields<'_>, enc: &'static encoding_rs::Encoding) {
+        const REPLACEMENT: &[u8] = "\u{fffd}".as_bytes();
+        for (i, f) in rec.iter().enumerate() {
+            if f.windows(REPLACEMENT.len()).any(|w| w == REPLACEMENT) {
+                let message =
+                    format!("holds bytes that are not valid {} (shown as `\u{fffd}`); check --encoding, or fix the file", enc.name());
+                let column = Some(self.columns.name(i).to_string());
+                self.problems.push((i, Problem { kind: ErrorKind::BadEncoding, column, message }));
+            }
+        }
     }
 
     fn problem(&mut self, f: Field, e: (ErrorKind, String)) {

@@ -7,7 +7,7 @@
 use std::io::{self, Read};
 
 use csv::ByteRecord;
-use csv_core::{ReadRecordResult, Reader as Core};
+use csv_core::{ReadRecordResult, Reader as Core, ReaderBuilder};
 use wide::u8x16;
 
 /// The byte-order mark of UTF-8.
@@ -130,6 +130,8 @@ pub(crate) struct Scanner<R> {
     pub bom: bool,
     /// The limits of a record.
     pub limits: Limits,
+    /// The byte between fields.
+    delimiter: u8,
 }
 
 impl<R: Read> Scanner<R> {
@@ -151,6 +153,7 @@ impl<R: Read> Scanner<R> {
             done: false,
             bom: false,
             limits: Limits::default(),
+            delimiter: b',',
         };
         let mut head = Vec::new();
         s.read_more(&mut head)?;
@@ -160,6 +163,22 @@ impl<R: Read> Scanner<R> {
         }
         s.carry = head;
         Ok(s)
+    }
+
+    /// Reads fields separated by `d` (a comma unless set) from the first record on.
+    pub fn set_delimiter(&mut self, d: u8) {
+        self.delimiter = d;
+        self.core = parser(d);
+    }
+
+    /// The byte between fields.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The delimiter of the header line among what was read first (see [`detect_delimiter`]).
+    pub fn detect_delimiter(&self) -> u8 {
+        detect_delimiter(&self.carry)
     }
 
     /// Appends up to [`CHUNK`] bytes of input to `buf`.
@@ -254,7 +273,7 @@ impl<R: Read> Scanner<R> {
                         from = base + end;
                     }
                     let raw = buf.get(self.start..self.pos).unwrap_or_default();
-                    let open = self.eof && self.pos >= buf.len() && ends_quoted(raw);
+                    let open = self.eof && self.pos >= buf.len() && ends_quoted(raw, self.delimiter);
                     let span = Span { start: self.start, end: self.pos, line: self.line, copied: true, open, text: None, over: None };
                     (self.start, self.line, self.outlen, self.endlen) = (self.pos, self.core.line(), 0, 0);
                     return Ok(Some(span));
@@ -288,7 +307,7 @@ impl<R: Read> Scanner<R> {
             }
         };
         let first = bounds.len();
-        let Some(end) = split_line(buf, self.pos + skip, bounds) else {
+        let Some(end) = split_line(buf, self.pos + skip, bounds, self.delimiter) else {
             bounds.truncate(first);
             return None;
         };
@@ -316,7 +335,7 @@ impl<R: Read> Scanner<R> {
         let raw = all.get(skip..).unwrap_or_default();
         let line = self.line + newlines(all.get(..skip).unwrap_or_default());
         let mut lines = newlines(all);
-        let mut q = Quotes::default();
+        let mut q = Quotes { delimiter: self.delimiter, ..Quotes::default() };
         let mut resume = q.feed(raw, 0).map(|end| {
             lines = newlines(all.get(..skip + end).unwrap_or_default());
             self.start + skip + end
@@ -361,7 +380,7 @@ impl<R: Read> Scanner<R> {
         buf.drain(self.start..resume.min(buf.len()));
         self.pos = self.start;
         self.line += lines;
-        self.core = Core::new();
+        self.core = parser(self.delimiter);
         self.core.set_line(self.line);
         (self.outlen, self.endlen) = (0, 0);
         if self.eof && self.pos >= buf.len() {
@@ -384,10 +403,10 @@ impl<R: Read> Scanner<R> {
 /// must read it. The fields are found 64 bytes at a time, from masks of the commas, line
 /// breaks and quotes among them ([`Block`]).
 #[inline]
-fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option<usize> {
+fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>, delimiter: u8) -> Option<usize> {
     // The field being read starts at `start`, in `block` or before it.
     let mut start = at;
-    let mut block = Block::at(buf, start);
+    let mut block = Block::at(buf, start, delimiter);
     if block.quotes == 0 && block.eols != 0 {
         // The common line: short, no quotes. Its fields end at the stops up to the first line
         // break.
@@ -420,11 +439,11 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
             bounds.push((start + 1, start + q));
             let after = start + q + 1;
             match buf.get(after) {
-                Some(b',') => start = after + 1,
+                Some(&b) if b == delimiter => start = after + 1,
                 Some(b'\r' | b'\n') => return Some(after + 1),
                 _ => return None,
             }
-            block = block.resume(buf, start);
+            block = block.resume(buf, start, delimiter);
             continue;
         }
         if block.stops == 0 {
@@ -432,7 +451,7 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
                 // The buffer ends before the line does.
                 return None;
             }
-            block = Block::at(buf, block.base + 64);
+            block = Block::at(buf, block.base + 64, delimiter);
             continue;
         }
         let p = block.stops.trailing_zeros();
@@ -444,12 +463,12 @@ fn split_line(buf: &[u8], at: usize, bounds: &mut Vec<(usize, usize)>) -> Option
         }
         start = end + 1;
         if p == 63 {
-            block = block.resume(buf, start);
+            block = block.resume(buf, start, delimiter);
         }
     }
 }
 
-/// Up to 64 bytes of the input from `base`, with a bit set for each comma or line break
+/// Up to 64 bytes of the input from `base`, with a bit set for each delimiter or line break
 /// (`stops`), line break (`eols`) and quote (`quotes`).
 struct Block {
     base: usize,
@@ -462,15 +481,15 @@ struct Block {
 
 impl Block {
     #[inline]
-    fn at(buf: &[u8], base: usize) -> Block {
+    fn at(buf: &[u8], base: usize, delimiter: u8) -> Block {
         let rest = buf.get(base..).unwrap_or_default();
         let len = rest.len().min(64);
         let (stops, eols, quotes) = match rest.first_chunk::<64>() {
-            Some(bytes) => Block::masks(bytes),
+            Some(bytes) => Block::masks(bytes, delimiter),
             None => {
                 let mut bytes = [0u8; 64];
                 bytes.iter_mut().zip(rest).for_each(|(b, r)| *b = *r);
-                Block::masks(&bytes)
+                Block::masks(&bytes, delimiter)
             }
         };
         Block { base, len, stops, eols, quotes }
@@ -480,22 +499,22 @@ impl Block {
     /// covers `start` (the bytes before it were a quoted field, or taken); else the next 64
     /// bytes.
     #[inline]
-    fn resume(self, buf: &[u8], start: usize) -> Block {
+    fn resume(self, buf: &[u8], start: usize, delimiter: u8) -> Block {
         match start.checked_sub(self.base).filter(|rel| *rel < 64) {
             Some(rel) => Block { stops: self.stops & (u64::MAX << rel), ..self },
-            None => Block::at(buf, start),
+            None => Block::at(buf, start, delimiter),
         }
     }
 
     #[inline]
-    fn masks(bytes: &[u8; 64]) -> (u64, u64, u64) {
+    fn masks(bytes: &[u8; 64], delimiter: u8) -> (u64, u64, u64) {
         let (mut stops, mut eols, mut quotes) = (0, 0, 0);
         for (k, chunk) in bytes.chunks_exact(16).enumerate() {
             let v = u8x16::new(chunk.try_into().unwrap_or_default());
             let eol = v.simd_eq(u8x16::splat(b'\n')) | v.simd_eq(u8x16::splat(b'\r'));
             let mask = |m: u8x16| u64::from(m.to_bitmask()) << (16 * k);
             eols |= mask(eol);
-            stops |= mask(eol | v.simd_eq(u8x16::splat(b',')));
+            stops |= mask(eol | v.simd_eq(u8x16::splat(delimiter)));
             quotes |= mask(v.simd_eq(u8x16::splat(b'"')));
         }
         (stops, eols, quotes)
@@ -520,6 +539,8 @@ struct Quotes {
     inside: usize,
     /// Quotes no longer count: the record ends at its line break.
     ignore: bool,
+    /// The byte between fields.
+    delimiter: u8,
 }
 
 impl Quotes {
@@ -549,8 +570,8 @@ impl Quotes {
                     (_, true) => {
                         (self.quoted, self.after_quote, self.open) = (false, false, None);
                         match b {
-                            b',' => self.field_start = true,
                             b'\n' | b'\r' => return Some(i + 1),
+                            _ if b == self.delimiter => self.field_start = true,
                             _ => {}
                         }
                     }
@@ -561,8 +582,8 @@ impl Quotes {
                 b'"' if self.field_start => {
                     (self.quoted, self.open, self.inside, self.field_start) = (true, Some(at), 0, false);
                 }
-                b',' => self.field_start = true,
                 b'\n' | b'\r' => return Some(i + 1),
+                _ if b == self.delimiter => self.field_start = true,
                 _ => self.field_start = false,
             }
         }
@@ -571,10 +592,43 @@ impl Quotes {
     }
 }
 
+/// The parser for fields separated by `delimiter`, with the CSV reader's other defaults.
+fn parser(delimiter: u8) -> Core {
+    ReaderBuilder::new().delimiter(delimiter).build()
+}
+
+/// The delimiters recognised in a header line, the first preferred when counts tie.
+pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The delimiter of a header line (the bytes up to the first line break outside quotes): the
+/// one of [`DELIMITERS`] found most often outside quotes; a comma when none is.
+pub fn detect_delimiter(head: &[u8]) -> u8 {
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    for &b in head {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = DELIMITERS.iter().position(|d| *d == b) {
+                    if let Some(c) = counts.get_mut(i) {
+                        *c += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // The first of the largest counts (`max_by_key` would keep the last).
+    let best = counts.iter().enumerate().fold((0, 0), |(bi, bc), (i, c)| if *c > bc { (i, *c) } else { (bi, bc) });
+    DELIMITERS.get(best.0).copied().unwrap_or(b',')
+}
+
 /// Whether a record read at the end of the input ended inside a quoted field: read again,
 /// with a line break after it, it would not end there.
-fn ends_quoted(raw: &[u8]) -> bool {
-    let mut core = Core::new();
+fn ends_quoted(raw: &[u8], delimiter: u8) -> bool {
+    let mut core = parser(delimiter);
     let (mut out, mut ends) = (vec![0; raw.len() + 1], vec![0; raw.len() + 2]);
     let mut input = raw.to_vec();
     input.push(b'\n');
@@ -588,8 +642,9 @@ mod tests {
     /// Reads every record: in one buffer, or in a new buffer per record (carrying the rest).
     /// Each record comes with the line it starts on (as the audit counts it: the parser's line
     /// where the previous record ended, plus the line breaks before this one) and its bytes.
-    fn records(input: &[u8], per_record: bool) -> Vec<(Vec<String>, u64, String)> {
+    fn records(input: &[u8], per_record: bool, delimiter: u8) -> Vec<(Vec<String>, u64, String)> {
         let mut s = Scanner::new(input).unwrap();
+        s.set_delimiter(delimiter);
         let (mut out, mut buf) = (Vec::new(), Vec::new());
         let (mut bytes, mut bounds) = (Vec::new(), Vec::new());
         s.begin(&mut buf);
@@ -616,15 +671,20 @@ mod tests {
     /// The records of an input are those of the CSV reader, each starting on the line its
     /// first byte is on, and their bytes are the input, in order.
     fn check(input: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        check_with(input, b',')
+    }
+
+    /// [`check`] for fields separated by `delimiter`.
+    fn check_with(input: &str, delimiter: u8) -> Result<(), proptest::test_runner::TestCaseError> {
         let body = input.trim_start_matches('\u{feff}');
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(body.as_bytes());
         let mut want = Vec::new();
         let mut rec = ByteRecord::new();
         while rdr.read_byte_record(&mut rec).unwrap() {
             want.push(rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>());
         }
         for per_record in [false, true] {
-            let got = records(input.as_bytes(), per_record);
+            let got = records(input.as_bytes(), per_record, delimiter);
             let fields: Vec<Vec<String>> = got.iter().map(|(f, _, _)| f.clone()).collect();
             proptest::prop_assert_eq!(&fields, &want, "{:?}", input);
             let mut at = 0;
@@ -670,6 +730,12 @@ mod tests {
             check(&input)?;
         }
 
+        /// Other delimiters, with commas as plain bytes among them.
+        #[test]
+        fn agrees_with_the_csv_reader_on_other_delimiters(input in "[a,;\t|\"\r\n\u{e9}]{0,60}", d in 0usize..4) {
+            check_with(&input, DELIMITERS[d])?;
+        }
+
         /// Fields and lines of any length, crossing the 64-byte blocks the fast path reads.
         #[test]
         fn agrees_with_the_csv_reader_on_long_lines(input in "([a\u{e9}]{0,70}[,\"\r\n]?){0,12}") {
@@ -680,7 +746,22 @@ mod tests {
     #[test]
     fn tells_a_record_left_inside_quotes() {
         for (raw, open) in [(&b"a,\"b\nc"[..], true), (b"a,5\" disk", false), (b"\"x\"\"y\",z", false), (b"\n\"q", true), (b"a\n", false)] {
-            assert_eq!(ends_quoted(raw), open, "{}", String::from_utf8_lossy(raw));
+            assert_eq!(ends_quoted(raw, b','), open, "{}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn finds_the_delimiter_of_the_header() {
+        for (head, d) in [
+            (&b"chip,destination\nH100;CN"[..], b','),
+            (b"\xEF\xBB\xBFMaterial;Land;\"Menge, St\xc3\xbcck\"\r\nH100;DE;1,0", b';'),
+            (b"chip\tdestination\tdate\n", b'\t'),
+            (b"\"chip|x\"|destination|date", b'|'),
+            (b"chip;destination,date\n", b','),
+            (b"chip\n", b','),
+            (b"", b','),
+        ] {
+            assert_eq!(detect_delimiter(head) as char, d as char, "{}", String::from_utf8_lossy(head));
         }
     }
 

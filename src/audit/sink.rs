@@ -24,6 +24,8 @@ pub struct Header<'a> {
     pub bom: bool,
     /// The input's lines end with CRLF.
     pub crlf: bool,
+    /// The byte between the input's fields.
+    pub delimiter: u8,
 }
 
 /// What became of a row.
@@ -93,8 +95,15 @@ pub trait Sink {
 /// Appends a field as CSV, quoted only when it must be.
 #[inline]
 pub fn csv_field(out: &mut Vec<u8>, f: &[u8]) {
+    csv_field_in(out, f, b',');
+}
+
+/// Appends a field of a file whose fields are separated by `delimiter`, quoted only when it
+/// must be.
+#[inline]
+pub fn csv_field_in(out: &mut Vec<u8>, f: &[u8], delimiter: u8) {
     // A branch-free scan the compiler vectorises; fields are short and rarely need quotes.
-    if !f.iter().fold(false, |q, &b| q | matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if !f.iter().fold(false, |q, &b| q | matches!(b, b'"' | b'\n' | b'\r') | (b == delimiter)) {
         out.extend_from_slice(f);
         return;
     }
@@ -117,6 +126,8 @@ pub struct CsvSink<W: Write> {
     out: W,
     buf: Vec<u8>,
     format: Arc<CsvFormat>,
+    /// The delimiter asked for; by default the input's.
+    delimiter: Option<u8>,
 }
 
 /// The rows of a [`CsvSink`]: the input row as it was read, then the audit columns.
@@ -124,6 +135,11 @@ pub struct CsvSink<W: Write> {
 pub struct CsvFormat {
     eol: &'static [u8],
     excel_safe: bool,
+    /// The byte between fields of the output.
+    delimiter: u8,
+    /// The input rows are written field by field (another delimiter, or excel-safe cells),
+    /// not copied as they were read.
+    reencode: bool,
 }
 
 /// Whether a spreadsheet would run a cell as a formula: it starts with `=`, `+`, `-`, `@`, a
@@ -134,14 +150,14 @@ pub fn formula_like(f: &[u8]) -> bool {
 
 /// Appends a field as CSV; with `excel_safe`, a formula-like field gets a leading `'`, which
 /// spreadsheets show as text (the OWASP advice).
-fn cell(out: &mut Vec<u8>, f: &[u8], excel_safe: bool) {
+fn cell(out: &mut Vec<u8>, f: &[u8], excel_safe: bool, delimiter: u8) {
     if excel_safe && formula_like(f) {
         let mut quoted = Vec::with_capacity(f.len() + 1);
         quoted.push(b'\'');
         quoted.extend_from_slice(f);
-        csv_field(out, &quoted);
+        csv_field_in(out, &quoted, delimiter);
     } else {
-        csv_field(out, f);
+        csv_field_in(out, f, delimiter);
     }
 }
 
@@ -149,9 +165,9 @@ impl CsvFormat {
     fn fields(&self, out: &mut Vec<u8>, rec: &ByteRecord) {
         for (i, f) in rec.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                out.push(self.delimiter);
             }
-            cell(out, f, self.excel_safe);
+            cell(out, f, self.excel_safe, self.delimiter);
         }
     }
 }
@@ -159,14 +175,24 @@ impl CsvFormat {
 impl Format for CsvFormat {
     fn row(&self, out: &mut Vec<u8>, row: &Row<'_>) -> io::Result<()> {
         match row.raw {
-            Some(raw) if !self.excel_safe => out.extend_from_slice(raw),
+            Some(raw) if !self.reencode => out.extend_from_slice(raw),
             _ => self.fields(out, row.fields),
         }
         match row.outcome {
-            Outcome::Evaluated(f) => out.extend_from_slice(&f.csv),
+            Outcome::Evaluated(f) if self.delimiter == b',' => out.extend_from_slice(&f.csv),
+            Outcome::Evaluated(f) => {
+                for v in f.columns() {
+                    out.push(self.delimiter);
+                    csv_field_in(out, v.as_bytes(), self.delimiter);
+                }
+            }
             Outcome::Error(e) => {
-                out.extend_from_slice(b",,,,,error,,");
-                csv_field(out, e.to_string().as_bytes());
+                for v in ["", "", "", "", "error", ""] {
+                    out.push(self.delimiter);
+                    out.extend_from_slice(v.as_bytes());
+                }
+                out.push(self.delimiter);
+                csv_field_in(out, e.to_string().as_bytes(), self.delimiter);
             }
         }
         out.extend_from_slice(self.eol);
@@ -174,20 +200,27 @@ impl Format for CsvFormat {
     }
 
     fn needs_fields(&self) -> bool {
-        self.excel_safe
+        self.reencode
     }
 }
 
 impl<W: Write> CsvSink<W> {
     /// A sink writing to `w`.
     pub fn new(w: W) -> CsvSink<W> {
-        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(CsvFormat { eol: b"\n", excel_safe: false }) }
+        let format = CsvFormat { eol: b"\n", excel_safe: false, delimiter: b',', reencode: false };
+        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(format), delimiter: None }
     }
 
     /// Neutralises cells a spreadsheet would run as formulas (see [`formula_like`]), input
     /// cells included: for files that will be opened in Excel, LibreOffice or Google Sheets.
     pub fn excel_safe(mut self, on: bool) -> CsvSink<W> {
-        self.format = Arc::new(CsvFormat { eol: self.format.eol, excel_safe: on });
+        self.format = Arc::new(CsvFormat { excel_safe: on, reencode: on, ..(*self.format).clone() });
+        self
+    }
+
+    /// Separates the output's fields with `delimiter` (by default, with the input's).
+    pub fn delimiter(mut self, delimiter: Option<u8>) -> CsvSink<W> {
+        self.delimiter = delimiter;
         self
     }
 
@@ -208,18 +241,19 @@ impl<W: Write> CsvSink<W> {
 
 impl<W: Write> Sink for CsvSink<W> {
     fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
-        if h.crlf {
-            self.format = Arc::new(CsvFormat { eol: b"\r\n", excel_safe: self.format.excel_safe });
-        }
+        let delimiter = self.delimiter.unwrap_or(h.delimiter);
+        let excel_safe = self.format.excel_safe;
+        let eol: &'static [u8] = if h.crlf { b"\r\n" } else { b"\n" };
+        self.format = Arc::new(CsvFormat { eol, excel_safe, delimiter, reencode: excel_safe || delimiter != h.delimiter });
         if h.bom {
             self.buf.extend_from_slice(b"\xEF\xBB\xBF");
         }
         match h.raw {
-            Some(raw) if !self.format.excel_safe => self.buf.extend_from_slice(raw),
+            Some(raw) if !self.format.reencode => self.buf.extend_from_slice(raw),
             _ => self.format.fields(&mut self.buf, h.record),
         }
         for c in OUTPUT_COLUMNS {
-            self.buf.push(b',');
+            self.buf.push(delimiter);
             self.buf.extend_from_slice(c.as_bytes());
         }
         self.buf.extend_from_slice(self.format.eol);

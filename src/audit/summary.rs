@@ -93,6 +93,28 @@ pub struct Summary {
     pub dates: Option<DateRange>,
     /// Distinct evaluations performed (the rest were served from the memo).
     pub evaluations: u64,
+    /// How the input was read.
+    pub input: InputFormat,
+}
+
+/// How an audit read its input: what it detected or was told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct InputFormat {
+    /// The byte between fields, as a character (`,`, `;`, a tab, `|`).
+    pub delimiter: String,
+    /// The character encoding the input was read in (`UTF-8`, `UTF-16LE`, `windows-1252`…).
+    pub encoding: String,
+    /// Which column each field was read from, in field order.
+    pub columns: Vec<ColumnUse>,
+}
+
+/// A field and the input column it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnUse {
+    /// The field (`chip`, `destination`, …).
+    pub field: &'static str,
+    /// The header name of its column.
+    pub column: String,
 }
 
 impl Summary {
@@ -176,7 +198,7 @@ impl Counter {
         self
     }
 
-    pub fn finish(self, rs: &RuleSet, as_of: Date, evaluations: u64) -> Summary {
+    pub fn finish(self, rs: &RuleSet, as_of: Date, evaluations: u64, input: InputFormat) -> Summary {
         let name = |i: usize| Verdict::ALL.get(i).map(|v| v.as_str()).unwrap_or("error");
         let verdicts: Vec<VerdictTally> = self
             .outcomes
@@ -222,6 +244,7 @@ impl Counter {
             as_of,
             dates: (self.first <= self.last).then_some(DateRange { first: self.first.1, last: self.last.1 }),
             evaluations,
+            input,
         }
     }
 }

@@ -56,6 +56,20 @@ pub struct AuditArgs {
     /// CSV files that will be opened in Excel, LibreOffice or Google Sheets. CSV output only.
     #[arg(long)]
     pub excel_safe: bool,
+    /// The character between the input's fields: `,` `;` `tab` `|` or another single ASCII
+    /// character. By default the one of `,` `;` tab `|` that the header line has most of
+    /// (outside quotes), e.g. `;` for a European SAP export.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// The input's character encoding when it is not UTF-8: a label such as `windows-1252`,
+    /// `latin1`, `shift_jis`, `gb18030`, `utf-16le`. UTF-16 with a byte-order mark (Excel's
+    /// "Unicode Text") is recognised without it. Output is always UTF-8.
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// The character between the output's fields (CSV output); by default the input's.
+    /// `--output-delimiter ,` turns a `;`-separated export into a comma-separated audit.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub output_delimiter: Option<u8>,
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -82,6 +96,11 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     let mut opts = Options::new(super::date_or_today(&a.date)?);
     opts.columns = audit::parse_mappings(&a.columns)?;
     opts.limits = audit::Limits { record_bytes: a.max_record_bytes.max(1), fields: a.max_fields.max(1) };
+    opts.delimiter = a.delimiter;
+    opts.encoding = a.encoding;
+    if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
+        bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
+    }
     let output = a.output.as_deref().filter(|p| *p != Path::new("-"));
     let (input, size, input_id) = open(&a.input)?;
     let small = size.is_some_and(|s| s <= SMALL);
@@ -106,8 +125,8 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         None => input,
     };
     let summary = match &out_file {
-        Some(o) => write(&rs, &opts, format, a.excel_safe, input, o.writer())?,
-        None => write(&rs, &opts, format, a.excel_safe, input, out)?,
+        Some(o) => write(&rs, &opts, format, a, input, o.writer())?,
+        None => write(&rs, &opts, format, a, input, out)?,
     };
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -140,6 +159,43 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(code)
 }
 
+/// A delimiter as given on the command line: one ASCII character, or a name for one.
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    let b = match s {
+        "tab" | "\\t" | "\t" => b'\t',
+        "comma" => b',',
+        "semicolon" => b';',
+        "pipe" => b'|',
+        _ => match s.as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => *b,
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a delimiter; give one ASCII character other than a quote or a line break, \
+                     e.g. `;`, `|`, or `tab`"
+                ))
+            }
+        },
+    };
+    Ok(b)
+}
+
+/// An encoding named on the command line.
+fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    audit::encoding_for(s)
+        .ok_or_else(|| format!("unknown encoding `{s}`; use a label such as windows-1252, latin1, utf-16le, shift_jis, gb18030 or euc-kr"))
+}
+
+/// A delimiter in words, for the summary.
+fn delimiter_words(d: &str) -> String {
+    match d {
+        "," => "comma-separated".to_string(),
+        ";" => "semicolon-separated".to_string(),
+        "\t" => "tab-separated".to_string(),
+        "|" => "pipe-separated".to_string(),
+        other => format!("`{other}`-separated"),
+    }
+}
+
 /// Whether two paths name one file, existing or not.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (FileId::of_path(a), FileId::of_path(b)) {
@@ -154,16 +210,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn write<W: Write>(
-    rs: &RuleSet,
-    opts: &Options,
-    format: AuditFormat,
-    excel_safe: bool,
-    input: Box<dyn Read + Send>,
-    w: W,
-) -> Result<Summary> {
+fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, a: &AuditArgs, input: Box<dyn Read + Send>, w: W) -> Result<Summary> {
     let mut sink: Box<dyn Sink + '_> = match format {
-        AuditFormat::Csv => Box::new(CsvSink::new(w).excel_safe(excel_safe)),
+        AuditFormat::Csv => Box::new(CsvSink::new(w).excel_safe(a.excel_safe).delimiter(a.output_delimiter)),
         AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
         AuditFormat::Table => Box::new(rows::TableSink::new(w, opts.default_date)),
     };
@@ -204,6 +253,15 @@ fn render_summary(s: &Summary, rs: &RuleSet) -> String {
         s.evaluations,
         if s.evaluations == 1 { "" } else { "s" },
     );
+    let renamed: Vec<String> = s
+        .input
+        .columns
+        .iter()
+        .filter(|c| !c.column.trim().eq_ignore_ascii_case(c.field))
+        .map(|c| format!("{} ← {}", c.field, c.column.trim()))
+        .collect();
+    let columns = if renamed.is_empty() { String::new() } else { format!("; columns {}", renamed.join(", ")) };
+    text += &format!("Read as {}, {}{columns}\n", s.input.encoding, delimiter_words(&s.input.delimiter));
     let mut t = table(&["Verdict", "Rows", "Units"]);
     for v in &s.verdicts {
         t.add_row(vec![v.verdict.to_string(), v.tally.rows.to_string(), v.tally.units.to_string()]);

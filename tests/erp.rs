@@ -1,0 +1,153 @@
+//! Audits of exports as ERPs and spreadsheets write them (issue 13): other delimiters and
+//! encodings give the verdicts of the same shipments in a clean CSV.
+
+mod common;
+
+use common::run;
+
+/// The shipments, as a clean comma-separated UTF-8 file would hold them.
+const SHIPMENTS: [[&str; 5]; 8] = [
+    ["H100", "CN", "2024-06-01", "8", "rack 4; Zürich"],
+    ["A800", "CN", "2023-06-01", "16", ""],
+    ["A800", "CN", "2024-01-15", "16", "after the October 2023 rule"],
+    ["H20", "CN", "2025-05-01", "100", "東京 office"],
+    ["A100", "SG", "2024-06-01", "2", "café \"Sonne\""],
+    ["RTX 4090", "DE", "2024-06-01", "1", "München"],
+    ["H100", "MO", "2024-06-01", "4", ""],
+    ["MI300X", "AE", "2026-08-01", "32", "semi;colon, comma"],
+];
+
+const HEADER: [&str; 5] = ["chip", "destination", "date", "quantity", "note"];
+
+/// A file of the shipments with this delimiter and line ending, fields quoted where needed.
+fn file(delimiter: u8, eol: &str) -> String {
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    w.write_record(HEADER).unwrap();
+    for r in SHIPMENTS {
+        w.write_record(r).unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    text.replace('\n', eol)
+}
+
+/// Audits input bytes from stdin; the output rows as records read with `delimiter`, and the
+/// summary on stderr.
+fn audit(input: &[u8], args: &[&str], delimiter: u8) -> (Vec<Vec<String>>, String, i32) {
+    let mut all = vec!["audit", "-", "--format", "csv", "--date", "2025-01-01"];
+    all.extend_from_slice(args);
+    let out = run(&all, None, Some(input));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let body = out.stdout.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&out.stdout);
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(body);
+    let rows = rdr.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    (rows, stderr, out.status.code().unwrap_or(-1))
+}
+
+/// The input columns and the verdict, licence and reasons of each row.
+fn verdicts(rows: &[Vec<String>]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            let n = r.len();
+            let mut v: Vec<String> = r[..n - 7].to_vec();
+            v.extend([r[n - 6].clone(), r[n - 3].clone(), r[n - 2].clone(), r[n - 1].clone()]);
+            v
+        })
+        .collect()
+}
+
+fn clean() -> Vec<Vec<String>> {
+    let (rows, stderr, _) = audit(file(b',', "\n").as_bytes(), &[], b',');
+    assert!(stderr.contains("Read as UTF-8, comma-separated"), "{stderr}");
+    assert_eq!(rows.len(), SHIPMENTS.len() + 1);
+    verdicts(&rows)
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+}
+
+#[test]
+fn delimiters_are_found_in_the_header_and_kept_in_the_output() {
+    let want = clean();
+    for (d, words) in [(b';', "semicolon-separated"), (b'\t', "tab-separated"), (b'|', "pipe-separated")] {
+        let (rows, stderr, code) = audit(file(d, "\n").as_bytes(), &[], d);
+        assert_eq!(verdicts(&rows), want, "{}", d as char);
+        assert!(stderr.contains(&format!("Read as UTF-8, {words}")), "{stderr}");
+        assert_eq!(code, 1);
+    }
+    // Told, and written with another delimiter.
+    let (rows, _, _) = audit(file(b';', "\r\n").as_bytes(), &["--delimiter", ";", "--output-delimiter", ","], b',');
+    assert_eq!(verdicts(&rows), want);
+}
+
+#[test]
+fn a_sap_export_with_bom_crlf_and_semicolons() {
+    let want = clean();
+    let text = format!("\u{feff}{}", file(b';', "\r\n"));
+    let out = run(&["audit", "-", "--format", "csv", "--date", "2025-01-01", "-q"], None, Some(text.as_bytes()));
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBFchip;destination;date;quantity;note;eccn;license_required;"));
+    assert!(out.stdout.ends_with(b"\r\n"));
+    let (rows, _, _) = audit(text.as_bytes(), &[], b';');
+    assert_eq!(verdicts(&rows), want);
+}
+
+#[test]
+fn the_delimiter_given_wins_over_the_one_found() {
+    // More commas than semicolons in the header, but the fields are `;`-separated.
+    let text = "chip;destination;\"note, with, commas\"\nH100;CN;x\n";
+    let (rows, _, _) = audit(text.as_bytes(), &["--delimiter", ";"], b';');
+    assert_eq!(rows[1][0..3], ["H100", "CN", "x"]);
+    assert_eq!(rows[1][7], "license_required");
+    let out = run(&["audit", "-", "--delimiter", "ab"], None, Some(text.as_bytes()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a delimiter"));
+}
+
+#[test]
+fn excel_unicode_text_is_utf16_with_tabs() {
+    let want = clean();
+    let (rows, stderr, _) = audit(&utf16le(&file(b'\t', "\r\n")), &[], b'\t');
+    assert_eq!(verdicts(&rows), want);
+    assert!(stderr.contains("Read as UTF-16LE, tab-separated"), "{stderr}");
+    let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(file(b',', "\n").encode_utf16().flat_map(u16::to_be_bytes)).collect();
+    assert_eq!(verdicts(&audit(&be, &[], b',').0), want);
+}
+
+#[test]
+fn named_encodings_are_decoded_and_their_bad_bytes_located() {
+    let want = clean();
+    // windows-1252 holds every character of the shipments but the Japanese ones.
+    let text = file(b';', "\r\n").replace("東京 office", "Tokyo office");
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!unmappable);
+    let (rows, stderr, _) = audit(&bytes, &["--encoding", "windows-1252"], b';');
+    let mut expected = want.clone();
+    expected[4][4] = "Tokyo office".to_string();
+    assert_eq!(verdicts(&rows), expected);
+    assert!(stderr.contains("Read as windows-1252, semicolon-separated"), "{stderr}");
+    assert_eq!(audit(&bytes, &["--encoding", "latin1"], b';').0, rows);
+
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("chip,destination,note\nH100,CN,東京\nH100,SG,ok\n");
+    let mut bad = sjis.into_owned();
+    bad.extend_from_slice(b"H100,CN,bad\x82\n");
+    let (rows, stderr, code) = audit(&bad, &["--encoding", "shift_jis"], b',');
+    assert_eq!(rows[1][2], "東京");
+    assert_eq!(rows[1][7], "license_required");
+    assert_eq!(rows[3][7], "error");
+    assert_eq!(rows[3][9], "row 3, column note: holds bytes that are not valid Shift_JIS (shown as `\u{fffd}`); check --encoding, or fix the file");
+    assert!(stderr.contains("bad_encoding"), "{stderr}");
+    assert_eq!(code, 2);
+
+    let out = run(&["audit", "-", "--encoding", "klingon"], None, Some(b"chip,destination\n"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown encoding `klingon`"));
+}
+
+#[test]
+fn a_header_in_another_encoding_names_the_flag() {
+    let out = run(&["audit", "-"], None, Some(b"chip,destination,Stra\xdfe\nH100,CN,x\n"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("header column 3 is not valid UTF-8; name the file's encoding with --encoding"), "{err}");
+}
