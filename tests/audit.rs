@@ -283,9 +283,13 @@ fn assert_unusable(input: Option<&[u8]>, extra: &[&str], fragment: &str) {
 
 #[test]
 fn unusable_files_and_bad_mappings_exit_2_with_a_message() {
-    assert_unusable(Some(b"chip,country\nH100,CN\n"), &[], "no `destination` column in the header (columns: `chip`, `country`)");
+    assert_unusable(Some(b"chip,origin\nH100,CN\n"), &[], "no `destination` column in the header (columns: `chip`, `origin`)");
     assert_unusable(Some(b"destination,note\nCN,x\n"), &[], "no `chip` column and no spec column");
-    assert_unusable(Some(b"chip,destination,Destination\nH100,CN,CN\n"), &[], "columns 2 and 3 both give `destination`");
+    assert_unusable(
+        Some(b"chip,destination,Destination\nH100,CN,CN\n"),
+        &[],
+        "columns 2 (`destination`) and 3 (`Destination`) both give `destination`",
+    );
     assert_unusable(Some(b"chip,destin\xe9tion\nH100,CN\n"), &[], "header column 2 is not valid UTF-8");
     assert_unusable(Some(b""), &[], "the input is empty");
     assert_unusable(None, &[], "cannot open");
@@ -395,7 +399,7 @@ fn output_files_are_replaced_whole_keeping_their_mode_links_and_symlinks() {
 fn an_audit_that_cannot_complete_leaves_the_previous_output_untouched() {
     let d = Dir::new();
     let o = d.file("out.csv", b"previous audit");
-    for input in [&b"chip,country\nH100,CN\n"[..], b""] {
+    for input in [&b"chip,origin\nH100,CN\n"[..], b""] {
         let f = d.file("in.csv", input);
         let r = chipgate(&["audit", s(&f), "-o", s(&o), "--date", "2025-01-01"], None);
         assert_eq!(r.code, 2, "{}", r.stderr);

@@ -10,7 +10,7 @@ const SHIPMENTS: [[&str; 5]; 8] = [
     ["H100", "CN", "2024-06-01", "8", "rack 4; Zürich"],
     ["A800", "CN", "2023-06-01", "16", ""],
     ["A800", "CN", "2024-01-15", "16", "after the October 2023 rule"],
-    ["H20", "CN", "2025-05-01", "100", "東京 office"],
+    ["H20", "CN", "2025-05-01", "1024", "東京 office"],
     ["A100", "SG", "2024-06-01", "2", "café \"Sonne\""],
     ["RTX 4090", "DE", "2024-06-01", "1", "München"],
     ["H100", "MO", "2024-06-01", "4", ""],
@@ -135,7 +135,10 @@ fn named_encodings_are_decoded_and_their_bad_bytes_located() {
     assert_eq!(rows[1][2], "東京");
     assert_eq!(rows[1][7], "license_required");
     assert_eq!(rows[3][7], "error");
-    assert_eq!(rows[3][9], "row 3, column note: holds bytes that are not valid Shift_JIS (shown as `\u{fffd}`); check --encoding, or fix the file");
+    assert_eq!(
+        rows[3][9],
+        "row 3, column note: holds bytes that are not valid Shift_JIS (shown as `\u{fffd}`); check --encoding, or fix the file"
+    );
     assert!(stderr.contains("bad_encoding"), "{stderr}");
     assert_eq!(code, 2);
 
@@ -150,4 +153,94 @@ fn a_header_in_another_encoding_names_the_flag() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("header column 3 is not valid UTF-8; name the file's encoding with --encoding"), "{err}");
+}
+
+/// The eccn, licence, verdict and reasons of each data row.
+fn findings(rows: &[Vec<String>]) -> Vec<[String; 4]> {
+    rows.iter()
+        .skip(1)
+        .map(|r| {
+            let n = r.len();
+            [r[n - 7].clone(), r[n - 6].clone(), r[n - 3].clone(), r[n - 2].clone()]
+        })
+        .collect()
+}
+
+/// A file of the shipments with other headers, a date and a quantity written another way.
+fn export(header: &str, delimiter: char, eol: &str, date: impl Fn(&str) -> String, qty: impl Fn(&str) -> String) -> String {
+    let d = delimiter.to_string();
+    let mut text = header.replace(',', &d) + eol;
+    for [chip, dest, day, q, _] in SHIPMENTS {
+        text += &[chip.to_string(), dest.to_string(), date(day), qty(q)].join(&d);
+        text += eol;
+    }
+    text
+}
+
+#[test]
+fn erp_exports_give_the_verdicts_of_the_clean_file() {
+    let want = findings(&audit(file(b',', "\n").as_bytes(), &[], b',').0);
+    let ymd = |d: &str| -> (String, String, String) { (d[..4].to_string(), d[5..7].to_string(), d[8..10].to_string()) };
+    // SAP, German locale: `;`, BOM, CRLF, DD.MM.YYYY, grouped quantities, the export's field names.
+    let sap = export(
+        "\u{feff}Material,Ship-To Country,Posting Date,Qty",
+        ';',
+        "\r\n",
+        |d| {
+            let (y, m, dd) = ymd(d);
+            format!("{dd}.{m}.{y}")
+        },
+        |q| match q.parse::<u32>().unwrap() {
+            n if n >= 1000 => format!("{}.{:03}", n / 1000, n % 1000),
+            _ => q.to_string(),
+        },
+    );
+    let (rows, stderr, _) = audit(sap.as_bytes(), &[], b';');
+    assert_eq!(findings(&rows), want);
+    assert!(stderr.contains("columns destination ← Ship-To Country, chip ← Material, date ← Posting Date, quantity ← Qty"), "{stderr}");
+    // A database export: snake_case headers, ISO timestamps with zones.
+    let db = export("part_number,ship_to_country,shipped_at,units", ',', "\n", |d| format!("{d}T23:59:59+08:00"), |q| q.to_string());
+    assert_eq!(findings(&audit(db.as_bytes(), &[], b',').0), want);
+    let db = export("sku,dest,ship_date,quantity", '|', "\n", |d| format!("{d} 10:15:00"), |q| q.to_string());
+    assert_eq!(findings(&audit(db.as_bytes(), &[], b'|').0), want);
+    // An older US system: windows-1252, tab-separated, MM/DD/YYYY, grouped quantities.
+    let us = export(
+        "Product,Country,Ship Date,Quantity",
+        '\t',
+        "\r\n",
+        |d| {
+            let (y, m, dd) = ymd(d);
+            format!("{m}/{dd}/{y}")
+        },
+        |q| match q.parse::<u32>().unwrap() {
+            n if n >= 1000 => format!("{},{:03}", n / 1000, n % 1000),
+            _ => q.to_string(),
+        },
+    );
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&us);
+    let (rows, stderr, _) = audit(&bytes, &["--encoding", "windows-1252", "--date-format", "%m/%d/%Y"], b'\t');
+    assert_eq!(findings(&rows), want, "{stderr}");
+    // Without the date format, its slashed dates are errors naming both readings.
+    let (rows, _, code) = audit(&bytes, &["--encoding", "windows-1252"], b'\t');
+    assert_eq!(code, 2);
+    assert!(rows[1].last().unwrap().contains("reads as 1 June 2024 (%d/%m/%Y)") || rows[1].last().unwrap().contains("(%m/%d/%Y)"));
+}
+
+#[test]
+fn quantities_with_thousands_separators_are_counted() {
+    let text = "chip;destination;quantity\nH100;CN;1.024\nH100;CN;\"2,048\"\nH100;CN;1 000 000\nH100;CN;8.000\n";
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("s.json");
+    let out = run(
+        &["audit", "-", "--format", "csv", "--date", "2025-01-01", "-q", "--summary-json", summary.to_str().unwrap()],
+        None,
+        Some(text.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let units: u64 = s["verdicts"].as_array().unwrap().iter().map(|v| v["units"].as_u64().unwrap()).sum();
+    assert_eq!(units, 1024 + 2048 + 1_000_000);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("`8.000` reads as 8 (with `.` as a decimal mark) or as 8000"), "{stdout}");
+    assert_eq!(s["input"]["delimiter"], ";");
 }

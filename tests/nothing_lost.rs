@@ -178,7 +178,7 @@ fn a_failed_write_to_standard_output_is_an_error() {
 fn each_error_is_said_once() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("in.csv");
-    std::fs::write(&f, b"chip,country\nH100,CN\n").unwrap();
+    std::fs::write(&f, b"chip,origin\nH100,CN\n").unwrap();
     let r = common::chipgate(&["audit", s(&f)]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.matches("no `destination` column").count(), 1, "{}", r.stderr);

@@ -63,10 +63,29 @@ impl Field {
         Self::ALL.iter().find(|(n, _)| *n == key).map(|(_, f)| *f)
     }
 
+    /// Header words real exports use for a field (SAP, Oracle, NetSuite, BI tools), compared
+    /// with case, spaces and punctuation ignored (`Ship-To Country` is `shiptocountry`). A
+    /// column named as the field itself comes first; these are looked at only without one.
+    pub const WORDS: [(Field, &'static [&'static str]); 5] = [
+        (Field::Chip, &["material", "materialnumber", "part", "partnumber", "partno", "product", "item", "model", "sku"]),
+        (Field::Destination, &["country", "shiptocountry", "shipto", "destinationcountry", "dest", "countryofdestination"]),
+        (Field::Date, &["shipdate", "shippedat", "shippingdate", "deliverydate", "postingdate", "dateshipped", "shipmentdate"]),
+        (Field::Quantity, &["qty", "units", "quantityshipped", "shippedquantity", "orderquantity"]),
+        (
+            Field::EndUserHq,
+            &["enduserheadquarters", "endusercountry", "enduserhqcountry", "ultimateparentcountry", "parentcountry", "headquarters"],
+        ),
+    ];
+
     /// The field's position in [`Field::ALL`] (the declaration order).
     fn slot(self) -> usize {
         self as usize
     }
+}
+
+/// A header name as compared with [`Field::WORDS`]: lowercase letters and digits only.
+fn word_key(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// A header name as matched: trimmed, lowercase, spaces and hyphens as underscores.
@@ -104,6 +123,8 @@ pub enum HeaderError {
         field: &'static str,
         /// One-based columns.
         columns: (usize, usize),
+        /// Their header names.
+        names: (String, String),
     },
     /// A mapping names a field that does not exist.
     UnknownField {
@@ -154,9 +175,11 @@ impl std::fmt::Display for HeaderError {
                 f,
                 "no `chip` column and no spec column (tpp, die_area_mm2, pd, datacenter, interconnect_gbps, memory_bandwidth_gbps)"
             ),
-            HeaderError::Duplicate { field, columns } => {
-                write!(f, "columns {} and {} both give `{field}`; rename one or map one with --columns", columns.0, columns.1)
-            }
+            HeaderError::Duplicate { field, columns, names } => write!(
+                f,
+                "columns {} (`{}`) and {} (`{}`) both give `{field}`; say which with --columns {field}=NAME",
+                columns.0, names.0, columns.1, names.1
+            ),
             HeaderError::UnknownField { name, suggestion: Some(s) } => {
                 write!(f, "--columns: unknown field `{name}`; did you mean `{s}`?")
             }
@@ -243,7 +266,7 @@ impl Columns {
             let Some(i) = keys.iter().position(|k| *k == key) else {
                 return Err(HeaderError::UnknownColumn { field: field.name(), column: column.clone(), present: names });
             };
-            put(&mut slots, *field, i)?;
+            put(&mut slots, *field, i, &names)?;
             if let Some(t) = taken.get_mut(i) {
                 *t = true;
             }
@@ -251,8 +274,25 @@ impl Columns {
         let mapped: Vec<Field> = mappings.iter().map(|(f, _)| *f).collect();
         for (i, key) in keys.iter().enumerate() {
             match Field::parse(key) {
-                Some(f) if !mapped.contains(&f) && !taken.get(i).copied().unwrap_or(true) => put(&mut slots, f, i)?,
+                Some(f) if !mapped.contains(&f) && !taken.get(i).copied().unwrap_or(true) => {
+                    put(&mut slots, f, i, &names)?;
+                    if let Some(t) = taken.get_mut(i) {
+                        *t = true;
+                    }
+                }
                 _ => {}
+            }
+        }
+        // The words exports use, for the fields still without a column.
+        let words: Vec<String> = names.iter().map(|n| word_key(n)).collect();
+        for (field, list) in Field::WORDS {
+            if mapped.contains(&field) || slots.get(field.slot()).copied().flatten().is_some() {
+                continue;
+            }
+            for (i, w) in words.iter().enumerate() {
+                if list.contains(&w.as_str()) && !taken.get(i).copied().unwrap_or(true) {
+                    put(&mut slots, field, i, &names)?;
+                }
             }
         }
         let c = Columns { names, slots };
@@ -289,10 +329,12 @@ impl Columns {
     }
 }
 
-fn put(slots: &mut [Option<usize>; Field::ALL.len()], f: Field, i: usize) -> Result<(), HeaderError> {
+fn put(slots: &mut [Option<usize>; Field::ALL.len()], f: Field, i: usize, names: &[String]) -> Result<(), HeaderError> {
     if let Some(slot) = slots.get_mut(f.slot()) {
         if let Some(prev) = *slot {
-            return Err(HeaderError::Duplicate { field: f.name(), columns: (prev.min(i) + 1, prev.max(i) + 1) });
+            let (a, b) = (prev.min(i), prev.max(i));
+            let name = |k: usize| names.get(k).cloned().unwrap_or_default();
+            return Err(HeaderError::Duplicate { field: f.name(), columns: (a + 1, b + 1), names: (name(a), name(b)) });
         }
         *slot = Some(i);
     }
@@ -326,6 +368,24 @@ mod tests {
     }
 
     #[test]
+    fn the_words_exports_use() {
+        let c = cols(&["Item", "Material", "Ship-To Country", "Posting Date", "Qty", "End User Country", "Net Value"], &[]);
+        assert!(matches!(&c, Err(HeaderError::Duplicate { field: "chip", columns: (1, 2), .. })), "{c:?}");
+        assert_eq!(
+            c.unwrap_err().to_string(),
+            "columns 1 (`Item`) and 2 (`Material`) both give `chip`; say which with --columns chip=NAME"
+        );
+        let c = cols(&["Item", "Material", "Ship-To Country", "Posting Date", "Qty", "End User Country"], &["chip=Material"]).unwrap();
+        let got: Vec<(Field, usize)> = Field::ALL.iter().filter_map(|(_, f)| c.index(*f).map(|i| (*f, i))).collect();
+        assert_eq!(got, [(Field::Destination, 2), (Field::Chip, 1), (Field::Date, 3), (Field::EndUserHq, 5), (Field::Quantity, 4)]);
+        // A column named as the field comes before the words.
+        let c = cols(&["chip", "product", "destination", "country"], &[]).unwrap();
+        assert_eq!((c.index(Field::Chip), c.index(Field::Destination)), (Some(0), Some(2)));
+        let c = cols(&["ship_date", "delivery_date", "sku", "dest"], &[]);
+        assert!(matches!(c, Err(HeaderError::Duplicate { field: "date", columns: (1, 2), .. })));
+    }
+
+    #[test]
     fn mappings_take_precedence_over_own_names() {
         let c = cols(&["destination", "ship_to", "part"], &["destination=Ship_To,chip=part"]).unwrap();
         assert_eq!(c.index(Field::Destination), Some(1));
@@ -334,7 +394,7 @@ mod tests {
 
     #[test]
     fn unusable_headers() {
-        assert!(matches!(cols(&["chip", "country"], &[]), Err(HeaderError::Missing { field: "destination", .. })));
+        assert!(matches!(cols(&["chip", "origin"], &[]), Err(HeaderError::Missing { field: "destination", .. })));
         assert_eq!(cols(&["destination", "note"], &[]).unwrap_err(), HeaderError::NoChip);
         assert!(matches!(cols(&["destination", "chip", "DESTINATION"], &[]), Err(HeaderError::Duplicate { columns: (1, 3), .. })));
         assert!(matches!(

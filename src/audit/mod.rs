@@ -70,12 +70,22 @@ pub struct Options {
     /// The input's character encoding when it is not UTF-8 (a UTF-16 byte-order mark is
     /// recognised without it); see [`encoding_for`].
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// How the input's dates are written when not ISO 8601 (see [`crate::date::parse_cell`]).
+    pub date_format: Option<crate::date::DateFormat>,
 }
 
 impl Options {
     /// Default options for a date.
     pub fn new(default_date: Date) -> Options {
-        Options { default_date, columns: Vec::new(), json: false, limits: Limits::default(), delimiter: None, encoding: None }
+        Options {
+            default_date,
+            columns: Vec::new(),
+            json: false,
+            limits: Limits::default(),
+            delimiter: None,
+            encoding: None,
+            date_format: None,
+        }
     }
 }
 
@@ -147,7 +157,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         scope.spawn(move || ahead::read_ahead(rdr, width, rows, 2 * workers + 2, work_tx, recycle_rx, fail));
         let mut handles = Vec::new();
         for _ in 0..workers {
-            let reader = Reader::new(rs, opts.default_date, columns.clone(), decoded);
+            let reader = Reader::new(rs, opts, columns.clone(), decoded);
             let mut w = Worker::new(rs, &shared, workers, opts, reader, format.clone(), fields);
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
             handles.push(scope.spawn(move || {

@@ -186,6 +186,8 @@ pub(crate) struct Reader<'r> {
     /// The encoding the input was decoded from, if it was: its fields are checked for the
     /// replacement character that stands for bytes invalid in it.
     decoded: Option<&'static encoding_rs::Encoding>,
+    /// How dates are written, besides ISO 8601.
+    date_format: Option<crate::date::DateFormat>,
     /// The columns of the file, and of each field read.
     columns: Columns,
     at: At,
@@ -245,8 +247,10 @@ impl At {
 }
 
 impl<'r> Reader<'r> {
-    pub fn new(rs: &'r RuleSet, default_date: Date, columns: Columns, decoded: Option<&'static encoding_rs::Encoding>) -> Reader<'r> {
+    pub fn new(rs: &'r RuleSet, opts: &super::Options, columns: Columns, decoded: Option<&'static encoding_rs::Encoding>) -> Reader<'r> {
+        let default_date = opts.default_date;
         Reader {
+            date_format: opts.date_format.clone(),
             rs,
             default_date,
             default_period: rs.period(default_date) as u32,
@@ -378,7 +382,8 @@ impl<'r> Reader<'r> {
             }
         }
         // Anything else (or an impossible day) goes through jiff like `check --date`.
-        let parse = |s: &str| parse_date(s).map(|d| (d, rs.period(d) as u32));
+        let format = self.date_format.as_ref();
+        let parse = |s: &str| parse_date(s, format).map(|d| (d, rs.period(d) as u32));
         match cached(&mut self.dates, raw, parse) {
             Ok(x) => x,
             Err(e) => {
@@ -395,9 +400,13 @@ impl<'r> Reader<'r> {
         if let Some(q) = whole(raw) {
             return q;
         }
-        let shown = String::from_utf8_lossy(raw);
-        self.problem(Field::Quantity, (ErrorKind::BadNumber, format!("`{shown}` is not a whole number ≥ 0")));
-        0
+        match grouped(raw) {
+            Ok(q) => q,
+            Err(e) => {
+                self.problem(Field::Quantity, (ErrorKind::BadNumber, e));
+                0
+            }
+        }
     }
 
     /// The spec figures given in the row, and whether any spec column is filled in.
@@ -426,6 +435,51 @@ fn problem(problems: &mut Vec<(usize, Problem)>, c: &Columns, f: Field, (kind, m
     let at = c.index(f);
     let column = Some(at.map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
     problems.push((at.unwrap_or(usize::MAX), Problem { kind, column, message }));
+}
+
+/// A quantity written with thousands separators, as spreadsheets and ERPs export them:
+/// `1,024`, `1.024`, `1 024`, `1'024` (also with a no-break or thin space or `_`), one kind of
+/// separator between groups of three digits after the first group of one to three, and
+/// optionally a decimal part of zeros after the other mark (`1.024,00`, `1,024.0`). A single
+/// separator before `000` (`8.000`) reads as 8 or as 8000 depending on the country, so it is
+/// refused with both readings.
+fn grouped(raw: &[u8]) -> Result<u64, String> {
+    let shown = String::from_utf8_lossy(raw);
+    let bad = || format!("`{shown}` is not a whole number ≥ 0");
+    let text = std::str::from_utf8(raw).map_err(|_| bad())?;
+    // The decimal part, if any: after the last `.` or `,` that is not followed by three digits.
+    let (int, zeros) = match text.rfind(['.', ',']) {
+        Some(i) if text.len() - i - 1 != 3 => (text.get(..i).unwrap_or_default(), text.get(i + 1..).unwrap_or_default()),
+        _ => (text, "0"),
+    };
+    if zeros.is_empty() || !zeros.bytes().all(|b| b == b'0') {
+        return Err(bad());
+    }
+    let decimal_mark = text.len() != int.len();
+    let sep = int.chars().find(|c| !c.is_ascii_digit());
+    let Some(sep) = sep else { return whole(int.as_bytes()).ok_or_else(bad) };
+    if !matches!(sep, ',' | '.' | ' ' | '\'' | '_' | '\u{a0}' | '\u{202f}')
+        || (decimal_mark && text.get(int.len()..).is_some_and(|t| t.starts_with(sep)))
+    {
+        return Err(bad());
+    }
+    let groups: Vec<&str> = int.split(sep).collect();
+    let first = groups.first().map_or(0, |g| g.len());
+    let ok = (1..=3).contains(&first)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && groups.iter().skip(1).all(|g| g.len() == 3);
+    if !ok {
+        return Err(bad());
+    }
+    let digits: String = groups.concat();
+    let n = whole(digits.as_bytes()).ok_or_else(bad)?;
+    if groups.len() == 2 && !decimal_mark && matches!(sep, ',' | '.') && groups.get(1) == Some(&"000") {
+        return Err(format!(
+            "`{shown}` reads as {} (with `{sep}` as a decimal mark) or as {n} (as a thousands separator); write the quantity without separators",
+            n / 1000
+        ));
+    }
+    Ok(n)
 }
 
 /// A whole number written in decimal digits, if it fits in a `u64`.
@@ -491,8 +545,8 @@ pub(crate) fn date_key(d: Date) -> u32 {
 }
 
 /// Parses a date as `check --date` does.
-fn parse_date(s: &str) -> Cached<Date> {
-    crate::date::parse(s).map_err(|e| (ErrorKind::BadDate, e.to_string()))
+fn parse_date(s: &str, format: Option<&crate::date::DateFormat>) -> Cached<Date> {
+    crate::date::parse_cell(s, format).map_err(|e| (ErrorKind::BadDate, e.to_string()))
 }
 
 fn parse_figure(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
@@ -559,6 +613,36 @@ fn resolve_chip(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn quantities_with_thousands_separators() {
+        for (s, n) in [
+            ("1,024", 1024),
+            ("1.024", 1024),
+            ("1 024", 1024),
+            ("1'024", 1024),
+            ("1\u{a0}024", 1024),
+            ("12,345,678", 12_345_678),
+            ("1.024,00", 1024),
+            ("1,024.0", 1024),
+            ("8,0", 8),
+            ("8.00", 8),
+            ("8,000,000", 8_000_000),
+        ] {
+            assert_eq!(grouped(s.as_bytes()), Ok(n), "{s}");
+        }
+        for s in
+            ["1,5", "1,02", "1,0245", "1,024.5", "1,024,5", "1.024.5", "1,024.024", "1024,", ",024", "1,,024", "1,024 5", "-1,024", "x"]
+        {
+            assert!(grouped(s.as_bytes()).is_err(), "{s}");
+        }
+        assert_eq!(
+            grouped(b"8.000").unwrap_err(),
+            "`8.000` reads as 8 (with `.` as a decimal mark) or as 8000 (as a thousands separator); write the quantity without separators"
+        );
+        assert!(grouped(b"8,000").is_err());
+        assert_eq!(grouped(b"8 000"), Ok(8000));
+    }
 
     #[test]
     fn fast_dates_agree_with_jiff() {

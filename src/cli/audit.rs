@@ -66,6 +66,12 @@ pub struct AuditArgs {
     /// "Unicode Text") is recognised without it. Output is always UTF-8.
     #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// How the file's dates are written, strftime-style: `%d.%m.%Y` (German), `%m/%d/%Y` (US),
+    /// `%d/%m/%Y` (British), `%Y%m%d`. Without it, ISO 8601 dates and timestamps
+    /// (`2024-06-01T10:15:00Z`: the date written in them), `DD.MM.YYYY`, `YYYYMMDD` and Excel
+    /// serial numbers are read; `01/02/2024` is an error naming its two readings.
+    #[arg(long, value_name = "FMT", value_parser = parse_date_format)]
+    pub date_format: Option<chipgate::date::DateFormat>,
     /// The character between the output's fields (CSV output); by default the input's.
     /// `--output-delimiter ,` turns a `;`-separated export into a comma-separated audit.
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
@@ -98,6 +104,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     opts.limits = audit::Limits { record_bytes: a.max_record_bytes.max(1), fields: a.max_fields.max(1) };
     opts.delimiter = a.delimiter;
     opts.encoding = a.encoding;
+    opts.date_format = a.date_format.clone();
     if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
         bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
     }
@@ -177,6 +184,11 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
         },
     };
     Ok(b)
+}
+
+/// A date format given on the command line.
+fn parse_date_format(s: &str) -> Result<chipgate::date::DateFormat, String> {
+    chipgate::date::DateFormat::new(s).map_err(|e| e.to_string())
 }
 
 /// An encoding named on the command line.
