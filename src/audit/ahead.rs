@@ -63,7 +63,7 @@ fn unreadable(span: &Span, limits: Limits) -> Option<Problem> {
 }
 
 /// What became of a row, kept for a sink that takes rows one by one.
-pub(crate) type Done = Result<Arc<Finding>, RowError>;
+pub(crate) type Done = (Result<Arc<Finding>, RowError>, Option<RowError>);
 
 /// Records read ahead, with the bytes each was read from; then, from a worker, what became of
 /// them.

@@ -231,9 +231,10 @@ fn write_in_order(
             if formatted {
                 sink.block(&b.out).map_err(AuditError::Write)?;
             } else {
-                for (r, done) in b.records().zip(&b.done) {
+                for (r, (got, warning)) in b.records().zip(&b.done) {
                     r.fields_into(&mut rec, fields);
-                    let row = Row { number: r.number, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(done) };
+                    let row =
+                        Row { number: r.number, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(got), warning: warning.as_ref() };
                     sink.row(&row).map_err(AuditError::Write)?;
                 }
             }
@@ -332,10 +333,15 @@ impl<'r> Worker<'r> {
                 Some(p) => Err(vec![p.clone()]),
                 None => self.reader.parse(r.fields),
             };
+            let mut warning = None;
             let got = match parsed {
                 Ok(p) => {
                     let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
+                    if let Some(w) = p.warning {
+                        self.counter.warning(w.kind);
+                        warning = Some(RowError { row: number, line, problems: vec![w] });
+                    }
                     Ok(f)
                 }
                 Err(problems) => {
@@ -345,11 +351,12 @@ impl<'r> Worker<'r> {
                 }
             };
             let Some(format) = &self.format else {
-                done.push(got.map(Arc::clone));
+                done.push((got.map(Arc::clone), warning));
                 continue;
             };
             r.fields_into(&mut self.rec, self.fields);
-            format.row(out, &Row { number, line, fields: &self.rec, raw, outcome: outcome(&got) }).map_err(AuditError::Write)?;
+            let row = Row { number, line, fields: &self.rec, raw, outcome: outcome(&got), warning: warning.as_ref() };
+            format.row(out, &row).map_err(AuditError::Write)?;
         }
         Ok(())
     }

@@ -147,8 +147,11 @@ impl Key {
 }
 
 /// A row read: the key to evaluate, and what the summary needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Parsed {
+    /// A problem that leaves the verdict standing (a quantity that is not a whole number: the
+    /// row's units are not counted).
+    pub warning: Option<Problem>,
     pub key: Key,
     pub date: Date,
     pub quantity: u64,
@@ -276,17 +279,24 @@ impl<'r> Reader<'r> {
         let dest = self.country(Field::Destination, get(self.at.destination), true);
         let hq = self.country(Field::EndUserHq, get(self.at.end_user_hq), false);
         let (date, period) = self.date(get(self.at.date));
+        let before = self.problems.len();
         let quantity = self.quantity(get(self.at.quantity));
+        // A bad quantity changes the totals, not the verdict: it is a warning on the row.
+        let warning = if self.problems.len() > before { self.problems.pop().map(|(_, p)| p) } else { None };
         let (spec, has_spec) = self.spec(rec);
         let chip = self.chip(get(self.at.chip), has_spec);
         if let Some(enc) = self.decoded {
             self.invalid_bytes(rec, enc);
         }
         if !self.problems.is_empty() {
+            if let Some(w) = warning {
+                let at = self.at.quantity;
+                self.problems.push((at, w));
+            }
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
-        Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity })
+        Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity, warning })
     }
 
     /// Reports the fields of a decoded row that hold U+FFFD, which the decoder put for bytes
@@ -403,7 +413,7 @@ impl<'r> Reader<'r> {
         match grouped(raw) {
             Ok(q) => q,
             Err(e) => {
-                self.problem(Field::Quantity, (ErrorKind::BadNumber, e));
+                self.problem(Field::Quantity, (ErrorKind::BadNumber, format!("{e}; the row's units are not counted")));
                 0
             }
         }

@@ -53,6 +53,9 @@ pub struct Row<'a> {
     pub raw: Option<&'a [u8]>,
     /// The outcome.
     pub outcome: Outcome<'a>,
+    /// A problem of an evaluated row that leaves its verdict standing (a quantity that is not
+    /// a whole number, whose units are then not counted); written in the `error` column.
+    pub warning: Option<&'a RowError>,
 }
 
 /// How a sink writing a byte stream formats one row. An audit formats rows with it on several
@@ -195,6 +198,10 @@ impl Format for CsvFormat {
                 csv_field_in(out, e.to_string().as_bytes(), self.delimiter);
             }
         }
+        if let (Outcome::Evaluated(_), Some(w)) = (row.outcome, row.warning) {
+            // The `error` column, the last, is empty: the warning fills it.
+            csv_field_in(out, format!("warning: {w}").as_bytes(), self.delimiter);
+        }
         out.extend_from_slice(self.eol);
         Ok(())
     }
@@ -315,6 +322,11 @@ impl Format for JsonlFormat {
             serde_json::to_writer(&mut *out, &String::from_utf8_lossy(v))?;
         }
         out.extend_from_slice(b"},");
+        if let (Outcome::Evaluated(_), Some(w)) = (row.outcome, row.warning) {
+            out.extend_from_slice(b"\"warning\":");
+            serde_json::to_writer(&mut *out, &w.to_string())?;
+            out.push(b',');
+        }
         match row.outcome {
             Outcome::Evaluated(f) => out.extend_from_slice(f.json.as_bytes()),
             Outcome::Error(e) => out.extend_from_slice(error_json(&e.to_string())?.as_bytes()),

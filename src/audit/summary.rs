@@ -85,6 +85,9 @@ pub struct Summary {
     pub destinations: Vec<DestinationTally>,
     /// Problems by kind; only kinds that occur.
     pub errors: Vec<ErrorTally>,
+    /// Problems of evaluated rows that left their verdicts standing (a quantity that is not a
+    /// whole number: its units are not counted), by kind; only kinds that occur.
+    pub warnings: Vec<ErrorTally>,
     /// The rule-set fingerprint (packs, versions, hashes).
     pub rules_version: String,
     /// The date used for rows without one.
@@ -136,6 +139,7 @@ pub(crate) struct Counter {
     outcomes: [Tally; OUTCOMES],
     dests: Vec<[u64; Verdict::ALL.len()]>,
     errors: [u64; ErrorKind::ALL.len()],
+    warnings: [u64; ErrorKind::ALL.len()],
     /// The first and last dates of the rows evaluated, each after its `date_key` (by which
     /// they are compared, cheaper than dates are; first after last while there is none).
     first: (u32, Date),
@@ -148,6 +152,7 @@ impl Counter {
             outcomes: [Tally::default(); OUTCOMES],
             dests: vec![[0; Verdict::ALL.len()]; countries],
             errors: [0; ErrorKind::ALL.len()],
+            warnings: [0; ErrorKind::ALL.len()],
             first: (u32::MAX, Date::MAX),
             last: (0, Date::MIN),
         }
@@ -184,6 +189,13 @@ impl Counter {
         }
     }
 
+    /// Counts a problem that left an evaluated row's verdict standing.
+    pub fn warning(&mut self, kind: ErrorKind) {
+        if let Some(n) = self.warnings.get_mut(kind.slot()) {
+            *n += 1;
+        }
+    }
+
     /// Adds the counts of another counter (of other rows).
     pub fn merge(mut self, other: Counter) -> Counter {
         for (t, o) in self.outcomes.iter_mut().zip(other.outcomes) {
@@ -194,6 +206,7 @@ impl Counter {
             d.iter_mut().zip(o).for_each(|(n, m)| *n += m);
         }
         self.errors.iter_mut().zip(other.errors).for_each(|(n, m)| *n += m);
+        self.warnings.iter_mut().zip(other.warnings).for_each(|(n, m)| *n += m);
         (self.first, self.last) = (self.first.min(other.first), self.last.max(other.last));
         self
     }
@@ -229,6 +242,12 @@ impl Counter {
             .filter(|(_, n)| *n > 0)
             .map(|(k, count)| ErrorTally { kind: k.as_str(), count })
             .collect();
+        let warnings: Vec<ErrorTally> = ErrorKind::ALL
+            .iter()
+            .zip(self.warnings)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, count)| ErrorTally { kind: k.as_str(), count })
+            .collect();
         let rows_of = |i: usize| self.outcomes.get(i).map(|t| t.rows).unwrap_or(0);
         let error_rows = rows_of(ERROR);
         let rows: u64 = self.outcomes.iter().map(|t| t.rows).sum();
@@ -240,6 +259,7 @@ impl Counter {
             verdicts,
             destinations,
             errors,
+            warnings,
             rules_version: rs.version(),
             as_of,
             dates: (self.first <= self.last).then_some(DateRange { first: self.first.1, last: self.last.1 }),

@@ -295,5 +295,12 @@ fn render_summary(s: &Summary, rs: &RuleSet) -> String {
         }
         text += &format!("Rows with errors: {} (verdict `error`; see the error column)\n{t}\n", s.error_rows);
     }
+    if !s.warnings.is_empty() {
+        let mut t = table(&["Warning", "Count"]);
+        for w in &s.warnings {
+            t.add_row(vec![w.kind.to_string(), w.count.to_string()]);
+        }
+        text += &format!("Rows with warnings (verdict given; see the error column)\n{t}\n");
+    }
     text
 }

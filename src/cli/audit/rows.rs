@@ -84,7 +84,13 @@ impl<W: Write> Sink for TableSink<W> {
                 let review =
                     if f.review_policy.is_empty() { String::new() } else { format!("review: {}", f.review_policy.replace('_', " ")) };
                 let ex = [f.exceptions.as_str(), review.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>();
-                cells.extend([f.verdict.to_string(), f.eccn.clone(), ex.join("; "), f.reasons.replace("; ", "\n")]);
+                let mut reasons = f.reasons.replace("; ", "\n");
+                if let Some(w) = row.warning {
+                    for p in &w.problems {
+                        reasons += &format!("\nwarning: column {}: {}", p.column.as_deref().unwrap_or("?"), p.message);
+                    }
+                }
+                cells.extend([f.verdict.to_string(), f.eccn.clone(), ex.join("; "), reasons]);
             }
             Outcome::Error(e) => {
                 let problems: Vec<String> = e
