@@ -272,3 +272,26 @@ fn the_exports_guide_shows_real_output() {
     }
     assert_eq!(ran, 3);
 }
+
+#[test]
+fn an_eccn_column_is_compared_with_the_classification() {
+    let text = "Material,Country,Export Classification,date\nH100,CN,3A090.a,2025-06-01\nH100,DE,5A992,2025-06-01\n\
+                H20,CN,3A090.a,2025-06-01\nH20,CN,EAR99,2025-06-01\nMI308X,CN,3A090.b,2025-06-01\n";
+    let (rows, stderr, code) = audit(text.as_bytes(), &[], b',');
+    let warnings: Vec<&str> = rows.iter().skip(1).map(|r| r.last().unwrap().as_str()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "",
+            "warning: row 2, column Export Classification: the file gives ECCN `5A992`; chipgate classifies it `3A090.a` (the verdict rests on chipgate's)",
+            "warning: row 3, column Export Classification: the file gives ECCN `3A090.a`; chipgate finds it outside the ECCNs of the rules (the verdict rests on chipgate's)",
+            "",
+            "",
+        ]
+    );
+    // The verdicts are chipgate's.
+    assert_eq!(rows[2][8], "no_license_required");
+    assert_eq!(rows[3][8], "license_required");
+    assert!(stderr.contains("eccn ← Export Classification") && stderr.contains("eccn_differs"), "{stderr}");
+    assert_eq!(code, 1);
+}

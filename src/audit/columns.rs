@@ -30,11 +30,14 @@ pub enum Field {
     InterconnectGbps,
     /// DRAM bandwidth, GB/s.
     MemoryBandwidthGbps,
+    /// The ECCN the exporter's records give the item (compared with chipgate's
+    /// classification; the row's verdict rests on chipgate's).
+    Eccn,
 }
 
 impl Field {
     /// Every field with its column name.
-    pub const ALL: [(&'static str, Field); 11] = [
+    pub const ALL: [(&'static str, Field); 12] = [
         ("destination", Field::Destination),
         ("chip", Field::Chip),
         ("date", Field::Date),
@@ -46,6 +49,7 @@ impl Field {
         ("datacenter", Field::Datacenter),
         ("interconnect_gbps", Field::InterconnectGbps),
         ("memory_bandwidth_gbps", Field::MemoryBandwidthGbps),
+        ("eccn", Field::Eccn),
     ];
 
     /// The spec columns, which describe or override a chip.
@@ -66,7 +70,7 @@ impl Field {
     /// Header words real exports use for a field (SAP, Oracle, NetSuite, BI tools), compared
     /// with case, spaces and punctuation ignored (`Ship-To Country` is `shiptocountry`). A
     /// column named as the field itself comes first; these are looked at only without one.
-    pub const WORDS: [(Field, &'static [&'static str]); 5] = [
+    pub const WORDS: [(Field, &'static [&'static str]); 6] = [
         (Field::Chip, &["material", "materialnumber", "part", "partnumber", "partno", "product", "item", "model", "sku"]),
         (Field::Destination, &["country", "shiptocountry", "shipto", "destinationcountry", "dest", "countryofdestination"]),
         (Field::Date, &["shipdate", "shippedat", "shippingdate", "deliverydate", "postingdate", "dateshipped", "shipmentdate"]),
@@ -75,6 +79,7 @@ impl Field {
             Field::EndUserHq,
             &["enduserheadquarters", "endusercountry", "enduserhqcountry", "ultimateparentcountry", "parentcountry", "headquarters"],
         ),
+        (Field::Eccn, &["exportclassification", "exportclassificationnumber", "exportcontrolclassificationnumber", "eccncode"]),
     ];
 
     /// The field's position in [`Field::ALL`] (the declaration order).

@@ -135,14 +135,14 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     let (rdr, header, columns) = begin(input, opts, sink)?;
     let input_format =
         InputFormat { delimiter: char::from(rdr.delimiter()).to_string(), encoding: encoding.name().to_string(), columns: columns.used() };
-    let format = sink.format();
-    let fields = format.as_ref().map_or_else(|| sink.needs_fields(), |f| f.needs_fields());
     // The reading thread keeps a core busy; the workers get the others (at least one). On 2
     // cores one worker beside it took 404 ms of CPU for the 1 M-row bench against 462 ms for
     // two, each of which warms caches of its own (wall 0.29 s against 0.31 s). JSON rows cost
     // the workers far more than reading them costs, so there the workers get every core.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = if opts.json { cores } else { cores - 1 }.clamp(1, MAX_WORKERS);
+    let format = sink.format();
+    let fields = format.as_ref().map_or_else(|| sink.needs_fields(), |f| f.needs_fields());
     // The workers share the queue of batches to do; the reading thread stops (and so do the
     // workers) when the batches it waits for can no longer come back.
     let (work_tx, work_rx) = mpsc::channel::<Batch>();
@@ -338,9 +338,10 @@ impl<'r> Worker<'r> {
                 Ok(p) => {
                     let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                    if let Some(w) = p.warning {
-                        self.counter.warning(w.kind);
-                        warning = Some(RowError { row: number, line, problems: vec![w] });
+                    let problems: Vec<Problem> = p.warning.into_iter().chain(self.reader.eccn_warning(r.fields, &f.eccn)).collect();
+                    if !problems.is_empty() {
+                        problems.iter().for_each(|w| self.counter.warning(w.kind));
+                        warning = Some(RowError { row: number, line, problems });
                     }
                     Ok(f)
                 }

@@ -37,11 +37,13 @@ pub enum ErrorKind {
     OpenQuote,
     /// A field of a decoded input held bytes that are not valid in the input's encoding.
     BadEncoding,
+    /// The row's `eccn` column gives another classification than chipgate's (a warning).
+    EccnDiffers,
 }
 
 impl ErrorKind {
     /// Every kind, in order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::MissingField,
         ErrorKind::UnknownChip,
         ErrorKind::AmbiguousChip,
@@ -54,6 +56,7 @@ impl ErrorKind {
         ErrorKind::TooLarge,
         ErrorKind::OpenQuote,
         ErrorKind::BadEncoding,
+        ErrorKind::EccnDiffers,
     ];
 
     /// The snake_case name used in summaries.
@@ -71,6 +74,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::OpenQuote => "open_quote",
             ErrorKind::BadEncoding => "bad_encoding",
+            ErrorKind::EccnDiffers => "eccn_differs",
         }
     }
 
@@ -297,6 +301,27 @@ impl<'r> Reader<'r> {
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
         Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity, warning })
+    }
+
+    /// A warning when the row's `eccn` column disagrees with the classification found: the
+    /// file gives an ECCN of the rule set that chipgate does not find, or chipgate finds one
+    /// of them and the file gives another (an ECCN outside the rule set, such as `5A992` or
+    /// `EAR99`, is compared only with what chipgate finds). Undetermined classifications are
+    /// not compared.
+    pub fn eccn_warning(&self, rec: Fields<'_>, found: &str) -> Option<Problem> {
+        let at = self.columns.index(Field::Eccn)?;
+        let given = std::str::from_utf8(rec.get(at).map(trim).unwrap_or_default()).ok()?;
+        if given.is_empty() || found.starts_with("undetermined") || given.eq_ignore_ascii_case(found) {
+            return None;
+        }
+        let known = |e: &str| self.rs.eccns.iter().any(|x| x.id.eq_ignore_ascii_case(e));
+        if !known(given) && !known(found) {
+            return None;
+        }
+        let chipgate =
+            if found.is_empty() { "finds it outside the ECCNs of the rules".to_string() } else { format!("classifies it `{found}`") };
+        let message = format!("the file gives ECCN `{given}`; chipgate {chipgate} (the verdict rests on chipgate's)");
+        Some(Problem { kind: ErrorKind::EccnDiffers, column: Some(self.columns.name(at).to_string()), message })
     }
 
     /// Reports the fields of a decoded row that hold U+FFFD, which the decoder put for bytes
