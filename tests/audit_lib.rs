@@ -389,3 +389,18 @@ fn a_writer_that_fails_stops_the_audit_with_the_write_error() {
         }
     }
 }
+
+#[test]
+fn a_jsonl_sink_gets_json_whatever_the_options_say() {
+    let rs = RuleSet::builtin().unwrap();
+    let input = "chip,destination,date\nH100,CN,2024-06-01\nH20,DE,2024-06-01\nH100X,CN,2024-06-01\n";
+    let mut out = Vec::new();
+    // `Options::new` leaves `json` false: the sink still gets whole JSON lines.
+    audit(&rs, &Options::new(date(2025, 1, 1)), input.as_bytes(), &mut JsonlSink::new(&mut out)).unwrap();
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["verdict"], "license_required");
+    assert!(lines[0]["trace"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(lines[2]["verdict"], "error");
+}

@@ -130,6 +130,14 @@ impl From<MemoError> for AuditError {
 /// through their own memo, count them, and format them when the sink has a [`Format`]; the
 /// calling thread hands the batches to the sink in input order.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
+    // A sink that writes JSON gets it, whatever the options say.
+    let with_json;
+    let opts = if sink.wants_json() && !opts.json {
+        with_json = Options { json: true, ..opts.clone() };
+        &with_json
+    } else {
+        opts
+    };
     let (input, encoding, decoded) = decode::decoded(input, opts.encoding).map_err(|e| AuditError::Read(e.into()))?;
     let decoded = decoded.then_some(encoding);
     let (rdr, header, columns) = begin(input, opts, sink)?;

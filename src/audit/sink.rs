@@ -88,6 +88,11 @@ pub trait Sink {
     fn format(&self) -> Option<Arc<dyn Format>> {
         None
     }
+    /// Whether the sink writes each row's decision as JSON ([`Finding::json`]): the audit
+    /// then renders it whatever [`super::Options::json`] says.
+    fn wants_json(&self) -> bool {
+        false
+    }
     /// Takes rows formatted with [`Sink::format`], in input order.
     fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
         let _ = bytes;
@@ -372,6 +377,10 @@ impl<W: Write> Sink for JsonlSink<W> {
 
     fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)
+    }
+
+    fn wants_json(&self) -> bool {
+        true
     }
 }
 
