@@ -266,7 +266,19 @@ fn validate_exit_codes_and_json() {
     // A broken pack makes every other command an input error, with a pointer to `validate`.
     let r = chipgate(&["check", "H100", "--to", "CN", "--rules", "examples/packs/broken"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("run `chipgate rules validate` for details"), "{}", r.stderr);
+    assert!(r.stderr.contains("run `chipgate rules validate --rules examples/packs/broken` for details"), "{}", r.stderr);
+    // The command it names finds the problems.
+    assert_eq!(chipgate(&["rules", "validate", "--rules", "examples/packs/broken"]).code, 2);
+}
+
+#[test]
+fn without_the_builtin_rules_a_country_is_unknown_for_a_reason_said() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pack.toml"), "[pack]\nname = \"solo\"\nversion = \"1.0.0\"\nrequires = \">=0.1\"\n").unwrap();
+    let r = chipgate(&["check", "H100", "--to", "CN", "--no-builtin", "--rules", d.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the rules loaded define no countries"), "{}", r.stderr);
+    assert!(!r.stderr.contains("such as `CN`"), "{}", r.stderr);
 }
 
 #[test]

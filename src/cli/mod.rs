@@ -215,9 +215,24 @@ pub fn load(cli: &Cli) -> Result<RuleSet> {
         Err(e) => {
             say(&e.to_string());
             let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
-            bail!("the rules could not be loaded ({n} error{}); run `chipgate rules validate` for details", if n == 1 { "" } else { "s" })
+            bail!("the rules could not be loaded ({n} error{}); run `{}` for details", if n == 1 { "" } else { "s" }, validate_command(cli))
         }
     }
+}
+
+/// The `rules validate` command that checks the packs a command was given (those of
+/// `CHIPGATE_RULES` are read by it as well).
+fn validate_command(cli: &Cli) -> String {
+    let mut c = String::from("chipgate rules validate");
+    if cli.no_builtin {
+        c += " --no-builtin";
+    }
+    for p in &cli.rules {
+        let shown = p.display().to_string();
+        let quoted = if shown.contains(char::is_whitespace) { format!("'{shown}'") } else { shown };
+        c += &format!(" --rules {quoted}");
+    }
+    c
 }
 
 /// Parses a `YYYY-MM-DD` date.
@@ -244,6 +259,12 @@ pub fn country(rs: &RuleSet, name: &str) -> Result<String> {
         Some(c) => Ok(c.code.clone()),
         None => {
             let s = rs.countries.suggest(name);
+            if rs.countries.all().is_empty() {
+                bail!(
+                    "unknown country `{name}`: the rules loaded define no countries (--no-builtin leaves out the built-in \
+                     ISO 3166 list); load a pack with [[country]] entries, or drop --no-builtin"
+                )
+            }
             if s.is_empty() {
                 bail!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
             }
