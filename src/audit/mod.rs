@@ -40,7 +40,7 @@ pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
 pub use scan::Limits;
-pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink};
+pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
 pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, VerdictCount, VerdictTally};
 
 use crate::{EvalError, RuleSet};
@@ -62,12 +62,16 @@ pub struct Options {
     pub json: bool,
     /// The most a record may hold; a record over it is an error row.
     pub limits: Limits,
+    /// Have the sink add the [`STAMP_COLUMNS`]: the rule set's version and each row's date.
+    /// An input that already has a column of those names is then refused, as one with the
+    /// audit's own columns always is ([`HeaderError::AuditColumns`]).
+    pub stamp: bool,
 }
 
 impl Options {
     /// Default options for a date.
     pub fn new(default_date: Date) -> Options {
-        Options { default_date, columns: Vec::new(), json: false, limits: Limits::default() }
+        Options { default_date, columns: Vec::new(), json: false, limits: Limits::default(), stamp: false }
     }
 }
 
@@ -112,7 +116,7 @@ impl From<MemoError> for AuditError {
 /// through their own memo, count them, and format them when the sink has a [`Format`]; the
 /// calling thread hands the batches to the sink in input order.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
-    let (rdr, header, columns) = begin(input, opts, sink)?;
+    let (rdr, header, columns) = begin(input, opts, &rs.version(), sink)?;
     let format = sink.format();
     let fields = format.as_ref().map_or_else(|| sink.needs_fields(), |f| f.needs_fields());
     // The reading thread keeps a core busy; the workers get the others (at least one). On 2
@@ -208,9 +212,9 @@ fn write_in_order(
             if formatted {
                 sink.block(&b.out).map_err(AuditError::Write)?;
             } else {
-                for (r, done) in b.records().zip(&b.done) {
+                for (r, (done, date)) in b.records().zip(&b.done) {
                     r.fields_into(&mut rec, fields);
-                    let row = Row { number: r.number, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(done) };
+                    let row = Row { number: r.number, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(done), date: *date };
                     sink.row(&row).map_err(AuditError::Write)?;
                 }
             }
@@ -222,7 +226,12 @@ fn write_in_order(
 }
 
 /// Reads the header, maps its columns and hands it to the sink.
-fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scanner<R>, ByteRecord, Columns), AuditError> {
+fn begin<R: Read>(
+    input: R,
+    opts: &Options,
+    rules_version: &str,
+    sink: &mut dyn Sink,
+) -> Result<(Scanner<R>, ByteRecord, Columns), AuditError> {
     let read = |e: io::Error| AuditError::Read(e.into());
     let mut scan = Scanner::new(input).map_err(read)?;
     scan.limits = opts.limits;
@@ -239,6 +248,9 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let copied = span.is_none_or(|s| s.copied);
     scan::Fields { bytes: if copied { &fields } else { &buf }, bounds: &bounds }.copy_to(&mut header);
     let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
+    if opts.stamp {
+        stamp_clash(&columns)?;
+    }
     let end = scan.taken();
     scan.peek(&mut buf).map_err(read)?;
     let byte = |i: usize| buf.get(i).copied();
@@ -246,9 +258,21 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let crlf = (end.checked_sub(1).and_then(byte) == Some(b'\n') && end.checked_sub(2).and_then(byte) == Some(b'\r'))
         || (end.checked_sub(1).and_then(byte) == Some(b'\r') && byte(end) == Some(b'\n'));
     let raw = buf.get(..end).map(ahead::trim_eol).filter(|_| !open);
-    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf }).map_err(AuditError::Write)?;
+    let stamp = opts.stamp.then_some(rules_version);
+    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf, stamp }).map_err(AuditError::Write)?;
     scan.end(&buf);
     Ok((scan, header, columns))
+}
+
+/// Refuses a header with a column named like one of the [`STAMP_COLUMNS`] (matched as header
+/// names are: trimmed, in any case, spaces and hyphens as `_`): the output would have two.
+fn stamp_clash(columns: &Columns) -> Result<(), AuditError> {
+    let key = |n: &str| n.trim().to_lowercase().replace([' ', '-'], "_");
+    let present: Vec<String> = columns.names().iter().filter(|n| STAMP_COLUMNS.contains(&key(n).as_str())).cloned().collect();
+    if present.is_empty() {
+        return Ok(());
+    }
+    Err(AuditError::Header(HeaderError::AuditColumns { present, all: false }))
 }
 
 /// The evaluating side of an audit: one per worker thread, with its own caches and counts.
@@ -307,24 +331,25 @@ impl<'r> Worker<'r> {
                 Some(p) => Err(vec![p.clone()]),
                 None => self.reader.parse(r.fields),
             };
-            let got = match parsed {
+            let (got, date) = match parsed {
                 Ok(p) => {
                     let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                    Ok(f)
+                    (Ok(f), Some(p.date))
                 }
                 Err(problems) => {
                     let err = RowError { row: number, line, problems };
                     self.counter.error(err.problems.iter().map(|p| p.kind));
-                    Err(err)
+                    (Err(err), None)
                 }
             };
             let Some(format) = &self.format else {
-                done.push(got.map(Arc::clone));
+                done.push((got.map(Arc::clone), date));
                 continue;
             };
             r.fields_into(&mut self.rec, self.fields);
-            format.row(out, &Row { number, line, fields: &self.rec, raw, outcome: outcome(&got) }).map_err(AuditError::Write)?;
+            let row = Row { number, line, fields: &self.rec, raw, outcome: outcome(&got), date };
+            format.row(out, &row).map_err(AuditError::Write)?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 
 use csv::ByteRecord;
+use jiff::civil::Date;
 
 use super::columns::Columns;
 use super::memo::{error_json, Finding, OUTPUT_COLUMNS};
@@ -24,7 +25,15 @@ pub struct Header<'a> {
     pub bom: bool,
     /// The input's lines end with CRLF.
     pub crlf: bool,
+    /// With [`super::Options::stamp`]: the rule set's version, which the sink writes in a
+    /// `rules_version` column, and each row's date in `as_of` (see [`STAMP_COLUMNS`]).
+    pub stamp: Option<&'a str>,
 }
+
+/// The columns `--stamp` adds after the audit columns: the rule set's version (as the summary
+/// gives it) and the date the row was evaluated as of (its own date, or the default date for
+/// a row without one; empty for a row that could not be evaluated).
+pub const STAMP_COLUMNS: [&str; 2] = ["rules_version", "as_of"];
 
 /// What became of a row.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +60,9 @@ pub struct Row<'a> {
     pub raw: Option<&'a [u8]>,
     /// The outcome.
     pub outcome: Outcome<'a>,
+    /// The date the row was evaluated as of: its own, or the default date for a row without
+    /// one; `None` for a row that could not be evaluated.
+    pub date: Option<Date>,
 }
 
 /// How a sink writing a byte stream formats one row. An audit formats rows with it on several
@@ -124,6 +136,8 @@ pub struct CsvSink<W: Write> {
 pub struct CsvFormat {
     eol: &'static [u8],
     excel_safe: bool,
+    /// With a stamp: `,` and the rule set's version as a CSV field, then `,` (the date follows).
+    stamp: Option<Vec<u8>>,
 }
 
 /// Whether a spreadsheet would run a cell as a formula: it starts with `=`, `+`, `-`, `@`, a
@@ -169,6 +183,12 @@ impl Format for CsvFormat {
                 csv_field(out, e.to_string().as_bytes());
             }
         }
+        if let Some(stamp) = &self.stamp {
+            out.extend_from_slice(stamp);
+            if let Some(d) = row.date {
+                write!(out, "{d}")?;
+            }
+        }
         out.extend_from_slice(self.eol);
         Ok(())
     }
@@ -181,13 +201,13 @@ impl Format for CsvFormat {
 impl<W: Write> CsvSink<W> {
     /// A sink writing to `w`.
     pub fn new(w: W) -> CsvSink<W> {
-        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(CsvFormat { eol: b"\n", excel_safe: false }) }
+        CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(CsvFormat { eol: b"\n", excel_safe: false, stamp: None }) }
     }
 
     /// Neutralises cells a spreadsheet would run as formulas (see [`formula_like`]), input
     /// cells included: for files that will be opened in Excel, LibreOffice or Google Sheets.
     pub fn excel_safe(mut self, on: bool) -> CsvSink<W> {
-        self.format = Arc::new(CsvFormat { eol: self.format.eol, excel_safe: on });
+        self.format = Arc::new(CsvFormat { eol: self.format.eol, excel_safe: on, stamp: None });
         self
     }
 
@@ -208,9 +228,14 @@ impl<W: Write> CsvSink<W> {
 
 impl<W: Write> Sink for CsvSink<W> {
     fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
-        if h.crlf {
-            self.format = Arc::new(CsvFormat { eol: b"\r\n", excel_safe: self.format.excel_safe });
-        }
+        let stamp = h.stamp.map(|v| {
+            let mut s = vec![b','];
+            cell(&mut s, v.as_bytes(), self.format.excel_safe);
+            s.push(b',');
+            s
+        });
+        let eol: &'static [u8] = if h.crlf { b"\r\n" } else { self.format.eol };
+        self.format = Arc::new(CsvFormat { eol, excel_safe: self.format.excel_safe, stamp });
         if h.bom {
             self.buf.extend_from_slice(b"\xEF\xBB\xBF");
         }
@@ -218,7 +243,8 @@ impl<W: Write> Sink for CsvSink<W> {
             Some(raw) if !self.format.excel_safe => self.buf.extend_from_slice(raw),
             _ => self.format.fields(&mut self.buf, h.record),
         }
-        for c in OUTPUT_COLUMNS {
+        let stamp = if h.stamp.is_some() { &STAMP_COLUMNS[..] } else { &[] };
+        for c in OUTPUT_COLUMNS.iter().chain(stamp) {
             self.buf.push(b',');
             self.buf.extend_from_slice(c.as_bytes());
         }
@@ -267,6 +293,8 @@ pub struct JsonlSink<W: Write> {
 pub struct JsonlFormat {
     /// The header names as JSON strings (repeated names numbered).
     keys: Vec<String>,
+    /// With a stamp: the rule set's version as a JSON string.
+    stamp: Option<String>,
 }
 
 impl Format for JsonlFormat {
@@ -281,6 +309,13 @@ impl Format for JsonlFormat {
             serde_json::to_writer(&mut *out, &String::from_utf8_lossy(v))?;
         }
         out.extend_from_slice(b"},");
+        if let Some(version) = &self.stamp {
+            write!(out, "\"rules_version\":{version},\"as_of\":")?;
+            match row.date {
+                Some(d) => write!(out, "\"{d}\",")?,
+                None => out.extend_from_slice(b"null,"),
+            }
+        }
         match row.outcome {
             Outcome::Evaluated(f) => out.extend_from_slice(f.json.as_bytes()),
             Outcome::Error(e) => out.extend_from_slice(error_json(&e.to_string())?.as_bytes()),
@@ -306,7 +341,8 @@ impl<W: Write> Sink for JsonlSink<W> {
             let key = if seen == 0 { n.clone() } else { format!("{n}_{}", seen + 1) };
             keys.push(serde_json::to_string(&key)?);
         }
-        self.format = Arc::new(JsonlFormat { keys });
+        let stamp = h.stamp.map(serde_json::to_string).transpose()?;
+        self.format = Arc::new(JsonlFormat { keys, stamp });
         Ok(())
     }
 
