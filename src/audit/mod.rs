@@ -35,6 +35,8 @@ mod row;
 mod scan;
 mod sink;
 mod summary;
+pub mod workbook;
+mod xlsx;
 
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use memo::{Finding, OUTPUT_COLUMNS};
@@ -42,6 +44,7 @@ pub use row::{ErrorKind, Problem, RowError};
 pub use scan::Limits;
 pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
 pub use summary::{DateRange, DestinationTally, ErrorTally, Summary, Tally, VerdictCount, VerdictTally};
+pub use xlsx::XlsxSink;
 
 use crate::{EvalError, RuleSet};
 use ahead::{Batch, Done};
