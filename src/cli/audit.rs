@@ -39,8 +39,8 @@ pub struct AuditArgs {
     /// (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`), whose first visible sheet is read.
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
-    /// The sheet of a workbook to audit: its name, or its number N (1 is the first sheet),
-    /// e.g. `--sheet Shipments` or `--sheet 2`.
+    /// The sheet of a workbook to audit: its name, or its number N (1 is the first worksheet,
+    /// hidden ones counted), e.g. `--sheet Shipments` or `--sheet 2`; default the first visible.
     #[arg(long, value_name = "NAME|N")]
     pub sheet: Option<String>,
     /// Write the audited rows to this file instead of standard output (`-`: standard output).
