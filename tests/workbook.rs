@@ -397,3 +397,17 @@ fn an_ods_sheet_gets_the_verdicts_of_the_same_rows_in_a_csv() {
     let (clean_code, from_csv, _) = audit(&[s(&csv)]);
     assert_eq!((code, from_book), (clean_code, from_csv));
 }
+
+#[test]
+fn workbooks_saved_by_libreoffice_get_the_verdicts_of_their_csv() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks");
+    let (csv_code, from_csv, _) = audit(&[s(&dir.join("shipments.csv"))]);
+    assert_eq!(csv_code, 2);
+    for name in ["shipments.xls", "shipments.ods", "shipments-libreoffice.xlsx"] {
+        let (code, out, err) = audit(&[s(&dir.join(name))]);
+        assert_eq!((code, err.as_str()), (2, ""), "{name}");
+        // LibreOffice saves a boolean as the number 1 in an .ods (see the fixtures' README).
+        let out = if name.ends_with(".ods") { out.replace("1004,,AE,2025-02-01,2,1,", "1004,,AE,2025-02-01,2,true,") } else { out };
+        assert_eq!(out, from_csv, "{name}");
+    }
+}
