@@ -25,11 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if f.is_empty() {
                 continue;
             }
-            let date = (r > 0 && f.len() == 10 && f.as_bytes().get(4) == Some(&b'-'))
-                .then(|| {
-                    Some(ExcelDateTime::from_ymd(f.get(..4)?.parse().ok()?, f.get(5..7)?.parse().ok()?, f.get(8..)?.parse().ok()?).ok()?)
-                })
-                .flatten();
+            let date = if r > 0 { date(f) } else { None };
             match (date, f.parse::<f64>(), f) {
                 (Some(d), _, _) => sheet.write_datetime_with_format(r, c, d, &day)?,
                 (None, Ok(n), _) if r > 0 && n.to_string() == f => sheet.write_number(r, c, n)?,
@@ -40,4 +36,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     book.save(output)?;
     Ok(())
+}
+
+/// A `YYYY-MM-DD` field as a date cell.
+fn date(f: &str) -> Option<ExcelDateTime> {
+    if f.len() != 10 || f.as_bytes().get(4) != Some(&b'-') {
+        return None;
+    }
+    ExcelDateTime::from_ymd(f.get(..4)?.parse().ok()?, f.get(5..7)?.parse().ok()?, f.get(8..)?.parse().ok()?).ok()
 }
