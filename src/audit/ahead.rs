@@ -62,8 +62,9 @@ fn unreadable(span: &Span, limits: Limits) -> Option<Problem> {
     Some(Problem { kind, column: None, message })
 }
 
-/// What became of a row, kept for a sink that takes rows one by one.
-pub(crate) type Done = (Result<Arc<Finding>, RowError>, Option<RowError>);
+/// What became of a row, kept for a sink that takes rows one by one: its outcome, its warnings
+/// and the date it was evaluated as of.
+pub(crate) type Done = (Result<Arc<Finding>, RowError>, Option<RowError>, Option<jiff::civil::Date>);
 
 /// Records read ahead, with the bytes each was read from; then, from a worker, what became of
 /// them.

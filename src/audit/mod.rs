@@ -36,14 +36,17 @@ mod row;
 mod scan;
 mod sink;
 mod summary;
+pub mod workbook;
+mod xlsx;
 
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use decode::encoding_for;
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
 pub use scan::{detect_delimiter, Limits, DELIMITERS};
-pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink};
+pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
 pub use summary::{ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, Tally, VerdictCount, VerdictTally};
+pub use xlsx::XlsxSink;
 
 use crate::{EvalError, RuleSet};
 use ahead::{Batch, Done};
@@ -72,6 +75,10 @@ pub struct Options {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// How the input's dates are written when not ISO 8601 (see [`crate::date::parse_cell`]).
     pub date_format: Option<crate::date::DateFormat>,
+    /// Have the sink add the [`STAMP_COLUMNS`]: the rule set's version and each row's date.
+    /// An input that already has a column of those names is then refused, as one with the
+    /// audit's own columns always is ([`HeaderError::AuditColumns`]).
+    pub stamp: bool,
 }
 
 impl Options {
@@ -85,6 +92,7 @@ impl Options {
             delimiter: None,
             encoding: None,
             date_format: None,
+            stamp: false,
         }
     }
 }
@@ -140,7 +148,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     };
     let (input, encoding, decoded) = decode::decoded(input, opts.encoding).map_err(|e| AuditError::Read(e.into()))?;
     let decoded = decoded.then_some(encoding);
-    let (rdr, header, columns) = begin(input, opts, sink)?;
+    let (rdr, header, columns) = begin(input, opts, &rs.version(), sink)?;
     let input_format =
         InputFormat { delimiter: char::from(rdr.delimiter()).to_string(), encoding: encoding.name().to_string(), columns: columns.used() };
     // The reading thread keeps a core busy; the workers get the others (at least one). On 2
@@ -239,10 +247,17 @@ fn write_in_order(
             if formatted {
                 sink.block(&b.out).map_err(AuditError::Write)?;
             } else {
-                for (r, (got, warning)) in b.records().zip(&b.done) {
+                for (r, (got, warning, date)) in b.records().zip(&b.done) {
                     r.fields_into(&mut rec, fields);
-                    let row =
-                        Row { number: r.number, line: r.line, fields: &rec, raw: r.raw, outcome: outcome(got), warning: warning.as_ref() };
+                    let row = Row {
+                        number: r.number,
+                        line: r.line,
+                        fields: &rec,
+                        raw: r.raw,
+                        outcome: outcome(got),
+                        warning: warning.as_ref(),
+                        date: *date,
+                    };
                     sink.row(&row).map_err(AuditError::Write)?;
                 }
             }
@@ -254,7 +269,12 @@ fn write_in_order(
 }
 
 /// Reads the header, maps its columns and hands it to the sink.
-fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scanner<R>, ByteRecord, Columns), AuditError> {
+fn begin<R: Read>(
+    input: R,
+    opts: &Options,
+    rules_version: &str,
+    sink: &mut dyn Sink,
+) -> Result<(Scanner<R>, ByteRecord, Columns), AuditError> {
     let read = |e: io::Error| AuditError::Read(e.into());
     let mut scan = Scanner::new(input).map_err(read)?;
     scan.limits = opts.limits;
@@ -273,6 +293,9 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let copied = span.is_none_or(|s| s.copied);
     scan::Fields { bytes: if copied { &fields } else { &buf }, bounds: &bounds }.copy_to(&mut header);
     let columns = Columns::new(&header, &opts.columns).map_err(AuditError::Header)?;
+    if opts.stamp {
+        stamp_clash(&columns)?;
+    }
     let end = scan.taken();
     scan.peek(&mut buf).map_err(read)?;
     let byte = |i: usize| buf.get(i).copied();
@@ -280,9 +303,21 @@ fn begin<R: Read>(input: R, opts: &Options, sink: &mut dyn Sink) -> Result<(Scan
     let crlf = (end.checked_sub(1).and_then(byte) == Some(b'\n') && end.checked_sub(2).and_then(byte) == Some(b'\r'))
         || (end.checked_sub(1).and_then(byte) == Some(b'\r') && byte(end) == Some(b'\n'));
     let raw = buf.get(..end).map(ahead::trim_eol).filter(|_| !open);
-    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf, delimiter }).map_err(AuditError::Write)?;
+    let stamp = opts.stamp.then_some(rules_version);
+    sink.begin(&Header { record: &header, raw, columns: &columns, bom, crlf, delimiter, stamp }).map_err(AuditError::Write)?;
     scan.end(&buf);
     Ok((scan, header, columns))
+}
+
+/// Refuses a header with a column named like one of the [`STAMP_COLUMNS`] (matched as header
+/// names are: trimmed, in any case, spaces and hyphens as `_`): the output would have two.
+fn stamp_clash(columns: &Columns) -> Result<(), AuditError> {
+    let key = |n: &str| n.trim().to_lowercase().replace([' ', '-'], "_");
+    let present: Vec<String> = columns.names().iter().filter(|n| STAMP_COLUMNS.contains(&key(n).as_str())).cloned().collect();
+    if present.is_empty() {
+        return Ok(());
+    }
+    Err(AuditError::Header(HeaderError::AuditColumns { present, all: false }))
 }
 
 /// The evaluating side of an audit: one per worker thread, with its own caches and counts.
@@ -342,7 +377,7 @@ impl<'r> Worker<'r> {
                 None => self.reader.parse(r.fields),
             };
             let mut warning = None;
-            let got = match parsed {
+            let (got, date) = match parsed {
                 Ok(p) => {
                     let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
@@ -351,20 +386,20 @@ impl<'r> Worker<'r> {
                         problems.iter().for_each(|w| self.counter.warning(w.kind));
                         warning = Some(RowError { row: number, line, problems });
                     }
-                    Ok(f)
+                    (Ok(f), Some(p.date))
                 }
                 Err(problems) => {
                     let err = RowError { row: number, line, problems };
                     self.counter.error(err.problems.iter().map(|p| p.kind));
-                    Err(err)
+                    (Err(err), None)
                 }
             };
             let Some(format) = &self.format else {
-                done.push((got.map(Arc::clone), warning));
+                done.push((got.map(Arc::clone), warning, date));
                 continue;
             };
             r.fields_into(&mut self.rec, self.fields);
-            let row = Row { number, line, fields: &self.rec, raw, outcome: outcome(&got), warning: warning.as_ref() };
+            let row = Row { number, line, fields: &self.rec, raw, outcome: outcome(&got), warning: warning.as_ref(), date };
             format.row(out, &row).map_err(AuditError::Write)?;
         }
         Ok(())

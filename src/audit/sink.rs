@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 
 use csv::ByteRecord;
+use jiff::civil::Date;
 
 use super::columns::Columns;
 use super::memo::{error_json, Finding, OUTPUT_COLUMNS};
@@ -26,7 +27,15 @@ pub struct Header<'a> {
     pub crlf: bool,
     /// The byte between the input's fields.
     pub delimiter: u8,
+    /// With [`super::Options::stamp`]: the rule set's version, which the sink writes in a
+    /// `rules_version` column, and each row's date in `as_of` (see [`STAMP_COLUMNS`]).
+    pub stamp: Option<&'a str>,
 }
+
+/// The columns `--stamp` adds after the audit columns: the rule set's version (as the summary
+/// gives it) and the date the row was evaluated as of (its own date, or the default date for
+/// a row without one; empty for a row that could not be evaluated).
+pub const STAMP_COLUMNS: [&str; 2] = ["rules_version", "as_of"];
 
 /// What became of a row.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +65,9 @@ pub struct Row<'a> {
     /// A problem of an evaluated row that leaves its verdict standing (a quantity that is not
     /// a whole number, whose units are then not counted); written in the `error` column.
     pub warning: Option<&'a RowError>,
+    /// The date the row was evaluated as of: its own, or the default date for a row without
+    /// one; `None` for a row that could not be evaluated.
+    pub date: Option<Date>,
 }
 
 /// How a sink writing a byte stream formats one row. An audit formats rows with it on several
@@ -148,6 +160,8 @@ pub struct CsvFormat {
     /// The input rows are written field by field (another delimiter, or excel-safe cells),
     /// not copied as they were read.
     reencode: bool,
+    /// With a stamp: `,` and the rule set's version as a CSV field, then `,` (the date follows).
+    stamp: Option<Vec<u8>>,
 }
 
 /// Whether a spreadsheet would run a cell as a formula: it starts with `=`, `+`, `-`, `@`, a
@@ -207,6 +221,12 @@ impl Format for CsvFormat {
             // The `error` column, the last, is empty: the warning fills it.
             csv_field_in(out, format!("warning: {w}").as_bytes(), self.delimiter);
         }
+        if let Some(stamp) = &self.stamp {
+            out.extend_from_slice(stamp);
+            if let Some(d) = row.date {
+                write!(out, "{d}")?;
+            }
+        }
         out.extend_from_slice(self.eol);
         Ok(())
     }
@@ -219,7 +239,7 @@ impl Format for CsvFormat {
 impl<W: Write> CsvSink<W> {
     /// A sink writing to `w`.
     pub fn new(w: W) -> CsvSink<W> {
-        let format = CsvFormat { eol: b"\n", excel_safe: false, delimiter: b',', reencode: false };
+        let format = CsvFormat { eol: b"\n", excel_safe: false, delimiter: b',', reencode: false, stamp: None };
         CsvSink { out: w, buf: Vec::with_capacity(BUF + 4096), format: Arc::new(format), delimiter: None }
     }
 
@@ -255,8 +275,15 @@ impl<W: Write> Sink for CsvSink<W> {
     fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
         let delimiter = self.delimiter.unwrap_or(h.delimiter);
         let excel_safe = self.format.excel_safe;
-        let eol: &'static [u8] = if h.crlf { b"\r\n" } else { b"\n" };
-        self.format = Arc::new(CsvFormat { eol, excel_safe, delimiter, reencode: excel_safe || delimiter != h.delimiter });
+        let stamp = h.stamp.map(|v| {
+            let mut s = vec![delimiter];
+            cell(&mut s, v.as_bytes(), excel_safe, delimiter);
+            s.push(delimiter);
+            s
+        });
+        let eol: &'static [u8] = if h.crlf { b"\r\n" } else { self.format.eol };
+        let reencode = excel_safe || delimiter != h.delimiter;
+        self.format = Arc::new(CsvFormat { eol, excel_safe, delimiter, reencode, stamp });
         if h.bom {
             self.buf.extend_from_slice(b"\xEF\xBB\xBF");
         }
@@ -264,7 +291,8 @@ impl<W: Write> Sink for CsvSink<W> {
             Some(raw) if !self.format.reencode => self.buf.extend_from_slice(raw),
             _ => self.format.fields(&mut self.buf, h.record),
         }
-        for c in OUTPUT_COLUMNS {
+        let stamp = if h.stamp.is_some() { &STAMP_COLUMNS[..] } else { &[] };
+        for c in OUTPUT_COLUMNS.iter().chain(stamp) {
             self.buf.push(delimiter);
             self.buf.extend_from_slice(c.as_bytes());
         }
@@ -313,6 +341,8 @@ pub struct JsonlSink<W: Write> {
 pub struct JsonlFormat {
     /// The header names as JSON strings (repeated names numbered).
     keys: Vec<String>,
+    /// With a stamp: the rule set's version as a JSON string.
+    stamp: Option<String>,
 }
 
 impl Format for JsonlFormat {
@@ -331,6 +361,13 @@ impl Format for JsonlFormat {
             out.extend_from_slice(b"\"warning\":");
             serde_json::to_writer(&mut *out, &w.to_string())?;
             out.push(b',');
+        }
+        if let Some(version) = &self.stamp {
+            write!(out, "\"rules_version\":{version},\"as_of\":")?;
+            match row.date {
+                Some(d) => write!(out, "\"{d}\",")?,
+                None => out.extend_from_slice(b"null,"),
+            }
         }
         match row.outcome {
             Outcome::Evaluated(f) => out.extend_from_slice(f.json.as_bytes()),
@@ -357,7 +394,8 @@ impl<W: Write> Sink for JsonlSink<W> {
             let key = if seen == 0 { n.clone() } else { format!("{n}_{}", seen + 1) };
             keys.push(serde_json::to_string(&key)?);
         }
-        self.format = Arc::new(JsonlFormat { keys });
+        let stamp = h.stamp.map(serde_json::to_string).transpose()?;
+        self.format = Arc::new(JsonlFormat { keys, stamp });
         Ok(())
     }
 

@@ -1,11 +1,11 @@
-//! `chipgate audit`: a CSV of shipments in, one verdict per row out, a summary on stderr.
+//! `chipgate audit`: a CSV of shipments (or a sheet of a workbook) in, one verdict per row out,
+//! a summary on stderr.
 
-use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use chipgate::audit::{self, CsvSink, JsonlSink, Options, Sink, Summary};
+use chipgate::audit::{self, CsvSink, JsonlSink, Options, Sink, Summary, XlsxSink};
 use chipgate::RuleSet;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,7 +14,10 @@ use super::output::{FileId, Output};
 use super::render::table;
 use super::{Cli, EXIT_CLEAR, EXIT_ERROR, EXIT_FINDING};
 
+mod input;
 mod rows;
+
+use input::Input;
 
 /// Output format of `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,21 +28,29 @@ pub enum AuditFormat {
     Jsonl,
     /// Tables for people (small files).
     Table,
+    /// An Excel workbook: the rows, filled by verdict, and a `Summary` sheet (needs -o PATH).
+    Xlsx,
 }
 
 /// Arguments of `chipgate audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// CSV file of shipments (header row required), or `-` for standard input.
+    /// CSV file of shipments (header row required), or `-` for standard input; or a workbook
+    /// (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`), whose first visible sheet is read.
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
+    /// The sheet of a workbook to audit: its name, or its number N (1 is the first worksheet,
+    /// hidden ones counted), e.g. `--sheet Shipments` or `--sheet 2`; default the first visible.
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
     /// Write the audited rows to this file instead of standard output (`-`: standard output).
     /// The audit is written beside PATH under a temporary name and renamed over PATH only when
     /// it is complete: on any failure or interruption PATH keeps its previous content. A file
     /// that cannot be replaced that way (other hard links, read-only) is refused.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-    /// Output format; default csv, or table when a small file is audited to a terminal.
+    /// Output format; default xlsx when -o names a `.xlsx` file, else csv, or table when a small
+    /// file is audited to a terminal.
     #[arg(long, value_enum)]
     pub format: Option<AuditFormat>,
     /// Date for rows without one (YYYY-MM-DD); default today (UTC).
@@ -53,7 +64,8 @@ pub struct AuditArgs {
     pub summary_json: Option<PathBuf>,
     /// Neutralise cells a spreadsheet would run as formulas (starting with `=`, `+`, `-`, `@`, a
     /// tab or a carriage return; input cells included) by a leading `'`, the OWASP advice for
-    /// CSV files that will be opened in Excel, LibreOffice or Google Sheets. CSV output only.
+    /// CSV files that will be opened in Excel, LibreOffice or Google Sheets. CSV output only
+    /// (xlsx output is always safe: its cells are text or numbers, never formulas).
     #[arg(long)]
     pub excel_safe: bool,
     /// The character between the input's fields: `,` `;` `tab` `|` or another single ASCII
@@ -76,6 +88,11 @@ pub struct AuditArgs {
     /// `--output-delimiter ,` turns a `;`-separated export into a comma-separated audit.
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub output_delimiter: Option<u8>,
+    /// Add the columns `rules_version` (the rule packs, versions and hashes) and `as_of` (the
+    /// date each row was evaluated as of: its own, else --date) to every row, so that a saved
+    /// audit shows how it was produced. An input with columns of those names is then refused.
+    #[arg(long)]
+    pub stamp: bool,
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -95,8 +112,11 @@ const SMALL: u64 = 256 << 10;
 
 /// Runs the command.
 pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
-    if a.excel_safe && a.format.is_some_and(|f| f != AuditFormat::Csv) {
+    if a.excel_safe && a.format.is_some_and(|f| !matches!(f, AuditFormat::Csv | AuditFormat::Xlsx)) {
         bail!("--excel-safe applies to CSV output; drop it or use --format csv");
+    }
+    if a.stamp && a.format == Some(AuditFormat::Table) {
+        bail!("--stamp applies to csv, jsonl and xlsx output; drop it or choose one of those with --format");
     }
     let rs = super::load(cli)?;
     let mut opts = Options::new(super::date_or_today(&a.date)?);
@@ -108,17 +128,22 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
         bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
     }
+    opts.stamp = a.stamp;
     let output = a.output.as_deref().filter(|p| *p != Path::new("-"));
-    let (input, size, input_id) = open(&a.input)?;
-    let small = size.is_some_and(|s| s <= SMALL);
+    let opened = input::open(&a.input, a.sheet.as_deref())?;
+    let small = opened.size.is_some_and(|s| s <= SMALL);
     let format = match a.format {
         Some(f) => f,
-        None if output.is_none() && small && std::io::stdout().is_terminal() => AuditFormat::Table,
+        None if output.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))) => AuditFormat::Xlsx,
+        None if output.is_none() && !a.stamp && small && std::io::stdout().is_terminal() => AuditFormat::Table,
         None => AuditFormat::Csv,
     };
+    if format == AuditFormat::Xlsx && output.is_none() {
+        bail!("xlsx output is written to a file: name it with -o PATH.xlsx (a workbook is not streamed to standard output)");
+    }
     opts.json = format == AuditFormat::Jsonl;
     // Both files are opened (and refused) before the audit starts, and put in place after it.
-    let inputs: Vec<FileId> = input_id.into_iter().collect();
+    let inputs: Vec<FileId> = opened.id.into_iter().collect();
     if let (Some(o), Some(j)) = (output, a.summary_json.as_deref()) {
         if same_file(o, j) {
             bail!("the output `{}` and the summary `{}` are the same file; name two files", o.display(), j.display());
@@ -126,25 +151,36 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     }
     let out_file = output.map(|p| Output::create(p, &inputs)).transpose()?;
     let json_file = a.summary_json.as_deref().map(|p| Output::create(p, &inputs).map(|o| (o, p))).transpose()?;
-    let bar = progress(size);
-    let input: Box<dyn Read + Send> = match &bar {
-        Some(b) => Box::new(b.wrap_read(input)),
-        None => input,
+    let mut bar = None;
+    let input = match opened.input {
+        Input::Csv(r) => {
+            bar = progress(opened.size);
+            let r: Box<dyn Read + Send> = match &bar {
+                Some(b) => Box::new(b.wrap_read(r)),
+                None => r,
+            };
+            Input::Csv(r)
+        }
+        sheet => sheet,
     };
-    let summary = match &out_file {
-        Some(o) => write(&rs, &opts, format, a, input, o.writer())?,
-        None => write(&rs, &opts, format, a, input, out)?,
+    let sheet = input.sheet().map(str::to_string);
+    if matches!(input, Input::Sheet(..)) {
+        if a.delimiter.is_some() || a.encoding.is_some() {
+            bail!("--delimiter and --encoding apply to text files; a workbook's cells are read as they are");
+        }
+        // The sheet reaches the audit as comma-separated UTF-8, whatever its cells hold.
+        opts.delimiter = Some(b',');
+    }
+    let job = Job { rs: &rs, opts: &opts, path: &a.input, excel_safe: a.excel_safe, output_delimiter: a.output_delimiter };
+    let summary = match (&out_file, format) {
+        (Some(o), AuditFormat::Xlsx) => job.xlsx(input, o)?,
+        (Some(o), _) => job.write(format, input, o.writer())?,
+        (None, _) => job.write(format, input, out)?,
     };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let code = if summary.error_rows > 0 {
-        EXIT_ERROR
-    } else if summary.findings > 0 {
-        EXIT_FINDING
-    } else {
-        EXIT_CLEAR
-    };
+    let code = exit_code(&summary);
     if let Some((j, path)) = json_file {
         // Written directly, not through `serde_json::Value`, which cannot hold totals past u64.
         #[derive(serde::Serialize)]
@@ -161,7 +197,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         o.commit()?;
     }
     if !a.quiet {
-        super::say(&render_summary(&summary, &rs));
+        super::say(&render_summary(&summary, &rs, sheet.as_deref()));
     }
     Ok(code)
 }
@@ -222,27 +258,55 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn write<W: Write>(rs: &RuleSet, opts: &Options, format: AuditFormat, a: &AuditArgs, input: Box<dyn Read + Send>, w: W) -> Result<Summary> {
-    let mut sink: Box<dyn Sink + '_> = match format {
-        AuditFormat::Csv => Box::new(CsvSink::new(w).excel_safe(a.excel_safe).delimiter(a.output_delimiter)),
-        AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
-        AuditFormat::Table => Box::new(rows::TableSink::new(w, opts.default_date)),
-    };
-    Ok(audit::audit(rs, opts, input, sink.as_mut())?)
+/// The exit code a summary stands for.
+fn exit_code(s: &Summary) -> u8 {
+    if s.error_rows > 0 {
+        EXIT_ERROR
+    } else if s.findings > 0 {
+        EXIT_FINDING
+    } else {
+        EXIT_CLEAR
+    }
 }
 
-/// The input opened: the reader, its size when known, and which file it is.
-type Input = (Box<dyn Read + Send>, Option<u64>, Option<FileId>);
+/// One audit to run.
+struct Job<'a> {
+    rs: &'a RuleSet,
+    opts: &'a Options,
+    path: &'a Path,
+    excel_safe: bool,
+    output_delimiter: Option<u8>,
+}
 
-/// Opens the input (`-` is standard input).
-fn open(path: &Path) -> Result<Input> {
-    if path == Path::new("-") {
-        return Ok((Box::new(std::io::stdin()), None, FileId::of_stdin()));
+impl Job<'_> {
+    /// Audits into a writer, as CSV, JSON lines or tables.
+    fn write<W: Write>(&self, format: AuditFormat, input: Input, w: W) -> Result<Summary> {
+        let mut sink: Box<dyn Sink + '_> = match format {
+            AuditFormat::Csv => Box::new(CsvSink::new(w).excel_safe(self.excel_safe).delimiter(self.output_delimiter)),
+            AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
+            AuditFormat::Table => Box::new(rows::TableSink::new(w, self.opts.default_date)),
+            AuditFormat::Xlsx => bail!("xlsx output is written to a file: name it with -o PATH.xlsx"),
+        };
+        input.audit(self.path, self.rs, self.opts, sink.as_mut())
     }
-    let f = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
-    let size = f.metadata().ok().map(|m| m.len());
-    let id = FileId::of_file(&f);
-    Ok((Box::new(f), size, id))
+
+    /// Audits into a workbook, which is written to the output once the summary is known. Its
+    /// rows wait in an unnamed temporary file beside the output meanwhile.
+    fn xlsx(&self, input: Input, o: &Output) -> Result<Summary> {
+        let mut sink = XlsxSink::new(o.dir()).context("cannot start the workbook")?;
+        let sheet = input.sheet().map(str::to_string);
+        let summary = input.audit(self.path, self.rs, self.opts, &mut sink)?;
+        let mut notes = vec![("Input".to_string(), self.path.display().to_string())];
+        if let Some(s) = sheet {
+            notes.push(("Sheet".to_string(), s));
+        }
+        let code = exit_code(&summary);
+        notes.push(("Exit code".to_string(), code.to_string()));
+        notes.push(("Produced by".to_string(), format!("chipgate {}", env!("CHIPGATE_VERSION_LINE"))));
+        notes.push(("Command".to_string(), std::env::args().skip(1).collect::<Vec<_>>().join(" ")));
+        sink.save(&summary, self.rs, &notes, o.writer()).context("cannot write the workbook")?;
+        Ok(summary)
+    }
 }
 
 /// A progress bar over the input bytes, only for large files when stderr is a terminal.
@@ -253,11 +317,12 @@ fn progress(size: Option<u64>) -> Option<ProgressBar> {
     Some(ProgressBar::new(size).with_style(style))
 }
 
-fn render_summary(s: &Summary, rs: &RuleSet) -> String {
+fn render_summary(s: &Summary, rs: &RuleSet, sheet: Option<&str>) -> String {
     let mut text = String::new();
     let dates = s.dates.map(|d| format!("; row dates {} to {}", d.first, d.last)).unwrap_or_default();
+    let sheet = sheet.map(|n| format!(" of sheet `{n}`")).unwrap_or_default();
     text += &format!(
-        "\nAudited {} row{} against {} (rows without a date as of {}{dates}); {} distinct evaluation{}\n",
+        "\nAudited {} row{}{sheet} against {} (rows without a date as of {}{dates}); {} distinct evaluation{}\n",
         s.rows,
         if s.rows == 1 { "" } else { "s" },
         rs.version(),

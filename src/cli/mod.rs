@@ -67,7 +67,7 @@ pub enum Command {
     Timeline(timeline::TimelineArgs),
     /// What changed between two dates over the catalog and a set of destinations.
     Diff(diff::DiffArgs),
-    /// Audit a CSV of shipments: one verdict per row.
+    /// Audit a CSV of shipments, or a sheet of a workbook: one verdict per row.
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     ///

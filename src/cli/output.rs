@@ -162,6 +162,14 @@ impl Output {
         }
     }
 
+    /// The directory of the temporary file, for a file replaced when complete.
+    pub fn dir(&self) -> Option<&Path> {
+        match &self.target {
+            Target::Replace { tmp, .. } => tmp.path().parent(),
+            Target::Stream(_) => None,
+        }
+    }
+
     /// A writer to the file that has the system start writing it back to disk as it grows
     /// (see [`WriteBehind`]).
     pub fn writer(&self) -> WriteBehind<'_> {
