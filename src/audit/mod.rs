@@ -381,8 +381,9 @@ impl<'r> Worker<'r> {
                 Ok(p) => {
                     let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                    let problems: Vec<Problem> = p.warning.into_iter().chain(self.reader.eccn_warning(r.fields, &f.eccn)).collect();
-                    if !problems.is_empty() {
+                    let eccn = self.reader.eccn_warning(r.fields, &f.eccn);
+                    if p.warning.is_some() || eccn.is_some() {
+                        let problems: Vec<Problem> = p.warning.into_iter().chain(eccn).collect();
                         problems.iter().for_each(|w| self.counter.warning(w.kind));
                         warning = Some(RowError { row: number, line, problems });
                     }

@@ -235,6 +235,7 @@ struct At {
     date: usize,
     quantity: usize,
     chip: usize,
+    eccn: Option<usize>,
     specs: Vec<(usize, Field, usize)>,
 }
 
@@ -247,6 +248,7 @@ impl At {
             end_user_hq: at(Field::EndUserHq),
             date: at(Field::Date),
             quantity: at(Field::Quantity),
+            eccn: c.index(Field::Eccn),
             chip: at(Field::Chip),
             specs,
         }
@@ -308,8 +310,13 @@ impl<'r> Reader<'r> {
     /// of them and the file gives another (an ECCN outside the rule set, such as `5A992` or
     /// `EAR99`, is compared only with what chipgate finds). Undetermined classifications are
     /// not compared.
+    #[inline]
     pub fn eccn_warning(&self, rec: Fields<'_>, found: &str) -> Option<Problem> {
-        let at = self.columns.index(Field::Eccn)?;
+        let at = self.at.eccn?;
+        self.eccn_differs(rec, found, at)
+    }
+
+    fn eccn_differs(&self, rec: Fields<'_>, found: &str, at: usize) -> Option<Problem> {
         let given = std::str::from_utf8(rec.get(at).map(trim).unwrap_or_default()).ok()?;
         if given.is_empty() || found.starts_with("undetermined") || given.eq_ignore_ascii_case(found) {
             return None;
