@@ -80,7 +80,7 @@ fn covers(rs: &RuleSet, ix: &Index<'_>, s: &SetExpr, country: &str, depth: usize
         Pos::All => true,
         Pos::Ref(n) if n.text == country => true,
         Pos::Ref(n) => {
-            rs.group(&n.text).is_some_and(|g| g.members.iter().any(|m| m.country == country))
+            ix.groups.get(n.text.as_str()).is_some_and(|g| g.members.iter().any(|m| m.country == country))
                 || (depth < 16
                     && ix
                         .sets
@@ -99,8 +99,8 @@ fn names_of<'a>(s: &'a SetExpr, group: &str) -> Vec<&'a Name> {
 
 /// The first (group, country) pairing a set breaks: it names the group but does not cover a
 /// country the regulations always name with it.
-fn broken_pair<'a>(rs: &'a RuleSet, ix: &Index<'_>, s: &'a SetExpr) -> Option<(&'a Name, &'a str, &'a str)> {
-    rs.groups.iter().filter(|g| !g.named_with.is_empty()).find_map(|g| {
+fn broken_pair<'a>(rs: &RuleSet, ix: &Index<'a>, s: &'a SetExpr) -> Option<(&'a Name, &'a str, &'a str)> {
+    ix.named_with.iter().find_map(|g| {
         let name = *names_of(s, &g.id).first()?;
         let missing = g.named_with.iter().find(|c| !covers(rs, ix, s, c, 0))?;
         Some((name, g.id.as_str(), missing.as_str()))
