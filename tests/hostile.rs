@@ -133,6 +133,50 @@ mod audit {
         assert!(error(&recs[0]).contains("row 1, the record is longer than the limit of 1 MiB (--max-record-bytes)"), "{:?}", &recs[0]);
     }
 
+    /// A quote opened on a line already over the byte limit swallowed the rows after it into
+    /// that line's error (up to the limit's worth of them, or all of them when the input ended
+    /// first): the line ends at its line break, and each bad line is its own error row.
+    #[test]
+    fn a_quote_on_a_line_over_the_limit_does_not_swallow_the_rows_after_it() {
+        let rs = RuleSet::builtin().unwrap();
+        let limits = Limits { record_bytes: 4096, fields: 100 };
+        // Past what the parser reads before it sees the limit, so the quote opens while the
+        // line is skipped.
+        let bad = format!("H100,{},\"x\n", "x".repeat(100_000));
+        let tail = "H100,CN\n".repeat(10);
+        let input = format!("chip,destination\nH100,CN\n{bad}H20,DE\nH100,CN\n{bad}H100,DE\n{tail}{bad}H20,DE\nH100,CN\n");
+        let (summary, recs) = run(&rs, input.as_bytes(), limits);
+        let too_long =
+            |row: usize| format!("row {row}, the record is longer than the limit of 4 KiB (--max-record-bytes); skipped to its end");
+        let errors: Vec<(usize, &str)> =
+            recs.iter().enumerate().filter(|(_, r)| !error(r).is_empty()).map(|(i, r)| (i + 1, error(r))).collect();
+        assert_eq!(errors, [(2, too_long(2).as_str()), (5, too_long(5).as_str()), (17, too_long(17).as_str())]);
+        assert_eq!((summary.rows, summary.error_rows), (19, 3));
+        let good: Vec<(&str, &str)> = recs.iter().filter(|r| error(r).is_empty()).map(|r| (&r[0], &r[1])).collect();
+        let mut want = vec![("H100", "CN"), ("H20", "DE"), ("H100", "CN"), ("H100", "DE")];
+        want.extend([("H100", "CN"); 10]);
+        want.extend([("H20", "DE"), ("H100", "CN")]);
+        assert_eq!(good, want);
+    }
+
+    /// The same past the field limit: a quote opened on a line that already has too many
+    /// fields took every row after it (to the byte limit, or the end of the input).
+    #[test]
+    fn a_quote_on_a_line_over_the_field_limit_does_not_swallow_the_rows_after_it() {
+        let rs = RuleSet::builtin().unwrap();
+        let limits = Limits { record_bytes: 4096, fields: 100 };
+        let bad = format!("H100,CN{},\"x\n", ",x".repeat(200));
+        let input = format!("chip,destination\nH100,CN\n{bad}H20,DE\nH100,CN\n{bad}H100,DE\n");
+        let (summary, recs) = run(&rs, input.as_bytes(), limits);
+        let too_many = |row: usize| format!("row {row}, the record has more than 100 fields, the limit (--max-fields); skipped to its end");
+        let errors: Vec<(usize, &str)> =
+            recs.iter().enumerate().filter(|(_, r)| !error(r).is_empty()).map(|(i, r)| (i + 1, error(r))).collect();
+        assert_eq!(errors, [(2, too_many(2).as_str()), (5, too_many(5).as_str())]);
+        assert_eq!((summary.rows, summary.error_rows), (6, 2));
+        let good: Vec<(&str, &str)> = recs.iter().filter(|r| error(r).is_empty()).map(|r| (&r[0], &r[1])).collect();
+        assert_eq!(good, [("H100", "CN"), ("H20", "DE"), ("H100", "CN"), ("H100", "DE")]);
+    }
+
     static RULES: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(|| RuleSet::builtin().unwrap());
 
     proptest! {

@@ -322,10 +322,12 @@ impl<R: Read> Scanner<R> {
         Some(span)
     }
 
-    /// Skips the record being read, which passed a limit: to the next line break outside
-    /// quotes, dropping its bytes as they are read; or, when a quote is still open past the
-    /// byte limit, to the line break after that quote (the quote is taken for a stray one, and
-    /// the lines after it are read as records). The parser starts over after it.
+    /// Skips the record being read, which passed a limit, dropping its bytes as they are read.
+    /// Quotes opened after the limit was reached do not count: the record ends at the line
+    /// break of the line it was reached on. Past the byte limit, a quote still open is taken
+    /// for a stray one: the record ends at the line break after it, and the lines after that
+    /// are read as records. Past the field limit, a quote open then runs to its close. The
+    /// parser starts over after it.
     fn skip(&mut self, buf: &mut Vec<u8>, mut over: Over) -> io::Result<Span> {
         let eol = |b: &u8| *b == b'\n' || *b == b'\r';
         let newlines = |b: &[u8]| b.iter().filter(|b| **b == b'\n').count() as u64;
@@ -340,17 +342,26 @@ impl<R: Read> Scanner<R> {
             lines = newlines(all.get(..skip + end).unwrap_or_default());
             self.start + skip + end
         });
-        if let (None, Some(open), Over::Bytes) = (resume, q.open, over) {
-            // The line break after the quote, if it is in what was read.
-            if let Some(i) = raw.get(open..).and_then(|r| r.iter().position(eol)) {
-                let at = skip + open + i + 1;
-                over = Over::Quote(line + newlines(raw.get(..open).unwrap_or_default()));
-                lines = newlines(all.get(..at).unwrap_or_default());
-                resume = Some(self.start + at);
-            } else {
-                // One long line: it ends at its line break, quotes or not.
-                q.ignore = true;
+        match (resume, over) {
+            (None, Over::Bytes) => {
+                // The line break after an open quote, if it is in what was read.
+                match q.open.and_then(|open| Some((open, raw.get(open..)?.iter().position(eol)?))) {
+                    Some((open, i)) => {
+                        let at = skip + open + i + 1;
+                        over = Over::Quote(line + newlines(raw.get(..open).unwrap_or_default()));
+                        lines = newlines(all.get(..at).unwrap_or_default());
+                        resume = Some(self.start + at);
+                    }
+                    // One long line: it ends at its line break, quotes or not (a quote opened
+                    // on it past the limit is a stray one too, and cannot take the lines after it).
+                    None => q.ignore = true,
+                }
             }
+            // Past the field limit outside quotes, a quote opened later on the line is a stray
+            // one as well; a quoted field open at the limit still runs to its close (within
+            // the byte limit).
+            (None, Over::Fields) if q.open.is_none() => q.ignore = true,
+            _ => {}
         }
         let resume = match resume {
             Some(at) => at,

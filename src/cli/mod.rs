@@ -203,9 +203,20 @@ pub fn loader(cli: &Cli) -> Loader {
     l
 }
 
-/// Loads the rule set, printing warnings to stderr; errors become an input error.
+/// Loads the rule set for an answer, printing the warnings of loading to stderr
+/// (`replaces-definition`); errors become an input error. The lints are left to the `rules`
+/// commands ([`load_linted`]).
 pub fn load(cli: &Cli) -> Result<RuleSet> {
-    match loader(cli).load_with_sources() {
+    load_with(cli, false)
+}
+
+/// Loads the rule set as [`load`] does, running the lints too and printing their warnings.
+pub fn load_linted(cli: &Cli) -> Result<RuleSet> {
+    load_with(cli, true)
+}
+
+fn load_with(cli: &Cli, lints: bool) -> Result<RuleSet> {
+    match loader(cli).lints(lints).load_with_sources() {
         Ok((rs, warnings, sources)) => {
             if !warnings.is_empty() {
                 say(&diag::render(&sources, &warnings));

@@ -16,8 +16,13 @@ pub fn json(out: &mut dyn std::io::Write, doc: &impl Serialize, extra: Vec<(&str
             o.insert(k.into(), x);
         }
     }
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)?;
+    // Buffered: standard output is line-buffered, and pretty JSON is mostly short lines (a
+    // 77 MB document was three million writes).
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut *out);
+    serde_json::to_writer_pretty(&mut w, &v)?;
+    writeln!(w)?;
+    w.flush()?;
     Ok(())
 }
 

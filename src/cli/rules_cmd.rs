@@ -62,7 +62,7 @@ fn date(d: Option<jiff::civil::Date>) -> String {
 }
 
 fn list(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<u8> {
-    let rs = super::load(cli)?;
+    let rs = super::load_linted(cli)?;
     let count = |pack: &str| {
         let regimes = rs.regimes.iter().filter(|g| g.origin.pack == pack).count();
         let rules = rs.rules.iter().filter(|r| r.origin.pack == pack).count();
@@ -138,7 +138,7 @@ fn kind(k: &RuleKind) -> String {
 }
 
 fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> {
-    let rs = super::load(cli)?;
+    let rs = super::load_linted(cli)?;
     if let Some(r) = rs.rule(id) {
         if format == Format::Json {
             let regime = rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default();
@@ -273,7 +273,7 @@ fn names_eccn(c: &Cond, id: &str) -> bool {
 }
 
 fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result<u8> {
-    let rs = super::load(cli)?;
+    let rs = super::load_linted(cli)?;
     let Some(e) = rs.eccns.iter().find(|e| e.id.eq_ignore_ascii_case(eccn)) else {
         let h = diag::did_you_mean(eccn, rs.eccns.iter().map(|e| e.id.as_str()));
         bail!("unknown ECCN `{eccn}`{}", h.map(|h| format!("; {h}")).unwrap_or_default());

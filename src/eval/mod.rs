@@ -2,7 +2,7 @@
 //! query (no I/O, no clock). Classification first, then licensing under each classification
 //! the data leaves possible; answers that differ across those make the verdict indeterminate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::civil::Date;
 
@@ -434,13 +434,15 @@ fn exceptions<'a>(
 ) -> (BTreeSet<usize>, BTreeSet<usize>) {
     let mut relieved = BTreeSet::new();
     let mut maybe = BTreeSet::new();
+    // The requirements fired, by id: an exception looks up what it relieves, instead of
+    // comparing every requirement fired with every id it names.
+    let fired: HashMap<&str, usize> = out.requirements.iter().filter_map(|f| ctx.rs.rules.get(*f).map(|x| (x.id.as_str(), *f))).collect();
     for (i, r) in active {
         let RuleKind::Exception { relieves, .. } = &r.kind else { continue };
         if !enforced(r) {
             continue;
         }
-        let covered: Vec<usize> =
-            out.requirements.iter().copied().filter(|f| ctx.rs.rules.get(*f).is_some_and(|x| relieves.contains(&x.id))).collect();
+        let covered: Vec<usize> = relieves.iter().filter_map(|id| fired.get(id.as_str()).copied()).collect();
         if covered.is_empty() {
             continue;
         }
@@ -677,11 +679,15 @@ fn regimes(rs: &RuleSet, date: Date) -> Vec<RegimeRef> {
         .collect()
 }
 
+/// The margin to each threshold tested, once per (metric, threshold), in trace order.
 fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
     let mut out: Vec<Margin> = Vec::new();
+    // What `==` on the threshold says, as a key: -0 is 0, and NaN (never equal) is never seen.
+    let key = |th: f64| if th == 0.0 { 0 } else { th.to_bits() };
+    let mut seen: HashSet<(&str, u64)> = HashSet::new();
     for t in trace {
         let (Value::Num(th), Some(Value::Num(a))) = (&t.threshold, &t.actual) else { continue };
-        if out.iter().any(|m| m.metric == t.metric && m.threshold == *th) {
+        if !th.is_nan() && !seen.insert((t.metric.as_str(), key(*th))) {
             continue;
         }
         let pct = if *th != 0.0 { (a - th) / th * 100.0 } else { 0.0 };

@@ -1,10 +1,12 @@
 //! The catalog on a date: a chip's classification under the rules in force, independent of
 //! the destination.
 
+use std::collections::HashMap;
+
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::eval::{evaluate, Query, Truth};
+use crate::eval::{evaluate, evaluate_untraced, Query, TraceEntry, Truth};
 use crate::rules::{RuleKind, RuleSet};
 use crate::spec::Chip;
 
@@ -39,11 +41,28 @@ pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification,
     let named = super::mentioned_countries(rs);
     let all = rs.countries.all();
     let country = all.iter().find(|c| !named.contains(&c.code)).or(all.first()).ok_or(HistoryError::NoCountries)?;
-    let d = evaluate(rs, &Query { chip, hypothetical: false, destination: &country.code, date, end_user_hq: None })?;
+    let q = Query { chip, hypothetical: false, destination: &country.code, date, end_user_hq: None };
+    let d = evaluate_untraced(rs, &q)?;
+    let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
+    // What is missing is read from the trace, and said only when the classification is
+    // undetermined: only then is the chip evaluated again with it (the answer is the same).
+    let missing = if candidates.is_empty() { Vec::new() } else { missing(rs, &evaluate(rs, &q)?.trace) };
+    let rules = d.reasons.iter().filter(|r| r.kind == "classification" || r.kind == "exclusion").map(|r| r.id.clone()).collect();
+    Ok(Classification { date, eccn: d.eccn, candidates, missing, rules })
+}
+
+/// The metrics and flags missing from the tests of the classification rules that are unknown,
+/// in rule then trace order.
+fn missing(rs: &RuleSet, trace: &[TraceEntry]) -> Vec<String> {
+    // The classification's trace entries by rule, in trace order.
+    let mut by_rule: HashMap<&str, Vec<&TraceEntry>> = HashMap::new();
+    for t in trace.iter().filter(|t| t.assuming_eccn.is_none()) {
+        by_rule.entry(t.rule.as_str()).or_default().push(t);
+    }
     let mut missing: Vec<String> = Vec::new();
     for r in rs.rules.iter().filter(|r| matches!(r.kind, RuleKind::Classification { .. })) {
-        let entries: Vec<_> = d.trace.iter().filter(|t| t.rule == r.id && t.assuming_eccn.is_none()).collect();
-        if entries.is_empty() || super::replay(&r.when, &mut entries.iter().map(|t| t.result)) != Some(Truth::Unknown) {
+        let Some(entries) = by_rule.get(r.id.as_str()) else { continue };
+        if super::replay(&r.when, &mut entries.iter().map(|t| t.result)) != Some(Truth::Unknown) {
             continue;
         }
         for t in entries.iter().filter(|t| t.actual.is_none()) {
@@ -52,10 +71,5 @@ pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification,
             }
         }
     }
-    let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
-    if candidates.is_empty() {
-        missing.clear();
-    }
-    let rules = d.reasons.iter().filter(|r| r.kind == "classification" || r.kind == "exclusion").map(|r| r.id.clone()).collect();
-    Ok(Classification { date, eccn: d.eccn, candidates, missing, rules })
+    missing
 }

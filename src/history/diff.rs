@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::eval::{evaluate, ChipRef, CountryRef, Query};
+use crate::eval::{evaluate, evaluate_untraced, ChipRef, CountryRef, Query};
 use crate::rules::RuleSet;
 use crate::spec::Chip;
 
@@ -70,17 +70,20 @@ pub fn diff(rs: &RuleSet, req: &DiffRequest<'_>) -> Result<Diff, HistoryError> {
     let same_period = rs.period(req.from) == rs.period(req.to);
     for chip in &req.chips {
         for dest in &req.destinations {
-            let ask = |date| evaluate(rs, &Query { chip, hypothetical: false, destination: dest, date, end_user_hq: req.end_user_hq });
-            let before = ask(req.from)?;
+            let q = |date| Query { chip, hypothetical: false, destination: dest, date, end_user_hq: req.end_user_hq };
+            let before = evaluate_untraced(rs, &q(req.from))?;
             if same_period {
                 continue;
             }
-            let after = ask(req.to)?;
+            let after = evaluate_untraced(rs, &q(req.to))?;
             let (b, a) = (Status::of(&before), Status::of(&after));
             let changed = b.differences(&a);
             if changed.is_empty() {
                 continue;
             }
+            // The changes responsible are read from the traces: only the pairs that differ
+            // are evaluated again with them (the answers are the same).
+            let (before, after) = (evaluate(rs, &q(req.from))?, evaluate(rs, &q(req.to))?);
             rows.push(DiffRow {
                 chip: after.chip.clone(),
                 destination: after.destination.clone(),

@@ -2,7 +2,7 @@
 //! the diff of the whole catalog between two dates, and the catalog's classification on a date.
 //! Every function takes its dates as inputs; nothing here reads the clock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use serde::Serialize;
@@ -225,8 +225,13 @@ pub fn implicated<'a>(rs: &RuleSet, d: &'a Decision) -> BTreeSet<&'a str> {
     for t in &d.trace {
         leaves.entry((&t.rule, t.assuming_eccn.as_deref())).or_default().push(t.result);
     }
+    // By id once, rather than a search of every rule for each rule traced.
+    let mut rules: HashMap<&str, &crate::rules::Rule> = HashMap::with_capacity(rs.rules.len());
+    for r in &rs.rules {
+        rules.entry(r.id.as_str()).or_insert(r);
+    }
     for ((id, _), results) in leaves {
-        let Some(rule) = rs.rule(id) else { continue };
+        let Some(rule) = rules.get(id) else { continue };
         let mut it = results.into_iter();
         let result = replay(&rule.when, &mut it);
         if it.next().is_none() && matches!(result, Some(Truth::True | Truth::Unknown)) {

@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::eval::{evaluate, ChipRef, CountryRef, Decision, Query};
+use crate::eval::{evaluate, evaluate_untraced, ChipRef, CountryRef, Decision, Query};
 use crate::rules::RuleSet;
 use crate::spec::Chip;
 
@@ -75,18 +75,23 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
     if req.from > req.to {
         return Err(HistoryError::Range { from: req.from, to: req.to });
     }
-    let ask = |date: Date| -> Result<Decision, HistoryError> {
-        let q = Query { chip: req.chip, hypothetical: req.hypothetical, destination: req.destination, date, end_user_hq: req.end_user_hq };
-        Ok(evaluate(rs, &q)?)
+    let query = |date: Date| Query {
+        chip: req.chip,
+        hypothetical: req.hypothetical,
+        destination: req.destination,
+        date,
+        end_user_hq: req.end_user_hq,
     };
     let mut periods: Vec<Period> = Vec::new();
-    let mut prev: Option<Decision> = None;
+    let mut prev: Option<(Date, Decision)> = None;
     for start in period_starts(rs, req.from, req.to) {
-        let d = ask(start)?;
+        let d = evaluate_untraced(rs, &query(start))?;
         let status = Status::of(&d);
         let changed_by = match (&prev, periods.last()) {
             (Some(_), Some(last)) if last.status.same(&status) => None,
-            (Some(p), _) => Some(responsible(rs, p, &d)),
+            // The changes responsible are read from the traces: only the two sides of a change
+            // are evaluated again with them (the answers are the same).
+            (Some((p, _)), _) => Some(responsible(rs, &evaluate(rs, &query(*p))?, &evaluate(rs, &query(start))?)),
             (None, _) => Some(Vec::new()),
         };
         if let Some(changed_by) = changed_by {
@@ -95,9 +100,9 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
             }
             periods.push(Period { from: start, until: None, status, changed_by });
         }
-        prev = Some(d);
+        prev = Some((start, d));
     }
-    let last = prev.ok_or(HistoryError::Range { from: req.from, to: req.to })?;
+    let (_, last) = prev.ok_or(HistoryError::Range { from: req.from, to: req.to })?;
     Ok(Timeline {
         chip: last.chip,
         destination: last.destination,

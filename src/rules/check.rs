@@ -1,7 +1,7 @@
 //! From parsed rule files to a checked [`RuleSet`]: resolves every reference, checks dates,
 //! numbers and kinds, applies layering (`replaces`), and collects every problem it finds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use jiff::civil::Date;
@@ -47,8 +47,36 @@ pub(crate) struct Checker<'a> {
     /// Named sets already expanded, by id (`None`: it failed, and said so), with the groups and
     /// sets the expansion names.
     expanded: HashMap<String, (Option<Set>, Vec<Named>)>,
+    /// Where each id rules refer to lies, once its definitions are all read.
+    ids: Ids,
+    /// The replacements made, in order; `None` where a later pack replaced the same item again.
+    replacements: Vec<Option<Replacement>>,
+    /// The slot in `replacements` of each (kind, id) replaced.
+    replaced: HashMap<(&'static str, String), usize>,
+    /// The (slot, rule id) pairs already recorded as resting on a replacement.
+    resting: HashSet<(usize, String)>,
     /// Never read: lets [`Checker::err`] return a reference without a panic path.
     spare: Diagnostic,
+}
+
+/// Indexes by id of what conditions and rules refer to (the first definition of an id, as a
+/// search in definition order finds it), so that resolving N rules is not N searches.
+#[derive(Default)]
+struct Ids {
+    regimes: HashMap<String, usize>,
+    groups: HashMap<String, usize>,
+    eccns: HashSet<String>,
+    families: HashSet<String>,
+    requirements: HashSet<String>,
+}
+
+/// Each item's position by id, the first of an id kept.
+fn positions<'x>(ids: impl Iterator<Item = &'x String>) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        m.entry(id.clone()).or_insert(i);
+    }
+    m
 }
 
 /// The most terms (countries, groups, `*` and operators) a set may expand to, named sets
@@ -95,6 +123,10 @@ impl<'a> Checker<'a> {
             defs: HashMap::new(),
             using: Vec::new(),
             expanded: HashMap::new(),
+            ids: Ids::default(),
+            replacements: Vec::new(),
+            replaced: HashMap::new(),
+            resting: HashSet::new(),
             spare: Diagnostic::error("internal", 0, 0..0, ""),
         }
     }
@@ -154,14 +186,17 @@ impl<'a> Checker<'a> {
                 )
                 .with_related(prev.file, prev.span.clone(), format!("the replaced definition ({loc})"));
                 self.diags.push(d);
-                self.rs.replacements.retain(|r| !(r.kind == kind && &r.id == id.get_ref()));
-                self.rs.replacements.push(Replacement {
+                // Replaced again: the latest replacement takes the earlier one's place, last.
+                if let Some(slot) = self.replaced.insert(key.clone(), self.replacements.len()).and_then(|i| self.replacements.get_mut(i)) {
+                    *slot = None;
+                }
+                self.replacements.push(Some(Replacement {
                     kind,
                     id: id.get_ref().clone(),
                     pack: pack.to_string(),
                     replaced_pack: prev.pack.clone(),
                     rules: Vec::new(),
-                });
+                }));
                 self.defs.insert(key, Def { file, span: sp(id), pack: pack.to_string(), index: prev.index });
                 Ok(Some(prev.index))
             }
@@ -225,6 +260,7 @@ impl<'a> Checker<'a> {
         for f in files {
             self.groups(f);
         }
+        self.ids.groups = positions(self.rs.groups.iter().map(|g| &g.id));
         for f in files {
             for s in &f.raw.set {
                 if !self.referable("set", f.file, &s.get_ref().id) {
@@ -239,9 +275,12 @@ impl<'a> Checker<'a> {
         for f in files {
             self.eccns(f);
         }
+        self.ids.eccns = self.rs.eccns.iter().map(|e| e.id.clone()).collect();
+        self.ids.families = self.rs.eccns.iter().map(|e| e.family.clone()).collect();
         for f in files {
             self.regimes(f);
         }
+        self.ids.regimes = positions(self.rs.regimes.iter().map(|g| &g.id));
         let mut chips = Vec::new();
         let mut names = HashMap::new();
         for f in files {
@@ -254,6 +293,7 @@ impl<'a> Checker<'a> {
         self.check_relieves(files);
         self.check_superseded(files);
         self.finish_dates();
+        self.rs.replacements = std::mem::take(&mut self.replacements).into_iter().flatten().collect();
         (self.rs, self.diags)
     }
 
@@ -590,7 +630,7 @@ impl<'a> Checker<'a> {
     fn rule(&mut self, f: &ParsedFile, table: &'static str, r: &Spanned<RawRule>) -> Option<Rule> {
         let span = sp(r);
         let r = r.get_ref();
-        let regime_idx = self.rs.regimes.iter().position(|g| &g.id == r.regime.get_ref());
+        let regime_idx = self.ids.regimes.get(r.regime.get_ref()).copied();
         if regime_idx.is_none() {
             let help = did_you_mean(r.regime.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
             self.err("unknown-regime", f.file, sp(&r.regime), format!("unknown regime `{}`", r.regime.get_ref())).help = help;
@@ -600,12 +640,7 @@ impl<'a> Checker<'a> {
         let when = self.condition(f.file, &r.when);
         let rule_id = r.id.get_ref();
         let regime_id = r.regime.get_ref();
-        for rep in &mut self.rs.replacements {
-            let uses = self.using.iter().any(|(k, id)| *k == rep.kind && id == &rep.id);
-            if (uses || (rep.kind == "regime" && &rep.id == regime_id)) && !rep.rules.contains(rule_id) {
-                rep.rules.push(rule_id.clone());
-            }
-        }
+        self.rest_on_replaced(rule_id, regime_id);
         let own_from = r.effective.as_ref().and_then(|d| self.date(f.file, d));
         let own_until = r.until.as_ref().and_then(|d| self.date(f.file, d));
         if let (Some(a), Some(b), Some(u)) = (own_from, own_until, r.until.as_ref()) {
@@ -641,6 +676,22 @@ impl<'a> Checker<'a> {
             note: r.note.clone().unwrap_or_default(),
             origin: self.origin(f.file, &span, &f.pack),
         })
+    }
+
+    /// Records that a rule rests on the replaced groups and sets its condition names
+    /// (`self.using`) and on its regime, if replaced.
+    fn rest_on_replaced(&mut self, rule_id: &str, regime_id: &str) {
+        if self.replaced.is_empty() {
+            return;
+        }
+        let used = self.using.iter().map(|(k, id)| (*k, id.clone())).chain(std::iter::once(("regime", regime_id.to_string())));
+        let slots: Vec<usize> = used.filter_map(|key| self.replaced.get(&key).copied()).collect();
+        for slot in slots {
+            let Some(Some(rep)) = self.replacements.get_mut(slot) else { continue };
+            if self.resting.insert((slot, rule_id.to_string())) {
+                rep.rules.push(rule_id.to_string());
+            }
+        }
     }
 
     fn refuse_field(&mut self, file: usize, table: &str, name: &str, present: Option<Range<usize>>) -> bool {
@@ -734,7 +785,7 @@ impl<'a> Checker<'a> {
     fn classification_kind(&mut self, file: usize, r: &RawRule) -> Option<RuleKind> {
         match (&r.eccn, &r.excludes) {
             (Some(e), None) => {
-                if !self.rs.eccns.iter().any(|x| &x.id == e.get_ref()) {
+                if !self.ids.eccns.contains(e.get_ref()) {
                     let help = did_you_mean(e.get_ref(), self.rs.eccns.iter().map(|x| x.id.as_str()))
                         .or_else(|| Some("declare it in an `[[eccn]]` table first".into()));
                     self.err("unknown-eccn", file, sp(e), format!("unknown ECCN `{}`", e.get_ref())).help = help;
@@ -743,7 +794,7 @@ impl<'a> Checker<'a> {
                 Some(RuleKind::Classification { eccn: Some(e.get_ref().clone()), excludes: None })
             }
             (None, Some(x)) => {
-                if !self.rs.eccns.iter().any(|e| &e.family == x.get_ref()) {
+                if !self.ids.families.contains(x.get_ref()) {
                     let help = did_you_mean(x.get_ref(), self.rs.eccns.iter().map(|e| e.family.as_str()));
                     self.err("unknown-eccn", file, sp(x), format!("unknown ECCN family `{}`", x.get_ref())).help = help;
                     return None;
@@ -822,7 +873,7 @@ impl<'a> Checker<'a> {
             Expr::InList { field, values } => match field.text.as_str() {
                 "eccn" => {
                     for v in values {
-                        if !self.rs.eccns.iter().any(|e| e.id == v.text) {
+                        if !self.ids.eccns.contains(&v.text) {
                             let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
                             self.err("unknown-eccn", file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
                         }
@@ -892,7 +943,7 @@ impl<'a> Checker<'a> {
                 bin(l, r, make)
             }
             SetExpr::Ref(n) => {
-                if let Some(i) = self.rs.groups.iter().position(|g| g.id == n.text) {
+                if let Some(&i) = self.ids.groups.get(&n.text) {
                     self.using.push(("group", n.text.clone()));
                     return Some(Set::Group(i));
                 }
@@ -949,11 +1000,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_relieves(&mut self, files: &[ParsedFile]) {
+        let is_requirement = |x: &&Rule| matches!(x.kind, RuleKind::Requirement { .. });
+        self.ids.requirements = self.rs.rules.iter().filter(is_requirement).map(|x| x.id.clone()).collect();
         for f in files {
             for r in &f.raw.exception {
                 for rel in &r.get_ref().relieves {
-                    let ok = self.rs.rules.iter().any(|x| &x.id == rel.get_ref() && matches!(x.kind, RuleKind::Requirement { .. }));
-                    if !ok {
+                    if !self.ids.requirements.contains(rel.get_ref()) {
                         let help = did_you_mean(
                             rel.get_ref(),
                             self.rs.rules.iter().filter(|x| matches!(x.kind, RuleKind::Requirement { .. })).map(|x| x.id.as_str()),
@@ -969,7 +1021,7 @@ impl<'a> Checker<'a> {
         for f in files {
             for r in &f.raw.regime {
                 let Some(next) = &r.get_ref().superseded_by else { continue };
-                if self.rs.regime(next.get_ref()).is_none() {
+                if !self.ids.regimes.contains_key(next.get_ref()) {
                     let help = did_you_mean(next.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
                     self.err("unknown-regime", f.file, sp(next), format!("unknown regime `{}`", next.get_ref())).help = help;
                 } else if next.get_ref() == r.get_ref().id.get_ref() {

@@ -11,6 +11,7 @@ use super::check::ParsedFile;
 use super::diag::{Diagnostic, Sources};
 use super::raw::{RawRegime, RawRule, SStr};
 use super::RuleSet;
+use crate::geo::Group;
 
 mod conds;
 mod data;
@@ -113,8 +114,8 @@ pub const LINTS: &[Lint] = &[
 ];
 
 /// Runs every lint over a checked rule set.
-pub(crate) fn lint(rs: &RuleSet, sources: &Sources, files: &[ParsedFile]) -> Vec<Diagnostic> {
-    let ix = Index::new(sources, files);
+pub(crate) fn lint<'a>(rs: &'a RuleSet, sources: &'a Sources, files: &'a [ParsedFile]) -> Vec<Diagnostic> {
+    let ix = Index::new(rs, sources, files);
     let mut out = Vec::new();
     dates::lint(rs, &ix, &mut out);
     conds::lint(rs, &ix, &mut out);
@@ -123,18 +124,39 @@ pub(crate) fn lint(rs: &RuleSet, sources: &Sources, files: &[ParsedFile]) -> Vec
 }
 
 /// Where each item of the checked rule set was defined in the parsed files (the last
-/// definition of an id wins, as layering does).
+/// definition of an id wins, as layering does), and the checked groups and regimes by id (the
+/// first of an id, as a search finds it), so that no lint searches them once per rule.
 pub(crate) struct Index<'a> {
     sources: &'a Sources,
     files: &'a [ParsedFile],
     rules: HashMap<&'a str, (usize, &'a RawRule)>,
     regimes: HashMap<&'a str, (usize, &'a RawRegime)>,
     sets: HashMap<&'a str, (usize, &'a SStr)>,
+    groups: HashMap<&'a str, &'a Group>,
+    /// The groups always named with a country (`named_with`), in definition order.
+    named_with: Vec<&'a Group>,
+    /// The position of each regime of the rule set.
+    regime_at: HashMap<&'a str, usize>,
 }
 
 impl<'a> Index<'a> {
-    fn new(sources: &'a Sources, files: &'a [ParsedFile]) -> Index<'a> {
-        let mut ix = Index { sources, files, rules: HashMap::new(), regimes: HashMap::new(), sets: HashMap::new() };
+    fn new(rs: &'a RuleSet, sources: &'a Sources, files: &'a [ParsedFile]) -> Index<'a> {
+        let mut ix = Index {
+            sources,
+            files,
+            rules: HashMap::new(),
+            regimes: HashMap::new(),
+            sets: HashMap::new(),
+            groups: HashMap::new(),
+            named_with: rs.groups.iter().filter(|g| !g.named_with.is_empty()).collect(),
+            regime_at: HashMap::new(),
+        };
+        for g in &rs.groups {
+            ix.groups.entry(g.id.as_str()).or_insert(g);
+        }
+        for (i, g) in rs.regimes.iter().enumerate() {
+            ix.regime_at.entry(g.id.as_str()).or_insert(i);
+        }
         for f in files {
             let raw = &f.raw;
             for r in raw.classification.iter().chain(&raw.requirement).chain(&raw.exception).chain(&raw.review) {

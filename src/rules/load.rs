@@ -49,6 +49,8 @@ impl std::error::Error for LoadError {}
 #[derive(Debug, Clone)]
 pub struct Loader {
     packs: Vec<PackSource>,
+    /// Whether [`Loader::load`] runs the lints ([`super::LINTS`]); [`Loader::validate`] always does.
+    lints: bool,
 }
 
 impl Default for Loader {
@@ -60,12 +62,12 @@ impl Default for Loader {
 impl Loader {
     /// A loader starting from the built-in packs.
     pub fn new() -> Loader {
-        Loader { packs: vec![PackSource::Builtin] }
+        Loader { packs: vec![PackSource::Builtin], lints: true }
     }
 
     /// A loader starting from nothing.
     pub fn empty() -> Loader {
-        Loader { packs: Vec::new() }
+        Loader { packs: Vec::new(), lints: true }
     }
 
     /// Layers a pack on top of those already added.
@@ -74,10 +76,20 @@ impl Loader {
         self
     }
 
-    /// Reads, parses and checks every pack. On success returns the rule set and its warnings;
-    /// on any error-level diagnostic returns all diagnostics.
+    /// Whether [`Loader::load`] and [`Loader::load_with_sources`] also run the lints
+    /// ([`super::LINTS`]); on by default. The lints are for whoever writes a pack, and an
+    /// answer needs none of them: `false` skips them (the warnings that checking itself gives,
+    /// `replaces-definition`, remain). [`Loader::validate`] always runs them.
+    pub fn lints(mut self, on: bool) -> Loader {
+        self.lints = on;
+        self
+    }
+
+    /// Reads, parses and checks every pack. On success returns the rule set and its warnings
+    /// (those of checking, and the lints' when [`Loader::lints`] is on); on any error-level
+    /// diagnostic returns all diagnostics.
     pub fn load(&self) -> Result<(RuleSet, Vec<Diagnostic>), LoadError> {
-        let (result, sources) = self.run();
+        let (result, sources) = self.run(self.lints);
         match result {
             Ok((rs, warnings)) => Ok((rs, warnings)),
             Err(diagnostics) => Err(LoadError { diagnostics, sources }),
@@ -87,7 +99,7 @@ impl Loader {
     /// Like [`Loader::load`], but always returns every diagnostic (errors and warnings) and the
     /// sources they point into, for validation.
     pub fn validate(&self) -> (Vec<Diagnostic>, Sources) {
-        let (result, sources) = self.run();
+        let (result, sources) = self.run(true);
         match result {
             Ok((_, warnings)) => (warnings, sources),
             Err(diags) => (diags, sources),
@@ -96,18 +108,20 @@ impl Loader {
 
     /// Like [`Loader::load`], but also returns the sources on success (to render warnings).
     pub fn load_with_sources(&self) -> Result<(RuleSet, Vec<Diagnostic>, Sources), LoadError> {
-        let (result, sources) = self.run();
+        let (result, sources) = self.run(self.lints);
         match result {
             Ok((rs, warnings)) => Ok((rs, warnings, sources)),
             Err(diagnostics) => Err(LoadError { diagnostics, sources }),
         }
     }
 
-    fn run(&self) -> (Outcome, Sources) {
+    fn run(&self, lints: bool) -> (Outcome, Sources) {
         let Read { sources, parsed, infos, mut diags, allowed } = self.read_all();
         let (mut rs, check_diags) = Checker::new(&sources).check(&parsed);
         diags.extend(check_diags);
-        diags.extend(super::lint::lint(&rs, &sources, &parsed));
+        if lints {
+            diags.extend(super::lint::lint(&rs, &sources, &parsed));
+        }
         diags.retain(|d| d.is_error() || !allowed.get(&d.file).is_some_and(|codes| codes.iter().any(|c| c == d.code)));
         // Reading order: by file, then by position (stable, so one place keeps its order).
         diags.sort_by_key(|d| (d.file, d.span.start));

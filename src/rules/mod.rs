@@ -394,7 +394,7 @@ impl RuleSet {
         if self.replacements.is_empty() {
             return Vec::new();
         }
-        let in_force: Vec<&str> = self.rules.iter().filter(|r| r.in_force(date)).map(|r| r.id.as_str()).collect();
+        let in_force: std::collections::HashSet<&str> = self.rules.iter().filter(|r| r.in_force(date)).map(|r| r.id.as_str()).collect();
         self.replacements
             .iter()
             .filter(|r| match r.kind {

@@ -206,15 +206,14 @@ fn repeats(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
 /// when one tried before it is in force whenever it is and holds whenever it holds.
 fn reviews(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let is_review = |r: &Rule| matches!(r.kind, RuleKind::Review { .. }) && rs.regime_of(r).is_some_and(|g| g.enforced);
-    for (j, r) in rs.rules.iter().enumerate() {
-        if !is_review(r) {
-            continue;
-        }
+    // Each review rule is compared with the other review rules only, not with every rule.
+    let reviews: Vec<(usize, &Rule)> = rs.rules.iter().enumerate().filter(|(_, r)| is_review(r)).collect();
+    for &(j, r) in &reviews {
         let before = |(i, e): &(usize, &Rule)| e.effective > r.effective || (e.effective == r.effective && *i < j);
         let covers = |e: &Rule| common(span_of(e), span_of(r)) == Some(span_of(r));
-        let hit = rs.rules.iter().enumerate().find(|p| {
+        let hit = reviews.iter().copied().find(|p| {
             let e = p.1;
-            p.0 != j && is_review(e) && before(p) && covers(e) && !(e.kind == r.kind && e.when == r.when) && implies(&r.when, &e.when)
+            p.0 != j && before(p) && covers(e) && !(e.kind == r.kind && e.when == r.when) && implies(&r.when, &e.when)
         });
         if let Some((_, e)) = hit {
             out.extend(shadowed(

@@ -73,20 +73,20 @@ fn positive<'a>(s: &'a SetExpr, out: &mut Vec<Pos<'a>>) {
 
 /// Whether a set covers a country: `*`, the code, a group with it as a member, or a named set
 /// that does.
-fn covers(rs: &RuleSet, ix: &Index<'_>, s: &SetExpr, country: &str, depth: usize) -> bool {
+fn covers(ix: &Index<'_>, s: &SetExpr, country: &str, depth: usize) -> bool {
     let mut refs = Vec::new();
     positive(s, &mut refs);
     refs.iter().any(|p| match p {
         Pos::All => true,
         Pos::Ref(n) if n.text == country => true,
         Pos::Ref(n) => {
-            rs.group(&n.text).is_some_and(|g| g.members.iter().any(|m| m.country == country))
+            ix.groups.get(n.text.as_str()).is_some_and(|g| g.members.iter().any(|m| m.country == country))
                 || (depth < 16
                     && ix
                         .sets
                         .get(n.text.as_str())
                         .and_then(|(_, e)| cond::parse_set(e.get_ref()).ok())
-                        .is_some_and(|inner| covers(rs, ix, &inner, country, depth + 1)))
+                        .is_some_and(|inner| covers(ix, &inner, country, depth + 1)))
         }
     })
 }
@@ -99,10 +99,10 @@ fn names_of<'a>(s: &'a SetExpr, group: &str) -> Vec<&'a Name> {
 
 /// The first (group, country) pairing a set breaks: it names the group but does not cover a
 /// country the regulations always name with it.
-fn broken_pair<'a>(rs: &'a RuleSet, ix: &Index<'_>, s: &'a SetExpr) -> Option<(&'a Name, &'a str, &'a str)> {
-    rs.groups.iter().filter(|g| !g.named_with.is_empty()).find_map(|g| {
+fn broken_pair<'a>(ix: &Index<'a>, s: &'a SetExpr) -> Option<(&'a Name, &'a str, &'a str)> {
+    ix.named_with.iter().find_map(|g| {
         let name = *names_of(s, &g.id).first()?;
-        let missing = g.named_with.iter().find(|c| !covers(rs, ix, s, c, 0))?;
+        let missing = g.named_with.iter().find(|c| !covers(ix, s, c, 0))?;
         Some((name, g.id.as_str(), missing.as_str()))
     })
 }
@@ -131,7 +131,7 @@ fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         let mut sets = Vec::new();
         sets_of(&expr, &mut sets);
         for s in sets {
-            if let Some((n, group, code)) = broken_pair(rs, ix, s) {
+            if let Some((n, group, code)) = broken_pair(ix, s) {
                 let span = ix.inner(*file, &raw.when, &n.span);
                 out.push(warn(*file, span, format!("rule `{}`", r.id), group, code));
             }
@@ -142,7 +142,7 @@ fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     for id in ids {
         let Some((file, expr)) = ix.sets.get(*id) else { continue };
         let Ok(s) = cond::parse_set(expr.get_ref()) else { continue };
-        if let Some((n, group, code)) = broken_pair(rs, ix, &s) {
+        if let Some((n, group, code)) = broken_pair(ix, &s) {
             let span = ix.inner(*file, expr, &n.span);
             out.push(warn(*file, span, format!("set `{id}`"), group, code));
         }

@@ -46,7 +46,7 @@ pub(super) fn span_of(r: &Rule) -> Span {
 
 pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     regimes(rs, ix, out);
-    let chains = chains(rs);
+    let chains = chains(rs, ix);
     let n = rs.rules.len();
     let mut family: Vec<usize> = (0..n).collect();
     for (i, j) in candidates(rs, &chains) {
@@ -121,10 +121,10 @@ fn same_family(a: &Rule, b: &Rule, chains: &[usize]) -> bool {
 }
 
 /// For each regime, the index of the first regime of its `superseded_by` chain.
-fn chains(rs: &RuleSet) -> Vec<usize> {
+fn chains(rs: &RuleSet, ix: &Index<'_>) -> Vec<usize> {
     let mut root: Vec<usize> = (0..rs.regimes.len()).collect();
     for (i, g) in rs.regimes.iter().enumerate() {
-        if let Some(j) = g.superseded_by.as_ref().and_then(|s| rs.regimes.iter().position(|x| &x.id == s)) {
+        if let Some(&j) = g.superseded_by.as_ref().and_then(|s| ix.regime_at.get(s.as_str())) {
             union(&mut root, i, j);
         }
     }
@@ -256,7 +256,8 @@ fn gap(ix: &Index<'_>, prev: &Rule, next: &Rule, end: Date) -> Option<Diagnostic
 fn regimes(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     for a in &rs.regimes {
         let Some(next) = a.superseded_by.as_deref() else { continue };
-        let (Some(b), Some((file, raw))) = (rs.regime(next), ix.regimes.get(a.id.as_str())) else { continue };
+        let b = ix.regime_at.get(next).and_then(|&i| rs.regimes.get(i));
+        let (Some(b), Some((file, raw))) = (b, ix.regimes.get(a.id.as_str())) else { continue };
         let Some(start) = b.effective else { continue };
         let span =
             raw.until.as_ref().map(|u| u.span()).or_else(|| raw.superseded_by.as_ref().map(|s| s.span())).unwrap_or_else(|| raw.id.span());
