@@ -243,7 +243,7 @@ fn a_field_that_is_not_utf8_is_a_row_error_and_passes_through() {
     assert_eq!(r.code, 2);
     let out = &r.stdout;
     let has = |needle: &[u8]| out.windows(needle.len()).any(|w| w == needle);
-    assert!(has(b"H100,D\xff,caf\xe9,,,,,error,,\"row 1, column destination: not valid UTF-8\""));
+    assert!(has(b"H100,D\xff,caf\xe9,,,,,error,,\"row 1, column destination: not valid UTF-8; name the file's encoding with --encoding (e.g. windows-1252)\""));
     assert!(has(b"H100,DE,caf\xe9,3A090.a,false,"), "{}", String::from_utf8_lossy(out));
 }
 

@@ -411,3 +411,19 @@ fn workbooks_saved_by_libreoffice_get_the_verdicts_of_their_csv() {
         assert_eq!(out, from_csv, "{name}");
     }
 }
+
+#[test]
+fn xlsx_output_carries_the_warnings_of_rows() {
+    let d = Dir::new();
+    let csv = d.write("orders.csv", "chip,destination,quantity\nH100,CN,1.5\nH100,SG,8\n");
+    let out = d.path("audit.xlsx");
+    let (code, _, _) = audit(&[s(&csv), "-o", s(&out)]);
+    assert_eq!(code, 1, "a bad quantity is a warning; the H100 to China needs a licence");
+    let mut book = calamine::open_workbook_auto(&out).unwrap();
+    let rows: Vec<Vec<String>> = book.worksheet_range("Audit").unwrap().rows().map(|r| r.iter().map(cell_text).collect()).collect();
+    assert_eq!(rows[1][7], "license_required");
+    assert!(rows[1][9].starts_with("warning: row 1, column quantity: `1.5` is not a whole number"), "{:?}", rows[1]);
+    assert_eq!(rows[2][9], "");
+    let sum = book.worksheet_range("Summary").unwrap();
+    assert_eq!(summary_value(&sum, "bad_number"), "1");
+}

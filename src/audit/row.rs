@@ -208,7 +208,7 @@ fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnc
     }
     let r = match std::str::from_utf8(raw) {
         Ok(s) => resolve(s),
-        Err(_) => Err((ErrorKind::NotUtf8, "not valid UTF-8".to_string())),
+        Err(_) => Err((ErrorKind::NotUtf8, "not valid UTF-8; name the file's encoding with --encoding (e.g. windows-1252)".to_string())),
     };
     if map.len() >= CACHE_CAP {
         map.clear();

@@ -343,6 +343,12 @@ impl SummarySheet<'_> {
                 self.line(&[Cell::Text(e.kind), Cell::Number(e.count as f64)], None)?;
             }
         }
+        if !s.warnings.is_empty() {
+            self.title("Warnings (verdict given; see the error column)", &["Kind", "Count"])?;
+            for w in &s.warnings {
+                self.line(&[Cell::Text(w.kind), Cell::Number(w.count as f64)], None)?;
+            }
+        }
         Ok(())
     }
 }
