@@ -383,7 +383,7 @@ impl<'r> Worker<'r> {
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
                     let eccn = self.reader.eccn_warning(r.fields, &f.eccn);
                     if p.warning.is_some() || eccn.is_some() {
-                        let problems: Vec<Problem> = p.warning.into_iter().chain(eccn).collect();
+                        let problems: Vec<Problem> = p.warning.map(|w| *w).into_iter().chain(eccn).collect();
                         problems.iter().for_each(|w| self.counter.warning(w.kind));
                         warning = Some(RowError { row: number, line, problems });
                     }

@@ -155,7 +155,7 @@ impl Key {
 pub(crate) struct Parsed {
     /// A problem that leaves the verdict standing (a quantity that is not a whole number: the
     /// row's units are not counted).
-    pub warning: Option<Problem>,
+    pub warning: Option<Box<Problem>>,
     pub key: Key,
     pub date: Date,
     pub quantity: u64,
@@ -288,7 +288,7 @@ impl<'r> Reader<'r> {
         let before = self.problems.len();
         let quantity = self.quantity(get(self.at.quantity));
         // A bad quantity changes the totals, not the verdict: it is a warning on the row.
-        let warning = if self.problems.len() > before { self.problems.pop().map(|(_, p)| p) } else { None };
+        let warning = if self.problems.len() > before { self.problems.pop().map(|(_, p)| Box::new(p)) } else { None };
         let (spec, has_spec) = self.spec(rec);
         let chip = self.chip(get(self.at.chip), has_spec);
         if let Some(enc) = self.decoded {
@@ -297,7 +297,7 @@ impl<'r> Reader<'r> {
         if !self.problems.is_empty() {
             if let Some(w) = warning {
                 let at = self.at.quantity;
-                self.problems.push((at, w));
+                self.problems.push((at, *w));
             }
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
