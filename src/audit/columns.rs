@@ -94,7 +94,7 @@ fn word_key(s: &str) -> String {
 }
 
 /// A header name as matched: trimmed, lowercase, spaces and hyphens as underscores.
-fn header_key(s: &str) -> String {
+pub(crate) fn header_key(s: &str) -> String {
     s.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c }).flat_map(char::to_lowercase).collect()
 }
 

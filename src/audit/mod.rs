@@ -312,8 +312,8 @@ fn begin<R: Read>(
 /// Refuses a header with a column named like one of the [`STAMP_COLUMNS`] (matched as header
 /// names are: trimmed, in any case, spaces and hyphens as `_`): the output would have two.
 fn stamp_clash(columns: &Columns) -> Result<(), AuditError> {
-    let key = |n: &str| n.trim().to_lowercase().replace([' ', '-'], "_");
-    let present: Vec<String> = columns.names().iter().filter(|n| STAMP_COLUMNS.contains(&key(n).as_str())).cloned().collect();
+    let present: Vec<String> =
+        columns.names().iter().filter(|n| STAMP_COLUMNS.contains(&columns::header_key(n).as_str())).cloned().collect();
     if present.is_empty() {
         return Ok(());
     }

@@ -285,23 +285,22 @@ impl<'r> Reader<'r> {
         let dest = self.country(Field::Destination, get(self.at.destination), true);
         let hq = self.country(Field::EndUserHq, get(self.at.end_user_hq), false);
         let (date, period) = self.date(get(self.at.date));
-        let before = self.problems.len();
-        let quantity = self.quantity(get(self.at.quantity));
         // A bad quantity changes the totals, not the verdict: it is a warning on the row.
-        let warning = if self.problems.len() > before { self.problems.pop().map(|(_, p)| Box::new(p)) } else { None };
+        let (quantity, warning) = match self.quantity(get(self.at.quantity)) {
+            Ok(q) => (q, None),
+            Err(w) => (0, Some(w)),
+        };
         let (spec, has_spec) = self.spec(rec);
         let chip = self.chip(get(self.at.chip), has_spec);
         if let Some(enc) = self.decoded {
             self.invalid_bytes(rec, enc);
         }
         if !self.problems.is_empty() {
-            if let Some(w) = warning {
-                let at = self.at.quantity;
-                self.problems.push((at, *w));
-            }
+            self.problems.extend(warning);
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
+        let warning = warning.map(|(_, p)| Box::new(p));
         Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity, warning })
     }
 
@@ -435,20 +434,16 @@ impl<'r> Reader<'r> {
         }
     }
 
-    fn quantity(&mut self, raw: &[u8]) -> u64 {
+    /// The units of a row (0 when empty), or the problem with them and where it is.
+    fn quantity(&self, raw: &[u8]) -> Result<u64, (usize, Problem)> {
         if raw.is_empty() {
-            return 0;
+            return Ok(0);
         }
         if let Some(q) = whole(raw) {
-            return q;
+            return Ok(q);
         }
-        match grouped(raw) {
-            Ok(q) => q,
-            Err(e) => {
-                self.problem(Field::Quantity, (ErrorKind::BadNumber, format!("{e}; the row's units are not counted")));
-                0
-            }
-        }
+        grouped(raw)
+            .map_err(|e| located(&self.columns, Field::Quantity, (ErrorKind::BadNumber, format!("{e}; the row's units are not counted"))))
     }
 
     /// The spec figures given in the row, and whether any spec column is filled in.
@@ -473,10 +468,15 @@ impl<'r> Reader<'r> {
 }
 
 /// Records a problem with a field, naming its column as the header does.
-fn problem(problems: &mut Vec<(usize, Problem)>, c: &Columns, f: Field, (kind, message): (ErrorKind, String)) {
+fn problem(problems: &mut Vec<(usize, Problem)>, c: &Columns, f: Field, e: (ErrorKind, String)) {
+    problems.push(located(c, f, e));
+}
+
+/// A problem of a field, named by its column, with the column's place (for ordering).
+fn located(c: &Columns, f: Field, (kind, message): (ErrorKind, String)) -> (usize, Problem) {
     let at = c.index(f);
     let column = Some(at.map(|i| c.name(i).to_string()).unwrap_or_else(|| f.name().to_string()));
-    problems.push((at.unwrap_or(usize::MAX), Problem { kind, column, message }));
+    (at.unwrap_or(usize::MAX), Problem { kind, column, message })
 }
 
 /// A quantity written with thousands separators, as spreadsheets and ERPs export them:

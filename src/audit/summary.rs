@@ -236,18 +236,10 @@ impl Counter {
             .filter(|d| d.findings > 0)
             .collect();
         destinations.sort_by(|a, b| b.findings.cmp(&a.findings).then_with(|| a.code.cmp(&b.code)));
-        let errors = ErrorKind::ALL
-            .iter()
-            .zip(self.errors)
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, count)| ErrorTally { kind: k.as_str(), count })
-            .collect();
-        let warnings: Vec<ErrorTally> = ErrorKind::ALL
-            .iter()
-            .zip(self.warnings)
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, count)| ErrorTally { kind: k.as_str(), count })
-            .collect();
+        let tallies = |counts: [u64; ErrorKind::ALL.len()]| -> Vec<ErrorTally> {
+            ErrorKind::ALL.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(k, count)| ErrorTally { kind: k.as_str(), count }).collect()
+        };
+        let (errors, warnings) = (tallies(self.errors), tallies(self.warnings));
         let rows_of = |i: usize| self.outcomes.get(i).map(|t| t.rows).unwrap_or(0);
         let error_rows = rows_of(ERROR);
         let rows: u64 = self.outcomes.iter().map(|t| t.rows).sum();
