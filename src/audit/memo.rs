@@ -42,6 +42,9 @@ pub struct Finding {
     pub json: String,
 }
 
+/// How the ECCN column begins when the classification is left open.
+const UNDETERMINED: &str = "undetermined";
+
 impl Finding {
     /// Renders a decision.
     pub fn new(d: &Decision, json: bool) -> Result<Finding, serde_json::Error> {
@@ -50,7 +53,7 @@ impl Finding {
             (None, true) => String::new(),
             (None, false) => {
                 let c: Vec<&str> = d.eccn_candidates.iter().map(|c| c.eccn.as_deref().unwrap_or("none")).collect();
-                format!("undetermined ({})", c.join(", "))
+                format!("{UNDETERMINED} ({})", c.join(", "))
             }
         };
         let exceptions: Vec<String> = d
@@ -93,6 +96,12 @@ impl Finding {
             })?;
         }
         Ok(f)
+    }
+
+    /// Whether missing figures leave the classification open (the ECCN column lists the
+    /// candidates).
+    pub fn eccn_undetermined(&self) -> bool {
+        self.eccn.starts_with(UNDETERMINED)
     }
 
     /// Whether the row needs a licence or an exception, is embargoed, or is indeterminate.

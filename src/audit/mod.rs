@@ -381,7 +381,7 @@ impl<'r> Worker<'r> {
                 Ok(p) => {
                     let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
                     self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                    let eccn = self.reader.eccn_warning(r.fields, &f.eccn);
+                    let eccn = self.reader.eccn_warning(r.fields, f);
                     if p.warning.is_some() || eccn.is_some() {
                         let problems: Vec<Problem> = p.warning.map(|w| *w).into_iter().chain(eccn).collect();
                         problems.iter().for_each(|w| self.counter.warning(w.kind));

@@ -6,6 +6,7 @@ use jiff::civil::Date;
 
 use super::columns::{Columns, Field};
 use super::hash::{pack, NameMap, Recent};
+use super::memo::Finding;
 use super::scan::Fields;
 use crate::spec::Resolution;
 use crate::RuleSet;
@@ -310,14 +311,15 @@ impl<'r> Reader<'r> {
     /// `EAR99`, is compared only with what chipgate finds). Undetermined classifications are
     /// not compared.
     #[inline]
-    pub fn eccn_warning(&self, rec: Fields<'_>, found: &str) -> Option<Problem> {
+    pub fn eccn_warning(&self, rec: Fields<'_>, f: &Finding) -> Option<Problem> {
         let at = self.at.eccn?;
-        self.eccn_differs(rec, found, at)
+        self.eccn_differs(rec, f, at)
     }
 
-    fn eccn_differs(&self, rec: Fields<'_>, found: &str, at: usize) -> Option<Problem> {
+    fn eccn_differs(&self, rec: Fields<'_>, f: &Finding, at: usize) -> Option<Problem> {
+        let found = f.eccn.as_str();
         let given = std::str::from_utf8(rec.get(at).map(trim).unwrap_or_default()).ok()?;
-        if given.is_empty() || found.starts_with("undetermined") || given.eq_ignore_ascii_case(found) {
+        if given.is_empty() || f.eccn_undetermined() || given.eq_ignore_ascii_case(found) {
             return None;
         }
         let known = |e: &str| self.rs.eccns.iter().any(|x| x.id.eq_ignore_ascii_case(e));
