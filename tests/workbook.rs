@@ -427,3 +427,26 @@ fn xlsx_output_carries_the_warnings_of_rows() {
     let sum = book.worksheet_range("Summary").unwrap();
     assert_eq!(summary_value(&sum, "bad_number"), "1");
 }
+
+#[test]
+fn a_header_cell_with_semicolons_does_not_change_how_a_sheet_is_read() {
+    let d = Dir::new();
+    let path = d.path("semi.xlsx");
+    let mut book = Workbook::new();
+    let sh = book.add_worksheet();
+    // More `;` than `,` in the header line the sheet becomes: read as text, it would look `;`-separated.
+    for (c, h) in ["chip", "destination", "note; free; text; here"].iter().enumerate() {
+        sh.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["H100", "CN", "a; b"].iter().enumerate() {
+        sh.write_string(1, c as u16, *v).unwrap();
+    }
+    book.save(&path).unwrap();
+    let (code, out, err) = audit(&[s(&path), "--format", "csv"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.starts_with("chip,destination,note; free; text; here,eccn,"), "{out}");
+    assert!(out.contains("H100,CN,a; b,3A090.a,true,"), "{out}");
+    let (code, _, err) = audit(&[s(&path), "--delimiter", ";"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--delimiter and --encoding apply to text files"), "{err}");
+}

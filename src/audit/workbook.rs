@@ -137,8 +137,10 @@ impl Workbook {
     }
 
     /// Audits a sheet (named as [`Workbook::sheets`] lists it): the same as [`audit`] on the
-    /// sheet saved as CSV.
+    /// sheet saved as CSV. The sheet reaches the audit as comma-separated UTF-8, whatever its
+    /// cells hold, so `opts.delimiter` and `opts.encoding` do not apply.
     pub fn audit(self, sheet: &str, rs: &RuleSet, opts: &Options, sink: &mut dyn Sink) -> Result<Summary, WorkbookError> {
+        let opts = &Options { delimiter: Some(b','), encoding: None, ..opts.clone() };
         let Workbook { mut book, .. } = self;
         let range = match &book {
             Sheets::Xlsx(_) | Sheets::Xlsb(_) => None,

@@ -164,12 +164,8 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         sheet => sheet,
     };
     let sheet = input.sheet().map(str::to_string);
-    if matches!(input, Input::Sheet(..)) {
-        if a.delimiter.is_some() || a.encoding.is_some() {
-            bail!("--delimiter and --encoding apply to text files; a workbook's cells are read as they are");
-        }
-        // The sheet reaches the audit as comma-separated UTF-8, whatever its cells hold.
-        opts.delimiter = Some(b',');
+    if matches!(input, Input::Sheet(..)) && (a.delimiter.is_some() || a.encoding.is_some()) {
+        bail!("--delimiter and --encoding apply to text files; a workbook's cells are read as they are");
     }
     let job = Job { rs: &rs, opts: &opts, path: &a.input, excel_safe: a.excel_safe, output_delimiter: a.output_delimiter };
     let summary = match (&out_file, format) {
