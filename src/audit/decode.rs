@@ -26,17 +26,9 @@ pub fn encoding_for(name: &str) -> Option<&'static Encoding> {
 /// given, or from UTF-16 when the input starts with a UTF-16 byte-order mark (which wins over
 /// a named encoding, as it does for spreadsheets and browsers).
 pub(crate) fn decoded<'a, R: Read + Send + 'a>(mut input: R, encoding: Option<&'static Encoding>) -> io::Result<Decoded<'a>> {
-    let mut head = [0u8; 2];
-    let mut n = 0;
-    while n < head.len() {
-        match input.read(head.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let head = head.get(..n).unwrap_or_default().to_vec();
+    // The first two bytes, or fewer at the end of the input (short reads are read on).
+    let mut head = Vec::with_capacity(2);
+    (&mut input).take(2).read_to_end(&mut head)?;
     let bom = match head.as_slice() {
         [0xFF, 0xFE] => Some(UTF_16LE),
         [0xFE, 0xFF] => Some(UTF_16BE),
