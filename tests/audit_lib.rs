@@ -80,6 +80,19 @@ const TPPS: &[&str] = &["", "1500", "1600", "2399", "2400", "4000", "4799", "480
 const AREAS: &[&str] = &["", "300", "600", "814"];
 const FLAGS: &[&str] = &["", "true", "false", "yes", "0"];
 const LINKS: &[&str] = &["", "", "600", "900"];
+/// Exporters: none (the vendor presumed), the letters' addressees as written several ways, and
+/// parties no letter names.
+const EXPORTERS: &[&str] = &[
+    "",
+    "",
+    "",
+    "NVIDIA",
+    "nvidia corporation",
+    "AMD",
+    "\"Advanced Micro Devices, Inc.\"",
+    "Acme Distribution",
+    "NVIDIA Singapore Pte. Ltd.",
+];
 
 /// Dates spread over 2022–2026, plus every rule change date and the day before it.
 fn dates(rs: &RuleSet, rng: &mut Lcg, n: usize) -> Vec<Date> {
@@ -94,7 +107,7 @@ fn dates(rs: &RuleSet, rng: &mut Lcg, n: usize) -> Vec<Date> {
 fn generate(rs: &RuleSet, rows: usize, seed: u64) -> String {
     let mut rng = Lcg(seed);
     let days = dates(rs, &mut rng, 400);
-    let mut s = String::from("id,chip,destination,date,end_user_hq,quantity,tpp,die_area_mm2,datacenter,interconnect_gbps,note\n");
+    let mut s = String::from("id,chip,destination,date,end_user_hq,quantity,tpp,die_area_mm2,datacenter,interconnect_gbps,note,exporter\n");
     for i in 0..rows {
         let spec = rng.next().is_multiple_of(5);
         let chip = if spec && rng.next().is_multiple_of(2) { "" } else { rng.pick(CHIPS) };
@@ -102,7 +115,8 @@ fn generate(rs: &RuleSet, rows: usize, seed: u64) -> String {
             if spec { (rng.pick(TPPS), rng.pick(AREAS), rng.pick(FLAGS), rng.pick(LINKS)) } else { ("", "", "", "") };
         let tpp = if chip.is_empty() && tpp.is_empty() { "4800" } else { tpp };
         let d = days[(rng.next() as usize) % days.len()];
-        s += &format!("{i},{chip},{},{d},{},{},{tpp},{area},{dc},{link},\"n, {i}\"\n", rng.pick(DESTS), rng.pick(HQS), rng.next() % 100);
+        let (dest, hq, quantity) = (rng.pick(DESTS), rng.pick(HQS), rng.next() % 100);
+        s += &format!("{i},{chip},{dest},{d},{hq},{quantity},{tpp},{area},{dc},{link},\"n, {i}\",{}\n", rng.pick(EXPORTERS));
     }
     s
 }
@@ -140,7 +154,8 @@ fn direct(rs: &RuleSet, header: &[String], fields: &[String]) -> Finding {
     let dest = rs.countries.resolve(&get("destination")).unwrap().code.clone();
     let hq = Some(get("end_user_hq")).filter(|h| !h.is_empty()).map(|h| rs.countries.resolve(&h).unwrap().code.clone());
     let d: Date = get("date").parse().unwrap();
-    let q = Query { chip: &chip, hypothetical, destination: &dest, date: d, end_user_hq: hq.as_deref() };
+    let exporter = header.iter().position(|h| h == "exporter").map(|i| fields[i].trim()).filter(|e| !e.is_empty());
+    let q = Query { chip: &chip, hypothetical, destination: &dest, date: d, end_user_hq: hq.as_deref(), exporter };
     Finding::new(&evaluate(rs, &q).unwrap(), false).unwrap()
 }
 

@@ -19,6 +19,7 @@
 //! to = "CN"                         # destination: code or name ("Hong Kong", "Macau")
 //! date = 2024-01-15                 # TOML date or "YYYY-MM-DD"
 //! end_user_hq = "CN"                # optional
+//! exporter = "Acme Distribution"    # optional (default: the chip's vendor is presumed)
 //! # Expectations: only the fields given are compared.
 //! verdict = "license_required"      # no_license_required | license_exception | license_required
 //!                                   # | embargoed | indeterminate
@@ -33,6 +34,7 @@
 //! missing_exclude = ["die_area_mm2"]
 //! not_enforced_include = ["us-2025-01/worldwide-3a090a"] # rule ids among decision.not_enforced
 //! not_enforced_exclude = ["us-2025-01/worldwide-3a090a"]
+//! assumptions_include = ["exporter presumed"]             # substrings of decision.assumptions
 //! ```
 //!
 //! Unknown keys are errors, so a misspelt expectation cannot pass silently.
@@ -70,6 +72,8 @@ struct Case {
     to: String,
     date: toml::Value,
     end_user_hq: Option<String>,
+    exporter: Option<String>,
+    assumptions_include: Option<Vec<String>>,
     verdict: Option<String>,
     eccn: Option<String>,
     license_required: Option<bool>,
@@ -106,6 +110,7 @@ impl Case {
             || self.review_policy.is_some()
             || self.reasons_include.is_some()
             || self.reasons_exclude.is_some()
+            || self.assumptions_include.is_some()
             || self.missing_include.is_some()
             || self.missing_exclude.is_some()
             || self.not_enforced_include.is_some()
@@ -275,6 +280,7 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
     contains("missing_exclude", &c.missing_exclude, &d.missing, false, true);
     contains("not_enforced_include", &c.not_enforced_include, &not_enforced, true, false);
     contains("not_enforced_exclude", &c.not_enforced_exclude, &not_enforced, false, false);
+    contains("assumptions_include", &c.assumptions_include, &d.assumptions, true, true);
     bad
 }
 
@@ -298,7 +304,14 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let (chip, hypothetical) = build_chip(rs, c)?;
     let dest = country(rs, &c.to)?;
     let hq = c.end_user_hq.as_deref().map(|h| country(rs, h)).transpose()?;
-    let q = Query { chip: &chip, hypothetical, destination: &dest, date: date(&c.date)?, end_user_hq: hq.as_deref() };
+    let q = Query {
+        chip: &chip,
+        hypothetical,
+        destination: &dest,
+        date: date(&c.date)?,
+        end_user_hq: hq.as_deref(),
+        exporter: c.exporter.as_deref(),
+    };
     let d = evaluate(rs, &q).map_err(|e| e.to_string())?;
     let mut bad = compare(c, &d);
     // Without the trace, the same answer.

@@ -157,7 +157,7 @@ fn timeline_h800_to_china() {
 
 #[test]
 fn timeline_json_periods() {
-    let v = json(&["timeline", "h800", "--to", "China", "--until", "2026-11-29", "--format", "json"]);
+    let v = json(&["timeline", "h800", "--to", "China", "--until", "2026-11-29", "--exporter", "Acme Distribution", "--format", "json"]);
     let p = v["periods"].as_array().unwrap();
     assert_eq!(p.len(), 3);
     assert_eq!(p[0]["from"], "2022-01-01");
@@ -172,6 +172,19 @@ fn timeline_json_periods() {
     assert_eq!(p[2]["changed_by"][0]["id"], "us-2026-01/case-by-case-china");
     assert_eq!(p[2]["changed_by"][0]["kind"], "in_force");
     assert!(v["rules_version"].as_str().unwrap().starts_with("chipgate-builtin@"));
+}
+
+#[test]
+fn timeline_for_nvidia_starts_with_its_letter_and_says_the_exporter_was_presumed() {
+    // Without --exporter, NVIDIA (the H800's vendor) is presumed: its letter of 2023-10-23 made
+    // the 2023 rule's requirement apply to it at once.
+    let v = json(&["timeline", "h800", "--to", "China", "--until", "2026-11-29", "--format", "json"]);
+    let p = v["periods"].as_array().unwrap();
+    assert_eq!(p[0]["until"], "2023-10-23", "{p:#?}");
+    assert_eq!(p[1]["from"], "2023-10-23");
+    assert_eq!(p[1]["status"]["verdict"], "license_required");
+    let by: Vec<&str> = p[1]["changed_by"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(by.contains(&"us-2023-10/nvidia-letter-datacenter"), "{by:?}");
 }
 
 #[test]

@@ -287,3 +287,27 @@ fn an_eccn_column_is_compared_with_the_classification() {
     assert!(stderr.contains("eccn ← Export Classification") && stderr.contains("eccn_differs"), "{stderr}");
     assert_eq!(code, 1);
 }
+
+#[test]
+fn an_exporter_column_decides_which_letters_bind_a_row() {
+    // The H20 rules are letters to NVIDIA: they bind NVIDIA's rows (given, or presumed when the
+    // cell is empty), not a distributor's. `--exporter` is the exporter of rows without one.
+    let text = "Material,Country,date,Shipper\nH20,CN,2025-06-01,\nH20,CN,2025-06-01,NVIDIA Corporation\n\
+                H20,CN,2025-06-01,Acme Distribution\nH20,CN,2025-06-01,nvidia corp.\n";
+    let verdict = |rows: &[Vec<String>]| -> Vec<String> { rows.iter().skip(1).map(|r| r[r.len() - 3].clone()).collect() };
+    let (first, stderr, code) = audit(text.as_bytes(), &[], b',');
+    assert_eq!(verdict(&first), ["license_required", "license_required", "no_license_required", "license_required"], "{stderr}");
+    assert!(stderr.contains("exporter ← Shipper"), "{stderr}");
+    assert_eq!(code, 1);
+    let (rows, _, _) = audit(text.as_bytes(), &["--exporter", "Acme Distribution"], b',');
+    assert_eq!(verdict(&rows), ["no_license_required", "license_required", "no_license_required", "license_required"]);
+    // The answers are `check`'s.
+    for (exporter, row) in [(None, 1), (Some("NVIDIA"), 2), (Some("Acme Distribution"), 3)] {
+        let mut args = vec!["check", "H20", "--to", "CN", "--date", "2025-06-01", "--format", "json"];
+        args.extend(exporter.iter().flat_map(|e| ["--exporter", e]));
+        let out = run(&args, None, None);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let row = &first[row];
+        assert_eq!(v["verdict"], row[row.len() - 3].as_str(), "{exporter:?}");
+    }
+}

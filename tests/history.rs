@@ -22,12 +22,22 @@ fn chip<'a>(rs: &'a RuleSet, id: &str) -> &'a Chip {
 const START: Date = date(2022, 1, 1);
 const END: Date = date(2026, 11, 29);
 
+/// An exporter that no is-informed letter names.
+const DISTRIBUTOR: &str = "Acme Distribution";
+
+/// The timeline for an exporter (`None`: the chip's vendor, presumed).
+fn tl_by(rs: &RuleSet, c: &Chip, to: &str, exporter: Option<&str>) -> Timeline {
+    timeline(rs, &TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: None, exporter, from: START, to: END })
+        .unwrap()
+}
+
 fn tl(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>) -> Timeline {
-    timeline(rs, &TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: hq, from: START, to: END }).unwrap()
+    timeline(rs, &TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: hq, exporter: None, from: START, to: END })
+        .unwrap()
 }
 
 fn status(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>, on: Date) -> Status {
-    Status::of(&evaluate(rs, &Query { chip: c, hypothetical: false, destination: to, date: on, end_user_hq: hq }).unwrap())
+    Status::of(&evaluate(rs, &Query { chip: c, hypothetical: false, destination: to, date: on, end_user_hq: hq, exporter: None }).unwrap())
 }
 
 fn ids(changes: &[chipgate::history::Change]) -> Vec<&str> {
@@ -40,7 +50,8 @@ fn ids(changes: &[chipgate::history::Change]) -> Vec<&str> {
 #[test]
 fn h800_to_china_no_licence_until_the_2023_rule_then_denial_then_case_by_case() {
     let rs = rules();
-    let t = tl(&rs, chip(&rs, "nvidia-h800-sxm"), "CN", None);
+    // As a distributor sees it: NVIDIA's own letter of 2023-10-23 does not bind it.
+    let t = tl_by(&rs, chip(&rs, "nvidia-h800-sxm"), "CN", Some(DISTRIBUTOR));
     let p = &t.periods;
     assert_eq!(p.len(), 3, "{p:#?}");
 
@@ -70,12 +81,27 @@ fn h800_to_china_no_licence_until_the_2023_rule_then_denial_then_case_by_case() 
 #[test]
 fn h100_to_china_was_controlled_from_october_2022() {
     let rs = rules();
-    let t = tl(&rs, chip(&rs, "nvidia-h100-sxm"), "CN", None);
+    let t = tl_by(&rs, chip(&rs, "nvidia-h100-sxm"), "CN", Some(DISTRIBUTOR));
     let first_controlled = t.periods.iter().find(|p| p.status.verdict == Verdict::LicenseRequired).unwrap();
     assert_eq!(first_controlled.from, date(2022, 10, 7));
     assert!(ids(&first_controlled.changed_by).contains(&"us-2022-10/3a090.a"));
     assert_eq!(t.on(date(2022, 10, 6)).unwrap().status.verdict, Verdict::NoLicenseRequired);
     assert_eq!(t.on(date(2024, 1, 15)).unwrap().status.review_policy, Some(Policy::PresumptionOfDenial));
+}
+
+#[test]
+fn nvidia_itself_was_bound_from_its_letters_dates() {
+    let rs = rules();
+    // The H100 from the letter of 2022-08-26, the H800 from the letter of 2023-10-23.
+    let t = tl_by(&rs, chip(&rs, "nvidia-h100-sxm"), "CN", None);
+    let first = t.periods.iter().find(|p| p.status.verdict == Verdict::LicenseRequired).unwrap();
+    assert_eq!(first.from, date(2022, 8, 26));
+    assert_eq!(ids(&first.changed_by), vec!["us-2022-08/nvidia-a100-h100"]);
+    let t = tl_by(&rs, chip(&rs, "nvidia-h800-sxm"), "CN", Some("NVIDIA Corporation"));
+    let first = t.periods.iter().find(|p| p.status.verdict == Verdict::LicenseRequired).unwrap();
+    assert_eq!(first.from, date(2023, 10, 23));
+    assert!(ids(&first.changed_by).contains(&"us-2023-10/nvidia-letter-datacenter"), "{:?}", ids(&first.changed_by));
+    assert_eq!(t.on(date(2023, 11, 17)).unwrap().status.verdict, Verdict::LicenseRequired);
 }
 
 #[test]
@@ -167,8 +193,11 @@ fn hypothetical_chips_have_timelines_too() {
         memory_bandwidth_gbps: Some(chipgate::spec::Figure::given(3000.0)),
         ..Chip::default()
     };
-    let t = timeline(&rs, &TimelineRequest { chip: &c, hypothetical: true, destination: "CN", end_user_hq: None, from: START, to: END })
-        .unwrap();
+    let t = timeline(
+        &rs,
+        &TimelineRequest { chip: &c, hypothetical: true, destination: "CN", end_user_hq: None, exporter: None, from: START, to: END },
+    )
+    .unwrap();
     assert!(t.chip.hypothetical);
     let verdicts: Vec<(Date, Verdict, Option<Policy>)> =
         t.periods.iter().map(|p| (p.from, p.status.verdict, p.status.review_policy)).collect();
@@ -186,7 +215,15 @@ fn hypothetical_chips_have_timelines_too() {
 fn a_view_ending_before_a_change_does_not_show_it() {
     let rs = rules();
     let c = chip(&rs, "nvidia-h800-sxm");
-    let req = TimelineRequest { chip: c, hypothetical: false, destination: "CN", end_user_hq: None, from: START, to: date(2023, 11, 16) };
+    let req = TimelineRequest {
+        chip: c,
+        hypothetical: false,
+        destination: "CN",
+        end_user_hq: None,
+        exporter: Some(DISTRIBUTOR),
+        from: START,
+        to: date(2023, 11, 16),
+    };
     let t = timeline(&rs, &req).unwrap();
     assert_eq!(t.periods.len(), 1);
     let req = TimelineRequest { to: date(2023, 11, 17), ..req };
@@ -197,7 +234,7 @@ fn a_view_ending_before_a_change_does_not_show_it() {
 fn bad_ranges_and_countries_are_errors() {
     let rs = rules();
     let c = chip(&rs, "nvidia-h800-sxm");
-    let req = TimelineRequest { chip: c, hypothetical: false, destination: "CN", end_user_hq: None, from: END, to: START };
+    let req = TimelineRequest { chip: c, hypothetical: false, destination: "CN", end_user_hq: None, exporter: None, from: END, to: START };
     assert!(matches!(timeline(&rs, &req), Err(HistoryError::Range { .. })));
     let req = TimelineRequest { from: START, to: END, destination: "XX", ..req };
     assert!(matches!(timeline(&rs, &req), Err(HistoryError::Eval(_))));
@@ -211,6 +248,7 @@ fn run_diff(rs: &RuleSet, from: Date, to: Date, dests: &[&str]) -> Diff {
         chips: rs.catalog.chips().iter().collect(),
         destinations: dests.iter().map(|s| s.to_string()).collect(),
         end_user_hq: None,
+        exporter: None,
         from,
         to,
     };
@@ -294,8 +332,14 @@ fn dates_in_the_same_period_have_no_differences() {
 #[test]
 fn unknown_destinations_are_errors() {
     let rs = rules();
-    let req =
-        DiffRequest { chips: vec![chip(&rs, "nvidia-h100-sxm")], destinations: vec!["XX".into()], end_user_hq: None, from: START, to: END };
+    let req = DiffRequest {
+        chips: vec![chip(&rs, "nvidia-h100-sxm")],
+        destinations: vec!["XX".into()],
+        end_user_hq: None,
+        exporter: None,
+        from: START,
+        to: END,
+    };
     assert!(matches!(diff(&rs, &req), Err(HistoryError::Eval(_))));
 }
 

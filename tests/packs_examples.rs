@@ -19,7 +19,7 @@ fn with(path: &str) -> RuleSet {
 
 fn verdict(rs: &RuleSet, chip: &str, to: &str, on: Date) -> Verdict {
     let chip = rs.catalog.by_id(chip).unwrap();
-    evaluate(rs, &Query { chip, hypothetical: false, destination: to, date: on, end_user_hq: None }).unwrap().verdict
+    evaluate(rs, &Query { chip, hypothetical: false, destination: to, date: on, end_user_hq: None, exporter: None }).unwrap().verdict
 }
 
 #[test]

@@ -23,6 +23,8 @@ enum Atom<'r> {
     Cmp(Metric, Op, f64),
     Flag(Flag),
     Chip(&'r [String]),
+    /// Whether the exporter is one of these parties.
+    Exporter(&'r [String]),
 }
 
 /// Country roles: the destination, and the end user's headquarters.
@@ -49,7 +51,9 @@ pub(crate) struct Classes<'r> {
     by_id: Vec<Vec<u8>>,
     /// The classes of catalog chips by chip and period.
     catalog: Vec<Option<u32>>,
-    specs: FxMap<(u32, SpecBits, u32), u32>,
+    specs: FxMap<(u32, SpecBits, u32, u32), u32>,
+    /// The parties the rules' exporter tests name (see [`Key::exporter`]).
+    parties: Vec<&'r str>,
     next_spec: u32,
     countries: Vec<Option<u32>>,
     buf: Vec<u8>,
@@ -70,6 +74,7 @@ impl<'r> Classes<'r> {
             next_spec: rs.catalog.chips().len() as u32,
             countries: vec![None; 2 * rs.countries.all().len() * rs.periods()],
             buf: Vec::new(),
+            parties: rs.exporters(),
         };
         for (i, r) in rs.rules.iter().enumerate() {
             c.collect(&r.when, i);
@@ -85,6 +90,7 @@ impl<'r> Classes<'r> {
             Cond::Cmp { metric, op, value } => self.atoms.push((Atom::Cmp(*metric, *op, *value), rule)),
             Cond::Flag(f) => self.atoms.push((Atom::Flag(*f), rule)),
             Cond::Chip(list) => self.atoms.push((Atom::Chip(list), rule)),
+            Cond::Exporter(list) => self.atoms.push((Atom::Exporter(list), rule)),
             Cond::Destination { set, .. } => self.sets.get_mut(DEST).into_iter().for_each(|v| v.push((set, rule))),
             Cond::EndUserHq { set, .. } => self.sets.get_mut(HQ).into_iter().for_each(|v| v.push((set, rule))),
         }
@@ -117,7 +123,7 @@ impl<'r> Classes<'r> {
             if let Some(Some(c)) = self.catalog.get(slot) {
                 return *c;
             }
-        } else if let Some(c) = self.specs.get(&(idx, *spec, k.period)) {
+        } else if let Some(c) = self.specs.get(&(idx, *spec, k.period, k.exporter)) {
             return *c;
         }
         let class = if self.exact {
@@ -126,7 +132,7 @@ impl<'r> Classes<'r> {
         } else {
             let base = self.rs.catalog.chips().get(idx as usize);
             let (chip, _) = overrides(spec).chip(base);
-            self.chip_signature(&chip, date)
+            self.chip_signature(&chip, date, k.exporter)
         };
         if plain {
             if let Some(c) = self.catalog.get_mut(slot) {
@@ -136,14 +142,22 @@ impl<'r> Classes<'r> {
             if self.specs.len() >= SPEC_CAP {
                 self.specs.clear();
             }
-            self.specs.insert((idx, *spec, k.period), class);
+            self.specs.insert((idx, *spec, k.period, k.exporter), class);
         }
         class
     }
 
     /// The truth of the conditions of the rules in force on `date` for a chip (`OUT` for those
     /// of other rules).
-    fn chip_signature(&mut self, chip: &Chip, date: Date) -> u32 {
+    fn chip_signature(&mut self, chip: &Chip, date: Date, exporter: u32) -> u32 {
+        // The exporter as the evaluator takes it: given, or else the chip's vendor.
+        let party = match self.parties.get(exporter as usize) {
+            Some(p) => Some(*p),
+            None if exporter == u32::MAX => Some(chip.vendor.trim()).filter(|v| !v.is_empty()),
+            None => None,
+        };
+        // An exporter no rule names, or none at all (a chip of no vendor): no letter binds it.
+        let other = party.is_none();
         let m = Metrics::of(chip);
         let truth = |t: Option<bool>| match t {
             Some(false) => 0,
@@ -159,6 +173,8 @@ impl<'r> Classes<'r> {
                 Atom::Cmp(metric, op, v) => truth(m.get(*metric).map(|x| op.apply(x, *v))),
                 Atom::Flag(f) => truth(m.flag(*f)),
                 Atom::Chip(list) => truth(Some(list.contains(&chip.id))),
+                Atom::Exporter(_) if other => 0,
+                Atom::Exporter(list) => truth(party.map(|p| list.iter().any(|x| crate::rules::same_party(x, p)))),
             });
         }
         self.buf = buf;
@@ -208,7 +224,7 @@ impl<'r> Classes<'r> {
         let mut out = Vec::new();
         let [chip, dest, hq, period] = class;
         if self.exact {
-            for n in [k.chip, k.dest, k.hq, k.period] {
+            for n in [k.chip, k.dest, k.hq, k.period, k.exporter] {
                 out.extend_from_slice(&n.to_le_bytes());
             }
             k.spec.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));

@@ -33,11 +33,14 @@ pub enum Field {
     /// The ECCN the exporter's records give the item (compared with chipgate's
     /// classification; the row's verdict rests on chipgate's).
     Eccn,
+    /// Who exports (an is-informed letter binds only the exporter it was sent to; without it,
+    /// the chip's vendor is presumed to be the exporter).
+    Exporter,
 }
 
 impl Field {
     /// Every field with its column name.
-    pub const ALL: [(&'static str, Field); 12] = [
+    pub const ALL: [(&'static str, Field); 13] = [
         ("destination", Field::Destination),
         ("chip", Field::Chip),
         ("date", Field::Date),
@@ -50,6 +53,7 @@ impl Field {
         ("interconnect_gbps", Field::InterconnectGbps),
         ("memory_bandwidth_gbps", Field::MemoryBandwidthGbps),
         ("eccn", Field::Eccn),
+        ("exporter", Field::Exporter),
     ];
 
     /// The spec columns, which describe or override a chip.
@@ -70,7 +74,7 @@ impl Field {
     /// Header words real exports use for a field (SAP, Oracle, NetSuite, BI tools), compared
     /// with case, spaces and punctuation ignored (`Ship-To Country` is `shiptocountry`). A
     /// column named as the field itself comes first; these are looked at only without one.
-    pub const WORDS: [(Field, &'static [&'static str]); 6] = [
+    pub const WORDS: [(Field, &'static [&'static str]); 7] = [
         (Field::Chip, &["material", "materialnumber", "part", "partnumber", "partno", "product", "item", "model", "sku"]),
         (Field::Destination, &["country", "shiptocountry", "shipto", "destinationcountry", "dest", "countryofdestination"]),
         (Field::Date, &["shipdate", "shippedat", "shippingdate", "deliverydate", "postingdate", "dateshipped", "shipmentdate"]),
@@ -80,6 +84,7 @@ impl Field {
             &["enduserheadquarters", "endusercountry", "enduserhqcountry", "ultimateparentcountry", "parentcountry", "headquarters"],
         ),
         (Field::Eccn, &["exportclassification", "exportclassificationnumber", "exportcontrolclassificationnumber", "eccncode"]),
+        (Field::Exporter, &["exportername", "exportingparty", "usppi", "usppiname", "shipper", "shippername"]),
     ];
 
     /// The field's position in [`Field::ALL`] (the declaration order).

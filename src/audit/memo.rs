@@ -200,6 +200,8 @@ const MEMO_CAP_BYTES: usize = 4 << 20;
 /// that meets it, and the count of evaluations does not depend on how rows fell to workers.
 pub(crate) struct Shared {
     json: bool,
+    /// The parties the rules' exporter tests name (see [`Key::exporter`]).
+    parties: Vec<String>,
     inner: Mutex<SharedInner>,
 }
 
@@ -211,8 +213,8 @@ struct SharedInner {
 }
 
 impl Shared {
-    pub fn new(json: bool) -> Shared {
-        Shared { json, inner: Mutex::default() }
+    pub fn new(rs: &RuleSet, json: bool) -> Shared {
+        Shared { json, parties: rs.exporters().into_iter().map(str::to_string).collect(), inner: Mutex::default() }
     }
 
     /// Evaluations performed.
@@ -232,7 +234,7 @@ impl Shared {
             inner.map.clear();
             inner.bytes = 0;
         }
-        let d = decide(rs, key, date, self.json).map_err(MemoError::Eval)?;
+        let d = decide(rs, key, date, self.json, &self.parties).map_err(MemoError::Eval)?;
         let f = Arc::new(Finding::new(&d, self.json).map_err(MemoError::Json)?);
         inner.evaluations += 1;
         inner.bytes += f.size() + shared.len();
@@ -428,13 +430,23 @@ pub(crate) fn overrides(spec: &SpecBits) -> Overrides {
     }
 }
 
+/// What an exporter of none of the parties the rules name is called in an answer (the audit
+/// classes such exporters together).
+const ANOTHER_EXPORTER: &str = "an exporter no rule names";
+
 /// Evaluates the query a key stands for, on a date; with the trace only when `traced`.
-pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool) -> Result<Decision, EvalError> {
+/// `parties` are the ones the rules' exporter tests name (see [`Key::exporter`]).
+pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties: &[String]) -> Result<Decision, EvalError> {
     let base = rs.catalog.chips().get(key.chip as usize);
     let (chip, hypothetical) = overrides(&key.spec).chip(base);
     let code = |i: u32| rs.countries.all().get(i as usize).map(|c| c.code.as_str());
     let destination = code(key.dest).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
-    let q = Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq) };
+    let exporter = match parties.get(key.exporter as usize) {
+        Some(p) => Some(p.as_str()),
+        None if key.exporter == u32::MAX => None,
+        None => Some(ANOTHER_EXPORTER),
+    };
+    let q = Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq), exporter };
     if traced {
         evaluate(rs, &q)
     } else {
@@ -450,14 +462,15 @@ mod tests {
     #[test]
     fn the_query_table_starts_over_when_full_and_keeps_answering() {
         let rs = RuleSet::builtin().unwrap();
-        let (shared, mut classes, mut memo) = (Shared::new(false), Classes::new(&rs, false), Memo::new(&rs, 1));
+        let (shared, mut classes, mut memo) = (Shared::new(&rs, false), Classes::new(&rs, false), Memo::new(&rs, 1));
         let date = jiff::civil::date(2025, 6, 1);
         let period = rs.period(date) as u32;
         // More (chip, destination, end user) than the table numbers at once, twice over: the
         // second time, every query is numbered again, mostly with another query's old number.
         let side = (QUERY_SLOTS / memo.periods).isqrt() as u32 + 2;
         assert!(side as usize <= rs.countries.all().len());
-        let keys = (0..side).flat_map(|dest| (0..side).map(move |hq| Key { chip: 0, spec: [NONE; 6], dest, hq, period }));
+        let keys =
+            (0..side).flat_map(|dest| (0..side).map(move |hq| Key { chip: 0, spec: [NONE; 6], dest, hq, period, exporter: u32::MAX }));
         let first: Vec<Finding> = keys.clone().map(|k| (**memo.get(&rs, &shared, &mut classes, &k, date).unwrap()).clone()).collect();
         assert!(memo.numbers.len() < first.len(), "the table started over");
         let distinct: std::collections::HashSet<&str> =

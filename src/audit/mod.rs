@@ -79,6 +79,9 @@ pub struct Options {
     /// An input that already has a column of those names is then refused, as one with the
     /// audit's own columns always is ([`HeaderError::AuditColumns`]).
     pub stamp: bool,
+    /// The exporter of rows without one (an `exporter` column); absent, the chip's vendor is
+    /// presumed where a rule asks (an is-informed letter binds only the exporter it was sent to).
+    pub exporter: Option<String>,
 }
 
 impl Options {
@@ -93,6 +96,7 @@ impl Options {
             encoding: None,
             date_format: None,
             stamp: false,
+            exporter: None,
         }
     }
 }
@@ -163,7 +167,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     // workers) when the batches it waits for can no longer come back.
     let (work_tx, work_rx) = mpsc::channel::<Batch>();
     let work_rx = Mutex::new(work_rx);
-    let shared = Shared::new(opts.json);
+    let shared = Shared::new(rs, opts.json);
     let counter = std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel::<Result<Batch, AuditError>>();
         let (recycle_tx, recycle_rx) = mpsc::channel();

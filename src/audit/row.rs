@@ -142,12 +142,16 @@ pub(crate) struct Key {
     pub hq: u32,
     /// Rule period of the date.
     pub period: u32,
+    /// The exporter: the place in [`RuleSet::exporters`] of the party it is, or their count
+    /// for another party; `u32::MAX` when not given (the chip's vendor is presumed).
+    pub exporter: u32,
 }
 
 impl Key {
-    /// Whether the query names a catalog chip (or none) without figures of its own.
+    /// Whether the query names a catalog chip (or none) without figures or an exporter of its
+    /// own.
     pub fn plain(&self) -> bool {
-        self.spec.iter().all(|b| *b == NONE)
+        self.spec.iter().all(|b| *b == NONE) && self.exporter == u32::MAX
     }
 }
 
@@ -201,6 +205,13 @@ pub(crate) struct Reader<'r> {
     at: At,
     /// Distinct unknown names seen (see [`SUGGEST_CAP`]).
     unknown: usize,
+    /// The parties the rules' exporter tests name, as [`crate::rules::party_key`]s; empty when
+    /// no rule asks who exports (the column is then not read).
+    parties: Vec<String>,
+    /// Exporters read, by name, as [`Key::exporter`]s.
+    exporters: NameMap<u32>,
+    /// The exporter of rows without one (`--exporter`).
+    default_exporter: u32,
 }
 
 fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnce(&str) -> Cached<T>) -> Cached<T> {
@@ -216,6 +227,12 @@ fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnc
     }
     map.insert(raw, r.clone());
     r
+}
+
+/// The [`Key::exporter`] of a party named `name` among `parties` (as party keys).
+pub(crate) fn party_class(parties: &[String], name: &str) -> u32 {
+    let key = crate::rules::party_key(name);
+    parties.iter().position(|p| *p == key).unwrap_or(parties.len()) as u32
 }
 
 /// A field without the spaces around it.
@@ -237,6 +254,7 @@ struct At {
     quantity: usize,
     chip: usize,
     eccn: Option<usize>,
+    exporter: usize,
     specs: Vec<(usize, Field, usize)>,
 }
 
@@ -251,6 +269,7 @@ impl At {
             quantity: at(Field::Quantity),
             eccn: c.index(Field::Eccn),
             chip: at(Field::Chip),
+            exporter: at(Field::Exporter),
             specs,
         }
     }
@@ -276,7 +295,33 @@ impl<'r> Reader<'r> {
             decoded,
             at: At::new(&columns),
             columns,
+            parties: Vec::new(),
+            exporters: NameMap::default(),
+            default_exporter: u32::MAX,
         }
+        .with_parties(rs, opts.exporter.as_deref())
+    }
+
+    fn with_parties(mut self, rs: &RuleSet, default: Option<&str>) -> Self {
+        self.parties = rs.exporters().into_iter().map(crate::rules::party_key).collect();
+        self.default_exporter = default.map_or(u32::MAX, |e| party_class(&self.parties, e));
+        self
+    }
+
+    /// The exporter of a row, as a [`Key::exporter`].
+    fn exporter(&mut self, raw: &[u8]) -> u32 {
+        if self.parties.is_empty() || raw.is_empty() {
+            return self.default_exporter;
+        }
+        if let Some(e) = self.exporters.get(raw) {
+            return *e;
+        }
+        let class = party_class(&self.parties, &String::from_utf8_lossy(raw));
+        if self.exporters.len() >= CACHE_CAP {
+            self.exporters.clear();
+        }
+        self.exporters.insert(raw, class);
+        class
     }
 
     /// Reads a row with as many fields as the header, or returns every problem found.
@@ -293,6 +338,7 @@ impl<'r> Reader<'r> {
         };
         let (spec, has_spec) = self.spec(rec);
         let chip = self.chip(get(self.at.chip), has_spec);
+        let exporter = self.exporter(get(self.at.exporter));
         if let Some(enc) = self.decoded {
             self.invalid_bytes(rec, enc);
         }
@@ -302,7 +348,7 @@ impl<'r> Reader<'r> {
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
         let warning = warning.map(|(_, p)| Box::new(p));
-        Ok(Parsed { key: Key { chip, spec, dest, hq, period }, date, quantity, warning })
+        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter }, date, quantity, warning })
     }
 
     /// A warning when the row's `eccn` column disagrees with the classification found: the

@@ -93,6 +93,10 @@ pub struct AuditArgs {
     /// audit shows how it was produced. An input with columns of those names is then refused.
     #[arg(long)]
     pub stamp: bool,
+    /// Who exports the rows without an `exporter` column value (a company name): an
+    /// is-informed letter binds only the exporter it was sent to. Default: each chip's vendor.
+    #[arg(long, value_name = "NAME")]
+    pub exporter: Option<String>,
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -125,6 +129,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     opts.delimiter = a.delimiter;
     opts.encoding = a.encoding;
     opts.date_format = a.date_format.clone();
+    opts.exporter = a.exporter.clone();
     if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
         bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
     }

@@ -26,6 +26,10 @@ pub struct CheckArgs {
     /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
     #[arg(long, value_name = "COUNTRY")]
     pub end_user_hq: Option<String>,
+    /// Who exports (a company name): an is-informed letter binds only the exporter it was
+    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
+    #[arg(long, value_name = "NAME")]
+    pub exporter: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -41,7 +45,7 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let dest = super::country(&rs, &a.to)?;
     let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
     let (chip, hypothetical) = a.chip.build(&rs)?;
-    let q = Query { chip: &chip, hypothetical, destination: &dest, date, end_user_hq: hq.as_deref() };
+    let q = Query { chip: &chip, hypothetical, destination: &dest, date, end_user_hq: hq.as_deref(), exporter: a.exporter.as_deref() };
     let d = evaluate(&rs, &q)?;
     match a.format {
         Format::Json => {

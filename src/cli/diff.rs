@@ -35,6 +35,10 @@ pub struct DiffArgs {
     /// Country where the end user is headquartered; default: each destination.
     #[arg(long, value_name = "COUNTRY")]
     pub end_user_hq: Option<String>,
+    /// Who exports (a company name): an is-informed letter binds only the exporter it was
+    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
+    #[arg(long, value_name = "NAME")]
+    pub exporter: Option<String>,
     /// Human output: one row per chip and change, listing every destination it applies to.
     #[arg(long)]
     pub collapse: bool,
@@ -51,7 +55,7 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let destinations = destinations(&rs, &a.destinations)?;
     let chips = chips(&rs, &a.chips)?;
     let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
-    let d = diff(&rs, &DiffRequest { chips, destinations, end_user_hq: hq.as_deref(), from, to })?;
+    let d = diff(&rs, &DiffRequest { chips, destinations, end_user_hq: hq.as_deref(), exporter: a.exporter.as_deref(), from, to })?;
     match a.format {
         ListFormat::Json => {
             super::render::json(out, &d, vec![("rules_version", rs.version().into())])?;

@@ -27,6 +27,10 @@ pub struct TimelineArgs {
     /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
     #[arg(long, value_name = "COUNTRY")]
     pub end_user_hq: Option<String>,
+    /// Who exports (a company name): an is-informed letter binds only the exporter it was
+    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
+    #[arg(long, value_name = "NAME")]
+    pub exporter: Option<String>,
     /// First day of the view (YYYY-MM-DD).
     #[arg(long, default_value = VIEW_START)]
     pub from: String,
@@ -49,7 +53,15 @@ pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
     let dest = super::country(&rs, &a.to)?;
     let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
     let (chip, hypothetical) = a.chip.build(&rs)?;
-    let req = TimelineRequest { chip: &chip, hypothetical, destination: &dest, end_user_hq: hq.as_deref(), from, to };
+    let req = TimelineRequest {
+        chip: &chip,
+        hypothetical,
+        destination: &dest,
+        end_user_hq: hq.as_deref(),
+        exporter: a.exporter.as_deref(),
+        from,
+        to,
+    };
     let tl = timeline(&rs, &req)?;
     match a.format {
         Format::Json => {

@@ -226,6 +226,9 @@ pub struct Decision {
     pub destination: CountryRef,
     /// End user's headquarters as given (absent: assumed to be the destination).
     pub end_user_hq: Option<CountryRef>,
+    /// The exporter as given (absent: the chip's vendor is presumed, where a rule asks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exporter: Option<String>,
     /// The date the rules were applied for.
     pub date: Date,
     /// TPP, if known.

@@ -26,6 +26,9 @@ pub struct Query<'a> {
     pub date: Date,
     /// Country where the end user (or its ultimate parent) is headquartered, if known.
     pub end_user_hq: Option<&'a str>,
+    /// Who exports, if known: an is-informed letter binds only the exporter it was sent to.
+    /// Absent, the chip's vendor is presumed to be the exporter.
+    pub exporter: Option<&'a str>,
 }
 
 /// Why a query could not be evaluated.
@@ -61,6 +64,41 @@ struct Ctx<'a> {
     tracing: bool,
     missing: BTreeSet<String>,
     rule: &'a str,
+    /// The exporter as given, or else the chip's vendor (presumed), or neither.
+    exporter: Exporter<'a>,
+    /// Whether a requirement that holds rests on the presumed exporter; whether one would hold
+    /// had the chip (of no vendor) an exporter its letter names.
+    presumed: bool,
+    unnamed: bool,
+    /// Exporter tests answer this instead, when set (to ask whether a letter would bind the
+    /// exporter it names).
+    force_exporter: Option<bool>,
+}
+
+/// Who the exporter is taken to be: as given; else the chip's vendor; else (a hypothetical
+/// chip of no vendor) no party a letter could have been sent to, which the answer says.
+#[derive(Clone, Copy)]
+enum Exporter<'a> {
+    Given(&'a str),
+    Presumed(&'a str),
+    Unnamed,
+}
+
+impl<'a> Exporter<'a> {
+    fn of(q: &Query<'a>) -> Exporter<'a> {
+        match (q.exporter.map(str::trim).filter(|e| !e.is_empty()), q.chip.vendor.trim()) {
+            (Some(e), _) => Exporter::Given(e),
+            (None, "") => Exporter::Unnamed,
+            (None, v) => Exporter::Presumed(v),
+        }
+    }
+
+    fn name(self) -> Option<&'a str> {
+        match self {
+            Exporter::Given(e) | Exporter::Presumed(e) => Some(e),
+            Exporter::Unnamed => None,
+        }
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -107,6 +145,10 @@ impl<'a> Ctx<'a> {
             Cond::Chip(list) => truth(list.iter().any(|x| x == self.chip_id)),
             Cond::Destination { set, .. } => truth(self.rs.in_set(set, &self.dest, self.date)),
             Cond::EndUserHq { set, .. } => truth(self.rs.in_set(set, &self.hq, self.date)),
+            Cond::Exporter(list) => match (self.force_exporter, self.exporter) {
+                (Some(b), _) => truth(b),
+                (None, e) => truth(e.name().is_some_and(|n| list.iter().any(|x| crate::rules::same_party(x, n)))),
+            },
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
             self.record(metric, op, threshold, actual, result);
@@ -126,6 +168,7 @@ impl<'a> Ctx<'a> {
             Cond::Chip(list) => ("chip", "in", text(&list.join(", ")), Some(text(self.chip_id))),
             Cond::Destination { text: t, .. } => ("destination", "in", text(t), Some(text(&self.dest.join(" as ")))),
             Cond::EndUserHq { text: t, .. } => ("end_user_hq", "in", text(t), Some(text(&self.hq.join(" as ")))),
+            Cond::Exporter(list) => ("exporter", "in", text(&list.join(", ")), self.exporter.name().map(text)),
         })
     }
 
@@ -187,6 +230,8 @@ struct Outcome {
     review: Option<usize>,
     requirements: Vec<usize>,
     not_enforced: Vec<usize>,
+    /// Requirements (letters) that bind another exporter than the one given.
+    not_binding: Vec<usize>,
 }
 
 impl Outcome {
@@ -228,6 +273,10 @@ fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalEr
         tracing,
         missing: BTreeSet::new(),
         rule: "",
+        exporter: Exporter::of(q),
+        presumed: false,
+        unnamed: false,
+        force_exporter: None,
     };
     let active: Vec<(usize, &Rule)> = rs.rules.iter().enumerate().filter(|(_, r)| r.in_force(q.date)).collect();
     let enforced = |r: &Rule| rs.regime_of(r).is_some_and(|g| g.enforced);
@@ -315,11 +364,24 @@ struct Fired {
     unknown: bool,
     not_enforced: Vec<usize>,
     embargo: bool,
+    /// Requirements that hold for the exporter they name but not for the one given.
+    not_binding: Vec<usize>,
+}
+
+/// Whether a rule that does not hold for the exporter given would hold for the one its
+/// exporter test names (a letter sent to another exporter). Asked without the trace or the
+/// missing fields, which are the given exporter's.
+fn binds_another<'a>(ctx: &mut Ctx<'a>, r: &'a Rule) -> bool {
+    let (tracing, missing) = (ctx.tracing, ctx.missing.clone());
+    (ctx.tracing, ctx.force_exporter) = (false, Some(true));
+    let t = ctx.rule(r);
+    (ctx.tracing, ctx.force_exporter, ctx.missing) = (tracing, None, missing);
+    t == Truth::True
 }
 
 fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Fired {
     use crate::rules::RequirementKind;
-    let mut f = Fired { fired: Vec::new(), unknown: false, not_enforced: Vec::new(), embargo: false };
+    let mut f = Fired { fired: Vec::new(), unknown: false, not_enforced: Vec::new(), embargo: false, not_binding: Vec::new() };
     for (i, r) in active {
         let RuleKind::Requirement { kind } = r.kind else { continue };
         if kind == RequirementKind::Outside {
@@ -332,6 +394,14 @@ fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &
         let t = ctx.rule(r);
         if let Some(b) = before {
             ctx.missing = b;
+        }
+        if on && r.when.tests_exporter() {
+            match (t, ctx.exporter) {
+                (Truth::True, Exporter::Presumed(_)) => ctx.presumed = true,
+                (Truth::False, Exporter::Given(_)) if binds_another(ctx, r) => f.not_binding.push(*i),
+                (Truth::False, Exporter::Unnamed) if binds_another(ctx, r) => ctx.unnamed = true,
+                _ => {}
+            }
         }
         match (t, on) {
             (Truth::True, true) => {
@@ -370,9 +440,10 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
             review: None,
             requirements: vec![i],
             not_enforced: Vec::new(),
+            not_binding: Vec::new(),
         };
     }
-    let Fired { fired, unknown, not_enforced, embargo } = requirements(ctx, active, enforced);
+    let Fired { fired, unknown, not_enforced, embargo, not_binding } = requirements(ctx, active, enforced);
     let licence = if !fired.is_empty() {
         Some(true)
     } else if unknown {
@@ -388,6 +459,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         review: None,
         requirements: fired,
         not_enforced,
+        not_binding,
     };
     if out.requirements.is_empty() {
         if unknown {
@@ -520,6 +592,7 @@ fn assemble(
     class_missing: BTreeSet<String>,
     outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
 ) -> Decision {
+    let (presumed, unnamed) = (ctx.presumed, ctx.unnamed);
     let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
     let first = outcomes.first();
     let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
@@ -528,6 +601,7 @@ fn assemble(
         chip: ChipRef { id: q.chip.id.clone(), name: q.chip.name.clone(), hypothetical: q.hypothetical },
         destination: country_ref(dest),
         end_user_hq: hq.map(country_ref),
+        exporter: q.exporter.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string),
         date: q.date,
         tpp: metrics.tpp.as_ref().map(|t| t.value),
         pd: metrics.pd.as_ref().map(|t| t.value),
@@ -597,6 +671,28 @@ fn assemble(
                 d.not_enforced.extend(reason(rs, *i, "requirement"));
             }
         }
+    }
+    let mut letters = BTreeSet::new();
+    for i in outcomes.iter().flat_map(|o| &o.2.not_binding) {
+        let Some(r) = rs.rules.get(*i).filter(|_| letters.insert(*i)) else { continue };
+        let to = r.when.exporters().join(" or ");
+        d.assumptions.push(format!(
+            "{} binds {to}, not the exporter given ({}): it does not apply",
+            r.id,
+            q.exporter.map(str::trim).unwrap_or_default()
+        ));
+    }
+    if presumed {
+        d.assumptions.push(format!(
+            "exporter presumed to be the chip's vendor, {} (a letter binds only the exporter it was sent to); give --exporter to change",
+            q.chip.vendor.trim()
+        ));
+    }
+    if unnamed {
+        d.assumptions.push(
+            "no exporter given and the chip has no vendor: no is-informed letter applies (each binds only the exporter it was sent to); give --exporter to name one"
+                .to_string(),
+        );
     }
     if hq.is_none() {
         d.assumptions

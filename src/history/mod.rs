@@ -253,9 +253,13 @@ fn replay(c: &Cond, leaves: &mut dyn Iterator<Item = Truth>) -> Option<Truth> {
             Truth::False => Truth::True,
             Truth::Unknown => Truth::Unknown,
         }),
-        Cond::Cmp { .. } | Cond::Flag(_) | Cond::Eccn(_) | Cond::Chip(_) | Cond::Destination { .. } | Cond::EndUserHq { .. } => {
-            leaves.next()
-        }
+        Cond::Cmp { .. }
+        | Cond::Flag(_)
+        | Cond::Eccn(_)
+        | Cond::Chip(_)
+        | Cond::Exporter(_)
+        | Cond::Destination { .. }
+        | Cond::EndUserHq { .. } => leaves.next(),
     }
 }
 

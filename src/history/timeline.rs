@@ -21,6 +21,8 @@ pub struct TimelineRequest<'a> {
     pub destination: &'a str,
     /// Country code of the end user's headquarters, if known.
     pub end_user_hq: Option<&'a str>,
+    /// Who exports, if known (absent: the chip's vendor is presumed where a rule asks).
+    pub exporter: Option<&'a str>,
     /// First day of the view.
     pub from: Date,
     /// Last day of the view (inclusive).
@@ -81,6 +83,7 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
         destination: req.destination,
         date,
         end_user_hq: req.end_user_hq,
+        exporter: req.exporter,
     };
     let mut periods: Vec<Period> = Vec::new();
     let mut prev: Option<(Date, Decision)> = None;

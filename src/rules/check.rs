@@ -898,8 +898,15 @@ impl<'a> Checker<'a> {
                     }
                     Cond::Chip(ids)
                 }
+                "exporter" => {
+                    for v in values.iter().filter(|v| crate::rules::party_key(&v.text).is_empty()) {
+                        self.err("empty-party", file, at(v), format!("`{}` is not a party's name", v.text)).help =
+                            Some("name the exporter a letter was sent to, e.g. `NVIDIA`".into());
+                    }
+                    Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
+                }
                 other => {
-                    let help = did_you_mean(other, ["eccn", "chip"]);
+                    let help = did_you_mean(other, ["eccn", "chip", "exporter"]);
                     self.err("unknown-field", file, at(field), format!("`{other}` cannot be compared with a list of values")).help = help;
                     return None;
                 }

@@ -156,6 +156,10 @@ pub enum Cond {
     Eccn(Vec<String>),
     /// The chip is one of these catalog ids.
     Chip(Vec<String>),
+    /// The exporter is one of these parties (an is-informed letter binds the exporter it was
+    /// sent to), compared as [`same_party`] compares names. Without an exporter given, the
+    /// chip's vendor is presumed to be the exporter.
+    Exporter(Vec<String>),
     /// The destination is in the set.
     Destination {
         /// The set.
@@ -188,6 +192,26 @@ impl Set {
 }
 
 impl Cond {
+    /// Whether the condition tests who the exporter is.
+    pub fn tests_exporter(&self) -> bool {
+        match self {
+            Cond::Exporter(_) => true,
+            Cond::And(v) | Cond::Or(v) => v.iter().any(Cond::tests_exporter),
+            Cond::Not(c) => c.tests_exporter(),
+            _ => false,
+        }
+    }
+
+    /// Every party name the condition's exporter tests name.
+    pub fn exporters(&self) -> Vec<&str> {
+        match self {
+            Cond::Exporter(v) => v.iter().map(String::as_str).collect(),
+            Cond::And(v) | Cond::Or(v) => v.iter().flat_map(Cond::exporters).collect(),
+            Cond::Not(c) => c.exporters(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Every country code named literally in the condition's destination and headquarters
     /// sets (groups are not expanded).
     pub fn countries(&self) -> Vec<&str> {
@@ -195,9 +219,36 @@ impl Cond {
             Cond::And(v) | Cond::Or(v) => v.iter().flat_map(Cond::countries).collect(),
             Cond::Not(c) => c.countries(),
             Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } => set.countries(),
-            Cond::Const(_) | Cond::Cmp { .. } | Cond::Flag(_) | Cond::Eccn(_) | Cond::Chip(_) => Vec::new(),
+            Cond::Const(_) | Cond::Cmp { .. } | Cond::Flag(_) | Cond::Eccn(_) | Cond::Chip(_) | Cond::Exporter(_) => Vec::new(),
         }
     }
+}
+
+impl RuleSet {
+    /// The parties the rules' exporter tests name (the addressees of is-informed letters),
+    /// each once (by [`party_key`]), as first written, in rule order.
+    pub fn exporters(&self) -> Vec<&str> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.rules.iter().flat_map(|r| r.when.exporters()).filter(|n| seen.insert(party_key(n))).collect()
+    }
+}
+
+/// A party's name reduced to what tells parties apart: lower-case words of letters and digits,
+/// without a trailing legal form (`NVIDIA Corporation`, `nvidia corp.` and `NVIDIA` are one
+/// party; `NVIDIA Singapore Pte. Ltd.` is another, a subsidiary that no letter to NVIDIA names).
+pub fn party_key(name: &str) -> String {
+    const FORMS: [&str; 12] = ["corporation", "corp", "incorporated", "inc", "limited", "ltd", "llc", "co", "company", "plc", "pte", "the"];
+    let lower = name.to_lowercase();
+    let mut words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    while words.len() > 1 && words.last().is_some_and(|w| FORMS.contains(w)) {
+        words.pop();
+    }
+    words.join(" ")
+}
+
+/// Whether two names name the same party (see [`party_key`]).
+pub fn same_party(a: &str, b: &str) -> bool {
+    party_key(a) == party_key(b)
 }
 
 /// What kind of licence requirement a rule states.

@@ -51,7 +51,7 @@ pub(super) fn unsatisfiable(c: &Cond) -> Option<String> {
         }
         Cond::Not(x) if always(x) => Some("it negates a condition that always holds".into()),
         Cond::Not(x) if !matches!(x.as_ref(), Cond::Cmp { .. }) => None,
-        Cond::Eccn(l) | Cond::Chip(l) if l.is_empty() => Some("it tests membership in an empty list".into()),
+        Cond::Eccn(l) | Cond::Chip(l) | Cond::Exporter(l) if l.is_empty() => Some("it tests membership in an empty list".into()),
         Cond::And(_) | Cond::Cmp { .. } | Cond::Not(_) => {
             let mut parts = Vec::new();
             conjuncts(c, &mut parts);
