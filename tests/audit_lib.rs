@@ -80,6 +80,9 @@ const TPPS: &[&str] = &["", "1500", "1600", "2399", "2400", "4000", "4799", "480
 const AREAS: &[&str] = &["", "300", "600", "814"];
 const FLAGS: &[&str] = &["", "true", "false", "yes", "0"];
 const LINKS: &[&str] = &["", "", "600", "900"];
+/// Ship-from countries: none (the jurisdiction), the jurisdiction given, abroad, and the
+/// destinations themselves (transfers).
+const SHIPS: &[&str] = &["", "", "", "US", "SG", "CN", "TW", "HK", "DE", "MO"];
 /// Exporters: none (the vendor presumed), the letters' addressees as written several ways, and
 /// parties no letter names.
 const EXPORTERS: &[&str] = &[
@@ -107,7 +110,9 @@ fn dates(rs: &RuleSet, rng: &mut Lcg, n: usize) -> Vec<Date> {
 fn generate(rs: &RuleSet, rows: usize, seed: u64) -> String {
     let mut rng = Lcg(seed);
     let days = dates(rs, &mut rng, 400);
-    let mut s = String::from("id,chip,destination,date,end_user_hq,quantity,tpp,die_area_mm2,datacenter,interconnect_gbps,note,exporter\n");
+    let mut s = String::from(
+        "id,chip,destination,date,end_user_hq,quantity,tpp,die_area_mm2,datacenter,interconnect_gbps,note,exporter,ship_from\n",
+    );
     for i in 0..rows {
         let spec = rng.next().is_multiple_of(5);
         let chip = if spec && rng.next().is_multiple_of(2) { "" } else { rng.pick(CHIPS) };
@@ -116,7 +121,11 @@ fn generate(rs: &RuleSet, rows: usize, seed: u64) -> String {
         let tpp = if chip.is_empty() && tpp.is_empty() { "4800" } else { tpp };
         let d = days[(rng.next() as usize) % days.len()];
         let (dest, hq, quantity) = (rng.pick(DESTS), rng.pick(HQS), rng.next() % 100);
-        s += &format!("{i},{chip},{dest},{d},{hq},{quantity},{tpp},{area},{dc},{link},\"n, {i}\",{}\n", rng.pick(EXPORTERS));
+        s += &format!(
+            "{i},{chip},{dest},{d},{hq},{quantity},{tpp},{area},{dc},{link},\"n, {i}\",{},{}\n",
+            rng.pick(EXPORTERS),
+            rng.pick(SHIPS)
+        );
     }
     s
 }
@@ -155,7 +164,8 @@ fn direct(rs: &RuleSet, header: &[String], fields: &[String]) -> Finding {
     let hq = Some(get("end_user_hq")).filter(|h| !h.is_empty()).map(|h| rs.countries.resolve(&h).unwrap().code.clone());
     let d: Date = get("date").parse().unwrap();
     let exporter = header.iter().position(|h| h == "exporter").map(|i| fields[i].trim()).filter(|e| !e.is_empty());
-    let q = Query { chip: &chip, hypothetical, destination: &dest, date: d, end_user_hq: hq.as_deref(), exporter };
+    let ship_from = header.iter().position(|h| h == "ship_from").map(|i| fields[i].trim()).filter(|e| !e.is_empty());
+    let q = Query { chip: &chip, hypothetical, destination: &dest, date: d, end_user_hq: hq.as_deref(), exporter, ship_from };
     Finding::new(&evaluate(rs, &q).unwrap(), false).unwrap()
 }
 

@@ -20,6 +20,7 @@
 //! date = 2024-01-15                 # TOML date or "YYYY-MM-DD"
 //! end_user_hq = "CN"                # optional
 //! exporter = "Acme Distribution"    # optional (default: the chip's vendor is presumed)
+//! ship_from = "SG"                  # optional (default: the jurisdiction, US)
 //! # Expectations: only the fields given are compared.
 //! verdict = "license_required"      # no_license_required | license_exception | license_required
 //!                                   # | embargoed | indeterminate
@@ -73,6 +74,7 @@ struct Case {
     date: toml::Value,
     end_user_hq: Option<String>,
     exporter: Option<String>,
+    ship_from: Option<String>,
     assumptions_include: Option<Vec<String>>,
     verdict: Option<String>,
     eccn: Option<String>,
@@ -304,6 +306,7 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let (chip, hypothetical) = build_chip(rs, c)?;
     let dest = country(rs, &c.to)?;
     let hq = c.end_user_hq.as_deref().map(|h| country(rs, h)).transpose()?;
+    let from = c.ship_from.as_deref().map(|f| country(rs, f)).transpose()?;
     let q = Query {
         chip: &chip,
         hypothetical,
@@ -311,6 +314,7 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
         date: date(&c.date)?,
         end_user_hq: hq.as_deref(),
         exporter: c.exporter.as_deref(),
+        ship_from: from.as_deref(),
     };
     let d = evaluate(rs, &q).map_err(|e| e.to_string())?;
     let mut bad = compare(c, &d);

@@ -27,17 +27,44 @@ const DISTRIBUTOR: &str = "Acme Distribution";
 
 /// The timeline for an exporter (`None`: the chip's vendor, presumed).
 fn tl_by(rs: &RuleSet, c: &Chip, to: &str, exporter: Option<&str>) -> Timeline {
-    timeline(rs, &TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: None, exporter, from: START, to: END })
-        .unwrap()
+    timeline(
+        rs,
+        &TimelineRequest {
+            chip: c,
+            hypothetical: false,
+            destination: to,
+            end_user_hq: None,
+            exporter,
+            ship_from: None,
+            from: START,
+            to: END,
+        },
+    )
+    .unwrap()
 }
 
 fn tl(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>) -> Timeline {
-    timeline(rs, &TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: hq, exporter: None, from: START, to: END })
-        .unwrap()
+    timeline(
+        rs,
+        &TimelineRequest {
+            chip: c,
+            hypothetical: false,
+            destination: to,
+            end_user_hq: hq,
+            exporter: None,
+            ship_from: None,
+            from: START,
+            to: END,
+        },
+    )
+    .unwrap()
 }
 
 fn status(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>, on: Date) -> Status {
-    Status::of(&evaluate(rs, &Query { chip: c, hypothetical: false, destination: to, date: on, end_user_hq: hq, exporter: None }).unwrap())
+    Status::of(
+        &evaluate(rs, &Query { chip: c, hypothetical: false, destination: to, date: on, end_user_hq: hq, exporter: None, ship_from: None })
+            .unwrap(),
+    )
 }
 
 fn ids(changes: &[chipgate::history::Change]) -> Vec<&str> {
@@ -195,7 +222,16 @@ fn hypothetical_chips_have_timelines_too() {
     };
     let t = timeline(
         &rs,
-        &TimelineRequest { chip: &c, hypothetical: true, destination: "CN", end_user_hq: None, exporter: None, from: START, to: END },
+        &TimelineRequest {
+            chip: &c,
+            hypothetical: true,
+            destination: "CN",
+            end_user_hq: None,
+            exporter: None,
+            ship_from: None,
+            from: START,
+            to: END,
+        },
     )
     .unwrap();
     assert!(t.chip.hypothetical);
@@ -221,6 +257,7 @@ fn a_view_ending_before_a_change_does_not_show_it() {
         destination: "CN",
         end_user_hq: None,
         exporter: Some(DISTRIBUTOR),
+        ship_from: None,
         from: START,
         to: date(2023, 11, 16),
     };
@@ -234,7 +271,16 @@ fn a_view_ending_before_a_change_does_not_show_it() {
 fn bad_ranges_and_countries_are_errors() {
     let rs = rules();
     let c = chip(&rs, "nvidia-h800-sxm");
-    let req = TimelineRequest { chip: c, hypothetical: false, destination: "CN", end_user_hq: None, exporter: None, from: END, to: START };
+    let req = TimelineRequest {
+        chip: c,
+        hypothetical: false,
+        destination: "CN",
+        end_user_hq: None,
+        exporter: None,
+        ship_from: None,
+        from: END,
+        to: START,
+    };
     assert!(matches!(timeline(&rs, &req), Err(HistoryError::Range { .. })));
     let req = TimelineRequest { from: START, to: END, destination: "XX", ..req };
     assert!(matches!(timeline(&rs, &req), Err(HistoryError::Eval(_))));
@@ -249,6 +295,7 @@ fn run_diff(rs: &RuleSet, from: Date, to: Date, dests: &[&str]) -> Diff {
         destinations: dests.iter().map(|s| s.to_string()).collect(),
         end_user_hq: None,
         exporter: None,
+        ship_from: None,
         from,
         to,
     };
@@ -337,6 +384,7 @@ fn unknown_destinations_are_errors() {
         destinations: vec!["XX".into()],
         end_user_hq: None,
         exporter: None,
+        ship_from: None,
         from: START,
         to: END,
     };

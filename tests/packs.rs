@@ -76,14 +76,23 @@ source = "ACME datasheet"
     assert_eq!((rule.origin.pack.as_str(), rule.origin.file.as_str(), rule.origin.line), ("user", "user.toml", 22));
     assert_eq!(rs.packs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["chipgate-builtin", "user"]);
     let chip = rs.catalog.by_id("acme-tiny").unwrap();
-    let q = Query { chip, hypothetical: false, destination: "SG", date: date(2026, 1, 1), end_user_hq: None, exporter: None };
+    let q =
+        Query { chip, hypothetical: false, destination: "SG", date: date(2026, 1, 1), end_user_hq: None, exporter: None, ship_from: None };
     let d = evaluate(&rs, &q).unwrap();
     assert_eq!(d.verdict, Verdict::LicenseRequired);
     assert!(d.reasons.iter().any(|r| r.id == "acme-policy/watch"));
     // The same chip to Singapore on the built-in rules alone needs no licence.
     let builtin = chipgate::RuleSet::builtin().unwrap();
     let h100 = builtin.catalog.by_id("nvidia-h100-sxm").unwrap();
-    let q = Query { chip: h100, hypothetical: false, destination: "SG", date: date(2026, 1, 1), end_user_hq: None, exporter: None };
+    let q = Query {
+        chip: h100,
+        hypothetical: false,
+        destination: "SG",
+        date: date(2026, 1, 1),
+        end_user_hq: None,
+        exporter: None,
+        ship_from: None,
+    };
     assert_eq!(evaluate(&builtin, &q).unwrap().verdict, Verdict::NoLicenseRequired);
 }
 

@@ -27,9 +27,10 @@ enum Atom<'r> {
     Exporter(&'r [String]),
 }
 
-/// Country roles: the destination, and the end user's headquarters.
+/// Country roles: the destination, the end user's headquarters, and the ship-from.
 const DEST: usize = 0;
 const HQ: usize = 1;
+const SHIP: usize = 2;
 
 /// A signature's byte for a condition of a rule not in force in the period (so not tested).
 const OUT: u8 = 3;
@@ -45,7 +46,11 @@ pub(crate) struct Classes<'r> {
     atoms: Vec<(Atom<'r>, usize)>,
     /// The country sets of destination conditions, and of end-user conditions, each with the
     /// rule it is in.
-    sets: [Vec<(&'r Set, usize)>; 2],
+    sets: [Vec<(&'r Set, usize)>; 3],
+    /// Whether some rule tests the kind of transaction.
+    transactions: bool,
+    /// End-user classes joined with a ship-from class and the kind of transaction.
+    shipped: FxMap<(u32, u32, u8), u32>,
     signatures: FxMap<Vec<u8>, u32>,
     /// The signatures by class id.
     by_id: Vec<Vec<u8>>,
@@ -66,13 +71,15 @@ impl<'r> Classes<'r> {
             rs,
             exact,
             atoms: Vec::new(),
-            sets: [Vec::new(), Vec::new()],
+            sets: [Vec::new(), Vec::new(), Vec::new()],
+            transactions: false,
+            shipped: FxMap::default(),
             signatures: FxMap::default(),
             by_id: Vec::new(),
             catalog: vec![None; rs.catalog.chips().len() * rs.periods()],
             specs: FxMap::default(),
             next_spec: rs.catalog.chips().len() as u32,
-            countries: vec![None; 2 * rs.countries.all().len() * rs.periods()],
+            countries: vec![None; 3 * rs.countries.all().len() * rs.periods()],
             buf: Vec::new(),
             parties: rs.exporters(),
         };
@@ -93,6 +100,8 @@ impl<'r> Classes<'r> {
             Cond::Exporter(list) => self.atoms.push((Atom::Exporter(list), rule)),
             Cond::Destination { set, .. } => self.sets.get_mut(DEST).into_iter().for_each(|v| v.push((set, rule))),
             Cond::EndUserHq { set, .. } => self.sets.get_mut(HQ).into_iter().for_each(|v| v.push((set, rule))),
+            Cond::ShipFrom { set, .. } => self.sets.get_mut(SHIP).into_iter().for_each(|v| v.push((set, rule))),
+            Cond::Transaction(_) => self.transactions = true,
         }
     }
 
@@ -101,7 +110,8 @@ impl<'r> Classes<'r> {
         self.rs.rules.get(rule).is_some_and(|r| r.in_force(date))
     }
 
-    /// The memo key of a row: chip class, destination class, end-user class, period.
+    /// The memo key of a row: chip class, destination class, end-user class (joined with the
+    /// ship-from's, when one is given), period.
     pub fn key(&mut self, k: &Key, date: Date) -> [u32; 4] {
         let chip = self.chip(k, date);
         let dest = self.country(DEST, k.dest, k.period, date);
@@ -110,7 +120,48 @@ impl<'r> Classes<'r> {
             (false, u32::MAX) => self.country(HQ, k.dest, k.period, date),
             (false, hq) => self.country(HQ, hq, k.period, date),
         };
+        let hq = match (self.exact, k.ship_from) {
+            (_, u32::MAX) => hq,
+            // By identity: the end user and the ship-from as one id, apart from country indices.
+            (true, ship) => {
+                self.buf.clear();
+                self.buf.push(b'x');
+                self.buf.extend_from_slice(&hq.to_le_bytes());
+                self.buf.extend_from_slice(&ship.to_le_bytes());
+                self.intern() | 1 << 31
+            }
+            (false, _) => self.shipped(hq, k, date),
+        };
         [chip, dest, hq, k.period]
+    }
+
+    /// The end-user class `hq` joined with the ship-from's class and the kind of transaction
+    /// (which a ship-from of the same class as another gives differently: `SG` to `SG` is a
+    /// transfer, `SG` to `MY` a reexport).
+    fn shipped(&mut self, hq: u32, k: &Key, date: Date) -> u32 {
+        let ship = self.country(SHIP, k.ship_from, k.period, date);
+        let code = |i: u32| self.rs.countries.all().get(i as usize).map_or("", |c| c.code.as_str());
+        let kind = if self.transactions {
+            crate::rules::Transaction::of(code(k.ship_from), code(k.dest), self.rs.jurisdiction.as_deref()) as u8 + 1
+        } else {
+            0
+        };
+        if let Some(c) = self.shipped.get(&(hq, ship, kind)) {
+            return *c;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.push(b'j');
+        for id in [hq, ship] {
+            let sig = self.by_id.get(id as usize).map_or(&[][..], Vec::as_slice);
+            buf.extend_from_slice(&(sig.len() as u32).to_le_bytes());
+            buf.extend_from_slice(sig);
+        }
+        buf.push(kind);
+        self.buf = buf;
+        let class = self.intern();
+        self.shipped.insert((hq, ship, kind), class);
+        class
     }
 
     fn chip(&mut self, k: &Key, date: Date) -> u32 {
@@ -188,7 +239,7 @@ impl<'r> Classes<'r> {
             return idx;
         }
         let n = self.rs.countries.all().len();
-        let slot = (period as usize * 2 + role) * n + idx as usize;
+        let slot = (period as usize * 3 + role) * n + idx as usize;
         if let Some(Some(c)) = self.countries.get(slot) {
             return *c;
         }
@@ -196,9 +247,14 @@ impl<'r> Classes<'r> {
         let codes = country.codes();
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        buf.push(if role == DEST { b'd' } else { b'h' });
+        buf.push([b'd', b'h', b's'].get(role).copied().unwrap_or(b'?'));
         for (s, rule) in self.sets.get(role).into_iter().flatten() {
             buf.push(if self.in_force(*rule, date) { u8::from(self.rs.in_set(s, &codes, date)) } else { OUT });
+        }
+        // Whether it is the jurisdiction tells an export from a domestic sale (the destination's
+        // part in the kind of transaction when no ship-from is given).
+        if self.transactions && role == DEST {
+            buf.push(u8::from(self.rs.jurisdiction.as_deref() == Some(country.code.as_str())));
         }
         self.buf = buf;
         let class = self.intern();
@@ -224,7 +280,7 @@ impl<'r> Classes<'r> {
         let mut out = Vec::new();
         let [chip, dest, hq, period] = class;
         if self.exact {
-            for n in [k.chip, k.dest, k.hq, k.period, k.exporter] {
+            for n in [k.chip, k.dest, k.hq, k.period, k.exporter, k.ship_from] {
                 out.extend_from_slice(&n.to_le_bytes());
             }
             k.spec.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));

@@ -36,11 +36,13 @@ pub enum Field {
     /// Who exports (an is-informed letter binds only the exporter it was sent to; without it,
     /// the chip's vendor is presumed to be the exporter).
     Exporter,
+    /// The country the item ships from (default: the rules' jurisdiction, an export).
+    ShipFrom,
 }
 
 impl Field {
     /// Every field with its column name.
-    pub const ALL: [(&'static str, Field); 13] = [
+    pub const ALL: [(&'static str, Field); 14] = [
         ("destination", Field::Destination),
         ("chip", Field::Chip),
         ("date", Field::Date),
@@ -54,6 +56,7 @@ impl Field {
         ("memory_bandwidth_gbps", Field::MemoryBandwidthGbps),
         ("eccn", Field::Eccn),
         ("exporter", Field::Exporter),
+        ("ship_from", Field::ShipFrom),
     ];
 
     /// The spec columns, which describe or override a chip.
@@ -74,7 +77,7 @@ impl Field {
     /// Header words real exports use for a field (SAP, Oracle, NetSuite, BI tools), compared
     /// with case, spaces and punctuation ignored (`Ship-To Country` is `shiptocountry`). A
     /// column named as the field itself comes first; these are looked at only without one.
-    pub const WORDS: [(Field, &'static [&'static str]); 7] = [
+    pub const WORDS: [(Field, &'static [&'static str]); 8] = [
         (Field::Chip, &["material", "materialnumber", "part", "partnumber", "partno", "product", "item", "model", "sku"]),
         (Field::Destination, &["country", "shiptocountry", "shipto", "destinationcountry", "dest", "countryofdestination"]),
         (Field::Date, &["shipdate", "shippedat", "shippingdate", "deliverydate", "postingdate", "dateshipped", "shipmentdate"]),
@@ -84,6 +87,7 @@ impl Field {
             &["enduserheadquarters", "endusercountry", "enduserhqcountry", "ultimateparentcountry", "parentcountry", "headquarters"],
         ),
         (Field::Eccn, &["exportclassification", "exportclassificationnumber", "exportcontrolclassificationnumber", "eccncode"]),
+        (Field::ShipFrom, &["shipfromcountry", "origincountry", "exportingcountry", "exportcountry", "countryofexport", "shippingcountry"]),
         (Field::Exporter, &["exportername", "exportingparty", "usppi", "usppiname", "shipper", "shippername"]),
     ];
 

@@ -446,7 +446,7 @@ pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties:
         None if key.exporter == u32::MAX => None,
         None => Some(ANOTHER_EXPORTER),
     };
-    let q = Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq), exporter };
+    let q = Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq), exporter, ship_from: code(key.ship_from) };
     if traced {
         evaluate(rs, &q)
     } else {
@@ -469,8 +469,9 @@ mod tests {
         // second time, every query is numbered again, mostly with another query's old number.
         let side = (QUERY_SLOTS / memo.periods).isqrt() as u32 + 2;
         assert!(side as usize <= rs.countries.all().len());
-        let keys =
-            (0..side).flat_map(|dest| (0..side).map(move |hq| Key { chip: 0, spec: [NONE; 6], dest, hq, period, exporter: u32::MAX }));
+        let keys = (0..side).flat_map(|dest| {
+            (0..side).map(move |hq| Key { chip: 0, spec: [NONE; 6], dest, hq, period, exporter: u32::MAX, ship_from: u32::MAX })
+        });
         let first: Vec<Finding> = keys.clone().map(|k| (**memo.get(&rs, &shared, &mut classes, &k, date).unwrap()).clone()).collect();
         assert!(memo.numbers.len() < first.len(), "the table started over");
         let distinct: std::collections::HashSet<&str> =

@@ -82,6 +82,8 @@ pub struct Options {
     /// The exporter of rows without one (an `exporter` column); absent, the chip's vendor is
     /// presumed where a rule asks (an is-informed letter binds only the exporter it was sent to).
     pub exporter: Option<String>,
+    /// The country code rows without a `ship_from` ship from; absent, the rules' jurisdiction.
+    pub ship_from: Option<String>,
 }
 
 impl Options {
@@ -97,6 +99,7 @@ impl Options {
             date_format: None,
             stamp: false,
             exporter: None,
+            ship_from: None,
         }
     }
 }

@@ -145,13 +145,15 @@ pub(crate) struct Key {
     /// The exporter: the place in [`RuleSet::exporters`] of the party it is, or their count
     /// for another party; `u32::MAX` when not given (the chip's vendor is presumed).
     pub exporter: u32,
+    /// The ship-from country index, or `u32::MAX` for none (the rules' jurisdiction).
+    pub ship_from: u32,
 }
 
 impl Key {
-    /// Whether the query names a catalog chip (or none) without figures or an exporter of its
-    /// own.
+    /// Whether the query names a catalog chip (or none) without figures, an exporter or a
+    /// ship-from of its own.
     pub fn plain(&self) -> bool {
-        self.spec.iter().all(|b| *b == NONE) && self.exporter == u32::MAX
+        self.spec.iter().all(|b| *b == NONE) && self.exporter == u32::MAX && self.ship_from == u32::MAX
     }
 }
 
@@ -212,6 +214,8 @@ pub(crate) struct Reader<'r> {
     exporters: NameMap<u32>,
     /// The exporter of rows without one (`--exporter`).
     default_exporter: u32,
+    /// The ship-from of rows without one (`--ship-from`), or `u32::MAX`.
+    default_ship_from: u32,
 }
 
 fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnce(&str) -> Cached<T>) -> Cached<T> {
@@ -255,6 +259,7 @@ struct At {
     chip: usize,
     eccn: Option<usize>,
     exporter: usize,
+    ship_from: usize,
     specs: Vec<(usize, Field, usize)>,
 }
 
@@ -270,6 +275,7 @@ impl At {
             eccn: c.index(Field::Eccn),
             chip: at(Field::Chip),
             exporter: at(Field::Exporter),
+            ship_from: at(Field::ShipFrom),
             specs,
         }
     }
@@ -298,6 +304,7 @@ impl<'r> Reader<'r> {
             parties: Vec::new(),
             exporters: NameMap::default(),
             default_exporter: u32::MAX,
+            default_ship_from: opts.ship_from.as_deref().and_then(|c| rs.countries.index_of(c)).map_or(u32::MAX, |i| i as u32),
         }
         .with_parties(rs, opts.exporter.as_deref())
     }
@@ -339,6 +346,10 @@ impl<'r> Reader<'r> {
         let (spec, has_spec) = self.spec(rec);
         let chip = self.chip(get(self.at.chip), has_spec);
         let exporter = self.exporter(get(self.at.exporter));
+        let ship_from = match get(self.at.ship_from) {
+            b"" => self.default_ship_from,
+            raw => self.country(Field::ShipFrom, raw, false),
+        };
         if let Some(enc) = self.decoded {
             self.invalid_bytes(rec, enc);
         }
@@ -348,7 +359,7 @@ impl<'r> Reader<'r> {
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
         let warning = warning.map(|(_, p)| Box::new(p));
-        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter }, date, quantity, warning })
+        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from }, date, quantity, warning })
     }
 
     /// A warning when the row's `eccn` column disagrees with the classification found: the

@@ -97,6 +97,10 @@ pub struct AuditArgs {
     /// is-informed letter binds only the exporter it was sent to. Default: each chip's vendor.
     #[arg(long, value_name = "NAME")]
     pub exporter: Option<String>,
+    /// The country the rows without a `ship_from` column value ship from (ISO code or name);
+    /// default: the rules' jurisdiction, the United States (an export).
+    #[arg(long, value_name = "COUNTRY")]
+    pub ship_from: Option<String>,
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -130,6 +134,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     opts.encoding = a.encoding;
     opts.date_format = a.date_format.clone();
     opts.exporter = a.exporter.clone();
+    opts.ship_from = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
     if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
         bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
     }

@@ -30,6 +30,11 @@ pub struct CheckArgs {
     /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
     #[arg(long, value_name = "NAME")]
     pub exporter: Option<String>,
+    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction,
+    /// the United States (an export). From elsewhere it is a reexport, or a transfer within
+    /// the destination country.
+    #[arg(long, value_name = "COUNTRY")]
+    pub ship_from: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -44,8 +49,17 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let date = super::date_or_today(&a.date)?;
     let dest = super::country(&rs, &a.to)?;
     let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
+    let ship = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
     let (chip, hypothetical) = a.chip.build(&rs)?;
-    let q = Query { chip: &chip, hypothetical, destination: &dest, date, end_user_hq: hq.as_deref(), exporter: a.exporter.as_deref() };
+    let q = Query {
+        chip: &chip,
+        hypothetical,
+        destination: &dest,
+        date,
+        end_user_hq: hq.as_deref(),
+        exporter: a.exporter.as_deref(),
+        ship_from: ship.as_deref(),
+    };
     let d = evaluate(&rs, &q)?;
     match a.format {
         Format::Json => {
@@ -58,8 +72,9 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
 
 fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     let hq = d.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
+    let from = d.ship_from.as_ref().map(|f| format!(", from {} ({}): {}", f.name, f.code, d.transaction.name())).unwrap_or_default();
     let name = if d.chip.hypothetical && d.chip.id != "hypothetical" { format!("{} (modified)", d.chip.name) } else { d.chip.name.clone() };
-    writeln!(out, "{name} → {} ({}) on {}{hq}\n", d.destination.name, d.destination.code, d.date)?;
+    writeln!(out, "{name} → {} ({}) on {}{from}{hq}\n", d.destination.name, d.destination.code, d.date)?;
     let mut t = table(&[]);
     t.add_row(vec!["Verdict", render::verdict(d.verdict)]);
     if !d.replaced.is_empty() {

@@ -39,6 +39,11 @@ pub struct DiffArgs {
     /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
     #[arg(long, value_name = "NAME")]
     pub exporter: Option<String>,
+    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction,
+    /// the United States (an export). From elsewhere it is a reexport, or a transfer within
+    /// the destination country.
+    #[arg(long, value_name = "COUNTRY")]
+    pub ship_from: Option<String>,
     /// Human output: one row per chip and change, listing every destination it applies to.
     #[arg(long)]
     pub collapse: bool,
@@ -55,7 +60,19 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let destinations = destinations(&rs, &a.destinations)?;
     let chips = chips(&rs, &a.chips)?;
     let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
-    let d = diff(&rs, &DiffRequest { chips, destinations, end_user_hq: hq.as_deref(), exporter: a.exporter.as_deref(), from, to })?;
+    let ship = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
+    let d = diff(
+        &rs,
+        &DiffRequest {
+            chips,
+            destinations,
+            end_user_hq: hq.as_deref(),
+            exporter: a.exporter.as_deref(),
+            ship_from: ship.as_deref(),
+            from,
+            to,
+        },
+    )?;
     match a.format {
         ListFormat::Json => {
             super::render::json(out, &d, vec![("rules_version", rs.version().into())])?;

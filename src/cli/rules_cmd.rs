@@ -237,6 +237,11 @@ fn words(c: &Cond) -> String {
         Cond::Flag(f) => flag(*f).into(),
         Cond::Eccn(l) => format!("the item is classified {}", l.join(" or ")),
         Cond::Chip(l) => format!("the chip is {}", l.join(" or ")),
+        Cond::ShipFrom { text, .. } => format!("the item ships from {text}"),
+        Cond::Transaction(l) => {
+            let names: Vec<&str> = l.iter().map(|t| t.name()).collect();
+            format!("the transaction is {}", names.join(" or "))
+        }
         Cond::Exporter(l) => format!("the exporter is {} (without --exporter: the chip's vendor)", l.join(" or ")),
         Cond::Destination { text, .. } => format!("the destination is in {text}"),
         Cond::EndUserHq { text, .. } => format!("the end user (or its ultimate parent) is headquartered in {text}"),

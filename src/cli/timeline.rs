@@ -31,6 +31,11 @@ pub struct TimelineArgs {
     /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
     #[arg(long, value_name = "NAME")]
     pub exporter: Option<String>,
+    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction,
+    /// the United States (an export). From elsewhere it is a reexport, or a transfer within
+    /// the destination country.
+    #[arg(long, value_name = "COUNTRY")]
+    pub ship_from: Option<String>,
     /// First day of the view (YYYY-MM-DD).
     #[arg(long, default_value = VIEW_START)]
     pub from: String,
@@ -52,6 +57,7 @@ pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
     }
     let dest = super::country(&rs, &a.to)?;
     let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
+    let ship = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
     let (chip, hypothetical) = a.chip.build(&rs)?;
     let req = TimelineRequest {
         chip: &chip,
@@ -59,6 +65,7 @@ pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
         destination: &dest,
         end_user_hq: hq.as_deref(),
         exporter: a.exporter.as_deref(),
+        ship_from: ship.as_deref(),
         from,
         to,
     };

@@ -226,6 +226,11 @@ pub struct Decision {
     pub destination: CountryRef,
     /// End user's headquarters as given (absent: assumed to be the destination).
     pub end_user_hq: Option<CountryRef>,
+    /// Where the item ships from: as given, else the rules' jurisdiction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ship_from: Option<CountryRef>,
+    /// The kind of transaction, from the ship-from and the destination.
+    pub transaction: crate::rules::Transaction,
     /// The exporter as given (absent: the chip's vendor is presumed, where a rule asks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exporter: Option<String>,

@@ -29,6 +29,8 @@ pub struct Query<'a> {
     /// Who exports, if known: an is-informed letter binds only the exporter it was sent to.
     /// Absent, the chip's vendor is presumed to be the exporter.
     pub exporter: Option<&'a str>,
+    /// The country code the item ships from; absent, the rules' jurisdiction (an export).
+    pub ship_from: Option<&'a str>,
 }
 
 /// Why a query could not be evaluated.
@@ -57,6 +59,9 @@ struct Ctx<'a> {
     chip_id: &'a str,
     dest: Vec<&'a str>,
     hq: Vec<&'a str>,
+    /// The ship-from country's codes (with what it is treated as), and the kind of transaction.
+    ship_from: Vec<&'a str>,
+    transaction: crate::rules::Transaction,
     date: Date,
     eccn: Option<&'a str>,
     trace: Vec<TraceEntry>,
@@ -149,6 +154,8 @@ impl<'a> Ctx<'a> {
                 (Some(b), _) => truth(b),
                 (None, e) => truth(e.name().is_some_and(|n| list.iter().any(|x| crate::rules::same_party(x, n)))),
             },
+            Cond::ShipFrom { set, .. } => truth(self.rs.in_set(set, &self.ship_from, self.date)),
+            Cond::Transaction(list) => truth(list.contains(&self.transaction)),
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
             self.record(metric, op, threshold, actual, result);
@@ -169,6 +176,11 @@ impl<'a> Ctx<'a> {
             Cond::Destination { text: t, .. } => ("destination", "in", text(t), Some(text(&self.dest.join(" as ")))),
             Cond::EndUserHq { text: t, .. } => ("end_user_hq", "in", text(t), Some(text(&self.hq.join(" as ")))),
             Cond::Exporter(list) => ("exporter", "in", text(&list.join(", ")), self.exporter.name().map(text)),
+            Cond::ShipFrom { text: t, .. } => ("ship_from", "in", text(t), Some(text(&self.ship_from.join(" as ")))),
+            Cond::Transaction(list) => {
+                let names: Vec<&str> = list.iter().map(|t| t.name()).collect();
+                ("transaction", "in", text(&names.join(", ")), Some(text(self.transaction.name())))
+            }
         })
     }
 
@@ -260,6 +272,14 @@ fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalEr
         Some(h) => Some(rs.countries.by_code(h).ok_or_else(|| EvalError::UnknownCountry(h.to_string()))?),
         None => None,
     };
+    // Without a ship-from, the rules' jurisdiction (an export); a rule set of no jurisdiction
+    // ships from the destination's own country only when told.
+    let from_code = q.ship_from.or(rs.jurisdiction.as_deref());
+    let from = match from_code {
+        Some(f) => Some(rs.countries.by_code(f).ok_or_else(|| EvalError::UnknownCountry(f.to_string()))?),
+        None => None,
+    };
+    let transaction = crate::rules::Transaction::of(from.map_or("", |c| c.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
     let metrics = Metrics::of(q.chip);
     let mut ctx = Ctx {
         rs,
@@ -267,6 +287,8 @@ fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalEr
         chip_id: &q.chip.id,
         dest: dest.codes(),
         hq: hq_country.unwrap_or(dest).codes(),
+        ship_from: from.map(|c| c.codes()).unwrap_or_default(),
+        transaction,
         date: q.date,
         eccn: None,
         trace: Vec::new(),
@@ -296,7 +318,7 @@ fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalEr
         outcomes.push((eccn.clone(), deciding.clone(), out));
     }
     ctx.eccn = None;
-    Ok(assemble(rs, q, dest, hq_country, &metrics, ctx, class_missing, outcomes))
+    Ok(assemble(rs, q, (dest, hq_country, from), &metrics, ctx, class_missing, outcomes))
 }
 
 /// Enumerates the classifications possible given which rules hold, hold not, or are unknown.
@@ -585,14 +607,13 @@ fn reason(rs: &RuleSet, i: usize, kind: &str) -> Option<Reason> {
 fn assemble(
     rs: &RuleSet,
     q: &Query<'_>,
-    dest: &crate::geo::Country,
-    hq: Option<&crate::geo::Country>,
+    (dest, hq, from): (&crate::geo::Country, Option<&crate::geo::Country>, Option<&crate::geo::Country>),
     metrics: &Metrics,
     ctx: Ctx<'_>,
     class_missing: BTreeSet<String>,
     outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
 ) -> Decision {
-    let (presumed, unnamed) = (ctx.presumed, ctx.unnamed);
+    let (presumed, unnamed, transaction) = (ctx.presumed, ctx.unnamed, ctx.transaction);
     let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
     let first = outcomes.first();
     let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
@@ -602,6 +623,8 @@ fn assemble(
         destination: country_ref(dest),
         end_user_hq: hq.map(country_ref),
         exporter: q.exporter.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string),
+        ship_from: from.map(country_ref),
+        transaction,
         date: q.date,
         tpp: metrics.tpp.as_ref().map(|t| t.value),
         pd: metrics.pd.as_ref().map(|t| t.value),
@@ -693,6 +716,15 @@ fn assemble(
             "no exporter given and the chip has no vendor: no is-informed letter applies (each binds only the exporter it was sent to); give --exporter to name one"
                 .to_string(),
         );
+    }
+    if let (None, Some(f)) = (q.ship_from, from) {
+        d.assumptions.push(format!(
+            "shipped from the rules' jurisdiction, {} ({}): {} ({}); give --ship-from to change",
+            f.name,
+            f.code,
+            transaction.name(),
+            transaction.words()
+        ));
     }
     if hq.is_none() {
         d.assumptions

@@ -70,6 +70,11 @@ impl Countries {
         self.index.get(&normalize(code)).and_then(|&i| self.list.get(i)).filter(|c| c.code == code)
     }
 
+    /// The place in [`Countries::all`] of a country, by exact code.
+    pub fn index_of(&self, code: &str) -> Option<usize> {
+        self.index.get(&normalize(code)).copied().filter(|&i| self.list.get(i).is_some_and(|c| c.code == code))
+    }
+
     /// Resolves a user-typed code, name or alias.
     pub fn resolve(&self, name: &str) -> Option<&Country> {
         self.index.get(&normalize(name)).and_then(|&i| self.list.get(i))

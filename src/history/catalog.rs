@@ -41,7 +41,7 @@ pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification,
     let named = super::mentioned_countries(rs);
     let all = rs.countries.all();
     let country = all.iter().find(|c| !named.contains(&c.code)).or(all.first()).ok_or(HistoryError::NoCountries)?;
-    let q = Query { chip, hypothetical: false, destination: &country.code, date, end_user_hq: None, exporter: None };
+    let q = Query { chip, hypothetical: false, destination: &country.code, date, end_user_hq: None, exporter: None, ship_from: None };
     let d = evaluate_untraced(rs, &q)?;
     let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
     // What is missing is read from the trace, and said only when the classification is

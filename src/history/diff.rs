@@ -24,6 +24,8 @@ pub struct DiffRequest<'a> {
     pub end_user_hq: Option<&'a str>,
     /// Who exports, if known (absent: the chip's vendor is presumed where a rule asks).
     pub exporter: Option<&'a str>,
+    /// The country code the item ships from (absent: the rules' jurisdiction).
+    pub ship_from: Option<&'a str>,
     /// The date before.
     pub from: Date,
     /// The date after.
@@ -72,8 +74,15 @@ pub fn diff(rs: &RuleSet, req: &DiffRequest<'_>) -> Result<Diff, HistoryError> {
     let same_period = rs.period(req.from) == rs.period(req.to);
     for chip in &req.chips {
         for dest in &req.destinations {
-            let q =
-                |date| Query { chip, hypothetical: false, destination: dest, date, end_user_hq: req.end_user_hq, exporter: req.exporter };
+            let q = |date| Query {
+                chip,
+                hypothetical: false,
+                destination: dest,
+                date,
+                end_user_hq: req.end_user_hq,
+                exporter: req.exporter,
+                ship_from: req.ship_from,
+            };
             let before = evaluate_untraced(rs, &q(req.from))?;
             if same_period {
                 continue;

@@ -258,6 +258,8 @@ fn replay(c: &Cond, leaves: &mut dyn Iterator<Item = Truth>) -> Option<Truth> {
         | Cond::Eccn(_)
         | Cond::Chip(_)
         | Cond::Exporter(_)
+        | Cond::ShipFrom { .. }
+        | Cond::Transaction(_)
         | Cond::Destination { .. }
         | Cond::EndUserHq { .. } => leaves.next(),
     }

@@ -23,6 +23,8 @@ pub struct TimelineRequest<'a> {
     pub end_user_hq: Option<&'a str>,
     /// Who exports, if known (absent: the chip's vendor is presumed where a rule asks).
     pub exporter: Option<&'a str>,
+    /// The country code the item ships from (absent: the rules' jurisdiction).
+    pub ship_from: Option<&'a str>,
     /// First day of the view.
     pub from: Date,
     /// Last day of the view (inclusive).
@@ -84,6 +86,7 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
         date,
         end_user_hq: req.end_user_hq,
         exporter: req.exporter,
+        ship_from: req.ship_from,
     };
     let mut periods: Vec<Period> = Vec::new();
     let mut prev: Option<(Date, Decision)> = None;

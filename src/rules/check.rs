@@ -22,6 +22,8 @@ pub(crate) struct ParsedFile {
     pub raw: RawFile,
     /// Whether the file belongs to the built-in pack.
     pub builtin: bool,
+    /// The jurisdiction its pack's `[pack]` header names, on the file that holds the header.
+    pub jurisdiction: Option<super::raw::SStr>,
 }
 
 /// Where an id was first defined, for clash reports.
@@ -293,8 +295,23 @@ impl<'a> Checker<'a> {
         self.check_relieves(files);
         self.check_superseded(files);
         self.finish_dates();
+        for f in files {
+            self.jurisdiction(f);
+        }
         self.rs.replacements = std::mem::take(&mut self.replacements).into_iter().flatten().collect();
         (self.rs, self.diags)
+    }
+
+    /// The pack's jurisdiction, if it names one: a known country.
+    fn jurisdiction(&mut self, f: &ParsedFile) {
+        let Some(code) = &f.jurisdiction else { return };
+        match self.rs.countries.by_code(code.get_ref()) {
+            Some(c) => self.rs.jurisdiction = Some(c.code.clone()),
+            None => {
+                self.err("unknown-country", f.file, code.span(), format!("unknown country `{}`", code.get_ref())).help =
+                    Some("name the jurisdiction by its ISO code, e.g. `US`".into());
+            }
+        }
     }
 
     /// Whether a group or set id can be written in a condition (letters, digits, `_`, `:`, `.`;
@@ -905,8 +922,22 @@ impl<'a> Checker<'a> {
                     }
                     Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
                 }
+                "transaction" => {
+                    let mut kinds = Vec::new();
+                    for v in values {
+                        match crate::rules::Transaction::ALL.iter().find(|(n, _)| *n == v.text) {
+                            Some((_, t)) => kinds.push(*t),
+                            None => {
+                                let names: Vec<&str> = crate::rules::Transaction::ALL.iter().map(|(n, _)| *n).collect();
+                                self.err("unknown-transaction", file, at(v), format!("`{}` is not a kind of transaction", v.text)).help =
+                                    Some(format!("write one of {}", names.join(", ")));
+                            }
+                        }
+                    }
+                    Cond::Transaction(kinds)
+                }
                 other => {
-                    let help = did_you_mean(other, ["eccn", "chip", "exporter"]);
+                    let help = did_you_mean(other, ["eccn", "chip", "exporter", "transaction"]);
                     self.err("unknown-field", file, at(field), format!("`{other}` cannot be compared with a list of values")).help = help;
                     return None;
                 }
@@ -916,8 +947,9 @@ impl<'a> Checker<'a> {
                 match field.text.as_str() {
                     "destination" => Cond::Destination { set: resolved, text: text.clone() },
                     "end_user_hq" => Cond::EndUserHq { set: resolved, text: text.clone() },
+                    "ship_from" => Cond::ShipFrom { set: resolved, text: text.clone() },
                     other => {
-                        let help = did_you_mean(other, ["destination", "end_user_hq"]);
+                        let help = did_you_mean(other, ["destination", "end_user_hq", "ship_from"]);
                         self.err("unknown-field", file, at(field), format!("`{other}` is not a country field")).help = help;
                         return None;
                     }

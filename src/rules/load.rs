@@ -241,6 +241,7 @@ impl Read {
                 }
             }
         }
+        let header_jurisdiction = header.as_ref().and_then(|(file, h, _)| Some((*file, h.jurisdiction.clone()?)));
         let info = match header {
             Some((file, h, _)) => pack_info(&mut self.diags, file, &h, location, hash, &self.infos),
             None => {
@@ -261,11 +262,13 @@ impl Read {
                 }
             }
         };
+        let jurisdiction = header_jurisdiction;
         for (file, raw) in pack_files {
             if !allow.is_empty() {
                 self.allowed.insert(file, allow.clone());
             }
-            self.parsed.push(ParsedFile { file, pack: info.name.clone(), raw, builtin });
+            let jurisdiction = jurisdiction.as_ref().filter(|(f, _)| *f == file).map(|(_, j)| j.clone());
+            self.parsed.push(ParsedFile { file, pack: info.name.clone(), raw, builtin, jurisdiction });
         }
         self.infos.push(info);
     }

@@ -174,6 +174,70 @@ pub enum Cond {
         /// Its source text.
         text: String,
     },
+    /// The country the item ships from is in the set.
+    ShipFrom {
+        /// The set.
+        set: Set,
+        /// Its source text.
+        text: String,
+    },
+    /// The kind of transaction is one of these.
+    Transaction(Vec<Transaction>),
+}
+
+/// What kind of transaction a shipment is, from where it ships and where it goes, as 15 CFR
+/// 734.13-734.16 tell them apart (the jurisdiction is [`RuleSet::jurisdiction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transaction {
+    /// From the jurisdiction to another country.
+    Export,
+    /// From one foreign country to another.
+    Reexport,
+    /// Within one foreign country (a transfer (in-country)).
+    Transfer,
+    /// Within the jurisdiction: a domestic sale.
+    Domestic,
+    /// From abroad into the jurisdiction.
+    Import,
+}
+
+impl Transaction {
+    /// Every kind with its rule-language name.
+    pub const ALL: [(&'static str, Transaction); 5] = [
+        ("export", Transaction::Export),
+        ("reexport", Transaction::Reexport),
+        ("transfer", Transaction::Transfer),
+        ("domestic", Transaction::Domestic),
+        ("import", Transaction::Import),
+    ];
+
+    /// The rule-language name.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// The kind in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Transaction::Export => "a shipment out of the jurisdiction",
+            Transaction::Reexport => "a shipment from one foreign country to another",
+            Transaction::Transfer => "a transfer within one foreign country",
+            Transaction::Domestic => "a sale within the jurisdiction, not an export",
+            Transaction::Import => "a shipment into the jurisdiction, not an export",
+        }
+    }
+
+    /// The kind of a shipment from `from` to `to` under the rules of `home`.
+    pub fn of(from: &str, to: &str, home: Option<&str>) -> Transaction {
+        match (Some(from) == home, Some(to) == home) {
+            (true, true) => Transaction::Domestic,
+            (true, false) => Transaction::Export,
+            (false, true) => Transaction::Import,
+            (false, false) if from == to => Transaction::Transfer,
+            (false, false) => Transaction::Reexport,
+        }
+    }
 }
 
 impl Set {
@@ -192,6 +256,16 @@ impl Set {
 }
 
 impl Cond {
+    /// Whether the condition tests where the item ships from (or so the kind of transaction).
+    pub fn tests_ship_from(&self) -> bool {
+        match self {
+            Cond::ShipFrom { .. } | Cond::Transaction(_) => true,
+            Cond::And(v) | Cond::Or(v) => v.iter().any(Cond::tests_ship_from),
+            Cond::Not(c) => c.tests_ship_from(),
+            _ => false,
+        }
+    }
+
     /// Whether the condition tests who the exporter is.
     pub fn tests_exporter(&self) -> bool {
         match self {
@@ -218,8 +292,14 @@ impl Cond {
         match self {
             Cond::And(v) | Cond::Or(v) => v.iter().flat_map(Cond::countries).collect(),
             Cond::Not(c) => c.countries(),
-            Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } => set.countries(),
-            Cond::Const(_) | Cond::Cmp { .. } | Cond::Flag(_) | Cond::Eccn(_) | Cond::Chip(_) | Cond::Exporter(_) => Vec::new(),
+            Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } | Cond::ShipFrom { set, .. } => set.countries(),
+            Cond::Const(_)
+            | Cond::Cmp { .. }
+            | Cond::Flag(_)
+            | Cond::Eccn(_)
+            | Cond::Chip(_)
+            | Cond::Exporter(_)
+            | Cond::Transaction(_) => Vec::new(),
         }
     }
 }
@@ -393,6 +473,10 @@ pub struct RuleSet {
     pub change_dates: Vec<Date>,
     /// The definitions packs replaced (`replaces = true`), each with the rules that rest on it.
     pub replacements: Vec<Replacement>,
+    /// The country whose export rules these are (`[pack] jurisdiction`, the last pack's that
+    /// names one): the ship-from when none is given, and what tells an export (from it) from a
+    /// reexport (from abroad) and an in-country transfer.
+    pub jurisdiction: Option<String>,
 }
 
 /// A definition (rule, named set, group, regime, chip, country, ECCN) that a pack replaced

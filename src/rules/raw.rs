@@ -50,6 +50,9 @@ pub struct RawPack {
     /// Lint codes this pack acknowledges: their warnings on its files are not shown.
     #[serde(default)]
     pub allow: Vec<SStr>,
+    /// The country whose export rules the pack states (`US`): the default ship-from, and what
+    /// tells an export from a reexport.
+    pub jurisdiction: Option<SStr>,
 }
 
 /// A citation: a document (Federal Register, CFR part, official page) and an optional URL.
