@@ -310,3 +310,28 @@ fn rules_lists_regimes_with_dates_and_citations() {
     assert!(out.to_lowercase().contains("not enforced"), "the AI Diffusion rule is marked not enforced");
     assert!(out.contains("us-2023-10/headquarters"), "rules are listed under their regimes");
 }
+
+#[test]
+fn the_exporter_and_the_ship_from_are_said_and_change_answers() {
+    // The human answer names the ship-from and the kind of transaction, and the assumptions.
+    let r = chipgate(&["check", "H20", "--to", "CN", "--date", "2025-06-01"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("on 2025-06-01, from United States (US): export"), "{}", r.stdout);
+    assert!(r.stdout.contains("Assumption: exporter presumed to be the chip's vendor, NVIDIA"), "{}", r.stdout);
+    assert!(r.stdout.contains("Assumption: shipped from the rules' jurisdiction, United States (US): export"), "{}", r.stdout);
+    let r = chipgate(&["check", "H20", "--to", "CN", "--date", "2025-06-01", "--exporter", "Acme Distribution"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("us-2025-04/h20-mi308-destinations binds NVIDIA, not the exporter given (Acme Distribution)"),
+        "{}",
+        r.stdout
+    );
+    let (_, v) = check_json(&["H200", "--to", "CN", "--date", "2026-06-01", "--ship-from", "Singapore"]);
+    assert_eq!(v["transaction"], "reexport");
+    assert_eq!(v["ship_from"]["code"], "SG");
+    assert_eq!(v["review_policy"]["policy"], "presumption_of_denial");
+    let (_, v) = check_json(&["H200", "--to", "CN", "--date", "2026-06-01"]);
+    assert_eq!(v["transaction"], "export");
+    assert_eq!(v["review_policy"]["policy"], "case_by_case");
+    assert_input_error(&["check", "H200", "--to", "CN", "--ship-from", "Atlantis"], &["Atlantis"]);
+}

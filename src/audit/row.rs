@@ -311,7 +311,8 @@ impl<'r> Reader<'r> {
 
     fn with_parties(mut self, rs: &RuleSet, default: Option<&str>) -> Self {
         self.parties = rs.exporters().into_iter().map(crate::rules::party_key).collect();
-        self.default_exporter = default.map_or(u32::MAX, |e| party_class(&self.parties, e));
+        // With no rule asking who exports, no exporter changes an answer: none is kept.
+        self.default_exporter = default.filter(|_| !self.parties.is_empty()).map_or(u32::MAX, |e| party_class(&self.parties, e));
         self
     }
 

@@ -272,14 +272,15 @@ fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalEr
         Some(h) => Some(rs.countries.by_code(h).ok_or_else(|| EvalError::UnknownCountry(h.to_string()))?),
         None => None,
     };
-    // Without a ship-from, the rules' jurisdiction (an export); a rule set of no jurisdiction
-    // ships from the destination's own country only when told.
+    // Without a ship-from, the rules' jurisdiction (an export).
     let from_code = q.ship_from.or(rs.jurisdiction.as_deref());
     let from = match from_code {
         Some(f) => Some(rs.countries.by_code(f).ok_or_else(|| EvalError::UnknownCountry(f.to_string()))?),
         None => None,
     };
-    let transaction = crate::rules::Transaction::of(from.map_or("", |c| c.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
+    // Rules of no jurisdiction and no ship-from: a shipment out of wherever they govern.
+    let transaction =
+        from.map_or(crate::rules::Transaction::Export, |f| crate::rules::Transaction::of(&f.code, &dest.code, rs.jurisdiction.as_deref()));
     let metrics = Metrics::of(q.chip);
     let mut ctx = Ctx {
         rs,

@@ -583,3 +583,32 @@ impl RuleSet {
         self.packs.iter().map(|p| format!("{}@{}#{}", p.name, p.version, p.hash)).collect::<Vec<_>>().join("+")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{party_key, same_party, Transaction};
+
+    #[test]
+    fn party_names_compare_without_case_punctuation_or_legal_form() {
+        assert_eq!(party_key("NVIDIA Corporation"), "nvidia");
+        assert!(same_party("nvidia corp.", "NVIDIA"));
+        assert!(same_party("Advanced Micro Devices, Inc.", "advanced micro devices"));
+        assert!(!same_party("NVIDIA Singapore Pte. Ltd.", "NVIDIA"));
+        // A name that is only a legal form keeps it, rather than matching everything.
+        assert_eq!(party_key("Inc."), "inc");
+        assert_eq!(party_key(" , "), "");
+    }
+
+    #[test]
+    fn the_kind_of_transaction_follows_from_where_it_ships_from_and_to() {
+        let home = Some("US");
+        assert_eq!(Transaction::of("US", "CN", home), Transaction::Export);
+        assert_eq!(Transaction::of("SG", "CN", home), Transaction::Reexport);
+        assert_eq!(Transaction::of("CN", "CN", home), Transaction::Transfer);
+        assert_eq!(Transaction::of("US", "US", home), Transaction::Domestic);
+        assert_eq!(Transaction::of("SG", "US", home), Transaction::Import);
+        // Rules of no jurisdiction know no exports or imports.
+        assert_eq!(Transaction::of("SG", "CN", None), Transaction::Reexport);
+        assert_eq!(Transaction::of("CN", "CN", None), Transaction::Transfer);
+    }
+}
