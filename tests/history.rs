@@ -25,39 +25,20 @@ const END: Date = date(2026, 11, 29);
 /// An exporter that no is-informed letter names.
 const DISTRIBUTOR: &str = "Acme Distribution";
 
-/// The timeline for an exporter (`None`: the chip's vendor, presumed).
+/// The timeline from START to END for an end user's headquarters and an exporter (`None`:
+/// the chip's vendor, presumed).
+fn tl_with(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>, exporter: Option<&str>) -> Timeline {
+    let req =
+        TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: hq, exporter, ship_from: None, from: START, to: END };
+    timeline(rs, &req).unwrap()
+}
+
 fn tl_by(rs: &RuleSet, c: &Chip, to: &str, exporter: Option<&str>) -> Timeline {
-    timeline(
-        rs,
-        &TimelineRequest {
-            chip: c,
-            hypothetical: false,
-            destination: to,
-            end_user_hq: None,
-            exporter,
-            ship_from: None,
-            from: START,
-            to: END,
-        },
-    )
-    .unwrap()
+    tl_with(rs, c, to, None, exporter)
 }
 
 fn tl(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>) -> Timeline {
-    timeline(
-        rs,
-        &TimelineRequest {
-            chip: c,
-            hypothetical: false,
-            destination: to,
-            end_user_hq: hq,
-            exporter: None,
-            ship_from: None,
-            from: START,
-            to: END,
-        },
-    )
-    .unwrap()
+    tl_with(rs, c, to, hq, None)
 }
 
 fn status(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>, on: Date) -> Status {

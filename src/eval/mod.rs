@@ -104,6 +104,14 @@ impl<'a> Exporter<'a> {
             Exporter::Unnamed => None,
         }
     }
+
+    /// The exporter the query named, trimmed; none when it was presumed or unnamed.
+    fn given(self) -> Option<&'a str> {
+        match self {
+            Exporter::Given(e) => Some(e),
+            Exporter::Presumed(_) | Exporter::Unnamed => None,
+        }
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -418,11 +426,14 @@ fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &
         if let Some(b) = before {
             ctx.missing = b;
         }
-        if on && r.when.tests_exporter() {
+        // Only a rule that tests the exporter can rest on the presumed one or bind another;
+        // the condition is walked only for the answers where that matters.
+        if on {
+            let letter = || r.when.tests_exporter();
             match (t, ctx.exporter) {
-                (Truth::True, Exporter::Presumed(_)) => ctx.presumed = true,
-                (Truth::False, Exporter::Given(_)) if binds_another(ctx, r) => f.not_binding.push(*i),
-                (Truth::False, Exporter::Unnamed) if binds_another(ctx, r) => ctx.unnamed = true,
+                (Truth::True, Exporter::Presumed(_)) if letter() => ctx.presumed = true,
+                (Truth::False, Exporter::Given(_)) if letter() && binds_another(ctx, r) => f.not_binding.push(*i),
+                (Truth::False, Exporter::Unnamed) if letter() && binds_another(ctx, r) => ctx.unnamed = true,
                 _ => {}
             }
         }
@@ -614,7 +625,7 @@ fn assemble(
     class_missing: BTreeSet<String>,
     outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
 ) -> Decision {
-    let (presumed, unnamed, transaction) = (ctx.presumed, ctx.unnamed, ctx.transaction);
+    let (presumed, unnamed, transaction, exporter) = (ctx.presumed, ctx.unnamed, ctx.transaction, ctx.exporter);
     let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
     let first = outcomes.first();
     let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
@@ -623,7 +634,7 @@ fn assemble(
         chip: ChipRef { id: q.chip.id.clone(), name: q.chip.name.clone(), hypothetical: q.hypothetical },
         destination: country_ref(dest),
         end_user_hq: hq.map(country_ref),
-        exporter: q.exporter.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string),
+        exporter: exporter.given().map(str::to_string),
         ship_from: from.map(country_ref),
         transaction,
         date: q.date,
@@ -703,13 +714,12 @@ fn assemble(
         d.assumptions.push(format!(
             "{} binds {to}, not the exporter given ({}): it does not apply",
             r.id,
-            q.exporter.map(str::trim).unwrap_or_default()
+            exporter.given().unwrap_or_default()
         ));
     }
-    if presumed {
+    if let (true, Exporter::Presumed(vendor)) = (presumed, exporter) {
         d.assumptions.push(format!(
-            "exporter presumed to be the chip's vendor, {} (a letter binds only the exporter it was sent to); give --exporter to change",
-            q.chip.vendor.trim()
+            "exporter presumed to be the chip's vendor, {vendor} (a letter binds only the exporter it was sent to); give --exporter to change"
         ));
     }
     if unnamed {
