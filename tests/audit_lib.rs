@@ -429,3 +429,23 @@ fn a_jsonl_sink_gets_json_whatever_the_options_say() {
     assert!(lines[0]["trace"].as_array().is_some_and(|t| !t.is_empty()));
     assert_eq!(lines[2]["verdict"], "error");
 }
+
+#[test]
+fn the_default_ship_from_is_a_country_by_code_or_name_and_an_unknown_one_is_refused() {
+    let rs = RuleSet::builtin().unwrap();
+    let input = "chip,destination,date\nH200,CN,2026-06-01\n";
+    let policy = |ship_from: Option<&str>| {
+        let mut opts = Options::new(date(2026, 6, 1));
+        opts.ship_from = ship_from.map(str::to_string);
+        let mut sink = Collect::default();
+        audit(&rs, &opts, input.as_bytes(), &mut sink).map(|_| match &sink.rows[0].2 {
+            Ok(f) => f.review_policy.clone(),
+            Err(e) => panic!("{e:?}"),
+        })
+    };
+    assert_eq!(policy(None).unwrap(), "case_by_case", "an export from the jurisdiction");
+    assert_eq!(policy(Some("Singapore")).unwrap(), "presumption_of_denial", "a reexport, named by the country's name");
+    assert_eq!(policy(Some("sg")).unwrap(), "presumption_of_denial");
+    let e = policy(Some("Atlantis")).unwrap_err();
+    assert!(e.to_string().starts_with("unknown ship-from country `Atlantis`"), "{e}");
+}

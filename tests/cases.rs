@@ -36,6 +36,8 @@
 //! not_enforced_include = ["us-2025-01/worldwide-3a090a"] # rule ids among decision.not_enforced
 //! not_enforced_exclude = ["us-2025-01/worldwide-3a090a"]
 //! assumptions_include = ["exporter presumed"]             # substrings of decision.assumptions
+//! assumptions_exclude = ["exporter presumed"]
+//! transaction = "reexport"          # export | reexport | transfer | domestic | import
 //! ```
 //!
 //! Unknown keys are errors, so a misspelt expectation cannot pass silently.
@@ -76,6 +78,8 @@ struct Case {
     exporter: Option<String>,
     ship_from: Option<String>,
     assumptions_include: Option<Vec<String>>,
+    assumptions_exclude: Option<Vec<String>>,
+    transaction: Option<String>,
     verdict: Option<String>,
     eccn: Option<String>,
     license_required: Option<bool>,
@@ -113,6 +117,8 @@ impl Case {
             || self.reasons_include.is_some()
             || self.reasons_exclude.is_some()
             || self.assumptions_include.is_some()
+            || self.assumptions_exclude.is_some()
+            || self.transaction.is_some()
             || self.missing_include.is_some()
             || self.missing_exclude.is_some()
             || self.not_enforced_include.is_some()
@@ -261,6 +267,9 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
         got.sort();
         check("possible_exceptions", format!("{want:?}"), format!("{got:?}"));
     }
+    if let Some(t) = &c.transaction {
+        check("transaction", t.clone(), d.transaction.name().to_string());
+    }
     if let Some(r) = &c.review_policy {
         check("review_policy", r.clone(), d.review_policy.as_ref().map_or("none".into(), |p| p.policy.name().to_string()));
     }
@@ -283,6 +292,7 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
     contains("not_enforced_include", &c.not_enforced_include, &not_enforced, true, false);
     contains("not_enforced_exclude", &c.not_enforced_exclude, &not_enforced, false, false);
     contains("assumptions_include", &c.assumptions_include, &d.assumptions, true, true);
+    contains("assumptions_exclude", &c.assumptions_exclude, &d.assumptions, false, true);
     bad
 }
 

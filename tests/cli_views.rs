@@ -185,6 +185,12 @@ fn timeline_for_nvidia_starts_with_its_letter_and_says_the_exporter_was_presumed
     assert_eq!(p[1]["status"]["verdict"], "license_required");
     let by: Vec<&str> = p[1]["changed_by"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
     assert!(by.contains(&"us-2023-10/nvidia-letter-datacenter"), "{by:?}");
+    let assumed: Vec<&str> = v["assumptions"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+    assert!(assumed.iter().any(|a| a.starts_with("exporter presumed to be the chip's vendor, NVIDIA")), "{assumed:?}");
+    // A distributor named is not presumed to be anyone.
+    let v = json(&["timeline", "h800", "--to", "China", "--until", "2026-11-29", "--exporter", "Acme Distribution", "--format", "json"]);
+    let assumed: Vec<&str> = v["assumptions"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+    assert!(!assumed.iter().any(|a| a.starts_with("exporter presumed")), "{assumed:?}");
 }
 
 #[test]

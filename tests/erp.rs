@@ -316,13 +316,16 @@ fn an_exporter_column_decides_which_letters_bind_a_row() {
 fn a_ship_from_column_tells_exports_from_reexports() {
     // The January 2026 rule's case-by-case review is for exports from the United States only:
     // a reexport from Singapore, or a transfer within China, keeps the presumption of denial.
-    let text = "Material,Country,date,Origin Country\nH200,CN,2026-06-01,\nH200,CN,2026-06-01,US\nH200,CN,2026-06-01,Singapore\n\
+    let text = "Material,Country,date,Exporting Country\nH200,CN,2026-06-01,\nH200,CN,2026-06-01,US\nH200,CN,2026-06-01,Singapore\n\
                 H200,CN,2026-06-01,CN\nH100,US,2026-06-01,SG\n";
     let policy = |rows: &[Vec<String>]| -> Vec<String> { rows.iter().skip(1).map(|r| r[r.len() - 4].clone()).collect() };
     let (rows, stderr, _) = audit(text.as_bytes(), &[], b',');
     assert_eq!(policy(&rows), ["case_by_case", "case_by_case", "presumption_of_denial", "presumption_of_denial", ""], "{stderr}");
-    assert!(stderr.contains("ship_from ← Origin Country"), "{stderr}");
+    assert!(stderr.contains("ship_from ← Exporting Country"), "{stderr}");
     assert_eq!(rows[5][rows[5].len() - 3], "no_license_required", "an import into the US is not an export");
+    // A country of origin (where the chip was made) is not where it ships from.
+    let (_, stderr, _) = audit(b"chip,destination,date,Origin Country\nH200,CN,2026-06-01,TW\n", &[], b',');
+    assert!(!stderr.contains("ship_from \u{2190}"), "{stderr}");
     // --ship-from is the ship-from of rows without one.
     let (rows, _, _) = audit(text.as_bytes(), &["--ship-from", "TW"], b',');
     assert_eq!(policy(&rows)[..2], ["presumption_of_denial", "case_by_case"]);

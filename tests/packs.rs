@@ -457,3 +457,93 @@ fn a_replaced_chip_or_regime_is_named_on_the_answers_that_rest_on_it() {
     assert_eq!(v["replaced"][0]["kind"], "regime", "{}", r.stdout);
     assert_eq!(v["replaced"][0]["id"], "us-2023-10");
 }
+
+#[test]
+fn a_rule_can_test_where_an_item_ships_from_and_the_audit_agrees_with_check() {
+    let text = r#"
+[[group]]
+id = "ACME:HUBS"
+name = "our regional hubs"
+members = ["SG", "AE"]
+
+[[regime]]
+id = "acme-hubs"
+title = "ACME hub policy"
+citation = { document = "ACME ECP-9" }
+effective = 2025-01-01
+
+[[requirement]]
+id = "acme-hubs/from-a-hub"
+regime = "acme-hubs"
+kind = "destination"
+when = "eccn in ['3A090.a'] and ship_from in ACME:HUBS"
+"#;
+    let (rs, _) = with_user(text).load().unwrap();
+    let h100 = rs.catalog.by_id("nvidia-h100-sxm").unwrap();
+    let ask = |from: Option<&str>| {
+        let q = Query {
+            chip: h100,
+            hypothetical: false,
+            destination: "GB",
+            date: date(2026, 1, 1),
+            end_user_hq: None,
+            exporter: None,
+            ship_from: from,
+        };
+        evaluate(&rs, &q).unwrap()
+    };
+    let from_sg = ask(Some("SG"));
+    assert_eq!(from_sg.verdict, Verdict::LicenseRequired);
+    assert!(from_sg.reasons.iter().any(|r| r.id == "acme-hubs/from-a-hub"), "{:?}", from_sg.reasons);
+    for from in [None, Some("US"), Some("TW")] {
+        assert_eq!(ask(from).verdict, Verdict::NoLicenseRequired, "from {from:?}");
+    }
+    // The audit's ship-from classes give every row the answer of `check`.
+    let dir = pack(&[("user.toml", &format!("{HEADER}{text}"))]);
+    let pack_path = dir.path().to_str().unwrap();
+    let csv_path = dir.path().join("ship.csv");
+    std::fs::write(&csv_path, "chip,destination,date,ship_from\nH100,GB,2026-01-01,SG\nH100,GB,2026-01-01,\nH100,GB,2026-01-01,AE\nH100,GB,2026-01-01,TW\nH100,GB,2026-01-01,US\n").unwrap();
+    let out = run(&["audit", csv_path.to_str().unwrap(), "--rules", pack_path, "--format", "csv", "-q"], None);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(out.stdout.as_bytes()).records().map(Result::unwrap).collect();
+    let verdicts: Vec<String> = rows.iter().map(|r| r[r.len() - 3].to_string()).collect();
+    let mut expected = Vec::new();
+    for from in ["SG", "", "AE", "TW", "US"] {
+        let mut args = vec!["check", "H100", "--to", "GB", "--date", "2026-01-01", "--rules", pack_path, "--format", "json"];
+        args.extend((!from.is_empty()).then_some(["--ship-from", from]).into_iter().flatten());
+        let v: serde_json::Value = serde_json::from_str(&run(&args, None).stdout).unwrap();
+        expected.push(v["verdict"].as_str().unwrap().to_string());
+    }
+    assert_eq!(verdicts, expected, "{}", out.stdout);
+    assert_eq!(expected, ["license_required", "no_license_required", "license_required", "no_license_required", "no_license_required"]);
+}
+
+#[test]
+fn transaction_and_exporter_tests_and_the_jurisdiction_are_checked() {
+    let rule = |when: &str| {
+        format!(
+            "\n[[regime]]\nid = \"acme\"\ntitle = \"ACME\"\ncitation = {{ document = \"x\" }}\neffective = 2025-01-01\n\n\
+             [[requirement]]\nid = \"acme/r\"\nregime = \"acme\"\nkind = \"destination\"\nwhen = \"{when}\"\n"
+        )
+    };
+    let shown = errors(&with_user(&rule("transaction == 'exprt'")));
+    assert!(shown.contains("error[unknown-transaction]: `exprt` is not a kind of transaction"), "{shown}");
+    assert!(shown.contains("help: write one of export, reexport, transfer, domestic, import"), "{shown}");
+    let shown = errors(&with_user(&rule("exporter in ['NVIDIA', '...']")));
+    assert!(shown.contains("error[empty-party]: `...` is not a party's name"), "{shown}");
+    assert!(shown.contains("user.toml:16:32"), "the error points at the name: {shown}");
+
+    let header = |j: &str| format!("[pack]\nname = \"other\"\nversion = \"1.0.0\"\nrequires = \">=0.1\"\njurisdiction = \"{j}\"\n");
+    let with_header = |j: &str| Loader::new().pack(PackSource::Memory(vec![("other.toml".into(), header(j))]));
+    let shown = errors(&with_header("XX"));
+    assert!(shown.contains("error[unknown-country]: unknown country `XX` as the pack's jurisdiction"), "{shown}");
+    assert!(shown.contains("other.toml:5:"), "{shown}");
+    // The built-in rules are for the United States: a pack for Germany cannot join them.
+    let shown = errors(&with_header("DE"));
+    assert!(
+        shown.contains("error[jurisdiction-conflict]: pack `other` is for jurisdiction `DE`, but pack `chipgate-builtin` is for `US`"),
+        "{shown}"
+    );
+    assert!(errors(&with_header("US")).is_empty(), "the same jurisdiction again is no conflict");
+    let alone = errors(&Loader::empty().pack(PackSource::Memory(vec![("other.toml".into(), header("DE"))])));
+    assert!(alone.contains("unknown country `DE` as the pack's jurisdiction"), "without the built-in countries DE is unknown: {alone}");
+}

@@ -140,9 +140,11 @@ impl<'r> Classes<'r> {
     /// transfer, `SG` to `MY` a reexport).
     fn shipped(&mut self, hq: u32, k: &Key, date: Date) -> u32 {
         let ship = self.country(SHIP, k.ship_from, k.period, date);
-        let code = |i: u32| self.rs.countries.all().get(i as usize).map_or("", |c| c.code.as_str());
+        let code = |i: u32| self.rs.countries.all().get(i as usize).map(|c| c.code.as_str());
         let kind = if self.transactions {
-            crate::rules::Transaction::of(code(k.ship_from), code(k.dest), self.rs.jurisdiction.as_deref()) as u8 + 1
+            // As the evaluator takes it: no ship-from (`u32::MAX`) is the jurisdiction.
+            let to = code(k.dest).unwrap_or_default();
+            crate::rules::Transaction::between(code(k.ship_from), to, self.rs.jurisdiction.as_deref()) as u8 + 1
         } else {
             0
         };

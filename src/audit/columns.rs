@@ -87,7 +87,9 @@ impl Field {
             &["enduserheadquarters", "endusercountry", "enduserhqcountry", "ultimateparentcountry", "parentcountry", "headquarters"],
         ),
         (Field::Eccn, &["exportclassification", "exportclassificationnumber", "exportcontrolclassificationnumber", "eccncode"]),
-        (Field::ShipFrom, &["shipfromcountry", "origincountry", "exportingcountry", "exportcountry", "countryofexport", "shippingcountry"]),
+        // Not `origin country` or `shipping country`: in an ERP export those usually mean the
+        // country of origin (where the item was made), which is not where it ships from.
+        (Field::ShipFrom, &["shipfromcountry", "exportingcountry", "exportcountry", "countryofexport"]),
         (Field::Exporter, &["exportername", "exportingparty", "usppi", "usppiname", "shipper", "shippername"]),
     ];
 

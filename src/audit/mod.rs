@@ -82,7 +82,8 @@ pub struct Options {
     /// The exporter of rows without one (an `exporter` column); absent, the chip's vendor is
     /// presumed where a rule asks (an is-informed letter binds only the exporter it was sent to).
     pub exporter: Option<String>,
-    /// The country code rows without a `ship_from` ship from; absent, the rules' jurisdiction.
+    /// The country (ISO code or name) rows without a `ship_from` ship from; absent, the rules'
+    /// jurisdiction. A country the rule set does not know is [`AuditError::UnknownShipFrom`].
     pub ship_from: Option<String>,
 }
 
@@ -126,6 +127,9 @@ pub enum AuditError {
     /// A worker thread stopped unexpectedly (a bug).
     #[error("an audit thread stopped unexpectedly")]
     Worker,
+    /// [`Options::ship_from`] names no country of the rule set.
+    #[error("unknown ship-from country `{0}`; use an ISO 3166-1 alpha-2 code such as `SG` or a name such as `Singapore`")]
+    UnknownShipFrom(String),
 }
 
 impl From<MemoError> for AuditError {
@@ -153,6 +157,9 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     } else {
         opts
     };
+    if let Some(from) = opts.ship_from.as_deref().filter(|f| rs.countries.resolve(f).is_none()) {
+        return Err(AuditError::UnknownShipFrom(from.to_string()));
+    }
     let (input, encoding, decoded) = decode::decoded(input, opts.encoding).map_err(|e| AuditError::Read(e.into()))?;
     let decoded = decoded.then_some(encoding);
     let (rdr, header, columns) = begin(input, opts, &rs.version(), sink)?;

@@ -304,7 +304,12 @@ impl<'r> Reader<'r> {
             parties: Vec::new(),
             exporters: NameMap::default(),
             default_exporter: u32::MAX,
-            default_ship_from: opts.ship_from.as_deref().and_then(|c| rs.countries.index_of(c)).map_or(u32::MAX, |i| i as u32),
+            default_ship_from: opts
+                .ship_from
+                .as_deref()
+                .and_then(|c| rs.countries.resolve(c))
+                .and_then(|c| rs.countries.index_of(&c.code))
+                .map_or(u32::MAX, |i| i as u32),
         }
         .with_parties(rs, opts.exporter.as_deref())
     }
@@ -312,7 +317,9 @@ impl<'r> Reader<'r> {
     fn with_parties(mut self, rs: &RuleSet, default: Option<&str>) -> Self {
         self.parties = rs.exporters().into_iter().map(crate::rules::party_key).collect();
         // With no rule asking who exports, no exporter changes an answer: none is kept.
-        self.default_exporter = default.filter(|_| !self.parties.is_empty()).map_or(u32::MAX, |e| party_class(&self.parties, e));
+        // A blank exporter is none given, as in `check`.
+        let default = default.map(str::trim).filter(|e| !e.is_empty() && !self.parties.is_empty());
+        self.default_exporter = default.map_or(u32::MAX, |e| party_class(&self.parties, e));
         self
     }
 

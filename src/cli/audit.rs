@@ -98,7 +98,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME")]
     pub exporter: Option<String>,
     /// The country the rows without a `ship_from` column value ship from (ISO code or name);
-    /// default: the rules' jurisdiction, the United States (an export).
+    /// default: the rules' jurisdiction (an export).
     #[arg(long, value_name = "COUNTRY")]
     pub ship_from: Option<String>,
     /// Do not print the summary on stderr.

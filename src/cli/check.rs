@@ -8,6 +8,7 @@ use chipgate::spec::fmt_num;
 use chipgate::{evaluate, Query};
 use clap::Args;
 
+use super::parties::PartyArgs;
 use super::render::{self, table};
 use super::spec_args::ChipArgs;
 use super::{Cli, Format};
@@ -23,18 +24,8 @@ pub struct CheckArgs {
     /// Date of the shipment (YYYY-MM-DD); default today (UTC).
     #[arg(long)]
     pub date: Option<String>,
-    /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
-    #[arg(long, value_name = "COUNTRY")]
-    pub end_user_hq: Option<String>,
-    /// Who exports (a company name): an is-informed letter binds only the exporter it was
-    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
-    #[arg(long, value_name = "NAME")]
-    pub exporter: Option<String>,
-    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction,
-    /// the United States (an export). From elsewhere it is a reexport, or a transfer within
-    /// the destination country.
-    #[arg(long, value_name = "COUNTRY")]
-    pub ship_from: Option<String>,
+    #[command(flatten)]
+    pub parties: PartyArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -48,17 +39,16 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let date = super::date_or_today(&a.date)?;
     let dest = super::country(&rs, &a.to)?;
-    let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
-    let ship = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
+    let parties = a.parties.resolve(&rs)?;
     let (chip, hypothetical) = a.chip.build(&rs)?;
     let q = Query {
         chip: &chip,
         hypothetical,
         destination: &dest,
         date,
-        end_user_hq: hq.as_deref(),
-        exporter: a.exporter.as_deref(),
-        ship_from: ship.as_deref(),
+        end_user_hq: parties.end_user_hq.as_deref(),
+        exporter: parties.exporter,
+        ship_from: parties.ship_from.as_deref(),
     };
     let d = evaluate(&rs, &q)?;
     match a.format {

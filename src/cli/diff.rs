@@ -11,6 +11,7 @@ use clap::Args;
 use comfy_table::{ColumnConstraint, Width};
 
 use super::chips::ListFormat;
+use super::parties::PartyArgs;
 use super::render::table;
 use super::spec_args::lookup;
 use super::timeline::{change_short, eccn_words, review_words, verdict_words};
@@ -32,18 +33,8 @@ pub struct DiffArgs {
     /// Only these catalog chips, comma-separated names or aliases; default: the whole catalog.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub chips: Vec<String>,
-    /// Country where the end user is headquartered; default: each destination.
-    #[arg(long, value_name = "COUNTRY")]
-    pub end_user_hq: Option<String>,
-    /// Who exports (a company name): an is-informed letter binds only the exporter it was
-    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
-    #[arg(long, value_name = "NAME")]
-    pub exporter: Option<String>,
-    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction,
-    /// the United States (an export). From elsewhere it is a reexport, or a transfer within
-    /// the destination country.
-    #[arg(long, value_name = "COUNTRY")]
-    pub ship_from: Option<String>,
+    #[command(flatten)]
+    pub parties: PartyArgs,
     /// Human output: one row per chip and change, listing every destination it applies to.
     #[arg(long)]
     pub collapse: bool,
@@ -59,16 +50,15 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let to = super::date_or_today(&a.to)?;
     let destinations = destinations(&rs, &a.destinations)?;
     let chips = chips(&rs, &a.chips)?;
-    let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
-    let ship = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
+    let parties = a.parties.resolve(&rs)?;
     let d = diff(
         &rs,
         &DiffRequest {
             chips,
             destinations,
-            end_user_hq: hq.as_deref(),
-            exporter: a.exporter.as_deref(),
-            ship_from: ship.as_deref(),
+            end_user_hq: parties.end_user_hq.as_deref(),
+            exporter: parties.exporter,
+            ship_from: parties.ship_from.as_deref(),
             from,
             to,
         },

@@ -16,6 +16,7 @@ mod check;
 mod chips;
 mod diff;
 mod output;
+mod parties;
 mod render;
 mod rules_cmd;
 mod spec_args;

@@ -9,6 +9,7 @@ use chipgate::Verdict;
 use clap::Args;
 use comfy_table::{ColumnConstraint, Width};
 
+use super::parties::PartyArgs;
 use super::render::{self, table};
 use super::spec_args::ChipArgs;
 use super::{Cli, Format, EXIT_CLEAR};
@@ -24,18 +25,8 @@ pub struct TimelineArgs {
     /// Destination country (ISO code or name, e.g. `CN`, `China`, `Hong Kong`).
     #[arg(long = "to", value_name = "COUNTRY")]
     pub to: String,
-    /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
-    #[arg(long, value_name = "COUNTRY")]
-    pub end_user_hq: Option<String>,
-    /// Who exports (a company name): an is-informed letter binds only the exporter it was
-    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
-    #[arg(long, value_name = "NAME")]
-    pub exporter: Option<String>,
-    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction,
-    /// the United States (an export). From elsewhere it is a reexport, or a transfer within
-    /// the destination country.
-    #[arg(long, value_name = "COUNTRY")]
-    pub ship_from: Option<String>,
+    #[command(flatten)]
+    pub parties: PartyArgs,
     /// First day of the view (YYYY-MM-DD).
     #[arg(long, default_value = VIEW_START)]
     pub from: String,
@@ -56,16 +47,15 @@ pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
         anyhow::bail!("--from `{from}` is after --until `{to}`");
     }
     let dest = super::country(&rs, &a.to)?;
-    let hq = a.end_user_hq.as_deref().map(|h| super::country(&rs, h)).transpose()?;
-    let ship = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
+    let parties = a.parties.resolve(&rs)?;
     let (chip, hypothetical) = a.chip.build(&rs)?;
     let req = TimelineRequest {
         chip: &chip,
         hypothetical,
         destination: &dest,
-        end_user_hq: hq.as_deref(),
-        exporter: a.exporter.as_deref(),
-        ship_from: ship.as_deref(),
+        end_user_hq: parties.end_user_hq.as_deref(),
+        exporter: parties.exporter,
+        ship_from: parties.ship_from.as_deref(),
         from,
         to,
     };

@@ -286,9 +286,7 @@ fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalEr
         Some(f) => Some(rs.countries.by_code(f).ok_or_else(|| EvalError::UnknownCountry(f.to_string()))?),
         None => None,
     };
-    // Rules of no jurisdiction and no ship-from: a shipment out of wherever they govern.
-    let transaction =
-        from.map_or(crate::rules::Transaction::Export, |f| crate::rules::Transaction::of(&f.code, &dest.code, rs.jurisdiction.as_deref()));
+    let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
     let metrics = Metrics::of(q.chip);
     let mut ctx = Ctx {
         rs,

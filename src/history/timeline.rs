@@ -59,7 +59,8 @@ pub struct Timeline {
     pub to: Date,
     /// The periods, in date order.
     pub periods: Vec<Period>,
-    /// Assumptions made (from the evaluation of the last period).
+    /// Assumptions made by the evaluations of any period, each once, in the order first made
+    /// (an exporter presumed for a letter's months is said though the letter has expired).
     pub assumptions: Vec<String>,
 }
 
@@ -90,8 +91,14 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
     };
     let mut periods: Vec<Period> = Vec::new();
     let mut prev: Option<(Date, Decision)> = None;
+    let mut assumptions: Vec<String> = Vec::new();
     for start in period_starts(rs, req.from, req.to) {
         let d = evaluate_untraced(rs, &query(start))?;
+        for a in &d.assumptions {
+            if !assumptions.contains(a) {
+                assumptions.push(a.clone());
+            }
+        }
         let status = Status::of(&d);
         let changed_by = match (&prev, periods.last()) {
             (Some(_), Some(last)) if last.status.same(&status) => None,
@@ -116,6 +123,6 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
         from: req.from,
         to: req.to,
         periods,
-        assumptions: last.assumptions,
+        assumptions,
     })
 }

@@ -295,21 +295,35 @@ impl<'a> Checker<'a> {
         self.check_relieves(files);
         self.check_superseded(files);
         self.finish_dates();
+        let mut first = None;
         for f in files {
-            self.jurisdiction(f);
+            self.jurisdiction(f, &mut first);
         }
         self.rs.replacements = std::mem::take(&mut self.replacements).into_iter().flatten().collect();
         (self.rs, self.diags)
     }
 
-    /// The pack's jurisdiction, if it names one: a known country.
-    fn jurisdiction(&mut self, f: &ParsedFile) {
-        let Some(code) = &f.jurisdiction else { return };
-        match self.rs.countries.by_code(code.get_ref()) {
-            Some(c) => self.rs.jurisdiction = Some(c.code.clone()),
-            None => {
-                self.err("unknown-country", f.file, code.span(), format!("unknown country `{}`", code.get_ref())).help =
-                    Some("name the jurisdiction by its ISO code, e.g. `US`".into());
+    /// The pack's jurisdiction, if it names one: a known country, and the same as that of every
+    /// other pack that names one (`first`: the first that did), since a rule's `transaction`
+    /// test reads the rule set's one jurisdiction.
+    fn jurisdiction<'f>(&mut self, f: &'f ParsedFile, first: &mut Option<&'f ParsedFile>) {
+        let Some(given) = &f.jurisdiction else { return };
+        let Some(code) = self.rs.countries.by_code(given.get_ref()).map(|c| c.code.clone()) else {
+            let msg = format!("unknown country `{}` as the pack's jurisdiction", given.get_ref());
+            self.err("unknown-country", f.file, given.span(), msg).help = Some("name the jurisdiction by its ISO code, e.g. `US`".into());
+            return;
+        };
+        match first.and_then(|p| Some((p, p.jurisdiction.as_ref()?))) {
+            Some((p, theirs)) if !theirs.get_ref().eq_ignore_ascii_case(&code) => {
+                let msg = format!("pack `{}` is for jurisdiction `{code}`, but pack `{}` is for `{}`", f.pack, p.pack, theirs.get_ref());
+                self.err("jurisdiction-conflict", f.file, given.span(), msg).help = Some(
+                    "one rule set answers for one jurisdiction: load each jurisdiction's packs on their own (--no-builtin for another country's rules)"
+                        .into(),
+                );
+            }
+            _ => {
+                first.get_or_insert(f);
+                self.rs.jurisdiction = Some(code);
             }
         }
     }

@@ -262,12 +262,11 @@ impl Read {
                 }
             }
         };
-        let jurisdiction = header_jurisdiction;
         for (file, raw) in pack_files {
             if !allow.is_empty() {
                 self.allowed.insert(file, allow.clone());
             }
-            let jurisdiction = jurisdiction.as_ref().filter(|(f, _)| *f == file).map(|(_, j)| j.clone());
+            let jurisdiction = header_jurisdiction.as_ref().filter(|(f, _)| *f == file).map(|(_, j)| j.clone());
             self.parsed.push(ParsedFile { file, pack: info.name.clone(), raw, builtin, jurisdiction });
         }
         self.infos.push(info);

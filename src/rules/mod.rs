@@ -228,6 +228,16 @@ impl Transaction {
         }
     }
 
+    /// The kind of a shipment to `to` from `from`, or from the jurisdiction `home` when no
+    /// ship-from is given; rules of no jurisdiction and no ship-from: an export (a shipment out
+    /// of wherever they govern).
+    pub fn between(from: Option<&str>, to: &str, home: Option<&str>) -> Transaction {
+        match from.or(home) {
+            Some(f) => Transaction::of(f, to, home),
+            None => Transaction::Export,
+        }
+    }
+
     /// The kind of a shipment from `from` to `to` under the rules of `home`.
     pub fn of(from: &str, to: &str, home: Option<&str>) -> Transaction {
         match (Some(from) == home, Some(to) == home) {
@@ -256,51 +266,46 @@ impl Set {
 }
 
 impl Cond {
-    /// Whether the condition tests where the item ships from (or so the kind of transaction).
-    pub fn tests_ship_from(&self) -> bool {
-        match self {
-            Cond::ShipFrom { .. } | Cond::Transaction(_) => true,
-            Cond::And(v) | Cond::Or(v) => v.iter().any(Cond::tests_ship_from),
-            Cond::Not(c) => c.tests_ship_from(),
-            _ => false,
+    /// The tests the condition is made of: its leaves, through `and`, `or` and `not`.
+    pub fn tests(&self) -> Vec<&Cond> {
+        fn walk<'a>(c: &'a Cond, out: &mut Vec<&'a Cond>) {
+            match c {
+                Cond::And(v) | Cond::Or(v) => v.iter().for_each(|c| walk(c, out)),
+                Cond::Not(c) => walk(c, out),
+                leaf => out.push(leaf),
+            }
         }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
     }
 
     /// Whether the condition tests who the exporter is.
     pub fn tests_exporter(&self) -> bool {
-        match self {
-            Cond::Exporter(_) => true,
-            Cond::And(v) | Cond::Or(v) => v.iter().any(Cond::tests_exporter),
-            Cond::Not(c) => c.tests_exporter(),
-            _ => false,
-        }
+        self.tests().iter().any(|t| matches!(t, Cond::Exporter(_)))
     }
 
     /// Every party name the condition's exporter tests name.
     pub fn exporters(&self) -> Vec<&str> {
-        match self {
-            Cond::Exporter(v) => v.iter().map(String::as_str).collect(),
-            Cond::And(v) | Cond::Or(v) => v.iter().flat_map(Cond::exporters).collect(),
-            Cond::Not(c) => c.exporters(),
-            _ => Vec::new(),
-        }
+        self.tests()
+            .into_iter()
+            .flat_map(|t| match t {
+                Cond::Exporter(v) => v.iter().map(String::as_str).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
-    /// Every country code named literally in the condition's destination and headquarters
-    /// sets (groups are not expanded).
+    /// Every country code named literally in the condition's destination, headquarters and
+    /// ship-from sets (groups are not expanded).
     pub fn countries(&self) -> Vec<&str> {
-        match self {
-            Cond::And(v) | Cond::Or(v) => v.iter().flat_map(Cond::countries).collect(),
-            Cond::Not(c) => c.countries(),
-            Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } | Cond::ShipFrom { set, .. } => set.countries(),
-            Cond::Const(_)
-            | Cond::Cmp { .. }
-            | Cond::Flag(_)
-            | Cond::Eccn(_)
-            | Cond::Chip(_)
-            | Cond::Exporter(_)
-            | Cond::Transaction(_) => Vec::new(),
-        }
+        self.tests()
+            .into_iter()
+            .flat_map(|t| match t {
+                Cond::Destination { set, .. } | Cond::EndUserHq { set, .. } | Cond::ShipFrom { set, .. } => set.countries(),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,39 @@
+//! The flags that say who takes part in a transaction and where it ships from, shared by
+//! `check`, `timeline` and `diff` (the audit reads them per row, with flags of its own for
+//! the rows that leave them empty).
+
+use anyhow::Result;
+use chipgate::RuleSet;
+use clap::Args;
+
+/// The end user's headquarters, the exporter and the ship-from, as given.
+#[derive(Debug, Args)]
+pub struct PartyArgs {
+    /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
+    #[arg(long, value_name = "COUNTRY")]
+    pub end_user_hq: Option<String>,
+    /// Who exports (a company name): an is-informed letter binds only the exporter it was
+    /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
+    #[arg(long, value_name = "NAME")]
+    pub exporter: Option<String>,
+    /// The country the item ships from (ISO code or name); default: the rules' jurisdiction
+    /// (an export). From elsewhere it is a reexport, or a transfer within the destination
+    /// country.
+    #[arg(long, value_name = "COUNTRY")]
+    pub ship_from: Option<String>,
+}
+
+/// The flags resolved against a rule set: countries as their codes.
+pub struct Parties<'a> {
+    pub end_user_hq: Option<String>,
+    pub exporter: Option<&'a str>,
+    pub ship_from: Option<String>,
+}
+
+impl PartyArgs {
+    /// Resolves the countries, or says which one the rule set does not know.
+    pub fn resolve(&self, rs: &RuleSet) -> Result<Parties<'_>> {
+        let country = |c: &Option<String>| c.as_deref().map(|c| super::country(rs, c)).transpose();
+        Ok(Parties { end_user_hq: country(&self.end_user_hq)?, exporter: self.exporter.as_deref(), ship_from: country(&self.ship_from)? })
+    }
+}
