@@ -1,8 +1,10 @@
 //! chipgate: may this chip go to this destination, on this date, and why?
 //!
-//! A rules engine for US export controls on advanced computing chips. Regulatory facts live in
-//! TOML rule packs (`rules/`, embedded in the binary); this crate loads and checks them into a
-//! [`RuleSet`], and [`evaluate`] answers a [`Query`] with a [`Decision`] that explains itself.
+//! This package is the command-line tool. Its library is one name for the crates it is built
+//! from, so that tests and examples say `chipgate::…`: the engine ([`chipgate_core`]: rule
+//! packs, the checked [`RuleSet`], the catalog, [`evaluate`] and the views across time) and the
+//! audit ([`audit`], the `chipgate-audit` crate). A program that embeds chipgate depends on
+//! those crates directly, without the command line's dependencies.
 //!
 //! ```
 //! use chipgate::{evaluate, Query, RuleSet, Verdict};
@@ -16,17 +18,6 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
-pub mod audit;
-pub mod date;
-pub mod eval;
-pub mod geo;
-pub mod history;
-pub mod rules;
-pub mod spec;
-mod suggest;
-
-pub use eval::{evaluate, evaluate_untraced, Decision, EvalError, Query, Verdict};
-pub use rules::{Loader, PackSource, RuleSet};
-pub use spec::Chip;
+pub use chipgate_audit as audit;
+pub use chipgate_core::*;

@@ -308,7 +308,7 @@ impl Job<'_> {
         }
         let code = exit_code(&summary);
         notes.push(("Exit code".to_string(), code.to_string()));
-        notes.push(("Produced by".to_string(), format!("chipgate {}", env!("CHIPGATE_VERSION_LINE"))));
+        notes.push(("Produced by".to_string(), format!("chipgate {}", super::version_line())));
         notes.push(("Command".to_string(), std::env::args().skip(1).collect::<Vec<_>>().join(" ")));
         sink.save(&summary, self.rs, &notes, o.writer()).context("cannot write the workbook")?;
         Ok(summary)

@@ -22,6 +22,12 @@ mod rules_cmd;
 mod spec_args;
 mod timeline;
 
+/// `chipgate --version`: the tool's version and the built-in rules it carries.
+pub fn version_line() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| format!("{} (built-in rules {})", env!("CARGO_PKG_VERSION"), chipgate::rules::BUILTIN_LABEL))
+}
+
 /// Exit code: no licence required.
 pub const EXIT_CLEAR: u8 = 0;
 /// Exit code: a licence or exception is required, or the answer is indeterminate.
@@ -34,7 +40,7 @@ pub const EXIT_CUT_SHORT: u8 = 141;
 
 /// May this chip go to this destination, on this date, and why?
 #[derive(Debug, Parser)]
-#[command(name = "chipgate", version = env!("CHIPGATE_VERSION_LINE"), about, long_about = None)]
+#[command(name = "chipgate", version = version_line(), about, long_about = None)]
 pub struct Cli {
     /// Rule pack (directory or .toml file) to load on top of the built-in rules; repeatable.
     /// CHIPGATE_RULES (colon-separated paths) adds packs too, before these.

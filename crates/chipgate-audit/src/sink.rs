@@ -164,11 +164,7 @@ pub struct CsvFormat {
     stamp: Option<Vec<u8>>,
 }
 
-/// Whether a spreadsheet would run a cell as a formula: it starts with `=`, `+`, `-`, `@`, a
-/// tab or a carriage return (OWASP, "CSV Injection").
-pub fn formula_like(f: &[u8]) -> bool {
-    matches!(f.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
-}
+pub use chipgate_core::text::formula_like;
 
 /// Appends a field as CSV; with `excel_safe`, a formula-like field gets a leading `'`, which
 /// spreadsheets show as text (the OWASP advice).

@@ -665,7 +665,7 @@ mod tests {
             let raw = &buf[span.start..span.end];
             let breaks = raw.iter().take_while(|c| **c == b'\n' || **c == b'\r').filter(|c| **c == b'\n').count() as u64;
             if let Some((s, e, b)) = span.text {
-                let (ts, te) = crate::audit::ahead::trim_span(raw);
+                let (ts, te) = crate::ahead::trim_span(raw);
                 assert_eq!((s, e, b), (span.start + ts, span.start + te, breaks), "{raw:?}");
             }
             out.push((fields, span.line + breaks, String::from_utf8_lossy(raw).into_owned()));

@@ -13,9 +13,9 @@ use super::classes::Classes;
 use super::hash::FxMap;
 use super::row::{Key, SpecBits, NONE};
 use super::sink::csv_field;
-use crate::eval::{Candidate, Decision, ExceptionRef, Reason, ReviewRef, TraceEntry};
-use crate::spec::Overrides;
-use crate::{evaluate, evaluate_untraced, EvalError, Query, RuleSet, Verdict};
+use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Reason, ReviewRef, TraceEntry};
+use chipgate_core::spec::Overrides;
+use chipgate_core::{evaluate, evaluate_untraced, EvalError, Query, RuleSet, Verdict};
 
 /// The names of the columns an audit appends to each row, in order.
 pub const OUTPUT_COLUMNS: [&str; 7] = ["eccn", "license_required", "exceptions", "review_policy", "verdict", "reasons", "error"];
@@ -156,7 +156,7 @@ struct JsonTail<'a> {
     reasons: &'a [Reason],
     missing: &'a [String],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    replaced: &'a [crate::rules::Replacement],
+    replaced: &'a [chipgate_core::rules::Replacement],
     error: Option<&'a str>,
     trace: &'a [TraceEntry],
 }
@@ -457,7 +457,7 @@ pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::row::NONE;
+    use crate::row::NONE;
 
     #[test]
     fn the_query_table_starts_over_when_full_and_keeps_answering() {

@@ -155,7 +155,7 @@ impl<'a> Checker<'a> {
         replaces: bool,
         next_index: usize,
     ) -> Result<Option<usize>, ()> {
-        if crate::audit::formula_like(id.get_ref().as_bytes()) {
+        if crate::text::formula_like(id.get_ref().as_bytes()) {
             self.err("formula-like-id", file, sp(id), format!("{kind} id `{}` starts like a spreadsheet formula", id.get_ref())).help =
                 Some("ids land at the start of audit cells, where `=`, `+`, `-`, `@`, a tab or a carriage return make Excel run them; start it with a letter or digit".into());
         }
@@ -778,7 +778,7 @@ impl<'a> Checker<'a> {
             "exception" => Some(RuleKind::Exception {
                 name: {
                     let name = r.name.clone().unwrap_or_else(|| r.id.get_ref().clone());
-                    if crate::audit::formula_like(name.as_bytes()) {
+                    if crate::text::formula_like(name.as_bytes()) {
                         self.err(
                             "formula-like-id",
                             file,

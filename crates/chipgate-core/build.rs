@@ -18,7 +18,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    // The rules live at the top of the workspace, where a newcomer looks for them; their paths
+    // in diagnostics and in the pack hash are relative to it (`rules/…`).
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let root = manifest.join("../..");
     let mut files = Vec::new();
     collect(&root.join("rules"), &mut files);
     files.sort();
@@ -39,7 +42,7 @@ fn main() {
     }
     let hash: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
     code.push_str(&format!("/// Content hash of the built-in pack.\n#[allow(dead_code)]\npub static BUILTIN_HASH: &str = {hash:?};\n"));
-    // The built-in pack's name and version, for `chipgate --version`.
+    // The built-in pack's name, version and hash, for `chipgate --version`.
     let header = fs::read_to_string(root.join("rules/pack.toml")).unwrap_or_default();
     let value = |key: &str| {
         header.lines().find_map(|l| {
@@ -47,13 +50,10 @@ fn main() {
         })
     };
     let (name, version) = (value("name").unwrap_or_default(), value("version").unwrap_or_default());
-    println!(
-        "cargo:rustc-env=CHIPGATE_VERSION_LINE={} (built-in rules {name}@{version}#{hash})",
-        std::env::var("CARGO_PKG_VERSION").unwrap_or_default()
-    );
+    println!("cargo:rustc-env=CHIPGATE_BUILTIN_LABEL={name}@{version}#{hash}");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("builtin_rules.rs");
     fs::write(out, code).unwrap_or_else(|e| panic!("cannot write builtin_rules.rs: {e}"));
-    println!("cargo:rerun-if-changed=rules");
+    println!("cargo:rerun-if-changed={}", root.join("rules").display());
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }

@@ -8,8 +8,8 @@ use super::columns::{Columns, Field};
 use super::hash::{pack, NameMap, Recent};
 use super::memo::Finding;
 use super::scan::Fields;
-use crate::spec::Resolution;
-use crate::RuleSet;
+use chipgate_core::spec::Resolution;
+use chipgate_core::RuleSet;
 
 /// What kind of problem made a row unusable; counted in the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -201,13 +201,13 @@ pub(crate) struct Reader<'r> {
     /// replacement character that stands for bytes invalid in it.
     decoded: Option<&'static encoding_rs::Encoding>,
     /// How dates are written, besides ISO 8601.
-    date_format: Option<crate::date::DateFormat>,
+    date_format: Option<chipgate_core::date::DateFormat>,
     /// The columns of the file, and of each field read.
     columns: Columns,
     at: At,
     /// Distinct unknown names seen (see [`SUGGEST_CAP`]).
     unknown: usize,
-    /// The parties the rules' exporter tests name, as [`crate::rules::party_key`]s; empty when
+    /// The parties the rules' exporter tests name, as [`chipgate_core::rules::party_key`]s; empty when
     /// no rule asks who exports (the column is then not read).
     parties: Vec<String>,
     /// Exporters read, by name, as [`Key::exporter`]s.
@@ -235,7 +235,7 @@ fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnc
 
 /// The [`Key::exporter`] of a party named `name` among `parties` (as party keys).
 pub(crate) fn party_class(parties: &[String], name: &str) -> u32 {
-    let key = crate::rules::party_key(name);
+    let key = chipgate_core::rules::party_key(name);
     parties.iter().position(|p| *p == key).unwrap_or(parties.len()) as u32
 }
 
@@ -315,7 +315,7 @@ impl<'r> Reader<'r> {
     }
 
     fn with_parties(mut self, rs: &RuleSet, default: Option<&str>) -> Self {
-        self.parties = rs.exporters().into_iter().map(crate::rules::party_key).collect();
+        self.parties = rs.exporters().into_iter().map(chipgate_core::rules::party_key).collect();
         // With no rule asking who exports, no exporter changes an answer: none is kept.
         // A blank exporter is none given, as in `check`.
         let default = default.map(str::trim).filter(|e| !e.is_empty() && !self.parties.is_empty());
@@ -638,7 +638,7 @@ fn pack_date(b: &[u8]) -> Option<u64> {
 fn unpack_date(p: u64) -> Option<Date> {
     let digit = |i: u32| ((p >> (4 * (7 - i))) & 0xF) as i16;
     let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
-    Date::new(year, (digit(4) * 10 + digit(5)) as i8, (digit(6) * 10 + digit(7)) as i8).ok().filter(|d| crate::date::plausible(*d))
+    Date::new(year, (digit(4) * 10 + digit(5)) as i8, (digit(6) * 10 + digit(7)) as i8).ok().filter(|d| chipgate_core::date::plausible(*d))
 }
 
 /// Parses `YYYY-MM-DD` quickly; `None` for anything else.
@@ -654,8 +654,8 @@ pub(crate) fn date_key(d: Date) -> u32 {
 }
 
 /// Parses a date as `check --date` does.
-fn parse_date(s: &str, format: Option<&crate::date::DateFormat>) -> Cached<Date> {
-    crate::date::parse_cell(s, format).map_err(|e| (ErrorKind::BadDate, e.to_string()))
+fn parse_date(s: &str, format: Option<&chipgate_core::date::DateFormat>) -> Cached<Date> {
+    chipgate_core::date::parse_cell(s, format).map_err(|e| (ErrorKind::BadDate, e.to_string()))
 }
 
 fn parse_figure(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
@@ -758,7 +758,7 @@ mod tests {
         for s in
             ["2024-01-15", "2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "0000-01-01", "0024-06-01", "2024-1-15", "2024/01/15"]
         {
-            let (fast, slow) = (fast_date(s.as_bytes()), crate::date::parse(s).ok());
+            let (fast, slow) = (fast_date(s.as_bytes()), chipgate_core::date::parse(s).ok());
             if fast.is_some() || s.as_bytes().get(4..8).is_some_and(|b| b[0] == b'-' && b[3] == b'-') {
                 assert_eq!(fast, slow, "{s}");
             }

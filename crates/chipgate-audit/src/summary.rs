@@ -5,7 +5,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::row::{date_key, ErrorKind};
-use crate::{RuleSet, Verdict};
+use chipgate_core::{RuleSet, Verdict};
 
 /// Rows and units (sum of `quantity`) with one outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -14,6 +14,10 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
+/// The built-in pack as `name@version#hash` (see [`RuleSet::version`]), for a program's
+/// version line.
+pub const BUILTIN_LABEL: &str = env!("CHIPGATE_BUILTIN_LABEL");
+
 /// The chipgate version packs' `requires` is checked against.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -20,7 +20,7 @@ use super::memo::OUTPUT_COLUMNS;
 use super::sink::{Header, Outcome, Row, Sink, STAMP_COLUMNS};
 use super::workbook::column_name;
 use super::Summary;
-use crate::{RuleSet, Verdict};
+use chipgate_core::{RuleSet, Verdict};
 
 /// The most rows an xlsx sheet holds (the header included).
 const MAX_ROWS: u32 = 1 << 20;

@@ -236,7 +236,7 @@ pub fn parse_mappings(specs: &[String]) -> Result<Vec<(Field, String)>, HeaderEr
             name: f.trim().to_string(),
             suggestion: Field::ALL
                 .iter()
-                .map(|(n, _)| (crate::suggest::similarity(&header_key(f), n), *n))
+                .map(|(n, _)| (chipgate_core::suggest::similarity(&header_key(f), n), *n))
                 .filter(|(s, _)| *s > 0.8)
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, n)| n),

@@ -14,9 +14,9 @@ use jiff::civil::Date;
 use super::hash::FxMap;
 use super::memo::overrides;
 use super::row::{Key, SpecBits};
-use crate::rules::{cond::Op, Cond, Set};
-use crate::spec::{Chip, Flag, Metric, Metrics};
-use crate::RuleSet;
+use chipgate_core::rules::{cond::Op, Cond, Set};
+use chipgate_core::spec::{Chip, Flag, Metric, Metrics};
+use chipgate_core::RuleSet;
 
 /// A chip condition of some rule.
 enum Atom<'r> {
@@ -144,7 +144,7 @@ impl<'r> Classes<'r> {
         let kind = if self.transactions {
             // As the evaluator takes it: no ship-from (`u32::MAX`) is the jurisdiction.
             let to = code(k.dest).unwrap_or_default();
-            crate::rules::Transaction::between(code(k.ship_from), to, self.rs.jurisdiction.as_deref()) as u8 + 1
+            chipgate_core::rules::Transaction::between(code(k.ship_from), to, self.rs.jurisdiction.as_deref()) as u8 + 1
         } else {
             0
         };
@@ -227,7 +227,7 @@ impl<'r> Classes<'r> {
                 Atom::Flag(f) => truth(m.flag(*f)),
                 Atom::Chip(list) => truth(Some(list.contains(&chip.id))),
                 Atom::Exporter(_) if other => 0,
-                Atom::Exporter(list) => truth(party.map(|p| list.iter().any(|x| crate::rules::same_party(x, p)))),
+                Atom::Exporter(list) => truth(party.map(|p| list.iter().any(|x| chipgate_core::rules::same_party(x, p)))),
             });
         }
         self.buf = buf;

@@ -4,8 +4,8 @@
 //! never held whole, and the library never prints: totals come back as a [`Summary`].
 //!
 //! ```
-//! use chipgate::audit::{audit, CsvSink, Options};
-//! use chipgate::RuleSet;
+//! use chipgate_audit::{audit, CsvSink, Options};
+//! use chipgate_core::RuleSet;
 //! use jiff::civil::date;
 //!
 //! let rules = RuleSet::builtin().expect("built-in rules load");
@@ -18,6 +18,9 @@
 //! assert!(out.lines().nth(2).unwrap().contains(",license_required,"));
 //! assert!(out.contains("row 3, column chip: unknown chip `H100X`; did you mean `H100`"));
 //! ```
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -48,8 +51,8 @@ pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, Json
 pub use summary::{ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, Tally, VerdictCount, VerdictTally};
 pub use xlsx::XlsxSink;
 
-use crate::{EvalError, RuleSet};
 use ahead::{Batch, Done};
+use chipgate_core::{EvalError, RuleSet};
 use classes::Classes;
 use memo::{Memo, MemoError, Shared};
 use row::Reader;
@@ -73,8 +76,8 @@ pub struct Options {
     /// The input's character encoding when it is not UTF-8 (a UTF-16 byte-order mark is
     /// recognised without it); see [`encoding_for`].
     pub encoding: Option<&'static encoding_rs::Encoding>,
-    /// How the input's dates are written when not ISO 8601 (see [`crate::date::parse_cell`]).
-    pub date_format: Option<crate::date::DateFormat>,
+    /// How the input's dates are written when not ISO 8601 (see [`chipgate_core::date::parse_cell`]).
+    pub date_format: Option<chipgate_core::date::DateFormat>,
     /// Have the sink add the [`STAMP_COLUMNS`]: the rule set's version and each row's date.
     /// An input that already has a column of those names is then refused, as one with the
     /// audit's own columns always is ([`HeaderError::AuditColumns`]).

@@ -26,7 +26,7 @@ use calamine::{CellType, DataType, Ods, Range, Reader, SheetType, SheetVisible, 
 
 use super::sink::csv_field;
 use super::{audit, AuditError, Options, Sink, Summary};
-use crate::RuleSet;
+use chipgate_core::RuleSet;
 
 /// The file name extensions read as workbooks (lowercase).
 pub const EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
