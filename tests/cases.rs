@@ -47,7 +47,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chipgate::spec::{Chip, Figure, Precision, Resolution, Throughput};
-use chipgate::{evaluate, evaluate_untraced, Decision, Query, RuleSet};
+use chipgate::{evaluate, Decision, Query, RuleSet};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -330,9 +330,18 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let mut bad = compare(c, &d);
     // Without the trace, the same answer.
     let mut traced = d.clone();
-    (traced.trace, traced.margins) = (Vec::new(), Vec::new());
-    if evaluate_untraced(rs, &q).ok().as_ref() != Some(&traced) {
-        bad.push("evaluate_untraced gives another answer".to_string());
+    (traced.trace, traced.margins, traced.rule_results) = (Vec::new(), Vec::new(), Vec::new());
+    if rs.period(q.date).decide(&q, chipgate::eval::Options::UNTRACED).ok().as_ref() != Some(&traced) {
+        bad.push("the untraced evaluation gives another answer".to_string());
+    }
+    // The classification stage alone gives the decision's classification.
+    let class = rs.period(q.date).classify(q.chip, chipgate::eval::Options::UNTRACED);
+    let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
+    let staged: Vec<Option<String>> = class.possible.iter().map(|(e, _)| e.clone()).collect();
+    if (candidates.is_empty() && (!class.determined() || class.eccn() != d.eccn.as_deref()))
+        || (!candidates.is_empty() && staged != candidates)
+    {
+        bad.push(format!("the classification stage gives {staged:?}, the decision {:?} / {candidates:?}", d.eccn));
     }
     if bad.is_empty() {
         Ok(())

@@ -184,7 +184,7 @@ fn exponential_named_sets_are_bounded() {
         sets.push_str(&format!("[[set]]\nid = \"S{i}\"\nexpr = \"S{} | S{}\"\n", i - 1, i - 1));
     }
     let rule = |set: &str| {
-        format!("{RULE}{sets}[[classification]]\nid = \"r/x\"\nregime = \"r\"\neccn = \"X.1\"\nwhen = \"destination in {set}\"\n")
+        format!("{RULE}{sets}[[requirement]]\nid = \"r/x\"\nregime = \"r\"\nkind = \"destination\"\nwhen = \"destination in {set}\"\n")
     };
     let (d, text) = one(&rule("S28"));
     assert_eq!(codes(&d), ["set-too-large"], "{text}");

@@ -13,9 +13,10 @@ use super::classes::Classes;
 use super::hash::FxMap;
 use super::row::{Key, SpecBits, NONE};
 use super::sink::csv_field;
+use chipgate_core::eval::Options;
 use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Reason, ReviewRef, TraceEntry};
 use chipgate_core::spec::Overrides;
-use chipgate_core::{evaluate, evaluate_untraced, EvalError, Query, RuleSet, Verdict};
+use chipgate_core::{evaluate, EvalError, Query, RuleSet, Verdict};
 
 /// The names of the columns an audit appends to each row, in order.
 pub const OUTPUT_COLUMNS: [&str; 7] = ["eccn", "license_required", "exceptions", "review_policy", "verdict", "reasons", "error"];
@@ -450,7 +451,7 @@ pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties:
     if traced {
         evaluate(rs, &q)
     } else {
-        evaluate_untraced(rs, &q)
+        rs.period(date).decide(&q, Options::UNTRACED)
     }
 }
 
@@ -464,7 +465,7 @@ mod tests {
         let rs = RuleSet::builtin().unwrap();
         let (shared, mut classes, mut memo) = (Shared::new(&rs, false), Classes::new(&rs, false), Memo::new(&rs, 1));
         let date = jiff::civil::date(2025, 6, 1);
-        let period = rs.period(date) as u32;
+        let period = rs.period_index(date) as u32;
         // More (chip, destination, end user) than the table numbers at once, twice over: the
         // second time, every query is numbered again, mostly with another query's old number.
         let side = (QUERY_SLOTS / memo.periods).isqrt() as u32 + 2;

@@ -288,7 +288,7 @@ impl<'r> Reader<'r> {
             date_format: opts.date_format.clone(),
             rs,
             default_date,
-            default_period: rs.period(default_date) as u32,
+            default_period: rs.period_index(default_date) as u32,
             changes: rs.change_dates.iter().map(|d| date_key(*d)).collect(),
             chips: NameMap::default(),
             countries: NameMap::default(),
@@ -491,7 +491,7 @@ impl<'r> Reader<'r> {
         }
         // Anything else (or an impossible day) goes through jiff like `check --date`.
         let format = self.date_format.as_ref();
-        let parse = |s: &str| parse_date(s, format).map(|d| (d, rs.period(d) as u32));
+        let parse = |s: &str| parse_date(s, format).map(|d| (d, rs.period_index(d) as u32));
         match cached(&mut self.dates, raw, parse) {
             Ok(x) => x,
             Err(e) => {

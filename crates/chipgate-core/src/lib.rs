@@ -28,7 +28,7 @@ pub mod spec;
 pub mod suggest;
 pub mod text;
 
-pub use eval::{evaluate, evaluate_untraced, Decision, EvalError, Query, Verdict};
+pub use eval::{evaluate, Classified, Decision, EvalError, Period, Query, Verdict};
 pub use rules::{Loader, PackSource, RuleSet};
 pub use spec::Chip;
 

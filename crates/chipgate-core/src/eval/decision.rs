@@ -58,6 +58,17 @@ pub enum Truth {
     Unknown,
 }
 
+/// The truth of one rule, as evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleResult {
+    /// The rule's id.
+    pub rule: String,
+    /// The ECCN assumed while evaluating it, for licensing rules.
+    pub assuming_eccn: Option<String>,
+    /// Whether it held.
+    pub result: Truth,
+}
+
 /// A value in a trace entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -269,6 +280,11 @@ pub struct Decision {
     pub assumptions: Vec<String>,
     /// Every condition evaluated.
     pub trace: Vec<TraceEntry>,
+    /// With the trace: the truth of every rule evaluated, in evaluation order (a rule of the
+    /// licensing stage once per classification assumed). What the views read, rather than
+    /// working it out again from the trace. Not part of the JSON document.
+    #[serde(skip)]
+    pub rule_results: Vec<RuleResult>,
     /// Distance to each threshold tested.
     pub margins: Vec<Margin>,
     /// Definitions of earlier packs that a pack replaced and this answer rests on: an answer

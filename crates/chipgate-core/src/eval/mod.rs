@@ -38,12 +38,20 @@ pub struct Query<'a> {
 pub enum EvalError {
     /// The country code is not in the rule set.
     UnknownCountry(String),
+    /// A query was put to the rules of another date ([`Period::decide`]).
+    OtherDate {
+        /// The period's date.
+        period: Date,
+        /// The query's.
+        query: Date,
+    },
 }
 
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EvalError::UnknownCountry(c) => write!(f, "unknown country `{c}`"),
+            EvalError::OtherDate { period, query } => write!(f, "a query of {query} put to the rules in force on {period}"),
         }
     }
 }
@@ -65,6 +73,7 @@ struct Ctx<'a> {
     date: Date,
     eccn: Option<&'a str>,
     trace: Vec<TraceEntry>,
+    rule_results: Vec<RuleResult>,
     /// Whether to record the trace (and so the margins).
     tracing: bool,
     missing: BTreeSet<String>,
@@ -115,6 +124,31 @@ impl<'a> Exporter<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// A context for a chip on a date, for no transaction yet: no destination, end user or
+    /// ship-from, an export by no exporter named.
+    fn new(rs: &'a RuleSet, metrics: &'a Metrics, chip_id: &'a str, date: Date, tracing: bool) -> Ctx<'a> {
+        Ctx {
+            rs,
+            metrics,
+            chip_id,
+            dest: Vec::new(),
+            hq: Vec::new(),
+            ship_from: Vec::new(),
+            transaction: crate::rules::Transaction::Export,
+            date,
+            eccn: None,
+            trace: Vec::new(),
+            rule_results: Vec::new(),
+            tracing,
+            missing: BTreeSet::new(),
+            rule: "",
+            exporter: Exporter::Unnamed,
+            presumed: false,
+            unnamed: false,
+            force_exporter: None,
+        }
+    }
+
     /// Records a test in the trace.
     fn record(&mut self, metric: &str, op: &str, threshold: Value, actual: Option<Value>, result: Truth) {
         self.trace.push(TraceEntry {
@@ -219,6 +253,9 @@ impl<'a> Ctx<'a> {
         let saved = std::mem::replace(&mut self.rule, &r.id);
         let t = self.eval(&r.when);
         self.rule = saved;
+        if self.tracing {
+            self.rule_results.push(RuleResult { rule: r.id.clone(), assuming_eccn: self.eccn.map(str::to_string), result: t });
+        }
         if let Some(e) = self.eccn {
             for entry in self.trace.iter_mut().skip(start) {
                 entry.assuming_eccn = Some(e.to_string());
@@ -262,70 +299,162 @@ impl Outcome {
     }
 }
 
-/// Answers a query against a checked rule set.
-pub fn evaluate(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
-    decide(rs, q, true)
+/// How to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Record the trace of every test (and so the margins). Without it the answer is the
+    /// same (verdict, classification, reasons, missing figures), for less work, when only
+    /// that is wanted (as in an audit's CSV columns).
+    pub trace: bool,
 }
 
-/// Answers a query as [`evaluate`] does, without recording the trace (and so the margins):
-/// the same verdict, classification, reasons and missing figures, for less work, when only
-/// those are wanted (as in an audit's CSV columns).
-pub fn evaluate_untraced(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
-    decide(rs, q, false)
+impl Options {
+    /// With the trace.
+    pub const TRACED: Options = Options { trace: true };
+    /// Without it.
+    pub const UNTRACED: Options = Options { trace: false };
 }
 
-fn decide(rs: &RuleSet, q: &Query<'_>, tracing: bool) -> Result<Decision, EvalError> {
-    let dest = rs.countries.by_code(q.destination).ok_or_else(|| EvalError::UnknownCountry(q.destination.to_string()))?;
-    let hq_country = match q.end_user_hq {
-        Some(h) => Some(rs.countries.by_code(h).ok_or_else(|| EvalError::UnknownCountry(h.to_string()))?),
-        None => None,
-    };
-    // Without a ship-from, the rules' jurisdiction (an export).
-    let from_code = q.ship_from.or(rs.jurisdiction.as_deref());
-    let from = match from_code {
-        Some(f) => Some(rs.countries.by_code(f).ok_or_else(|| EvalError::UnknownCountry(f.to_string()))?),
-        None => None,
-    };
-    let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
-    let metrics = Metrics::of(q.chip);
-    let mut ctx = Ctx {
-        rs,
-        metrics: &metrics,
-        chip_id: &q.chip.id,
-        dest: dest.codes(),
-        hq: hq_country.unwrap_or(dest).codes(),
-        ship_from: from.map(|c| c.codes()).unwrap_or_default(),
-        transaction,
-        date: q.date,
-        eccn: None,
-        trace: Vec::new(),
-        tracing,
-        missing: BTreeSet::new(),
-        rule: "",
-        exporter: Exporter::of(q),
-        presumed: false,
-        unnamed: false,
-        force_exporter: None,
-    };
-    let active: Vec<(usize, &Rule)> = rs.rules.iter().enumerate().filter(|(_, r)| r.in_force(q.date)).collect();
-    let enforced = |r: &Rule| rs.regime_of(r).is_some_and(|g| g.enforced);
-
-    let classes: Vec<(usize, Truth)> = active
-        .iter()
-        .filter(|(_, r)| matches!(r.kind, RuleKind::Classification { .. }) && enforced(r))
-        .map(|(i, r)| (*i, ctx.rule(r)))
-        .collect();
-    let class_missing = ctx.missing.clone();
-    let candidates = classify(rs, &classes);
-
-    let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
-    for (eccn, deciding) in &candidates {
-        ctx.eccn = eccn.as_deref();
-        let out = licensing(&mut ctx, &active, &enforced);
-        outcomes.push((eccn.clone(), deciding.clone(), out));
+impl Default for Options {
+    /// With the trace.
+    fn default() -> Self {
+        Options::TRACED
     }
-    ctx.eccn = None;
-    Ok(assemble(rs, q, (dest, hq_country, from), &metrics, ctx, class_missing, outcomes))
+}
+
+/// Answers a query against a checked rule set, with the trace: the stages of
+/// [`RuleSet::period`], [`Period::classify`] and [`Period::decide`] in one call.
+pub fn evaluate(rs: &RuleSet, q: &Query<'_>) -> Result<Decision, EvalError> {
+    rs.period(q.date).decide(q, Options::TRACED)
+}
+
+/// The first stage of an evaluation: the rules in force on a date, shared by every question
+/// asked about that date.
+#[derive(Debug, Clone)]
+pub struct Period<'a> {
+    rs: &'a RuleSet,
+    date: Date,
+    active: Vec<(usize, &'a Rule)>,
+}
+
+impl RuleSet {
+    /// The rules in force on a date (see [`Period`]).
+    pub fn period(&self, date: Date) -> Period<'_> {
+        Period { rs: self, date, active: self.rules.iter().enumerate().filter(|(_, r)| r.in_force(date)).collect() }
+    }
+}
+
+/// The second stage: what a chip is classified as in a period. Classification rules look at
+/// the item alone (the checker refuses one that tests a destination, a party or a ship-from),
+/// so a chip is classified once per period, whatever the transactions asked about it.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    /// The classifications the chip's figures leave possible, each an ECCN (none: not
+    /// classified) with the rules that decide it (indices into [`RuleSet::rules`]): exactly
+    /// one when the classification is determined.
+    pub possible: Vec<(Option<String>, Vec<usize>)>,
+    /// The figures and flags whose absence leaves a classification rule unknown, in rule then
+    /// condition order.
+    pub missing: Vec<String>,
+    /// The chip's figures as the rules read them.
+    pub metrics: Metrics,
+    /// The missing fields as the decision words them.
+    hints: BTreeSet<String>,
+    trace: Vec<TraceEntry>,
+    rule_results: Vec<RuleResult>,
+}
+
+impl Classified {
+    /// The ECCN, when the classification is determined and the chip classified.
+    pub fn eccn(&self) -> Option<&str> {
+        match self.possible.as_slice() {
+            [(e, _)] => e.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether exactly one classification is possible.
+    pub fn determined(&self) -> bool {
+        self.possible.len() == 1
+    }
+}
+
+impl<'a> Period<'a> {
+    /// The date.
+    pub fn date(&self) -> Date {
+        self.date
+    }
+
+    /// The rules in force, in rule-set order.
+    pub fn rules(&self) -> impl Iterator<Item = &'a Rule> + '_ {
+        self.active.iter().map(|(_, r)| *r)
+    }
+
+    fn enforced(&self, r: &Rule) -> bool {
+        self.rs.regime_of(r).is_some_and(|g| g.enforced)
+    }
+
+    /// Classifies a chip under the enforced classification rules in force.
+    pub fn classify(&self, chip: &Chip, opts: Options) -> Classified {
+        let metrics = Metrics::of(chip);
+        let mut ctx = Ctx::new(self.rs, &metrics, &chip.id, self.date, opts.trace);
+        let classes: Vec<(usize, &Rule, Truth)> = self
+            .active
+            .iter()
+            .filter(|(_, r)| matches!(r.kind, RuleKind::Classification { .. }) && self.enforced(r))
+            .map(|(i, r)| (*i, *r, ctx.rule(r)))
+            .collect();
+        let mut missing: Vec<String> = Vec::new();
+        for (_, r, _) in classes.iter().filter(|c| c.2 == Truth::Unknown) {
+            for t in r.when.tests() {
+                let name = match t {
+                    Cond::Cmp { metric, .. } if metrics.get(*metric).is_none() => metric.name(),
+                    Cond::Flag(f) if metrics.flag(*f).is_none() => f.name(),
+                    _ => continue,
+                };
+                if !missing.iter().any(|m| m == name) {
+                    missing.push(name.to_string());
+                }
+            }
+        }
+        let truths: Vec<(usize, Truth)> = classes.iter().map(|(i, _, t)| (*i, *t)).collect();
+        let (hints, trace, rule_results) = (ctx.missing, ctx.trace, ctx.rule_results);
+        Classified { possible: classify(self.rs, &truths), missing, metrics, hints, trace, rule_results }
+    }
+
+    /// The last stages: the licensing of the chip's classification for the query's
+    /// transaction (destination, end user, exporter, ship-from), and the decision that
+    /// explains it. The query's date must be the period's.
+    pub fn decide(&self, q: &Query<'_>, opts: Options) -> Result<Decision, EvalError> {
+        let rs = self.rs;
+        if q.date != self.date {
+            return Err(EvalError::OtherDate { period: self.date, query: q.date });
+        }
+        let country = |c: &str| rs.countries.by_code(c).ok_or_else(|| EvalError::UnknownCountry(c.to_string()));
+        let dest = country(q.destination)?;
+        let hq_country = q.end_user_hq.map(country).transpose()?;
+        // Without a ship-from, the rules' jurisdiction (an export).
+        let from = q.ship_from.or(rs.jurisdiction.as_deref()).map(country).transpose()?;
+        let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
+        let Classified { possible, metrics, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
+        let mut ctx = Ctx::new(rs, &metrics, &q.chip.id, q.date, opts.trace);
+        ctx.dest = dest.codes();
+        ctx.hq = hq_country.unwrap_or(dest).codes();
+        ctx.ship_from = from.map(|c| c.codes()).unwrap_or_default();
+        ctx.transaction = transaction;
+        ctx.exporter = Exporter::of(q);
+        (ctx.trace, ctx.rule_results) = (trace, rule_results);
+        ctx.missing = hints.clone();
+        let enforced = |r: &Rule| self.enforced(r);
+        let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
+        for (eccn, deciding) in &possible {
+            ctx.eccn = eccn.as_deref();
+            let out = licensing(&mut ctx, &self.active, &enforced);
+            outcomes.push((eccn.clone(), deciding.clone(), out));
+        }
+        ctx.eccn = None;
+        Ok(assemble(rs, q, (dest, hq_country, from), &metrics, ctx, hints, outcomes))
+    }
 }
 
 /// Enumerates the classifications possible given which rules hold, hold not, or are unknown.
@@ -652,6 +781,7 @@ fn assemble(
         missing: Vec::new(),
         assumptions: Vec::new(),
         trace: ctx.trace,
+        rule_results: ctx.rule_results,
         margins: Vec::new(),
         replaced: rs.replaced_for(q.date, &q.chip.id, &[&dest.code, &hq.unwrap_or(dest).code]).into_iter().cloned().collect(),
     };

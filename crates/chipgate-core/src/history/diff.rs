@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::eval::{evaluate, evaluate_untraced, ChipRef, CountryRef, Query};
+use crate::eval::{evaluate, ChipRef, CountryRef, Options, Query};
 use crate::rules::RuleSet;
 use crate::spec::Chip;
 
@@ -71,7 +71,7 @@ pub struct Diff {
 /// Compares every chip × destination on the two dates.
 pub fn diff(rs: &RuleSet, req: &DiffRequest<'_>) -> Result<Diff, HistoryError> {
     let mut rows = Vec::new();
-    let same_period = rs.period(req.from) == rs.period(req.to);
+    let same_period = rs.period_index(req.from) == rs.period_index(req.to);
     for chip in &req.chips {
         for dest in &req.destinations {
             let q = |date| Query {
@@ -83,11 +83,11 @@ pub fn diff(rs: &RuleSet, req: &DiffRequest<'_>) -> Result<Diff, HistoryError> {
                 exporter: req.exporter,
                 ship_from: req.ship_from,
             };
-            let before = evaluate_untraced(rs, &q(req.from))?;
+            let before = rs.period(req.from).decide(&q(req.from), Options::UNTRACED)?;
             if same_period {
                 continue;
             }
-            let after = evaluate_untraced(rs, &q(req.to))?;
+            let after = rs.period(req.to).decide(&q(req.to), Options::UNTRACED)?;
             let (b, a) = (Status::of(&before), Status::of(&after));
             let changed = b.differences(&a);
             if changed.is_empty() {

@@ -2,13 +2,13 @@
 //! the diff of the whole catalog between two dates, and the catalog's classification on a date.
 //! Every function takes its dates as inputs; nothing here reads the clock.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::eval::{Decision, EvalError, Truth, Verdict};
-use crate::rules::{Cond, Policy, RuleSet};
+use crate::rules::{Policy, RuleSet};
 
 mod catalog;
 mod diff;
@@ -199,9 +199,9 @@ pub fn responsible(rs: &RuleSet, before: &Decision, after: &Decision) -> Vec<Cha
         codes.extend(c.treated_as.as_deref());
     }
     let all = changes_between(rs, before.date, after.date, &codes);
-    let mut hinged = implicated(rs, before);
-    hinged.extend(implicated(rs, after));
-    let traced: BTreeSet<&str> = before.trace.iter().chain(&after.trace).map(|t| t.rule.as_str()).collect();
+    let mut hinged = implicated(before);
+    hinged.extend(implicated(after));
+    let traced: BTreeSet<&str> = before.rule_results.iter().chain(&after.rule_results).map(|r| r.rule.as_str()).collect();
     let is_group = |c: &Change| matches!(c.kind, ChangeKind::JoinsGroup | ChangeKind::LeavesGroup);
     let pick = |ids: &BTreeSet<&str>| -> Vec<Change> {
         all.iter().filter(|c| is_group(c) || ids.contains(c.id.as_str())).cloned().collect::<Vec<_>>()
@@ -215,69 +215,14 @@ pub fn responsible(rs: &RuleSet, before: &Decision, after: &Decision) -> Vec<Cha
 
 /// The rules a decision hinges on: its reasons; and when the answer is indeterminate or the
 /// classification undetermined, also every rule that holds or is unknown under one of the
-/// classifications assumed (replayed from the trace).
-pub fn implicated<'a>(rs: &RuleSet, d: &'a Decision) -> BTreeSet<&'a str> {
+/// classifications assumed (from the decision's rule results, so traced decisions only).
+pub fn implicated(d: &Decision) -> BTreeSet<&str> {
     let mut ids: BTreeSet<&str> = d.reasons.iter().map(|r| r.id.as_str()).collect();
     if d.verdict != Verdict::Indeterminate && d.eccn_candidates.is_empty() {
         return ids;
     }
-    let mut leaves: BTreeMap<(&str, Option<&str>), Vec<Truth>> = BTreeMap::new();
-    for t in &d.trace {
-        leaves.entry((&t.rule, t.assuming_eccn.as_deref())).or_default().push(t.result);
-    }
-    // By id once, rather than a search of every rule for each rule traced.
-    let mut rules: HashMap<&str, &crate::rules::Rule> = HashMap::with_capacity(rs.rules.len());
-    for r in &rs.rules {
-        rules.entry(r.id.as_str()).or_insert(r);
-    }
-    for ((id, _), results) in leaves {
-        let Some(rule) = rules.get(id) else { continue };
-        let mut it = results.into_iter();
-        let result = replay(&rule.when, &mut it);
-        if it.next().is_none() && matches!(result, Some(Truth::True | Truth::Unknown)) {
-            ids.insert(id);
-        }
-    }
+    ids.extend(d.rule_results.iter().filter(|r| r.result != Truth::False).map(|r| r.rule.as_str()));
     ids
-}
-
-/// Recomputes a condition's truth from its leaves' results in evaluation order (the evaluator
-/// records one trace entry per leaf and evaluates every operand). `None` if leaves run out.
-fn replay(c: &Cond, leaves: &mut dyn Iterator<Item = Truth>) -> Option<Truth> {
-    match c {
-        Cond::Const(b) => Some(if *b { Truth::True } else { Truth::False }),
-        Cond::And(v) => fold(v, leaves, Truth::False, Truth::True),
-        Cond::Or(v) => fold(v, leaves, Truth::True, Truth::False),
-        Cond::Not(x) => replay(x, leaves).map(|t| match t {
-            Truth::True => Truth::False,
-            Truth::False => Truth::True,
-            Truth::Unknown => Truth::Unknown,
-        }),
-        Cond::Cmp { .. }
-        | Cond::Flag(_)
-        | Cond::Eccn(_)
-        | Cond::Chip(_)
-        | Cond::Exporter(_)
-        | Cond::ShipFrom { .. }
-        | Cond::Transaction(_)
-        | Cond::Destination { .. }
-        | Cond::EndUserHq { .. } => leaves.next(),
-    }
-}
-
-/// Kleene and/or over replayed operands.
-fn fold(v: &[Cond], leaves: &mut dyn Iterator<Item = Truth>, decisive: Truth, otherwise: Truth) -> Option<Truth> {
-    let mut r = Vec::new();
-    for x in v {
-        r.push(replay(x, leaves)?);
-    }
-    Some(if r.contains(&decisive) {
-        decisive
-    } else if r.contains(&Truth::Unknown) {
-        Truth::Unknown
-    } else {
-        otherwise
-    })
 }
 
 #[cfg(test)]

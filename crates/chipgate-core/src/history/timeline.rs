@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::eval::{evaluate, evaluate_untraced, ChipRef, CountryRef, Decision, Query};
+use crate::eval::{evaluate, ChipRef, CountryRef, Decision, Options, Query};
 use crate::rules::RuleSet;
 use crate::spec::Chip;
 
@@ -93,7 +93,7 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
     let mut prev: Option<(Date, Decision)> = None;
     let mut assumptions: Vec<String> = Vec::new();
     for start in period_starts(rs, req.from, req.to) {
-        let d = evaluate_untraced(rs, &query(start))?;
+        let d = rs.period(start).decide(&query(start), Options::UNTRACED)?;
         for a in &d.assumptions {
             if !assumptions.contains(a) {
                 assumptions.push(a.clone());

@@ -658,6 +658,26 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A classification looks at the item alone (its figures, flags and catalog id): the
+    /// engine classifies a chip once per period, before any destination, party or ship-from.
+    fn item_only(&mut self, file: usize, text: &Spanned<String>, when: &Cond) {
+        let about = |t: &Cond| match t {
+            Cond::Destination { .. } => Some("destination"),
+            Cond::EndUserHq { .. } => Some("end_user_hq"),
+            Cond::ShipFrom { .. } => Some("ship_from"),
+            Cond::Transaction(_) => Some("transaction"),
+            Cond::Exporter(_) => Some("exporter"),
+            Cond::Eccn(_) => Some("eccn"),
+            _ => None,
+        };
+        if let Some(field) = when.tests().into_iter().find_map(about) {
+            self.err("classification-not-item", file, sp(text), format!("a classification cannot test `{field}`")).help = Some(
+                "an item's classification depends on the item alone (its figures, flags and catalog id); test the transaction in a requirement, exception or review"
+                    .into(),
+            );
+        }
+    }
+
     fn rule(&mut self, f: &ParsedFile, table: &'static str, r: &Spanned<RawRule>) -> Option<Rule> {
         let span = sp(r);
         let r = r.get_ref();
@@ -681,6 +701,9 @@ impl<'a> Checker<'a> {
             }
         }
         let (regime_idx, kind, when) = (regime_idx?, kind?, when?);
+        if matches!(kind, RuleKind::Classification { .. }) {
+            self.item_only(f.file, &r.when, &when);
+        }
         let regime = self.rs.regimes.get(regime_idx)?.clone();
         let effective = match (own_from, regime.effective) {
             (Some(a), Some(b)) => Some(a.max(b)),

@@ -565,11 +565,11 @@ impl RuleSet {
 
     /// The index of the period (between change dates) a date falls in; equal indices mean
     /// every rule and group evaluates the same way on both dates.
-    pub fn period(&self, date: Date) -> usize {
+    pub fn period_index(&self, date: Date) -> usize {
         self.change_dates.partition_point(|d| *d <= date)
     }
 
-    /// How many periods there are: [`RuleSet::period`] is below it for every date.
+    /// How many periods there are: [`RuleSet::period_index`] is below it for every date.
     pub fn periods(&self) -> usize {
         self.change_dates.len() + 1
     }
