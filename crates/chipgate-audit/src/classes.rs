@@ -1,39 +1,20 @@
-//! Equivalence classes of chips and countries for memoisation. Within one rule period, the
-//! audit columns of a row depend on its chip only through the truth of the chip conditions
-//! (metric comparisons, flags, chip lists) of the rules in force, on the destination only
-//! through its membership of the sets their destination conditions test, and on the end
-//! user's headquarters (the destination when not given) only through the sets their end-user
-//! conditions test. Chips (countries) that agree on every such condition share a class in that
-//! period, so a shipment list with thousands of distinct figure sets still needs only as many
-//! evaluations as there are distinct answers; chips that differ only on a test of a rule not
-//! yet (or no longer) in force share one. JSON output carries the trace, which names actual
-//! values, so it classes chips and countries by identity instead.
+//! Equivalence classes of chips and countries for memoisation: a class id per distinct
+//! signature of the engine's (see [`chipgate_core::eval::signature`]: within a rule period,
+//! queries of equal signatures get the same answer), with caches so that a row's class is
+//! usually a lookup. JSON output carries the trace, which names actual values, so it classes
+//! chips and countries by identity instead.
 
 use jiff::civil::Date;
 
 use super::hash::FxMap;
 use super::memo::overrides;
 use super::row::{Key, SpecBits};
-use chipgate_core::rules::{cond::Op, Cond, Set};
-use chipgate_core::spec::{Chip, Flag, Metric, Metrics};
+use chipgate_core::eval::signature::{Role, Signatures};
+use chipgate_core::spec::Chip;
 use chipgate_core::RuleSet;
 
-/// A chip condition of some rule.
-enum Atom<'r> {
-    Cmp(Metric, Op, f64),
-    Flag(Flag),
-    Chip(&'r [String]),
-    /// Whether the exporter is one of these parties.
-    Exporter(&'r [String]),
-}
-
-/// Country roles: the destination, the end user's headquarters, and the ship-from.
-const DEST: usize = 0;
-const HQ: usize = 1;
-const SHIP: usize = 2;
-
-/// A signature's byte for a condition of a rule not in force in the period (so not tested).
-const OUT: u8 = 3;
+/// The other exporter's name, for a row whose exporter no rule names.
+const ANOTHER_EXPORTER: &str = super::memo::ANOTHER_EXPORTER;
 
 /// The most distinct spec figure sets remembered before starting over.
 const SPEC_CAP: usize = 20_000;
@@ -42,13 +23,7 @@ const SPEC_CAP: usize = 20_000;
 pub(crate) struct Classes<'r> {
     rs: &'r RuleSet,
     exact: bool,
-    /// The chip conditions, each with the rule it is in.
-    atoms: Vec<(Atom<'r>, usize)>,
-    /// The country sets of destination conditions, and of end-user conditions, each with the
-    /// rule it is in.
-    sets: [Vec<(&'r Set, usize)>; 3],
-    /// Whether some rule tests the kind of transaction.
-    transactions: bool,
+    signatures_of: Signatures<'r>,
     /// End-user classes joined with a ship-from class and the kind of transaction.
     shipped: FxMap<(u32, u32, u8), u32>,
     signatures: FxMap<Vec<u8>, u32>,
@@ -67,12 +42,10 @@ pub(crate) struct Classes<'r> {
 impl<'r> Classes<'r> {
     /// Classes by rule conditions, or (`exact`) by identity.
     pub fn new(rs: &'r RuleSet, exact: bool) -> Classes<'r> {
-        let mut c = Classes {
+        Classes {
             rs,
             exact,
-            atoms: Vec::new(),
-            sets: [Vec::new(), Vec::new(), Vec::new()],
-            transactions: false,
+            signatures_of: Signatures::new(rs),
             shipped: FxMap::default(),
             signatures: FxMap::default(),
             by_id: Vec::new(),
@@ -82,43 +55,18 @@ impl<'r> Classes<'r> {
             countries: vec![None; 3 * rs.countries.all().len() * rs.periods()],
             buf: Vec::new(),
             parties: rs.exporters(),
-        };
-        for (i, r) in rs.rules.iter().enumerate() {
-            c.collect(&r.when, i);
         }
-        c
-    }
-
-    fn collect(&mut self, c: &'r Cond, rule: usize) {
-        match c {
-            Cond::Const(_) | Cond::Eccn(_) => {}
-            Cond::And(v) | Cond::Or(v) => v.iter().for_each(|x| self.collect(x, rule)),
-            Cond::Not(x) => self.collect(x, rule),
-            Cond::Cmp { metric, op, value } => self.atoms.push((Atom::Cmp(*metric, *op, *value), rule)),
-            Cond::Flag(f) => self.atoms.push((Atom::Flag(*f), rule)),
-            Cond::Chip(list) => self.atoms.push((Atom::Chip(list), rule)),
-            Cond::Exporter(list) => self.atoms.push((Atom::Exporter(list), rule)),
-            Cond::Destination { set, .. } => self.sets.get_mut(DEST).into_iter().for_each(|v| v.push((set, rule))),
-            Cond::EndUserHq { set, .. } => self.sets.get_mut(HQ).into_iter().for_each(|v| v.push((set, rule))),
-            Cond::ShipFrom { set, .. } => self.sets.get_mut(SHIP).into_iter().for_each(|v| v.push((set, rule))),
-            Cond::Transaction(_) => self.transactions = true,
-        }
-    }
-
-    /// Whether a rule is in force on a date (and so all through its period).
-    fn in_force(&self, rule: usize, date: Date) -> bool {
-        self.rs.rules.get(rule).is_some_and(|r| r.in_force(date))
     }
 
     /// The memo key of a row: chip class, destination class, end-user class (joined with the
     /// ship-from's, when one is given), period.
     pub fn key(&mut self, k: &Key, date: Date) -> [u32; 4] {
         let chip = self.chip(k, date);
-        let dest = self.country(DEST, k.dest, k.period, date);
+        let dest = self.country(Role::Destination, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
             (true, hq) => hq,
-            (false, u32::MAX) => self.country(HQ, k.dest, k.period, date),
-            (false, hq) => self.country(HQ, hq, k.period, date),
+            (false, u32::MAX) => self.country(Role::EndUserHq, k.dest, k.period, date),
+            (false, hq) => self.country(Role::EndUserHq, hq, k.period, date),
         };
         let hq = match (self.exact, k.ship_from) {
             (_, u32::MAX) => hq,
@@ -139,15 +87,10 @@ impl<'r> Classes<'r> {
     /// (which a ship-from of the same class as another gives differently: `SG` to `SG` is a
     /// transfer, `SG` to `MY` a reexport).
     fn shipped(&mut self, hq: u32, k: &Key, date: Date) -> u32 {
-        let ship = self.country(SHIP, k.ship_from, k.period, date);
-        let code = |i: u32| self.rs.countries.all().get(i as usize).map(|c| c.code.as_str());
-        let kind = if self.transactions {
-            // As the evaluator takes it: no ship-from (`u32::MAX`) is the jurisdiction.
-            let to = code(k.dest).unwrap_or_default();
-            chipgate_core::rules::Transaction::between(code(k.ship_from), to, self.rs.jurisdiction.as_deref()) as u8 + 1
-        } else {
-            0
-        };
+        let ship = self.country(Role::ShipFrom, k.ship_from, k.period, date);
+        let country = |i: u32| self.rs.countries.all().get(i as usize);
+        // No ship-from (`u32::MAX`) is the jurisdiction, as the evaluator takes it.
+        let kind = country(k.dest).map_or(0, |to| self.signatures_of.transaction(country(k.ship_from), to));
         if let Some(c) = self.shipped.get(&(hq, ship, kind)) {
             return *c;
         }
@@ -200,64 +143,36 @@ impl<'r> Classes<'r> {
         class
     }
 
-    /// The truth of the conditions of the rules in force on `date` for a chip (`OUT` for those
-    /// of other rules).
+    /// The class of a chip's signature on `date` for an exporter (see [`Key::exporter`]).
     fn chip_signature(&mut self, chip: &Chip, date: Date, exporter: u32) -> u32 {
-        // The exporter as the evaluator takes it: given, or else the chip's vendor.
-        let party = match self.parties.get(exporter as usize) {
+        let given = match self.parties.get(exporter as usize) {
             Some(p) => Some(*p),
-            None if exporter == u32::MAX => Some(chip.vendor.trim()).filter(|v| !v.is_empty()),
-            None => None,
-        };
-        // An exporter no rule names, or none at all (a chip of no vendor): no letter binds it.
-        let other = party.is_none();
-        let m = Metrics::of(chip);
-        let truth = |t: Option<bool>| match t {
-            Some(false) => 0,
-            Some(true) => 1,
-            None => 2,
+            None if exporter == u32::MAX => None,
+            None => Some(ANOTHER_EXPORTER),
         };
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         buf.push(b'c');
-        for (a, rule) in &self.atoms {
-            buf.push(match a {
-                _ if !self.in_force(*rule, date) => OUT,
-                Atom::Cmp(metric, op, v) => truth(m.get(*metric).map(|x| op.apply(x, *v))),
-                Atom::Flag(f) => truth(m.flag(*f)),
-                Atom::Chip(list) => truth(Some(list.contains(&chip.id))),
-                Atom::Exporter(_) if other => 0,
-                Atom::Exporter(list) => truth(party.map(|p| list.iter().any(|x| chipgate_core::rules::same_party(x, p)))),
-            });
-        }
+        self.signatures_of.chip(chip, given, date, &mut buf);
         self.buf = buf;
         self.intern()
     }
 
-    /// The class of a country as a destination (`DEST`) or as the end user's home (`HQ`): its
-    /// membership of the sets the rules test it against, in the period.
-    fn country(&mut self, role: usize, idx: u32, period: u32, date: Date) -> u32 {
+    /// The class of a country in a role: its signature in the period.
+    fn country(&mut self, role: Role, idx: u32, period: u32, date: Date) -> u32 {
         if self.exact {
             return idx;
         }
         let n = self.rs.countries.all().len();
-        let slot = (period as usize * 3 + role) * n + idx as usize;
+        let slot = (period as usize * 3 + role as usize) * n + idx as usize;
         if let Some(Some(c)) = self.countries.get(slot) {
             return *c;
         }
         let Some(country) = self.rs.countries.all().get(idx as usize) else { return idx };
-        let codes = country.codes();
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        buf.push([b'd', b'h', b's'].get(role).copied().unwrap_or(b'?'));
-        for (s, rule) in self.sets.get(role).into_iter().flatten() {
-            buf.push(if self.in_force(*rule, date) { u8::from(self.rs.in_set(s, &codes, date)) } else { OUT });
-        }
-        // Whether it is the jurisdiction tells an export from a domestic sale (the destination's
-        // part in the kind of transaction when no ship-from is given).
-        if self.transactions && role == DEST {
-            buf.push(u8::from(self.rs.jurisdiction.as_deref() == Some(country.code.as_str())));
-        }
+        buf.push([b'd', b'h', b's'].get(role as usize).copied().unwrap_or(b'?'));
+        self.signatures_of.country(role, country, date, &mut buf);
         self.buf = buf;
         let class = self.intern();
         if let Some(c) = self.countries.get_mut(slot) {

@@ -433,7 +433,7 @@ pub(crate) fn overrides(spec: &SpecBits) -> Overrides {
 
 /// What an exporter of none of the parties the rules name is called in an answer (the audit
 /// classes such exporters together).
-const ANOTHER_EXPORTER: &str = "an exporter no rule names";
+pub(crate) const ANOTHER_EXPORTER: &str = "an exporter no rule names";
 
 /// Evaluates the query a key stands for, on a date; with the trace only when `traced`.
 /// `parties` are the ones the rules' exporter tests name (see [`Key::exporter`]).

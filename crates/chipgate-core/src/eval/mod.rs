@@ -10,6 +10,7 @@ use crate::rules::{Cond, Rule, RuleKind, RuleSet};
 use crate::spec::{Chip, Metrics};
 
 mod decision;
+pub mod signature;
 
 pub use decision::*;
 
@@ -99,8 +100,9 @@ enum Exporter<'a> {
 }
 
 impl<'a> Exporter<'a> {
-    fn of(q: &Query<'a>) -> Exporter<'a> {
-        match (q.exporter.map(str::trim).filter(|e| !e.is_empty()), q.chip.vendor.trim()) {
+    /// The exporter as given (blank: none), else the chip's vendor.
+    fn of(given: Option<&'a str>, vendor: &'a str) -> Exporter<'a> {
+        match (given.map(str::trim).filter(|e| !e.is_empty()), vendor.trim()) {
             (Some(e), _) => Exporter::Given(e),
             (None, "") => Exporter::Unnamed,
             (None, v) => Exporter::Presumed(v),
@@ -442,7 +444,7 @@ impl<'a> Period<'a> {
         ctx.hq = hq_country.unwrap_or(dest).codes();
         ctx.ship_from = from.map(|c| c.codes()).unwrap_or_default();
         ctx.transaction = transaction;
-        ctx.exporter = Exporter::of(q);
+        ctx.exporter = Exporter::of(q.exporter, &q.chip.vendor);
         (ctx.trace, ctx.rule_results) = (trace, rule_results);
         ctx.missing = hints.clone();
         let enforced = |r: &Rule| self.enforced(r);
