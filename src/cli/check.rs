@@ -4,13 +4,13 @@ use std::io::Write;
 
 use anyhow::Result;
 use chipgate::eval::Decision;
+use chipgate::request::{Answer, Check};
 use chipgate::spec::fmt_num;
-use chipgate::{evaluate, Query};
 use clap::Args;
 
 use super::parties::PartyArgs;
 use super::render::{self, table};
-use super::spec_args::ChipArgs;
+use super::spec_args::{ChipArgs, SOURCE};
 use super::{Cli, Format};
 
 /// Arguments of `chipgate check`.
@@ -37,27 +37,27 @@ pub struct CheckArgs {
 /// Runs the command.
 pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
-    let date = super::date_or_today(&a.date)?;
-    let dest = super::country(&rs, &a.to)?;
-    let parties = a.parties.resolve(&rs)?;
-    let (chip, hypothetical) = a.chip.build(&rs)?;
-    let q = Query {
-        chip: &chip,
-        hypothetical,
-        destination: &dest,
-        date,
-        end_user_hq: parties.end_user_hq.as_deref(),
-        exporter: parties.exporter,
-        ship_from: parties.ship_from.as_deref(),
-    };
-    let d = evaluate(&rs, &q)?;
+    let d = a.request().decide(&rs, super::today(), SOURCE)?;
     match a.format {
-        Format::Json => {
-            render::json(out, &d, vec![("rules_version", rs.version().into()), ("packs", serde_json::to_value(&rs.packs)?)])?;
-        }
+        Format::Json => render::json(out, &Answer::new(&rs, &d), Vec::new())?,
         Format::Human => human(&d, a.trace, out)?,
     }
     Ok(super::exit_for(d.verdict))
+}
+
+impl CheckArgs {
+    /// The request the flags make.
+    pub fn request(&self) -> Check {
+        Check {
+            to: self.to.clone(),
+            date: self.date.clone(),
+            end_user_hq: self.parties.end_user_hq.clone(),
+            exporter: self.parties.exporter.clone(),
+            ship_from: self.parties.ship_from.clone(),
+            trace: self.trace,
+            ..self.chip.request()
+        }
+    }
 }
 
 fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {

@@ -19,6 +19,7 @@ mod output;
 mod parties;
 mod render;
 mod rules_cmd;
+mod serve;
 mod spec_args;
 mod timeline;
 
@@ -76,6 +77,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Audit a CSV of shipments, or a sheet of a workbook: one verdict per row.
     Audit(audit::AuditArgs),
+    /// Serve the engine over HTTP (JSON answers identical to `--format json`) on 127.0.0.1:8080.
+    Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
     ///
     /// bash: `chipgate completions bash > ~/.local/share/bash-completion/completions/chipgate`;
@@ -180,6 +183,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Timeline(a) => timeline::run(cli, a, out),
         Command::Diff(a) => diff::run(cli, a, out),
         Command::Audit(a) => audit::run(cli, a, out),
+        Command::Serve(a) => serve::run(cli, a),
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a failed write.
             let mut script = Vec::new();
@@ -273,22 +277,7 @@ pub fn date_or_today(d: &Option<String>) -> Result<Date> {
 
 /// Resolves a country name or code, or fails with suggestions.
 pub fn country(rs: &RuleSet, name: &str) -> Result<String> {
-    match rs.countries.resolve(name) {
-        Some(c) => Ok(c.code.clone()),
-        None => {
-            let s = rs.countries.suggest(name);
-            if rs.countries.all().is_empty() {
-                bail!(
-                    "unknown country `{name}`: the rules loaded define no countries (--no-builtin leaves out the built-in \
-                     ISO 3166 list); load a pack with [[country]] entries, or drop --no-builtin"
-                )
-            }
-            if s.is_empty() {
-                bail!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
-            }
-            bail!("unknown country `{name}`; did you mean {}?", s.join(", "))
-        }
-    }
+    Ok(chipgate::request::country(rs, name, "country")?)
 }
 
 /// The exit code for a verdict.

@@ -1,7 +1,8 @@
 //! Command-line arguments that name a catalog chip or describe a hypothetical one.
 
-use anyhow::{bail, Result};
-use chipgate::spec::{Chip, Overrides, Precision, Resolution, Throughput};
+use anyhow::Result;
+use chipgate::request::Check;
+use chipgate::spec::Chip;
 use chipgate::RuleSet;
 use clap::Args;
 
@@ -48,73 +49,33 @@ pub struct ChipArgs {
 impl ChipArgs {
     /// Builds the chip; the flag says whether it is hypothetical (user-specified or modified).
     pub fn build(&self, rs: &RuleSet) -> Result<(Chip, bool)> {
-        if self.chip.is_some() && self.based_on.is_some() {
-            bail!("give either a chip name or --based-on, not both");
-        }
-        let base = match self.chip.as_deref().or(self.based_on.as_deref()) {
-            Some(name) => Some(lookup(rs, name)?),
-            None => None,
-        };
-        let overrides = self.overrides()?;
-        if base.is_none() && overrides.is_empty() {
-            bail!("name a chip (e.g. `chipgate check H100 --to CN`) or describe one with --tpp / --throughput");
-        }
-        Ok(overrides.chip(base))
+        Ok(self.request().chip(rs, SOURCE)?)
     }
 
-    /// The figures given, checked; shared with `audit` through [`Overrides`].
-    fn overrides(&self) -> Result<Overrides> {
-        let num = |name: &str, v: Option<f64>| -> Result<Option<f64>> {
-            match v {
-                Some(x) if !x.is_finite() || x < 0.0 => bail!("--{name} must be a number ≥ 0, got `{x}`"),
-                other => Ok(other),
-            }
-        };
-        Ok(Overrides {
-            source: "given on the command line".into(),
-            throughput: self.throughput.iter().map(|t| parse_throughput(t)).collect::<Result<_>>()?,
-            tpp: num("tpp", self.tpp)?,
-            die_area_mm2: num("die-area", self.die_area)?,
-            pd: num("pd", self.pd)?,
-            datacenter: (self.datacenter || self.consumer).then_some(self.datacenter),
-            interconnect_gbps: num("interconnect", self.interconnect)?,
-            memory_bandwidth_gbps: num("memory-bandwidth", self.memory_bandwidth)?,
-            memory_bandwidth_density: num("memory-bandwidth-density", self.memory_bandwidth_density)?,
+    /// The chip part of a request, the other fields empty.
+    pub fn request(&self) -> Check {
+        Check {
+            chip: self.chip.clone(),
+            based_on: self.based_on.clone(),
+            tpp: self.tpp,
+            throughput: self.throughput.clone(),
+            die_area: self.die_area,
+            pd: self.pd,
+            datacenter: self.datacenter,
+            consumer: self.consumer,
+            interconnect: self.interconnect,
+            memory_bandwidth: self.memory_bandwidth,
             hbm: self.hbm,
-        })
+            memory_bandwidth_density: self.memory_bandwidth_density,
+            ..Check::default()
+        }
     }
 }
+
+/// The source recorded for figures given as flags.
+pub const SOURCE: &str = "given on the command line";
 
 /// Resolves a catalog chip name, or fails with the candidates or suggestions.
 pub fn lookup<'a>(rs: &'a RuleSet, name: &str) -> Result<&'a Chip> {
-    match rs.catalog.resolve(name) {
-        Resolution::Found(c) => Ok(c),
-        Resolution::Ambiguous(c) => {
-            let names: Vec<String> = c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
-            bail!("chip name `{name}` is ambiguous; candidates: {}", names.join(", "))
-        }
-        Resolution::Unknown(s) if s.is_empty() => {
-            bail!("unknown chip `{name}`; `chipgate chips` lists the catalog, or describe it with --tpp")
-        }
-        Resolution::Unknown(s) => {
-            let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
-            bail!("unknown chip `{name}`; did you mean {}?", s.join(", "))
-        }
-    }
-}
-
-fn parse_throughput(s: &str) -> Result<Throughput> {
-    let Some((p, t)) = s.split_once('=') else { bail!("--throughput `{s}` must look like BITS=TOPS, e.g. `8=1979`") };
-    let precision = match p.trim().parse::<u32>() {
-        Ok(b) if (1..=128).contains(&b) => Precision::Bits(b),
-        Ok(b) => bail!("--throughput bit length `{b}` is out of range"),
-        Err(_) => Precision::parse(p.trim()).ok_or_else(|| {
-            anyhow::anyhow!("--throughput precision `{p}` is unknown; use a bit length or fp64, fp32, fp16, bf16, fp8, int8, fp4, int4")
-        })?,
-    };
-    let tops: f64 = t.trim().parse().map_err(|_| anyhow::anyhow!("--throughput TOPS `{t}` is not a number"))?;
-    if !tops.is_finite() || tops < 0.0 {
-        bail!("--throughput TOPS must be a number ≥ 0, got `{t}`");
-    }
-    Ok(Throughput { precision, tops, source: "given on the command line".into(), confidence: None, unit: None })
+    Ok(chipgate::request::lookup(rs, name, "chip")?)
 }

@@ -23,6 +23,7 @@ pub mod date;
 pub mod eval;
 pub mod geo;
 pub mod history;
+pub mod request;
 pub mod rules;
 pub mod spec;
 pub mod suggest;

@@ -1,0 +1,230 @@
+//! Questions as the front ends take them: the command line's flags, the service's parameters
+//! (a query string or a JSON object), the Python package's arguments. Names and figures as a
+//! person writes them (`H100`, `China`, `8=1979`) are resolved against a rule set into the
+//! engine's [`Query`], and a mistake is said once, naming the parameter, in the words the
+//! command line uses, so that every front end asks the same way and answers the same.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::eval::{Decision, EvalError, Options, Query};
+use crate::rules::{PackInfo, RuleSet};
+use crate::spec::{Chip, Overrides, Precision, Resolution, Throughput};
+
+/// A mistake in a request: the parameter it is about (its `snake_case` name, as in
+/// [`Check`]'s fields; the command line spells it `--kebab-case`), and what is wrong with it,
+/// with a suggestion where one helps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RequestError {
+    /// The parameter.
+    pub parameter: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn bad(parameter: &'static str, message: impl Into<String>) -> RequestError {
+    RequestError { parameter, message: message.into() }
+}
+
+/// A check: one chip (a catalog name, or figures that describe a hypothetical one, or both)
+/// to one destination on one date. Every field is a flag of `chipgate check` of the same
+/// name (`-` written `_`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Check {
+    /// Catalog chip name or alias (e.g. `H100`); none for a hypothetical chip.
+    pub chip: Option<String>,
+    /// Start from this catalog chip and override the figures given.
+    pub based_on: Option<String>,
+    /// Total processing performance, given directly.
+    pub tpp: Option<f64>,
+    /// Dense throughput per precision: `BITS=TOPS` or `NAME=TOPS` (e.g. `8=1979`, `fp16=989`).
+    pub throughput: Vec<String>,
+    /// Applicable die area in mm².
+    pub die_area: Option<f64>,
+    /// Performance density, given directly.
+    pub pd: Option<f64>,
+    /// Designed or marketed for datacenters.
+    pub datacenter: bool,
+    /// Not designed or marketed for datacenters.
+    pub consumer: bool,
+    /// Aggregate bidirectional chip-to-chip transfer rate, GB/s.
+    pub interconnect: Option<f64>,
+    /// Total DRAM bandwidth, GB/s.
+    pub memory_bandwidth: Option<f64>,
+    /// The item is a standalone high-bandwidth-memory stack.
+    pub hbm: bool,
+    /// Memory bandwidth density of an HBM stack, GB/s/mm².
+    pub memory_bandwidth_density: Option<f64>,
+    /// Destination country (ISO code or name).
+    pub to: String,
+    /// Date of the shipment (`YYYY-MM-DD`); none: the caller's today.
+    pub date: Option<String>,
+    /// Country where the end user (or its ultimate parent) is headquartered; none: the destination.
+    pub end_user_hq: Option<String>,
+    /// Who exports (a company name); none: the chip's vendor, presumed.
+    pub exporter: Option<String>,
+    /// The country the item ships from; none: the rules' jurisdiction (an export).
+    pub ship_from: Option<String>,
+    /// Record the trace of every condition (and so the margins).
+    pub trace: bool,
+}
+
+/// A chip, with whether it is hypothetical (described or modified by the caller).
+pub type BuiltChip = (Chip, bool);
+
+impl Check {
+    /// The chip the request names or describes. `source` is recorded as the source of each
+    /// figure given (e.g. "given on the command line").
+    pub fn chip(&self, rs: &RuleSet, source: &str) -> Result<BuiltChip, RequestError> {
+        if self.chip.is_some() && self.based_on.is_some() {
+            return Err(bad("based_on", "give either a chip name or --based-on, not both"));
+        }
+        if self.datacenter && self.consumer {
+            return Err(bad("consumer", "give --datacenter or --consumer, not both"));
+        }
+        let base = match (&self.chip, &self.based_on) {
+            (Some(name), _) => Some(lookup(rs, name, "chip")?),
+            (None, Some(name)) => Some(lookup(rs, name, "based_on")?),
+            (None, None) => None,
+        };
+        let overrides = self.overrides(source)?;
+        if base.is_none() && overrides.is_empty() {
+            return Err(bad("chip", "name a chip (e.g. `chipgate check H100 --to CN`) or describe one with --tpp / --throughput"));
+        }
+        Ok(overrides.chip(base))
+    }
+
+    /// The figures given, checked.
+    fn overrides(&self, source: &str) -> Result<Overrides, RequestError> {
+        let num = |parameter: &'static str, v: Option<f64>| match v {
+            Some(x) if !x.is_finite() || x < 0.0 => Err(bad(parameter, format!("{} must be a number ≥ 0, got `{x}`", flag(parameter)))),
+            other => Ok(other),
+        };
+        Ok(Overrides {
+            source: source.to_string(),
+            throughput: self.throughput.iter().map(|t| throughput(t, source)).collect::<Result<_, _>>()?,
+            tpp: num("tpp", self.tpp)?,
+            die_area_mm2: num("die_area", self.die_area)?,
+            pd: num("pd", self.pd)?,
+            datacenter: (self.datacenter || self.consumer).then_some(self.datacenter),
+            interconnect_gbps: num("interconnect", self.interconnect)?,
+            memory_bandwidth_gbps: num("memory_bandwidth", self.memory_bandwidth)?,
+            memory_bandwidth_density: num("memory_bandwidth_density", self.memory_bandwidth_density)?,
+            hbm: self.hbm,
+        })
+    }
+
+    /// Answers the check: `today` is the date when the request gives none; `source` as in
+    /// [`Check::chip`].
+    pub fn decide(&self, rs: &RuleSet, today: Date, source: &str) -> Result<Decision, RequestError> {
+        let date = match &self.date {
+            Some(d) => crate::date::parse(d).map_err(|e| bad("date", e.to_string()))?,
+            None => today,
+        };
+        let to = country(rs, &self.to, "to")?;
+        let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
+        let from = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
+        let (chip, hypothetical) = self.chip(rs, source)?;
+        let q = Query {
+            chip: &chip,
+            hypothetical,
+            destination: &to,
+            date,
+            end_user_hq: hq.as_deref(),
+            exporter: self.exporter.as_deref(),
+            ship_from: from.as_deref(),
+        };
+        let opts = Options { trace: true };
+        rs.period(date).decide(&q, opts).map_err(|e| match e {
+            EvalError::UnknownCountry(c) => bad("to", format!("unknown country `{c}`")),
+            e @ EvalError::OtherDate { .. } => bad("date", e.to_string()),
+        })
+    }
+}
+
+/// A decision as a JSON document gives it: the decision's members, then the rule set's
+/// version and packs (what `chipgate check --format json` prints).
+#[derive(Debug, Serialize)]
+pub struct Answer<'a> {
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: &'a Decision,
+    /// The packs, versions and hashes that answered ([`RuleSet::version`]).
+    pub rules_version: String,
+    /// The packs loaded.
+    pub packs: &'a [PackInfo],
+}
+
+impl<'a> Answer<'a> {
+    /// The document for a decision of a rule set.
+    pub fn new(rs: &'a RuleSet, decision: &'a Decision) -> Answer<'a> {
+        Answer { decision, rules_version: rs.version(), packs: &rs.packs }
+    }
+}
+
+/// The `--flag` spelling of a parameter.
+fn flag(parameter: &str) -> String {
+    format!("--{}", parameter.replace('_', "-"))
+}
+
+/// Resolves a catalog chip name, or says why not with the candidates or suggestions.
+pub fn lookup<'a>(rs: &'a RuleSet, name: &str, parameter: &'static str) -> Result<&'a Chip, RequestError> {
+    match rs.catalog.resolve(name) {
+        Resolution::Found(c) => Ok(c),
+        Resolution::Ambiguous(c) => {
+            let names: Vec<String> = c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
+            Err(bad(parameter, format!("chip name `{name}` is ambiguous; candidates: {}", names.join(", "))))
+        }
+        Resolution::Unknown(s) if s.is_empty() => {
+            Err(bad(parameter, format!("unknown chip `{name}`; `chipgate chips` lists the catalog, or describe it with --tpp")))
+        }
+        Resolution::Unknown(s) => {
+            let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
+            Err(bad(parameter, format!("unknown chip `{name}`; did you mean {}?", s.join(", "))))
+        }
+    }
+}
+
+/// Resolves a country name or code to its code, or says why not with suggestions.
+pub fn country(rs: &RuleSet, name: &str, parameter: &'static str) -> Result<String, RequestError> {
+    if let Some(c) = rs.countries.resolve(name) {
+        return Ok(c.code.clone());
+    }
+    if rs.countries.all().is_empty() {
+        return Err(bad(
+            parameter,
+            format!(
+                "unknown country `{name}`: the rules loaded define no countries (--no-builtin leaves out the built-in \
+                 ISO 3166 list); load a pack with [[country]] entries, or drop --no-builtin"
+            ),
+        ));
+    }
+    let s = rs.countries.suggest(name);
+    if s.is_empty() {
+        return Err(bad(
+            parameter,
+            format!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`"),
+        ));
+    }
+    Err(bad(parameter, format!("unknown country `{name}`; did you mean {}?", s.join(", "))))
+}
+
+/// Reads a dense throughput figure, `BITS=TOPS` or `NAME=TOPS`.
+fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
+    let wrong = |m: String| bad("throughput", m);
+    let Some((p, t)) = s.split_once('=') else { return Err(wrong(format!("--throughput `{s}` must look like BITS=TOPS, e.g. `8=1979`"))) };
+    let precision = match p.trim().parse::<u32>() {
+        Ok(b) if (1..=128).contains(&b) => Precision::Bits(b),
+        Ok(b) => return Err(wrong(format!("--throughput bit length `{b}` is out of range"))),
+        Err(_) => Precision::parse(p.trim()).ok_or_else(|| {
+            wrong(format!("--throughput precision `{p}` is unknown; use a bit length or fp64, fp32, fp16, bf16, fp8, int8, fp4, int4"))
+        })?,
+    };
+    let tops: f64 = t.trim().parse().map_err(|_| wrong(format!("--throughput TOPS `{t}` is not a number")))?;
+    if !tops.is_finite() || tops < 0.0 {
+        return Err(wrong(format!("--throughput TOPS must be a number ≥ 0, got `{t}`")));
+    }
+    Ok(Throughput { precision, tops, source: source.to_string(), confidence: None, unit: None })
+}

@@ -1,0 +1,336 @@
+//! `chipgate serve`: the engine as an HTTP service, with the answers of the command line.
+//!
+//! The rule set is loaded once at start and shared read-only by every request; it is loaded
+//! again on SIGHUP or `POST /v1/admin/reload`, only from the packs given at start (a failed
+//! reload keeps the rules in use and says why). Requests ask through the same library
+//! functions as the command line ([`chipgate_core::request`]), so a check over HTTP and
+//! `chipgate check --format json` give the same document. Every error is an RFC 9457
+//! `application/problem+json` body whose `detail` is the command line's message.
+//!
+//! Endpoints (all JSON):
+//! - `GET /v1/check?chip=H100&to=CN&date=…`: a check; every flag of `chipgate check` is a
+//!   parameter of the same name with `-` written `_` (`throughput` repeatable, flags as
+//!   `datacenter=true`);
+//! - `POST /v1/check`: the same parameters as a JSON object;
+//! - `POST /v1/check/batch`: an array of such objects; an array of answers, each a decision
+//!   or, for a request that is wrong, its problem (with `index`);
+//! - `GET /v1/countries`: the countries the rules know;
+//! - `POST /v1/admin/reload`: load the packs again;
+//! - `GET /healthz`: whether the service answers, with the rules' version.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chipgate_core::request::{Answer, Check, RequestError};
+use chipgate_core::RuleSet;
+use jiff::civil::Date;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Loads the rule set: at start, and again on every reload. An error is the text to say.
+pub type Load = dyn Fn() -> Result<RuleSet, String> + Send + Sync;
+
+/// How to serve.
+pub struct Config {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Do not log each request on stderr.
+    pub quiet: bool,
+    /// The largest request body accepted, in bytes; a larger one is refused with 413.
+    pub max_body: usize,
+    /// The most time a request may take; past it, 503.
+    pub timeout: Duration,
+    /// Loads the rules.
+    pub load: Arc<Load>,
+}
+
+/// The source recorded for figures a request gives (the command line says "given on the
+/// command line"; this is the one difference between their documents).
+pub const SOURCE: &str = "given in the request";
+
+/// Why the service could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The rules could not be loaded at start.
+    #[error("the rules could not be loaded:\n{0}")]
+    Rules(String),
+    /// The address could not be listened on.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The runtime could not start, or serving failed.
+    #[error("the server failed")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every request shares: the rules in use and how to load them again.
+struct Service {
+    rules: RwLock<Arc<RuleSet>>,
+    load: Arc<Load>,
+    quiet: bool,
+}
+
+impl Service {
+    fn rules(&self) -> Arc<RuleSet> {
+        match self.rules.read() {
+            Ok(r) => Arc::clone(&r),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Loads the rules again; on failure the rules in use stay, and the error says why.
+    fn reload(&self) -> Result<String, String> {
+        let fresh = Arc::new((self.load)()?);
+        let version = fresh.version();
+        match self.rules.write() {
+            Ok(mut r) => *r = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(version)
+    }
+}
+
+type Shared = Arc<Service>;
+
+/// Runs the service until SIGINT or SIGTERM (requests in flight finish). Blocks.
+pub fn run(config: Config) -> Result<(), ServeError> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(config.addr).await.map_err(|source| ServeError::Listen { addr: config.addr, source })?;
+        serve(listener, config).await
+    })
+}
+
+/// Serves on a listener (bound by the caller, e.g. to port 0 in tests) until SIGINT or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<(), ServeError> {
+    let rules = (config.load)().map_err(ServeError::Rules)?;
+    let addr = listener.local_addr()?;
+    eprintln!("chipgate serve: listening on http://{addr} (rules {})", rules.version());
+    let service = Arc::new(Service { rules: RwLock::new(Arc::new(rules)), load: Arc::clone(&config.load), quiet: config.quiet });
+    tokio::spawn(reload_on_hangup(Arc::clone(&service)));
+    let app = router(service, config.max_body, config.timeout);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
+    eprintln!("chipgate serve: stopped");
+    Ok(())
+}
+
+fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/check", get(check_get).post(check_post))
+        .route("/v1/check/batch", post(check_batch))
+        .route("/v1/countries", get(countries))
+        .route("/v1/admin/reload", post(reload))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(Arc::clone(&service), log))
+        .layer(middleware::from_fn(move |req: Request, next: Next| within(timeout, req, next)))
+        .with_state(service)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    eprintln!("chipgate serve: shutting down; requests in flight finish");
+}
+
+/// Loads the rules again on every SIGHUP.
+async fn reload_on_hangup(service: Shared) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            let s = Arc::clone(&service);
+            match tokio::task::spawn_blocking(move || s.reload()).await {
+                Ok(Ok(version)) => eprintln!("chipgate serve: SIGHUP: rules reloaded ({version})"),
+                Ok(Err(e)) => eprintln!("chipgate serve: SIGHUP: the rules could not be loaded; the rules in use stay:\n{e}"),
+                Err(e) => eprintln!("chipgate serve: SIGHUP: reload failed: {e}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = service;
+}
+
+/// One line per request on stderr: client, date, request line, status, bytes, time taken.
+async fn log(State(service): State<Shared>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request, next: Next) -> Response {
+    if service.quiet {
+        return next.run(req).await;
+    }
+    let line = format!("{} {} {:?}", req.method(), req.uri(), req.version());
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let bytes = http_body::Body::size_hint(response.body()).exact().map_or_else(|| "-".to_string(), |n| n.to_string());
+    let when = jiff::Timestamp::now().strftime("%d/%b/%Y:%H:%M:%S +0000");
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    eprintln!("{} - - [{when}] \"{line}\" {} {bytes} {ms:.2}ms", peer.ip(), response.status().as_u16());
+    response
+}
+
+/// Refuses a request that takes longer than `timeout`.
+async fn within(timeout: Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, format!("the request took longer than {} s", timeout.as_secs_f64()))
+            .into_response(),
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    /// The request parameter the problem is about, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<&'static str>,
+    /// In a batch: the place of the request the problem is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: detail.into(),
+            parameter: None,
+            index: None,
+        }
+    }
+
+    fn request(e: RequestError) -> Problem {
+        Problem { parameter: Some(e.parameter), ..Problem::new(StatusCode::BAD_REQUEST, e.message) }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = (status, Json(&self)).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        r
+    }
+}
+
+/// Today (UTC): the date of a check that gives none.
+fn today() -> Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// Answers one check as the JSON document of `chipgate check --format json`.
+fn answer(rs: &RuleSet, check: &Check) -> Result<Value, Problem> {
+    let d = check.decide(rs, today(), SOURCE).map_err(Problem::request)?;
+    serde_json::to_value(Answer::new(rs, &d))
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the answer: {e}")))
+}
+
+async fn healthz(State(service): State<Shared>) -> Json<Value> {
+    Json(json!({ "status": "ok", "rules_version": service.rules().version() }))
+}
+
+async fn check_get(State(service): State<Shared>, RawQuery(query): RawQuery) -> Result<Json<Value>, Problem> {
+    let check: Check = serde_html_form::from_str(query.as_deref().unwrap_or_default())
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the query string cannot be read: {e}")))?;
+    Ok(Json(answer(&service.rules(), &check)?))
+}
+
+/// A JSON request body, or the problem with it.
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the request body is not the JSON expected: {e}")))
+}
+
+async fn check_post(
+    State(service): State<Shared>,
+    bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, Problem> {
+    let bytes = bytes.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+    let check: Check = body(&bytes)?;
+    Ok(Json(answer(&service.rules(), &check)?))
+}
+
+async fn check_batch(
+    State(service): State<Shared>,
+    bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Vec<Value>>, Problem> {
+    let bytes = bytes.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+    let checks: Vec<Check> = body(&bytes)?;
+    let rs = service.rules();
+    // A batch is CPU work of up to a second: off the threads that serve the other requests.
+    let answers = tokio::task::spawn_blocking(move || {
+        checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| answer(&rs, c).unwrap_or_else(|p| serde_json::to_value(Problem { index: Some(i), ..p }).unwrap_or_default()))
+            .collect::<Vec<Value>>()
+    })
+    .await
+    .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the batch failed: {e}")))?;
+    Ok(Json(answers))
+}
+
+async fn countries(State(service): State<Shared>) -> Json<Value> {
+    let rs = service.rules();
+    Json(json!({ "rules_version": rs.version(), "countries": rs.countries.all() }))
+}
+
+async fn reload(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
+    let s = Arc::clone(&service);
+    match tokio::task::spawn_blocking(move || s.reload()).await {
+        Ok(Ok(version)) => Ok(Json(json!({ "reloaded": true, "rules_version": version }))),
+        Ok(Err(e)) => Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the rules could not be loaded; the rules in use stay ({}):\n{e}", service.rules().version()),
+        )),
+        Err(e) => Err(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the reload failed: {e}"))),
+    }
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, format!("no endpoint {method} {}; see /healthz and /v1/check", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("{} does not take {method}", uri.path()))
+}

@@ -1,0 +1,316 @@
+//! `chipgate serve` as a real server on loopback, asked over HTTP: every table-driven case in
+//! tests/cases answers as `chipgate check --format json` does (one harness runs both), errors
+//! are RFC 9457 problem documents naming the parameter with the command line's message, the
+//! limits hold, a reload keeps the rules in use when the new ones fail, SIGHUP reloads, and
+//! SIGTERM stops the server after the requests in flight.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+mod common;
+
+/// A running `chipgate serve`, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    /// Everything it wrote on stderr after the line that gave its address.
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chipgate"));
+        c.arg("serve").args(["--addr", "127.0.0.1:0"]).args(args).env_remove("CHIPGATE_RULES");
+        let mut child = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("chipgate serve starts");
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+        let mut first = String::new();
+        stderr.read_line(&mut first).expect("the server says where it listens");
+        let addr =
+            first.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {first:?}"));
+        let base = format!("http://{addr}");
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            for line in stderr.lines().map_while(Result::ok) {
+                rest = line + "\n";
+                sink.lock().unwrap().push_str(&rest);
+            }
+            drop(rest);
+        });
+        Server { child, base, log }
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+        let req = ureq::request(method, &format!("{}{path}", self.base));
+        let got = match body {
+            Some(b) => req.set("Content-Type", "application/json").send_string(b),
+            None => req.call(),
+        };
+        let resp = match got {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let (status, kind) = (resp.status(), resp.content_type().to_string());
+        let mut text = String::new();
+        resp.into_reader().read_to_string(&mut text).unwrap();
+        (status, kind, text)
+    }
+
+    fn json(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, Value) {
+        let (status, kind, text) = self.request(method, path, body);
+        (status, kind, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}")))
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the child's pid, which is still ours (it has not been waited for).
+        let r = unsafe { libc::kill(self.child.id() as i32, sig) };
+        assert_eq!(r, 0, "the signal is sent");
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A case of tests/cases as the parameters of a check, and as `chipgate check` flags.
+fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
+    let text = |v: &toml::Value| match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    // (parameter, value, flags)
+    let mut given: Vec<(&str, Value, Vec<String>)> = Vec::new();
+    for (key, v) in case {
+        let number = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap();
+        let (name, value, flags) = match key.as_str() {
+            "chip" => ("chip", json!(text(v)), vec![text(v)]),
+            "based_on" | "to" | "date" | "end_user_hq" | "exporter" | "ship_from" => {
+                (key.as_str(), json!(text(v)), vec![format!("--{}", key.replace('_', "-")), text(v)])
+            }
+            "tpp" | "pd" => (key.as_str(), json!(number()), vec![format!("--{key}"), number().to_string()]),
+            "die_area_mm2" => ("die_area", json!(number()), vec!["--die-area".into(), number().to_string()]),
+            "interconnect_gbps" => ("interconnect", json!(number()), vec!["--interconnect".into(), number().to_string()]),
+            "memory_bandwidth_gbps" => ("memory_bandwidth", json!(number()), vec!["--memory-bandwidth".into(), number().to_string()]),
+            "memory_bandwidth_density" => {
+                ("memory_bandwidth_density", json!(number()), vec!["--memory-bandwidth-density".into(), number().to_string()])
+            }
+            "datacenter" | "hbm" => {
+                let name = if key == "datacenter" && v.as_bool() == Some(false) { "consumer" } else { key.as_str() };
+                (name, json!(true), vec![format!("--{name}")])
+            }
+            "throughput" => {
+                let list: Vec<String> = match v {
+                    toml::Value::Table(t) => t.iter().map(|(p, tops)| format!("{p}={}", text(tops))).collect(),
+                    toml::Value::Array(a) => a.iter().map(text).collect(),
+                    other => panic!("throughput {other}"),
+                };
+                let flags = list.iter().flat_map(|t| ["--throughput".to_string(), t.clone()]).collect();
+                ("throughput", json!(list), flags)
+            }
+            _ => continue, // the name and the expectations
+        };
+        given.push((name, value, flags));
+    }
+    // The chip's name is the command's first argument.
+    given.sort_by_key(|(name, _, _)| *name != "chip");
+    let flags = given.iter().flat_map(|(_, _, f)| f.clone()).collect();
+    let req = given.into_iter().map(|(name, v, _)| (name.to_string(), v)).collect::<serde_json::Map<_, _>>();
+    (Value::Object(req), flags)
+}
+
+/// The command line's answer for the same flags, with the one wording that differs (where the
+/// figures were given) put as the service says it.
+fn cli_answer(flags: &[String]) -> Value {
+    let mut args: Vec<&str> = vec!["check"];
+    args.extend(flags.iter().map(String::as_str));
+    args.extend(["--format", "json"]);
+    let out = common::run(&args, None, None);
+    let text = String::from_utf8(out.stdout).unwrap().replace("given on the command line", "given in the request");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
+}
+
+#[test]
+fn every_case_answers_over_http_as_the_command_line_does() {
+    let server = Server::start(&["--quiet"]);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for f in &files {
+        let doc: toml::Table = std::fs::read_to_string(f).unwrap().parse().unwrap();
+        for c in doc["case"].as_array().unwrap() {
+            let c = c.as_table().unwrap();
+            cases.push((format!("{} / {}", f.file_name().unwrap().to_string_lossy(), c["name"].as_str().unwrap()), case_request(c)));
+        }
+    }
+    assert!(cases.len() > 300, "{} cases", cases.len());
+    let batch: Vec<&Value> = cases.iter().map(|(_, (r, _))| r).collect();
+    let (status, _, answers) = server.json("POST", "/v1/check/batch", Some(&serde_json::to_string(&batch).unwrap()));
+    assert_eq!(status, 200);
+    let answers = answers.as_array().unwrap().clone();
+    assert_eq!(answers.len(), cases.len());
+    // The command line, two at a time.
+    let mut bad = Vec::new();
+    let chunks: Vec<_> = cases.iter().zip(&answers).collect();
+    let results: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .chunks(chunks.len().div_ceil(2))
+            .map(|part| {
+                s.spawn(move || {
+                    let mut bad = Vec::new();
+                    for ((name, (_, flags)), api) in part {
+                        let cli = cli_answer(flags);
+                        if &cli != *api {
+                            bad.push(format!("{name}: the service says\n{api}\nthe command line\n{cli}"));
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    bad.extend(results.into_iter().flatten());
+    assert!(
+        bad.is_empty(),
+        "{} of {} cases differ:\n{}",
+        bad.len(),
+        cases.len(),
+        bad.iter().take(3).cloned().collect::<Vec<_>>().join("\n")
+    );
+    // A check in the query string is the same check.
+    let (status, _, get) = server.json("GET", "/v1/check?chip=H800&to=China&date=2024-01-15&end_user_hq=CN", None);
+    let (_, _, post) =
+        server.json("POST", "/v1/check", Some(r#"{"chip": "H800", "to": "China", "date": "2024-01-15", "end_user_hq": "CN"}"#));
+    assert_eq!((status, &get), (200, &post));
+    assert_eq!(get["verdict"], "license_required");
+    let (_, _, get) =
+        server.json("GET", "/v1/check?throughput=8%3D1979&throughput=fp16%3D989&die_area=814&datacenter=true&to=CN&date=2024-06-01", None);
+    let cli = cli_answer(
+        &["--throughput", "8=1979", "--throughput", "fp16=989", "--die-area", "814", "--datacenter", "--to", "CN", "--date", "2024-06-01"]
+            .map(String::from),
+    );
+    assert_eq!(get, cli, "repeated throughput parameters");
+}
+
+#[test]
+fn errors_are_problem_documents_naming_the_parameter() {
+    let server = Server::start(&["--max-body", "2048"]);
+    let cli_error = |args: &[&str]| {
+        let r = common::chipgate(args);
+        assert_eq!(r.code, 2);
+        r.stderr.trim().trim_start_matches("error: ").to_string()
+    };
+    for (path, parameter, cli) in [
+        ("/v1/check?chip=H100X&to=CN", "chip", ["check", "H100X", "--to", "CN"].as_slice()),
+        ("/v1/check?chip=H100&to=Chna", "to", &["check", "H100", "--to", "Chna"]),
+        ("/v1/check?chip=H100&to=CN&date=2024-13-01", "date", &["check", "H100", "--to", "CN", "--date", "2024-13-01"]),
+        ("/v1/check?tpp=-1&to=CN", "tpp", &["check", "--tpp=-1", "--to", "CN"]),
+        ("/v1/check?throughput=8x&to=CN", "throughput", &["check", "--throughput", "8x", "--to", "CN"]),
+        ("/v1/check?to=CN", "chip", &["check", "--to", "CN"]),
+        ("/v1/check?chip=H100&to=CN&ship_from=Atlantis", "ship_from", &["check", "H100", "--to", "CN", "--ship-from", "Atlantis"]),
+    ] {
+        let (status, kind, p) = server.json("GET", path, None);
+        assert_eq!((status, kind.as_str()), (400, "application/problem+json"), "{path}: {p}");
+        assert_eq!(p["parameter"], parameter, "{path}");
+        assert_eq!(p["status"], 400);
+        assert_eq!(p["detail"], cli_error(cli), "{path}: the command line's message");
+    }
+    // Parameters that are not a check's, and bodies that are not JSON.
+    let (status, _, p) = server.json("GET", "/v1/check?chip=H100&to=CN&destination=CN", None);
+    assert_eq!(status, 400);
+    assert!(p["detail"].as_str().unwrap().contains("unknown field `destination`"), "{p}");
+    let (status, _, p) = server.json("POST", "/v1/check", Some("{\"chip\": \"H100\", \"to\": "));
+    assert_eq!(status, 400);
+    assert!(p["detail"].as_str().unwrap().starts_with("the request body is not the JSON expected"), "{p}");
+    let (status, _, p) = server.json("POST", "/v1/check", Some(r#"{"chip": "H100", "to": "CN", "tpp": "many"}"#));
+    assert_eq!(status, 400, "{p}");
+    // A batch says which request is wrong, and answers the others.
+    let (status, _, a) =
+        server.json("POST", "/v1/check/batch", Some(r#"[{"chip": "H100", "to": "CN"}, {"chip": "H100", "to": "Atlantis"}]"#));
+    assert_eq!(status, 200);
+    assert!(a[0]["verdict"].is_string());
+    assert_eq!((a[1]["status"].clone(), a[1]["index"].clone(), a[1]["parameter"].clone()), (json!(400), json!(1), json!("to")));
+    // Limits, unknown endpoints, methods.
+    let big = format!("[{}]", vec![r#"{"chip": "H100", "to": "CN"}"#; 100].join(","));
+    let (status, kind, p) = server.json("POST", "/v1/check/batch", Some(&big));
+    assert_eq!((status, kind.as_str()), (413, "application/problem+json"), "{p}");
+    let (status, _, p) = server.json("GET", "/v2/check", None);
+    assert_eq!(status, 404, "{p}");
+    let (status, _, p) = server.json("DELETE", "/v1/check", None);
+    assert_eq!(status, 405, "{p}");
+    let (status, _, h) = server.json("GET", "/healthz", None);
+    assert_eq!((status, h["status"].as_str()), (200, Some("ok")));
+    let (status, _, c) = server.json("GET", "/v1/countries", None);
+    assert_eq!(status, 200);
+    assert!(c["countries"].as_array().unwrap().iter().any(|c| c["code"] == "HK" && c["treated_as"] == "CN"));
+    // One access-log line per request.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let log = server.log();
+    assert!(log.contains("\"GET /healthz HTTP/1.1\" 200 "), "{log}");
+    assert!(log.contains("\"DELETE /v1/check HTTP/1.1\" 405 "), "{log}");
+}
+
+#[test]
+fn a_reload_keeps_the_rules_in_use_when_the_new_ones_fail_and_sighup_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack.toml");
+    let header = |v: &str| format!("[pack]\nname = \"acme\"\nversion = \"{v}\"\nrequires = \">=0.1\"\n");
+    std::fs::write(&pack, header("1.0.0")).unwrap();
+    let server = Server::start(&["--quiet", "--rules", pack.to_str().unwrap()]);
+    let version = |s: &Server| s.json("GET", "/healthz", None).2["rules_version"].as_str().unwrap().to_string();
+    assert!(version(&server).contains("acme@1.0.0"), "{}", version(&server));
+    std::fs::write(&pack, header("1.1.0")).unwrap();
+    let (status, _, r) = server.json("POST", "/v1/admin/reload", None);
+    assert_eq!(status, 200, "{r}");
+    assert!(version(&server).contains("acme@1.1.0"));
+    // A pack that no longer loads: the old rules stay, and the problem says why.
+    std::fs::write(&pack, format!("{}[[regime]]\nid = 7\n", header("2.0.0"))).unwrap();
+    let (status, _, p) = server.json("POST", "/v1/admin/reload", None);
+    assert_eq!(status, 500, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("pack.toml"), "{p}");
+    assert!(version(&server).contains("acme@1.1.0"));
+    let (status, _, _) = server.json("GET", "/v1/check?chip=H100&to=CN", None);
+    assert_eq!(status, 200, "the old rules still answer");
+    // SIGHUP loads them again.
+    std::fs::write(&pack, header("3.0.0")).unwrap();
+    server.signal(libc::SIGHUP);
+    let start = std::time::Instant::now();
+    while !version(&server).contains("acme@3.0.0") {
+        assert!(start.elapsed().as_secs() < 10, "SIGHUP reloads: {}", server.log());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_after_the_requests_in_flight() {
+    let mut server = Server::start(&[]);
+    let (status, _, _) = server.json("GET", "/v1/check?chip=H100&to=CN", None);
+    assert_eq!(status, 200);
+    server.signal(libc::SIGTERM);
+    let code = server.child.wait().unwrap();
+    assert!(code.success(), "{code:?}");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let log = server.log();
+    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    // Starting on an address in use is an error that names it.
+    let first = Server::start(&["--quiet"]);
+    let addr = first.base.trim_start_matches("http://").to_string();
+    let r = common::chipgate(&["serve", "--addr", &addr]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("cannot listen on {addr}")), "{}", r.stderr);
+}
