@@ -314,3 +314,50 @@ fn sigterm_stops_the_server_after_the_requests_in_flight() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("cannot listen on {addr}")), "{}", r.stderr);
 }
+
+/// The command line's document for a view.
+fn cli_view(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = common::run(&all, None, None);
+    assert!(out.status.success(), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap().replace("given on the command line", "given in the request");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn timelines_and_diffs_answer_as_the_command_line_does() {
+    let server = Server::start(&["--quiet"]);
+    for (path, args) in [
+        ("/v1/timeline?chip=H800&to=China&until=2026-11-29", ["timeline", "H800", "--to", "China", "--until", "2026-11-29"].as_slice()),
+        (
+            "/v1/timeline?chip=H20&to=CN&exporter=Acme%20Distribution&from=2024-01-01&until=2026-06-30",
+            &["timeline", "H20", "--to", "CN", "--exporter", "Acme Distribution", "--from", "2024-01-01", "--until", "2026-06-30"],
+        ),
+        (
+            "/v1/timeline?based_on=H100&interconnect=400&to=CN&end_user_hq=SG&until=2026-11-29",
+            &["timeline", "--based-on", "H100", "--interconnect", "400", "--to", "CN", "--end-user-hq", "SG", "--until", "2026-11-29"],
+        ),
+        ("/v1/diff?from=2023-11-01&to=2023-12-01", &["diff", "--from", "2023-11-01", "--to", "2023-12-01"]),
+        (
+            "/v1/diff?from=2025-12-01&to=2026-02-01&destinations=CN,MO&chips=H200&chips=H20&ship_from=SG",
+            &["diff", "--from", "2025-12-01", "--to", "2026-02-01", "--destinations", "CN,MO", "--chips", "H200,H20", "--ship-from", "SG"],
+        ),
+    ] {
+        let (status, _, api) = server.json("GET", path, None);
+        assert_eq!(status, 200, "{path}: {api}");
+        assert_eq!(api, cli_view(args), "{path}");
+    }
+    for (path, parameter) in [
+        ("/v1/timeline?chip=H800&to=CN&from=2025-01-01&until=2024-01-01", "from"),
+        ("/v1/timeline?chip=H800&to=CN&date=2025-01-01", "date"),
+        ("/v1/timeline?chip=H800&to=CN&untill=2025-01-01", ""),
+        ("/v1/diff?from=2023-11-01&chips=H100X", "chips"),
+        ("/v1/diff?from=2023-11-01&destinations=Atlantis", "destinations"),
+        ("/v1/diff?to=2023-11-01", "from"),
+    ] {
+        let (status, kind, p) = server.json("GET", path, None);
+        assert_eq!((status, kind.as_str()), (400, "application/problem+json"), "{path}: {p}");
+        assert_eq!(p["parameter"].as_str().unwrap_or_default(), parameter, "{path}: {p}");
+    }
+}

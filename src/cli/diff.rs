@@ -3,17 +3,16 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
-use chipgate::history::{diff, mentioned_countries, Diff, DiffRequest, Status};
-use chipgate::spec::Chip;
-use chipgate::{RuleSet, Verdict};
+use anyhow::Result;
+use chipgate::history::{Diff, Status};
+use chipgate::request::{self, Versioned};
+use chipgate::Verdict;
 use clap::Args;
 use comfy_table::{ColumnConstraint, Width};
 
 use super::chips::ListFormat;
 use super::parties::PartyArgs;
 use super::render::table;
-use super::spec_args::lookup;
 use super::timeline::{change_short, eccn_words, review_words, verdict_words};
 use super::{Cli, EXIT_CLEAR};
 
@@ -46,64 +45,22 @@ pub struct DiffArgs {
 /// Runs the command.
 pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
-    let from = super::parse_date(&a.from)?;
-    let to = super::date_or_today(&a.to)?;
-    let destinations = destinations(&rs, &a.destinations)?;
-    let chips = chips(&rs, &a.chips)?;
-    let parties = a.parties.resolve(&rs)?;
-    let d = diff(
-        &rs,
-        &DiffRequest {
-            chips,
-            destinations,
-            end_user_hq: parties.end_user_hq.as_deref(),
-            exporter: parties.exporter,
-            ship_from: parties.ship_from.as_deref(),
-            from,
-            to,
-        },
-    )?;
+    let req = request::Diff {
+        from: a.from.clone(),
+        to: a.to.clone(),
+        destinations: a.destinations.clone(),
+        chips: a.chips.clone(),
+        end_user_hq: a.parties.end_user_hq.clone(),
+        exporter: a.parties.exporter.clone(),
+        ship_from: a.parties.ship_from.clone(),
+    };
+    let d = req.build(&rs, super::today())?;
     match a.format {
-        ListFormat::Json => {
-            super::render::json(out, &d, vec![("rules_version", rs.version().into())])?;
-        }
+        ListFormat::Json => super::render::json(out, &Versioned::new(&rs, &d), Vec::new())?,
         ListFormat::Csv => csv_rows(&d, out)?,
         ListFormat::Human => human(&d, a.collapse, out)?,
     }
     Ok(EXIT_CLEAR)
-}
-
-fn destinations(rs: &RuleSet, given: &[String]) -> Result<Vec<String>> {
-    let given: Vec<&String> = given.iter().filter(|s| !s.trim().is_empty()).collect();
-    if given.is_empty() {
-        return Ok(mentioned_countries(rs));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for g in given {
-        let code = super::country(rs, g.trim())?;
-        if !out.contains(&code) {
-            out.push(code);
-        }
-    }
-    Ok(out)
-}
-
-fn chips<'a>(rs: &'a RuleSet, given: &[String]) -> Result<Vec<&'a Chip>> {
-    let given: Vec<&String> = given.iter().filter(|s| !s.trim().is_empty()).collect();
-    if given.is_empty() {
-        if rs.catalog.chips().is_empty() {
-            bail!("the catalog is empty; load a pack with chips or name none with --chips");
-        }
-        return Ok(rs.catalog.chips().iter().collect());
-    }
-    let mut out: Vec<&Chip> = Vec::new();
-    for g in given {
-        let c = lookup(rs, g.trim())?;
-        if !out.iter().any(|x| x.id == c.id) {
-            out.push(c);
-        }
-    }
-    Ok(out)
 }
 
 /// A status in a few lines: verdict with exceptions, ECCN, review policy.

@@ -2,8 +2,6 @@
 //! `check`, `timeline` and `diff` (the audit reads them per row, with flags of its own for
 //! the rows that leave them empty).
 
-use anyhow::Result;
-use chipgate::RuleSet;
 use clap::Args;
 
 /// The end user's headquarters, the exporter and the ship-from, as given.
@@ -21,19 +19,4 @@ pub struct PartyArgs {
     /// country.
     #[arg(long, value_name = "COUNTRY")]
     pub ship_from: Option<String>,
-}
-
-/// The flags resolved against a rule set: countries as their codes.
-pub struct Parties<'a> {
-    pub end_user_hq: Option<String>,
-    pub exporter: Option<&'a str>,
-    pub ship_from: Option<String>,
-}
-
-impl PartyArgs {
-    /// Resolves the countries, or says which one the rule set does not know.
-    pub fn resolve(&self, rs: &RuleSet) -> Result<Parties<'_>> {
-        let country = |c: &Option<String>| c.as_deref().map(|c| super::country(rs, c)).transpose();
-        Ok(Parties { end_user_hq: country(&self.end_user_hq)?, exporter: self.exporter.as_deref(), ship_from: country(&self.ship_from)? })
-    }
 }

@@ -47,11 +47,6 @@ pub struct ChipArgs {
 }
 
 impl ChipArgs {
-    /// Builds the chip; the flag says whether it is hypothetical (user-specified or modified).
-    pub fn build(&self, rs: &RuleSet) -> Result<(Chip, bool)> {
-        Ok(self.request().chip(rs, SOURCE)?)
-    }
-
     /// The chip part of a request, the other fields empty.
     pub fn request(&self) -> Check {
         Check {

@@ -4,18 +4,18 @@
 use std::io::Write;
 
 use anyhow::Result;
-use chipgate::history::{timeline, Change, ChangeKind, Period, Status, Timeline, TimelineRequest};
+use chipgate::history::{Change, ChangeKind, Period, Status, Timeline};
+use chipgate::request::{self, Check, Versioned};
 use chipgate::Verdict;
 use clap::Args;
 use comfy_table::{ColumnConstraint, Width};
 
 use super::parties::PartyArgs;
 use super::render::{self, table};
-use super::spec_args::ChipArgs;
+use super::spec_args::{ChipArgs, SOURCE};
 use super::{Cli, Format, EXIT_CLEAR};
 
-/// The first day the views cover by default: the rules start in October 2022.
-pub const VIEW_START: &str = "2022-01-01";
+pub use chipgate::request::VIEW_START;
 
 /// Arguments of `chipgate timeline`.
 #[derive(Debug, Args)]
@@ -41,29 +41,20 @@ pub struct TimelineArgs {
 /// Runs the command.
 pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
-    let from = super::parse_date(&a.from)?;
-    let to = super::date_or_today(&a.until)?;
-    if from > to {
-        anyhow::bail!("--from `{from}` is after --until `{to}`");
-    }
-    let dest = super::country(&rs, &a.to)?;
-    let parties = a.parties.resolve(&rs)?;
-    let (chip, hypothetical) = a.chip.build(&rs)?;
-    let req = TimelineRequest {
-        chip: &chip,
-        hypothetical,
-        destination: &dest,
-        end_user_hq: parties.end_user_hq.as_deref(),
-        exporter: parties.exporter,
-        ship_from: parties.ship_from.as_deref(),
-        from,
-        to,
+    let req = request::Timeline {
+        check: Check {
+            to: a.to.clone(),
+            end_user_hq: a.parties.end_user_hq.clone(),
+            exporter: a.parties.exporter.clone(),
+            ship_from: a.parties.ship_from.clone(),
+            ..a.chip.request()
+        },
+        from: Some(a.from.clone()),
+        until: a.until.clone(),
     };
-    let tl = timeline(&rs, &req)?;
+    let tl = req.build(&rs, super::today(), SOURCE)?;
     match a.format {
-        Format::Json => {
-            super::render::json(out, &tl, vec![("rules_version", rs.version().into())])?;
-        }
+        Format::Json => super::render::json(out, &Versioned::new(&rs, &tl), Vec::new())?,
         Format::Human => human(&tl, out)?,
     }
     Ok(EXIT_CLEAR)

@@ -228,3 +228,140 @@ fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
     }
     Ok(Throughput { precision, tops, source: source.to_string(), confidence: None, unit: None })
 }
+
+/// The first day a view covers by default: the rules start in October 2022.
+pub const VIEW_START: &str = "2022-01-01";
+
+/// A view's document: its members, then the rule set's version (what `chipgate timeline` and
+/// `chipgate diff` print with `--format json`).
+#[derive(Debug, Serialize)]
+pub struct Versioned<'a, T: Serialize> {
+    /// The view.
+    #[serde(flatten)]
+    pub doc: &'a T,
+    /// The packs, versions and hashes that answered ([`RuleSet::version`]).
+    pub rules_version: String,
+}
+
+impl<'a, T: Serialize> Versioned<'a, T> {
+    /// The document of a view of a rule set.
+    pub fn new(rs: &RuleSet, doc: &'a T) -> Versioned<'a, T> {
+        Versioned { doc, rules_version: rs.version() }
+    }
+}
+
+/// A chip's status for a destination across time (`chipgate timeline`): the chip and the
+/// transaction of a [`Check`] (whose `date` a timeline does not take), and the days of the view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// The chip and the transaction.
+    pub check: Check,
+    /// First day (`YYYY-MM-DD`); none: [`VIEW_START`].
+    pub from: Option<String>,
+    /// Last day; none: the caller's today.
+    pub until: Option<String>,
+}
+
+fn date_of(parameter: &'static str, given: Option<&str>, default: Date) -> Result<Date, RequestError> {
+    given.map_or(Ok(default), |d| crate::date::parse(d).map_err(|e| bad(parameter, e.to_string())))
+}
+
+impl Timeline {
+    /// Builds the timeline; `today` is the last day when none is given.
+    pub fn build(&self, rs: &RuleSet, today: Date, source: &str) -> Result<crate::history::Timeline, RequestError> {
+        let c = &self.check;
+        if c.date.is_some() {
+            return Err(bad("date", "a timeline covers the days from --from to --until; drop --date"));
+        }
+        let start = crate::date::parse(VIEW_START).map_err(|e| bad("from", e.to_string()))?;
+        let from = date_of("from", self.from.as_deref(), start)?;
+        let to = date_of("until", self.until.as_deref(), today)?;
+        if from > to {
+            return Err(bad("from", format!("--from `{from}` is after --until `{to}`")));
+        }
+        let dest = country(rs, &c.to, "to")?;
+        let hq = c.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
+        let ship = c.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
+        let (chip, hypothetical) = c.chip(rs, source)?;
+        let req = crate::history::TimelineRequest {
+            chip: &chip,
+            hypothetical,
+            destination: &dest,
+            end_user_hq: hq.as_deref(),
+            exporter: c.exporter.as_deref(),
+            ship_from: ship.as_deref(),
+            from,
+            to,
+        };
+        crate::history::timeline(rs, &req).map_err(|e| bad("from", e.to_string()))
+    }
+}
+
+/// What changed between two dates over the catalog and a set of destinations (`chipgate diff`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Diff {
+    /// The date before (`YYYY-MM-DD`).
+    pub from: String,
+    /// The date after; none: the caller's today.
+    pub to: Option<String>,
+    /// Destinations, codes or names (each may be a comma-separated list); none: every country
+    /// the rules mention.
+    pub destinations: Vec<String>,
+    /// Catalog chips, names or aliases (each may be a comma-separated list); none: the catalog.
+    pub chips: Vec<String>,
+    /// Country where the end user is headquartered; none: each destination.
+    pub end_user_hq: Option<String>,
+    /// Who exports (a company name); none: each chip's vendor, presumed.
+    pub exporter: Option<String>,
+    /// The country the items ship from; none: the rules' jurisdiction.
+    pub ship_from: Option<String>,
+}
+
+/// The names of a list parameter: each entry split at commas, trimmed, blanks left out.
+fn names(given: &[String]) -> impl Iterator<Item = &str> {
+    given.iter().flat_map(|g| g.split(',')).map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Diff {
+    /// Builds the diff; `today` is the date after when none is given.
+    pub fn build(&self, rs: &RuleSet, today: Date) -> Result<crate::history::Diff, RequestError> {
+        let from = crate::date::parse(&self.from).map_err(|e| bad("from", e.to_string()))?;
+        let to = date_of("to", self.to.as_deref(), today)?;
+        let mut destinations: Vec<String> = Vec::new();
+        for g in names(&self.destinations) {
+            let code = country(rs, g, "destinations")?;
+            if !destinations.contains(&code) {
+                destinations.push(code);
+            }
+        }
+        if destinations.is_empty() {
+            destinations = crate::history::mentioned_countries(rs);
+        }
+        let mut chips: Vec<&Chip> = Vec::new();
+        for g in names(&self.chips) {
+            let c = lookup(rs, g, "chips")?;
+            if !chips.iter().any(|x| x.id == c.id) {
+                chips.push(c);
+            }
+        }
+        if chips.is_empty() {
+            if rs.catalog.chips().is_empty() {
+                return Err(bad("chips", "the catalog is empty; load a pack with chips or name none with --chips"));
+            }
+            chips = rs.catalog.chips().iter().collect();
+        }
+        let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
+        let ship = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
+        let req = crate::history::DiffRequest {
+            chips,
+            destinations,
+            end_user_hq: hq.as_deref(),
+            exporter: self.exporter.as_deref(),
+            ship_from: ship.as_deref(),
+            from,
+            to,
+        };
+        crate::history::diff(rs, &req).map_err(|e| bad("from", e.to_string()))
+    }
+}

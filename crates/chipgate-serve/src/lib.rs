@@ -14,6 +14,9 @@
 //! - `POST /v1/check`: the same parameters as a JSON object;
 //! - `POST /v1/check/batch`: an array of such objects; an array of answers, each a decision
 //!   or, for a request that is wrong, its problem (with `index`);
+//! - `GET /v1/timeline?chip=H800&to=CN&from=…&until=…`: a chip's status across time, the
+//!   parameters of a check (but `date`) and the days of the view;
+//! - `GET /v1/diff?from=…&to=…&destinations=CN,HK&chips=…`: what changed between two dates;
 //! - `GET /v1/countries`: the countries the rules know;
 //! - `POST /v1/admin/reload`: load the packs again;
 //! - `GET /healthz`: whether the service answers, with the rules' version.
@@ -32,7 +35,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chipgate_core::request::{Answer, Check, RequestError};
+use chipgate_core::request::{self, Answer, Check, RequestError, Versioned};
 use chipgate_core::RuleSet;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -137,6 +140,8 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .route("/v1/check", get(check_get).post(check_post))
         .route("/v1/check/batch", post(check_batch))
         .route("/v1/countries", get(countries))
+        .route("/v1/timeline", get(timeline))
+        .route("/v1/diff", get(diff))
         .route("/v1/admin/reload", post(reload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -270,8 +275,7 @@ async fn healthz(State(service): State<Shared>) -> Json<Value> {
 }
 
 async fn check_get(State(service): State<Shared>, RawQuery(query): RawQuery) -> Result<Json<Value>, Problem> {
-    let check: Check = serde_html_form::from_str(query.as_deref().unwrap_or_default())
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the query string cannot be read: {e}")))?;
+    let check: Check = self::query(query.as_deref())?;
     Ok(Json(answer(&service.rules(), &check)?))
 }
 
@@ -308,6 +312,42 @@ async fn check_batch(
     .await
     .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the batch failed: {e}")))?;
     Ok(Json(answers))
+}
+
+/// A query string as its parameters, or the problem with it.
+fn query<T: serde::de::DeserializeOwned>(q: Option<&str>) -> Result<T, Problem> {
+    serde_html_form::from_str(q.unwrap_or_default())
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the query string cannot be read: {e}")))
+}
+
+/// A view's document, or the problem rendering it.
+fn versioned<T: Serialize>(rs: &RuleSet, view: &T) -> Result<Json<Value>, Problem> {
+    serde_json::to_value(Versioned::new(rs, view))
+        .map(Json)
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the view: {e}")))
+}
+
+async fn timeline(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
+    // The days of the view, then the check's own parameters.
+    let pairs: Vec<(String, String)> = query(q.as_deref())?;
+    let (days, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k == "from" || k == "until");
+    let day = |name: &str| days.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let rest = serde_html_form::to_string(&rest).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let req = request::Timeline { check: query(Some(&rest))?, from: day("from"), until: day("until") };
+    let rs = service.rules();
+    let tl = req.build(&rs, today(), SOURCE).map_err(Problem::request)?;
+    versioned(&rs, &tl)
+}
+
+async fn diff(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
+    let req: request::Diff = query(q.as_deref())?;
+    let rs = service.rules();
+    // Every chip at two dates: CPU work of up to a second, off the threads that serve the rest.
+    let d = tokio::task::spawn_blocking(move || req.build(&rs, today()).map(|d| (d, rs)))
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the diff failed: {e}")))?
+        .map_err(Problem::request)?;
+    versioned(&d.1, &d.0)
 }
 
 async fn countries(State(service): State<Shared>) -> Json<Value> {
