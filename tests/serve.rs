@@ -361,3 +361,72 @@ fn timelines_and_diffs_answer_as_the_command_line_does() {
         assert_eq!(p["parameter"].as_str().unwrap_or_default(), parameter, "{path}: {p}");
     }
 }
+
+#[test]
+fn an_uploaded_audit_streams_back_what_the_command_line_writes() {
+    let server = Server::start(&["--quiet", "--max-upload", "20000"]);
+    let input = std::fs::read_to_string("examples/shipments.csv").unwrap();
+    let cli = common::run(&["audit", "examples/shipments.csv", "--date", "2026-01-01", "--format", "csv"], None, None);
+    let post = |path: &str, accept: &str, body: &str| {
+        let r = ureq::post(&format!("{}{path}", server.base)).set("Accept", accept).send_string(body);
+        let r = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let (status, kind, id) = (r.status(), r.content_type().to_string(), r.header("chipgate-audit-id").map(str::to_string));
+        (status, kind, id, r.into_string().unwrap())
+    };
+    let (status, kind, id, csv) = post("/v1/audit?date=2026-01-01", "text/csv", &input);
+    assert_eq!((status, kind.as_str()), (200, "text/csv"));
+    assert_eq!(csv.as_bytes(), cli.stdout.as_slice(), "the rows as the command line writes them");
+    // The summary, as --summary-json has it (with the rules' version).
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("s.json");
+    common::run(
+        &[
+            "audit",
+            "examples/shipments.csv",
+            "--date",
+            "2026-01-01",
+            "-q",
+            "-o",
+            dir.path().join("o.csv").to_str().unwrap(),
+            "--summary-json",
+            json.to_str().unwrap(),
+        ],
+        None,
+        None,
+    );
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (status, _, got) = server.json("GET", &format!("/v1/audit/{}/summary", id.unwrap()), None);
+    assert_eq!(status, 200);
+    assert_eq!(got, want);
+    assert_eq!((got["rows"].as_u64(), got["exit_code"].as_u64()), (Some(22), Some(2)));
+    // JSON lines end with the summary.
+    let (status, kind, _, lines) = post("/v1/audit?date=2026-01-01", "application/x-ndjson", &input);
+    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
+    let cli = common::run(&["audit", "examples/shipments.csv", "--date", "2026-01-01", "--format", "jsonl"], None, None);
+    let (rows, last) = lines.trim_end().rsplit_once('\n').unwrap();
+    assert_eq!(format!("{rows}\n").as_bytes(), cli.stdout.as_slice());
+    let last: Value = serde_json::from_str(last).unwrap();
+    assert_eq!(last["summary"]["rows"], 22);
+    // A file that cannot be audited, wrong parameters, limits.
+    let (status, kind, _, p) = post("/v1/audit", "text/csv", "foo,bar\n1,2\n");
+    assert_eq!((status, kind.as_str()), (400, "application/problem+json"));
+    assert!(p.contains("no `destination` column in the header"), "{p}");
+    for (path, parameter) in [
+        ("/v1/audit?delimiter=ab", "delimiter"),
+        ("/v1/audit?encoding=klingon", "encoding"),
+        ("/v1/audit?date=yesterday", "date"),
+        ("/v1/audit?columns=destination", "columns"),
+        ("/v1/audit?ship_from=Atlantis", "ship_from"),
+    ] {
+        let (status, _, _, p) = post(path, "text/csv", &input);
+        let p: Value = serde_json::from_str(&p).unwrap();
+        assert_eq!((status, p["parameter"].as_str()), (400, Some(parameter)), "{path}: {p}");
+    }
+    // Over the limit by a little, so that the whole body is sent before the answer is read.
+    let big = input.repeat(13);
+    let (status, _, _, p) = post("/v1/audit?date=2026-01-01", "text/csv", &big);
+    assert_eq!(status, 413, "{p}");
+}

@@ -208,24 +208,9 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(code)
 }
 
-/// A delimiter as given on the command line: one ASCII character, or a name for one.
+/// A delimiter as given on the command line (see [`audit::delimiter_for`]).
 fn parse_delimiter(s: &str) -> Result<u8, String> {
-    let b = match s {
-        "tab" | "\\t" | "\t" => b'\t',
-        "comma" => b',',
-        "semicolon" => b';',
-        "pipe" => b'|',
-        _ => match s.as_bytes() {
-            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => *b,
-            _ => {
-                return Err(format!(
-                    "`{s}` is not a delimiter; give one ASCII character other than a quote or a line break, \
-                     e.g. `;`, `|`, or `tab`"
-                ))
-            }
-        },
-    };
-    Ok(b)
+    audit::delimiter_for(s)
 }
 
 /// A date format given on the command line.
@@ -233,10 +218,9 @@ fn parse_date_format(s: &str) -> Result<chipgate::date::DateFormat, String> {
     chipgate::date::DateFormat::new(s).map_err(|e| e.to_string())
 }
 
-/// An encoding named on the command line.
+/// An encoding named on the command line (see [`audit::encoding_named`]).
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
-    audit::encoding_for(s)
-        .ok_or_else(|| format!("unknown encoding `{s}`; use a label such as windows-1252, latin1, utf-16le, shift_jis, gb18030 or euc-kr"))
+    audit::encoding_named(s)
 }
 
 /// A delimiter in words, for the summary.

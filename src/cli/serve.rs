@@ -22,9 +22,16 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes (a larger one gets 413).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_body: usize,
-    /// The most seconds a request may take (a slower one gets 503).
+    /// The most seconds a request may take (a slower one gets 503; audit uploads stream as
+    /// long as they take).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// The largest audit upload, in bytes (a larger one gets 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    pub max_upload: u64,
+    /// Audits that may run at once (one more gets 503).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_audits: usize,
 }
 
 /// Runs the service until SIGINT or SIGTERM. The rules are those the other commands load
@@ -37,6 +44,8 @@ pub fn run(cli: &Cli, a: &ServeArgs) -> Result<u8> {
         quiet: a.quiet,
         max_body: a.max_body,
         timeout: Duration::from_secs(a.timeout.max(1)),
+        max_upload: a.max_upload,
+        max_audits: a.max_audits,
         load: Arc::new(load),
     })?;
     Ok(EXIT_CLEAR)

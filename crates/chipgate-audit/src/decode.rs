@@ -22,6 +22,13 @@ pub fn encoding_for(name: &str) -> Option<&'static Encoding> {
     Encoding::for_label(name.trim().as_bytes())
 }
 
+/// The encoding a label names, or what to write instead.
+pub fn encoding_named(name: &str) -> Result<&'static Encoding, String> {
+    encoding_for(name).ok_or_else(|| {
+        format!("unknown encoding `{name}`; use a label such as windows-1252, latin1, utf-16le, shift_jis, gb18030 or euc-kr")
+    })
+}
+
 /// Wraps `input` to be read as UTF-8: decoded from `encoding` when one other than UTF-8 is
 /// given, or from UTF-16 when the input starts with a UTF-16 byte-order mark (which wins over
 /// a named encoding, as it does for spreadsheets and browsers).

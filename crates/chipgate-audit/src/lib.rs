@@ -43,10 +43,10 @@ pub mod workbook;
 mod xlsx;
 
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
-pub use decode::encoding_for;
+pub use decode::{encoding_for, encoding_named};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
-pub use scan::{detect_delimiter, Limits, DELIMITERS};
+pub use scan::{delimiter_for, detect_delimiter, Limits, DELIMITERS};
 pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
 pub use summary::{ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, Tally, VerdictCount, VerdictTally};
 pub use xlsx::XlsxSink;

@@ -611,6 +611,27 @@ fn parser(delimiter: u8) -> Core {
 /// The delimiters recognised in a header line, the first preferred when counts tie.
 pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
+/// A delimiter as a person gives it: one ASCII character other than a quote or a line break,
+/// or one of the names `tab`, `comma`, `semicolon`, `pipe`.
+pub fn delimiter_for(s: &str) -> Result<u8, String> {
+    let b = match s {
+        "tab" | "\\t" | "\t" => b'\t',
+        "comma" => b',',
+        "semicolon" => b';',
+        "pipe" => b'|',
+        _ => match s.as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => *b,
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a delimiter; give one ASCII character other than a quote or a line break, \
+                     e.g. `;`, `|`, or `tab`"
+                ))
+            }
+        },
+    };
+    Ok(b)
+}
+
 /// The delimiter of a header line (the bytes up to the first line break outside quotes): the
 /// one of [`DELIMITERS`] found most often outside quotes; a comma when none is.
 pub fn detect_delimiter(head: &[u8]) -> u8 {

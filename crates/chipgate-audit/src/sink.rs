@@ -379,6 +379,11 @@ impl<W: Write> JsonlSink<W> {
     pub fn new(w: W) -> JsonlSink<W> {
         JsonlSink { out: BufWriter::with_capacity(BUF, w), format: Arc::default(), line: Vec::with_capacity(4096) }
     }
+
+    /// Flushes and returns the writer (to add lines after the rows, say).
+    pub fn into_inner(self) -> io::Result<W> {
+        self.out.into_inner().map_err(std::io::IntoInnerError::into_error)
+    }
 }
 
 impl<W: Write> Sink for JsonlSink<W> {

@@ -18,11 +18,17 @@
 //!   parameters of a check (but `date`) and the days of the view;
 //! - `GET /v1/diff?from=…&to=…&destinations=CN,HK&chips=…`: what changed between two dates;
 //! - `GET /v1/countries`: the countries the rules know;
+//! - `POST /v1/audit?date=…&columns=…`: a shipment list as the body (CSV in any delimiter and
+//!   encoding `chipgate audit` reads), streamed back as CSV or, with `Accept:
+//!   application/x-ndjson`, as JSON lines ending in a `{"summary": …}` line; the summary also at
+//!   `GET /v1/audit/{id}/summary` (the `Link` and `chipgate-audit-id` headers name it);
 //! - `POST /v1/admin/reload`: load the packs again;
 //! - `GET /healthz`: whether the service answers, with the rules' version.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod upload;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -52,8 +58,14 @@ pub struct Config {
     pub quiet: bool,
     /// The largest request body accepted, in bytes; a larger one is refused with 413.
     pub max_body: usize,
-    /// The most time a request may take; past it, 503.
+    /// The most time a request may take; past it, 503 (audit uploads stream, and are not
+    /// bounded by it).
     pub timeout: Duration,
+    /// The largest audit upload, in bytes; a larger one is refused with 413 (or, sent without
+    /// a length, cut off there).
+    pub max_upload: u64,
+    /// Audits that may run at once; one more is refused with 503.
+    pub max_audits: usize,
     /// Loads the rules.
     pub load: Arc<Load>,
 }
@@ -87,7 +99,18 @@ struct Service {
     rules: RwLock<Arc<RuleSet>>,
     load: Arc<Load>,
     quiet: bool,
+    /// The largest audit upload, in bytes.
+    max_upload: u64,
+    /// Audits that may run at once.
+    audits: Arc<tokio::sync::Semaphore>,
+    /// The summaries of the last audits, oldest first.
+    summaries: std::sync::Mutex<std::collections::VecDeque<(String, String)>>,
+    audit_count: std::sync::atomic::AtomicU64,
+    started: u64,
 }
+
+/// Summaries of finished audits kept for `GET /v1/audit/{id}/summary`.
+const KEPT_SUMMARIES: usize = 64;
 
 impl Service {
     fn rules(&self) -> Arc<RuleSet> {
@@ -95,6 +118,25 @@ impl Service {
             Ok(r) => Arc::clone(&r),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// A new audit's id: not guessable from another service's, unique within this one.
+    fn next_audit_id(&self) -> String {
+        let n = self.audit_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{:x}-{n}", self.started)
+    }
+
+    fn keep_summary(&self, id: String, text: String) {
+        let mut kept = self.summaries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.len() >= KEPT_SUMMARIES {
+            kept.pop_front();
+        }
+        kept.push_back((id, text));
+    }
+
+    fn summary(&self, id: &str) -> Option<String> {
+        let kept = self.summaries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.iter().find(|(i, _)| i == id).map(|(_, t)| t.clone())
     }
 
     /// Loads the rules again; on failure the rules in use stay, and the error says why.
@@ -126,7 +168,17 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
     let rules = (config.load)().map_err(ServeError::Rules)?;
     let addr = listener.local_addr()?;
     eprintln!("chipgate serve: listening on http://{addr} (rules {})", rules.version());
-    let service = Arc::new(Service { rules: RwLock::new(Arc::new(rules)), load: Arc::clone(&config.load), quiet: config.quiet });
+    let started = jiff::Timestamp::now().as_nanosecond() as u64;
+    let service = Arc::new(Service {
+        rules: RwLock::new(Arc::new(rules)),
+        load: Arc::clone(&config.load),
+        quiet: config.quiet,
+        max_upload: config.max_upload,
+        audits: Arc::new(tokio::sync::Semaphore::new(config.max_audits.max(1))),
+        summaries: std::sync::Mutex::default(),
+        audit_count: std::sync::atomic::AtomicU64::new(0),
+        started,
+    });
     tokio::spawn(reload_on_hangup(Arc::clone(&service)));
     let app = router(service, config.max_body, config.timeout);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
@@ -135,6 +187,11 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
 }
 
 fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
+    // Audit uploads stream for as long as they take, so the timeout is not theirs.
+    let audits = Router::new()
+        .route("/v1/audit", post(upload::audit))
+        .route("/v1/audit/{id}/summary", get(upload::summary))
+        .layer(middleware::from_fn_with_state(Arc::clone(&service), log));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/check", get(check_get).post(check_post))
@@ -148,6 +205,7 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(Arc::clone(&service), log))
         .layer(middleware::from_fn(move |req: Request, next: Next| within(timeout, req, next)))
+        .merge(audits)
         .with_state(service)
 }
 
@@ -218,15 +276,15 @@ async fn within(timeout: Duration, req: Request, next: Next) -> Response {
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize)]
-struct Problem {
+pub(crate) struct Problem {
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'static str,
     status: u16,
-    detail: String,
+    pub(crate) detail: String,
     /// The request parameter the problem is about, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    parameter: Option<&'static str>,
+    pub(crate) parameter: Option<&'static str>,
     /// In a batch: the place of the request the problem is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,
