@@ -430,3 +430,30 @@ fn an_uploaded_audit_streams_back_what_the_command_line_writes() {
     let (status, _, _, p) = post("/v1/audit?date=2026-01-01", "text/csv", &big);
     assert_eq!(status, 413, "{p}");
 }
+
+#[test]
+fn the_catalog_and_the_rules_answer_as_the_command_line_does() {
+    let server = Server::start(&["--quiet"]);
+    for (path, args) in [
+        ("/v1/chips?date=2026-01-01", ["chips", "--date", "2026-01-01"].as_slice()),
+        ("/v1/chips?vendor=amd&date=2024-06-01", &["chips", "--vendor", "amd", "--date", "2024-06-01"]),
+        ("/v1/chips?eccn=undetermined&date=2026-01-01", &["chips", "--eccn", "undetermined", "--date", "2026-01-01"]),
+        ("/v1/chips/H100?date=2026-01-01", &["chips", "show", "H100", "--date", "2026-01-01"]),
+        ("/v1/chips/RTX%204090%20D?date=2025-01-01", &["chips", "show", "RTX 4090 D", "--date", "2025-01-01"]),
+        ("/v1/rules", &["rules", "list"]),
+        ("/v1/rules/us-2023-10%2Fdestinations", &["rules", "show", "us-2023-10/destinations"]),
+        ("/v1/rules/us-2023-10", &["rules", "show", "us-2023-10"]),
+    ] {
+        let (status, _, api) = server.json("GET", path, None);
+        assert_eq!(status, 200, "{path}: {api}");
+        assert_eq!(api, cli_view(args), "{path}");
+    }
+    let (status, _, p) = server.json("GET", "/v1/chips/H100X", None);
+    assert_eq!((status, p["parameter"].as_str()), (404, Some("name")), "{p}");
+    assert!(p["detail"].as_str().unwrap().starts_with("unknown chip `H100X`; did you mean"), "{p}");
+    let (status, _, p) = server.json("GET", "/v1/rules/us-2023-10%2Fdestination", None);
+    assert_eq!(status, 404, "{p}");
+    assert_eq!(p["detail"], common::chipgate(&["rules", "show", "us-2023-10/destination"]).stderr.trim().trim_start_matches("error: "));
+    let (status, _, p) = server.json("GET", "/v1/chips?date=2026-13-01", None);
+    assert_eq!((status, p["parameter"].as_str()), (400, Some("date")), "{p}");
+}

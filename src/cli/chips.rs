@@ -5,12 +5,12 @@
 use std::io::Write;
 
 use anyhow::Result;
-use chipgate::history::{classify, Classification};
-use chipgate::spec::{fmt_num, normalize, Chip, Figure, Metrics};
+use chipgate::history::catalog::{Entry, Filter, List, Sheet};
+use chipgate::history::Classification;
+use chipgate::spec::{fmt_num, Chip, Metrics};
 use chipgate::RuleSet;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
-use serde::Serialize;
 
 use super::render::table;
 use super::spec_args::lookup;
@@ -70,26 +70,6 @@ pub struct ShowArgs {
     pub format: Format,
 }
 
-/// One catalog row.
-#[derive(Debug, Serialize)]
-struct Row<'a> {
-    id: &'a str,
-    name: &'a str,
-    vendor: &'a str,
-    aliases: &'a [String],
-    datacenter: Option<bool>,
-    tpp: Option<f64>,
-    pd: Option<f64>,
-    #[serde(skip)]
-    pd_exact: Option<f64>,
-    die_area_mm2: Option<f64>,
-    interconnect_gbps: Option<f64>,
-    memory_bandwidth_gbps: Option<f64>,
-    eccn: Option<String>,
-    eccn_candidates: Vec<Option<String>>,
-    missing: Vec<String>,
-}
-
 /// Runs the command.
 pub fn run(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
     match &a.action {
@@ -101,66 +81,18 @@ pub fn run(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
 fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let date = super::date_or_today(&a.date)?;
-    let mut rows: Vec<(Row, Classification)> = Vec::new();
-    for chip in rs.catalog.chips().iter().filter(|c| keep(a, c)) {
-        let class = classify(&rs, chip, date)?;
-        if a.eccn.as_deref().is_some_and(|e| !eccn_matches(e, &class)) {
-            continue;
-        }
-        rows.push((row(chip, &class), class));
-    }
+    let filter = Filter { vendor: a.vendor.clone(), eccn: a.eccn.clone(), search: a.search.clone() };
+    let rows: Vec<(Entry, Classification)> =
+        filter.apply(&rs, date)?.into_iter().map(|(c, class)| (Entry::new(c, &class), class)).collect();
     match a.format {
         ListFormat::Json => {
-            let chips: Vec<&Row> = rows.iter().map(|(r, _)| r).collect();
-            super::render::json(out, &serde_json::json!({ "date": date, "rules_version": rs.version(), "chips": chips }), Vec::new())?;
+            let chips = rows.iter().map(|(r, _)| r.clone()).collect();
+            super::render::json(out, &List { date, rules_version: rs.version(), chips }, Vec::new())?;
         }
         ListFormat::Csv => csv_rows(&rows, out)?,
         ListFormat::Human => human_list(&rows, date, out)?,
     }
     Ok(EXIT_CLEAR)
-}
-
-fn keep(a: &ChipsArgs, c: &Chip) -> bool {
-    let vendor_ok = |v: &str| normalize(&c.vendor).starts_with(&normalize(v));
-    let search_ok = |s: &str| {
-        let key = normalize(s);
-        let plain = s.to_lowercase();
-        std::iter::once(&c.name).chain(std::iter::once(&c.id)).chain(&c.aliases).any(|n| normalize(n).contains(&key))
-            || [&c.vendor, &c.architecture, &c.form_factor].iter().any(|f| f.to_lowercase().contains(&plain))
-    };
-    a.vendor.as_deref().filter(|v| !vendor_ok(v)).is_none() && a.search.as_deref().filter(|s| !search_ok(s)).is_none()
-}
-
-/// `none` matches unclassified chips, `undetermined` (or `?`) undetermined ones, anything else
-/// is a case-insensitive prefix of the ECCN.
-fn eccn_matches(filter: &str, c: &Classification) -> bool {
-    let f = filter.trim().to_lowercase();
-    match f.as_str() {
-        "none" => c.eccn.is_none() && !c.undetermined(),
-        "?" => c.undetermined(),
-        _ if f.len() >= 3 && "undetermined".starts_with(&f) => c.undetermined(),
-        _ => c.eccn.as_deref().is_some_and(|e| e.to_lowercase().starts_with(&f)),
-    }
-}
-
-fn row<'a>(chip: &'a Chip, class: &Classification) -> Row<'a> {
-    let m = Metrics::of(chip);
-    Row {
-        id: &chip.id,
-        name: &chip.name,
-        vendor: &chip.vendor,
-        aliases: &chip.aliases,
-        datacenter: chip.datacenter,
-        tpp: m.tpp.map(|d| d.value),
-        pd: m.pd.as_ref().map(|d| round(d.value, 4)),
-        pd_exact: m.pd.as_ref().map(|d| d.value),
-        die_area_mm2: m.die_area_mm2.map(|d| d.value),
-        interconnect_gbps: m.interconnect_gbps.map(|d| d.value),
-        memory_bandwidth_gbps: m.memory_bandwidth_gbps.map(|d| d.value),
-        eccn: class.eccn.clone(),
-        eccn_candidates: class.candidates.clone(),
-        missing: class.missing.clone(),
-    }
 }
 
 fn round(v: f64, digits: i32) -> f64 {
@@ -201,7 +133,7 @@ fn candidates(c: &Classification) -> String {
     c.candidates.iter().map(|e| e.as_deref().unwrap_or("none")).collect::<Vec<_>>().join(" | ")
 }
 
-fn human_list(rows: &[(Row, Classification)], date: Date, out: &mut dyn Write) -> Result<()> {
+fn human_list(rows: &[(Entry, Classification)], date: Date, out: &mut dyn Write) -> Result<()> {
     if rows.is_empty() {
         writeln!(out, "No chip matches.")?;
         return Ok(());
@@ -230,7 +162,7 @@ fn human_list(rows: &[(Row, Classification)], date: Date, out: &mut dyn Write) -
     Ok(())
 }
 
-fn csv_rows(rows: &[(Row, Classification)], out: &mut dyn Write) -> Result<()> {
+fn csv_rows(rows: &[(Entry, Classification)], out: &mut dyn Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
@@ -271,55 +203,17 @@ fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let date = super::date_or_today(&a.date)?;
     let chip = lookup(&rs, &a.name)?;
-    let class = classify(&rs, chip, date)?;
-    let metrics = Metrics::of(chip);
+    let sheet = Sheet::new(&rs, chip, date)?;
     match a.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "chip": chip,
-                "metrics": metrics,
-                "classification": class,
-                "sources": sources(chip),
-                "rules_version": rs.version(),
-            });
-            super::render::json(out, &doc, Vec::new())?;
-        }
-        Format::Human => show_human(&rs, chip, &metrics, &class, out)?,
+        Format::Json => super::render::json(out, &sheet, Vec::new())?,
+        Format::Human => show_human(&rs, chip, &sheet.metrics, &sheet.classification, out)?,
     }
     Ok(EXIT_CLEAR)
 }
 
 /// Every distinct source the chip's figures cite, in first-use order.
-fn sources(chip: &Chip) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let figures = figures(chip);
-    let all = chip.throughput.iter().map(|t| &t.source).chain(figures.iter().map(|(_, f)| &f.source));
-    for s in all {
-        if !s.is_empty() && !out.contains(s) {
-            out.push(s.clone());
-        }
-    }
-    out
-}
-
-fn figures(chip: &Chip) -> Vec<(&'static str, &Figure)> {
-    let named = [
-        ("TPP (given)", &chip.tpp),
-        ("Performance density (given)", &chip.pd),
-        ("Applicable die area (mm²)", &chip.die_area_mm2),
-        ("Chip-to-chip rate (GB/s)", &chip.interconnect_gbps),
-        ("DRAM bandwidth (GB/s)", &chip.memory_bandwidth_gbps),
-        ("HBM bandwidth density (GB/s/mm²)", &chip.memory_bandwidth_density),
-        ("Memory (GB)", &chip.memory_gb),
-        ("TDP (W)", &chip.tdp_w),
-        ("Published TPP", &chip.tpp_published),
-        ("Published performance density", &chip.pd_published),
-    ];
-    named.into_iter().filter_map(|(n, f)| f.as_ref().map(|f| (n, f))).collect()
-}
-
 fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, out: &mut dyn Write) -> Result<()> {
-    let srcs = sources(chip);
+    let srcs = chip.sources();
     let cite = |s: &str| srcs.iter().position(|x| x == s).map(|i| format!("[{}]", i + 1)).unwrap_or_default();
     show_identity(rs, chip, class, out)?;
     show_metrics(chip, m, out)?;
@@ -389,7 +283,7 @@ fn show_throughput(chip: &Chip, cite: &dyn Fn(&str) -> String, out: &mut dyn Wri
 
 fn show_figures(chip: &Chip, cite: &dyn Fn(&str) -> String, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["Figure", "Value", "Confidence", "Basis", "Source"]);
-    for (name, f) in figures(chip) {
+    for (name, f) in chip.figures() {
         t.add_row(vec![
             name.to_string(),
             fmt_num(f.value),

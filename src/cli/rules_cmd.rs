@@ -5,9 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use chipgate::rules::cond::Op;
 use chipgate::rules::{diag, Cond, PackSource, Rule, RuleKind};
-use chipgate::spec::{fmt_num, Flag, Metric};
+
 use clap::{Args, Subcommand};
 
 use super::render::table;
@@ -69,24 +68,7 @@ fn list(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<u8> {
         (regimes, rules)
     };
     if format == Format::Json {
-        let packs: Vec<serde_json::Value> = rs
-            .packs
-            .iter()
-            .map(|p| {
-                let (regimes, rules) = count(&p.name);
-                let mut v = serde_json::to_value(p).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("regimes".into(), regimes.into());
-                    o.insert("rules".into(), rules.into());
-                }
-                v
-            })
-            .collect();
-        super::render::json(
-            out,
-            &serde_json::json!({ "version": rs.version(), "packs": packs, "regimes": rs.regimes, "rules": rs.rules }),
-            Vec::new(),
-        )?;
+        super::render::json(out, &chipgate::rules::words::Listing::new(&rs), Vec::new())?;
         return Ok(0);
     }
     let mut p = table(&["Pack", "Version", "From", "Hash", "Regimes", "Rules"]);
@@ -141,8 +123,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
     let rs = super::load_linted(cli)?;
     if let Some(r) = rs.rule(id) {
         if format == Format::Json {
-            let regime = rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default();
-            super::render::json(out, r, vec![("regime", regime.into()), ("in_words", words(&r.when).into())])?;
+            super::render::json(out, &chipgate::rules::words::RuleSheet::new(&rs, r), Vec::new())?;
             return Ok(0);
         }
         let regime = rs.regime_of(r).map(|g| format!("{} — {}", g.id, g.title)).unwrap_or_default();
@@ -155,7 +136,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         }
         t.add_row(vec!["Summary", &r.summary]);
         t.add_row(vec!["Condition", &r.when_text]);
-        t.add_row(vec!["In words".to_string(), words(&r.when)]);
+        t.add_row(vec!["In words".to_string(), r.when.in_words()]);
         t.add_row(vec!["In force".to_string(), format!("{} → {}", date(r.effective), date(r.until))]);
         t.add_row(vec!["Regime", &regime]);
         t.add_row(vec!["Citation".to_string(), r.citation.to_string()]);
@@ -169,7 +150,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
     if let Some(g) = rs.regime(id) {
         let rules: Vec<&str> = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == g.id)).map(|r| r.id.as_str()).collect();
         if format == Format::Json {
-            super::render::json(out, g, vec![("rules", rules.into())])?;
+            super::render::json(out, &chipgate::rules::words::RegimeSheet::new(&rs, g), Vec::new())?;
             return Ok(0);
         }
         let mut t = table(&[]);
@@ -188,11 +169,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         writeln!(out, "{t}")?;
         return Ok(0);
     }
-    let ids = rs.rules.iter().map(|r| r.id.as_str()).chain(rs.regimes.iter().map(|g| g.id.as_str()));
-    match diag::did_you_mean(id, ids) {
-        Some(h) => bail!("no rule or regime `{id}`; {h}"),
-        None => bail!("no rule or regime `{id}`; `chipgate rules list` shows them all"),
-    }
+    bail!("{}", chipgate::rules::words::unknown_id(&rs, id))
 }
 
 /// Days a rule is in force, in words (the last day inclusive).
@@ -207,67 +184,6 @@ fn days(r: &Rule) -> String {
 }
 
 /// A condition in plain words.
-fn words(c: &Cond) -> String {
-    let nested = |x: &Cond| match x {
-        Cond::And(v) | Cond::Or(v) if v.len() > 1 => format!("({})", words(x)),
-        _ => words(x),
-    };
-    match c {
-        Cond::Const(true) => "always".into(),
-        Cond::Const(false) => "never".into(),
-        Cond::And(v) => v.iter().map(nested).collect::<Vec<_>>().join(" and "),
-        Cond::Or(v) => v.iter().map(nested).collect::<Vec<_>>().join(" or "),
-        Cond::Not(x) => match x.as_ref() {
-            Cond::Flag(f) => format!("not {}", flag(*f)),
-            Cond::Destination { text, .. } => format!("the destination is not in {text}"),
-            Cond::EndUserHq { text, .. } => format!("the end user is not headquartered in {text}"),
-            other => format!("not {}", nested(other)),
-        },
-        Cond::Cmp { metric, op, value } => {
-            let op = match op {
-                Op::Ge => "is at least",
-                Op::Gt => "is more than",
-                Op::Le => "is at most",
-                Op::Lt => "is less than",
-                Op::Eq => "is",
-                Op::Ne => "is not",
-            };
-            format!("{} {op} {}", metric_words(*metric), fmt_num(*value))
-        }
-        Cond::Flag(f) => flag(*f).into(),
-        Cond::Eccn(l) => format!("the item is classified {}", l.join(" or ")),
-        Cond::Chip(l) => format!("the chip is {}", l.join(" or ")),
-        Cond::ShipFrom { text, .. } => format!("the item ships from {text}"),
-        Cond::Transaction(l) => {
-            let names: Vec<&str> = l.iter().map(|t| t.name()).collect();
-            format!("the transaction is {}", names.join(" or "))
-        }
-        Cond::Exporter(l) => format!("the exporter is {} (without --exporter: the chip's vendor)", l.join(" or ")),
-        Cond::Destination { text, .. } => format!("the destination is in {text}"),
-        Cond::EndUserHq { text, .. } => format!("the end user (or its ultimate parent) is headquartered in {text}"),
-    }
-}
-
-fn flag(f: Flag) -> &'static str {
-    match f {
-        Flag::Datacenter => "designed or marketed for datacenters",
-        Flag::Hbm => "a standalone high-bandwidth-memory stack",
-    }
-}
-
-fn metric_words(m: Metric) -> &'static str {
-    match m {
-        Metric::Tpp => "TPP",
-        Metric::Pd => "performance density",
-        Metric::DieAreaMm2 => "die area (mm²)",
-        Metric::InterconnectGbps => "chip-to-chip transfer rate (GB/s)",
-        Metric::MemoryBandwidthGbps => "DRAM bandwidth (GB/s)",
-        Metric::MemoryBandwidthDensity => "memory bandwidth density (GB/s/mm²)",
-        Metric::MemoryGb => "memory (GB)",
-        Metric::TdpW => "TDP (W)",
-    }
-}
-
 /// Whether a condition names an ECCN in an `eccn in [...]` test.
 fn names_eccn(c: &Cond, id: &str) -> bool {
     match c {
@@ -300,7 +216,7 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
                 .map(|r| {
                     let mut v = serde_json::to_value(r).unwrap_or_default();
                     if let Some(o) = v.as_object_mut() {
-                        o.insert("in_words".into(), words(&r.when).into());
+                        o.insert("in_words".into(), r.when.in_words().into());
                     }
                     v
                 })
@@ -331,7 +247,7 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
                 _ => String::new(),
             };
             let enforced = if rs.regime_of(r).is_some_and(|g| !g.enforced) { " [never enforced]" } else { "" };
-            writeln!(out, "  - {what}{} ({}, {}){enforced}\n    {}", words(&r.when), days(r), r.id, r.citation)?;
+            writeln!(out, "  - {what}{} ({}, {}){enforced}\n    {}", r.when.in_words(), days(r), r.id, r.citation)?;
         }
         writeln!(out)?;
     }

@@ -17,6 +17,9 @@
 //! - `GET /v1/timeline?chip=H800&to=CN&from=…&until=…`: a chip's status across time, the
 //!   parameters of a check (but `date`) and the days of the view;
 //! - `GET /v1/diff?from=…&to=…&destinations=CN,HK&chips=…`: what changed between two dates;
+//! - `GET /v1/chips?vendor=…&eccn=…&search=…&date=…`, `GET /v1/chips/{name}?date=…`: the
+//!   catalog and one chip's sheet;
+//! - `GET /v1/rules`, `GET /v1/rules/{id}`: the packs, regimes and rules, and one of them;
 //! - `GET /v1/countries`: the countries the rules know;
 //! - `POST /v1/audit?date=…&columns=…`: a shipment list as the body (CSV in any delimiter and
 //!   encoding `chipgate audit` reads), streamed back as CSV or, with `Accept:
@@ -35,13 +38,15 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chipgate_core::history::catalog;
 use chipgate_core::request::{self, Answer, Check, RequestError, Versioned};
+use chipgate_core::rules::words;
 use chipgate_core::RuleSet;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -197,6 +202,10 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .route("/v1/check", get(check_get).post(check_post))
         .route("/v1/check/batch", post(check_batch))
         .route("/v1/countries", get(countries))
+        .route("/v1/chips", get(chips))
+        .route("/v1/chips/{name}", get(chip))
+        .route("/v1/rules", get(rules))
+        .route("/v1/rules/{id}", get(rule))
         .route("/v1/timeline", get(timeline))
         .route("/v1/diff", get(diff))
         .route("/v1/admin/reload", post(reload))
@@ -406,6 +415,71 @@ async fn diff(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Js
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the diff failed: {e}")))?
         .map_err(Problem::request)?;
     versioned(&d.1, &d.0)
+}
+
+/// The date of a view: the one given, else today.
+fn view_date(given: Option<&str>) -> Result<Date, Problem> {
+    given.map_or(Ok(today()), |d| {
+        chipgate_core::date::parse(d)
+            .map_err(|e| Problem { parameter: Some("date"), ..Problem::new(StatusCode::BAD_REQUEST, e.to_string()) })
+    })
+}
+
+fn render<T: Serialize>(doc: &T) -> Result<Json<Value>, Problem> {
+    serde_json::to_value(doc).map(Json).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render: {e}")))
+}
+
+/// The catalog's parameters: those of `chipgate chips`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ChipsParams {
+    vendor: Option<String>,
+    eccn: Option<String>,
+    search: Option<String>,
+    date: Option<String>,
+}
+
+async fn chips(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
+    let p: ChipsParams = query(q.as_deref())?;
+    let date = view_date(p.date.as_deref())?;
+    let rs = service.rules();
+    let filter = catalog::Filter { vendor: p.vendor, eccn: p.eccn, search: p.search };
+    let found = filter.apply(&rs, date).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let chips = found.iter().map(|(c, class)| catalog::Entry::new(c, class)).collect();
+    render(&catalog::List { date, rules_version: rs.version(), chips })
+}
+
+/// One chip's parameters: those of `chipgate chips show`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ChipParams {
+    date: Option<String>,
+}
+
+async fn chip(State(service): State<Shared>, Path(name): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
+    let p: ChipParams = query(q.as_deref())?;
+    let date = view_date(p.date.as_deref())?;
+    let rs = service.rules();
+    let chip = request::lookup(&rs, &name, "name")
+        .map_err(|e| Problem { parameter: Some("name"), ..Problem::new(StatusCode::NOT_FOUND, e.message) })?;
+    let sheet = catalog::Sheet::new(&rs, chip, date).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    render(&sheet)
+}
+
+async fn rules(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
+    let rs = service.rules();
+    render(&words::Listing::new(&rs))
+}
+
+async fn rule(State(service): State<Shared>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let rs = service.rules();
+    if let Some(r) = rs.rule(&id) {
+        return render(&words::RuleSheet::new(&rs, r));
+    }
+    if let Some(g) = rs.regime(&id) {
+        return render(&words::RegimeSheet::new(&rs, g));
+    }
+    Err(Problem { parameter: Some("id"), ..Problem::new(StatusCode::NOT_FOUND, words::unknown_id(&rs, &id)) })
 }
 
 async fn countries(State(service): State<Shared>) -> Json<Value> {

@@ -43,3 +43,154 @@ pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification,
     };
     Ok(Classification { date, eccn, candidates, missing, rules })
 }
+
+/// One chip of the catalog as the list view shows it (`chipgate chips --format json`): its
+/// figures and its classification on the view's date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry<'a> {
+    /// Catalog id.
+    pub id: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Vendor.
+    pub vendor: &'a str,
+    /// Other names it answers to.
+    pub aliases: &'a [String],
+    /// Designed or marketed for datacenters, if known.
+    pub datacenter: Option<bool>,
+    /// Total processing performance.
+    pub tpp: Option<f64>,
+    /// Performance density, to four decimals.
+    pub pd: Option<f64>,
+    /// Performance density, unrounded.
+    #[serde(skip)]
+    pub pd_exact: Option<f64>,
+    /// Applicable die area, mm².
+    pub die_area_mm2: Option<f64>,
+    /// Chip-to-chip transfer rate, GB/s.
+    pub interconnect_gbps: Option<f64>,
+    /// DRAM bandwidth, GB/s.
+    pub memory_bandwidth_gbps: Option<f64>,
+    /// The ECCN, when determined.
+    pub eccn: Option<String>,
+    /// The classifications missing data leaves possible, when several.
+    pub eccn_candidates: Vec<Option<String>>,
+    /// What is missing for them.
+    pub missing: Vec<String>,
+}
+
+impl<'a> Entry<'a> {
+    /// The entry of a chip classified as `class`.
+    pub fn new(chip: &'a Chip, class: &Classification) -> Entry<'a> {
+        let m = crate::spec::Metrics::of(chip);
+        let round4 = |v: f64| (v * 1e4).round() / 1e4;
+        Entry {
+            id: &chip.id,
+            name: &chip.name,
+            vendor: &chip.vendor,
+            aliases: &chip.aliases,
+            datacenter: chip.datacenter,
+            tpp: m.tpp.map(|d| d.value),
+            pd: m.pd.as_ref().map(|d| round4(d.value)),
+            pd_exact: m.pd.as_ref().map(|d| d.value),
+            die_area_mm2: m.die_area_mm2.map(|d| d.value),
+            interconnect_gbps: m.interconnect_gbps.map(|d| d.value),
+            memory_bandwidth_gbps: m.memory_bandwidth_gbps.map(|d| d.value),
+            eccn: class.eccn.clone(),
+            eccn_candidates: class.candidates.clone(),
+            missing: class.missing.clone(),
+        }
+    }
+}
+
+/// Which chips of the catalog a list view shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Filter {
+    /// Only chips of this vendor (a prefix, case and punctuation ignored).
+    pub vendor: Option<String>,
+    /// Only chips with this ECCN or ECCN prefix, `none`, or `undetermined` (`?`).
+    pub eccn: Option<String>,
+    /// Only chips whose name, id, alias, architecture or form factor contains this text.
+    pub search: Option<String>,
+}
+
+impl Filter {
+    /// Whether a chip passes the vendor and text filters.
+    pub fn keeps(&self, c: &Chip) -> bool {
+        use crate::spec::normalize;
+        let vendor_ok = |v: &str| normalize(&c.vendor).starts_with(&normalize(v));
+        let search_ok = |s: &str| {
+            let key = normalize(s);
+            let plain = s.to_lowercase();
+            std::iter::once(&c.name).chain(std::iter::once(&c.id)).chain(&c.aliases).any(|n| normalize(n).contains(&key))
+                || [&c.vendor, &c.architecture, &c.form_factor].iter().any(|f| f.to_lowercase().contains(&plain))
+        };
+        self.vendor.as_deref().filter(|v| !vendor_ok(v)).is_none() && self.search.as_deref().filter(|s| !search_ok(s)).is_none()
+    }
+
+    /// Whether a classification passes the ECCN filter: `none` matches unclassified chips,
+    /// `undetermined` (or `?`) undetermined ones, anything else is a case-insensitive prefix.
+    pub fn keeps_class(&self, c: &Classification) -> bool {
+        let Some(filter) = &self.eccn else { return true };
+        let f = filter.trim().to_lowercase();
+        match f.as_str() {
+            "none" => c.eccn.is_none() && !c.undetermined(),
+            "?" => c.undetermined(),
+            _ if f.len() >= 3 && "undetermined".starts_with(&f) => c.undetermined(),
+            _ => c.eccn.as_deref().is_some_and(|e| e.to_lowercase().starts_with(&f)),
+        }
+    }
+
+    /// The catalog's chips that pass, each with its classification on a date.
+    pub fn apply<'r>(&self, rs: &'r RuleSet, date: Date) -> Result<Vec<(&'r Chip, Classification)>, HistoryError> {
+        let mut out = Vec::new();
+        for chip in rs.catalog.chips().iter().filter(|c| self.keeps(c)) {
+            let class = classify(rs, chip, date)?;
+            if self.keeps_class(&class) {
+                out.push((chip, class));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The list view's document (`chipgate chips --format json`).
+#[derive(Debug, Serialize)]
+pub struct List<'a> {
+    /// The date the rules were applied for.
+    pub date: Date,
+    /// The packs, versions and hashes that answered.
+    pub rules_version: String,
+    /// The chips shown.
+    pub chips: Vec<Entry<'a>>,
+}
+
+/// One chip with every figure, its classification and its sources (`chipgate chips show
+/// NAME --format json`).
+#[derive(Debug, Serialize)]
+pub struct Sheet<'a> {
+    /// The catalog entry as the packs give it.
+    pub chip: &'a Chip,
+    /// The figures the rules read, with their derivations.
+    pub metrics: crate::spec::Metrics,
+    /// The classification on the date.
+    pub classification: Classification,
+    /// Every source the figures cite, each once.
+    pub sources: Vec<String>,
+    /// The packs, versions and hashes that answered.
+    pub rules_version: String,
+}
+
+impl<'a> Sheet<'a> {
+    /// The sheet of a chip under the rules in force on a date.
+    pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Result<Sheet<'a>, HistoryError> {
+        Ok(Sheet {
+            chip,
+            metrics: crate::spec::Metrics::of(chip),
+            classification: classify(rs, chip, date)?,
+            sources: chip.sources(),
+            rules_version: rs.version(),
+        })
+    }
+}

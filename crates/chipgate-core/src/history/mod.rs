@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::eval::{Decision, EvalError, Truth, Verdict};
 use crate::rules::{Policy, RuleSet};
 
-mod catalog;
+pub mod catalog;
 mod diff;
 mod timeline;
 

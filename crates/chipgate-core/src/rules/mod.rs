@@ -17,6 +17,7 @@ mod load;
 // there for the file's reader: accepted, never read back.
 #[allow(dead_code)]
 mod raw;
+pub mod words;
 
 pub use diag::{Diagnostic, Severity, Sources};
 pub use lint::{Lint, LINTS};
@@ -270,6 +271,11 @@ impl Set {
 }
 
 impl Cond {
+    /// The condition in plain words (see [`words::in_words`]).
+    pub fn in_words(&self) -> String {
+        words::in_words(self)
+    }
+
     /// The tests the condition is made of: its leaves, through `and`, `or` and `not`.
     pub fn tests(&self) -> Vec<&Cond> {
         fn walk<'a>(c: &'a Cond, out: &mut Vec<&'a Cond>) {

@@ -177,6 +177,36 @@ pub struct Chip {
     pub architecture: String,
 }
 
+impl Chip {
+    /// Every figure the chip has, each with its name as a person reads it.
+    pub fn figures(&self) -> Vec<(&'static str, &Figure)> {
+        let named = [
+            ("TPP (given)", &self.tpp),
+            ("Performance density (given)", &self.pd),
+            ("Applicable die area (mm²)", &self.die_area_mm2),
+            ("Chip-to-chip rate (GB/s)", &self.interconnect_gbps),
+            ("DRAM bandwidth (GB/s)", &self.memory_bandwidth_gbps),
+            ("HBM bandwidth density (GB/s/mm²)", &self.memory_bandwidth_density),
+            ("Memory (GB)", &self.memory_gb),
+            ("TDP (W)", &self.tdp_w),
+            ("Published TPP", &self.tpp_published),
+            ("Published performance density", &self.pd_published),
+        ];
+        named.into_iter().filter_map(|(n, f)| f.as_ref().map(|f| (n, f))).collect()
+    }
+
+    /// Every source the chip's throughput and figures cite, each once, in first-use order.
+    pub fn sources(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in self.throughput.iter().map(|t| &t.source).chain(self.figures().into_iter().map(|(_, f)| &f.source)) {
+            if !s.is_empty() && !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+}
+
 /// A metric value with how it was derived.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Derived {

@@ -1,0 +1,159 @@
+//! Conditions in plain words, for people reading a rule.
+
+use super::cond::Op;
+use super::Cond;
+use crate::spec::{fmt_num, Flag, Metric};
+
+/// A condition in plain words, for people (`chipgate rules show`).
+pub fn in_words(c: &Cond) -> String {
+    let nested = |x: &Cond| match x {
+        Cond::And(v) | Cond::Or(v) if v.len() > 1 => format!("({})", in_words(x)),
+        _ => in_words(x),
+    };
+    match c {
+        Cond::Const(true) => "always".into(),
+        Cond::Const(false) => "never".into(),
+        Cond::And(v) => v.iter().map(nested).collect::<Vec<_>>().join(" and "),
+        Cond::Or(v) => v.iter().map(nested).collect::<Vec<_>>().join(" or "),
+        Cond::Not(x) => match x.as_ref() {
+            Cond::Flag(f) => format!("not {}", flag(*f)),
+            Cond::Destination { text, .. } => format!("the destination is not in {text}"),
+            Cond::EndUserHq { text, .. } => format!("the end user is not headquartered in {text}"),
+            other => format!("not {}", nested(other)),
+        },
+        Cond::Cmp { metric, op, value } => {
+            let op = match op {
+                Op::Ge => "is at least",
+                Op::Gt => "is more than",
+                Op::Le => "is at most",
+                Op::Lt => "is less than",
+                Op::Eq => "is",
+                Op::Ne => "is not",
+            };
+            format!("{} {op} {}", metric_words(*metric), fmt_num(*value))
+        }
+        Cond::Flag(f) => flag(*f).into(),
+        Cond::Eccn(l) => format!("the item is classified {}", l.join(" or ")),
+        Cond::Chip(l) => format!("the chip is {}", l.join(" or ")),
+        Cond::ShipFrom { text, .. } => format!("the item ships from {text}"),
+        Cond::Transaction(l) => {
+            let names: Vec<&str> = l.iter().map(|t| t.name()).collect();
+            format!("the transaction is {}", names.join(" or "))
+        }
+        Cond::Exporter(l) => format!("the exporter is {} (without --exporter: the chip's vendor)", l.join(" or ")),
+        Cond::Destination { text, .. } => format!("the destination is in {text}"),
+        Cond::EndUserHq { text, .. } => format!("the end user (or its ultimate parent) is headquartered in {text}"),
+    }
+}
+
+/// A flag in words.
+pub fn flag(f: Flag) -> &'static str {
+    match f {
+        Flag::Datacenter => "designed or marketed for datacenters",
+        Flag::Hbm => "a standalone high-bandwidth-memory stack",
+    }
+}
+
+/// A metric in words, with its unit.
+pub fn metric_words(m: Metric) -> &'static str {
+    match m {
+        Metric::Tpp => "TPP",
+        Metric::Pd => "performance density",
+        Metric::DieAreaMm2 => "die area (mm²)",
+        Metric::InterconnectGbps => "chip-to-chip transfer rate (GB/s)",
+        Metric::MemoryBandwidthGbps => "DRAM bandwidth (GB/s)",
+        Metric::MemoryBandwidthDensity => "memory bandwidth density (GB/s/mm²)",
+        Metric::MemoryGb => "memory (GB)",
+        Metric::TdpW => "TDP (W)",
+    }
+}
+
+/// The rule set as `chipgate rules list --format json` gives it: its version, the packs with
+/// how many regimes and rules each defines, then every regime and rule.
+#[derive(Debug, serde::Serialize)]
+pub struct Listing<'a> {
+    /// [`super::RuleSet::version`].
+    pub version: String,
+    /// The packs, in load order.
+    pub packs: Vec<PackCount<'a>>,
+    /// Every regime.
+    pub regimes: &'a [super::Regime],
+    /// Every rule.
+    pub rules: &'a [super::Rule],
+}
+
+/// A pack with what it defines.
+#[derive(Debug, serde::Serialize)]
+pub struct PackCount<'a> {
+    /// The pack.
+    #[serde(flatten)]
+    pub pack: &'a super::PackInfo,
+    /// Regimes it defines.
+    pub regimes: usize,
+    /// Rules it defines.
+    pub rules: usize,
+}
+
+impl<'a> Listing<'a> {
+    /// The listing of a rule set.
+    pub fn new(rs: &'a super::RuleSet) -> Listing<'a> {
+        let packs = rs
+            .packs
+            .iter()
+            .map(|p| PackCount {
+                pack: p,
+                regimes: rs.regimes.iter().filter(|g| g.origin.pack == p.name).count(),
+                rules: rs.rules.iter().filter(|r| r.origin.pack == p.name).count(),
+            })
+            .collect();
+        Listing { version: rs.version(), packs, regimes: &rs.regimes, rules: &rs.rules }
+    }
+}
+
+/// One rule as `chipgate rules show ID --format json` gives it: the rule, its regime's id and
+/// its condition in words.
+#[derive(Debug, serde::Serialize)]
+pub struct RuleSheet<'a> {
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: &'a super::Rule,
+    /// Its regime's id.
+    pub regime: String,
+    /// Its condition in words.
+    pub in_words: String,
+}
+
+impl<'a> RuleSheet<'a> {
+    /// The sheet of a rule of a rule set.
+    pub fn new(rs: &super::RuleSet, rule: &'a super::Rule) -> RuleSheet<'a> {
+        RuleSheet { rule, regime: rs.regime_of(rule).map(|g| g.id.clone()).unwrap_or_default(), in_words: rule.when.in_words() }
+    }
+}
+
+/// One regime as `chipgate rules show ID --format json` gives it: the regime and the ids of
+/// its rules.
+#[derive(Debug, serde::Serialize)]
+pub struct RegimeSheet<'a> {
+    /// The regime.
+    #[serde(flatten)]
+    pub regime: &'a super::Regime,
+    /// The ids of its rules, in rule-set order.
+    pub rules: Vec<&'a str>,
+}
+
+impl<'a> RegimeSheet<'a> {
+    /// The sheet of a regime of a rule set.
+    pub fn new(rs: &'a super::RuleSet, regime: &'a super::Regime) -> RegimeSheet<'a> {
+        let rules = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == regime.id)).map(|r| r.id.as_str()).collect();
+        RegimeSheet { regime, rules }
+    }
+}
+
+/// Why an id names no rule or regime, with the nearest ids.
+pub fn unknown_id(rs: &super::RuleSet, id: &str) -> String {
+    let ids = rs.rules.iter().map(|r| r.id.as_str()).chain(rs.regimes.iter().map(|g| g.id.as_str()));
+    match super::diag::did_you_mean(id, ids) {
+        Some(h) => format!("no rule or regime `{id}`; {h}"),
+        None => format!("no rule or regime `{id}`; `chipgate rules list` shows them all"),
+    }
+}
