@@ -263,6 +263,24 @@ fn errors_are_problem_documents_naming_the_parameter() {
     let log = server.log();
     assert!(log.contains("\"GET /healthz HTTP/1.1\" 200 "), "{log}");
     assert!(log.contains("\"DELETE /v1/check HTTP/1.1\" 405 "), "{log}");
+    // The metrics count them by route and status.
+    let (status, kind, text) = server.request("GET", "/metrics", None);
+    assert_eq!((status, kind.as_str()), (200, "application/openmetrics-text"));
+    let count = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} in {text}"))
+    };
+    assert!(count("chipgate_requests_total{route=\"/v1/check\",status=\"400\"}") >= 10, "{text}");
+    assert_eq!(count("chipgate_requests_total{route=\"/v1/check/batch\",status=\"413\"}"), 1);
+    assert_eq!(count("chipgate_requests_total{route=\"unmatched\",status=\"404\"}"), 1);
+    assert!(
+        text.contains("chipgate_request_duration_seconds_bucket{le=\"0.001\",route=\"/v1/check\"}")
+            || text.contains("chipgate_request_duration_seconds_bucket{route=\"/v1/check\",le=\"0.001\"}"),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"));
 }
 
 #[test]

@@ -26,11 +26,14 @@
 //!   application/x-ndjson`, as JSON lines ending in a `{"summary": …}` line; the summary also at
 //!   `GET /v1/audit/{id}/summary` (the `Link` and `chipgate-audit-id` headers name it);
 //! - `POST /v1/admin/reload`: load the packs again;
-//! - `GET /healthz`: whether the service answers, with the rules' version.
+//! - `GET /healthz`: whether the service answers, with the rules' version;
+//! - `GET /metrics`: requests by route and status, their latencies, audits and their rows, in
+//!   the OpenMetrics text format Prometheus reads.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod metrics;
 mod upload;
 
 use std::net::SocketAddr;
@@ -112,6 +115,7 @@ struct Service {
     summaries: std::sync::Mutex<std::collections::VecDeque<(String, String)>>,
     audit_count: std::sync::atomic::AtomicU64,
     started: u64,
+    metrics: metrics::Metrics,
 }
 
 /// Summaries of finished audits kept for `GET /v1/audit/{id}/summary`.
@@ -146,7 +150,9 @@ impl Service {
 
     /// Loads the rules again; on failure the rules in use stay, and the error says why.
     fn reload(&self) -> Result<String, String> {
-        let fresh = Arc::new((self.load)()?);
+        let fresh = (self.load)();
+        self.metrics.reload(fresh.is_ok());
+        let fresh = Arc::new(fresh?);
         let version = fresh.version();
         match self.rules.write() {
             Ok(mut r) => *r = fresh,
@@ -183,6 +189,7 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
         summaries: std::sync::Mutex::default(),
         audit_count: std::sync::atomic::AtomicU64::new(0),
         started,
+        metrics: metrics::Metrics::new(),
     });
     tokio::spawn(reload_on_hangup(Arc::clone(&service)));
     let app = router(service, config.max_body, config.timeout);
@@ -199,6 +206,7 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&service), log));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .route("/v1/check", get(check_get).post(check_post))
         .route("/v1/check/batch", post(check_batch))
         .route("/v1/countries", get(countries))
@@ -259,18 +267,21 @@ async fn reload_on_hangup(service: Shared) {
     let _ = service;
 }
 
-/// One line per request on stderr: client, date, request line, status, bytes, time taken.
+/// Counts every request in the metrics, and logs one line per request on stderr (unless
+/// quiet): client, date, request line, status, bytes, time taken.
 async fn log(State(service): State<Shared>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request, next: Next) -> Response {
-    if service.quiet {
-        return next.run(req).await;
-    }
-    let line = format!("{} {} {:?}", req.method(), req.uri(), req.version());
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
+    let line = (!service.quiet).then(|| format!("{} {} {:?}", req.method(), req.uri(), req.version()));
     let start = Instant::now();
     let response = next.run(req).await;
-    let bytes = http_body::Body::size_hint(response.body()).exact().map_or_else(|| "-".to_string(), |n| n.to_string());
-    let when = jiff::Timestamp::now().strftime("%d/%b/%Y:%H:%M:%S +0000");
-    let ms = start.elapsed().as_secs_f64() * 1e3;
-    eprintln!("{} - - [{when}] \"{line}\" {} {bytes} {ms:.2}ms", peer.ip(), response.status().as_u16());
+    let took = start.elapsed();
+    service.metrics.request(&route, response.status().as_u16(), took);
+    if let Some(line) = line {
+        let bytes = http_body::Body::size_hint(response.body()).exact().map_or_else(|| "-".to_string(), |n| n.to_string());
+        let when = jiff::Timestamp::now().strftime("%d/%b/%Y:%H:%M:%S +0000");
+        let ms = took.as_secs_f64() * 1e3;
+        eprintln!("{} - - [{when}] \"{line}\" {} {bytes} {ms:.2}ms", peer.ip(), response.status().as_u16());
+    }
     response
 }
 
@@ -335,6 +346,11 @@ fn answer(rs: &RuleSet, check: &Check) -> Result<Value, Problem> {
     let d = check.decide(rs, today(), SOURCE).map_err(Problem::request)?;
     serde_json::to_value(Answer::new(rs, &d))
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the answer: {e}")))
+}
+
+async fn metrics_text(State(service): State<Shared>) -> Response {
+    let text = service.metrics.text(service.rules().rules.len());
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 
 async fn healthz(State(service): State<Shared>) -> Json<Value> {

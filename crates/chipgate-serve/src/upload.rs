@@ -220,6 +220,7 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
                 if let (true, Some(mut w)) = (jsonl, writer) {
                     let _ = w.write_all(format!("{{\"summary\":{text}}}\n").as_bytes()).and_then(|()| w.flush());
                 }
+                svc.metrics.audit(summary.rows);
                 svc.keep_summary(audit_id, text);
             }
             Err(e) => {
