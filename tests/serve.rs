@@ -475,3 +475,28 @@ fn the_catalog_and_the_rules_answer_as_the_command_line_does() {
     let (status, _, p) = server.json("GET", "/v1/chips?date=2026-13-01", None);
     assert_eq!((status, p["parameter"].as_str()), (400, Some("date")), "{p}");
 }
+
+#[test]
+fn the_map_is_the_rules_classification_of_each_point_and_the_page_is_served() {
+    let server = Server::start(&["--quiet"]);
+    // Before the October 2023 rule a chip given only TPP and density is undetermined past TPP
+    // 4800 (the 2022 rule also asks for its interconnect); after it, 3A090.a.
+    let (status, _, m) = server.json("GET", "/v1/map?date=2023-06-01&tpp_max=9600&pd_max=24&steps=4", None);
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["tpp"], json!([1200.0, 3600.0, 6000.0, 8400.0]));
+    assert_eq!(m["cells"][0], json!(["", "", "?", "?"]), "{m}");
+    assert_eq!(m["missing"], json!(["interconnect_gbps"]));
+    let (_, _, m) = server.json("GET", "/v1/map?date=2024-01-15&tpp_max=9600&pd_max=24&steps=4", None);
+    assert_eq!(m["cells"][3], json!(["", "3A090.a", "3A090.a", "3A090.a"]), "{m}");
+    assert_eq!(m["eccns"][0], "3A090.a");
+    let (status, _, p) = server.json("GET", "/v1/map?steps=1000", None);
+    assert_eq!((status, p["parameter"].as_str()), (400, Some("steps")));
+    // The page and its files, from the binary.
+    for (path, kind) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+        let (status, got, body) = server.request("GET", path, None);
+        assert_eq!((status, got.as_str()), (200, kind), "{path}");
+        assert!(!body.is_empty());
+    }
+    let (_, _, html) = server.request("GET", "/", None);
+    assert!(html.contains("Decision support, not legal advice"));
+}

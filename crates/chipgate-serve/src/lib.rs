@@ -7,6 +7,10 @@
 //! `chipgate check --format json` give the same document. Every error is an RFC 9457
 //! `application/problem+json` body whose `detail` is the command line's message.
 //!
+//! `GET /` serves a page (embedded in the binary, from `web/`): a calculator for a hypothetical
+//! design, the TPP × performance-density map with a date slider, the catalog, a chip's
+//! timeline, the diff between two dates, and an audit drop zone, all through the API below.
+//!
 //! Endpoints (all JSON):
 //! - `GET /v1/check?chip=H100&to=CN&date=…`: a check; every flag of `chipgate check` is a
 //!   parameter of the same name with `-` written `_` (`throughput` repeatable, flags as
@@ -19,6 +23,8 @@
 //! - `GET /v1/diff?from=…&to=…&destinations=CN,HK&chips=…`: what changed between two dates;
 //! - `GET /v1/chips?vendor=…&eccn=…&search=…&date=…`, `GET /v1/chips/{name}?date=…`: the
 //!   catalog and one chip's sheet;
+//! - `GET /v1/map?date=…&tpp_max=…&pd_max=…&steps=…&datacenter=…`: how the rules in force
+//!   classify a hypothetical chip at each point of a TPP × performance-density grid;
 //! - `GET /v1/rules`, `GET /v1/rules/{id}`: the packs, regimes and rules, and one of them;
 //! - `GET /v1/countries`: the countries the rules know;
 //! - `POST /v1/audit?date=…&columns=…`: a shipment list as the body (CSV in any delimiter and
@@ -205,6 +211,9 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .route("/v1/audit/{id}/summary", get(upload::summary))
         .layer(middleware::from_fn_with_state(Arc::clone(&service), log));
     Router::new()
+        .route("/", get(|| page("text/html; charset=utf-8", include_str!("../web/index.html"))))
+        .route("/app.js", get(|| page("text/javascript; charset=utf-8", include_str!("../web/app.js"))))
+        .route("/style.css", get(|| page("text/css; charset=utf-8", include_str!("../web/style.css"))))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/v1/check", get(check_get).post(check_post))
@@ -212,6 +221,7 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .route("/v1/countries", get(countries))
         .route("/v1/chips", get(chips))
         .route("/v1/chips/{name}", get(chip))
+        .route("/v1/map", get(map))
         .route("/v1/rules", get(rules))
         .route("/v1/rules/{id}", get(rule))
         .route("/v1/timeline", get(timeline))
@@ -348,6 +358,11 @@ fn answer(rs: &RuleSet, check: &Check) -> Result<Value, Problem> {
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the answer: {e}")))
 }
 
+/// A file of the page, embedded in the binary: no network at run time.
+async fn page(kind: &'static str, text: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-cache")], text).into_response()
+}
+
 async fn metrics_text(State(service): State<Shared>) -> Response {
     let text = service.metrics.text(service.rules().rules.len());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
@@ -480,6 +495,50 @@ async fn chip(State(service): State<Shared>, Path(name): Path<String>, RawQuery(
         .map_err(|e| Problem { parameter: Some("name"), ..Problem::new(StatusCode::NOT_FOUND, e.message) })?;
     let sheet = catalog::Sheet::new(&rs, chip, date).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     render(&sheet)
+}
+
+/// The map's parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MapParams {
+    date: Option<String>,
+    tpp_max: Option<f64>,
+    pd_max: Option<f64>,
+    steps: Option<usize>,
+    datacenter: Option<bool>,
+}
+
+async fn map(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
+    use chipgate_core::history::map::{map, MapRequest, MAX_STEPS};
+    let p: MapParams = query(q.as_deref())?;
+    let date = view_date(p.date.as_deref())?;
+    let rs = service.rules();
+    // By default the axes reach past the catalog's largest figures.
+    let largest = |f: fn(&chipgate_core::spec::Metrics) -> Option<f64>| {
+        rs.catalog.chips().iter().filter_map(|c| f(&chipgate_core::spec::Metrics::of(c))).fold(0.0, f64::max) * 1.1
+    };
+    let positive = |name: &'static str, v: Option<f64>, default: f64| match v {
+        Some(x) if !x.is_finite() || x <= 0.0 => Err(Problem {
+            parameter: Some(name),
+            ..Problem::new(StatusCode::BAD_REQUEST, format!("`{name}` must be a number > 0, got `{x}`"))
+        }),
+        Some(x) => Ok(x),
+        None => Ok(if default > 0.0 { default } else { 1.0 }),
+    };
+    let tpp_max = positive("tpp_max", p.tpp_max, largest(|m| m.tpp.as_ref().map(|d| d.value)))?;
+    let pd_max = positive("pd_max", p.pd_max, largest(|m| m.pd.as_ref().map(|d| d.value)))?;
+    let steps = p.steps.unwrap_or(60);
+    if !(1..=MAX_STEPS).contains(&steps) {
+        return Err(Problem {
+            parameter: Some("steps"),
+            ..Problem::new(StatusCode::BAD_REQUEST, format!("`steps` must be 1 to {MAX_STEPS}, got {steps}"))
+        });
+    }
+    let req = MapRequest { date, tpp_max, pd_max, steps, datacenter: p.datacenter.unwrap_or(true) };
+    let m = tokio::task::spawn_blocking(move || map(&rs, &req).clone())
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the map failed: {e}")))?;
+    render(&Versioned::new(&service.rules(), &m))
 }
 
 async fn rules(State(service): State<Shared>) -> Result<Json<Value>, Problem> {

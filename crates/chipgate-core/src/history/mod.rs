@@ -12,6 +12,7 @@ use crate::rules::{Policy, RuleSet};
 
 pub mod catalog;
 mod diff;
+pub mod map;
 mod timeline;
 
 pub use catalog::{classify, Classification};

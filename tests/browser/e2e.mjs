@@ -1,0 +1,139 @@
+// End-to-end tests of `chipgate serve`'s page in a real browser: Debian's chromium, driven by
+// playwright-core. Starts the server on a free loopback port, then as a user would:
+// 1. types a design into the calculator and reads the verdict;
+// 2. moves the map's date slider and sees the A800 leave the uncontrolled region;
+// 3. drops a CSV on the audit zone, reads the summary and downloads the audited file.
+// Screenshots go to $ARTIFACTS (default target/browser-artifacts), not into the repository.
+//
+//   CHIPGATE=target/debug/chipgate CHROMIUM=/usr/bin/chromium node tests/browser/e2e.mjs
+
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+const bin = process.env.CHIPGATE ?? resolve(root, "target/debug/chipgate");
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const artifacts = process.env.ARTIFACTS ?? resolve(root, "target/browser-artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+/** Starts the server; resolves with its base URL once it says where it listens. */
+function start() {
+  const child = spawn(bin, ["serve", "--quiet", "--addr", "127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CHIPGATE_RULES: "" } });
+  return new Promise((ok, fail) => {
+    let seen = "";
+    child.stderr.on("data", (d) => {
+      seen += d;
+      const m = seen.match(/http:\/\/[0-9.:]+/);
+      if (m) ok({ child, base: m[0] });
+    });
+    child.on("exit", (code) => fail(new Error(`chipgate serve exited (${code}): ${seen}`)));
+  });
+}
+
+const { child, base } = await start();
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const results = [];
+async function step(name, f) {
+  const t = Date.now();
+  try {
+    await f();
+    results.push(`ok   ${name} (${Date.now() - t} ms)`);
+  } catch (e) {
+    results.push(`FAIL ${name}: ${e.message}`);
+  }
+}
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  // The browser logs the 400 of the calculator's deliberate mistake below: that one is expected.
+  page.on("console", (m) => { if (m.type() === "error" && !m.text().includes("status of 400")) errors.push(m.text()); });
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
+
+  await step("the page shows the rules version and the disclaimer", async () => {
+    assert.match(await page.textContent("#rules-version"), /chipgate-builtin@/);
+    assert.match(await page.textContent("header"), /Decision support, not legal advice/);
+  });
+
+  await step("a design typed into the calculator gets its verdict", async () => {
+    const calc = page.locator("#calc-form");
+    // An H100-class design to China in 2026: a licence is required.
+    await calc.getByLabel("Dense 8-bit TOPS").fill("1979");
+    await calc.getByLabel("Die area (mm²)").fill("814");
+    await calc.getByLabel("Market").selectOption("datacenter");
+    await calc.getByLabel("Destination", { exact: true }).fill("CN");
+    await calc.getByLabel("Date").fill("2026-01-01");
+    await page.waitForSelector("#calc-result [data-verdict='license_required']", { timeout: 10000 });
+    assert.match(await page.textContent("#calc-result"), /ECCN 3A090\.a/);
+    // A consumer design far below the thresholds, to Germany: no licence.
+    await calc.getByLabel("Dense 8-bit TOPS").fill("100");
+    await calc.getByLabel("Destination", { exact: true }).fill("DE");
+    await page.waitForSelector("#calc-result [data-verdict='no_license_required']", { timeout: 10000 });
+    // A mistake is said in the command line's words.
+    await calc.getByLabel("Destination", { exact: true }).fill("Atlantis");
+    await page.waitForSelector("#calc-result [data-error]", { timeout: 10000 });
+    assert.match(await page.textContent("#calc-result"), /unknown country `Atlantis`/);
+    await page.screenshot({ path: `${artifacts}/calculator.png` });
+  });
+
+  await step("moving the map's date slider takes the A800 out of the uncontrolled region", async () => {
+    const a800 = "g[data-chip='nvidia-a800-sxm']";
+    const day = (iso) => String(Math.round((Date.parse(iso) - Date.UTC(2022, 0, 1)) / 86400000));
+    await page.locator("#map-date").fill(day("2023-06-01"));
+    await page.waitForSelector("#map-svg svg[data-date='2023-06-01']");
+    assert.equal(await page.getAttribute(a800, "data-eccn"), "none");
+    await page.screenshot({ path: `${artifacts}/map-2023-06.png` });
+    await page.locator("#map-date").fill(day("2024-01-15"));
+    await page.waitForSelector("#map-svg svg[data-date='2024-01-15']");
+    assert.equal(await page.getAttribute(a800, "data-eccn"), "3A090.a");
+    assert.ok((await page.locator("#map-svg rect[data-cell='3A090.a']").count()) > 0, "the 3A090.a region is drawn");
+    await page.screenshot({ path: `${artifacts}/map-2024-01.png` });
+  });
+
+  await step("the catalog sorts, filters and opens a chip", async () => {
+    await page.getByLabel("Filter").fill("H800");
+    await page.locator("#cat-table tbody tr").first().click();
+    await page.waitForSelector("#chip-sheet h3");
+    assert.match(await page.textContent("#chip-sheet"), /Sources/);
+  });
+
+  await step("a timeline and a diff", async () => {
+    await page.locator("#tl-form button").click();
+    await page.waitForSelector("#tl-result table");
+    assert.match(await page.textContent("#tl-result"), /2023-10-23/);
+    await page.locator("#diff-form button").click();
+    await page.waitForSelector("#diff-result table");
+    assert.match(await page.textContent("#diff-result"), /pairs differ/);
+  });
+
+  await step("a CSV dropped on the audit zone is audited and downloaded", async () => {
+    await page.setInputFiles("#audit-file", resolve(root, "examples/shipments.csv"));
+    await page.waitForSelector("#audit-download", { timeout: 20000 });
+    assert.equal(await page.getAttribute("#audit-result [data-rows]", "data-rows"), "22");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#audit-download")]);
+    const path = `${artifacts}/${download.suggestedFilename()}`;
+    await download.saveAs(path);
+    const text = readFileSync(path, "utf8");
+    assert.match(text.split("\n")[0], /,eccn,license_required,exceptions,review_policy,verdict,reasons,error$/);
+    assert.equal(text.trim().split("\n").length, 23);
+    await page.screenshot({ path: `${artifacts}/audit.png`, fullPage: true });
+  });
+
+  await step("no script errors", async () => assert.deepEqual(errors, []));
+} finally {
+  await browser.close();
+  child.kill("SIGTERM");
+}
+
+console.log(results.join("\n"));
+console.log(`screenshots: ${artifacts}`);
+if (results.some((r) => r.startsWith("FAIL"))) process.exit(1);
