@@ -351,3 +351,31 @@ fn completions_for_every_shell_and_a_man_page() {
     let r = chipgate(&["--version"]);
     assert!(r.stdout.starts_with("chipgate 0.1.0 (built-in rules chipgate-builtin@"), "{}", r.stdout);
 }
+
+#[test]
+fn map_draws_the_rules_regions_and_the_catalog_on_a_date() {
+    let before = chipgate(&["map", "--date", "2023-06-01", "--steps", "20"]);
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    let svg = &before.stdout;
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.ends_with("</svg>\n"));
+    assert!(svg.contains("data-chip=\"nvidia-a800-sxm\" data-eccn=\"none\""), "the A800 is outside the 2022 rule");
+    assert!(!svg.contains("data-cell=\"3A090.a\""), "before the October 2023 rule a chip given TPP and density alone is undetermined");
+    assert!(svg.contains("data-cell=\"?\"") && svg.contains("undetermined (interconnect_gbps)"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("map.svg");
+    let after = chipgate(&["map", "--date", "2024-01-15", "--steps", "20", "-o", path.to_str().unwrap()]);
+    assert_eq!((after.code, after.stdout.as_str()), (0, ""), "{}", after.stderr);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.contains("data-chip=\"nvidia-a800-sxm\" data-eccn=\"3A090.a\""));
+    // 20 × 20 cells, each classified or left blank; the shaded ones are 3A090.a or .b.
+    let cells = svg.matches("data-cell=\"3A090.").count();
+    assert!(cells > 200 && cells < 400, "{cells}");
+    assert_eq!(svg.matches("<g data-chip=").count(), svg.matches("</g>").count());
+    // Every element that opens is closed (a cheap well-formedness check).
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    let only = chipgate(&["map", "--date", "2024-01-15", "--chips", "H800,A800"]);
+    assert_eq!(only.stdout.matches("<g data-chip=").count(), 2);
+    let bad = chipgate(&["map", "--tpp-max=-5"]);
+    assert!(bad.stderr.contains("--tpp-max must be a number > 0"), "{}", bad.stderr);
+    assert_eq!(bad.code, 2);
+}

@@ -15,6 +15,7 @@ mod audit;
 mod check;
 mod chips;
 mod diff;
+mod map;
 mod output;
 mod parties;
 mod render;
@@ -77,6 +78,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Audit a CSV of shipments, or a sheet of a workbook: one verdict per row.
     Audit(audit::AuditArgs),
+    /// The TPP × performance-density map of the rules in force on a date, as an SVG.
+    Map(map::MapArgs),
     /// Serve the engine over HTTP (JSON answers identical to `--format json`) on 127.0.0.1:8080.
     Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
@@ -184,6 +187,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Diff(a) => diff::run(cli, a, out),
         Command::Audit(a) => audit::run(cli, a, out),
         Command::Serve(a) => serve::run(cli, a),
+        Command::Map(a) => map::run(cli, a, out),
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a failed write.
             let mut script = Vec::new();
