@@ -1,82 +1,10 @@
-//! A small fast hasher for the audit's caches (the Firefox/rustc "Fx" hash): keys are short byte
-//! strings and integer tuples from the input, hashed once per row, where SipHash would dominate.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+//! The audit's caches: maps hashed with rustc-hash's Fx hash (keys are short byte strings and
+//! integer tuples from the input, hashed once per row, where SipHash would dominate; the caches
+//! are bounded, so it need not resist collisions chosen by an attacker), maps of short names
+//! packed into integers, and small direct-mapped caches.
 
 /// A `HashMap` with the Fx hasher.
-pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// The Fx hasher: multiply-rotate over machine words. Not DoS-resistant; the caches it serves
-/// are bounded in size.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FxHasher {
-    hash: u64,
-}
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            if let Some(dst) = w.get_mut(..rest.len()) {
-                dst.copy_from_slice(rest);
-            }
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_u128(&mut self, i: u128) {
-        self.add(i as u64);
-        self.add((i >> 64) as u64);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    /// The state with its high bits brought down (as rustc-hash 2 does): a multiply leaves the
-    /// low bits of the state depending only on the low bits of the words, and hash tables take
-    /// their slot from the low bits, so keys that differ only in their high bits (ids packed
-    /// into a wide integer, as the memo packs them) would all probe from one slot.
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash.rotate_left(26)
-    }
-}
+pub type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// A map from short byte strings (names, codes, dates) to values. Strings of up to 15 bytes are
 /// packed into one integer, so a lookup is a multiply and a compare, not a hash over a slice
@@ -191,7 +119,7 @@ mod tests {
     #[test]
     fn keys_differing_in_their_high_bits_spread_over_the_low_bits() {
         use std::hash::BuildHasher;
-        let build = BuildHasherDefault::<FxHasher>::default();
+        let build = rustc_hash::FxBuildHasher;
         // Ids packed into a u128 as the memo packs them: only the first (highest) differs.
         let low: std::collections::HashSet<u64> = (0..64u128).map(|chip| build.hash_one(chip << 96 | 7 << 64 | 3) & 63).collect();
         assert!(low.len() > 32, "{} distinct slots of 64", low.len());
