@@ -547,3 +547,24 @@ fn transaction_and_exporter_tests_and_the_jurisdiction_are_checked() {
     let alone = errors(&Loader::empty().pack(PackSource::Memory(vec![("other.toml".into(), header("DE"))])));
     assert!(alone.contains("unknown country `DE` as the pack's jurisdiction"), "without the built-in countries DE is unknown: {alone}");
 }
+
+#[test]
+fn a_classification_looks_at_the_item_alone() {
+    let rule = |when: &str| {
+        format!(
+            "\n[[regime]]\nid = \"acme\"\ntitle = \"ACME\"\ncitation = {{ document = \"x\" }}\neffective = 2025-01-01\n\n\
+             [[eccn]]\nid = \"X.1\"\ntitle = \"x\"\n\n[[classification]]\nid = \"acme/c\"\nregime = \"acme\"\neccn = \"X.1\"\nwhen = \"{when}\"\n"
+        )
+    };
+    for (when, field) in [
+        ("tpp >= 100 and destination in CN", "destination"),
+        ("tpp >= 100 or end_user_hq in CN", "end_user_hq"),
+        ("not ship_from in SG", "ship_from"),
+        ("transaction == 'export'", "transaction"),
+        ("exporter in ['NVIDIA']", "exporter"),
+    ] {
+        let shown = errors(&with_user(&rule(when)));
+        assert!(shown.contains(&format!("error[classification-not-item]: a classification cannot test `{field}`")), "{when}: {shown}");
+    }
+    assert!(errors(&with_user(&rule("tpp >= 100 and datacenter and chip in ['H100']"))).is_empty());
+}

@@ -293,12 +293,23 @@ fn a_reload_keeps_the_rules_in_use_when_the_new_ones_fail_and_sighup_reloads() {
     let version = |s: &Server| s.json("GET", "/healthz", None).2["rules_version"].as_str().unwrap().to_string();
     assert!(version(&server).contains("acme@1.0.0"), "{}", version(&server));
     std::fs::write(&pack, header("1.1.0")).unwrap();
-    let (status, _, r) = server.json("POST", "/v1/admin/reload", None);
+    // Only with the header a page of another site cannot send.
+    let (status, _, p) = server.json("POST", "/v1/admin/reload", None);
+    assert_eq!(status, 403, "{p}");
+    let reload = || {
+        let r = ureq::post(&format!("{}/v1/admin/reload", server.base)).set("chipgate-admin", "reload").call();
+        let r = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        (r.status(), serde_json::from_str::<Value>(&r.into_string().unwrap()).unwrap())
+    };
+    let (status, r) = reload();
     assert_eq!(status, 200, "{r}");
     assert!(version(&server).contains("acme@1.1.0"));
     // A pack that no longer loads: the old rules stay, and the problem says why.
     std::fs::write(&pack, format!("{}[[regime]]\nid = 7\n", header("2.0.0"))).unwrap();
-    let (status, _, p) = server.json("POST", "/v1/admin/reload", None);
+    let (status, p) = reload();
     assert_eq!(status, 500, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("pack.toml"), "{p}");
     assert!(version(&server).contains("acme@1.1.0"));
@@ -315,7 +326,7 @@ fn a_reload_keeps_the_rules_in_use_when_the_new_ones_fail_and_sighup_reloads() {
 }
 
 #[test]
-fn sigterm_stops_the_server_after_the_requests_in_flight() {
+fn sigterm_stops_the_server_and_an_address_in_use_is_an_error() {
     let mut server = Server::start(&[]);
     let (status, _, _) = server.json("GET", "/v1/check?chip=H100&to=CN", None);
     assert_eq!(status, 200);
@@ -447,7 +458,7 @@ fn an_uploaded_audit_streams_back_what_the_command_line_writes() {
     // is not sent here, as a client waiting for `100 Continue` would not send it).
     use std::io::Write as _;
     let mut tcp = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
-    write!(tcp, "POST /v1/audit HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000000000\r\n\r\n").unwrap();
+    write!(tcp, "POST /v1/audit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 1000000000\r\n\r\n").unwrap();
     let mut head = [0u8; 64];
     let n = tcp.read(&mut head).unwrap();
     let head = String::from_utf8_lossy(&head[..n]);
@@ -504,4 +515,75 @@ fn the_map_is_the_rules_classification_of_each_point_and_the_page_is_served() {
     }
     let (_, _, html) = server.request("GET", "/", None);
     assert!(html.contains("Decision support, not legal advice"));
+}
+
+/// Sends a raw HTTP/1.1 request and reads what comes back until the server closes or `wait`
+/// passes.
+fn raw(base: &str, request: &[u8], wait: std::time::Duration) -> String {
+    use std::io::Write as _;
+    let mut tcp = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    tcp.set_read_timeout(Some(wait)).unwrap();
+    tcp.write_all(request).unwrap();
+    let mut got = Vec::new();
+    let _ = tcp.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn uploads_that_fail_say_so_and_never_look_complete() {
+    let server = Server::start(&["--quiet", "--max-upload", "20000", "--max-audits", "1", "--timeout", "1"]);
+    // A header that cannot be audited is a 400 for JSON lines too.
+    let r = ureq::post(&format!("{}/v1/audit", server.base)).set("Accept", "application/x-ndjson").send_string("foo,bar\n1,2\n");
+    let Err(ureq::Error::Status(400, r)) = r else { panic!("{r:?}") };
+    assert_eq!(r.content_type(), "application/problem+json");
+    // An upload without a length that goes past the limit: 413.
+    let body = std::fs::read_to_string("examples/shipments.csv").unwrap().repeat(15);
+    let r = ureq::post(&format!("{}/v1/audit", server.base)).send(std::io::Cursor::new(body.into_bytes()));
+    let Err(ureq::Error::Status(413, r)) = r else { panic!("{r:?}") };
+    assert!(r.into_string().unwrap().contains("--max-upload"));
+    // An upload that stalls keeps its place only for the timeout, then gets 408 and frees it.
+    let base = server.base.clone();
+    let stalled = std::thread::spawn(move || {
+        let data = "chip,destination,date\nH100,";
+        let head =
+            format!("POST /v1/audit HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{data}\r\n", data.len());
+        raw(&base, head.as_bytes(), std::time::Duration::from_secs(5))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = ureq::post(&format!("{}/v1/audit", server.base)).send_string("chip,destination\nH100,CN\n");
+    assert!(matches!(busy, Err(ureq::Error::Status(503, _))), "one audit at a time: {busy:?}");
+    let got = stalled.join().unwrap();
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    let (status, _, _) = server.request("POST", "/v1/audit", Some("chip,destination\nH100,CN\n"));
+    assert_eq!(status, 200, "the place is free again");
+    // Another site's name for this loopback service is refused.
+    let got = raw(
+        &server.base,
+        b"GET /healthz HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n",
+        std::time::Duration::from_secs(5),
+    );
+    assert!(got.starts_with("HTTP/1.1 421"), "{got}");
+    let got =
+        raw(&server.base, b"GET /healthz HTTP/1.1\r\nHost: localhost:8080\r\nConnection: close\r\n\r\n", std::time::Duration::from_secs(5));
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let mut server = Server::start(&["--quiet"]);
+    let batch = format!("[{}]", vec![r#"{"chip": "H100", "to": "CN", "date": "2026-01-01"}"#; 3000].join(","));
+    let base = server.base.clone();
+    let started = std::time::Instant::now();
+    let inflight = std::thread::spawn(move || {
+        let r = ureq::post(&format!("{base}/v1/check/batch")).set("Content-Type", "application/json").send_string(&batch).unwrap();
+        let status = r.status();
+        let mut text = String::new();
+        r.into_reader().read_to_string(&mut text).unwrap();
+        (status, serde_json::from_str::<Vec<Value>>(&text).unwrap().len())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    server.signal(libc::SIGTERM);
+    let (status, answers) = inflight.join().unwrap();
+    assert_eq!((status, answers), (200, 3000), "after {:?}", started.elapsed());
+    assert!(server.child.wait().unwrap().success());
 }

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::{FileId, Output};
 use super::render::table;
-use super::{Cli, EXIT_CLEAR, EXIT_ERROR, EXIT_FINDING};
+use super::Cli;
 
 mod input;
 mod rows;
@@ -186,16 +186,9 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let code = exit_code(&summary);
+    let code = summary.exit_code();
     if let Some((j, path)) = json_file {
-        // Written directly, not through `serde_json::Value`, which cannot hold totals past u64.
-        #[derive(serde::Serialize)]
-        struct WithCode<'a> {
-            #[serde(flatten)]
-            summary: &'a Summary,
-            exit_code: u8,
-        }
-        let text = serde_json::to_string_pretty(&WithCode { summary: &summary, exit_code: code })? + "\n";
+        let text = serde_json::to_string_pretty(&audit::SummaryDocument::new(&summary))? + "\n";
         j.file().write_all(text.as_bytes()).with_context(|| format!("cannot write `{}`", path.display()))?;
         j.commit()?;
     }
@@ -248,17 +241,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The exit code a summary stands for.
-fn exit_code(s: &Summary) -> u8 {
-    if s.error_rows > 0 {
-        EXIT_ERROR
-    } else if s.findings > 0 {
-        EXIT_FINDING
-    } else {
-        EXIT_CLEAR
-    }
-}
-
 /// One audit to run.
 struct Job<'a> {
     rs: &'a RuleSet,
@@ -290,7 +272,7 @@ impl Job<'_> {
         if let Some(s) = sheet {
             notes.push(("Sheet".to_string(), s));
         }
-        let code = exit_code(&summary);
+        let code = summary.exit_code();
         notes.push(("Exit code".to_string(), code.to_string()));
         notes.push(("Produced by".to_string(), format!("chipgate {}", super::version_line())));
         notes.push(("Command".to_string(), std::env::args().skip(1).collect::<Vec<_>>().join(" ")));

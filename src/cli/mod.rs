@@ -266,9 +266,9 @@ pub fn parse_date(s: &str) -> Result<Date> {
     Ok(chipgate::date::parse(s)?)
 }
 
-/// Today's date (UTC): the only place chipgate looks at the clock.
+/// Today's date (UTC), as every front end takes it ([`chipgate::date::today`]).
 pub fn today() -> Date {
-    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+    chipgate::date::today()
 }
 
 /// The date to use: the one given, else today.

@@ -48,7 +48,9 @@ pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, RowError};
 pub use scan::{delimiter_for, detect_delimiter, Limits, DELIMITERS};
 pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
-pub use summary::{ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, Tally, VerdictCount, VerdictTally};
+pub use summary::{
+    ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, SummaryDocument, Tally, VerdictCount, VerdictTally,
+};
 pub use xlsx::XlsxSink;
 
 use ahead::{Batch, Done};
@@ -133,6 +135,20 @@ pub enum AuditError {
     /// [`Options::ship_from`] names no country of the rule set.
     #[error("unknown ship-from country `{0}`; use an ISO 3166-1 alpha-2 code such as `SG` or a name such as `Singapore`")]
     UnknownShipFrom(String),
+}
+
+impl AuditError {
+    /// For an input that could not be read because the reader failed with an error of its own
+    /// (an `io::Error` made from another error: an upload over its limit, say), that error.
+    pub fn read_cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            AuditError::Read(e) => match e.kind() {
+                csv::ErrorKind::Io(io) => io.get_ref(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 impl From<MemoError> for AuditError {

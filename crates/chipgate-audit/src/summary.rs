@@ -100,6 +100,39 @@ pub struct Summary {
     pub input: InputFormat,
 }
 
+impl Summary {
+    /// The exit code `chipgate audit` gives for it: 2 when a row could not be read, else 1
+    /// when a row needs a licence or exception, is embargoed or is indeterminate, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.error_rows > 0 {
+            2
+        } else if self.findings > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// The summary document of `chipgate audit --summary-json` (and of the service's audit
+/// summary): the summary and its exit code. Written directly, not through
+/// `serde_json::Value`, which cannot hold totals past `u64`.
+#[derive(Debug, Serialize)]
+pub struct SummaryDocument<'a> {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: &'a Summary,
+    /// [`Summary::exit_code`].
+    pub exit_code: u8,
+}
+
+impl<'a> SummaryDocument<'a> {
+    /// The document of a summary.
+    pub fn new(summary: &'a Summary) -> SummaryDocument<'a> {
+        SummaryDocument { summary, exit_code: summary.exit_code() }
+    }
+}
+
 /// How an audit read its input: what it detected or was told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct InputFormat {

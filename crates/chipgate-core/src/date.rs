@@ -279,6 +279,12 @@ fn words(d: Date) -> String {
     format!("{} {month} {}", d.day(), d.year())
 }
 
+/// Today's date (UTC): the only place chipgate looks at the clock, for the front ends' "no date
+/// given" (the engine itself never does).
+pub fn today() -> Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -262,7 +262,8 @@ pub struct Timeline {
     pub until: Option<String>,
 }
 
-fn date_of(parameter: &'static str, given: Option<&str>, default: Date) -> Result<Date, RequestError> {
+/// A date parameter: the one given (`YYYY-MM-DD`), else `default`.
+pub fn date_or(parameter: &'static str, given: Option<&str>, default: Date) -> Result<Date, RequestError> {
     given.map_or(Ok(default), |d| crate::date::parse(d).map_err(|e| bad(parameter, e.to_string())))
 }
 
@@ -274,8 +275,8 @@ impl Timeline {
             return Err(bad("date", "a timeline covers the days from --from to --until; drop --date"));
         }
         let start = crate::date::parse(VIEW_START).map_err(|e| bad("from", e.to_string()))?;
-        let from = date_of("from", self.from.as_deref(), start)?;
-        let to = date_of("until", self.until.as_deref(), today)?;
+        let from = date_or("from", self.from.as_deref(), start)?;
+        let to = date_or("until", self.until.as_deref(), today)?;
         if from > to {
             return Err(bad("from", format!("--from `{from}` is after --until `{to}`")));
         }
@@ -327,7 +328,7 @@ impl Diff {
     /// Builds the diff; `today` is the date after when none is given.
     pub fn build(&self, rs: &RuleSet, today: Date) -> Result<crate::history::Diff, RequestError> {
         let from = crate::date::parse(&self.from).map_err(|e| bad("from", e.to_string()))?;
-        let to = date_of("to", self.to.as_deref(), today)?;
+        let to = date_or("to", self.to.as_deref(), today)?;
         let mut destinations: Vec<String> = Vec::new();
         for g in names(&self.destinations) {
             let code = country(rs, g, "destinations")?;

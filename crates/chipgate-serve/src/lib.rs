@@ -115,12 +115,17 @@ struct Service {
     quiet: bool,
     /// The largest audit upload, in bytes.
     max_upload: u64,
+    /// How long an upload may send nothing before it is given up.
+    idle: Duration,
+    /// Whether it listens on a loopback address (and so answers to loopback names only).
+    loopback: bool,
     /// Audits that may run at once.
     audits: Arc<tokio::sync::Semaphore>,
     /// The summaries of the last audits, oldest first.
     summaries: std::sync::Mutex<std::collections::VecDeque<(String, String)>>,
     audit_count: std::sync::atomic::AtomicU64,
     started: u64,
+    id_keys: [std::collections::hash_map::RandomState; 2],
     metrics: metrics::Metrics,
 }
 
@@ -135,10 +140,14 @@ impl Service {
         }
     }
 
-    /// A new audit's id: not guessable from another service's, unique within this one.
+    /// A new audit's id: unique within the service, and not guessable from another audit's
+    /// (128 bits from keyed hashes whose keys the process chose at random), so that an id
+    /// reveals only its own summary.
     fn next_audit_id(&self) -> String {
+        use std::hash::BuildHasher;
         let n = self.audit_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("{:x}-{n}", self.started)
+        let [a, b] = &self.id_keys;
+        format!("{:016x}{:016x}", a.hash_one((self.started, n)), b.hash_one((n, self.started)))
     }
 
     fn keep_summary(&self, id: String, text: String) {
@@ -191,10 +200,13 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
         load: Arc::clone(&config.load),
         quiet: config.quiet,
         max_upload: config.max_upload,
+        idle: config.timeout,
+        loopback: addr.ip().is_loopback(),
         audits: Arc::new(tokio::sync::Semaphore::new(config.max_audits.max(1))),
         summaries: std::sync::Mutex::default(),
         audit_count: std::sync::atomic::AtomicU64::new(0),
         started,
+        id_keys: [std::collections::hash_map::RandomState::new(), std::collections::hash_map::RandomState::new()],
         metrics: metrics::Metrics::new(),
     });
     tokio::spawn(reload_on_hangup(Arc::clone(&service)));
@@ -233,6 +245,7 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&service), log))
         .layer(middleware::from_fn(move |req: Request, next: Next| within(timeout, req, next)))
         .merge(audits)
+        .layer(middleware::from_fn_with_state(Arc::clone(&service), loopback_host))
         .with_state(service)
 }
 
@@ -295,6 +308,25 @@ async fn log(State(service): State<Shared>, ConnectInfo(peer): ConnectInfo<Socke
     response
 }
 
+/// On a loopback address, refuses a request whose `Host` is not a loopback name: a page of
+/// another site whose name was made to point at 127.0.0.1 (DNS rebinding) cannot read answers.
+async fn loopback_host(State(service): State<Shared>, req: Request, next: Next) -> Response {
+    if service.loopback {
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        // `name`, `name:port`, `[v6]` or `[v6]:port`.
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.split(':').next().unwrap_or_default(),
+        };
+        if !matches!(name, "localhost" | "127.0.0.1" | "::1") {
+            let detail =
+                format!("`Host: {host}` is not this service's: on a loopback address it answers only to localhost, 127.0.0.1 and [::1]");
+            return Problem::new(StatusCode::MISDIRECTED_REQUEST, detail).into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// Refuses a request that takes longer than `timeout`.
 async fn within(timeout: Duration, req: Request, next: Next) -> Response {
     match tokio::time::timeout(timeout, next.run(req)).await {
@@ -348,7 +380,7 @@ impl IntoResponse for Problem {
 
 /// Today (UTC): the date of a check that gives none.
 fn today() -> Date {
-    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+    chipgate_core::date::today()
 }
 
 /// Answers one check as the JSON document of `chipgate check --format json`.
@@ -450,10 +482,7 @@ async fn diff(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Js
 
 /// The date of a view: the one given, else today.
 fn view_date(given: Option<&str>) -> Result<Date, Problem> {
-    given.map_or(Ok(today()), |d| {
-        chipgate_core::date::parse(d)
-            .map_err(|e| Problem { parameter: Some("date"), ..Problem::new(StatusCode::BAD_REQUEST, e.to_string()) })
-    })
+    request::date_or("date", given, today()).map_err(Problem::request)
 }
 
 fn render<T: Serialize>(doc: &T) -> Result<Json<Value>, Problem> {
@@ -535,10 +564,10 @@ async fn map(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Jso
         });
     }
     let req = MapRequest { date, tpp_max, pd_max, steps, datacenter: p.datacenter.unwrap_or(true) };
-    let m = tokio::task::spawn_blocking(move || map(&rs, &req).clone())
+    let (m, rs) = tokio::task::spawn_blocking(move || (map(&rs, &req), rs))
         .await
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the map failed: {e}")))?;
-    render(&Versioned::new(&service.rules(), &m))
+    render(&Versioned::new(&rs, &m))
 }
 
 async fn rules(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
@@ -562,7 +591,14 @@ async fn countries(State(service): State<Shared>) -> Json<Value> {
     Json(json!({ "rules_version": rs.version(), "countries": rs.countries.all() }))
 }
 
-async fn reload(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
+/// The header a reload must carry: a page of another site cannot send it without the
+/// browser asking first (CORS), so no other site can make a user's browser reload the rules.
+const ADMIN_HEADER: &str = "chipgate-admin";
+
+async fn reload(State(service): State<Shared>, headers: axum::http::HeaderMap) -> Result<Json<Value>, Problem> {
+    if headers.get(ADMIN_HEADER).is_none_or(|v| v != "reload") {
+        return Err(Problem::new(StatusCode::FORBIDDEN, format!("a reload must carry the header `{ADMIN_HEADER}: reload`")));
+    }
     let s = Arc::clone(&service);
     match tokio::task::spawn_blocking(move || s.reload()).await {
         Ok(Ok(version)) => Ok(Json(json!({ "reloaded": true, "rules_version": version }))),

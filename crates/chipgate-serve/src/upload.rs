@@ -4,15 +4,17 @@
 //! writes into another that the response streams.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chipgate_audit::{AuditError, CsvSink, JsonlSink, Options, Summary};
+use chipgate_audit::{AuditError, CsvSink, JsonlSink, Options, SummaryDocument};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::{query, today, Problem, Shared};
@@ -34,6 +36,8 @@ struct Params {
     stamp: bool,
     max_record_bytes: Option<usize>,
     max_fields: Option<usize>,
+    excel_safe: bool,
+    output_delimiter: Option<String>,
 }
 
 fn bad(parameter: &'static str, detail: impl Into<String>) -> Problem {
@@ -41,7 +45,9 @@ fn bad(parameter: &'static str, detail: impl Into<String>) -> Problem {
 }
 
 impl Params {
-    fn options(&self) -> Result<Options, Problem> {
+    /// The audit's options; limits may be lowered by a request, never raised past the
+    /// defaults (the service's memory is bounded for every request).
+    fn options(&self, rs: &chipgate_core::RuleSet) -> Result<Options, Problem> {
         let date = match &self.date {
             Some(d) => chipgate_core::date::parse(d).map_err(|e| bad("date", e.to_string()))?,
             None => today(),
@@ -57,10 +63,12 @@ impl Params {
             .transpose()
             .map_err(|e| bad("date_format", e.to_string()))?;
         o.exporter = self.exporter.clone();
-        o.ship_from = self.ship_from.clone();
+        o.ship_from =
+            self.ship_from.as_deref().map(|f| chipgate_core::request::country(rs, f, "ship_from")).transpose().map_err(Problem::request)?;
         o.stamp = self.stamp;
-        o.limits.record_bytes = self.max_record_bytes.unwrap_or(o.limits.record_bytes).max(1);
-        o.limits.fields = self.max_fields.unwrap_or(o.limits.fields).max(1);
+        let limits = chipgate_audit::Limits::default();
+        o.limits.record_bytes = self.max_record_bytes.map_or(limits.record_bytes, |n| n.clamp(1, limits.record_bytes));
+        o.limits.fields = self.max_fields.map_or(limits.fields, |n| n.clamp(1, limits.fields));
         Ok(o)
     }
 }
@@ -86,10 +94,20 @@ impl Read for BodyReader {
     }
 }
 
+/// What the audit's thread and the handler share about the response.
+#[derive(Default)]
+struct Sent {
+    /// Some bytes went out: the status is sent, and a failure can only cut the body short.
+    any: AtomicBool,
+    /// The audit failed before any: what is buffered is dropped, the problem is the answer.
+    discard: AtomicBool,
+}
+
 /// The response body as a `Write`, in chunks of [`CHUNK`] bytes.
 struct BodyWriter {
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<io::Result<Bytes>>,
     buf: Vec<u8>,
+    sent: Arc<Sent>,
 }
 
 impl Write for BodyWriter {
@@ -102,38 +120,35 @@ impl Write for BodyWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.sent.discard.load(Ordering::Relaxed) {
+            self.buf.clear();
+        }
         if self.buf.is_empty() {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx.blocking_send(chunk).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client stopped reading"))
+        self.sent.any.store(true, Ordering::Relaxed);
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client stopped reading"))
     }
 }
 
-/// The summary document of `chipgate audit --summary-json`: the audit's summary and the exit
-/// code the command line would give.
-#[derive(Serialize)]
-struct SummaryDoc<'a> {
-    #[serde(flatten)]
-    summary: &'a Summary,
-    exit_code: u8,
-}
+/// An upload past `--max-upload`.
+#[derive(Debug, thiserror::Error)]
+#[error("the upload is larger than the limit of {0} bytes (--max-upload)")]
+struct TooLarge(u64);
 
-fn exit_code(s: &Summary) -> u8 {
-    if s.error_rows > 0 {
-        2
-    } else if s.findings > 0 {
-        1
-    } else {
-        0
-    }
-}
+/// An upload that stopped sending.
+#[derive(Debug, thiserror::Error)]
+#[error("the upload sent nothing for {} s (--timeout)", .0.as_secs_f64())]
+struct Stalled(Duration);
 
 /// What became of an audit that did not finish, as a problem.
 fn failed(e: &AuditError) -> Problem {
-    let status = match e {
-        AuditError::Header(_) | AuditError::Read(_) => StatusCode::BAD_REQUEST,
-        AuditError::UnknownShipFrom(_) => return bad("ship_from", e.to_string()),
+    let status = match (e, e.read_cause()) {
+        (_, Some(c)) if c.is::<TooLarge>() => StatusCode::PAYLOAD_TOO_LARGE,
+        (_, Some(c)) if c.is::<Stalled>() => StatusCode::REQUEST_TIMEOUT,
+        (AuditError::Header(_) | AuditError::Read(_), _) => StatusCode::BAD_REQUEST,
+        (AuditError::UnknownShipFrom(_), _) => return bad("ship_from", e.to_string()),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let mut detail = e.to_string();
@@ -155,14 +170,14 @@ pub(super) async fn audit(State(service): State<Shared>, headers: HeaderMap, Raw
 
 async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body) -> Result<Response, Problem> {
     let params: Params = query(q)?;
-    let opts = params.options()?;
+    let rs = service.rules();
+    let opts = params.options(&rs)?;
+    let output_delimiter =
+        params.output_delimiter.as_deref().map(chipgate_audit::delimiter_for).transpose().map_err(|e| bad("output_delimiter", e))?;
     let limit = service.max_upload;
     let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if length.is_some_and(|n| n > limit) {
-        return Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the upload is larger than the limit of {limit} bytes (--max-upload)"),
-        ));
+        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, TooLarge(limit).to_string()));
     }
     let Ok(permit) = Arc::clone(&service.audits).try_acquire_owned() else {
         return Err(Problem::new(
@@ -173,51 +188,70 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let jsonl = accept.contains("application/x-ndjson") || accept.contains("application/jsonl");
 
-    // The body in, counted against the limit.
+    // The body in, counted against the limit; an upload that stalls for the request timeout
+    // ends the audit (and frees its place).
     let (in_tx, in_rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    let idle = service.idle;
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
         let mut seen = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(io::Error::other).and_then(|c| {
-                seen += c.len() as u64;
-                if seen > limit {
-                    Err(io::Error::other(format!("the upload is larger than the limit of {limit} bytes (--max-upload)")))
-                } else {
-                    Ok(c)
+        loop {
+            let item = match tokio::time::timeout(idle, stream.next()).await {
+                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, Stalled(idle))),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => Err(io::Error::other(e)),
+                Ok(Some(Ok(c))) => {
+                    seen += c.len() as u64;
+                    if seen > limit {
+                        Err(io::Error::other(TooLarge(limit)))
+                    } else {
+                        Ok(c)
+                    }
                 }
-            });
-            let stop = chunk.is_err();
-            if in_tx.send(chunk).await.is_err() || stop {
+            };
+            let stop = item.is_err();
+            if in_tx.send(item).await.is_err() || stop {
                 break;
             }
         }
     });
 
     // The audit on a blocking thread; its rows out.
-    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(8);
+    let (out_tx, mut out_rx) = mpsc::channel::<io::Result<Bytes>>(8);
     let (fail_tx, fail_rx) = tokio::sync::oneshot::channel::<Problem>();
     let id = service.next_audit_id();
-    let rs = service.rules();
     let (svc, audit_id) = (Arc::clone(&service), id.clone());
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let sent = Arc::new(Sent::default());
         let reader = BodyReader { rx: in_rx, chunk: Bytes::new() };
-        let writer = BodyWriter { tx: out_tx, buf: Vec::with_capacity(CHUNK) };
+        let writer = BodyWriter { tx: out_tx.clone(), buf: Vec::with_capacity(CHUNK), sent: Arc::clone(&sent) };
+        // A failure before any output drops what the sink still holds (its header), so that
+        // the answer is the problem alone.
+        let run = |sink: &mut dyn chipgate_audit::Sink, reader| {
+            let r = chipgate_audit::audit(&rs, &opts, reader, sink);
+            if r.is_err() && !sent.any.load(Ordering::Relaxed) {
+                sent.discard.store(true, Ordering::Relaxed);
+            }
+            r
+        };
         let (result, writer) = if jsonl {
             let mut sink = JsonlSink::new(writer);
-            let r = chipgate_audit::audit(&rs, &opts, reader, &mut sink);
-            (r, sink.into_inner().ok())
+            match run(&mut sink, reader) {
+                Ok(summary) => (Ok(summary), Some(sink.into_inner())),
+                Err(e) => (Err(e), None),
+            }
         } else {
-            let mut sink = CsvSink::new(writer);
-            let r = chipgate_audit::audit(&rs, &opts, reader, &mut sink);
-            (r, sink.into_inner().ok())
+            let mut sink = CsvSink::new(writer).excel_safe(params.excel_safe).delimiter(output_delimiter);
+            match run(&mut sink, reader) {
+                Ok(summary) => (Ok(summary), Some(sink.into_inner())),
+                Err(e) => (Err(e), None),
+            }
         };
         match result {
             Ok(summary) => {
-                let doc = SummaryDoc { summary: &summary, exit_code: exit_code(&summary) };
-                let text = serde_json::to_string(&doc).unwrap_or_default();
-                if let (true, Some(mut w)) = (jsonl, writer) {
+                let text = serde_json::to_string(&SummaryDocument::new(&summary)).unwrap_or_default();
+                if let (true, Some(Ok(mut w))) = (jsonl, writer) {
                     let _ = w.write_all(format!("{{\"summary\":{text}}}\n").as_bytes()).and_then(|()| w.flush());
                 }
                 svc.metrics.audit(summary.rows);
@@ -225,11 +259,12 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
             }
             Err(e) => {
                 let problem = failed(&e);
-                if let (true, Some(mut w)) = (jsonl, writer) {
-                    let line = serde_json::json!({ "error": problem.detail });
-                    let _ = w.write_all(format!("{line}\n").as_bytes()).and_then(|()| w.flush());
+                if sent.discard.load(Ordering::Relaxed) {
+                    let _ = fail_tx.send(problem);
+                } else {
+                    // The answer has begun: cut it short, so that no client takes it for complete.
+                    let _ = out_tx.blocking_send(Err(io::Error::other(problem.detail)));
                 }
-                let _ = fail_tx.send(problem);
             }
         }
     });
@@ -250,8 +285,8 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
             return Err(problem);
         }
     }
-    let rest = futures_util::stream::unfold(out_rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<Bytes, io::Error>(b), rx)) });
-    let stream = futures_util::stream::iter(first.map(Ok)).chain(rest);
+    let rest = futures_util::stream::unfold(out_rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let stream = futures_util::stream::iter(first).chain(rest);
     let mut response = Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     let kind = if jsonl { "application/x-ndjson" } else { "text/csv; charset=utf-8" };

@@ -46,7 +46,7 @@ function checkParams(form) {
   const market = f.get("market");
   if (market) p.append(market, "true");
   const described = [...p.keys()].length > 0;
-  take("to"); take("end_user_hq"); take("date");
+  take("to"); take("end_user_hq"); take("date"); // no date: the server's today
   return { params: p, described };
 }
 
@@ -84,7 +84,10 @@ async function calculate() {
 // ---------------------------------------------------------------------------------------------
 // Map: the rules' regions come from /v1/map, the points from /v1/chips, both for one date
 
+// The slider runs from the first day the views cover by default (the command line's
+// VIEW_START) to today.
 const START = Date.UTC(2022, 0, 1);
+const TODAY = new Date().toISOString().slice(0, 10);
 const dayDate = (n) => new Date(START + n * 86400000).toISOString().slice(0, 10);
 let mapData = null, mapChips = [];
 const PALETTE = ["#f3b0b0", "#f7d49b", "#c9d7f5", "#d8c4ef", "#bfe3c6"];
@@ -239,7 +242,8 @@ async function audit(file) {
   const out = $("#audit-result");
   out.replaceChildren(el("p", {}, `Auditing ${file.name}…`));
   try {
-    const r = await fetch(`/v1/audit?date=${$("#audit-date").value}`, { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
+    const date = $("#audit-date").value;
+    const r = await fetch(`/v1/audit${date ? `?date=${date}` : ""}`, { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
     if (!r.ok) throw new Error((await r.json()).detail);
     const blob = await r.blob();
     const s = await api(`/v1/audit/${r.headers.get("chipgate-audit-id")}/summary`);
@@ -254,6 +258,12 @@ async function audit(file) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
+  // The slider ends today; the diff compares a year ago with today.
+  const slider = $("#map-date");
+  slider.max = String(Math.round((Date.parse(TODAY) - START) / 86400000));
+  slider.value = slider.max;
+  $("#diff-form").elements.from.value = new Date(Date.parse(TODAY) - 365 * 86400000).toISOString().slice(0, 10);
+  $("#diff-form").elements.to.value = TODAY;
   api("/healthz").then((h) => { $("#rules-version").textContent = h.rules_version; });
   api("/v1/countries").then((c) => $("#country-names").replaceChildren(...c.countries.map((x) => el("option", { value: x.code }, x.name))));
   const form = $("#calc-form");
@@ -274,8 +284,13 @@ async function main() {
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) audit(e.dataTransfer.files[0]); });
   $("#audit-file").addEventListener("change", (e) => { if (e.target.files[0]) audit(e.target.files[0]); });
-  await Promise.all([loadCatalog(), loadMap()]);
-  document.body.dataset.ready = "1";
+  try {
+    await Promise.all([loadCatalog(), loadMap()]);
+  } catch (e) {
+    $("#catalog").append(el("p", { class: "error" }, e.message));
+  } finally {
+    document.body.dataset.ready = "1";
+  }
 }
 
 main();
