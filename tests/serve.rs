@@ -507,6 +507,13 @@ fn the_map_is_the_rules_classification_of_each_point_and_the_page_is_served() {
     assert_eq!(m["eccns"][0], "3A090.a");
     let (status, _, p) = server.json("GET", "/v1/map?steps=1000", None);
     assert_eq!((status, p["parameter"].as_str()), (400, Some("steps")));
+    // `chipgate map` draws the same cells.
+    let (_, _, m) = server.json("GET", "/v1/map?date=2024-01-15&steps=30&consumer=true", None);
+    let svg = common::chipgate(&["map", "--date", "2024-01-15", "--steps", "30", "--consumer"]).stdout;
+    for eccn in ["3A090.a", "3A090.b", "?"] {
+        let api = m["cells"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).filter(|c| *c == eccn).count();
+        assert_eq!(svg.matches(&format!("data-cell=\"{eccn}\"")).count(), api, "{eccn}");
+    }
     // The page and its files, from the binary.
     for (path, kind) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/style.css", "text/css")] {
         let (status, got, body) = server.request("GET", path, None);

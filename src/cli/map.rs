@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use chipgate::history::catalog::{Entry, Filter};
-use chipgate::history::map::{map, Map, MapRequest, MAX_STEPS};
+use chipgate::history::map::{Map, MAX_STEPS};
+use chipgate::request;
 use clap::Args;
 
 use super::output::Output;
@@ -26,7 +27,7 @@ pub struct MapArgs {
     /// The regions of chips not designed or marketed for datacenters (default: datacenter chips).
     #[arg(long)]
     pub consumer: bool,
-    /// The largest TPP drawn; default: past the catalog's largest.
+    /// The largest TPP drawn; default: past the catalog's largest (whatever --chips says).
     #[arg(long, value_name = "N")]
     pub tpp_max: Option<f64>,
     /// The largest performance density drawn; default: past the catalog's largest.
@@ -46,28 +47,22 @@ const PALETTE: [&str; 5] = ["#f3b0b0", "#f7d49b", "#c9d7f5", "#d8c4ef", "#bfe3c6
 /// Runs the command.
 pub fn run(cli: &Cli, a: &MapArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
-    let date = super::date_or_today(&a.date)?;
-    let mut chips: Vec<Entry> = Vec::new();
+    let req = request::Map {
+        date: a.date.clone(),
+        tpp_max: a.tpp_max,
+        pd_max: a.pd_max,
+        steps: Some(usize::from(a.steps)),
+        consumer: a.consumer,
+    };
+    let m = req.build(&rs, super::today())?;
     let wanted: Vec<&chipgate::spec::Chip> = a.chips.iter().map(|n| super::spec_args::lookup(&rs, n.trim())).collect::<Result<_>>()?;
-    for (c, class) in Filter::default().apply(&rs, date)? {
+    let mut chips: Vec<Entry> = Vec::new();
+    for (c, class) in Filter::default().apply(&rs, m.date)? {
         if wanted.is_empty() || wanted.iter().any(|w| w.id == c.id) {
             chips.push(Entry::new(c, &class));
         }
     }
-    let largest = |f: fn(&Entry) -> Option<f64>| chips.iter().filter_map(f).fold(0.0, f64::max) * 1.1;
-    let positive = |name: &str, v: Option<f64>, default: f64| match v {
-        Some(x) if !x.is_finite() || x <= 0.0 => anyhow::bail!("--{name} must be a number > 0, got `{x}`"),
-        Some(x) => Ok(x),
-        None => Ok(if default > 0.0 { default } else { 1.0 }),
-    };
-    let req = MapRequest {
-        date,
-        tpp_max: positive("tpp-max", a.tpp_max, largest(|e| e.tpp))?,
-        pd_max: positive("pd-max", a.pd_max, largest(|e| e.pd_exact))?,
-        steps: usize::from(a.steps),
-        datacenter: !a.consumer,
-    };
-    let svg = svg(&map(&rs, &req), &chips, &rs.version());
+    let svg = svg(&m, &chips, &rs.version());
     match &a.output {
         Some(path) => {
             let o = Output::create(path, &[])?;

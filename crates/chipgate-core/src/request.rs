@@ -71,6 +71,13 @@ pub struct Check {
     pub trace: bool,
 }
 
+/// The countries of a check, resolved to their codes.
+struct Countries {
+    to: String,
+    hq: Option<String>,
+    from: Option<String>,
+}
+
 /// A chip, with whether it is hypothetical (described or modified by the caller).
 pub type BuiltChip = (Chip, bool);
 
@@ -116,6 +123,15 @@ impl Check {
         })
     }
 
+    /// The destination, the end user's headquarters and the ship-from, as codes.
+    fn countries(&self, rs: &RuleSet) -> Result<Countries, RequestError> {
+        Ok(Countries {
+            to: country(rs, &self.to, "to")?,
+            hq: self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?,
+            from: self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?,
+        })
+    }
+
     /// Answers the check: `today` is the date when the request gives none; `source` as in
     /// [`Check::chip`].
     pub fn decide(&self, rs: &RuleSet, today: Date, source: &str) -> Result<Decision, RequestError> {
@@ -123,9 +139,7 @@ impl Check {
             Some(d) => crate::date::parse(d).map_err(|e| bad("date", e.to_string()))?,
             None => today,
         };
-        let to = country(rs, &self.to, "to")?;
-        let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
-        let from = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
+        let Countries { to, hq, from } = self.countries(rs)?;
         let (chip, hypothetical) = self.chip(rs, source)?;
         let q = Query {
             chip: &chip,
@@ -280,9 +294,7 @@ impl Timeline {
         if from > to {
             return Err(bad("from", format!("--from `{from}` is after --until `{to}`")));
         }
-        let dest = country(rs, &c.to, "to")?;
-        let hq = c.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
-        let ship = c.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
+        let Countries { to: dest, hq, from: ship } = c.countries(rs)?;
         let (chip, hypothetical) = c.chip(rs, source)?;
         let req = crate::history::TimelineRequest {
             chip: &chip,
@@ -364,5 +376,45 @@ impl Diff {
             to,
         };
         crate::history::diff(rs, &req).map_err(|e| bad("from", e.to_string()))
+    }
+}
+
+/// The TPP × performance-density map (`chipgate map`, `GET /v1/map`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Map {
+    /// The rules in force on this date; none: the caller's today.
+    pub date: Option<String>,
+    /// The largest TPP drawn; none: past the catalog's largest.
+    pub tpp_max: Option<f64>,
+    /// The largest performance density drawn; none: past the catalog's largest.
+    pub pd_max: Option<f64>,
+    /// Cells along each axis; none: 60.
+    pub steps: Option<usize>,
+    /// The regions of chips not designed or marketed for datacenters (default: datacenter chips).
+    pub consumer: bool,
+}
+
+impl Map {
+    /// Classifies the grid.
+    pub fn build(&self, rs: &RuleSet, today: Date) -> Result<crate::history::map::Map, RequestError> {
+        use crate::history::map::{map, MapRequest, MAX_STEPS};
+        let date = date_or("date", self.date.as_deref(), today)?;
+        // The axes reach past the catalog's largest figures.
+        let largest = |f: fn(&crate::spec::Metrics) -> Option<f64>| {
+            rs.catalog.chips().iter().filter_map(|c| f(&crate::spec::Metrics::of(c))).fold(0.0, f64::max) * 1.1
+        };
+        let positive = |parameter: &'static str, v: Option<f64>, default: f64| match v {
+            Some(x) if !x.is_finite() || x <= 0.0 => Err(bad(parameter, format!("{} must be a number > 0, got `{x}`", flag(parameter)))),
+            Some(x) => Ok(x),
+            None => Ok(if default > 0.0 { default } else { 1.0 }),
+        };
+        let tpp_max = positive("tpp_max", self.tpp_max, largest(|m| m.tpp.as_ref().map(|d| d.value)))?;
+        let pd_max = positive("pd_max", self.pd_max, largest(|m| m.pd.as_ref().map(|d| d.value)))?;
+        let steps = self.steps.unwrap_or(60);
+        if !(1..=MAX_STEPS).contains(&steps) {
+            return Err(bad("steps", format!("{} must be 1 to {MAX_STEPS}, got {steps}", flag("steps"))));
+        }
+        Ok(map(rs, &MapRequest { date, tpp_max, pd_max, steps, datacenter: !self.consumer }))
     }
 }

@@ -23,7 +23,7 @@
 //! - `GET /v1/diff?from=…&to=…&destinations=CN,HK&chips=…`: what changed between two dates;
 //! - `GET /v1/chips?vendor=…&eccn=…&search=…&date=…`, `GET /v1/chips/{name}?date=…`: the
 //!   catalog and one chip's sheet;
-//! - `GET /v1/map?date=…&tpp_max=…&pd_max=…&steps=…&datacenter=…`: how the rules in force
+//! - `GET /v1/map?date=…&tpp_max=…&pd_max=…&steps=…&consumer=…`: how the rules in force
 //!   classify a hypothetical chip at each point of a TPP × performance-density grid;
 //! - `GET /v1/rules`, `GET /v1/rules/{id}`: the packs, regimes and rules, and one of them;
 //! - `GET /v1/countries`: the countries the rules know;
@@ -526,48 +526,14 @@ async fn chip(State(service): State<Shared>, Path(name): Path<String>, RawQuery(
     render(&sheet)
 }
 
-/// The map's parameters.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct MapParams {
-    date: Option<String>,
-    tpp_max: Option<f64>,
-    pd_max: Option<f64>,
-    steps: Option<usize>,
-    datacenter: Option<bool>,
-}
-
 async fn map(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
-    use chipgate_core::history::map::{map, MapRequest, MAX_STEPS};
-    let p: MapParams = query(q.as_deref())?;
-    let date = view_date(p.date.as_deref())?;
+    let req: request::Map = query(q.as_deref())?;
     let rs = service.rules();
-    // By default the axes reach past the catalog's largest figures.
-    let largest = |f: fn(&chipgate_core::spec::Metrics) -> Option<f64>| {
-        rs.catalog.chips().iter().filter_map(|c| f(&chipgate_core::spec::Metrics::of(c))).fold(0.0, f64::max) * 1.1
-    };
-    let positive = |name: &'static str, v: Option<f64>, default: f64| match v {
-        Some(x) if !x.is_finite() || x <= 0.0 => Err(Problem {
-            parameter: Some(name),
-            ..Problem::new(StatusCode::BAD_REQUEST, format!("`{name}` must be a number > 0, got `{x}`"))
-        }),
-        Some(x) => Ok(x),
-        None => Ok(if default > 0.0 { default } else { 1.0 }),
-    };
-    let tpp_max = positive("tpp_max", p.tpp_max, largest(|m| m.tpp.as_ref().map(|d| d.value)))?;
-    let pd_max = positive("pd_max", p.pd_max, largest(|m| m.pd.as_ref().map(|d| d.value)))?;
-    let steps = p.steps.unwrap_or(60);
-    if !(1..=MAX_STEPS).contains(&steps) {
-        return Err(Problem {
-            parameter: Some("steps"),
-            ..Problem::new(StatusCode::BAD_REQUEST, format!("`steps` must be 1 to {MAX_STEPS}, got {steps}"))
-        });
-    }
-    let req = MapRequest { date, tpp_max, pd_max, steps, datacenter: p.datacenter.unwrap_or(true) };
-    let (m, rs) = tokio::task::spawn_blocking(move || (map(&rs, &req), rs))
+    // Thousands of classifications: off the threads that serve the other requests.
+    let (m, rs) = tokio::task::spawn_blocking(move || (req.build(&rs, today()), rs))
         .await
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the map failed: {e}")))?;
-    render(&Versioned::new(&rs, &m))
+    render(&Versioned::new(&rs, &m.map_err(Problem::request)?))
 }
 
 async fn rules(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
