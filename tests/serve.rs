@@ -594,3 +594,50 @@ fn sigterm_lets_a_request_in_flight_finish() {
     assert_eq!((status, answers), (200, 3000), "after {:?}", started.elapsed());
     assert!(server.child.wait().unwrap().success());
 }
+
+#[test]
+fn an_uploaded_workbook_is_audited_as_the_command_line_audits_the_file() {
+    let server = Server::start(&["--quiet"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Orders").unwrap();
+    let rows = [
+        ["Material", "Ship-To Country", "date", "qty"],
+        ["H100", "CN", "2026-01-01", "8"],
+        ["H20", "Germany", "2025-06-01", "16"],
+        ["H100X", "CN", "2026-01-01", "1"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    book.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let send = |query: &str, kind: &str| {
+        let r = ureq::post(&format!("{}/v1/audit{query}", server.base)).set("Content-Type", kind).send_bytes(&bytes);
+        let r = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        (r.status(), r.into_string().unwrap())
+    };
+    let (status, csv) = send("?date=2026-01-01", xlsx);
+    assert_eq!(status, 200, "{csv}");
+    let cli = common::run(&["audit", path.to_str().unwrap(), "--date", "2026-01-01", "--format", "csv"], None, None);
+    assert_eq!(csv, String::from_utf8(cli.stdout).unwrap());
+    assert_eq!(csv.lines().count(), 4);
+    // The format given as a parameter, and a sheet by name.
+    let (status, again) = send("?date=2026-01-01&format=xlsx&sheet=Orders", "application/octet-stream");
+    assert_eq!((status, again.as_str()), (200, csv.as_str()));
+    let (status, p) = send("?sheet=Summary", xlsx);
+    let p: Value = serde_json::from_str(&p).unwrap();
+    assert_eq!((status, p["parameter"].as_str()), (400, Some("sheet")), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("sheets: 1 `Orders`"), "{p}");
+    let (status, _) = send("?sheet=Orders", "text/csv");
+    assert_eq!(status, 400, "a sheet of a CSV");
+    let (status, p) = send("?format=numbers", xlsx);
+    assert_eq!(status, 400, "{p}");
+}

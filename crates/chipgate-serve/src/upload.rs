@@ -12,7 +12,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chipgate_audit::{AuditError, CsvSink, JsonlSink, Options, SummaryDocument};
+use chipgate_audit::workbook::{Workbook, WorkbookError, EXTENSIONS};
+use chipgate_audit::{AuditError, CsvSink, JsonlSink, Options, Summary, SummaryDocument};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -38,6 +39,34 @@ struct Params {
     max_fields: Option<usize>,
     excel_safe: bool,
     output_delimiter: Option<String>,
+    /// The upload's format: `csv`, or a workbook's extension; by default from the
+    /// `Content-Type` (a spreadsheet type names its workbook format), else CSV.
+    format: Option<String>,
+    /// The worksheet of a workbook to audit (name or 1-based number); default the first.
+    sheet: Option<String>,
+}
+
+/// The workbook format a `Content-Type` names, if any.
+fn workbook_type(kind: &str) -> Option<&'static str> {
+    let kind = kind.split(';').next().unwrap_or_default().trim();
+    Some(match kind {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/vnd.ms-excel.sheet.macroenabled.12" | "application/vnd.ms-excel.sheet.macroEnabled.12" => "xlsm",
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12" | "application/vnd.ms-excel.sheet.binary.macroEnabled.12" => "xlsb",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.oasis.opendocument.spreadsheet" => "ods",
+        _ => return None,
+    })
+}
+
+/// Why an upload was not audited to its end.
+enum Failure {
+    /// The CSV audit failed.
+    Audit(AuditError),
+    /// The workbook could not be read or audited.
+    Workbook(WorkbookError),
+    /// The workbook could not be received (kept in a temporary file: a workbook is read whole).
+    Spool(io::Error),
 }
 
 fn bad(parameter: &'static str, detail: impl Into<String>) -> Problem {
@@ -151,13 +180,57 @@ fn failed(e: &AuditError) -> Problem {
         (AuditError::UnknownShipFrom(_), _) => return bad("ship_from", e.to_string()),
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
+    Problem::new(status, chain(e))
+}
+
+/// An error and its causes, each said once.
+fn chain(e: &dyn std::error::Error) -> String {
     let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         detail = format!("{detail}: {s}");
         source = s.source();
     }
-    Problem::new(status, detail)
+    detail
+}
+
+impl Failure {
+    fn problem(&self) -> Problem {
+        match self {
+            Failure::Audit(e) | Failure::Workbook(WorkbookError::Audit { source: e, .. }) => {
+                let mut p = failed(e);
+                if let Failure::Workbook(w) = self {
+                    p.detail = format!("{w}: {}", p.detail);
+                }
+                p
+            }
+            Failure::Workbook(e @ WorkbookError::UnknownSheet { .. }) => bad("sheet", chain(e)),
+            Failure::Workbook(e) => Problem::new(StatusCode::BAD_REQUEST, chain(e)),
+            Failure::Spool(e) => match e.get_ref() {
+                Some(c) if c.is::<TooLarge>() => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, c.to_string()),
+                Some(c) if c.is::<Stalled>() => Problem::new(StatusCode::REQUEST_TIMEOUT, c.to_string()),
+                _ => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot keep the workbook for reading: {e}")),
+            },
+        }
+    }
+}
+
+/// Audits the upload into a sink: as CSV from the stream, or (a workbook, which is read whole)
+/// from a temporary file it is first copied to.
+fn run_audit(
+    rs: &chipgate_core::RuleSet,
+    opts: &Options,
+    mut reader: BodyReader,
+    workbook: Option<&str>,
+    sheet: Option<&str>,
+    sink: &mut dyn chipgate_audit::Sink,
+) -> Result<Summary, Failure> {
+    let Some(ext) = workbook else { return chipgate_audit::audit(rs, opts, reader, sink).map_err(Failure::Audit) };
+    let mut file = tempfile::Builder::new().prefix("chipgate-upload-").suffix(&format!(".{ext}")).tempfile().map_err(Failure::Spool)?;
+    io::copy(&mut reader, &mut file).and_then(|_| file.flush()).map_err(Failure::Spool)?;
+    let book = Workbook::open(file.path()).map_err(Failure::Workbook)?;
+    let name = book.choose(sheet).map_err(Failure::Workbook)?;
+    book.audit(&name, rs, opts, sink).map_err(Failure::Workbook)
 }
 
 /// `POST /v1/audit`.
@@ -185,6 +258,18 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
             "as many audits as the service runs at once are running; try again later",
         ));
     };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let workbook: Option<&'static str> = match params.format.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => workbook_type(content_type),
+        Some("csv") => None,
+        Some(f) => match EXTENSIONS.iter().find(|x| **x == f) {
+            Some(x) => Some(*x),
+            None => return Err(bad("format", format!("`{f}` is not a format of an audit; give csv or one of {}", EXTENSIONS.join(", ")))),
+        },
+    };
+    if workbook.is_none() && params.sheet.is_some() {
+        return Err(bad("sheet", "`sheet` applies to a workbook upload (format xlsx, xlsm, xlsb, xls or ods)"));
+    }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let jsonl = accept.contains("application/x-ndjson") || accept.contains("application/jsonl");
 
@@ -228,8 +313,9 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
         let writer = BodyWriter { tx: out_tx.clone(), buf: Vec::with_capacity(CHUNK), sent: Arc::clone(&sent) };
         // A failure before any output drops what the sink still holds (its header), so that
         // the answer is the problem alone.
+        let sheet = params.sheet.clone();
         let run = |sink: &mut dyn chipgate_audit::Sink, reader| {
-            let r = chipgate_audit::audit(&rs, &opts, reader, sink);
+            let r = run_audit(&rs, &opts, reader, workbook, sheet.as_deref(), sink);
             if r.is_err() && !sent.any.load(Ordering::Relaxed) {
                 sent.discard.store(true, Ordering::Relaxed);
             }
@@ -258,7 +344,7 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
                 svc.keep_summary(audit_id, text);
             }
             Err(e) => {
-                let problem = failed(&e);
+                let problem = e.problem();
                 if sent.discard.load(Ordering::Relaxed) {
                     let _ = fail_tx.send(problem);
                 } else {

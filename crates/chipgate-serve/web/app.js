@@ -243,11 +243,11 @@ async function audit(file) {
   out.replaceChildren(el("p", {}, `Auditing ${file.name}…`));
   try {
     const date = $("#audit-date").value;
-    const r = await fetch(`/v1/audit${date ? `?date=${date}` : ""}`, { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
+    const r = await fetch(`/v1/audit${date ? `?date=${date}` : ""}`, { method: "POST", body: file, headers: { "Content-Type": file.type || "text/csv" } });
     if (!r.ok) throw new Error((await r.json()).detail);
     const blob = await r.blob();
     const s = await api(`/v1/audit/${r.headers.get("chipgate-audit-id")}/summary`);
-    const name = file.name.replace(/(\.[^.]*)?$/, ".audit.csv");
+    const name = file.name.replace(/(\.[^.]*)?$/, ".audit.csv"); // the audit of a workbook is CSV too
     out.replaceChildren(
       el("p", { "data-rows": s.rows }, `${s.rows} rows: ${s.findings} need a licence or exception or are indeterminate, ${s.error_rows} could not be read.`),
       el("ul", {}, s.verdicts.map((v) => el("li", {}, `${words(v.verdict)}: ${v.rows} rows`))),
