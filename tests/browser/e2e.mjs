@@ -26,7 +26,7 @@ function start() {
     let seen = "";
     child.stderr.on("data", (d) => {
       seen += d;
-      const m = seen.match(/http:\/\/[0-9.:]+/);
+      const m = seen.match(/http:\/\/[0-9.:]+(?=\s)/);
       if (m) ok({ child, base: m[0] });
     });
     child.on("exit", (code) => fail(new Error(`chipgate serve exited (${code}): ${seen}`)));
@@ -57,7 +57,12 @@ try {
   // The browser logs the 400 of the calculator's deliberate mistake below: that one is expected.
   page.on("console", (m) => { if (m.type() === "error" && !m.location().url.includes("to=Atlantis")) errors.push(`${m.text()} (${m.location().url})`); });
   await page.goto(base);
-  await page.waitForSelector("body[data-ready='1']", { timeout: 20000 });
+  try {
+    await page.waitForSelector("body[data-ready='1']", { state: "attached", timeout: 30000 });
+  } catch (e) {
+    console.log(`the page did not get ready at ${page.url()}: ${errors.join("; ")}\n${(await page.content()).slice(0, 2000)}`);
+    throw e;
+  }
 
   await step("the page shows the rules version and the disclaimer", async () => {
     assert.match(await page.textContent("#rules-version"), /chipgate-builtin@/);
