@@ -364,8 +364,13 @@ impl Problem {
         }
     }
 
+    /// A problem with one request parameter.
+    pub(crate) fn about(parameter: &'static str, status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem { parameter: Some(parameter), ..Problem::new(status, detail) }
+    }
+
     fn request(e: RequestError) -> Problem {
-        Problem { parameter: Some(e.parameter), ..Problem::new(StatusCode::BAD_REQUEST, e.message) }
+        Problem::about(e.parameter, StatusCode::BAD_REQUEST, e.message)
     }
 }
 
@@ -386,8 +391,12 @@ fn today() -> Date {
 /// Answers one check as the JSON document of `chipgate check --format json`.
 fn answer(rs: &RuleSet, check: &Check) -> Result<Value, Problem> {
     let d = check.decide(rs, today(), SOURCE).map_err(Problem::request)?;
-    serde_json::to_value(Answer::new(rs, &d))
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the answer: {e}")))
+    json_of(&Answer::new(rs, &d))
+}
+
+/// A document as JSON, or the (server's) problem rendering it.
+fn json_of<T: Serialize>(doc: &T) -> Result<Value, Problem> {
+    serde_json::to_value(doc).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the answer: {e}")))
 }
 
 /// A file of the page, embedded in the binary: no network at run time.
@@ -450,13 +459,6 @@ fn query<T: serde::de::DeserializeOwned>(q: Option<&str>) -> Result<T, Problem> 
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the query string cannot be read: {e}")))
 }
 
-/// A view's document, or the problem rendering it.
-fn versioned<T: Serialize>(rs: &RuleSet, view: &T) -> Result<Json<Value>, Problem> {
-    serde_json::to_value(Versioned::new(rs, view))
-        .map(Json)
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render the view: {e}")))
-}
-
 async fn timeline(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
     // The days of the view, then the check's own parameters.
     let pairs: Vec<(String, String)> = query(q.as_deref())?;
@@ -466,7 +468,7 @@ async fn timeline(State(service): State<Shared>, RawQuery(q): RawQuery) -> Resul
     let req = request::Timeline { check: query(Some(&rest))?, from: day("from"), until: day("until") };
     let rs = service.rules();
     let tl = req.build(&rs, today(), SOURCE).map_err(Problem::request)?;
-    versioned(&rs, &tl)
+    render(&Versioned::new(&rs, &tl))
 }
 
 async fn diff(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
@@ -477,7 +479,7 @@ async fn diff(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Js
         .await
         .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the diff failed: {e}")))?
         .map_err(Problem::request)?;
-    versioned(&d.1, &d.0)
+    render(&Versioned::new(&d.1, &d.0))
 }
 
 /// The date of a view: the one given, else today.
@@ -486,7 +488,7 @@ fn view_date(given: Option<&str>) -> Result<Date, Problem> {
 }
 
 fn render<T: Serialize>(doc: &T) -> Result<Json<Value>, Problem> {
-    serde_json::to_value(doc).map(Json).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render: {e}")))
+    json_of(doc).map(Json)
 }
 
 /// The catalog's parameters: those of `chipgate chips`.
@@ -504,7 +506,7 @@ async fn chips(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<J
     let date = view_date(p.date.as_deref())?;
     let rs = service.rules();
     let filter = catalog::Filter { vendor: p.vendor, eccn: p.eccn, search: p.search };
-    let found = filter.apply(&rs, date).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let found = filter.apply(&rs, date);
     let chips = found.iter().map(|(c, class)| catalog::Entry::new(c, class)).collect();
     render(&catalog::List { date, rules_version: rs.version(), chips })
 }
@@ -520,10 +522,8 @@ async fn chip(State(service): State<Shared>, Path(name): Path<String>, RawQuery(
     let p: ChipParams = query(q.as_deref())?;
     let date = view_date(p.date.as_deref())?;
     let rs = service.rules();
-    let chip = request::lookup(&rs, &name, "name")
-        .map_err(|e| Problem { parameter: Some("name"), ..Problem::new(StatusCode::NOT_FOUND, e.message) })?;
-    let sheet = catalog::Sheet::new(&rs, chip, date).map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    render(&sheet)
+    let chip = request::lookup(&rs, &name, "name").map_err(|e| Problem::about("name", StatusCode::NOT_FOUND, e.message))?;
+    render(&catalog::Sheet::new(&rs, chip, date))
 }
 
 async fn map(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
@@ -549,7 +549,7 @@ async fn rule(State(service): State<Shared>, Path(id): Path<String>) -> Result<J
     if let Some(g) = rs.regime(&id) {
         return render(&words::RegimeSheet::new(&rs, g));
     }
-    Err(Problem { parameter: Some("id"), ..Problem::new(StatusCode::NOT_FOUND, words::unknown_id(&rs, &id)) })
+    Err(Problem::about("id", StatusCode::NOT_FOUND, words::unknown_id(&rs, &id)))
 }
 
 async fn countries(State(service): State<Shared>) -> Json<Value> {

@@ -48,11 +48,11 @@ struct Params {
 
 /// The workbook format a `Content-Type` names, if any.
 fn workbook_type(kind: &str) -> Option<&'static str> {
-    let kind = kind.split(';').next().unwrap_or_default().trim();
-    Some(match kind {
+    let kind = kind.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    Some(match kind.as_str() {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
-        "application/vnd.ms-excel.sheet.macroenabled.12" | "application/vnd.ms-excel.sheet.macroEnabled.12" => "xlsm",
-        "application/vnd.ms-excel.sheet.binary.macroenabled.12" | "application/vnd.ms-excel.sheet.binary.macroEnabled.12" => "xlsb",
+        "application/vnd.ms-excel.sheet.macroenabled.12" => "xlsm",
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12" => "xlsb",
         "application/vnd.ms-excel" => "xls",
         "application/vnd.oasis.opendocument.spreadsheet" => "ods",
         _ => return None,
@@ -70,7 +70,7 @@ enum Failure {
 }
 
 fn bad(parameter: &'static str, detail: impl Into<String>) -> Problem {
-    Problem { parameter: Some(parameter), ..Problem::new(StatusCode::BAD_REQUEST, detail) }
+    Problem::about(parameter, StatusCode::BAD_REQUEST, detail)
 }
 
 impl Params {
@@ -307,7 +307,6 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
     let id = service.next_audit_id();
     let (svc, audit_id) = (Arc::clone(&service), id.clone());
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
         let sent = Arc::new(Sent::default());
         let reader = BodyReader { rx: in_rx, chunk: Bytes::new() };
         let writer = BodyWriter { tx: out_tx.clone(), buf: Vec::with_capacity(CHUNK), sent: Arc::clone(&sent) };
@@ -334,6 +333,8 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
                 Err(e) => (Err(e), None),
             }
         };
+        // The audit's work is done: its place is free before the client can hear the end of it.
+        drop(permit);
         match result {
             Ok(summary) => {
                 let text = serde_json::to_string(&SummaryDocument::new(&summary)).unwrap_or_default();
