@@ -82,8 +82,7 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let date = super::date_or_today(&a.date)?;
     let filter = Filter { vendor: a.vendor.clone(), eccn: a.eccn.clone(), search: a.search.clone() };
-    let rows: Vec<(Entry, Classification)> =
-        filter.apply(&rs, date)?.into_iter().map(|(c, class)| (Entry::new(c, &class), class)).collect();
+    let rows: Vec<(Entry, Classification)> = filter.apply(&rs, date).into_iter().map(|(c, class)| (Entry::new(c, &class), class)).collect();
     match a.format {
         ListFormat::Json => {
             let chips = rows.iter().map(|(r, _)| r.clone()).collect();
@@ -203,7 +202,7 @@ fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let date = super::date_or_today(&a.date)?;
     let chip = lookup(&rs, &a.name)?;
-    let sheet = Sheet::new(&rs, chip, date)?;
+    let sheet = Sheet::new(&rs, chip, date);
     match a.format {
         Format::Json => super::render::json(out, &sheet, Vec::new())?,
         Format::Human => show_human(&rs, chip, &sheet.metrics, &sheet.classification, out)?,

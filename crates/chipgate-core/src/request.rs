@@ -150,8 +150,7 @@ impl Check {
             exporter: self.exporter.as_deref(),
             ship_from: from.as_deref(),
         };
-        let opts = Options { trace: true };
-        rs.period(date).decide(&q, opts).map_err(|e| match e {
+        rs.period(date).decide(&q, Options::TRACED).map_err(|e| match e {
             EvalError::UnknownCountry(c) => bad("to", format!("unknown country `{c}`")),
             e @ EvalError::OtherDate { .. } => bad("date", e.to_string()),
         })

@@ -355,9 +355,8 @@ pub struct Classified {
     /// classified) with the rules that decide it (indices into [`RuleSet::rules`]): exactly
     /// one when the classification is determined.
     pub possible: Vec<(Option<String>, Vec<usize>)>,
-    /// The figures and flags whose absence leaves a classification rule unknown, in rule then
-    /// condition order.
-    pub missing: Vec<String>,
+    /// The classification rules whose truth is unknown (indices into [`RuleSet::rules`]).
+    pub unknown: Vec<usize>,
     /// The chip's figures as the rules read them.
     pub metrics: Metrics,
     /// The missing fields as the decision words them.
@@ -378,6 +377,25 @@ impl Classified {
     /// Whether exactly one classification is possible.
     pub fn determined(&self) -> bool {
         self.possible.len() == 1
+    }
+
+    /// The figures and flags whose absence leaves a classification rule unknown, in rule then
+    /// condition order (worked out when asked: the decision words them its own way).
+    pub fn missing(&self, rs: &RuleSet) -> Vec<String> {
+        let mut missing: Vec<String> = Vec::new();
+        for r in self.unknown.iter().filter_map(|i| rs.rules.get(*i)) {
+            for t in r.when.tests() {
+                let name = match t {
+                    Cond::Cmp { metric, .. } if self.metrics.get(*metric).is_none() => metric.name(),
+                    Cond::Flag(f) if self.metrics.flag(*f).is_none() => f.name(),
+                    _ => continue,
+                };
+                if !missing.iter().any(|m| m == name) {
+                    missing.push(name.to_string());
+                }
+            }
+        }
+        missing
     }
 }
 
@@ -400,28 +418,15 @@ impl<'a> Period<'a> {
     pub fn classify(&self, chip: &Chip, opts: Options) -> Classified {
         let metrics = Metrics::of(chip);
         let mut ctx = Ctx::new(self.rs, &metrics, &chip.id, self.date, opts.trace);
-        let classes: Vec<(usize, &Rule, Truth)> = self
+        let truths: Vec<(usize, Truth)> = self
             .active
             .iter()
             .filter(|(_, r)| matches!(r.kind, RuleKind::Classification { .. }) && self.enforced(r))
-            .map(|(i, r)| (*i, *r, ctx.rule(r)))
+            .map(|(i, r)| (*i, ctx.rule(r)))
             .collect();
-        let mut missing: Vec<String> = Vec::new();
-        for (_, r, _) in classes.iter().filter(|c| c.2 == Truth::Unknown) {
-            for t in r.when.tests() {
-                let name = match t {
-                    Cond::Cmp { metric, .. } if metrics.get(*metric).is_none() => metric.name(),
-                    Cond::Flag(f) if metrics.flag(*f).is_none() => f.name(),
-                    _ => continue,
-                };
-                if !missing.iter().any(|m| m == name) {
-                    missing.push(name.to_string());
-                }
-            }
-        }
-        let truths: Vec<(usize, Truth)> = classes.iter().map(|(i, _, t)| (*i, *t)).collect();
+        let unknown = truths.iter().filter(|(_, t)| *t == Truth::Unknown).map(|(i, _)| *i).collect();
         let (hints, trace, rule_results) = (ctx.missing, ctx.trace, ctx.rule_results);
-        Classified { possible: classify(self.rs, &truths), missing, metrics, hints, trace, rule_results }
+        Classified { possible: classify(self.rs, &truths), unknown, metrics, hints, trace, rule_results }
     }
 
     /// The last stages: the licensing of the chip's classification for the query's

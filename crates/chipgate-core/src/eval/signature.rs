@@ -49,7 +49,7 @@ impl<'r> Signatures<'r> {
         let mut s = Signatures { rs, chip_tests: Vec::new(), sets: [Vec::new(), Vec::new(), Vec::new()], transactions: false };
         for (i, r) in rs.rules.iter().enumerate() {
             for t in r.when.tests() {
-                let role = match t {
+                let (role, set) = match t {
                     Cond::Cmp { .. } | Cond::Flag(_) | Cond::Chip(_) | Cond::Exporter(_) => {
                         s.chip_tests.push((t, i));
                         continue;
@@ -63,8 +63,8 @@ impl<'r> Signatures<'r> {
                     Cond::ShipFrom { set, .. } => (Role::ShipFrom, set),
                     Cond::Const(_) | Cond::Eccn(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => continue,
                 };
-                if let Some(v) = s.sets.get_mut(role.0 as usize) {
-                    v.push((role.1, i));
+                if let Some(v) = s.sets.get_mut(role as usize) {
+                    v.push((set, i));
                 }
             }
         }

@@ -8,8 +8,6 @@ use crate::eval::Options;
 use crate::rules::RuleSet;
 use crate::spec::Chip;
 
-use super::HistoryError;
-
 /// A chip's classification on a date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification {
@@ -34,14 +32,14 @@ impl Classification {
 
 /// Classifies a chip under the rules in force on a date: the engine's classification stage
 /// ([`crate::Period::classify`]), as the catalog shows it.
-pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Result<Classification, HistoryError> {
+pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Classification {
     let c = rs.period(date).classify(chip, Options::UNTRACED);
     let rule_id = |i: &usize| rs.rules.get(*i).map(|r| r.id.clone());
     let (eccn, candidates, missing, rules) = match c.possible.as_slice() {
         [(eccn, deciding)] => (eccn.clone(), Vec::new(), Vec::new(), deciding.iter().filter_map(rule_id).collect()),
-        several => (None, several.iter().map(|(e, _)| e.clone()).collect(), c.missing.clone(), Vec::new()),
+        several => (None, several.iter().map(|(e, _)| e.clone()).collect(), c.missing(rs), Vec::new()),
     };
-    Ok(Classification { date, eccn, candidates, missing, rules })
+    Classification { date, eccn, candidates, missing, rules }
 }
 
 /// One chip of the catalog as the list view shows it (`chipgate chips --format json`): its
@@ -143,15 +141,15 @@ impl Filter {
     }
 
     /// The catalog's chips that pass, each with its classification on a date.
-    pub fn apply<'r>(&self, rs: &'r RuleSet, date: Date) -> Result<Vec<(&'r Chip, Classification)>, HistoryError> {
+    pub fn apply<'r>(&self, rs: &'r RuleSet, date: Date) -> Vec<(&'r Chip, Classification)> {
         let mut out = Vec::new();
         for chip in rs.catalog.chips().iter().filter(|c| self.keeps(c)) {
-            let class = classify(rs, chip, date)?;
+            let class = classify(rs, chip, date);
             if self.keeps_class(&class) {
                 out.push((chip, class));
             }
         }
-        Ok(out)
+        out
     }
 }
 
@@ -184,13 +182,13 @@ pub struct Sheet<'a> {
 
 impl<'a> Sheet<'a> {
     /// The sheet of a chip under the rules in force on a date.
-    pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Result<Sheet<'a>, HistoryError> {
-        Ok(Sheet {
+    pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Sheet<'a> {
+        Sheet {
             chip,
             metrics: crate::spec::Metrics::of(chip),
-            classification: classify(rs, chip, date)?,
+            classification: classify(rs, chip, date),
             sources: chip.sources(),
             rules_version: rs.version(),
-        })
+        }
     }
 }

@@ -56,7 +56,7 @@ pub fn map(rs: &RuleSet, req: &MapRequest) -> Map {
     let (tpp, pd) = (axis(req.tpp_max), axis(req.pd_max));
     let period = rs.period(req.date);
     let mut missing: Vec<String> = Vec::new();
-    let mut drawn: Vec<&str> = Vec::new();
+    let mut drawn: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let cells = pd
         .iter()
         .map(|p| {
@@ -72,22 +72,22 @@ pub fn map(rs: &RuleSet, req: &MapRequest) -> Map {
                     };
                     let c = period.classify(&chip, Options::UNTRACED);
                     if !c.determined() {
-                        for m in &c.missing {
-                            if !missing.contains(m) {
-                                missing.push(m.clone());
+                        for m in c.missing(rs) {
+                            if !missing.contains(&m) {
+                                missing.push(m);
                             }
                         }
                         return "?".to_string();
                     }
-                    let e = c.eccn().unwrap_or_default();
-                    if !e.is_empty() && !drawn.contains(&e) {
-                        drawn.push(rs.eccns.iter().find(|x| x.id == e).map_or("", |x| x.id.as_str()));
+                    let e = c.eccn().unwrap_or_default().to_string();
+                    if !e.is_empty() {
+                        drawn.insert(e.clone());
                     }
-                    e.to_string()
+                    e
                 })
                 .collect()
         })
         .collect();
-    let eccns = rs.eccns.iter().filter(|e| drawn.contains(&e.id.as_str())).map(|e| e.id.clone()).collect();
+    let eccns = rs.eccns.iter().filter(|e| drawn.contains(&e.id)).map(|e| e.id.clone()).collect();
     Map { date: req.date, datacenter: req.datacenter, tpp, pd, cells, missing, eccns }
 }

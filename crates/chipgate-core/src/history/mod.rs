@@ -31,8 +31,6 @@ pub enum HistoryError {
         /// End.
         to: Date,
     },
-    /// The rule set defines no country to evaluate against.
-    NoCountries,
 }
 
 impl std::fmt::Display for HistoryError {
@@ -40,7 +38,6 @@ impl std::fmt::Display for HistoryError {
         match self {
             HistoryError::Eval(e) => e.fmt(f),
             HistoryError::Range { from, to } => write!(f, "the range starts `{from}` after it ends `{to}`"),
-            HistoryError::NoCountries => f.write_str("the rule set defines no countries"),
         }
     }
 }
