@@ -45,17 +45,24 @@ impl Server {
         Server { child, base, log }
     }
 
-    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
-        let req = ureq::request(method, &format!("{}{path}", self.base));
+    /// A request with headers and an optional body; the response whatever its status.
+    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> ureq::Response {
+        let mut req = ureq::request(method, &format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
         let got = match body {
-            Some(b) => req.set("Content-Type", "application/json").send_string(b),
+            Some(b) => req.send_bytes(b),
             None => req.call(),
         };
-        let resp = match got {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
+        match got {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("{method} {path}: {e}"),
-        };
+        }
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String, String) {
+        let resp = self.call(method, path, &[("Content-Type", "application/json")], body.map(str::as_bytes));
         let (status, kind) = (resp.status(), resp.content_type().to_string());
         let mut text = String::new();
         resp.into_reader().read_to_string(&mut text).unwrap();
@@ -136,10 +143,18 @@ fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
 fn cli_answer(flags: &[String]) -> Value {
     let mut args: Vec<&str> = vec!["check"];
     args.extend(flags.iter().map(String::as_str));
-    args.extend(["--format", "json"]);
-    let out = common::run(&args, None, None);
+    cli_json(&args).1
+}
+
+/// Runs the command line with `--format json`: whether it exited 0 (a check exits 1 when a
+/// licence is required), and its document with the service's wording of where figures were given.
+fn cli_json(args: &[&str]) -> (bool, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = common::run(&all, None, None);
     let text = String::from_utf8(out.stdout).unwrap().replace("given on the command line", "given in the request");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
+    let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{all:?}: {e}: {text}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.success(), doc)
 }
 
 #[test]
@@ -297,11 +312,7 @@ fn a_reload_keeps_the_rules_in_use_when_the_new_ones_fail_and_sighup_reloads() {
     let (status, _, p) = server.json("POST", "/v1/admin/reload", None);
     assert_eq!(status, 403, "{p}");
     let reload = || {
-        let r = ureq::post(&format!("{}/v1/admin/reload", server.base)).set("chipgate-admin", "reload").call();
-        let r = match r {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{e}"),
-        };
+        let r = server.call("POST", "/v1/admin/reload", &[("chipgate-admin", "reload")], None);
         (r.status(), serde_json::from_str::<Value>(&r.into_string().unwrap()).unwrap())
     };
     let (status, r) = reload();
@@ -344,14 +355,11 @@ fn sigterm_stops_the_server_and_an_address_in_use_is_an_error() {
     assert!(r.stderr.contains(&format!("cannot listen on {addr}")), "{}", r.stderr);
 }
 
-/// The command line's document for a view.
+/// The command line's document for a view (which exits 0).
 fn cli_view(args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = common::run(&all, None, None);
-    assert!(out.status.success(), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap().replace("given on the command line", "given in the request");
-    serde_json::from_str(&text).unwrap()
+    let (ok, doc) = cli_json(args);
+    assert!(ok, "{args:?}");
+    doc
 }
 
 #[test]
@@ -397,11 +405,7 @@ fn an_uploaded_audit_streams_back_what_the_command_line_writes() {
     let input = std::fs::read_to_string("examples/shipments.csv").unwrap();
     let cli = common::run(&["audit", "examples/shipments.csv", "--date", "2026-01-01", "--format", "csv"], None, None);
     let post = |path: &str, accept: &str, body: &str| {
-        let r = ureq::post(&format!("{}{path}", server.base)).set("Accept", accept).send_string(body);
-        let r = match r {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{e}"),
-        };
+        let r = server.call("POST", path, &[("Accept", accept)], Some(body.as_bytes()));
         let (status, kind, id) = (r.status(), r.content_type().to_string(), r.header("chipgate-audit-id").map(str::to_string));
         (status, kind, id, r.into_string().unwrap())
     };
@@ -617,11 +621,7 @@ fn an_uploaded_workbook_is_audited_as_the_command_line_audits_the_file() {
     let bytes = std::fs::read(&path).unwrap();
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     let send = |query: &str, kind: &str| {
-        let r = ureq::post(&format!("{}/v1/audit{query}", server.base)).set("Content-Type", kind).send_bytes(&bytes);
-        let r = match r {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{e}"),
-        };
+        let r = server.call("POST", &format!("/v1/audit{query}"), &[("Content-Type", kind)], Some(&bytes));
         (r.status(), r.into_string().unwrap())
     };
     let (status, csv) = send("?date=2026-01-01", xlsx);

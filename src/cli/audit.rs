@@ -71,12 +71,12 @@ pub struct AuditArgs {
     /// The character between the input's fields: `,` `;` `tab` `|` or another single ASCII
     /// character. By default the one of `,` `;` tab `|` that the header line has most of
     /// (outside quotes), e.g. `;` for a European SAP export.
-    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    #[arg(long, value_name = "CHAR", value_parser = audit::delimiter_for)]
     pub delimiter: Option<u8>,
     /// The input's character encoding when it is not UTF-8: a label such as `windows-1252`,
     /// `latin1`, `shift_jis`, `gb18030`, `utf-16le`. UTF-16 with a byte-order mark (Excel's
     /// "Unicode Text") is recognised without it. Output is always UTF-8.
-    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    #[arg(long, value_name = "NAME", value_parser = audit::encoding_named)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// How the file's dates are written, strftime-style: `%d.%m.%Y` (German), `%m/%d/%Y` (US),
     /// `%d/%m/%Y` (British), `%Y%m%d`. Without it, ISO 8601 dates and timestamps
@@ -86,7 +86,7 @@ pub struct AuditArgs {
     pub date_format: Option<chipgate::date::DateFormat>,
     /// The character between the output's fields (CSV output); by default the input's.
     /// `--output-delimiter ,` turns a `;`-separated export into a comma-separated audit.
-    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    #[arg(long, value_name = "CHAR", value_parser = audit::delimiter_for)]
     pub output_delimiter: Option<u8>,
     /// Add the columns `rules_version` (the rule packs, versions and hashes) and `as_of` (the
     /// date each row was evaluated as of: its own, else --date) to every row, so that a saved
@@ -201,19 +201,9 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(code)
 }
 
-/// A delimiter as given on the command line (see [`audit::delimiter_for`]).
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    audit::delimiter_for(s)
-}
-
 /// A date format given on the command line.
 fn parse_date_format(s: &str) -> Result<chipgate::date::DateFormat, String> {
     chipgate::date::DateFormat::new(s).map_err(|e| e.to_string())
-}
-
-/// An encoding named on the command line (see [`audit::encoding_named`]).
-fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
-    audit::encoding_named(s)
 }
 
 /// A delimiter in words, for the summary.

@@ -48,15 +48,7 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
 impl CheckArgs {
     /// The request the flags make.
     pub fn request(&self) -> Check {
-        Check {
-            to: self.to.clone(),
-            date: self.date.clone(),
-            end_user_hq: self.parties.end_user_hq.clone(),
-            exporter: self.parties.exporter.clone(),
-            ship_from: self.parties.ship_from.clone(),
-            trace: self.trace,
-            ..self.chip.request()
-        }
+        self.parties.with(Check { to: self.to.clone(), date: self.date.clone(), trace: self.trace, ..self.chip.request() })
     }
 }
 

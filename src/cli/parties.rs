@@ -2,6 +2,7 @@
 //! `check`, `timeline` and `diff` (the audit reads them per row, with flags of its own for
 //! the rows that leave them empty).
 
+use chipgate::request::Check;
 use clap::Args;
 
 /// The end user's headquarters, the exporter and the ship-from, as given.
@@ -19,4 +20,11 @@ pub struct PartyArgs {
     /// country.
     #[arg(long, value_name = "COUNTRY")]
     pub ship_from: Option<String>,
+}
+
+impl PartyArgs {
+    /// A check with these parties (the rest as given).
+    pub fn with(&self, check: Check) -> Check {
+        Check { end_user_hq: self.end_user_hq.clone(), exporter: self.exporter.clone(), ship_from: self.ship_from.clone(), ..check }
+    }
 }

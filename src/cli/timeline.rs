@@ -42,13 +42,7 @@ pub struct TimelineArgs {
 pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let req = request::Timeline {
-        check: Check {
-            to: a.to.clone(),
-            end_user_hq: a.parties.end_user_hq.clone(),
-            exporter: a.parties.exporter.clone(),
-            ship_from: a.parties.ship_from.clone(),
-            ..a.chip.request()
-        },
+        check: a.parties.with(Check { to: a.to.clone(), ..a.chip.request() }),
         from: Some(a.from.clone()),
         until: a.until.clone(),
     };
