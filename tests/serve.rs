@@ -641,3 +641,63 @@ fn an_uploaded_workbook_is_audited_as_the_command_line_audits_the_file() {
     let (status, p) = send("?format=numbers", xlsx);
     assert_eq!(status, 400, "{p}");
 }
+
+#[test]
+fn the_openapi_document_describes_every_endpoint_from_the_handlers_types() {
+    let server = Server::start(&["--quiet"]);
+    let (status, kind, doc) = server.json("GET", "/openapi.json", None);
+    assert_eq!((status, kind.as_str()), (200, "application/json"));
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    for p in [
+        "/v1/check",
+        "/v1/check/batch",
+        "/v1/timeline",
+        "/v1/diff",
+        "/v1/chips",
+        "/v1/chips/{name}",
+        "/v1/map",
+        "/v1/rules",
+        "/v1/rules/{id}",
+        "/v1/countries",
+        "/v1/audit",
+        "/v1/audit/{id}/summary",
+        "/v1/admin/reload",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(paths.contains(&p), "{p} is not in {paths:?}");
+    }
+    // Every flag of a check is a query parameter, and the answer's schema is the decision's.
+    let params: Vec<&str> =
+        doc["paths"]["/v1/check"]["get"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for flag in ["chip", "to", "date", "end_user_hq", "tpp", "throughput", "die_area", "datacenter", "based_on", "ship_from", "trace"] {
+        assert!(params.contains(&flag), "{flag} is not in {params:?}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["Decision"]["properties"]["verdict"].is_object(), "{}", schemas["Decision"]);
+    assert!(schemas["Versioned_Timeline"].is_object() && schemas["Versioned_Map"].is_object());
+    // Each `$ref` names a schema of the document.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap();
+        assert!(schemas[name].is_object(), "dangling $ref {name}");
+    }
+}
+
+#[test]
+fn what_schemathesis_found_is_refused_with_a_problem() {
+    let server = Server::start(&["--quiet"]);
+    // A check given as a JSON array (serde would read it by field order) is refused.
+    let (status, _, p) = server.json("POST", "/v1/check", Some(r#"[null, "CN"]"#));
+    assert_eq!(status, 400, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("a check is a JSON object"), "{p}");
+    let (status, _, p) = server.json("POST", "/v1/check/batch", Some(r#"[{"chip": "H100", "to": "CN"}, [null, null]]"#));
+    assert_eq!(status, 400, "{p}");
+    let (status, _, p) = server.json("POST", "/v1/check/batch", Some(r#"{"chip": "H100", "to": "CN"}"#));
+    assert_eq!(status, 400, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("a batch is a JSON array"), "{p}");
+    // A map axis so long that the grid's figures overflow to infinity (and JSON null).
+    let (status, _, p) = server.json("GET", "/v1/map?tpp_max=1.7976931348623157e308", None);
+    assert_eq!((status, p["parameter"].as_str()), (400, Some("tpp_max")), "{p}");
+}

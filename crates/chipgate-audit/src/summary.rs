@@ -9,6 +9,7 @@ use chipgate_core::{RuleSet, Verdict};
 
 /// Rows and units (sum of `quantity`) with one outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     /// Rows.
     pub rows: u64,
@@ -18,6 +19,7 @@ pub struct Tally {
 
 /// One verdict's totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerdictTally {
     /// `no_license_required`, …, or `error`.
     pub verdict: &'static str,
@@ -28,6 +30,7 @@ pub struct VerdictTally {
 
 /// A destination's rows by verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DestinationTally {
     /// Country code.
     pub code: String,
@@ -43,6 +46,7 @@ pub struct DestinationTally {
 
 /// Rows with one verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerdictCount {
     /// The verdict.
     pub verdict: &'static str,
@@ -52,6 +56,7 @@ pub struct VerdictCount {
 
 /// The first and last date rows were evaluated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DateRange {
     /// Earliest.
     pub first: Date,
@@ -61,6 +66,7 @@ pub struct DateRange {
 
 /// One error kind's count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorTally {
     /// The kind (`unknown_chip`, `bad_date`, …).
     pub kind: &'static str,
@@ -70,6 +76,7 @@ pub struct ErrorTally {
 
 /// What an audit found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Data rows read (equal to the rows written).
     pub rows: u64,
@@ -118,6 +125,7 @@ impl Summary {
 /// summary): the summary and its exit code. Written directly, not through
 /// `serde_json::Value`, which cannot hold totals past `u64`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SummaryDocument<'a> {
     /// The summary.
     #[serde(flatten)]
@@ -135,6 +143,7 @@ impl<'a> SummaryDocument<'a> {
 
 /// How an audit read its input: what it detected or was told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputFormat {
     /// The byte between fields, as a character (`,`, `;`, a tab, `|`).
     pub delimiter: String,
@@ -146,6 +155,7 @@ pub struct InputFormat {
 
 /// A field and the input column it was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColumnUse {
     /// The field (`chip`, `destination`, …).
     pub field: &'static str,

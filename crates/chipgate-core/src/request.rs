@@ -31,6 +31,7 @@ fn bad(parameter: &'static str, message: impl Into<String>) -> RequestError {
 /// to one destination on one date. Every field is a flag of `chipgate check` of the same
 /// name (`-` written `_`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(default, deny_unknown_fields)]
 pub struct Check {
     /// Catalog chip name or alias (e.g. `H100`); none for a hypothetical chip.
@@ -160,6 +161,7 @@ impl Check {
 /// A decision as a JSON document gives it: the decision's members, then the rule set's
 /// version and packs (what `chipgate check --format json` prints).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Answer<'a> {
     /// The decision.
     #[serde(flatten)]
@@ -248,6 +250,7 @@ pub const VIEW_START: &str = "2022-01-01";
 /// A view's document: its members, then the rule set's version (what `chipgate timeline` and
 /// `chipgate diff` print with `--format json`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Versioned<'a, T: Serialize> {
     /// The view.
     #[serde(flatten)]
@@ -311,6 +314,7 @@ impl Timeline {
 
 /// What changed between two dates over the catalog and a set of destinations (`chipgate diff`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(default, deny_unknown_fields)]
 pub struct Diff {
     /// The date before (`YYYY-MM-DD`).
@@ -380,6 +384,7 @@ impl Diff {
 
 /// The TPP × performance-density map (`chipgate map`, `GET /v1/map`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(default, deny_unknown_fields)]
 pub struct Map {
     /// The rules in force on this date; none: the caller's today.
@@ -394,6 +399,10 @@ pub struct Map {
     pub consumer: bool,
 }
 
+/// The largest figure a map's axis may reach: far past any chip (the H100's TPP is about
+/// 16,000), and small enough that the grid's figures stay finite numbers.
+pub const AXIS_MAX: f64 = 1e9;
+
 impl Map {
     /// Classifies the grid.
     pub fn build(&self, rs: &RuleSet, today: Date) -> Result<crate::history::map::Map, RequestError> {
@@ -404,7 +413,9 @@ impl Map {
             rs.catalog.chips().iter().filter_map(|c| f(&crate::spec::Metrics::of(c))).fold(0.0, f64::max) * 1.1
         };
         let positive = |parameter: &'static str, v: Option<f64>, default: f64| match v {
-            Some(x) if !x.is_finite() || x <= 0.0 => Err(bad(parameter, format!("{} must be a number > 0, got `{x}`", flag(parameter)))),
+            Some(x) if !x.is_finite() || x <= 0.0 || x > AXIS_MAX => {
+                Err(bad(parameter, format!("{} must be a number > 0 and at most {AXIS_MAX:e}, got `{x}`", flag(parameter))))
+            }
             Some(x) => Ok(x),
             None => Ok(if default > 0.0 { default } else { 1.0 }),
         };

@@ -40,6 +40,7 @@
 #![deny(missing_docs)]
 
 mod metrics;
+pub mod openapi;
 mod upload;
 
 use std::net::SocketAddr;
@@ -53,13 +54,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chipgate_core::history::catalog;
+use chipgate_core::history::{catalog, Diff, Timeline};
 use chipgate_core::request::{self, Answer, Check, RequestError, Versioned};
 use chipgate_core::rules::words;
 use chipgate_core::RuleSet;
 use jiff::civil::Date;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Loads the rule set: at start, and again on every reload. An error is the text to say.
 pub type Load = dyn Fn() -> Result<RuleSet, String> + Send + Sync;
@@ -227,6 +228,7 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .route("/app.js", get(|| page("text/javascript; charset=utf-8", include_str!("../web/app.js"))))
         .route("/style.css", get(|| page("text/css; charset=utf-8", include_str!("../web/style.css"))))
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi::document))
         .route("/metrics", get(metrics_text))
         .route("/v1/check", get(check_get).post(check_post))
         .route("/v1/check/batch", post(check_batch))
@@ -337,12 +339,17 @@ async fn within(timeout: Duration, req: Request, next: Next) -> Response {
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem: what went wrong, in the command line's words.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The status's reason phrase.
     title: &'static str,
+    /// The HTTP status.
     status: u16,
+    /// What is wrong, with a suggestion where one helps (the command line's message).
     pub(crate) detail: String,
     /// The request parameter the problem is about, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -404,41 +411,77 @@ async fn page(kind: &'static str, text: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-cache")], text).into_response()
 }
 
+/// `GET /metrics`: requests, latencies, audits and rows, for Prometheus.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text")))]
 async fn metrics_text(State(service): State<Shared>) -> Response {
     let text = service.metrics.text(service.rules().rules.len());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 
-async fn healthz(State(service): State<Shared>) -> Json<Value> {
-    Json(json!({ "status": "ok", "rules_version": service.rules().version() }))
+/// Whether the service answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// `ok`.
+    status: &'static str,
+    /// The packs, versions and hashes in use.
+    rules_version: String,
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "The service answers", body = Health)))]
+async fn healthz(State(service): State<Shared>) -> Json<Health> {
+    Json(Health { status: "ok", rules_version: service.rules().version() })
+}
+
+/// `GET /v1/check`: one check, its parameters in the query string.
+#[utoipa::path(get, path = "/v1/check", tag = "check", params(Check),
+    responses((status = 200, description = "The decision, as `chipgate check --format json`", body = openapi::AnswerDoc),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")))]
 async fn check_get(State(service): State<Shared>, RawQuery(query): RawQuery) -> Result<Json<Value>, Problem> {
     let check: Check = self::query(query.as_deref())?;
     Ok(Json(answer(&service.rules(), &check)?))
 }
 
-/// A JSON request body, or the problem with it.
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the request body is not the JSON expected: {e}")))
+/// A JSON request body, or the problem with it: one check (`many` false) or an array of them.
+/// A check is a JSON object: the array form that serde would also read a struct from
+/// (`[null, "CN"]`) is refused, since its values would be taken by the fields' order.
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes, many: bool) -> Result<T, Problem> {
+    let wrong = |e: String| Problem::new(StatusCode::BAD_REQUEST, format!("the request body is not the JSON expected: {e}"));
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| wrong(e.to_string()))?;
+    let check = |v: &Value| if v.is_object() { Ok(()) } else { Err(wrong(format!("a check is a JSON object of parameters, not `{v}`"))) };
+    match (&value, many) {
+        (Value::Array(items), true) => items.iter().try_for_each(check)?,
+        (v, true) => return Err(wrong(format!("a batch is a JSON array of checks, not `{v}`"))),
+        (v, false) => check(v)?,
+    }
+    serde_json::from_value(value).map_err(|e| wrong(e.to_string()))
 }
 
+/// `POST /v1/check`: one check, its parameters as a JSON object.
+#[utoipa::path(post, path = "/v1/check", tag = "check", request_body = Check,
+    responses((status = 200, description = "The decision, as `chipgate check --format json`", body = openapi::AnswerDoc),
+        (status = 400, description = "The body or a parameter is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json")))]
 async fn check_post(
     State(service): State<Shared>,
     bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, Problem> {
     let bytes = bytes.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-    let check: Check = body(&bytes)?;
+    let check: Check = body(&bytes, false)?;
     Ok(Json(answer(&service.rules(), &check)?))
 }
 
+/// `POST /v1/check/batch`: many checks; each answer is a decision or the problem with its request.
+#[utoipa::path(post, path = "/v1/check/batch", tag = "check", request_body = Vec<Check>,
+    responses((status = 200, description = "One answer per request, in order: a decision, or a problem with `index`", body = Vec<openapi::BatchAnswer>),
+        (status = 400, description = "The body is not an array of checks", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json")))]
 async fn check_batch(
     State(service): State<Shared>,
     bytes: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Vec<Value>>, Problem> {
     let bytes = bytes.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-    let checks: Vec<Check> = body(&bytes)?;
+    let checks: Vec<Check> = body(&bytes, true)?;
     let rs = service.rules();
     // A batch is CPU work of up to a second: off the threads that serve the other requests.
     let answers = tokio::task::spawn_blocking(move || {
@@ -459,6 +502,10 @@ fn query<T: serde::de::DeserializeOwned>(q: Option<&str>) -> Result<T, Problem> 
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the query string cannot be read: {e}")))
 }
 
+/// `GET /v1/timeline`: a chip's status for a destination across time.
+#[utoipa::path(get, path = "/v1/timeline", tag = "views", params(Check, openapi::Days),
+    responses((status = 200, description = "The timeline, as `chipgate timeline --format json`", body = Versioned<Timeline>),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")))]
 async fn timeline(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
     // The days of the view, then the check's own parameters.
     let pairs: Vec<(String, String)> = query(q.as_deref())?;
@@ -471,6 +518,10 @@ async fn timeline(State(service): State<Shared>, RawQuery(q): RawQuery) -> Resul
     render(&Versioned::new(&rs, &tl))
 }
 
+/// `GET /v1/diff`: what changed between two dates.
+#[utoipa::path(get, path = "/v1/diff", tag = "views", params(request::Diff),
+    responses((status = 200, description = "The differences, as `chipgate diff --format json`", body = Versioned<Diff>),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")))]
 async fn diff(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
     let req: request::Diff = query(q.as_deref())?;
     let rs = service.rules();
@@ -492,15 +543,24 @@ fn render<T: Serialize>(doc: &T) -> Result<Json<Value>, Problem> {
 }
 
 /// The catalog's parameters: those of `chipgate chips`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 struct ChipsParams {
+    /// Only this vendor's chips.
     vendor: Option<String>,
+    /// Only chips classified under this ECCN on the date.
     eccn: Option<String>,
+    /// Only chips whose name or alias contains this.
     search: Option<String>,
+    /// Classify on this date (`YYYY-MM-DD`); none: today.
     date: Option<String>,
 }
 
+/// `GET /v1/chips`: the catalog, classified on a date.
+#[utoipa::path(get, path = "/v1/chips", tag = "views", params(ChipsParams),
+    responses((status = 200, description = "The catalog, as `chipgate chips --format json`", body = catalog::List),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")))]
 async fn chips(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
     let p: ChipsParams = query(q.as_deref())?;
     let date = view_date(p.date.as_deref())?;
@@ -512,12 +572,19 @@ async fn chips(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<J
 }
 
 /// One chip's parameters: those of `chipgate chips show`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 struct ChipParams {
+    /// Classify on this date (`YYYY-MM-DD`); none: today.
     date: Option<String>,
 }
 
+/// `GET /v1/chips/{name}`: one chip's figures, sources and classification.
+#[utoipa::path(get, path = "/v1/chips/{name}", tag = "views", params(("name" = String, Path, description = "A catalog chip name or alias", example = "H100"), ChipParams),
+    responses((status = 200, description = "The chip, as `chipgate chips show NAME --format json`", body = catalog::Sheet),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such chip (with suggestions)", body = Problem, content_type = "application/problem+json")))]
 async fn chip(State(service): State<Shared>, Path(name): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
     let p: ChipParams = query(q.as_deref())?;
     let date = view_date(p.date.as_deref())?;
@@ -526,6 +593,10 @@ async fn chip(State(service): State<Shared>, Path(name): Path<String>, RawQuery(
     render(&catalog::Sheet::new(&rs, chip, date))
 }
 
+/// `GET /v1/map`: how the rules in force classify each point of a TPP × density grid.
+#[utoipa::path(get, path = "/v1/map", tag = "views", params(request::Map),
+    responses((status = 200, description = "The grid, as `chipgate map --format json`", body = Versioned<chipgate_core::history::map::Map>),
+        (status = 400, description = "A parameter is wrong", body = Problem, content_type = "application/problem+json")))]
 async fn map(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Json<Value>, Problem> {
     let req: request::Map = query(q.as_deref())?;
     let rs = service.rules();
@@ -536,38 +607,71 @@ async fn map(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<Jso
     render(&Versioned::new(&rs, &m.map_err(Problem::request)?))
 }
 
+/// `GET /v1/rules`: the packs, regimes and rules.
+#[utoipa::path(get, path = "/v1/rules", tag = "rules",
+    responses((status = 200, description = "As `chipgate rules --format json`", body = words::Listing)))]
 async fn rules(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
     let rs = service.rules();
     render(&words::Listing::new(&rs))
 }
 
+/// `GET /v1/rules/{id}`: one rule or regime, its condition in words.
+#[utoipa::path(get, path = "/v1/rules/{id}", tag = "rules", params(("id" = String, Path, description = "A rule or regime id (its `/` written `%2F`)", example = "us-2023-10/3a090.a.1")),
+    responses((status = 200, description = "The rule or the regime", body = openapi::RuleOrRegime),
+        (status = 404, description = "No such rule or regime (with suggestions)", body = Problem, content_type = "application/problem+json")))]
 async fn rule(State(service): State<Shared>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let rs = service.rules();
     if let Some(r) = rs.rule(&id) {
-        return render(&words::RuleSheet::new(&rs, r));
+        return render(&openapi::RuleOrRegime::Rule(words::RuleSheet::new(&rs, r)));
     }
     if let Some(g) = rs.regime(&id) {
-        return render(&words::RegimeSheet::new(&rs, g));
+        return render(&openapi::RuleOrRegime::Regime(words::RegimeSheet::new(&rs, g)));
     }
     Err(Problem::about("id", StatusCode::NOT_FOUND, words::unknown_id(&rs, &id)))
 }
 
-async fn countries(State(service): State<Shared>) -> Json<Value> {
+/// The countries the rules know.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Countries<'a> {
+    /// The packs, versions and hashes in use.
+    rules_version: String,
+    /// Every country, with its groups.
+    countries: &'a [chipgate_core::geo::Country],
+}
+
+/// `GET /v1/countries`.
+#[utoipa::path(get, path = "/v1/countries", tag = "views", responses((status = 200, description = "The countries", body = Countries)))]
+async fn countries(State(service): State<Shared>) -> Result<Json<Value>, Problem> {
     let rs = service.rules();
-    Json(json!({ "rules_version": rs.version(), "countries": rs.countries.all() }))
+    render(&Countries { rules_version: rs.version(), countries: rs.countries.all() })
 }
 
 /// The header a reload must carry: a page of another site cannot send it without the
 /// browser asking first (CORS), so no other site can make a user's browser reload the rules.
 const ADMIN_HEADER: &str = "chipgate-admin";
 
-async fn reload(State(service): State<Shared>, headers: axum::http::HeaderMap) -> Result<Json<Value>, Problem> {
+/// What a reload did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Reloaded {
+    /// Always true (a failed reload is a problem).
+    reloaded: bool,
+    /// The packs, versions and hashes now in use.
+    rules_version: String,
+}
+
+/// `POST /v1/admin/reload`: load the packs given at start again.
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "service",
+    params(("chipgate-admin" = String, Header, description = "Must be `reload`")),
+    responses((status = 200, description = "The new rules are in use", body = Reloaded),
+        (status = 403, description = "The header is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The packs did not load; the rules in use stay", body = Problem, content_type = "application/problem+json")))]
+async fn reload(State(service): State<Shared>, headers: axum::http::HeaderMap) -> Result<Json<Reloaded>, Problem> {
     if headers.get(ADMIN_HEADER).is_none_or(|v| v != "reload") {
         return Err(Problem::new(StatusCode::FORBIDDEN, format!("a reload must carry the header `{ADMIN_HEADER}: reload`")));
     }
     let s = Arc::clone(&service);
     match tokio::task::spawn_blocking(move || s.reload()).await {
-        Ok(Ok(version)) => Ok(Json(json!({ "reloaded": true, "rules_version": version }))),
+        Ok(Ok(version)) => Ok(Json(Reloaded { reloaded: true, rules_version: version })),
         Ok(Err(e)) => Err(Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the rules could not be loaded; the rules in use stay ({}):\n{e}", service.rules().version()),

@@ -24,20 +24,33 @@ use super::{query, today, Problem, Shared};
 const CHUNK: usize = 64 << 10;
 
 /// The audit's parameters: the flags of `chipgate audit` of the same names.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
-struct Params {
+pub(crate) struct Params {
+    /// The date of rows without one (`YYYY-MM-DD`); none: today.
     date: Option<String>,
+    /// Which columns hold which field, as `field=Header` (e.g. `chip=Material`).
     columns: Vec<String>,
+    /// The byte between fields (`,` `;` `tab` `|`…); none: found from the header.
     delimiter: Option<String>,
+    /// The upload's encoding (e.g. `windows-1252`); none: UTF-8, or UTF-16 with a BOM.
     encoding: Option<String>,
+    /// How dates are written besides ISO 8601 (e.g. `%d.%m.%Y`).
     date_format: Option<String>,
+    /// Who exports, for rows without an exporter column.
     exporter: Option<String>,
+    /// The country shipped from, for rows without one; none: the rules' jurisdiction.
     ship_from: Option<String>,
+    /// Add `rules_version` and `as_of` columns.
     stamp: bool,
+    /// The most bytes of one record (at most the default, 1 MiB).
     max_record_bytes: Option<usize>,
+    /// The most fields of one record (at most the default, 10,000).
     max_fields: Option<usize>,
+    /// Neutralise cells a spreadsheet would run as formulas.
     excel_safe: bool,
+    /// The byte between the output's fields; none: the upload's.
     output_delimiter: Option<String>,
     /// The upload's format: `csv`, or a workbook's extension; by default from the
     /// `Content-Type` (a spreadsheet type names its workbook format), else CSV.
@@ -233,7 +246,16 @@ fn run_audit(
     book.audit(&name, rs, opts, sink).map_err(Failure::Workbook)
 }
 
-/// `POST /v1/audit`.
+/// `POST /v1/audit`: a shipment list, streamed back with the audit's columns.
+#[utoipa::path(post, path = "/v1/audit", tag = "audit", params(Params),
+    request_body(description = "The shipment list: CSV in any delimiter and encoding `chipgate audit` reads, or a workbook",
+        content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/vnd.oasis.opendocument.spreadsheet"))),
+    responses((status = 200, description = "Every row with the audit's columns, in order (`Accept: application/x-ndjson`: JSON lines ending in a `{\"summary\": …}` line); the `chipgate-audit-id` header names the summary",
+            content((String = "text/csv"), (String = "application/x-ndjson"))),
+        (status = 400, description = "A parameter or the header is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The upload stalled", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The upload is larger than --max-upload", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "As many audits as --max-audits are running", body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn audit(State(service): State<Shared>, headers: HeaderMap, RawQuery(q): RawQuery, body: Body) -> Response {
     match start(service, &headers, q.as_deref(), body).await {
         Ok(r) => r,
@@ -388,6 +410,9 @@ async fn start(service: Shared, headers: &HeaderMap, q: Option<&str>, body: Body
 }
 
 /// `GET /v1/audit/{id}/summary`: the summary of a finished audit, kept for the last few.
+#[utoipa::path(get, path = "/v1/audit/{id}/summary", tag = "audit", params(("id" = String, Path, description = "The audit's `chipgate-audit-id`")),
+    responses((status = 200, description = "As `chipgate audit --summary-json`", body = chipgate_audit::SummaryDocument),
+        (status = 404, description = "No such finished audit", body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn summary(State(service): State<Shared>, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
     match service.summary(&id) {
         Some(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),

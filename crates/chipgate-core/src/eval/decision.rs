@@ -9,6 +9,7 @@ use crate::spec::Metrics;
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// No licence is required.
@@ -48,6 +49,7 @@ impl std::fmt::Display for Verdict {
 
 /// Three-valued truth: a condition over a missing figure is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Truth {
     /// Holds.
@@ -60,6 +62,7 @@ pub enum Truth {
 
 /// The truth of one rule, as evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleResult {
     /// The rule's id.
     pub rule: String,
@@ -71,6 +74,7 @@ pub struct RuleResult {
 
 /// A value in a trace entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Value {
     /// A number.
@@ -83,6 +87,7 @@ pub enum Value {
 
 /// One condition evaluated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceEntry {
     /// The rule it belongs to.
     pub rule: String,
@@ -103,6 +108,7 @@ pub struct TraceEntry {
 
 /// A rule that decided the answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     /// Rule id.
     pub id: String,
@@ -118,6 +124,7 @@ pub struct Reason {
 
 /// A licence exception available for the shipment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionRef {
     /// Exception name (NAC, ACA, HBM).
     pub name: String,
@@ -132,6 +139,7 @@ pub struct ExceptionRef {
 /// A licence exception that may be available: it depends on data not given (the fields in
 /// `depends_on`), or on the classification the missing data leave open. It is not a clearance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PossibleException {
     /// Exception name (NAC, ACA, HBM).
     pub name: String,
@@ -152,6 +160,7 @@ pub struct PossibleException {
 
 /// The licence review policy that applies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRef {
     /// Policy.
     pub policy: Policy,
@@ -163,6 +172,7 @@ pub struct ReviewRef {
 
 /// A regime in force on the date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegimeRef {
     /// Id.
     pub id: String,
@@ -178,6 +188,7 @@ pub struct RegimeRef {
 
 /// How far the chip is from a threshold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Margin {
     /// Rule the threshold belongs to.
     pub rule: String,
@@ -198,6 +209,7 @@ pub struct Margin {
 /// The possible outcome under one candidate classification, when the classification is not
 /// determined by the data given.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     /// The ECCN (none: not classified under the rules in force).
     pub eccn: Option<String>,
@@ -207,6 +219,7 @@ pub struct Candidate {
 
 /// The chip as evaluated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChipRef {
     /// Catalog id or `hypothetical`.
     pub id: String,
@@ -218,6 +231,7 @@ pub struct ChipRef {
 
 /// A country as evaluated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountryRef {
     /// Code.
     pub code: String,
@@ -230,6 +244,7 @@ pub struct CountryRef {
 
 /// The full answer to a query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     /// The chip.
     pub chip: ChipRef,

@@ -10,6 +10,7 @@ use crate::spec::normalize;
 
 /// A country or territory (ISO 3166-1 alpha-2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Country {
     /// ISO code.
     pub code: String,
@@ -101,6 +102,7 @@ impl Countries {
 
 /// A dated span of membership: from `from` (inclusive) until `until` (exclusive).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// Country code.
     pub country: String,
@@ -124,6 +126,7 @@ impl Membership {
 
 /// A country group (e.g. `D:5`) with dated membership.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// Group id.
     pub id: String,

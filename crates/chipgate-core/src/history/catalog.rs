@@ -10,6 +10,7 @@ use crate::spec::Chip;
 
 /// A chip's classification on a date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Classification {
     /// The date the rules were applied for.
     pub date: Date,
@@ -45,6 +46,7 @@ pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Classification {
 /// One chip of the catalog as the list view shows it (`chipgate chips --format json`): its
 /// figures and its classification on the view's date.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry<'a> {
     /// Catalog id.
     pub id: &'a str,
@@ -103,6 +105,7 @@ impl<'a> Entry<'a> {
 
 /// Which chips of the catalog a list view shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Filter {
     /// Only chips of this vendor (a prefix, case and punctuation ignored).
@@ -155,6 +158,7 @@ impl Filter {
 
 /// The list view's document (`chipgate chips --format json`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct List<'a> {
     /// The date the rules were applied for.
     pub date: Date,
@@ -167,6 +171,7 @@ pub struct List<'a> {
 /// One chip with every figure, its classification and its sources (`chipgate chips show
 /// NAME --format json`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sheet<'a> {
     /// The catalog entry as the packs give it.
     pub chip: &'a Chip,

@@ -34,6 +34,7 @@ pub struct DiffRequest<'a> {
 
 /// One (chip, destination) whose status differs between the two dates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiffRow {
     /// The chip.
     pub chip: ChipRef,
@@ -51,6 +52,7 @@ pub struct DiffRow {
 
 /// The differences between two dates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diff {
     /// The date before.
     pub from: Date,

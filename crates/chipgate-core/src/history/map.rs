@@ -30,6 +30,7 @@ pub struct MapRequest {
 
 /// The classification at each point of the grid.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Map {
     /// The date.
     pub date: Date,

@@ -53,6 +53,7 @@ impl From<EvalError> for HistoryError {
 /// The part of a [`Decision`] the views compare: verdict, classification, exceptions and
 /// review policy, with the rules behind them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Status {
     /// The verdict.
     pub verdict: Verdict,
@@ -113,6 +114,7 @@ impl Status {
 
 /// What kind of change happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// A rule came into force.
@@ -127,6 +129,7 @@ pub enum ChangeKind {
 
 /// A change of the rules or of group membership between two dates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     /// What happened.
     pub kind: ChangeKind,

@@ -33,6 +33,7 @@ pub struct TimelineRequest<'a> {
 
 /// A stretch of days with the same status.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     /// First day.
     pub from: Date,
@@ -46,6 +47,7 @@ pub struct Period {
 
 /// A chip's status for a destination across time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
     /// The chip.
     pub chip: ChipRef,

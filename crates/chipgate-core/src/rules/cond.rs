@@ -24,6 +24,7 @@ use std::ops::Range;
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Op {
     /// `>=`
     #[serde(rename = ">=")]

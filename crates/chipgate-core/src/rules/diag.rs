@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// A lint: the pack loads, but something looks wrong.
@@ -76,6 +77,7 @@ impl Sources {
 
 /// A secondary location, such as the first definition of a duplicated id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Related {
     /// File id.
     #[serde(skip)]
@@ -89,6 +91,7 @@ pub struct Related {
 
 /// A problem found in a rule file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -183,6 +186,7 @@ pub fn render(sources: &Sources, diags: &[Diagnostic]) -> String {
 
 /// A position resolved to file, line and column (one-based), for JSON output.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Position<'a> {
     /// File path.
     pub file: &'a str,
@@ -211,6 +215,7 @@ impl<'a> Position<'a> {
 
 /// A secondary location, resolved.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocatedRelated<'a> {
     /// Where.
     #[serde(flatten)]
@@ -221,6 +226,7 @@ pub struct LocatedRelated<'a> {
 
 /// A diagnostic with its positions resolved, for JSON output.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Located<'a> {
     /// Where.
     #[serde(flatten)]

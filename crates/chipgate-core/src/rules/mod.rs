@@ -25,6 +25,7 @@ pub use load::{LoadError, Loader, PackSource, BUILTIN_LABEL};
 
 /// A citation: the document and, where there is one, its URL.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Citation {
     /// Federal Register document, CFR part, or official page title.
     pub document: String,
@@ -44,6 +45,7 @@ impl std::fmt::Display for Citation {
 
 /// Where an item was defined.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Origin {
     /// File path.
     pub file: String,
@@ -55,6 +57,7 @@ pub struct Origin {
 
 /// A loaded pack, recorded in outputs so a verdict can be reproduced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PackInfo {
     /// Pack name.
     pub name: String,
@@ -71,6 +74,7 @@ pub struct PackInfo {
 
 /// A regulation or instrument: a Federal Register rule, a CFR part, an is-informed letter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Regime {
     /// Id.
     pub id: String,
@@ -104,6 +108,7 @@ impl Regime {
 
 /// A classification an ECCN rule may assign, with its precedence (declaration order).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Eccn {
     /// E.g. `3A090.a`.
     pub id: String,
@@ -193,6 +198,7 @@ pub enum Cond {
 /// What kind of transaction a shipment is, from where it ships and where it goes, as 15 CFR
 /// 734.13-734.16 tell them apart (the jurisdiction is [`RuleSet::jurisdiction`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Transaction {
     /// From the jurisdiction to another country.
@@ -348,6 +354,7 @@ pub fn same_party(a: &str, b: &str) -> bool {
 
 /// What kind of licence requirement a rule states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequirementKind {
     /// By destination.
@@ -365,6 +372,7 @@ pub enum RequirementKind {
 
 /// A licence review policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// Presumption of denial.
@@ -394,6 +402,7 @@ impl Policy {
 
 /// What a rule does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RuleKind {
     /// Assigns an ECCN, or excludes a family.
@@ -431,6 +440,7 @@ pub enum RuleKind {
 
 /// A checked rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rule {
     /// Id.
     pub id: String,
@@ -497,6 +507,7 @@ pub struct RuleSet {
 /// A definition (rule, named set, group, regime, chip, country, ECCN) that a pack replaced
 /// with `replaces = true`. Every answer that rests on one says so.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Replacement {
     /// What was replaced: `rule`, `set`, `group`, `regime`, `chip`, `country`, `eccn`.
     pub kind: &'static str,

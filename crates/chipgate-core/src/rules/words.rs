@@ -71,6 +71,7 @@ pub fn metric_words(m: Metric) -> &'static str {
 /// The rule set as `chipgate rules list --format json` gives it: its version, the packs with
 /// how many regimes and rules each defines, then every regime and rule.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Listing<'a> {
     /// [`super::RuleSet::version`].
     pub version: String,
@@ -84,6 +85,7 @@ pub struct Listing<'a> {
 
 /// A pack with what it defines.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PackCount<'a> {
     /// The pack.
     #[serde(flatten)]
@@ -113,6 +115,7 @@ impl<'a> Listing<'a> {
 /// One rule as `chipgate rules show ID --format json` gives it: the rule, its regime's id and
 /// its condition in words.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleSheet<'a> {
     /// The rule.
     #[serde(flatten)]
@@ -133,6 +136,7 @@ impl<'a> RuleSheet<'a> {
 /// One regime as `chipgate rules show ID --format json` gives it: the regime and the ids of
 /// its rules.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegimeSheet<'a> {
     /// The regime.
     #[serde(flatten)]

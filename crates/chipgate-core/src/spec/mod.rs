@@ -11,6 +11,7 @@ pub use resolve::{normalize, Catalog, Resolution};
 
 /// A numeric precision a throughput figure is given for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     /// IEEE double precision (vector units).
@@ -77,6 +78,7 @@ impl Precision {
 
 /// A figure with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figure {
     /// The value.
     pub value: f64,
@@ -99,6 +101,7 @@ impl Figure {
 
 /// A dense throughput figure for one precision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Throughput {
     /// The precision.
     pub precision: Precision,
@@ -118,6 +121,7 @@ pub struct Throughput {
 
 /// A chip: a catalog entry or a hypothetical design.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chip {
     /// Catalog id (or `hypothetical`).
     pub id: String,
@@ -209,6 +213,7 @@ impl Chip {
 
 /// A metric value with how it was derived.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Derived {
     /// The value.
     pub value: f64,
@@ -218,6 +223,7 @@ pub struct Derived {
 
 /// Every metric the rule language can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Total processing performance.
@@ -264,6 +270,7 @@ impl Metric {
 
 /// Every boolean flag the rule language can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// Designed or marketed for datacenters.
@@ -292,6 +299,7 @@ impl Flag {
 
 /// The evaluated metrics of a chip, each with its derivation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     /// TPP.
     pub tpp: Option<Derived>,
