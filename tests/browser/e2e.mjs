@@ -2,18 +2,22 @@
 // playwright-core. Starts the server on a free loopback port, then as a user would:
 // 1. types a design into the calculator and reads the verdict;
 // 2. moves the map's date slider and sees the A800 leave the uncontrolled region;
-// 3. drops a CSV on the audit zone, reads the summary and downloads the audited file.
+// 3. drops a CSV on the audit zone, reads the summary and downloads the audited file;
+// and, as a keyboard user would, answers a check without the mouse, and has axe-core audit
+// the page (WCAG 2.1 A and AA: labels, names, roles, contrast) in each of its states.
 // Screenshots go to $ARTIFACTS (default target/browser-artifacts), not into the repository.
 //
 //   CHIPGATE=target/debug/chipgate CHROMIUM=/usr/bin/chromium node tests/browser/e2e.mjs
 
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const bin = process.env.CHIPGATE ?? resolve(root, "target/debug/chipgate");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const artifacts = process.env.ARTIFACTS ?? resolve(root, "target/browser-artifacts");
@@ -104,6 +108,18 @@ try {
     await page.screenshot({ path: `${artifacts}/map-2024-01.png` });
   });
 
+  await step("the map downloads as SVG and as PNG", async () => {
+    for (const [button, kind, magic] of [["#map-export", "svg", "<svg"], ["#map-export-png", "png", "\x89PNG"]]) {
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+      assert.equal(download.suggestedFilename(), `chipgate-map-2024-01-15.${kind}`);
+      const path = `${artifacts}/${download.suggestedFilename()}`;
+      await download.saveAs(path);
+      assert.ok(readFileSync(path, "latin1").startsWith(magic), `${kind} starts with ${magic}`);
+    }
+  });
+
+  await step("the page passes axe-core's WCAG 2.1 A/AA audit before use", async () => audit("start"));
+
   await step("the catalog sorts, filters and opens a chip", async () => {
     await page.getByLabel("Filter").fill("H800");
     await page.locator("#cat-table tbody tr").first().click();
@@ -135,7 +151,49 @@ try {
     await page.screenshot({ path: `${artifacts}/audit.png`, fullPage: true });
   });
 
+  await step("a check answered with the keyboard alone", async () => {
+    await page.goto(base);
+    await page.waitForSelector("body[data-ready='1']", { state: "attached", timeout: 30000 });
+    // From the top of the page, Tab reaches the calculator's first field.
+    await page.keyboard.press("Tab");
+    let name = "";
+    for (let i = 0; i < 20 && name !== "based_on"; i++) {
+      await page.keyboard.press("Tab");
+      name = await page.evaluate(() => document.activeElement?.getAttribute("name") ?? "");
+    }
+    assert.equal(name, "based_on", "Tab reaches the calculator");
+    await page.keyboard.type("H100");
+    await page.waitForSelector("#calc-result [data-verdict='license_required']", { timeout: 10000 });
+    // A catalog row opens with Enter.
+    await page.locator("#cat-filter").focus();
+    await page.keyboard.type("A800");
+    await page.keyboard.press("Tab");
+    for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.tagName === "TR")); i++) await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#chip-sheet h3");
+    assert.match(await page.textContent("#chip-sheet h3"), /A800/);
+  });
+
+  await step("the page passes axe-core's WCAG 2.1 A/AA audit with every view filled in", async () => {
+    await page.locator("#tl-form button").click();
+    await page.waitForSelector("#tl-result table");
+    await page.setInputFiles("#audit-file", resolve(root, "examples/shipments.csv"));
+    await page.waitForSelector("#audit-download", { timeout: 20000 });
+    await audit("filled");
+  });
+
   await step("no script errors", async () => assert.deepEqual(errors, []));
+
+  /** Runs axe-core on the page; fails with each violation and where it is. */
+  async function audit(label) {
+    await page.addScriptTag({ path: axePath });
+    const found = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+      return { violations: r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`), passes: r.passes.length };
+    });
+    results.push(`     axe-core ${label}: ${found.passes} rules pass, ${found.violations.length} violated`);
+    assert.deepEqual(found.violations, [], `axe-core (${label}): ${found.violations.join("; ")}`);
+  }
 } finally {
   await browser.close();
   child.kill("SIGTERM");

@@ -40,6 +40,8 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "chipgate serve did not start:" >&2; cat "$log" >&2; exit 1; }
 
+# schemathesis keeps its cache in the directory it runs in.
+cd "$artifacts"
 curl -sf "$url/openapi.json" -o "$artifacts/openapi.json"
 "$venv/bin/openapi-spec-validator" "$artifacts/openapi.json"
 "$venv/bin/schemathesis" run "$url/openapi.json" \

@@ -32,6 +32,7 @@
 //!   application/x-ndjson`, as JSON lines ending in a `{"summary": …}` line; the summary also at
 //!   `GET /v1/audit/{id}/summary` (the `Link` and `chipgate-audit-id` headers name it);
 //! - `POST /v1/admin/reload`: load the packs again;
+//! - `GET /openapi.json`: the OpenAPI 3.1 document of these endpoints (see [`openapi`]);
 //! - `GET /healthz`: whether the service answers, with the rules' version;
 //! - `GET /metrics`: requests by route and status, their latencies, audits and their rows, in
 //!   the OpenMetrics text format Prometheus reads.

@@ -164,6 +164,25 @@ function exportMap() {
   a.click();
 }
 
+/** The map as a PNG: the SVG drawn on a canvas at twice its size (sharp on a slide). */
+function exportPng() {
+  const svg = $("#map-svg svg");
+  if (!svg) return;
+  const box = svg.viewBox.baseVal;
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(svg)], { type: "image/svg+xml" }));
+  const img = new Image();
+  img.onload = () => {
+    const canvas = el("canvas", { width: box.width * 2, height: box.height * 2 });
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    URL.revokeObjectURL(url);
+    canvas.toBlob((png) => el("a", { href: URL.createObjectURL(png), download: `chipgate-map-${mapData.date}.png` }).click(), "image/png");
+  };
+  img.src = url;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Catalog
 
@@ -273,6 +292,7 @@ async function main() {
   form.elements.date.addEventListener("change", () => loadCatalog());
   $("#map-date").addEventListener("input", debounce(loadMap, 150));
   $("#map-export").addEventListener("click", exportMap);
+  $("#map-export-png").addEventListener("click", exportPng);
   $("#cat-filter").addEventListener("input", drawCatalog);
   for (const b of document.querySelectorAll("#cat-table th button")) {
     b.addEventListener("click", () => { sortUp = sortKey === b.dataset.sort ? !sortUp : true; sortKey = b.dataset.sort; drawCatalog(); });
