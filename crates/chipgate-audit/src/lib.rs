@@ -30,6 +30,7 @@ use csv::ByteRecord;
 use jiff::civil::Date;
 
 mod ahead;
+pub mod arrow;
 mod classes;
 mod columns;
 mod decode;
@@ -126,6 +127,17 @@ pub enum AuditError {
     /// A query could not be evaluated (an inconsistent rule set).
     #[error("cannot evaluate")]
     Eval(#[source] EvalError),
+    /// A column the audit reads holds cells of a type it cannot read as text.
+    #[error("the column `{column}` is of type {data_type}, which the audit cannot read; give it as strings, numbers, booleans or dates")]
+    ColumnType {
+        /// The column's name.
+        column: String,
+        /// Its Arrow type.
+        data_type: String,
+    },
+    /// An Arrow batch could not be read or built.
+    #[error("cannot read or build an Arrow batch")]
+    Arrow(#[source] ::arrow_schema::ArrowError),
     /// A decision could not be rendered as JSON.
     #[error("cannot render JSON")]
     Json(#[source] serde_json::Error),
@@ -219,7 +231,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
                         break;
                     }
                 }
-                w.counter
+                w.eval.counter
             }));
         }
         drop(done_tx);
@@ -355,12 +367,7 @@ fn stamp_clash(columns: &Columns) -> Result<(), AuditError> {
 
 /// The evaluating side of an audit: one per worker thread, with its own caches and counts.
 struct Worker<'r> {
-    rs: &'r RuleSet,
-    shared: &'r Shared,
-    reader: Reader<'r>,
-    classes: Classes<'r>,
-    memo: Memo,
-    counter: Counter,
+    eval: Evaluator<'r>,
     format: Option<Arc<dyn Format>>,
     /// Whether rows given with their bytes need their fields too.
     fields: bool,
@@ -378,17 +385,7 @@ impl<'r> Worker<'r> {
         format: Option<Arc<dyn Format>>,
         fields: bool,
     ) -> Worker<'r> {
-        Worker {
-            rs,
-            shared,
-            reader,
-            classes: Classes::new(rs, opts.json || rs.replaces_identities()),
-            memo: Memo::new(rs, workers),
-            counter: Counter::new(rs.countries.all().len()),
-            format,
-            fields,
-            rec: ByteRecord::new(),
-        }
+        Worker { eval: Evaluator::new(rs, shared, workers, opts, reader), format, fields, rec: ByteRecord::new() }
     }
 
     /// Reads, evaluates (through the memo) and counts the rows of a batch; formats them into
@@ -405,29 +402,7 @@ impl<'r> Worker<'r> {
     fn rows(&mut self, b: &Batch, out: &mut Vec<u8>, done: &mut Vec<Done>) -> Result<(), AuditError> {
         for r in b.records() {
             let (number, line, raw) = (r.number, r.line, r.raw);
-            let parsed = match r.ragged {
-                Some(p) => Err(vec![p.clone()]),
-                None => self.reader.parse(r.fields),
-            };
-            let mut warning = None;
-            let (got, date) = match parsed {
-                Ok(p) => {
-                    let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
-                    self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
-                    let eccn = self.reader.eccn_warning(r.fields, f);
-                    if p.warning.is_some() || eccn.is_some() {
-                        let problems: Vec<Problem> = p.warning.map(|w| *w).into_iter().chain(eccn).collect();
-                        problems.iter().for_each(|w| self.counter.warning(w.kind));
-                        warning = Some(RowError { row: number, line, problems });
-                    }
-                    (Ok(f), Some(p.date))
-                }
-                Err(problems) => {
-                    let err = RowError { row: number, line, problems };
-                    self.counter.error(err.problems.iter().map(|p| p.kind));
-                    (Err(err), None)
-                }
-            };
+            let (got, warning, date) = self.eval.row(number, line, r.fields, r.ragged)?;
             let Some(format) = &self.format else {
                 done.push((got.map(Arc::clone), warning, date));
                 continue;
@@ -437,5 +412,72 @@ impl<'r> Worker<'r> {
             format.row(out, &row).map_err(AuditError::Write)?;
         }
         Ok(())
+    }
+}
+
+/// What became of a row: its finding (shared with the memo) or what is wrong with it, its
+/// warnings, and the date it was evaluated as of.
+type RowOutcome<'a> = (Result<&'a Arc<Finding>, RowError>, Option<RowError>, Option<Date>);
+
+/// Reads rows into queries, evaluates them through a memo and counts them: the part of a
+/// worker that every input path (CSV, workbooks, Arrow batches) shares, so that a row gets
+/// one answer whatever it came in.
+pub(crate) struct Evaluator<'r> {
+    rs: &'r RuleSet,
+    shared: &'r Shared,
+    reader: Reader<'r>,
+    classes: Classes<'r>,
+    memo: Memo,
+    counter: Counter,
+}
+
+impl<'r> Evaluator<'r> {
+    pub(crate) fn new(rs: &'r RuleSet, shared: &'r Shared, workers: usize, opts: &Options, reader: Reader<'r>) -> Evaluator<'r> {
+        Evaluator {
+            rs,
+            shared,
+            reader,
+            classes: Classes::new(rs, opts.json || rs.replaces_identities()),
+            memo: Memo::new(rs, workers),
+            counter: Counter::new(rs.countries.all().len()),
+        }
+    }
+
+    /// The totals of the rows counted.
+    pub(crate) fn finish(self, rs: &RuleSet, as_of: Date, evaluations: u64, input: summary::InputFormat) -> Summary {
+        self.counter.finish(rs, as_of, evaluations, input)
+    }
+
+    /// Reads, evaluates and counts one row (`ragged`: what is wrong with its shape, if anything).
+    pub(crate) fn row(
+        &mut self,
+        number: u64,
+        line: u64,
+        fields: scan::Fields<'_>,
+        ragged: Option<&Problem>,
+    ) -> Result<RowOutcome<'_>, AuditError> {
+        let parsed = match ragged {
+            Some(p) => Err(vec![p.clone()]),
+            None => self.reader.parse(fields),
+        };
+        Ok(match parsed {
+            Ok(p) => {
+                let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
+                self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
+                let eccn = self.reader.eccn_warning(fields, f);
+                let mut warning = None;
+                if p.warning.is_some() || eccn.is_some() {
+                    let problems: Vec<Problem> = p.warning.map(|w| *w).into_iter().chain(eccn).collect();
+                    problems.iter().for_each(|w| self.counter.warning(w.kind));
+                    warning = Some(RowError { row: number, line, problems });
+                }
+                (Ok(f), warning, Some(p.date))
+            }
+            Err(problems) => {
+                let err = RowError { row: number, line, problems };
+                self.counter.error(err.problems.iter().map(|p| p.kind));
+                (Err(err), None, None)
+            }
+        })
     }
 }
