@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use arrow_schema::ArrowError;
 use chipgate::audit::{self, CsvSink, JsonlSink, Options, Sink, Summary, XlsxSink};
 use chipgate::RuleSet;
 use clap::{Args, ValueEnum};
@@ -14,6 +15,7 @@ use super::output::{FileId, Output};
 use super::render::table;
 use super::Cli;
 
+mod columnar;
 mod input;
 mod rows;
 
@@ -30,13 +32,19 @@ pub enum AuditFormat {
     Table,
     /// An Excel workbook: the rows, filled by verdict, and a `Summary` sheet (needs -o PATH).
     Xlsx,
+    /// Apache Parquet: the input's columns (typed as they were in a Parquet or Arrow input,
+    /// else strings), then the audit's, `license_required` a boolean (needs -o PATH).
+    Parquet,
+    /// The Arrow IPC file format (Feather v2), columns as for Parquet (needs -o PATH).
+    Arrow,
 }
 
 /// Arguments of `chipgate audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// CSV file of shipments (header row required), or `-` for standard input; or a workbook
-    /// (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`), whose first visible sheet is read.
+    /// (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`), whose first visible sheet is read; or a
+    /// Parquet (`.parquet`) or Arrow IPC (`.arrow`, `.feather`) file, read batch by batch.
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
     /// The sheet of a workbook to audit: its name, or its number N (1 is the first worksheet,
@@ -49,8 +57,8 @@ pub struct AuditArgs {
     /// that cannot be replaced that way (other hard links, read-only) is refused.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-    /// Output format; default xlsx when -o names a `.xlsx` file, else csv, or table when a small
-    /// file is audited to a terminal.
+    /// Output format; default xlsx, parquet or arrow when -o names a `.xlsx`, `.parquet` or
+    /// `.arrow`/`.feather` file, else csv, or table when a small file is audited to a terminal.
     #[arg(long, value_enum)]
     pub format: Option<AuditFormat>,
     /// Date for rows without one (YYYY-MM-DD); default today (UTC).
@@ -145,11 +153,18 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     let format = match a.format {
         Some(f) => f,
         None if output.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))) => AuditFormat::Xlsx,
-        None if output.is_none() && !a.stamp && small && std::io::stdout().is_terminal() => AuditFormat::Table,
-        None => AuditFormat::Csv,
+        None => match output.and_then(columnar::kind_of) {
+            Some(columnar::Kind::Parquet) => AuditFormat::Parquet,
+            Some(columnar::Kind::Ipc) => AuditFormat::Arrow,
+            None if output.is_none() && !a.stamp && small && std::io::stdout().is_terminal() => AuditFormat::Table,
+            None => AuditFormat::Csv,
+        },
     };
     if format == AuditFormat::Xlsx && output.is_none() {
         bail!("xlsx output is written to a file: name it with -o PATH.xlsx (a workbook is not streamed to standard output)");
+    }
+    if matches!(format, AuditFormat::Parquet | AuditFormat::Arrow) && output.is_none() {
+        bail!("{format:?} output is written to a file: name it with -o PATH (a columnar file is not streamed to standard output)");
     }
     opts.json = format == AuditFormat::Jsonl;
     // Both files are opened (and refused) before the audit starts, and put in place after it.
@@ -174,12 +189,14 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         sheet => sheet,
     };
     let sheet = input.sheet().map(str::to_string);
-    if matches!(input, Input::Sheet(..)) && (a.delimiter.is_some() || a.encoding.is_some()) {
-        bail!("--delimiter and --encoding apply to text files; a workbook's cells are read as they are");
+    if matches!(input, Input::Sheet(..) | Input::Batches(_)) && (a.delimiter.is_some() || a.encoding.is_some()) {
+        bail!("--delimiter and --encoding apply to text files; a workbook's or a columnar file's cells are read as they are");
     }
     let job = Job { rs: &rs, opts: &opts, path: &a.input, excel_safe: a.excel_safe, output_delimiter: a.output_delimiter };
     let summary = match (&out_file, format) {
         (Some(o), AuditFormat::Xlsx) => job.xlsx(input, o)?,
+        (Some(o), AuditFormat::Parquet) => job.columnar(input, o, columnar::Kind::Parquet)?,
+        (Some(o), AuditFormat::Arrow) => job.columnar(input, o, columnar::Kind::Ipc)?,
         (Some(o), _) => job.write(format, input, o.writer())?,
         (None, _) => job.write(format, input, out)?,
     };
@@ -248,8 +265,40 @@ impl Job<'_> {
             AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
             AuditFormat::Table => Box::new(rows::TableSink::new(w, self.opts.default_date)),
             AuditFormat::Xlsx => bail!("xlsx output is written to a file: name it with -o PATH.xlsx"),
+            AuditFormat::Parquet | AuditFormat::Arrow => bail!("{format:?} output is written to a file: name it with -o PATH"),
         };
         input.audit(self.path, self.rs, self.opts, sink.as_mut())
+    }
+
+    /// Audits into a Parquet or Arrow IPC file, batch by batch: the batches of a columnar input
+    /// with their types kept and the audit's columns appended; the rows of a CSV file or a
+    /// workbook gathered into batches of strings.
+    fn columnar(&self, input: Input, o: &Output, kind: columnar::Kind) -> Result<Summary> {
+        let cannot = |e: ArrowError| anyhow::Error::new(e).context(format!("cannot write the {kind:?} output"));
+        if let Input::Batches(batches) = input {
+            let schema = batches.schema();
+            let mut w = columnar::Writer::new(kind, o.writer(), audit::arrow::output_schema(&schema, self.opts)).map_err(cannot)?;
+            let summary = audit::arrow::audit_batches(self.rs, self.opts, &schema, batches, &mut |b| w.write(&b))
+                .with_context(|| format!("`{}`", self.path.display()))?;
+            w.close().map_err(cannot)?;
+            return Ok(summary);
+        }
+        let (mut w, mut file) = (None, Some(o.writer()));
+        let mut sink = audit::arrow::BatchSink::new(|b: arrow_array::RecordBatch| {
+            if let Some(f) = file.take() {
+                w = Some(columnar::Writer::new(kind, f, b.schema()).map_err(std::io::Error::other)?);
+            }
+            match w.as_mut() {
+                Some(w) => w.write(&b).map_err(std::io::Error::other),
+                None => Err(std::io::Error::other("the columnar writer did not start")),
+            }
+        });
+        let summary = input.audit(self.path, self.rs, self.opts, &mut sink)?;
+        drop(sink);
+        if let Some(w) = w {
+            w.close().map_err(cannot)?;
+        }
+        Ok(summary)
     }
 
     /// Audits into a workbook, which is written to the output once the summary is known. Its
@@ -300,7 +349,8 @@ fn render_summary(s: &Summary, rs: &RuleSet, sheet: Option<&str>) -> String {
         .map(|c| format!("{} ← {}", c.field, c.column.trim()))
         .collect();
     let columns = if renamed.is_empty() { String::new() } else { format!("; columns {}", renamed.join(", ")) };
-    text += &format!("Read as {}, {}{columns}\n", s.input.encoding, delimiter_words(&s.input.delimiter));
+    let layout = if s.input.delimiter.is_empty() { "typed columns".to_string() } else { delimiter_words(&s.input.delimiter) };
+    text += &format!("Read as {}, {layout}{columns}\n", s.input.encoding);
     let mut t = table(&["Verdict", "Rows", "Units"]);
     for v in &s.verdicts {
         t.add_row(vec![v.verdict.to_string(), v.tally.rows.to_string(), v.tally.units.to_string()]);

@@ -28,12 +28,14 @@ use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef,
 use csv::ByteRecord;
 use jiff::civil::Date;
 
+use std::io;
+
 use super::columns::{Columns, Field};
-use super::memo::{Shared, OUTPUT_COLUMNS};
-use super::row::Reader;
+use super::memo::{Finding, Shared, OUTPUT_COLUMNS};
+use super::row::{Reader, RowError};
 use super::scan::Fields;
 use super::summary::InputFormat;
-use super::{AuditError, Evaluator, Options, Summary, STAMP_COLUMNS};
+use super::{AuditError, Evaluator, Header, Options, Outcome, Row, RowOutcome, Sink, Summary, STAMP_COLUMNS};
 use chipgate_core::RuleSet;
 
 /// The schema of the audited batches of an input schema: its fields, then the audit's.
@@ -67,6 +69,45 @@ pub fn audit_batches<I>(
 where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
 {
+    let mut emit = ToBatches { schema: output_schema(schema, opts), stamp: opts.stamp, added: None, out };
+    drive(rs, opts, schema, batches, &mut emit)
+}
+
+/// Audits a stream of record batches into a [`Sink`], as a CSV file of the same cells would
+/// be (each cell as the text [`audit_batches`] reads it): for CSV, JSON lines, tables or a
+/// workbook out of Parquet or Arrow in.
+pub fn audit_batches_to_sink<I>(
+    rs: &RuleSet,
+    opts: &Options,
+    schema: &Schema,
+    batches: I,
+    sink: &mut dyn Sink,
+) -> Result<Summary, AuditError>
+where
+    I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
+{
+    let opts = Options { json: opts.json || sink.wants_json(), ..opts.clone() };
+    let mut emit = ToSink { sink, rec: ByteRecord::new() };
+    drive(rs, &opts, schema, batches, &mut emit)
+}
+
+/// Where the rows of a batch go once evaluated.
+trait Emit {
+    /// Before the first row, with the header.
+    fn begin(&mut self, header: &ByteRecord, columns: &Columns, stamp: Option<&str>) -> Result<(), AuditError>;
+    /// One row of `batch`.
+    fn row(&mut self, batch: &RecordBatch, r: usize, number: u64, outcome: &RowOutcome<'_>, version: &str) -> Result<(), AuditError>;
+    /// After the last row of `batch`.
+    fn end_batch(&mut self, batch: &RecordBatch) -> Result<(), AuditError>;
+    /// After the last batch.
+    fn finish(&mut self) -> Result<(), AuditError>;
+}
+
+/// Reads, evaluates and counts every row of the batches, handing each to `emit`.
+fn drive<I>(rs: &RuleSet, opts: &Options, schema: &Schema, batches: I, emit: &mut dyn Emit) -> Result<Summary, AuditError>
+where
+    I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
+{
     if let Some(from) = opts.ship_from.as_deref().filter(|f| rs.countries.resolve(f).is_none()) {
         return Err(AuditError::UnknownShipFrom(from.to_string()));
     }
@@ -83,13 +124,12 @@ where
             return Err(AuditError::ColumnType { column: field.name().clone(), data_type: field.data_type().to_string() });
         }
     }
-    let input = InputFormat { delimiter: String::new(), encoding: "Arrow".to_string(), columns: columns.used() };
-    let out_schema = output_schema(schema, opts);
-    let opts = Options { json: false, ..opts.clone() };
-    let shared = Shared::new(rs, false);
-    let reader = Reader::new(rs, &opts, columns, None);
-    let mut eval = Evaluator::new(rs, &shared, 1, &opts, reader);
     let version = rs.version();
+    emit.begin(&header, &columns, opts.stamp.then_some(version.as_str()))?;
+    let input = InputFormat { delimiter: String::new(), encoding: "Arrow".to_string(), columns: columns.used() };
+    let shared = Shared::new(rs, opts.json);
+    let reader = Reader::new(rs, opts, columns, None);
+    let mut eval = Evaluator::new(rs, &shared, 1, opts, reader);
     let (mut cells, mut bounds) = (Vec::new(), vec![(0, 0); schema.fields().len()]);
     let mut number = 0u64;
     for batch in batches {
@@ -101,7 +141,6 @@ where
                 schema
             ))));
         }
-        let mut added = Appended::new(batch.num_rows(), opts.stamp);
         for r in 0..batch.num_rows() {
             number += 1;
             cells.clear();
@@ -114,14 +153,175 @@ where
             }
             // One-based rows; the line is the one a CSV file with a header would have, so that
             // messages say the row alone.
-            let (got, warning, date) = eval.row(number, number + 1, Fields { bytes: &cells, bounds: &bounds }, None)?;
-            added.push(&got, warning.as_ref(), date, &version);
+            let outcome = eval.row(number, number + 1, Fields { bytes: &cells, bounds: &bounds }, None)?;
+            emit.row(&batch, r, number, &outcome, &version)?;
         }
+        emit.end_batch(&batch)?;
+    }
+    emit.finish()?;
+    Ok(eval.finish(rs, opts.default_date, shared.evaluations(), input))
+}
+
+/// Audited batches: the input's columns, then the audit's, to a callback.
+struct ToBatches<'o> {
+    schema: SchemaRef,
+    stamp: bool,
+    added: Option<Appended>,
+    out: &'o mut dyn FnMut(RecordBatch) -> Result<(), ArrowError>,
+}
+
+impl Emit for ToBatches<'_> {
+    fn begin(&mut self, _: &ByteRecord, _: &Columns, _: Option<&str>) -> Result<(), AuditError> {
+        Ok(())
+    }
+
+    fn row(
+        &mut self,
+        batch: &RecordBatch,
+        _: usize,
+        _: u64,
+        (got, warning, date): &RowOutcome<'_>,
+        version: &str,
+    ) -> Result<(), AuditError> {
+        let stamp = self.stamp;
+        self.added.get_or_insert_with(|| Appended::new(batch.num_rows(), stamp)).push(got, warning.as_ref(), *date, version);
+        Ok(())
+    }
+
+    fn end_batch(&mut self, batch: &RecordBatch) -> Result<(), AuditError> {
+        let added = self.added.take().unwrap_or_else(|| Appended::new(0, self.stamp));
         let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
         arrays.extend(added.finish());
-        out(RecordBatch::try_new(out_schema.clone(), arrays).map_err(AuditError::Arrow)?).map_err(AuditError::Arrow)?;
+        let b = RecordBatch::try_new(self.schema.clone(), arrays).map_err(AuditError::Arrow)?;
+        (self.out)(b).map_err(AuditError::Arrow)
     }
-    Ok(eval.finish(rs, opts.default_date, shared.evaluations(), input))
+
+    fn finish(&mut self) -> Result<(), AuditError> {
+        Ok(())
+    }
+}
+
+/// Rows, every cell as text, to a [`Sink`].
+struct ToSink<'s> {
+    sink: &'s mut dyn Sink,
+    rec: ByteRecord,
+}
+
+impl Emit for ToSink<'_> {
+    fn begin(&mut self, header: &ByteRecord, columns: &Columns, stamp: Option<&str>) -> Result<(), AuditError> {
+        let h = Header { record: header, raw: None, columns, bom: false, crlf: false, delimiter: b',', stamp };
+        self.sink.begin(&h).map_err(AuditError::Write)
+    }
+
+    fn row(
+        &mut self,
+        batch: &RecordBatch,
+        r: usize,
+        number: u64,
+        (got, warning, date): &RowOutcome<'_>,
+        _: &str,
+    ) -> Result<(), AuditError> {
+        self.rec.clear();
+        let mut cell = Vec::new();
+        for c in batch.columns() {
+            cell.clear();
+            text(c.as_ref(), r, &mut cell).map_err(AuditError::Arrow)?;
+            self.rec.push_field(&cell);
+        }
+        let outcome = match got {
+            Ok(f) => Outcome::Evaluated(f.as_ref()),
+            Err(e) => Outcome::Error(e),
+        };
+        let row = Row { number, line: number + 1, fields: &self.rec, raw: None, outcome, warning: warning.as_ref(), date: *date };
+        self.sink.row(&row).map_err(AuditError::Write)
+    }
+
+    fn end_batch(&mut self, _: &RecordBatch) -> Result<(), AuditError> {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), AuditError> {
+        self.sink.finish().map_err(AuditError::Write)
+    }
+}
+
+/// A [`Sink`] that gathers audited rows (from a CSV file or a workbook) into record batches of
+/// up to [`BatchSink::ROWS`] rows: the input's columns as strings, then the audit's (see
+/// [`output_schema`]), handed to a callback, for Parquet or Arrow files out of CSV in.
+pub struct BatchSink<'o> {
+    out: Box<dyn FnMut(RecordBatch) -> io::Result<()> + 'o>,
+    schema: Option<SchemaRef>,
+    inputs: Vec<StringBuilder>,
+    added: Appended,
+    stamp: Option<String>,
+    rows: usize,
+    sent: bool,
+}
+
+impl<'o> BatchSink<'o> {
+    /// Rows per batch.
+    pub const ROWS: usize = 16 * 1024;
+
+    /// A sink handing each batch to `out` (at least one, empty for an input without rows).
+    pub fn new(out: impl FnMut(RecordBatch) -> io::Result<()> + 'o) -> BatchSink<'o> {
+        BatchSink {
+            out: Box::new(out),
+            schema: None,
+            inputs: Vec::new(),
+            added: Appended::new(0, false),
+            stamp: None,
+            rows: 0,
+            sent: false,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let Some(schema) = self.schema.clone() else { return Ok(()) };
+        let mut arrays: Vec<ArrayRef> = self.inputs.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        let added = std::mem::replace(&mut self.added, Appended::new(Self::ROWS, self.stamp.is_some()));
+        arrays.extend(added.finish());
+        let batch = RecordBatch::try_new(schema, arrays).map_err(io::Error::other)?;
+        (self.out)(batch)?;
+        self.rows = 0;
+        self.sent = true;
+        Ok(())
+    }
+}
+
+impl Sink for BatchSink<'_> {
+    fn begin(&mut self, h: &Header<'_>) -> io::Result<()> {
+        let names: Vec<String> = h.columns.names().to_vec();
+        let input = Schema::new(names.iter().map(|n| ArrowField::new(n, DataType::Utf8, false)).collect::<Vec<_>>());
+        let opts = Options { stamp: h.stamp.is_some(), ..Options::new(EPOCH) };
+        self.schema = Some(output_schema(&input, &opts));
+        self.inputs = names.iter().map(|_| StringBuilder::new()).collect();
+        self.stamp = h.stamp.map(str::to_string);
+        self.added = Appended::new(Self::ROWS, h.stamp.is_some());
+        Ok(())
+    }
+
+    fn row(&mut self, row: &Row<'_>) -> io::Result<()> {
+        for (i, b) in self.inputs.iter_mut().enumerate() {
+            b.append_value(String::from_utf8_lossy(row.fields.get(i).unwrap_or_default()));
+        }
+        let got = match row.outcome {
+            Outcome::Evaluated(f) => Ok(f),
+            Outcome::Error(e) => Err(e),
+        };
+        self.added.push_ref(got, row.warning, row.date, self.stamp.as_deref().unwrap_or_default());
+        self.rows += 1;
+        if self.rows >= Self::ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.rows > 0 || !self.sent {
+            self.flush()?;
+        }
+        Ok(())
+    }
 }
 
 /// The audit's columns of one batch, as they are built.
@@ -151,13 +351,15 @@ impl Appended {
         }
     }
 
-    fn push(
-        &mut self,
-        got: &Result<&Arc<super::Finding>, super::RowError>,
-        warning: Option<&super::RowError>,
-        date: Option<Date>,
-        version: &str,
-    ) {
+    fn push(&mut self, got: &Result<&Arc<Finding>, RowError>, warning: Option<&RowError>, date: Option<Date>, version: &str) {
+        let got = match got {
+            Ok(f) => Ok(f.as_ref()),
+            Err(e) => Err(e),
+        };
+        self.push_ref(got, warning, date, version);
+    }
+
+    fn push_ref(&mut self, got: Result<&Finding, &RowError>, warning: Option<&RowError>, date: Option<Date>, version: &str) {
         match got {
             Ok(f) => {
                 self.eccn.append_value(&f.eccn);

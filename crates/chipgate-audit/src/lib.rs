@@ -417,7 +417,7 @@ impl<'r> Worker<'r> {
 
 /// What became of a row: its finding (shared with the memo) or what is wrong with it, its
 /// warnings, and the date it was evaluated as of.
-type RowOutcome<'a> = (Result<&'a Arc<Finding>, RowError>, Option<RowError>, Option<Date>);
+pub(crate) type RowOutcome<'a> = (Result<&'a Arc<Finding>, RowError>, Option<RowError>, Option<Date>);
 
 /// Reads rows into queries, evaluates them through a memo and counts them: the part of a
 /// worker that every input path (CSV, workbooks, Arrow batches) shares, so that a row gets

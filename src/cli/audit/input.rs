@@ -17,6 +17,8 @@ pub enum Input {
     Csv(Box<dyn Read + Send>),
     /// A sheet of a workbook, by name.
     Sheet(Box<Workbook>, String),
+    /// The record batches of a Parquet or Arrow IPC file.
+    Batches(super::columnar::Batches),
 }
 
 /// The input, its size when known, and which file it is.
@@ -39,6 +41,13 @@ pub fn open(path: &Path, sheet: Option<&str>) -> Result<Opened> {
     let f = File::open(path).with_context(|| format!("cannot open `{shown}`"))?;
     let size = f.metadata().ok().map(|m| m.len());
     let id = FileId::of_file(&f);
+    if let Some(kind) = super::columnar::kind_of(path) {
+        if sheet.is_some() {
+            bail!("--sheet applies to a workbook file (.xlsx, .xlsm, .xlsb, .xls, .ods); `{shown}` is a columnar file");
+        }
+        drop(f);
+        return Ok(Opened { input: Input::Batches(super::columnar::open(path, kind)?), size, id });
+    }
     if !workbook::is_workbook(path) {
         if sheet.is_some() {
             bail!("--sheet applies to a workbook file (.xlsx, .xlsm, .xlsb, .xls, .ods); `{shown}` is read as CSV");
@@ -57,13 +66,17 @@ impl Input {
         match self {
             Input::Csv(r) => Ok(audit::audit(rs, opts, r, sink)?),
             Input::Sheet(book, sheet) => book.audit(&sheet, rs, opts, sink).with_context(|| format!("`{}`", path.display())),
+            Input::Batches(b) => {
+                let schema = b.schema();
+                audit::arrow::audit_batches_to_sink(rs, opts, &schema, b, sink).with_context(|| format!("`{}`", path.display()))
+            }
         }
     }
 
     /// The sheet read, for a workbook.
     pub fn sheet(&self) -> Option<&str> {
         match self {
-            Input::Csv(_) => None,
+            Input::Csv(_) | Input::Batches(_) => None,
             Input::Sheet(_, s) => Some(s),
         }
     }
