@@ -414,7 +414,9 @@ impl Map {
         };
         let positive = |parameter: &'static str, v: Option<f64>, default: f64| match v {
             Some(x) if !x.is_finite() || x <= 0.0 || x > AXIS_MAX => {
-                Err(bad(parameter, format!("{} must be a number > 0 and at most {AXIS_MAX:e}, got `{x}`", flag(parameter))))
+                // A number past the limit is echoed in scientific notation, not in 300 digits.
+                let got = if x.is_finite() && x.abs() > AXIS_MAX { format!("{x:e}") } else { x.to_string() };
+                Err(bad(parameter, format!("{} must be a number > 0 and at most {AXIS_MAX:e}, got `{got}`", flag(parameter))))
             }
             Some(x) => Ok(x),
             None => Ok(if default > 0.0 { default } else { 1.0 }),
