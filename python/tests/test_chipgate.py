@@ -1,0 +1,144 @@
+"""The Python package against the command line: the same answers, from the same engine.
+
+CHIPGATE names the CLI binary to compare with (default: the workspace's debug build)."""
+
+import csv
+import io
+import json
+import os
+import random
+import subprocess
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+import chipgate
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = os.environ.get("CHIPGATE", str(ROOT / "target" / "debug" / "chipgate"))
+
+
+def cli(*args, stdin=None):
+    env = {k: v for k, v in os.environ.items() if k != "CHIPGATE_RULES"}
+    return subprocess.run([CLI, *args], input=stdin, capture_output=True, env=env, check=False)
+
+
+CHECKS = [
+    ({"chip": "H100", "to": "CN", "date": "2024-06-01"}, ["H100", "--to", "CN", "--date", "2024-06-01"]),
+    ({"chip": "A800", "to": "CN", "date": "2023-06-01"}, ["A800", "--to", "CN", "--date", "2023-06-01"]),
+    ({"chip": "A800", "to": "CN", "date": "2024-06-01"}, ["A800", "--to", "CN", "--date", "2024-06-01"]),
+    ({"chip": "H20", "to": "CN", "date": "2025-06-01", "trace": True}, ["H20", "--to", "CN", "--date", "2025-06-01", "--trace"]),
+    ({"chip": "H200", "to": "CN", "date": "2026-06-01", "ship_from": "SG"}, ["H200", "--to", "CN", "--date", "2026-06-01", "--ship-from", "SG"]),
+    ({"chip": "H100", "to": "AE", "date": "2025-02-01", "end_user_hq": "CN"}, ["H100", "--to", "AE", "--date", "2025-02-01", "--end-user-hq", "CN"]),
+    ({"to": "CN", "date": "2024-06-01", "tpp": 5000, "die_area": 600, "datacenter": True},
+     ["--to", "CN", "--date", "2024-06-01", "--tpp", "5000", "--die-area", "600", "--datacenter"]),
+    ({"to": "DE", "date": "2024-06-01", "throughput": ["8=1979"], "die_area": 814},
+     ["--to", "DE", "--date", "2024-06-01", "--throughput", "8=1979", "--die-area", "814"]),
+    ({"based_on": "H100", "to": "CN", "date": "2024-06-01", "interconnect": 400},
+     ["--based-on", "H100", "--to", "CN", "--date", "2024-06-01", "--interconnect", "400"]),
+]
+
+
+@pytest.mark.parametrize("params,flags", CHECKS)
+def test_check_answers_as_the_command_line_does(params, flags):
+    chip = params.pop("chip", None)
+    got = chipgate.check(chip, **params)
+    run = cli("check", *flags, "--format", "json")
+    assert run.returncode in (0, 1), run.stderr.decode()
+    want = json.loads(run.stdout.decode().replace("given on the command line", "given in the call"))
+    assert got == want
+
+
+def test_a_wrong_parameter_raises_the_command_lines_message():
+    with pytest.raises(ValueError, match=r"unknown country `Atlantis`; did you mean"):
+        chipgate.check("H100", to="Atlantis")
+    with pytest.raises(ValueError, match="H1OO"):
+        chipgate.check("H1OO", to="CN")
+    with pytest.raises(ValueError, match="date"):
+        chipgate.check("H100", to="CN", date="2024-02-30")
+
+
+def shipments(n, seed):
+    rng = random.Random(seed)
+    chips = ["H100", "A800", "H800", "H20", "L40S", "RTX 4090", "MI300X", "B200", "Tensor X9", ""]
+    dests = ["CN", "HK", "AE", "DE", "US", "RU", "SG", "Hong Kong", "IR", "Atlantis"]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "chip", "destination", "date", "quantity", "tpp", "note"])
+    for i in range(n):
+        chip = rng.choice(chips)
+        tpp = rng.choice(["", "", "4800", "2400"]) if chip == "" or rng.random() < 0.1 else ""
+        if chip == "" and tpp == "":
+            tpp = "6000"
+        day = f"{rng.randint(2022, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        if rng.random() < 0.02:
+            day = "2024-02-30"
+        w.writerow([i, chip, rng.choice(dests), day, rng.choice(["1", "8", "a dozen", "1,024"]), tpp, "rma, replacement"])
+    return out.getvalue()
+
+
+def audit_columns(table):
+    """The seven audit columns as the CSV writes them."""
+    names = ["eccn", "license_required", "exceptions", "review_policy", "verdict", "reasons", "error"]
+    cols = {n: table.column(n).to_pylist() for n in names}
+    rows = []
+    for i in range(table.num_rows):
+        row = []
+        for n in names:
+            v = cols[n][i]
+            if n == "license_required":
+                v = "unknown" if v is None and cols["verdict"][i] != "error" else ("" if v is None else str(v).lower())
+            row.append("" if v is None else v)
+        rows.append(row)
+    return rows
+
+
+def cli_audit(text):
+    run = cli("audit", "-", "--date", "2025-01-01", "-q", stdin=text.encode())
+    assert run.returncode in (0, 1, 2), run.stderr.decode()
+    return [r[-7:] for r in list(csv.reader(io.StringIO(run.stdout.decode())))[1:]]
+
+
+def test_audit_over_arrow_answers_every_row_as_the_command_line_does():
+    text = shipments(5000, 3)
+    want = cli_audit(text)
+    strings = pacsv.read_csv(io.BytesIO(text.encode()), convert_options=pacsv.ConvertOptions(column_types={
+        n: pa.string() for n in ["id", "chip", "destination", "date", "quantity", "tpp", "note"]}, strings_can_be_null=False))
+    got = chipgate.audit(strings, date="2025-01-01")
+    assert got.num_rows == 5000
+    assert got.schema.field("license_required").type == pa.bool_()
+    assert audit_columns(got) == want
+    summary = json.loads(got.schema.metadata[b"chipgate.summary"])
+    assert summary["rows"] == 5000 and summary["error_rows"] > 0
+
+
+def test_pandas_and_polars_frames_and_typed_columns_give_the_same_verdicts():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    text = shipments(2000, 5)
+    clean = "\n".join(l for l in text.splitlines() if "2024-02-30" not in l and "a dozen" not in l and "1,024" not in l) + "\n"
+    want = [r[4] for r in cli_audit(clean)]
+    typed = pacsv.read_csv(io.BytesIO(clean.encode()))  # dates as date32, ids and TPPs as integers
+    assert typed.schema.field("date").type == pa.date32()
+    for data in (typed, pd.read_csv(io.StringIO(clean), dtype={"quantity": "Int64"}), pl.read_csv(io.StringIO(clean))):
+        got = chipgate.audit(data, date="2025-01-01")
+        assert got.column("verdict").to_pylist() == want, type(data)
+
+
+def test_bad_input_is_an_error_that_says_what_is_wrong():
+    with pytest.raises(ValueError, match="destination"):
+        chipgate.audit(pa.table({"chip": ["H100"]}))
+    with pytest.raises(TypeError, match="cannot audit a int"):
+        chipgate.audit(3)
+    with pytest.raises(ValueError, match="the column `destination` is of type List"):
+        chipgate.audit(pa.table({"chip": ["H100"], "destination": [["CN"]]}))
+
+
+def test_a_rule_set_loads_once_and_the_builtin_can_be_left_out():
+    rs = chipgate.RuleSet()
+    assert rs.version.startswith("chipgate-builtin@")
+    assert chipgate.check("H100", to="CN", date="2024-06-01", rules=rs)["verdict"] == "license_required"
+    with pytest.raises(ValueError):
+        chipgate.check("H100", to="CN", date="2024-06-01", rules=chipgate.RuleSet(builtin=False))
