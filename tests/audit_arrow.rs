@@ -13,20 +13,10 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use chipgate::audit::{arrow::audit_batches, audit, CsvSink, Options};
 use chipgate::RuleSet;
+use common::Lcg;
 use jiff::civil::{date, Date};
 
-/// A small deterministic generator (64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() as usize) % xs.len()]
-    }
-}
+mod common;
 
 const HEADER: [&str; 8] = ["id", "chip", "destination", "date", "end_user_hq", "quantity", "tpp", "datacenter"];
 

@@ -5,7 +5,10 @@
 use chipgate::audit::{audit, CsvSink, ErrorKind, Finding, Header, JsonlSink, Options, Outcome, Row, Sink};
 use chipgate::spec::{Overrides, Resolution};
 use chipgate::{evaluate, Query, RuleSet};
+use common::Lcg;
 use jiff::civil::{date, Date};
+
+mod common;
 
 /// A row's audit columns, or its error message and problem kinds.
 type Written = Result<Finding, (String, Vec<ErrorKind>)>;
@@ -35,19 +38,6 @@ impl Sink for Collect {
 
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// A small deterministic generator (64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() as usize) % xs.len()]
     }
 }
 

@@ -46,3 +46,19 @@ pub fn chipgate_with(args: &[&str], rules_env: Option<&str>) -> Run {
 pub fn chipgate(args: &[&str]) -> Run {
     chipgate_with(args, None)
 }
+
+/// A small deterministic generator (64-bit LCG), for generated test data.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number (31 bits).
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    /// One of `xs`.
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() as usize) % xs.len()]
+    }
+}
