@@ -51,6 +51,57 @@ def test_check_answers_as_the_command_line_does(params, flags):
     assert got == want
 
 
+def case_call(case):
+    """A case of tests/cases as keyword arguments of `check` and as `chipgate check` flags (the
+    mapping of tests/serve.rs)."""
+    def text(v):
+        return v if isinstance(v, str) else json.dumps(v) if not isinstance(v, bool) else str(v).lower()
+
+    given = []
+    for key, v in case.items():
+        if key == "chip":
+            given.append(("chip", v, [v]))
+        elif key in ("based_on", "to", "date", "end_user_hq", "exporter", "ship_from"):
+            given.append((key, str(v), ["--" + key.replace("_", "-"), str(v)]))
+        elif key in ("tpp", "pd", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "memory_bandwidth_density"):
+            name = {"die_area_mm2": "die_area", "interconnect_gbps": "interconnect", "memory_bandwidth_gbps": "memory_bandwidth"}.get(key, key)
+            x = float(v)
+            shown = str(int(x)) if x.is_integer() else repr(x)
+            given.append((name, x, ["--" + name.replace("_", "-"), shown]))
+        elif key in ("datacenter", "hbm"):
+            name = "consumer" if key == "datacenter" and v is False else key
+            given.append((name, True, ["--" + name]))
+        elif key == "throughput":
+            items = [f"{p}={text(t)}" for p, t in v.items()] if isinstance(v, dict) else [text(t) for t in v]
+            given.append(("throughput", items, [f for t in items for f in ("--throughput", t)]))
+    given.sort(key=lambda g: g[0] != "chip")
+    return {k: v for k, v, _ in given}, [f for _, _, fs in given for f in fs]
+
+
+def all_cases():
+    tomllib = pytest.importorskip("tomllib", reason="the cases are read with tomllib (Python 3.11 or later)")
+    out = []
+    for f in sorted((ROOT / "tests" / "cases").glob("*.toml")):
+        for c in tomllib.loads(f.read_text())["case"]:
+            out.append((f"{f.name} / {c['name']}", c))
+    return out
+
+
+def test_every_table_driven_case_answers_as_the_command_line_does():
+    cases = all_cases()
+    assert len(cases) > 300
+    bad = []
+    for name, case in cases:
+        params, flags = case_call(case)
+        chip = params.pop("chip", None)
+        run = cli("check", *flags, "--format", "json")
+        want = json.loads(run.stdout.decode().replace("given on the command line", "given in the call"))
+        got = chipgate.check(chip, **params)
+        if got != want:
+            bad.append(name)
+    assert not bad, f"{len(bad)} of {len(cases)} cases differ: {bad[:5]}"
+
+
 def test_a_wrong_parameter_raises_the_command_lines_message():
     with pytest.raises(ValueError, match=r"unknown country `Atlantis`; did you mean"):
         chipgate.check("H100", to="Atlantis")
