@@ -37,12 +37,31 @@ function start() {
   });
 }
 
+/** Launches chromium; a crash while it starts (seen once in CI: "Zygote could not fork",
+ * SIGSEGV) is the machine's, not the page's, so it is tried up to three times, and said. */
+async function launch() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({
+        executablePath,
+        headless: true,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.log(`chromium did not start (attempt ${attempt}): ${e.message.split("\n")[0]}; starting it again`);
+    }
+  }
+}
+
 const { child, base } = await start();
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+let browser;
+try {
+  browser = await launch();
+} catch (e) {
+  child.kill("SIGTERM");
+  throw e;
+}
 const results = [];
 async function step(name, f) {
   const t = Date.now();
