@@ -87,7 +87,7 @@ where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
 {
     let opts = Options { json: opts.json || sink.wants_json(), ..opts.clone() };
-    let mut emit = ToSink { sink, rec: ByteRecord::new() };
+    let mut emit = ToSink { sink, rec: ByteRecord::new(), cell: Vec::new() };
     drive(rs, &opts, schema, batches, &mut emit)
 }
 
@@ -205,6 +205,8 @@ impl Emit for ToBatches<'_> {
 struct ToSink<'s> {
     sink: &'s mut dyn Sink,
     rec: ByteRecord,
+    /// The cell being written as text (reused from row to row).
+    cell: Vec<u8>,
 }
 
 impl Emit for ToSink<'_> {
@@ -222,16 +224,12 @@ impl Emit for ToSink<'_> {
         _: &str,
     ) -> Result<(), AuditError> {
         self.rec.clear();
-        let mut cell = Vec::new();
         for c in batch.columns() {
-            cell.clear();
-            text(c.as_ref(), r, &mut cell).map_err(AuditError::Arrow)?;
-            self.rec.push_field(&cell);
+            self.cell.clear();
+            text(c.as_ref(), r, &mut self.cell).map_err(AuditError::Arrow)?;
+            self.rec.push_field(&self.cell);
         }
-        let outcome = match got {
-            Ok(f) => Outcome::Evaluated(f.as_ref()),
-            Err(e) => Outcome::Error(e),
-        };
+        let outcome = super::outcome(got);
         let row = Row { number, line: number + 1, fields: &self.rec, raw: None, outcome, warning: warning.as_ref(), date: *date };
         self.sink.row(&row).map_err(AuditError::Write)
     }
