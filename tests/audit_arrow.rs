@@ -244,3 +244,59 @@ fn timestamps_are_read_as_the_date_on_their_zones_clock_and_unreadable_columns_a
     let err = audit_batches(&rs, &Options::new(date(2025, 1, 1)), &schema, std::iter::empty(), &mut |_| Ok(())).unwrap_err();
     assert!(err.to_string().contains("the column `destination` is of type List"), "{err}");
 }
+
+/// The audit read as a stream (`AuditStream`, as the Python package and Spark read it): the
+/// same batches as `audit_batches`, in order across its worker threads, then the summary; a
+/// failure ends the stream with an error and says its cause.
+#[test]
+fn an_audit_read_as_a_stream_gives_the_same_batches_in_order_then_its_outcome() {
+    use arrow_array::{RecordBatchIterator, RecordBatchReader};
+    use chipgate::audit::arrow::AuditStream;
+
+    let rs = Arc::new(RuleSet::builtin().unwrap());
+    let rows = generate(&rs, 5000, 21, true);
+    let want = arrow_audit(&rs, &rows, 97, strings);
+    let batches: Vec<RecordBatch> = rows.chunks(97).map(strings).collect();
+    let input = RecordBatchIterator::new(batches.clone().into_iter().map(Ok), batches[0].schema());
+    let stream = AuditStream::new(Arc::clone(&rs), Options::new(date(2025, 1, 1)), input);
+    let outcome = stream.outcome();
+    assert_eq!(stream.schema(), want[0].schema());
+    let got: Vec<RecordBatch> = stream.map(Result::unwrap).collect();
+    assert_eq!(got, want);
+    let summary = outcome.lock().unwrap().clone().unwrap().unwrap();
+    assert_eq!(summary.rows, 5000);
+
+    // Without row numbers, the messages are those of the numbered audit after their "row N, ".
+    let opts = Options { row_numbers: false, ..Options::new(date(2025, 1, 1)) };
+    let input = RecordBatchIterator::new(batches.clone().into_iter().map(Ok), batches[0].schema());
+    let plain: Vec<RecordBatch> = AuditStream::new(Arc::clone(&rs), opts, input).map(Result::unwrap).collect();
+    let errors = |b: &[RecordBatch]| -> Vec<String> {
+        b.iter()
+            .flat_map(|b| {
+                b.column_by_name("error").unwrap().as_string::<i32>().iter().map(|e| e.unwrap_or("").to_string()).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let numbered = errors(&want);
+    assert!(numbered.iter().any(|e| e.starts_with("row ")));
+    for (n, p) in numbered.iter().zip(errors(&plain)) {
+        let (warn, rest) = n.strip_prefix("warning: ").map_or(("", n.as_str()), |r| ("warning: ", r));
+        let stripped = rest.split_once(", ").map_or(String::new(), |(_, m)| format!("{warn}{m}"));
+        assert_eq!(p, if n.is_empty() { String::new() } else { stripped });
+    }
+
+    // A batch of other columns midway: the stream ends with an error, and the outcome says it.
+    let other = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("chip", DataType::Utf8, false)])),
+        vec![Arc::new(StringArray::from(vec!["H100"])) as ArrayRef],
+    )
+    .unwrap();
+    let mixed = vec![Ok(batches[0].clone()), Ok(other)];
+    let input = RecordBatchIterator::new(mixed, batches[0].schema());
+    let stream = AuditStream::new(Arc::clone(&rs), Options::new(date(2025, 1, 1)), input);
+    let outcome = stream.outcome();
+    let items: Vec<Result<RecordBatch, ArrowError>> = stream.collect();
+    assert!(items.last().unwrap().is_err(), "{items:?}");
+    let said = outcome.lock().unwrap().clone().unwrap().unwrap_err();
+    assert!(said.contains("a batch's columns differ"), "{said}");
+}

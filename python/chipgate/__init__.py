@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json as _json
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 import pyarrow as _pa
 
 from . import _chipgate
 from ._chipgate import RuleSet
 
-__all__ = ["RuleSet", "check", "audit"]
+__all__ = ["RuleSet", "check", "audit", "audit_batches"]
 
 _builtin: Optional[RuleSet] = None
 
@@ -68,24 +68,55 @@ def check(chip: Optional[str] = None, *, to: str, date: Any = None, end_user_hq:
     return _json.loads(_chipgate.check(_rules(rules), _json.dumps(params)))
 
 
-def _table(data: Any) -> _pa.Table:
-    """Data as a pyarrow Table: a Table, a RecordBatchReader, a pandas or Polars DataFrame, or
-    anything with ``__arrow_c_stream__``."""
-    if isinstance(data, _pa.Table):
-        return data
-    if isinstance(data, _pa.RecordBatchReader):
-        return data.read_all()
+def _stream(data: Any) -> Any:
+    """Data as an object with ``__arrow_c_stream__``: Arrow data as it is (a pyarrow Table or
+    RecordBatchReader, a Polars DataFrame, anything with the interface), without a copy; a
+    pandas DataFrame converted to Arrow first (without its index)."""
     if isinstance(data, _pa.RecordBatch):
         return _pa.Table.from_batches([data])
-    module = type(data).__module__
-    if module.startswith("pandas"):
+    if type(data).__module__.startswith("pandas"):
         return _pa.Table.from_pandas(data, preserve_index=False)
-    if module.startswith("polars"):
-        return data.to_arrow()
     if hasattr(data, "__arrow_c_stream__"):
-        return _pa.RecordBatchReader.from_stream(data).read_all()
-    raise TypeError(f"cannot audit a {type(data).__name__}: give a pyarrow Table, a pandas or Polars DataFrame, "
-                    "or an object with __arrow_c_stream__")
+        return data
+    if type(data).__module__.startswith("polars"):
+        return data.to_arrow()
+    raise TypeError(f"cannot audit a {type(data).__name__}: give a pyarrow Table or RecordBatchReader, a pandas or "
+                    "Polars DataFrame, or an object with __arrow_c_stream__")
+
+
+def _options(date: Any, columns: Optional[Iterable[str]], exporter: Optional[str], ship_from: Optional[str],
+             stamp: bool, row_numbers: bool = True) -> str:
+    if isinstance(columns, str):
+        columns = [columns]
+    return _json.dumps({"date": _day(date), "columns": list(columns or []), "exporter": exporter,
+                        "ship_from": ship_from, "stamp": stamp, "row_numbers": row_numbers})
+
+
+def _batches(run: Any) -> Iterator[_pa.RecordBatch]:
+    """The audited batches of an audit under way, read as they come."""
+    reader = _pa.RecordBatchReader.from_stream(run)
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except _pa.ArrowException as e:
+            raise ValueError(run.error() or str(e)) from None
+        yield batch
+
+
+def audit_batches(data: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
+                  rules: Union[RuleSet, Iterable[str], None] = None, builtin: bool = True,
+                  exporter: Optional[str] = None, ship_from: Optional[str] = None, stamp: bool = False,
+                  row_numbers: bool = True) -> Iterator[_pa.RecordBatch]:
+    """Audits a shipment list batch by batch: a generator of ``pyarrow.RecordBatch``, each an
+    input batch with the audit's columns appended, read from ``data`` only as fast as they are
+    taken (one memo for the whole stream). For inputs larger than memory, and for Spark's
+    ``mapInArrow``. Messages name the row, counted from the stream's first, unless
+    ``row_numbers`` is false. Raises ``ValueError`` when the input cannot be audited."""
+    options = _options(date, columns, exporter, ship_from, stamp, row_numbers)
+    run = _chipgate.audit(_rules(rules, builtin), _stream(data), options)
+    yield from _batches(run)
 
 
 def audit(data: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
@@ -95,18 +126,19 @@ def audit(data: Any, *, date: Any = None, columns: Optional[Iterable[str]] = Non
     ``license_required`` as a boolean, ``exceptions``, ``review_policy``, ``verdict``,
     ``reasons``, ``error``), as ``chipgate audit`` writes them.
 
-    Columns are found by name as a CSV header's are; ``columns=["chip=Material"]`` maps the
-    rest. ``date`` is the date of rows without one (default today). Rows that cannot be
+    ``data`` is a pyarrow Table or RecordBatchReader, a pandas or Polars DataFrame, or anything
+    with ``__arrow_c_stream__``; Arrow data is read through the Arrow C stream interface without
+    a copy, and the input's columns in the result are its own buffers. The GIL is released while
+    the audit runs. Columns are found by name as a CSV header's are; ``columns=["chip=Material"]``
+    maps the rest. ``date`` is the date of rows without one (default today). Rows that cannot be
     evaluated get verdict ``error`` and the reason in ``error``; none is dropped. The summary of
     ``chipgate audit --summary-json`` is in the result's schema metadata, ``chipgate.summary``.
     """
-    table = _table(data)
-    sink = _pa.BufferOutputStream()
-    with _pa.ipc.new_stream(sink, table.schema) as w:
-        w.write_table(table)
-    options = {"date": _day(date), "columns": list(columns or []), "exporter": exporter, "ship_from": ship_from, "stamp": stamp}
-    out, summary = _chipgate.audit(_rules(rules, builtin), sink.getvalue().to_pybytes(), _json.dumps(options))
-    result = _pa.ipc.open_stream(out).read_all()
+    run = _chipgate.audit(_rules(rules, builtin), _stream(data), _options(date, columns, exporter, ship_from, stamp))
+    try:
+        result = _pa.RecordBatchReader.from_stream(run).read_all()
+    except _pa.ArrowException as e:
+        raise ValueError(run.error() or str(e)) from None
     metadata = dict(result.schema.metadata or {})
-    metadata[b"chipgate.summary"] = summary.encode()
+    metadata[b"chipgate.summary"] = (run.summary() or "{}").encode()
     return result.replace_schema_metadata(metadata)

@@ -1,4 +1,4 @@
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 import pyarrow
 
@@ -13,3 +13,8 @@ def check(chip: Optional[str] = ..., *, to: str, date: Any = ..., end_user_hq: O
 def audit(data: Any, *, date: Any = ..., columns: Optional[Iterable[str]] = ...,
           rules: Union[RuleSet, Iterable[str], None] = ..., builtin: bool = ...,
           exporter: Optional[str] = ..., ship_from: Optional[str] = ..., stamp: bool = ...) -> pyarrow.Table: ...
+
+def audit_batches(data: Any, *, date: Any = ..., columns: Optional[Iterable[str]] = ...,
+                  rules: Union[RuleSet, Iterable[str], None] = ..., builtin: bool = ...,
+                  exporter: Optional[str] = ..., ship_from: Optional[str] = ...,
+                  stamp: bool = ..., row_numbers: bool = ...) -> Iterator[pyarrow.RecordBatch]: ...

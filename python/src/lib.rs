@@ -2,20 +2,21 @@
 //! one check, and the audit of Arrow data. The Python wrapper (`chipgate/__init__.py`) turns
 //! keyword arguments and data frames into what these take. Every answer comes from the same
 //! library functions as the command line's (`chipgate_core::request::Check`,
-//! `chipgate_audit::arrow::audit_batches`), so the documents are the CLI's but for the source
+//! `chipgate_audit::arrow::AuditStream`), so the documents are the CLI's but for the source
 //! recorded for a given figure ([`SOURCE`]).
 
-use std::io::Cursor;
+use std::ffi::CStr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use chipgate_audit::arrow::{audit_batches, output_schema};
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use chipgate_audit::arrow::{AuditStream, StreamOutcome};
 use chipgate_audit::{parse_mappings, Options};
 use chipgate_core::request::{Answer, Check};
 use chipgate_core::{Loader, PackSource};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::PyCapsule;
 
 /// The source recorded for figures a call gives (the command line says "given on the command
 /// line", the service "given in the request").
@@ -70,10 +71,72 @@ fn check(py: Python<'_>, rules: &RuleSet, params: &str) -> PyResult<String> {
     })
 }
 
-/// The audit of an Arrow IPC stream (its options as a JSON object: `date`, `columns`,
-/// `exporter`, `ship_from`, `stamp`): the audited stream and the summary as JSON.
+/// The name of an Arrow C stream capsule (the Arrow PyCapsule interface).
+const STREAM: &CStr = c"arrow_array_stream";
+
+/// An audit under way: a stream of audited batches for Arrow's C stream interface
+/// (`__arrow_c_stream__`, taken once), then its summary.
+#[pyclass(frozen, name = "Audit", module = "chipgate")]
+struct Audit {
+    stream: Mutex<Option<AuditStream>>,
+    outcome: StreamOutcome,
+}
+
+#[pymethods]
+impl Audit {
+    /// The audited batches as an Arrow C stream capsule: the input's columns are the caller's
+    /// own buffers, shared, and the audit's columns are handed over without a copy.
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(&self, py: Python<'py>, requested_schema: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let stream = self.stream.lock().ok().and_then(|mut s| s.take());
+        let stream = stream.ok_or_else(|| PyRuntimeError::new_err("the audited stream was already taken"))?;
+        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(Box::new(stream)), STREAM)
+    }
+
+    /// The summary (the JSON of `chipgate audit --summary-json`) once the stream has been read
+    /// to its end; `None` before, or when the audit failed.
+    fn summary(&self) -> PyResult<Option<String>> {
+        match self.outcome.lock().ok().and_then(|o| o.clone()) {
+            Some(Ok(s)) => serde_json::to_string(&chipgate_audit::SummaryDocument::new(&s))
+                .map(Some)
+                .map_err(|e| PyRuntimeError::new_err(e.to_string())),
+            _ => Ok(None),
+        }
+    }
+
+    /// What stopped the audit, if it failed (its causes included).
+    fn error(&self) -> Option<String> {
+        match self.outcome.lock().ok().and_then(|o| o.clone()) {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Starts the audit of `data`, anything with `__arrow_c_stream__` (a pyarrow Table or
+/// RecordBatchReader, a Polars DataFrame…), read through Arrow's C stream interface without a
+/// copy; its options as a JSON object (`date`, `columns`, `exporter`, `ship_from`, `stamp`,
+/// `row_numbers`).
+/// The rows are read, evaluated and built on the audit's own threads, without the GIL, as the
+/// returned stream is read.
 #[pyfunction]
-fn audit<'py>(py: Python<'py>, rules: &RuleSet, data: &[u8], options: &str) -> PyResult<(Bound<'py, PyBytes>, String)> {
+fn audit(rules: &RuleSet, data: &Bound<'_, PyAny>, options: &str) -> PyResult<Audit> {
+    let opts = audit_options(options)?;
+    let capsule = data.call_method0("__arrow_c_stream__")?.cast_into::<PyCapsule>()?;
+    let raw = capsule.pointer_checked(Some(STREAM))?.cast::<FFI_ArrowArrayStream>();
+    // SAFETY: a capsule named `arrow_array_stream` holds an `ArrowArrayStream` (the Arrow
+    // PyCapsule interface), which `from_raw` moves out, leaving a released one behind for the
+    // capsule's destructor; the capsule is alive for the call.
+    let input = unsafe { RecordBatchStreamReader::from_raw(raw.as_ptr()) }
+        .map_err(|e| PyValueError::new_err(format!("the data is not an Arrow stream: {e}")))?;
+    let stream = AuditStream::new(Arc::clone(&rules.inner), opts, input);
+    let outcome = stream.outcome();
+    Ok(Audit { stream: Mutex::new(Some(stream)), outcome })
+}
+
+/// An audit's options from their JSON object.
+fn audit_options(options: &str) -> PyResult<Options> {
     let o: serde_json::Value = serde_json::from_str(options).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let text = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let date = match text("date") {
@@ -89,39 +152,15 @@ fn audit<'py>(py: Python<'py>, rules: &RuleSet, data: &[u8], options: &str) -> P
     opts.exporter = text("exporter");
     opts.ship_from = text("ship_from");
     opts.stamp = o.get("stamp").and_then(|v| v.as_bool()).unwrap_or(false);
-    let rs = Arc::clone(&rules.inner);
-    let (bytes, summary) = py.detach(move || -> PyResult<(Vec<u8>, String)> {
-        let reader = arrow_ipc::reader::StreamReader::try_new(Cursor::new(data), None)
-            .map_err(|e| PyValueError::new_err(format!("the data is not an Arrow stream: {e}")))?;
-        let schema = reader.schema();
-        let mut out = Vec::new();
-        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &output_schema(&schema, &opts))
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let summary = audit_batches(&rs, &opts, &schema, reader, &mut |b| w.write(&b)).map_err(|e| PyValueError::new_err(said(&e)))?;
-        w.finish().map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        drop(w);
-        let summary =
-            serde_json::to_string(&chipgate_audit::SummaryDocument::new(&summary)).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        Ok((out, summary))
-    })?;
-    Ok((PyBytes::new(py, &bytes), summary))
-}
-
-/// An error with its causes, each once.
-fn said(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s += &format!(": {c}");
-        cause = c.source();
-    }
-    s
+    opts.row_numbers = o.get("row_numbers").and_then(|v| v.as_bool()).unwrap_or(true);
+    Ok(opts)
 }
 
 /// The module.
 #[pymodule]
 fn _chipgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RuleSet>()?;
+    m.add_class::<Audit>()?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     Ok(())

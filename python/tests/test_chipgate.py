@@ -193,3 +193,47 @@ def test_a_rule_set_loads_once_and_the_builtin_can_be_left_out():
     assert chipgate.check("H100", to="CN", date="2024-06-01", rules=rs)["verdict"] == "license_required"
     with pytest.raises(ValueError):
         chipgate.check("H100", to="CN", date="2024-06-01", rules=chipgate.RuleSet(builtin=False))
+
+
+def test_arrow_input_is_read_without_a_copy_and_its_columns_come_back_as_they_were():
+    text = shipments(3000, 7)
+    table = pacsv.read_csv(io.BytesIO(text.encode()), read_options=pacsv.ReadOptions(block_size=1 << 14))
+    assert table.column("chip").num_chunks > 1
+    got = chipgate.audit(table, date="2025-01-01")
+    # The input's columns are the input's own buffers (shared through the C stream interface).
+    for name in ("chip", "note"):
+        a, b = table.column(name).chunks, got.column(name).chunks
+        assert [c.buffers()[2].address for c in a] == [c.buffers()[2].address for c in b]
+    assert got.select(table.column_names).equals(table)
+
+
+def test_audit_batches_streams_with_one_memo_and_the_whole_streams_row_numbers():
+    text = shipments(4000, 9)
+    table = pacsv.read_csv(io.BytesIO(text.encode()), convert_options=pacsv.ConvertOptions(column_types={
+        n: pa.string() for n in ["id", "chip", "destination", "date", "quantity", "tpp", "note"]}, strings_can_be_null=False))
+    pulled = []
+
+    def source():
+        for b in table.to_batches(max_chunksize=500):
+            pulled.append(b.num_rows)
+            yield b
+
+    stream = chipgate.audit_batches(pa.RecordBatchReader.from_batches(table.schema, source()), date="2025-01-01")
+    first = next(stream)
+    # Batches are read as they are asked for, not all at once.
+    assert len(pulled) < 8
+    rest = list(stream)
+    got = pa.Table.from_batches([first] + rest)
+    assert audit_columns(got) == cli_audit(text)
+    unnumbered = pa.Table.from_batches(list(chipgate.audit_batches(table, date="2025-01-01", row_numbers=False)))
+    errors = [e for e in unnumbered.column("error").to_pylist() if e]
+    assert errors and not any(e.startswith("row ") or e.startswith("warning: row ") for e in errors)
+
+
+def test_an_audit_that_fails_midway_raises_value_error_with_the_cause():
+    good = pa.record_batch({"chip": ["H100"], "destination": ["CN"]})
+    other = pa.record_batch({"chip": ["H100"], "destination": [1]})
+    with pytest.raises(ValueError, match="destination"):
+        chipgate.audit(pa.table({"chip": ["H100"]}))
+    with pytest.raises((ValueError, pa.ArrowException)):
+        chipgate.audit(pa.RecordBatchReader.from_batches(good.schema, iter([good, other])))

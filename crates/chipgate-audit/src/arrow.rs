@@ -16,26 +16,29 @@
 //! in `error` (`warning: …`). With [`Options::stamp`], `rules_version` (string) and `as_of`
 //! (`date32`) follow.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc, Mutex};
 
 use arrow_array::builder::{BooleanBuilder, Date32Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Date64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use csv::ByteRecord;
 use jiff::civil::Date;
 
 use std::io;
 
+use super::ahead::Done;
 use super::columns::{Columns, Field};
 use super::memo::{Finding, Shared, OUTPUT_COLUMNS};
 use super::row::{Reader, RowError};
 use super::scan::Fields;
+use super::summary::Counter;
 use super::summary::InputFormat;
-use super::{AuditError, Evaluator, Header, Options, Outcome, Row, RowOutcome, Sink, Summary, STAMP_COLUMNS};
+use super::{AuditError, Evaluator, Header, Options, Outcome, Row, Sink, Summary, STAMP_COLUMNS};
 use chipgate_core::RuleSet;
 
 /// The schema of the audited batches of an input schema: its fields, then the audit's.
@@ -69,8 +72,67 @@ pub fn audit_batches<I>(
 where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
 {
-    let mut emit = ToBatches { schema: output_schema(schema, opts), stamp: opts.stamp, added: None, out };
+    let mut emit = ToBatches { build: Build { schema: output_schema(schema, opts), stamp: opts.stamp, numbered: opts.row_numbers }, out };
     drive(rs, opts, schema, batches, &mut emit)
+}
+
+/// An audit of a stream of record batches, running on a thread of its own and read as a stream
+/// of audited batches: for a consumer that pulls batches (Arrow's C stream interface, a Spark
+/// task), so that the input is read only as fast as the output is taken, and one memo serves
+/// the whole stream. A failure ends the stream with an error; [`AuditStream::outcome`] then
+/// says what became of the audit (its summary, or the error and its causes).
+pub struct AuditStream {
+    schema: SchemaRef,
+    batches: mpsc::Receiver<RecordBatch>,
+    thread: Option<std::thread::JoinHandle<Result<Summary, AuditError>>>,
+    outcome: StreamOutcome,
+}
+
+/// What became of an audit read as a stream, once it ended: its summary, or what stopped it.
+pub type StreamOutcome = Arc<Mutex<Option<Result<Summary, String>>>>;
+
+impl AuditStream {
+    /// Starts the audit of `input` (see [`audit_batches`] for what it reads).
+    pub fn new<R>(rs: Arc<RuleSet>, opts: Options, input: R) -> AuditStream
+    where
+        R: RecordBatchReader + Send + 'static,
+    {
+        let input_schema = input.schema();
+        let schema = output_schema(&input_schema, &opts);
+        let (tx, batches) = mpsc::sync_channel(2);
+        let thread = std::thread::spawn(move || {
+            let gone = || ArrowError::ExternalError("the reader of the audited batches stopped".into());
+            audit_batches(&rs, &opts, &input_schema, input, &mut |b| tx.send(b).map_err(|_| gone()))
+        });
+        AuditStream { schema, batches, thread: Some(thread), outcome: StreamOutcome::default() }
+    }
+
+    /// The summary or the error, shared: set once the stream has ended.
+    pub fn outcome(&self) -> StreamOutcome {
+        Arc::clone(&self.outcome)
+    }
+}
+
+impl Iterator for AuditStream {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Ok(b) = self.batches.recv() {
+            return Some(Ok(b));
+        }
+        let result = self.thread.take()?.join().unwrap_or(Err(AuditError::Worker)).map_err(|e| e.message());
+        let item = result.as_ref().err().map(|e| Err(ArrowError::ExternalError(e.clone().into())));
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = Some(result);
+        }
+        item
+    }
+}
+
+impl RecordBatchReader for AuditStream {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
 }
 
 /// Audits a stream of record batches into a [`Sink`], as a CSV file of the same cells would
@@ -95,15 +157,42 @@ where
 trait Emit {
     /// Before the first row, with the header.
     fn begin(&mut self, header: &ByteRecord, columns: &Columns, stamp: Option<&str>) -> Result<(), AuditError>;
-    /// One row of `batch`.
-    fn row(&mut self, batch: &RecordBatch, r: usize, number: u64, outcome: &RowOutcome<'_>, version: &str) -> Result<(), AuditError>;
-    /// After the last row of `batch`.
-    fn end_batch(&mut self, batch: &RecordBatch) -> Result<(), AuditError>;
+    /// Whether a worker builds the audited batch itself (see [`Evaluated::Built`]); otherwise
+    /// it hands back the batch with each row's outcome.
+    fn built(&self) -> Option<Build>;
+    /// One evaluated batch, in input order.
+    fn batch(&mut self, evaluated: Evaluated, version: &str) -> Result<(), AuditError>;
     /// After the last batch.
     fn finish(&mut self) -> Result<(), AuditError>;
 }
 
+/// How a worker builds audited batches: their schema, and whether they are stamped.
+#[derive(Clone)]
+struct Build {
+    schema: SchemaRef,
+    stamp: bool,
+    /// See [`Options::row_numbers`].
+    numbered: bool,
+}
+
+/// A batch once its rows are evaluated.
+enum Evaluated {
+    /// The audited batch, built by the worker.
+    Built(RecordBatch),
+    /// The input batch, the number of its first row, and what became of each row.
+    Rows(RecordBatch, u64, Vec<Done>),
+}
+
+/// A batch to evaluate: its place in the input, the number of its first row, and the batch.
+type Work = (u64, u64, RecordBatch);
+
 /// Reads, evaluates and counts every row of the batches, handing each to `emit`.
+///
+/// The calling thread reads the batches and hands them, in input order, to `emit`; worker
+/// threads (one per core, up to [`crate::MAX_WORKERS`]) each take whole batches, read their rows
+/// through an [`Evaluator`] of their own (the memo behind them is shared, so that each class is
+/// evaluated once) and, for audited batches, build the audit's columns. A batch is a few
+/// thousand rows, so the threads meet once per batch, not per row.
 fn drive<I>(rs: &RuleSet, opts: &Options, schema: &Schema, batches: I, emit: &mut dyn Emit) -> Result<Summary, AuditError>
 where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
@@ -128,10 +217,83 @@ where
     emit.begin(&header, &columns, opts.stamp.then_some(version.as_str()))?;
     let input = InputFormat { delimiter: String::new(), encoding: "Arrow".to_string(), columns: columns.used() };
     let shared = Shared::new(rs, opts.json);
-    let reader = Reader::new(rs, opts, columns, None);
-    let mut eval = Evaluator::new(rs, &shared, 1, opts, reader);
-    let (mut cells, mut bounds) = (Vec::new(), vec![(0, 0); schema.fields().len()]);
-    let mut number = 0u64;
+    let build = emit.built();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, super::MAX_WORKERS);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(workers);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Result<(u64, Evaluated), AuditError>>();
+    let counter = std::thread::scope(|scope| -> Result<Counter, AuditError> {
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let reader = Reader::new(rs, opts, columns.clone(), None);
+            let mut eval = Evaluator::new(rs, &shared, workers, opts, reader);
+            let (work_rx, done_tx, read, build, version) = (&work_rx, done_tx.clone(), &read, build.clone(), version.as_str());
+            let width = schema.fields().len();
+            handles.push(scope.spawn(move || {
+                // A worker that panics (a bug) says so, or the batches would wait for it.
+                let guard = super::PanicNotice(&done_tx);
+                let mut cells = Cells { bytes: Vec::new(), bounds: vec![(0, 0); width] };
+                while let Some((seq, first, batch)) = work_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                    let r = evaluate(&mut eval, &mut cells, read, &batch, first)
+                        .and_then(|done| finish_batch(build.as_ref(), batch, first, done, version));
+                    let failed = r.is_err();
+                    if guard.0.send(r.map(|e| (seq, e))).is_err() || failed {
+                        break;
+                    }
+                }
+                eval.counter
+            }));
+        }
+        drop(done_tx);
+        let written = feed(batches, schema, workers, &work_tx, &done_rx, emit, &version);
+        // Stops the workers: no more batches come.
+        drop(work_tx);
+        drop(done_rx);
+        let mut total = Some(Counter::new(rs.countries.all().len()));
+        for h in handles {
+            total = match (total, h.join()) {
+                (Some(t), Ok(c)) => Some(t.merge(c)),
+                _ => None,
+            };
+        }
+        written?;
+        total.ok_or(AuditError::Worker)
+    })?;
+    emit.finish()?;
+    Ok(counter.finish(rs, opts.default_date, shared.evaluations(), input))
+}
+
+/// The cells a worker reads of the row at hand, as text, and where each is.
+struct Cells {
+    bytes: Vec<u8>,
+    bounds: Vec<(usize, usize)>,
+}
+
+/// Hands the batches to the workers and what they give back to `emit`, in input order, with
+/// at most two batches per worker under way.
+fn feed<I>(
+    batches: I,
+    schema: &Schema,
+    workers: usize,
+    work: &mpsc::SyncSender<Work>,
+    done: &mpsc::Receiver<Result<(u64, Evaluated), AuditError>>,
+    emit: &mut dyn Emit,
+    version: &str,
+) -> Result<(), AuditError>
+where
+    I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
+{
+    let mut waiting = BTreeMap::new();
+    let (mut sent, mut next, mut rows) = (0u64, 0u64, 0u64);
+    let mut take = |waiting: &mut BTreeMap<u64, Evaluated>, next: &mut u64| -> Result<(), AuditError> {
+        let (seq, e) = done.recv().map_err(|_| AuditError::Worker)??;
+        waiting.insert(seq, e);
+        while let Some(e) = waiting.remove(next) {
+            emit.batch(e, version)?;
+            *next += 1;
+        }
+        Ok(())
+    };
     for batch in batches {
         let batch = batch.map_err(AuditError::Arrow)?;
         if batch.schema().fields() != schema.fields() {
@@ -141,32 +303,56 @@ where
                 schema
             ))));
         }
-        for r in 0..batch.num_rows() {
-            number += 1;
-            cells.clear();
-            for &i in &read {
-                let start = cells.len();
-                text(batch.column(i).as_ref(), r, &mut cells).map_err(AuditError::Arrow)?;
-                if let Some(b) = bounds.get_mut(i) {
-                    *b = (start, cells.len());
-                }
-            }
-            // One-based rows; the line is the one a CSV file with a header would have, so that
-            // messages say the row alone.
-            let outcome = eval.row(number, number + 1, Fields { bytes: &cells, bounds: &bounds }, None)?;
-            emit.row(&batch, r, number, &outcome, &version)?;
+        while sent - next >= 2 * workers as u64 {
+            take(&mut waiting, &mut next)?;
         }
-        emit.end_batch(&batch)?;
+        let n = batch.num_rows() as u64;
+        work.send((sent, rows, batch)).map_err(|_| AuditError::Worker)?;
+        (sent, rows) = (sent + 1, rows + n);
     }
-    emit.finish()?;
-    Ok(eval.finish(rs, opts.default_date, shared.evaluations(), input))
+    while next < sent {
+        take(&mut waiting, &mut next)?;
+    }
+    Ok(())
+}
+
+/// Reads, evaluates and counts the rows of a batch whose first row is row `first + 1`.
+fn evaluate(eval: &mut Evaluator<'_>, cells: &mut Cells, read: &[usize], batch: &RecordBatch, first: u64) -> Result<Vec<Done>, AuditError> {
+    let mut done = Vec::with_capacity(batch.num_rows());
+    for r in 0..batch.num_rows() {
+        let number = first + r as u64 + 1;
+        cells.bytes.clear();
+        for &i in read {
+            let start = cells.bytes.len();
+            text(batch.column(i).as_ref(), r, &mut cells.bytes).map_err(AuditError::Arrow)?;
+            if let Some(b) = cells.bounds.get_mut(i) {
+                *b = (start, cells.bytes.len());
+            }
+        }
+        // One-based rows; the line is the one a CSV file with a header would have, so that
+        // messages say the row alone.
+        let (got, warning, date) = eval.row(number, number + 1, Fields { bytes: &cells.bytes, bounds: &cells.bounds }, None)?;
+        done.push((got.map(Arc::clone), warning, date));
+    }
+    Ok(done)
+}
+
+/// The audited batch, when the worker builds it; else the rows' outcomes.
+fn finish_batch(build: Option<&Build>, batch: RecordBatch, first: u64, done: Vec<Done>, version: &str) -> Result<Evaluated, AuditError> {
+    let Some(build) = build else { return Ok(Evaluated::Rows(batch, first, done)) };
+    let mut added = Appended::new(batch.num_rows(), build.stamp);
+    for (got, warning, date) in &done {
+        let got = got.as_ref().map(|f| f.as_ref());
+        added.push_ref(got, warning.as_ref(), *date, version, build.numbered);
+    }
+    let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
+    arrays.extend(added.finish());
+    RecordBatch::try_new(build.schema.clone(), arrays).map(Evaluated::Built).map_err(AuditError::Arrow)
 }
 
 /// Audited batches: the input's columns, then the audit's, to a callback.
 struct ToBatches<'o> {
-    schema: SchemaRef,
-    stamp: bool,
-    added: Option<Appended>,
+    build: Build,
     out: &'o mut dyn FnMut(RecordBatch) -> Result<(), ArrowError>,
 }
 
@@ -175,25 +361,15 @@ impl Emit for ToBatches<'_> {
         Ok(())
     }
 
-    fn row(
-        &mut self,
-        batch: &RecordBatch,
-        _: usize,
-        _: u64,
-        (got, warning, date): &RowOutcome<'_>,
-        version: &str,
-    ) -> Result<(), AuditError> {
-        let stamp = self.stamp;
-        self.added.get_or_insert_with(|| Appended::new(batch.num_rows(), stamp)).push(got, warning.as_ref(), *date, version);
-        Ok(())
+    fn built(&self) -> Option<Build> {
+        Some(self.build.clone())
     }
 
-    fn end_batch(&mut self, batch: &RecordBatch) -> Result<(), AuditError> {
-        let added = self.added.take().unwrap_or_else(|| Appended::new(0, self.stamp));
-        let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
-        arrays.extend(added.finish());
-        let b = RecordBatch::try_new(self.schema.clone(), arrays).map_err(AuditError::Arrow)?;
-        (self.out)(b).map_err(AuditError::Arrow)
+    fn batch(&mut self, evaluated: Evaluated, _: &str) -> Result<(), AuditError> {
+        match evaluated {
+            Evaluated::Built(b) => (self.out)(b).map_err(AuditError::Arrow),
+            Evaluated::Rows(..) => Err(AuditError::Worker),
+        }
     }
 
     fn finish(&mut self) -> Result<(), AuditError> {
@@ -215,26 +391,24 @@ impl Emit for ToSink<'_> {
         self.sink.begin(&h).map_err(AuditError::Write)
     }
 
-    fn row(
-        &mut self,
-        batch: &RecordBatch,
-        r: usize,
-        number: u64,
-        (got, warning, date): &RowOutcome<'_>,
-        _: &str,
-    ) -> Result<(), AuditError> {
-        self.rec.clear();
-        for c in batch.columns() {
-            self.cell.clear();
-            text(c.as_ref(), r, &mut self.cell).map_err(AuditError::Arrow)?;
-            self.rec.push_field(&self.cell);
-        }
-        let outcome = super::outcome(got);
-        let row = Row { number, line: number + 1, fields: &self.rec, raw: None, outcome, warning: warning.as_ref(), date: *date };
-        self.sink.row(&row).map_err(AuditError::Write)
+    fn built(&self) -> Option<Build> {
+        None
     }
 
-    fn end_batch(&mut self, _: &RecordBatch) -> Result<(), AuditError> {
+    fn batch(&mut self, evaluated: Evaluated, _: &str) -> Result<(), AuditError> {
+        let Evaluated::Rows(batch, first, done) = evaluated else { return Err(AuditError::Worker) };
+        for (r, (got, warning, date)) in done.iter().enumerate() {
+            let number = first + r as u64 + 1;
+            self.rec.clear();
+            for c in batch.columns() {
+                self.cell.clear();
+                text(c.as_ref(), r, &mut self.cell).map_err(AuditError::Arrow)?;
+                self.rec.push_field(&self.cell);
+            }
+            let outcome = super::outcome(got);
+            let row = Row { number, line: number + 1, fields: &self.rec, raw: None, outcome, warning: warning.as_ref(), date: *date };
+            self.sink.row(&row).map_err(AuditError::Write)?;
+        }
         Ok(())
     }
 
@@ -306,7 +480,7 @@ impl Sink for BatchSink<'_> {
             Outcome::Evaluated(f) => Ok(f),
             Outcome::Error(e) => Err(e),
         };
-        self.added.push_ref(got, row.warning, row.date, self.stamp.as_deref().unwrap_or_default());
+        self.added.push_ref(got, row.warning, row.date, self.stamp.as_deref().unwrap_or_default(), true);
         self.rows += 1;
         if self.rows >= Self::ROWS {
             self.flush()?;
@@ -349,15 +523,16 @@ impl Appended {
         }
     }
 
-    fn push(&mut self, got: &Result<&Arc<Finding>, RowError>, warning: Option<&RowError>, date: Option<Date>, version: &str) {
-        let got = match got {
-            Ok(f) => Ok(f.as_ref()),
-            Err(e) => Err(e),
-        };
-        self.push_ref(got, warning, date, version);
-    }
-
-    fn push_ref(&mut self, got: Result<&Finding, &RowError>, warning: Option<&RowError>, date: Option<Date>, version: &str) {
+    /// One row's columns; its messages name the row when `numbered`.
+    fn push_ref(
+        &mut self,
+        got: Result<&Finding, &RowError>,
+        warning: Option<&RowError>,
+        date: Option<Date>,
+        version: &str,
+        numbered: bool,
+    ) {
+        let said = |e: &RowError| if numbered { e.to_string() } else { e.problems().to_string() };
         match got {
             Ok(f) => {
                 self.eccn.append_value(&f.eccn);
@@ -367,7 +542,7 @@ impl Appended {
                 self.verdict.append_value(f.verdict.as_str());
                 self.reasons.append_value(&f.reasons);
                 match warning {
-                    Some(w) => self.error.append_value(format!("warning: {w}")),
+                    Some(w) => self.error.append_value(format!("warning: {}", said(w))),
                     None => self.error.append_value(""),
                 }
             }
@@ -378,7 +553,7 @@ impl Appended {
                 self.review.append_null();
                 self.verdict.append_value("error");
                 self.reasons.append_null();
-                self.error.append_value(e.to_string());
+                self.error.append_value(said(e));
             }
         }
         if let Some((v, d)) = &mut self.stamp {

@@ -46,7 +46,7 @@ mod xlsx;
 pub use columns::{parse_mappings, Columns, Field, HeaderError};
 pub use decode::{encoding_for, encoding_named};
 pub use memo::{Finding, OUTPUT_COLUMNS};
-pub use row::{ErrorKind, Problem, RowError};
+pub use row::{ErrorKind, Problem, Problems, RowError};
 pub use scan::{delimiter_for, detect_delimiter, Limits, DELIMITERS};
 pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
 pub use summary::{
@@ -91,6 +91,10 @@ pub struct Options {
     /// The country (ISO code or name) rows without a `ship_from` ship from; absent, the rules'
     /// jurisdiction. A country the rule set does not know is [`AuditError::UnknownShipFrom`].
     pub ship_from: Option<String>,
+    /// Whether the messages of audited Arrow batches name the row ("row 12, column chip: …"),
+    /// counted from the first row of the stream. Off where rows have no number a reader could
+    /// find them by (each Spark task audits a partition of its own): a message is on its row.
+    pub row_numbers: bool,
 }
 
 impl Options {
@@ -107,6 +111,7 @@ impl Options {
             stamp: false,
             exporter: None,
             ship_from: None,
+            row_numbers: true,
         }
     }
 }
@@ -150,6 +155,17 @@ pub enum AuditError {
 }
 
 impl AuditError {
+    /// The error and its causes, each said once, as one line.
+    pub fn message(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            text = format!("{text}: {c}");
+            cause = c.source();
+        }
+        text
+    }
+
     /// For an input that could not be read because the reader failed with an error of its own
     /// (an `io::Error` made from another error: an upload over its limit, say), that error.
     pub fn read_cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
@@ -261,9 +277,9 @@ fn outcome<F: AsRef<Finding>>(got: &Result<F, RowError>) -> Outcome<'_> {
 }
 
 /// Sends [`AuditError::Worker`] when dropped by a panicking thread.
-struct PanicNotice<'a>(&'a mpsc::Sender<Result<Batch, AuditError>>);
+pub(crate) struct PanicNotice<'a, T>(pub &'a mpsc::Sender<Result<T, AuditError>>);
 
-impl Drop for PanicNotice<'_> {
+impl<T> Drop for PanicNotice<'_, T> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             let _ = self.0.send(Err(AuditError::Worker));
@@ -272,7 +288,7 @@ impl Drop for PanicNotice<'_> {
 }
 
 /// The most worker threads: past a few, the reading thread is the bottleneck.
-const MAX_WORKERS: usize = 4;
+pub(crate) const MAX_WORKERS: usize = 4;
 
 /// Hands evaluated batches to the sink in input order, and returns them to the reading thread.
 fn write_in_order(
@@ -441,11 +457,6 @@ impl<'r> Evaluator<'r> {
             memo: Memo::new(rs, workers),
             counter: Counter::new(rs.countries.all().len()),
         }
-    }
-
-    /// The totals of the rows counted.
-    pub(crate) fn finish(self, rs: &RuleSet, as_of: Date, evaluations: u64, input: summary::InputFormat) -> Summary {
-        self.counter.finish(rs, as_of, evaluations, input)
     }
 
     /// Reads, evaluates and counts one row (`ragged`: what is wrong with its shape, if anything).

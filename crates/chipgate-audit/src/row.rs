@@ -106,14 +106,30 @@ pub struct RowError {
     pub problems: Vec<Problem>,
 }
 
+impl RowError {
+    /// The problems alone, without the row: `column chip: unknown chip …; column date: …`.
+    pub fn problems(&self) -> Problems<'_> {
+        Problems(self)
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "row {}", self.row)?;
         if self.line != self.row + 1 {
             write!(f, " (line {})", self.line)?;
         }
-        for (i, p) in self.problems.iter().enumerate() {
-            f.write_str(if i == 0 { ", " } else { "; " })?;
+        write!(f, ", {}", self.problems())
+    }
+}
+
+/// A row error's problems, as [`RowError::problems`] writes them.
+pub struct Problems<'a>(&'a RowError);
+
+impl std::fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.0.problems.iter().enumerate() {
+            f.write_str(if i == 0 { "" } else { "; " })?;
             if let Some(c) = &p.column {
                 write!(f, "column {c}: ")?;
             }
