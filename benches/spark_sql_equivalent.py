@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""spark_sql_equivalent.py IN.parquet [DEFAULT_DATE]
+"""spark_sql_equivalent.py IN.parquet DEFAULT_DATE [--check OUT.parquet]
 
 The analyst's alternative to `chipgate.spark.audit` on Spark: the same logic in plain Spark SQL.
 It is the query of ../shared/bench/duckdb_equivalent.py (the built-in rules of November 2026 as
@@ -7,10 +7,12 @@ SQL: the catalog and the countries as tables, the 2022-2026 regimes as expressio
 "unknown"), its macros expanded in place (Spark SQL has none) and the query translated from
 DuckDB's dialect to Spark's with sqlglot. The rows are numbered with monotonically_increasing_id()
 (Spark has no row order), which is what the query joins on; the result is written to a
-no-op sink so that only the audit is timed. Run by benches/data.sh, which first checks that it
-agrees with chipgate on the verdict and ECCN of every row of the generated file.
+no-op sink so that only the audit is timed, or with --check to OUT.parquet, to compare its verdict
+and ECCN with chipgate's and the DuckDB script's row by row (by `id`) before quoting a ratio.
 
   spark_sql_equivalent.py IN.parquet DATE [--check OUT.parquet]
+
+Needs pyspark (python/requirements-spark.txt) and sqlglot (benches/requirements-data.txt).
 """
 import importlib.util
 import os
