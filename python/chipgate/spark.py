@@ -14,6 +14,7 @@ read on the driver and sent inside the task's closure, so the executors need no 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -111,10 +112,7 @@ def audit(df: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
         first = next(batches, None)
         if first is None:
             return
-        def chain():
-            yield first
-            yield from batches
-        reader = _pa.RecordBatchReader.from_batches(first.schema, chain())
+        reader = _pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
         # A task sees its partition alone: row numbers would count within it, so the
         # messages leave them out (each is on its own row).
         yield from cg.audit_batches(reader, rules=_rule_set(packs, builtin), row_numbers=False, **options)

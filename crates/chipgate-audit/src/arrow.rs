@@ -36,7 +36,6 @@ use super::columns::{Columns, Field};
 use super::memo::{Finding, Shared, OUTPUT_COLUMNS};
 use super::row::{Reader, RowError};
 use super::scan::Fields;
-use super::summary::Counter;
 use super::summary::InputFormat;
 use super::{AuditError, Evaluator, Header, Options, Outcome, Row, Sink, Summary, STAMP_COLUMNS};
 use chipgate_core::RuleSet;
@@ -222,7 +221,7 @@ where
     let (work_tx, work_rx) = mpsc::sync_channel::<Work>(workers);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<Result<(u64, Evaluated), AuditError>>();
-    let counter = std::thread::scope(|scope| -> Result<Counter, AuditError> {
+    let counter = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for _ in 0..workers {
             let reader = Reader::new(rs, opts, columns.clone(), None);
@@ -249,15 +248,9 @@ where
         // Stops the workers: no more batches come.
         drop(work_tx);
         drop(done_rx);
-        let mut total = Some(Counter::new(rs.countries.all().len()));
-        for h in handles {
-            total = match (total, h.join()) {
-                (Some(t), Ok(c)) => Some(t.merge(c)),
-                _ => None,
-            };
-        }
+        let total = super::join_counts(rs, handles);
         written?;
-        total.ok_or(AuditError::Worker)
+        total
     })?;
     emit.finish()?;
     Ok(counter.finish(rs, opts.default_date, shared.evaluations(), input))

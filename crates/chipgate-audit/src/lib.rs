@@ -254,18 +254,25 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
         let written = write_in_order(done_rx, &recycle_tx, sink, format.is_some(), fields);
         // Stops the reading thread if it waits for a batch, and so the workers.
         drop(recycle_tx);
-        let mut total = Some(Counter::new(rs.countries.all().len()));
-        for h in handles {
-            total = match (total, h.join()) {
-                (Some(t), Ok(c)) => Some(t.merge(c)),
-                _ => None,
-            };
-        }
+        let total = join_counts(rs, handles);
         written?;
-        total.ok_or(AuditError::Worker)
+        total
     })?;
     sink.finish().map_err(AuditError::Write)?;
     Ok(counter.finish(rs, opts.default_date, shared.evaluations(), input_format))
+}
+
+/// The counts of the worker threads, added up once they have all ended;
+/// [`AuditError::Worker`] if one of them panicked.
+pub(crate) fn join_counts(rs: &RuleSet, handles: Vec<std::thread::ScopedJoinHandle<'_, Counter>>) -> Result<Counter, AuditError> {
+    let mut total = Some(Counter::new(rs.countries.all().len()));
+    for h in handles {
+        total = match (total, h.join()) {
+            (Some(t), Ok(c)) => Some(t.merge(c)),
+            _ => None,
+        };
+    }
+    total.ok_or(AuditError::Worker)
 }
 
 /// A row's outcome as a sink sees it.
