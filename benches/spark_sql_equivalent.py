@@ -89,14 +89,15 @@ def spark_query(mod, cols, default_date):
     return sqlglot.transpile(q, read="duckdb", write="spark")[0]
 
 
-def session():
+def session(name="spark-sql-equivalent"):
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]")).appName("spark-sql-equivalent")
-            .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+    return (SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]")).appName(name)
+            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
             .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", os.environ.get("SPARK_ARROW_BATCH", "10000"))
             .getOrCreate())
 
 
