@@ -11,7 +11,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("H800 is not in the catalog".into());
     };
     for day in [date(2023, 6, 1), date(2024, 1, 15), date(2026, 3, 1)] {
-        let q = Query { chip, hypothetical: false, destination: "CN", date: day, end_user_hq: None, exporter: None, ship_from: None };
+        let q = Query {
+            chip,
+            hypothetical: false,
+            destination: "CN",
+            date: day,
+            end_user_hq: None,
+            exporter: None,
+            ship_from: None,
+            parties: Default::default(),
+        };
         let d = evaluate(&rules, &q)?;
         let review = d.review_policy.as_ref().map(|r| r.policy.name()).unwrap_or("-");
         let why: Vec<&str> = d.reasons.iter().map(|r| r.id.as_str()).collect();

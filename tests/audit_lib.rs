@@ -155,7 +155,16 @@ fn direct(rs: &RuleSet, header: &[String], fields: &[String]) -> Finding {
     let d: Date = get("date").parse().unwrap();
     let exporter = header.iter().position(|h| h == "exporter").map(|i| fields[i].trim()).filter(|e| !e.is_empty());
     let ship_from = header.iter().position(|h| h == "ship_from").map(|i| fields[i].trim()).filter(|e| !e.is_empty());
-    let q = Query { chip: &chip, hypothetical, destination: &dest, date: d, end_user_hq: hq.as_deref(), exporter, ship_from };
+    let q = Query {
+        chip: &chip,
+        hypothetical,
+        destination: &dest,
+        date: d,
+        end_user_hq: hq.as_deref(),
+        exporter,
+        ship_from,
+        parties: Default::default(),
+    };
     Finding::new(&evaluate(rs, &q).unwrap(), false).unwrap()
 }
 

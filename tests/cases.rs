@@ -21,6 +21,8 @@
 //! end_user_hq = "CN"                # optional
 //! exporter = "Acme Distribution"    # optional (default: the chip's vendor is presumed)
 //! ship_from = "SG"                  # optional (default: the jurisdiction, US)
+//! end_user = "Huawei Technologies"  # optional: screened against the party lists
+//! consignee = "Acme Trading"        # optional
 //! # Expectations: only the fields given are compared.
 //! verdict = "license_required"      # no_license_required | license_exception | license_required
 //!                                   # | embargoed | indeterminate
@@ -77,6 +79,8 @@ struct Case {
     end_user_hq: Option<String>,
     exporter: Option<String>,
     ship_from: Option<String>,
+    end_user: Option<String>,
+    consignee: Option<String>,
     assumptions_include: Option<Vec<String>>,
     assumptions_exclude: Option<Vec<String>>,
     transaction: Option<String>,
@@ -325,6 +329,7 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
         end_user_hq: hq.as_deref(),
         exporter: c.exporter.as_deref(),
         ship_from: from.as_deref(),
+        parties: chipgate::eval::Parties { end_user: c.end_user.as_deref(), consignee: c.consignee.as_deref() },
     };
     let d = evaluate(rs, &q).map_err(|e| e.to_string())?;
     let mut bad = compare(c, &d);

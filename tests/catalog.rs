@@ -248,7 +248,16 @@ fn eccn(rs: &RuleSet, id: &str, on: Date) -> Option<String> {
 fn ask(rs: &RuleSet, id: &str, to: &str, on: Date) -> chipgate::Decision {
     evaluate(
         rs,
-        &Query { chip: chip(rs, id), hypothetical: false, destination: to, date: on, end_user_hq: None, exporter: None, ship_from: None },
+        &Query {
+            chip: chip(rs, id),
+            hypothetical: false,
+            destination: to,
+            date: on,
+            end_user_hq: None,
+            exporter: None,
+            ship_from: None,
+            parties: Default::default(),
+        },
     )
     .unwrap()
 }

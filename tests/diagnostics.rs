@@ -173,3 +173,51 @@ fn json_diagnostics_carry_file_line_and_column() {
         })
     );
 }
+
+#[test]
+fn party_lists_and_entries_are_checked() {
+    assert_eq!(
+        validate("bad-parties"),
+        r#"error[bad-score]: score `1.5` is not between 0 and 1
+   ┌─ tests/fixtures/packs/bad-parties.toml:18:9
+   │
+18 │ match = 1.5
+   │         ^^^
+   │
+   = help: a score of 1 is an exact match of the normalised names; 0.95 allows a misspelling in a long name
+
+error[unknown-party-list]: unknown party list `acme-lst`
+   ┌─ tests/fixtures/packs/bad-parties.toml:22:8
+   │
+22 │ list = "acme-lst"
+   │        ^^^^^^^^^^
+   │
+   = help: did you mean `acme-list`?
+
+error[empty-party]: `Co., Ltd.` is not a party's name
+   ┌─ tests/fixtures/packs/bad-parties.toml:29:8
+   │
+29 │ name = "Co., Ltd."
+   │        ^^^^^^^^^^^
+   │
+   = help: names are compared without case, punctuation and legal forms (Co., Ltd., Inc.); nothing is left of this one
+
+error[unknown-policy]: unknown review policy `presumption_of_doubt`
+   ┌─ tests/fixtures/packs/bad-parties.toml:31:17
+   │
+31 │ review_policy = "presumption_of_doubt"
+   │                 ^^^^^^^^^^^^^^^^^^^^^^
+   │
+   = help: did you mean `presumption_of_denial`?
+
+error[unknown-party-list]: unknown party list `acme-lists`
+   ┌─ tests/fixtures/packs/bad-parties.toml:37:19
+   │
+37 │ when = "party in ['acme-lists']"
+   │                   ^^^^^^^^^^^^
+   │
+   = help: did you mean `acme-list`?
+
+"#
+    );
+}

@@ -28,8 +28,17 @@ const DISTRIBUTOR: &str = "Acme Distribution";
 /// The timeline from START to END for an end user's headquarters and an exporter (`None`:
 /// the chip's vendor, presumed).
 fn tl_with(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>, exporter: Option<&str>) -> Timeline {
-    let req =
-        TimelineRequest { chip: c, hypothetical: false, destination: to, end_user_hq: hq, exporter, ship_from: None, from: START, to: END };
+    let req = TimelineRequest {
+        chip: c,
+        hypothetical: false,
+        destination: to,
+        end_user_hq: hq,
+        exporter,
+        ship_from: None,
+        parties: Default::default(),
+        from: START,
+        to: END,
+    };
     timeline(rs, &req).unwrap()
 }
 
@@ -43,8 +52,20 @@ fn tl(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>) -> Timeline {
 
 fn status(rs: &RuleSet, c: &Chip, to: &str, hq: Option<&str>, on: Date) -> Status {
     Status::of(
-        &evaluate(rs, &Query { chip: c, hypothetical: false, destination: to, date: on, end_user_hq: hq, exporter: None, ship_from: None })
-            .unwrap(),
+        &evaluate(
+            rs,
+            &Query {
+                chip: c,
+                hypothetical: false,
+                destination: to,
+                date: on,
+                end_user_hq: hq,
+                exporter: None,
+                ship_from: None,
+                parties: Default::default(),
+            },
+        )
+        .unwrap(),
     )
 }
 
@@ -210,6 +231,7 @@ fn hypothetical_chips_have_timelines_too() {
             end_user_hq: None,
             exporter: None,
             ship_from: None,
+            parties: Default::default(),
             from: START,
             to: END,
         },
@@ -239,6 +261,7 @@ fn a_view_ending_before_a_change_does_not_show_it() {
         end_user_hq: None,
         exporter: Some(DISTRIBUTOR),
         ship_from: None,
+        parties: Default::default(),
         from: START,
         to: date(2023, 11, 16),
     };
@@ -259,6 +282,7 @@ fn bad_ranges_and_countries_are_errors() {
         end_user_hq: None,
         exporter: None,
         ship_from: None,
+        parties: Default::default(),
         from: END,
         to: START,
     };
@@ -277,6 +301,7 @@ fn run_diff(rs: &RuleSet, from: Date, to: Date, dests: &[&str]) -> Diff {
         end_user_hq: None,
         exporter: None,
         ship_from: None,
+        parties: Default::default(),
         from,
         to,
     };
@@ -366,6 +391,7 @@ fn unknown_destinations_are_errors() {
         end_user_hq: None,
         exporter: None,
         ship_from: None,
+        parties: Default::default(),
         from: START,
         to: END,
     };

@@ -76,8 +76,16 @@ source = "ACME datasheet"
     assert_eq!((rule.origin.pack.as_str(), rule.origin.file.as_str(), rule.origin.line), ("user", "user.toml", 22));
     assert_eq!(rs.packs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["chipgate-builtin", "user"]);
     let chip = rs.catalog.by_id("acme-tiny").unwrap();
-    let q =
-        Query { chip, hypothetical: false, destination: "SG", date: date(2026, 1, 1), end_user_hq: None, exporter: None, ship_from: None };
+    let q = Query {
+        chip,
+        hypothetical: false,
+        destination: "SG",
+        date: date(2026, 1, 1),
+        end_user_hq: None,
+        exporter: None,
+        ship_from: None,
+        parties: Default::default(),
+    };
     let d = evaluate(&rs, &q).unwrap();
     assert_eq!(d.verdict, Verdict::LicenseRequired);
     assert!(d.reasons.iter().any(|r| r.id == "acme-policy/watch"));
@@ -92,6 +100,7 @@ source = "ACME datasheet"
         end_user_hq: None,
         exporter: None,
         ship_from: None,
+        parties: Default::default(),
     };
     assert_eq!(evaluate(&builtin, &q).unwrap().verdict, Verdict::NoLicenseRequired);
 }
@@ -489,6 +498,7 @@ when = "eccn in ['3A090.a'] and ship_from in ACME:HUBS"
             end_user_hq: None,
             exporter: None,
             ship_from: from,
+            parties: Default::default(),
         };
         evaluate(&rs, &q).unwrap()
     };

@@ -19,9 +19,21 @@ fn with(path: &str) -> RuleSet {
 
 fn verdict(rs: &RuleSet, chip: &str, to: &str, on: Date) -> Verdict {
     let chip = rs.catalog.by_id(chip).unwrap();
-    evaluate(rs, &Query { chip, hypothetical: false, destination: to, date: on, end_user_hq: None, exporter: None, ship_from: None })
-        .unwrap()
-        .verdict
+    evaluate(
+        rs,
+        &Query {
+            chip,
+            hypothetical: false,
+            destination: to,
+            date: on,
+            end_user_hq: None,
+            exporter: None,
+            ship_from: None,
+            parties: Default::default(),
+        },
+    )
+    .unwrap()
+    .verdict
 }
 
 #[test]

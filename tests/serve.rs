@@ -104,7 +104,7 @@ fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
         let number = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap();
         let (name, value, flags) = match key.as_str() {
             "chip" => ("chip", json!(text(v)), vec![text(v)]),
-            "based_on" | "to" | "date" | "end_user_hq" | "exporter" | "ship_from" => {
+            "based_on" | "to" | "date" | "end_user_hq" | "exporter" | "ship_from" | "end_user" | "consignee" => {
                 (key.as_str(), json!(text(v)), vec![format!("--{}", key.replace('_', "-")), text(v)])
             }
             "tpp" | "pd" => (key.as_str(), json!(number()), vec![format!("--{key}"), number().to_string()]),

@@ -51,17 +51,21 @@ def _day(d: Any) -> Optional[str]:
 
 
 def check(chip: Optional[str] = None, *, to: str, date: Any = None, end_user_hq: Optional[str] = None,
+          end_user: Optional[str] = None, consignee: Optional[str] = None,
           rules: Union[RuleSet, Iterable[str], None] = None, **figures: Any) -> dict:
     """Checks one chip (a catalog name, or figures, or both) to one destination on one date.
 
     Keyword arguments are the flags of ``chipgate check`` with ``-`` written ``_``: ``tpp``,
     ``throughput=["8=1979"]``, ``die_area``, ``pd``, ``datacenter=True``, ``consumer=True``,
     ``interconnect``, ``memory_bandwidth``, ``hbm=True``, ``memory_bandwidth_density``,
-    ``based_on``, ``exporter``, ``ship_from``, ``trace=True``. Returns the JSON document of
+    ``based_on``, ``exporter``, ``ship_from``, ``trace=True``. ``end_user`` and ``consignee``
+    are names screened against the rules' party lists (the Entity List): the answer's
+    ``screening`` says what each matched. Returns the JSON document of
     ``chipgate check --format json``. A wrong parameter raises ``ValueError`` with the command
     line's message (suggestions included).
     """
-    params = {"chip": chip, "to": to, "date": _day(date), "end_user_hq": end_user_hq, **figures}
+    params = {"chip": chip, "to": to, "date": _day(date), "end_user_hq": end_user_hq, "end_user": end_user,
+              "consignee": consignee, **figures}
     if isinstance(params.get("throughput"), str):
         params["throughput"] = [params["throughput"]]
     params = {k: v for k, v in params.items() if v is not None}

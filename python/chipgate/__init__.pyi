@@ -8,6 +8,7 @@ class RuleSet:
     def version(self) -> str: ...
 
 def check(chip: Optional[str] = ..., *, to: str, date: Any = ..., end_user_hq: Optional[str] = ...,
+          end_user: Optional[str] = ..., consignee: Optional[str] = ...,
           rules: Union[RuleSet, Iterable[str], None] = ..., **figures: Any) -> dict: ...
 
 def audit(data: Any, *, date: Any = ..., columns: Optional[Iterable[str]] = ...,

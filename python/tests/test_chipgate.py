@@ -61,7 +61,7 @@ def case_call(case):
     for key, v in case.items():
         if key == "chip":
             given.append(("chip", v, [v]))
-        elif key in ("based_on", "to", "date", "end_user_hq", "exporter", "ship_from"):
+        elif key in ("based_on", "to", "date", "end_user_hq", "exporter", "ship_from", "end_user", "consignee"):
             given.append((key, str(v), ["--" + key.replace("_", "-"), str(v)]))
         elif key in ("tpp", "pd", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "memory_bandwidth_density"):
             name = {"die_area_mm2": "die_area", "interconnect_gbps": "interconnect", "memory_bandwidth_gbps": "memory_bandwidth"}.get(key, key)

@@ -74,6 +74,7 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     let review = d.review_policy.as_ref().map(|r| format!("{} ({})", render::policy(r.policy), r.rule));
     t.add_row(vec!["Review policy".to_string(), review.unwrap_or_else(|| "—".into())]);
     writeln!(out, "{t}\n")?;
+    screening(d, out)?;
     metrics(d, out)?;
     reasons(d, out)?;
     notes(d, out)?;
@@ -81,6 +82,34 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     if trace {
         traces(d, out)?;
     }
+    Ok(())
+}
+
+/// The parties named, screened against the rules' party lists: what each matched, or may be.
+fn screening(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    if d.screening.is_empty() {
+        return Ok(());
+    }
+    let mut t = table(&["Party", "Name given", "Listed party", "Score", "Listed since", "Citation"]);
+    for s in &d.screening {
+        let role = s.role.replace('_', " ");
+        if s.hits.is_empty() {
+            t.add_row(vec![role.clone(), s.name.clone(), "no match".into(), String::new(), String::new(), String::new()]);
+        }
+        for h in &s.hits {
+            let what = if h.decided { "match" } else { "possible match" };
+            let alias = if h.matched != h.name { format!(", as `{}`", h.matched) } else { String::new() };
+            t.add_row(vec![
+                role.clone(),
+                s.name.clone(),
+                format!("{what}: {} ({}, {}{alias})", h.name, h.list_name, h.entry),
+                format!("{:.2}", h.score),
+                h.added.map(|a| a.to_string()).unwrap_or_default(),
+                h.citation.to_string(),
+            ]);
+        }
+    }
+    writeln!(out, "Screening\n{t}\n")?;
     Ok(())
 }
 

@@ -53,6 +53,8 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         end_user_hq: a.parties.end_user_hq.clone(),
         exporter: a.parties.exporter.clone(),
         ship_from: a.parties.ship_from.clone(),
+        end_user: a.parties.end_user.clone(),
+        consignee: a.parties.consignee.clone(),
     };
     let d = req.build(&rs, super::today())?;
     match a.format {

@@ -5,7 +5,7 @@
 use chipgate::request::Check;
 use clap::Args;
 
-/// The end user's headquarters, the exporter and the ship-from, as given.
+/// The end user's headquarters, the exporter, the ship-from and the parties' names, as given.
 #[derive(Debug, Args)]
 pub struct PartyArgs {
     /// Country where the end user (or its ultimate parent) is headquartered; default: the destination.
@@ -20,11 +20,26 @@ pub struct PartyArgs {
     /// country.
     #[arg(long, value_name = "COUNTRY")]
     pub ship_from: Option<String>,
+    /// The end user, by name: screened against the rules' party lists (the Entity List). A
+    /// match needs a licence under the entry's terms; a near miss makes the answer
+    /// indeterminate until someone settles who the party is.
+    #[arg(long, value_name = "NAME")]
+    pub end_user: Option<String>,
+    /// The consignee (who receives the item, when not the end user), by name, screened the same way.
+    #[arg(long, value_name = "NAME")]
+    pub consignee: Option<String>,
 }
 
 impl PartyArgs {
     /// A check with these parties (the rest as given).
     pub fn with(&self, check: Check) -> Check {
-        Check { end_user_hq: self.end_user_hq.clone(), exporter: self.exporter.clone(), ship_from: self.ship_from.clone(), ..check }
+        Check {
+            end_user_hq: self.end_user_hq.clone(),
+            exporter: self.exporter.clone(),
+            ship_from: self.ship_from.clone(),
+            end_user: self.end_user.clone(),
+            consignee: self.consignee.clone(),
+            ..check
+        }
     }
 }

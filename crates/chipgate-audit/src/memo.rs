@@ -447,7 +447,16 @@ pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties:
         None if key.exporter == u32::MAX => None,
         None => Some(ANOTHER_EXPORTER),
     };
-    let q = Query { chip: &chip, hypothetical, destination, date, end_user_hq: code(key.hq), exporter, ship_from: code(key.ship_from) };
+    let q = Query {
+        chip: &chip,
+        hypothetical,
+        destination,
+        date,
+        end_user_hq: code(key.hq),
+        exporter,
+        ship_from: code(key.ship_from),
+        parties: Default::default(),
+    };
     if traced {
         evaluate(rs, &q)
     } else {

@@ -7,7 +7,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::eval::{Decision, EvalError, Options, Query};
+use crate::eval::{Decision, EvalError, Options, Parties, Query};
 use crate::rules::{PackInfo, RuleSet};
 use crate::spec::{Chip, Overrides, Precision, Resolution, Throughput};
 
@@ -68,6 +68,10 @@ pub struct Check {
     pub exporter: Option<String>,
     /// The country the item ships from; none: the rules' jurisdiction (an export).
     pub ship_from: Option<String>,
+    /// The end user, by name, screened against the rules' party lists (the Entity List).
+    pub end_user: Option<String>,
+    /// The consignee, by name, screened the same way.
+    pub consignee: Option<String>,
     /// Record the trace of every condition (and so the margins).
     pub trace: bool,
 }
@@ -150,6 +154,7 @@ impl Check {
             end_user_hq: hq.as_deref(),
             exporter: self.exporter.as_deref(),
             ship_from: from.as_deref(),
+            parties: Parties { end_user: self.end_user.as_deref(), consignee: self.consignee.as_deref() },
         };
         rs.period(date).decide(&q, Options::TRACED).map_err(|e| match e {
             EvalError::UnknownCountry(c) => bad("to", format!("unknown country `{c}`")),
@@ -305,6 +310,7 @@ impl Timeline {
             end_user_hq: hq.as_deref(),
             exporter: c.exporter.as_deref(),
             ship_from: ship.as_deref(),
+            parties: Parties { end_user: c.end_user.as_deref(), consignee: c.consignee.as_deref() },
             from,
             to,
         };
@@ -332,6 +338,10 @@ pub struct Diff {
     pub exporter: Option<String>,
     /// The country the items ship from; none: the rules' jurisdiction.
     pub ship_from: Option<String>,
+    /// The end user, by name, screened against the rules' party lists.
+    pub end_user: Option<String>,
+    /// The consignee, by name, screened the same way.
+    pub consignee: Option<String>,
 }
 
 /// The names of a list parameter: each entry split at commas, trimmed, blanks left out.
@@ -375,6 +385,7 @@ impl Diff {
             end_user_hq: hq.as_deref(),
             exporter: self.exporter.as_deref(),
             ship_from: ship.as_deref(),
+            parties: Parties { end_user: self.end_user.as_deref(), consignee: self.consignee.as_deref() },
             from,
             to,
         };

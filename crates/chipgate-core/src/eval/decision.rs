@@ -158,6 +158,49 @@ pub struct PossibleException {
     pub citation: Citation,
 }
 
+/// A party screened against the party lists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScreeningRef {
+    /// `end_user` or `consignee`.
+    pub role: String,
+    /// The name as given.
+    pub name: String,
+    /// The listed parties it may be, best first: at most one per list; empty: no match.
+    pub hits: Vec<ListedRef>,
+}
+
+/// A listed party a screened name may be.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListedRef {
+    /// The list's id (`entity-list`).
+    pub list: String,
+    /// The list's name.
+    pub list_name: String,
+    /// The entry's id.
+    pub entry: String,
+    /// The entry's name as listed.
+    pub name: String,
+    /// The entry's name or alias the screened name is closest to.
+    pub matched: String,
+    /// How close (0-1; 1: the same name once case, punctuation, legal forms and word order
+    /// are set aside).
+    pub score: f64,
+    /// Whether the score makes it a match (else a possible match, for a person to settle).
+    pub decided: bool,
+    /// The country of the listed address.
+    pub country: Option<String>,
+    /// The day the entry took effect.
+    pub added: Option<Date>,
+    /// The entry's licence requirement, as listed.
+    pub license_requirement: String,
+    /// The entry's review policy.
+    pub review_policy: Option<crate::rules::Policy>,
+    /// The notice that added it.
+    pub citation: Citation,
+}
+
 /// The licence review policy that applies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -306,4 +349,8 @@ pub struct Decision {
     /// that is not the built-in rules' says so.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<crate::rules::Replacement>,
+    /// The parties screened against the rules' party lists (the end user and consignee named),
+    /// with the listed parties each may be; none when no party was named.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub screening: Vec<ScreeningRef>,
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::civil::Date;
 
-use crate::rules::{Cond, Rule, RuleKind, RuleSet};
+use crate::rules::{Cond, Policy, Rule, RuleKind, RuleSet};
 use crate::spec::{Chip, Metrics};
 
 mod decision;
@@ -32,6 +32,35 @@ pub struct Query<'a> {
     pub exporter: Option<&'a str>,
     /// The country code the item ships from; absent, the rules' jurisdiction (an export).
     pub ship_from: Option<&'a str>,
+    /// The parties to screen against the rules' party lists (the Entity List…); none named,
+    /// none screened.
+    pub parties: Parties<'a>,
+}
+
+/// The parties of a transaction, by name, as given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Parties<'a> {
+    /// The end user.
+    pub end_user: Option<&'a str>,
+    /// The consignee (who receives the item, when not the end user).
+    pub consignee: Option<&'a str>,
+}
+
+impl<'a> Parties<'a> {
+    /// The parties named, with their roles (blank names are none).
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, &'a str)> {
+        [("end_user", self.end_user), ("consignee", self.consignee)]
+            .into_iter()
+            .filter_map(|(role, n)| n.map(str::trim).filter(|n| !n.is_empty()).map(|n| (role, n)))
+    }
+}
+
+/// A name screened against the party lists, with the listed parties it may be.
+#[derive(Debug, Clone)]
+struct Screened<'a> {
+    role: &'static str,
+    name: &'a str,
+    hits: Vec<crate::parties::Hit>,
 }
 
 /// Why a query could not be evaluated.
@@ -88,6 +117,8 @@ struct Ctx<'a> {
     /// Exporter tests answer this instead, when set (to ask whether a letter would bind the
     /// exporter it names).
     force_exporter: Option<bool>,
+    /// The parties screened (end user, consignee).
+    parties: Vec<Screened<'a>>,
 }
 
 /// Who the exporter is taken to be: as given; else the chip's vendor; else (a hypothetical
@@ -148,6 +179,7 @@ impl<'a> Ctx<'a> {
             presumed: false,
             unnamed: false,
             force_exporter: None,
+            parties: Vec::new(),
         }
     }
 
@@ -200,9 +232,38 @@ impl<'a> Ctx<'a> {
             },
             Cond::ShipFrom { set, .. } => truth(self.rs.in_set(set, &self.ship_from, self.date)),
             Cond::Transaction(list) => truth(list.contains(&self.transaction)),
+            Cond::Party(lists) => {
+                let screened = std::mem::take(&mut self.parties);
+                let t = self.listed(&screened, lists);
+                self.parties = screened;
+                t
+            }
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
             self.record(metric, op, threshold, actual, result);
+        }
+        result
+    }
+
+    /// Whether a screened name is on one of `lists`: true for a match; unknown for a possible
+    /// one, which is named as missing (a person must settle who the party is).
+    fn listed(&mut self, screened: &[Screened<'a>], lists: &[usize]) -> Truth {
+        let mut result = Truth::False;
+        for s in screened {
+            for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
+                if h.decided {
+                    return Truth::True;
+                }
+                result = Truth::Unknown;
+                let list = self.rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
+                self.missing.insert(format!(
+                    "possible {list} match: {} `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
+                    s.role.replace('_', " "),
+                    s.name,
+                    h.matched,
+                    h.score
+                ));
+            }
         }
         result
     }
@@ -224,6 +285,23 @@ impl<'a> Ctx<'a> {
             Cond::Transaction(list) => {
                 let names: Vec<&str> = list.iter().map(|t| t.name()).collect();
                 ("transaction", "in", text(&names.join(", ")), Some(text(self.transaction.name())))
+            }
+            Cond::Party(lists) => {
+                let ids: Vec<&str> = lists.iter().filter_map(|l| self.rs.party_lists.get(*l)).map(|l| l.id.as_str()).collect();
+                let screened = &self.parties;
+                let found: Vec<String> = screened
+                    .iter()
+                    .flat_map(|s| s.hits.iter().filter(|h| lists.contains(&h.list)).map(move |h| (s, h)))
+                    .map(|(s, h)| format!("{} ~ {} ({:.2})", s.name, h.matched, h.score))
+                    .collect();
+                let actual = if screened.is_empty() {
+                    None
+                } else if found.is_empty() {
+                    Some(text("no match"))
+                } else {
+                    Some(text(&found.join("; ")))
+                };
+                ("party", "in", text(&ids.join(", ")), actual)
             }
         })
     }
@@ -287,6 +365,11 @@ struct Outcome {
     /// the fields it depends on.
     possible: Vec<(usize, BTreeSet<String>)>,
     review: Option<usize>,
+    /// A listed party whose entry's review policy is stricter than the rules' (an index into
+    /// [`RuleSet::parties`]): it governs.
+    review_entry: Option<usize>,
+    /// The listed parties that a requirement fired for (indices into [`RuleSet::parties`]).
+    listed: Vec<usize>,
     requirements: Vec<usize>,
     not_enforced: Vec<usize>,
     /// Requirements (letters) that bind another exporter than the one given.
@@ -450,6 +533,7 @@ impl<'a> Period<'a> {
         ctx.ship_from = from.map(|c| c.codes()).unwrap_or_default();
         ctx.transaction = transaction;
         ctx.exporter = Exporter::of(q.exporter, &q.chip.vendor);
+        ctx.parties = q.parties.named().map(|(role, name)| Screened { role, name, hits: rs.screen(name, q.date) }).collect();
         (ctx.trace, ctx.rule_results) = (trace, rule_results);
         ctx.missing = hints.clone();
         let enforced = |r: &Rule| self.enforced(r);
@@ -606,6 +690,8 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
             exceptions: Vec::new(),
             possible: Vec::new(),
             review: None,
+            review_entry: None,
+            listed: Vec::new(),
             requirements: vec![i],
             not_enforced: Vec::new(),
             not_binding: Vec::new(),
@@ -625,10 +711,13 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         exceptions: Vec::new(),
         possible: Vec::new(),
         review: None,
+        review_entry: None,
+        listed: Vec::new(),
         requirements: fired,
         not_enforced,
         not_binding,
     };
+    out.listed = listed_parties(ctx, &out.requirements);
     if out.requirements.is_empty() {
         if unknown {
             out.verdict = Verdict::Indeterminate;
@@ -638,6 +727,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     if embargo {
         out.verdict = Verdict::Embargoed;
         out.review = review(ctx, active, enforced, &out.requirements);
+        out.review_entry = entry_review(ctx.rs, out.review, &out.listed);
         return out;
     }
     let (relieved, maybe) = exceptions(ctx, active, enforced, &mut out);
@@ -660,7 +750,52 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     out.verdict = Verdict::LicenseRequired;
     out.exceptions.clear();
     out.review = review(ctx, active, enforced, &out.requirements);
+    out.review_entry = entry_review(ctx.rs, out.review, &out.listed);
     out
+}
+
+/// The listed parties (matched, not possible) that the requirements fired test for: the
+/// entries of the lists their `party` tests name.
+fn listed_parties(ctx: &Ctx<'_>, fired: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for r in fired.iter().filter_map(|i| ctx.rs.rules.get(*i)) {
+        for t in r.when.tests() {
+            let Cond::Party(lists) = t else { continue };
+            for h in ctx.parties.iter().flat_map(|s| &s.hits).filter(|h| h.decided && lists.contains(&h.list)) {
+                if !out.contains(&h.entry) {
+                    out.push(h.entry);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How strict a review policy is, for choosing between the rules' and a listed party's.
+fn strictness(p: Policy) -> u8 {
+    match p {
+        Policy::PresumptionOfApproval => 0,
+        Policy::CaseByCase => 1,
+        Policy::PresumptionOfDenial => 2,
+        Policy::PolicyOfDenial => 3,
+    }
+}
+
+/// The listed party whose entry's review policy governs: the strictest of the entries'
+/// policies, when it is stricter than the rules' own (a reading: where an Entity List
+/// requirement and another apply to one transaction, an application is reviewed under both,
+/// so the stricter policy decides it).
+fn entry_review(rs: &RuleSet, rule: Option<usize>, listed: &[usize]) -> Option<usize> {
+    let ruled = rule.and_then(|i| rs.rules.get(i)).and_then(|r| match r.kind {
+        RuleKind::Review { policy } => Some(strictness(policy)),
+        _ => None,
+    });
+    listed
+        .iter()
+        .filter_map(|i| rs.parties.get(*i).and_then(|p| p.review_policy).map(|p| (*i, strictness(p))))
+        .filter(|(_, s)| ruled.is_none_or(|r| *s > r))
+        .max_by_key(|(_, s)| *s)
+        .map(|(i, _)| i)
 }
 
 /// Tries the exceptions that relieve any requirement fired: those that hold go to
@@ -738,6 +873,20 @@ fn requirement_kind(rs: &RuleSet, i: usize) -> &'static str {
     }
 }
 
+/// A listed party as a reason: the entry, its list and the notice that added it.
+fn listed_reason(rs: &RuleSet, i: usize) -> Option<Reason> {
+    let p = rs.parties.get(i)?;
+    let list = rs.party_lists.get(p.list)?;
+    let added = p.added.map(|a| format!(", listed from {a}")).unwrap_or_default();
+    Some(Reason {
+        id: p.id.clone(),
+        kind: "listed_party".to_string(),
+        regime: list.id.clone(),
+        summary: format!("{} on the {}{added}: {}", p.name, list.name, p.license_requirement),
+        citation: p.citation.clone(),
+    })
+}
+
 fn reason(rs: &RuleSet, i: usize, kind: &str) -> Option<Reason> {
     let r = rs.rules.get(i)?;
     Some(Reason {
@@ -760,6 +909,7 @@ fn assemble(
     outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
 ) -> Decision {
     let (presumed, unnamed, transaction, exporter) = (ctx.presumed, ctx.unnamed, ctx.transaction, ctx.exporter);
+    let screening: Vec<ScreeningRef> = ctx.parties.iter().map(|s| screening_ref(rs, s)).collect();
     let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
     let first = outcomes.first();
     let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
@@ -791,6 +941,7 @@ fn assemble(
         rule_results: ctx.rule_results,
         margins: Vec::new(),
         replaced: rs.replaced_for(q.date, &q.chip.id, &[&dest.code, &hq.unwrap_or(dest).code]).into_iter().cloned().collect(),
+        screening,
     };
     if outcomes.len() == 1 {
         d.eccn = first.and_then(|f| f.0.clone());
@@ -818,14 +969,20 @@ fn assemble(
                 }
             }
         }
-        let same_review = outcomes.iter().all(|o| o.2.review == out.review);
-        if let Some(r) = out.review.filter(|_| same_review).and_then(|i| rs.rules.get(i)) {
+        let same_review = outcomes.iter().all(|o| o.2.review == out.review && o.2.review_entry == out.review_entry);
+        d.reasons.extend(out.listed.iter().filter_map(|i| listed_reason(rs, *i)));
+        if let Some((policy, p)) =
+            out.review_entry.filter(|_| same_review).and_then(|i| rs.parties.get(i)).and_then(|p| Some((p.review_policy?, p)))
+        {
+            d.review_policy = Some(ReviewRef { policy, rule: p.id.clone(), citation: p.citation.clone() });
+        } else if let Some(r) = out.review.filter(|_| same_review).and_then(|i| rs.rules.get(i)) {
             if let RuleKind::Review { policy } = r.kind {
                 d.review_policy = Some(ReviewRef { policy, rule: r.id.clone(), citation: r.citation.clone() });
                 d.reasons.extend(out.review.and_then(|i| reason(rs, i, "review")));
             }
         }
-        if out.verdict != Verdict::NoLicenseRequired && out.verdict != Verdict::LicenseException && (out.review.is_none() || !same_review) {
+        let reviewed = out.review.is_some() || out.review_entry.is_some();
+        if out.verdict != Verdict::NoLicenseRequired && out.verdict != Verdict::LicenseException && (!reviewed || !same_review) {
             let undetermined = !same_review || outcomes.len() > 1;
             d.missing.extend(ctx.missing.iter().filter(|m| undetermined || !class_missing.contains(*m)).cloned());
         }
@@ -872,6 +1029,16 @@ fn assemble(
             transaction.words()
         ));
     }
+    let screens = rs.party_lists.iter().enumerate().filter(|(i, _)| {
+        rs.rules.iter().any(|r| r.in_force(q.date) && r.when.tests().iter().any(|t| matches!(t, Cond::Party(l) if l.contains(i))))
+    });
+    let lists: Vec<&str> = screens.map(|(_, l)| l.name.as_str()).collect();
+    if q.parties.named().next().is_none() && !lists.is_empty() {
+        d.assumptions.push(format!(
+            "no end user or consignee named: not screened against the {}; give --end-user (and --consignee) to screen them",
+            lists.join(" or ")
+        ));
+    }
     if hq.is_none() {
         d.assumptions
             .push(format!("end user assumed to be headquartered in the destination ({}); give --end-user-hq to change", dest.code));
@@ -881,6 +1048,32 @@ fn assemble(
     }
     d.margins = margins(&d.trace);
     d
+}
+
+/// A screened name with the listed parties it may be.
+fn screening_ref(rs: &RuleSet, s: &Screened<'_>) -> ScreeningRef {
+    let hits = s
+        .hits
+        .iter()
+        .filter_map(|h| {
+            let (p, list) = (rs.parties.get(h.entry)?, rs.party_lists.get(h.list)?);
+            Some(ListedRef {
+                list: list.id.clone(),
+                list_name: list.name.clone(),
+                entry: p.id.clone(),
+                name: p.name.clone(),
+                matched: h.matched.clone(),
+                score: (h.score * 1000.0).round() / 1000.0,
+                decided: h.decided,
+                country: p.country.clone(),
+                added: p.added,
+                license_requirement: p.license_requirement.clone(),
+                review_policy: p.review_policy,
+                citation: p.citation.clone(),
+            })
+        })
+        .collect();
+    ScreeningRef { role: s.role.to_string(), name: s.name.to_string(), hits }
 }
 
 /// When the classifications (or exceptions) the data leave possible disagree on the verdict but

@@ -26,6 +26,8 @@ pub struct DiffRequest<'a> {
     pub exporter: Option<&'a str>,
     /// The country code the item ships from (absent: the rules' jurisdiction).
     pub ship_from: Option<&'a str>,
+    /// The parties, screened against the rules' party lists.
+    pub parties: crate::eval::Parties<'a>,
     /// The date before.
     pub from: Date,
     /// The date after.
@@ -84,6 +86,7 @@ pub fn diff(rs: &RuleSet, req: &DiffRequest<'_>) -> Result<Diff, HistoryError> {
                 end_user_hq: req.end_user_hq,
                 exporter: req.exporter,
                 ship_from: req.ship_from,
+                parties: req.parties,
             };
             let before = rs.period(req.from).decide(&q(req.from), Options::UNTRACED)?;
             if same_period {

@@ -25,6 +25,8 @@ pub struct TimelineRequest<'a> {
     pub exporter: Option<&'a str>,
     /// The country code the item ships from (absent: the rules' jurisdiction).
     pub ship_from: Option<&'a str>,
+    /// The parties, screened against the rules' party lists.
+    pub parties: crate::eval::Parties<'a>,
     /// First day of the view.
     pub from: Date,
     /// Last day of the view (inclusive).
@@ -90,6 +92,7 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
         end_user_hq: req.end_user_hq,
         exporter: req.exporter,
         ship_from: req.ship_from,
+        parties: req.parties,
     };
     let mut periods: Vec<Period> = Vec::new();
     let mut prev: Option<(Date, Decision)> = None;

@@ -13,6 +13,7 @@ use super::diag::{did_you_mean, Diagnostic, Sources};
 use super::raw::*;
 use super::*;
 use crate::geo::{Country, Membership};
+use crate::parties::{Party, PartyList};
 use crate::spec::{self, Chip, Figure, Precision, Throughput};
 
 /// One parsed file, with the pack it belongs to.
@@ -73,6 +74,12 @@ struct Ids {
 }
 
 /// Each item's position by id, the first of an id kept.
+/// The scores of a party list that does not give its own: only a name equal to a listed one
+/// once normalised is a match; a misspelling or a longer name holding a listed one is a
+/// possible match (see [`crate::parties::score`]).
+const DEFAULT_MATCH: f64 = 1.0;
+const DEFAULT_POSSIBLE: f64 = 0.85;
+
 fn positions<'x>(ids: impl Iterator<Item = &'x String>) -> HashMap<String, usize> {
     let mut m = HashMap::new();
     for (i, id) in ids.enumerate() {
@@ -290,6 +297,12 @@ impl<'a> Checker<'a> {
         }
         self.rs.catalog = spec::Catalog::new(chips);
         for f in files {
+            self.party_lists(f);
+        }
+        for f in files {
+            self.parties(f);
+        }
+        for f in files {
             self.rules(f);
         }
         self.check_relieves(files);
@@ -492,6 +505,132 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn party_lists(&mut self, f: &ParsedFile) {
+        for l in &f.raw.party_list {
+            let span = sp(l);
+            let l = l.get_ref();
+            let mut score = |v: &Option<Spanned<f64>>, default: f64| match v {
+                Some(v) if !(0.0..=1.0).contains(v.get_ref()) || v.get_ref().is_nan() => {
+                    self.err("bad-score", f.file, sp(v), format!("score `{}` is not between 0 and 1", v.get_ref())).help =
+                        Some("a score of 1 is an exact match of the normalised names; 0.95 allows a misspelling in a long name".into());
+                    default
+                }
+                Some(v) => *v.get_ref(),
+                None => default,
+            };
+            let match_score = score(&l.match_score, DEFAULT_MATCH);
+            let possible_score = score(&l.possible, DEFAULT_POSSIBLE.min(match_score));
+            if possible_score > match_score {
+                if let Some(p) = &l.possible {
+                    self.err("bad-score", f.file, sp(p), format!("`possible` ({possible_score}) is above `match` ({match_score})")).help =
+                        Some("a possible match scores less than a match".into());
+                }
+            }
+            let citation = self.citation(f.file, &l.citation).unwrap_or(Citation { document: String::new(), url: None });
+            let list = PartyList {
+                id: l.id.get_ref().clone(),
+                name: l.name.clone(),
+                citation,
+                match_score,
+                possible_score,
+                origin: self.origin(f.file, &span, &f.pack),
+            };
+            match self.define("party_list", &l.id, f.file, &f.pack, l.replaces, self.rs.party_lists.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = self.rs.party_lists.get_mut(i) {
+                        *slot = list;
+                    }
+                }
+                Ok(None) => self.rs.party_lists.push(list),
+                Err(()) => {}
+            }
+        }
+    }
+
+    fn parties(&mut self, f: &ParsedFile) {
+        for p in &f.raw.party {
+            let span = sp(p);
+            let p = p.get_ref();
+            let Some(list) = self.rs.party_lists.iter().position(|l| l.id == *p.list.get_ref()) else {
+                let help = did_you_mean(p.list.get_ref(), self.rs.party_lists.iter().map(|l| l.id.as_str()))
+                    .or_else(|| Some("declare it with `[[party_list]]` (id, name, citation)".into()));
+                self.err("unknown-party-list", f.file, sp(&p.list), format!("unknown party list `{}`", p.list.get_ref())).help = help;
+                continue;
+            };
+            let mut keys = Vec::new();
+            for n in std::iter::once(&p.name).chain(&p.aliases) {
+                let key = crate::parties::Key::of(n.get_ref());
+                if key.is_empty() {
+                    self.err("empty-party", f.file, sp(n), format!("`{}` is not a party's name", n.get_ref())).help = Some(
+                        "names are compared without case, punctuation and legal forms (Co., Ltd., Inc.); nothing is left of this one"
+                            .into(),
+                    );
+                }
+                keys.push(key);
+            }
+            let country = p.country.as_ref().filter(|c| self.country_ref(f.file, c)).map(|c| c.get_ref().clone());
+            let review_policy = p.review_policy.as_ref().and_then(|r| match Policy::ALL.iter().find(|(n, _)| n == r.get_ref()) {
+                Some((_, policy)) => Some(*policy),
+                None => {
+                    let help = did_you_mean(r.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
+                    self.err("unknown-policy", f.file, sp(r), format!("unknown review policy `{}`", r.get_ref())).help = help;
+                    None
+                }
+            });
+            let added = p.added.as_ref().and_then(|d| self.date(f.file, d));
+            let removed = p.removed.as_ref().and_then(|d| self.date(f.file, d));
+            if let (Some(a), Some(r), Some(at)) = (added, removed, p.removed.as_ref()) {
+                if a >= r {
+                    self.err("empty-range", f.file, sp(at), format!("entry is removed ({r}) before it is added ({a})"));
+                }
+            }
+            let citation = self.citation(f.file, &p.citation).unwrap_or(Citation { document: String::new(), url: None });
+            let party = Party {
+                id: p.id.get_ref().clone(),
+                list,
+                name: p.name.get_ref().clone(),
+                aliases: p.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+                country,
+                address: p.address.clone(),
+                license_requirement: p.license_requirement.clone(),
+                review_policy,
+                review_policy_text: p.review_policy_text.clone(),
+                added,
+                removed,
+                citation,
+                footnotes: p.footnotes.clone(),
+                note: p.note.clone(),
+                origin: self.origin(f.file, &span, &f.pack),
+                keys,
+            };
+            match self.define("party", &p.id, f.file, &f.pack, p.replaces, self.rs.parties.len()) {
+                Ok(Some(i)) => {
+                    if let Some(slot) = self.rs.parties.get_mut(i) {
+                        *slot = party;
+                    }
+                }
+                Ok(None) => self.rs.parties.push(party),
+                Err(()) => {}
+            }
+        }
+    }
+
+    /// The party lists a `party in [...]` test names, as indices.
+    fn party_list_refs(&mut self, file: usize, at: impl Fn(&cond::Name) -> Range<usize>, values: &[cond::Name]) -> Vec<usize> {
+        let mut out = Vec::new();
+        for v in values {
+            match self.rs.party_lists.iter().position(|l| l.id == v.text) {
+                Some(i) => out.push(i),
+                None => {
+                    let help = did_you_mean(&v.text, self.rs.party_lists.iter().map(|l| l.id.as_str()))
+                        .or_else(|| Some("declare it with `[[party_list]]` in a pack".into()));
+                    self.err("unknown-party-list", file, at(v), format!("unknown party list `{}`", v.text)).help = help;
+                }
+            }
+        }
+        out
+    }
+
     fn figure(
         &mut self,
         file: usize,
@@ -668,6 +807,7 @@ impl<'a> Checker<'a> {
             Cond::Transaction(_) => Some("transaction"),
             Cond::Exporter(_) => Some("exporter"),
             Cond::Eccn(_) => Some("eccn"),
+            Cond::Party(_) => Some("party"),
             _ => None,
         };
         if let Some(field) = when.tests().into_iter().find_map(about) {
@@ -959,6 +1099,7 @@ impl<'a> Checker<'a> {
                     }
                     Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
                 }
+                "party" => Cond::Party(self.party_list_refs(file, at, values)),
                 "transaction" => {
                     let mut kinds = Vec::new();
                     for v in values {
@@ -1119,6 +1260,11 @@ impl<'a> Checker<'a> {
         }
         for g in &self.rs.groups {
             dates.extend(g.change_dates());
+        }
+        // An entry added to (or removed from) a party list changes the answers for that party.
+        for p in &self.rs.parties {
+            dates.extend(p.added);
+            dates.extend(p.removed);
         }
         dates.sort();
         dates.dedup();

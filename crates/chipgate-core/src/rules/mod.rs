@@ -193,6 +193,10 @@ pub enum Cond {
     },
     /// The kind of transaction is one of these.
     Transaction(Vec<Transaction>),
+    /// A party to the transaction (the end user or the consignee) is on one of these party
+    /// lists (indices into [`RuleSet::party_lists`]): true for a match, unknown for a
+    /// possible one.
+    Party(Vec<usize>),
 }
 
 /// What kind of transaction a shipment is, from where it ships and where it goes, as 15 CFR
@@ -502,6 +506,10 @@ pub struct RuleSet {
     /// names one): the ship-from when none is given, and what tells an export (from it) from a
     /// reexport (from abroad) and an in-country transfer.
     pub jurisdiction: Option<String>,
+    /// Party lists (the Entity List…).
+    pub party_lists: Vec<crate::parties::PartyList>,
+    /// Their entries.
+    pub parties: Vec<crate::parties::Party>,
 }
 
 /// A definition (rule, named set, group, regime, chip, country, ECCN) that a pack replaced

@@ -35,6 +35,51 @@ pub struct RawFile {
     pub review: Vec<Spanned<RawRule>>,
     #[serde(default)]
     pub chip: Vec<Spanned<RawChip>>,
+    #[serde(default)]
+    pub party_list: Vec<Spanned<RawPartyList>>,
+    #[serde(default)]
+    pub party: Vec<Spanned<RawParty>>,
+}
+
+/// `[[party_list]]`: a list of parties (the Entity List) that rules test with `party in [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartyList {
+    pub id: SStr,
+    pub name: String,
+    pub citation: Option<Spanned<RawCitation>>,
+    /// The score (0-1) from which a name is the listed party.
+    #[serde(rename = "match")]
+    pub match_score: Option<Spanned<f64>>,
+    /// The score from which a name may be the listed party (indeterminate).
+    pub possible: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub replaces: bool,
+}
+
+/// `[[party]]`: one entry of a party list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParty {
+    pub id: SStr,
+    pub list: SStr,
+    pub name: SStr,
+    #[serde(default)]
+    pub aliases: Vec<SStr>,
+    pub country: Option<SStr>,
+    pub address: Option<String>,
+    pub license_requirement: String,
+    pub review_policy: Option<SStr>,
+    /// The review policy in the entry's own words.
+    pub review_policy_text: Option<String>,
+    pub added: Option<Spanned<Datetime>>,
+    pub removed: Option<Spanned<Datetime>>,
+    pub citation: Option<Spanned<RawCitation>>,
+    #[serde(default)]
+    pub footnotes: Vec<String>,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub replaces: bool,
 }
 
 /// `[pack]`.

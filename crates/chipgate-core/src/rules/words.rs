@@ -41,6 +41,7 @@ pub fn in_words(c: &Cond) -> String {
             format!("the transaction is {}", names.join(" or "))
         }
         Cond::Exporter(l) => format!("the exporter is {} (without --exporter: the chip's vendor)", l.join(" or ")),
+        Cond::Party(_) => "the end user or the consignee is a listed party".into(),
         Cond::Destination { text, .. } => format!("the destination is in {text}"),
         Cond::EndUserHq { text, .. } => format!("the end user (or its ultimate parent) is headquartered in {text}"),
     }

@@ -1,0 +1,253 @@
+//! Screening parties against the party lists of the rule packs (the Entity List and any other a
+//! pack declares): names are compared after normalising case, punctuation, legal-form words
+//! and word order, and scored for the near misses that a person must settle.
+//!
+//! What a list is, its entries, their dates and citations, and the scores at which a name is a
+//! match or a possible one are pack data (`[[party_list]]`, `[[party]]`); this module only
+//! compares names.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::rules::{Citation, Origin, Policy};
+
+/// A list of parties: `[[party_list]]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartyList {
+    /// Id that rules name (`party in ['entity-list']`).
+    pub id: String,
+    /// Its name in answers ("Entity List").
+    pub name: String,
+    /// Where it is published.
+    pub citation: Citation,
+    /// The score (0–1) from which a name is the listed party: the requirement applies.
+    pub match_score: f64,
+    /// The score from which a name may be the listed party: the answer is indeterminate until
+    /// a person settles it.
+    pub possible_score: f64,
+    /// Where it was defined.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// One entry of a party list: `[[party]]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Party {
+    /// Id (`entity-list/huawei-technologies`).
+    pub id: String,
+    /// Index of its list in [`crate::RuleSet::party_lists`].
+    #[serde(skip)]
+    pub list: usize,
+    /// The name as listed.
+    pub name: String,
+    /// The other names the entry gives ("a.k.a.").
+    pub aliases: Vec<String>,
+    /// The country of the listed address (ISO code), if given.
+    pub country: Option<String>,
+    /// The address, as listed (short).
+    pub address: Option<String>,
+    /// The entry's licence requirement, as listed.
+    pub license_requirement: String,
+    /// The entry's licence review policy, if the pack states it as one of chipgate's policies.
+    pub review_policy: Option<Policy>,
+    /// The entry's review policy as listed, in words.
+    pub review_policy_text: Option<String>,
+    /// The day the entry took effect; none: always.
+    pub added: Option<Date>,
+    /// The day it was removed; none: still listed.
+    pub removed: Option<Date>,
+    /// The notice that added it.
+    pub citation: Citation,
+    /// Footnote designations of the entry (e.g. `1` for the foreign direct product rule).
+    pub footnotes: Vec<String>,
+    /// Notes: later changes, readings, what could not be confirmed.
+    pub note: Option<String>,
+    /// Where it was defined.
+    #[serde(skip)]
+    pub origin: Origin,
+    /// The normalised names (the name, then the aliases).
+    #[serde(skip)]
+    pub keys: Vec<Key>,
+}
+
+impl Party {
+    /// Whether the entry is in force on a date.
+    pub fn in_force(&self, date: Date) -> bool {
+        self.added.is_none_or(|a| a <= date) && self.removed.is_none_or(|r| date < r)
+    }
+
+    /// The entry's names: the listed one, then the aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// A name made comparable: lower case, punctuation as spaces, legal-form words dropped, the
+/// words sorted and each once.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Key {
+    /// The words, joined by one space.
+    pub text: String,
+    words: Vec<String>,
+}
+
+/// Words that say what legal form a company has (and the articles and conjunctions around
+/// them), not which company it is; dropped wherever they stand.
+const LEGAL_FORMS: [&str; 24] = [
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "ltd",
+    "limited",
+    "llc",
+    "plc",
+    "pte",
+    "gmbh",
+    "ag",
+    "sa",
+    "sas",
+    "bv",
+    "nv",
+    "kk",
+    "pvt",
+    "jsc",
+    "ojsc",
+    "pjsc",
+    "the",
+    "and",
+];
+
+/// The same for names written in Chinese, as the ends of words.
+const LEGAL_SUFFIXES: [&str; 5] = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司"];
+
+impl Key {
+    /// The comparable form of a name.
+    pub fn of(name: &str) -> Key {
+        let lower = name.to_lowercase();
+        let mut words: Vec<String> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty() && !LEGAL_FORMS.contains(w))
+            .map(|w| {
+                let mut w = w;
+                for s in LEGAL_SUFFIXES {
+                    if let Some(stem) = w.strip_suffix(s).filter(|stem| !stem.is_empty()) {
+                        w = stem;
+                        break;
+                    }
+                }
+                w.to_string()
+            })
+            .collect();
+        words.sort();
+        words.dedup();
+        Key { text: words.join(" "), words }
+    }
+
+    /// Whether nothing is left of the name (it was only punctuation or legal forms).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// How much a name given looks like a listed name, from 0 to 1: 1 when their keys are equal;
+/// else the edit similarity of the keys (a misspelling scores high), or 0.9 when the name
+/// given holds every word of a listed name of two words or more, or of one long word ("Huawei
+/// Technologies Shenzhen Branch" holds "Huawei Technologies"): a possible match, for a person
+/// to settle.
+pub fn score(given: &Key, listed: &Key) -> f64 {
+    if given.is_empty() || listed.is_empty() {
+        return 0.0;
+    }
+    if given.text == listed.text {
+        return 1.0;
+    }
+    let edit = strsim::normalized_levenshtein(&given.text, &listed.text);
+    let distinctive = listed.words.len() >= 2 || listed.text.chars().count() >= 5;
+    let holds = distinctive && listed.words.iter().all(|w| given.words.binary_search(w).is_ok());
+    if holds {
+        edit.max(CONTAINS)
+    } else {
+        edit
+    }
+}
+
+/// The score of a name that holds every word of a listed one (see [`score`]).
+const CONTAINS: f64 = 0.9;
+
+/// A listed party a name may be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The entry, an index into [`crate::RuleSet::parties`].
+    pub entry: usize,
+    /// The list, an index into [`crate::RuleSet::party_lists`].
+    pub list: usize,
+    /// The entry's name (or alias) that the name was closest to.
+    pub matched: String,
+    /// The score (see [`score`]).
+    pub score: f64,
+    /// Whether the score reaches the list's match score: the name is the listed party.
+    pub decided: bool,
+}
+
+/// The listed parties a name may be on a date: for each list, its closest entry in force whose
+/// score reaches the list's possible score, best first.
+pub fn screen(lists: &[PartyList], parties: &[Party], name: &str, date: Date) -> Vec<Hit> {
+    let given = Key::of(name);
+    if given.is_empty() {
+        return Vec::new();
+    }
+    let mut best: Vec<Option<Hit>> = vec![None; lists.len()];
+    for (i, p) in parties.iter().enumerate().filter(|(_, p)| p.in_force(date)) {
+        let Some(list) = lists.get(p.list) else { continue };
+        for (key, listed) in p.keys.iter().zip(p.names()) {
+            let s = score(&given, key);
+            if s < list.possible_score {
+                continue;
+            }
+            let Some(slot) = best.get_mut(p.list) else { continue };
+            if slot.as_ref().is_none_or(|h| s > h.score) {
+                *slot = Some(Hit { entry: i, list: p.list, matched: listed.to_string(), score: s, decided: s >= list.match_score });
+            }
+        }
+    }
+    let mut hits: Vec<Hit> = best.into_iter().flatten().collect();
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits
+}
+
+impl crate::RuleSet {
+    /// The listed parties a name may be on a date (see [`screen`]).
+    pub fn screen(&self, name: &str, date: Date) -> Vec<Hit> {
+        screen(&self.party_lists, &self.parties, name, date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_punctuation_legal_forms_and_word_order() {
+        let k = Key::of("Huawei Technologies Co., Ltd.");
+        assert_eq!(k.text, "huawei technologies");
+        assert_eq!(Key::of("HUAWEI TECHNOLOGIES CO LTD"), k);
+        assert_eq!(Key::of("Technologies, Huawei (Co.)"), k);
+        assert_eq!(Key::of("华为技术有限公司").text, "华为技术");
+        assert!(Key::of("Co., Ltd.").is_empty());
+    }
+
+    #[test]
+    fn scores_tell_matches_from_near_misses() {
+        let listed = Key::of("Semiconductor Manufacturing International Corporation");
+        assert_eq!(score(&Key::of("SEMICONDUCTOR MANUFACTURING INTERNATIONAL CORP"), &listed), 1.0);
+        let typo = score(&Key::of("Semiconductor Manufactoring International"), &listed);
+        assert!(typo > 0.9 && typo < 1.0, "{typo}");
+        assert_eq!(score(&Key::of("Huawei Technologies Shenzhen Branch"), &Key::of("Huawei Technologies")), CONTAINS);
+        assert!(score(&Key::of("Technologies"), &Key::of("Huawei Technologies")) < 0.8);
+        assert!(score(&Key::of("Acme Trading GmbH"), &Key::of("Huawei Technologies")) < 0.5);
+        assert_eq!(score(&Key::of(""), &listed), 0.0);
+    }
+}
