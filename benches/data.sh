@@ -39,6 +39,8 @@ date=2026-01-01
 SNAPSHOT=${SNAPSHOT:-4cf3a39}
 mkdir -p "$dir"
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$dir"' EXIT
+# Results of an earlier run (KEEP=1) must not be reported as this one's.
+rm -rf "$dir/hyperfine.json" "$dir/hyperfine-spark.json" "$dir/spark-chipgate.parquet" "$dir/spark-sql.parquet" "$dir/agreement.txt"
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/chipgate

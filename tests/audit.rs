@@ -636,3 +636,54 @@ fn the_example_file_gives_its_committed_output() {
         "examples/shipments.audit.csv is stale; if the rules changed on purpose, rerun with CHIPGATE_BLESS=1 and update the README"
     );
 }
+
+/// End users and consignees are screened row by row as `check --end-user/--consignee` screens
+/// them: the same verdict, review policy and reasons (with the missing data) on every row,
+/// misspellings each named in their own row, repeated names answered from the memo.
+#[test]
+fn end_user_and_consignee_columns_are_screened_as_check_screens_them() {
+    let rows = [
+        ("T4", "CN", "2024-01-15", "Huawei Technologies Co., Ltd.", ""),
+        ("T4", "CN", "2024-01-15", "HUAWEI TECHNOLOGIES CO LTD", ""),
+        ("T4", "CN", "2024-01-15", "Huawei Technolgies", ""),
+        ("T4", "CN", "2024-01-15", "Huawei Technologes", ""),
+        ("T4", "DE", "2024-01-15", "Acme Trading GmbH", ""),
+        ("L4", "CN", "2024-01-15", "Acme Trading GmbH", "Sugon"),
+        ("T4", "CN", "2019-05-15", "Huawei Technologies Co., Ltd.", ""),
+        ("H100", "CN", "2024-01-15", "SMIC", ""),
+        ("T4", "CN", "2024-01-15", "SMIC", ""),
+        ("T4", "CN", "2024-01-15", "", ""),
+        ("T4", "CN", "2024-01-15", "Huawei Technolgies", ""),
+        ("H100", "CN", "2024-01-15", "Semiconductor Manufacturing International Corp", ""),
+    ];
+    let mut input = String::from("chip,destination,date,End User Name,Ultimate Consignee\n");
+    for (chip, to, date, end_user, consignee) in rows {
+        input.push_str(&format!("{chip},{to},{date},\"{end_user}\",\"{consignee}\"\n"));
+    }
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let header = &recs[0];
+    let (verdict, review, reasons) = (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"));
+    for (rec, (chip, to, date, end_user, consignee)) in recs[1..].iter().zip(rows) {
+        let mut args = vec!["check", chip, "--to", to, "--date", date, "--format", "json"];
+        for (flag, name) in [("--end-user", end_user), ("--consignee", consignee)] {
+            if !name.is_empty() {
+                args.extend([flag, name]);
+            }
+        }
+        let run = chipgate(&args, None);
+        let d: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let mut want: Vec<String> = d["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        let missing: Vec<&str> = d["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+        if !missing.is_empty() {
+            want.push(format!("missing: {}", missing.join(", ")));
+        }
+        let row = format!("{chip} → {to} on {date}, end user `{end_user}`, consignee `{consignee}`");
+        assert_eq!(&rec[verdict], d["verdict"].as_str().unwrap(), "{row}");
+        assert_eq!(&rec[review], d["review_policy"]["policy"].as_str().unwrap_or(""), "{row}");
+        assert_eq!(rec[reasons].to_string(), want.join("; "), "{row}");
+    }
+    // The misspellings are each named in their own rows.
+    assert!(recs[3][reasons].contains("`Huawei Technolgies`") && recs[4][reasons].contains("`Huawei Technologes`"));
+    assert!(recs[1][reasons].contains("entity-list/huawei-technologies") && !recs[7][reasons].contains("ear-744/entity-list"));
+}

@@ -59,8 +59,9 @@ impl<'r> Classes<'r> {
     }
 
     /// The memo key of a row: chip class, destination class, end-user class (joined with the
-    /// ship-from's, when one is given), period.
-    pub fn key(&mut self, k: &Key, date: Date) -> [u32; 4] {
+    /// ship-from's, when one is given, and with the parties' `signature`, when any is named),
+    /// period.
+    pub fn key(&mut self, k: &Key, date: Date, signature: &[u8]) -> [u32; 4] {
         let chip = self.chip(k, date);
         let dest = self.country(Role::Destination, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
@@ -80,7 +81,33 @@ impl<'r> Classes<'r> {
             }
             (false, _) => self.shipped(hq, k, date),
         };
+        let hq = if signature.is_empty() { hq } else { self.screened(hq, signature) };
         [chip, dest, hq, k.period]
+    }
+
+    /// The end-user class `hq` joined with what the parties' screening found (see
+    /// `row::PartyTable`): the listed parties they match or may be.
+    fn screened(&mut self, hq: u32, signature: &[u8]) -> u32 {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        if self.exact {
+            // By identity: the end user (and ship-from) id as it is, apart from class ids.
+            buf.push(b'q');
+            buf.extend_from_slice(&hq.to_le_bytes());
+        } else {
+            buf.push(b'p');
+            let sig = self.by_id.get(hq as usize).map_or(&[][..], Vec::as_slice);
+            buf.extend_from_slice(&(sig.len() as u32).to_le_bytes());
+            buf.extend_from_slice(sig);
+        }
+        buf.extend_from_slice(signature);
+        self.buf = buf;
+        let class = self.intern();
+        if self.exact {
+            class | 1 << 31
+        } else {
+            class
+        }
     }
 
     /// The end-user class `hq` joined with the ship-from's class and the kind of transaction
@@ -193,7 +220,7 @@ impl<'r> Classes<'r> {
 
     /// A memo key that means the same in every worker (whose class ids differ): the classes'
     /// signatures and the period, or (by identity) the query itself.
-    pub fn shared_key(&self, class: [u32; 4], k: &Key) -> Vec<u8> {
+    pub fn shared_key(&self, class: [u32; 4], k: &Key, signature: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let [chip, dest, hq, period] = class;
         if self.exact {
@@ -201,6 +228,8 @@ impl<'r> Classes<'r> {
                 out.extend_from_slice(&n.to_le_bytes());
             }
             k.spec.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
+            // The parties by name (the signature holds the names when classing by identity).
+            out.extend_from_slice(signature);
         } else {
             for id in [chip, dest, hq] {
                 // Chip, destination and end-user signatures start with their own letter and

@@ -38,11 +38,15 @@ pub enum Field {
     Exporter,
     /// The country the item ships from (default: the rules' jurisdiction, an export).
     ShipFrom,
+    /// The end user, by name, screened against the rules' party lists (the Entity List).
+    EndUser,
+    /// The consignee, by name, screened the same way.
+    Consignee,
 }
 
 impl Field {
     /// Every field with its column name.
-    pub const ALL: [(&'static str, Field); 14] = [
+    pub const ALL: [(&'static str, Field); 16] = [
         ("destination", Field::Destination),
         ("chip", Field::Chip),
         ("date", Field::Date),
@@ -57,6 +61,8 @@ impl Field {
         ("eccn", Field::Eccn),
         ("exporter", Field::Exporter),
         ("ship_from", Field::ShipFrom),
+        ("end_user", Field::EndUser),
+        ("consignee", Field::Consignee),
     ];
 
     /// The spec columns, which describe or override a chip.
@@ -77,7 +83,7 @@ impl Field {
     /// Header words real exports use for a field (SAP, Oracle, NetSuite, BI tools), compared
     /// with case, spaces and punctuation ignored (`Ship-To Country` is `shiptocountry`). A
     /// column named as the field itself comes first; these are looked at only without one.
-    pub const WORDS: [(Field, &'static [&'static str]); 8] = [
+    pub const WORDS: [(Field, &'static [&'static str]); 10] = [
         (Field::Chip, &["material", "materialnumber", "part", "partnumber", "partno", "product", "item", "model", "sku"]),
         (Field::Destination, &["country", "shiptocountry", "shipto", "destinationcountry", "dest", "countryofdestination"]),
         (Field::Date, &["shipdate", "shippedat", "shippingdate", "deliverydate", "postingdate", "dateshipped", "shipmentdate"]),
@@ -91,6 +97,9 @@ impl Field {
         // country of origin (where the item was made), which is not where it ships from.
         (Field::ShipFrom, &["shipfromcountry", "exportingcountry", "exportcountry", "countryofexport"]),
         (Field::Exporter, &["exportername", "exportingparty", "usppi", "usppiname", "shipper", "shippername"]),
+        (Field::EndUser, &["endusername", "ultimateenduser", "enduserparty"]),
+        // `Ultimate Consignee` as AES names it; not `customer`, which is often an account code.
+        (Field::Consignee, &["consigneename", "ultimateconsignee", "shiptoparty", "shiptoname"]),
     ];
 
     /// The field's position in [`Field::ALL`] (the declaration order).

@@ -480,7 +480,7 @@ impl<'r> Evaluator<'r> {
         };
         Ok(match parsed {
             Ok(p) => {
-                let f = self.memo.get(self.rs, self.shared, &mut self.classes, &p.key, p.date)?;
+                let f = self.memo.get(self.rs, self.shared, &mut self.classes, (&p.key, &self.reader.party_table), p.date)?;
                 self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
                 let eccn = self.reader.eccn_warning(fields, f);
                 let mut warning = None;

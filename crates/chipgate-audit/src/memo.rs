@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use super::classes::Classes;
 use super::hash::FxMap;
-use super::row::{Key, SpecBits, NONE};
+use super::row::{Key, PartyTable, SpecBits, NONE};
 use super::sink::csv_field;
 use chipgate_core::eval::Options;
-use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Reason, ReviewRef, TraceEntry};
+use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Parties, Reason, ReviewRef, TraceEntry};
 use chipgate_core::spec::Overrides;
 use chipgate_core::{evaluate, EvalError, Query, RuleSet, Verdict};
 
@@ -225,7 +225,7 @@ impl Shared {
 
     /// The finding for a shared key, evaluating `key` on `date` if it is new. The evaluation
     /// happens under the lock, so that no two workers evaluate one class.
-    fn get(&self, rs: &RuleSet, shared: Vec<u8>, key: &Key, date: Date) -> Result<Arc<Finding>, MemoError> {
+    fn get(&self, rs: &RuleSet, shared: Vec<u8>, key: &Key, date: Date, parties: Parties<'_>) -> Result<Arc<Finding>, MemoError> {
         // A worker that panicked holding the lock left a whole map behind: go on with it.
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(f) = inner.map.get(&shared) {
@@ -235,7 +235,7 @@ impl Shared {
             inner.map.clear();
             inner.bytes = 0;
         }
-        let d = decide(rs, key, date, self.json, &self.parties).map_err(MemoError::Eval)?;
+        let d = decide(rs, key, date, self.json, &self.parties, parties).map_err(MemoError::Eval)?;
         let f = Arc::new(Finding::new(&d, self.json).map_err(MemoError::Json)?);
         inner.evaluations += 1;
         inner.bytes += f.size() + shared.len();
@@ -332,19 +332,19 @@ impl Memo {
         rs: &RuleSet,
         shared: &Shared,
         classes: &mut Classes<'_>,
-        key: &Key,
+        (key, parties): (&Key, &PartyTable),
         date: Date,
     ) -> Result<&Arc<Finding>, MemoError> {
         if self.outcome_bytes > self.cap || self.outcomes.len() >= usize::from(u16::MAX) {
             self.forget();
         }
         let Some(slot) = self.slot(key) else {
-            return classed(&mut self.classes, rs, shared, classes, key, date);
+            return classed(&mut self.classes, rs, shared, classes, (key, parties), date);
         };
         let place = match self.queries.get(slot) {
             Some(&place) if place != 0 => place,
             _ => {
-                let f = classed(&mut self.classes, rs, shared, classes, key, date)?.clone();
+                let f = classed(&mut self.classes, rs, shared, classes, (key, parties), date)?.clone();
                 let place = self.place(f);
                 if let Some(s) = self.queries.get_mut(slot) {
                     *s = place;
@@ -354,7 +354,7 @@ impl Memo {
         };
         match self.outcomes.get(usize::from(place) - 1) {
             Some(f) => Ok(f),
-            None => classed(&mut self.classes, rs, shared, classes, key, date),
+            None => classed(&mut self.classes, rs, shared, classes, (key, parties), date),
         }
     }
 
@@ -409,11 +409,12 @@ fn classed<'m>(
     rs: &RuleSet,
     shared: &Shared,
     classes: &mut Classes<'_>,
-    key: &Key,
+    (key, parties): (&Key, &PartyTable),
     date: Date,
 ) -> Result<&'m Arc<Finding>, MemoError> {
-    let class = classes.key(key, date);
-    level.get(pack(class), || shared.get(rs, classes.shared_key(class, key), key, date))
+    let signature = parties.signature(key.parties);
+    let class = classes.key(key, date, signature);
+    level.get(pack(class), || shared.get(rs, classes.shared_key(class, key, signature), key, date, parties.names(key.parties)))
 }
 
 /// The figures of a key as chip overrides.
@@ -437,7 +438,14 @@ pub(crate) const ANOTHER_EXPORTER: &str = "an exporter no rule names";
 
 /// Evaluates the query a key stands for, on a date; with the trace only when `traced`.
 /// `parties` are the ones the rules' exporter tests name (see [`Key::exporter`]).
-pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties: &[String]) -> Result<Decision, EvalError> {
+pub(crate) fn decide(
+    rs: &RuleSet,
+    key: &Key,
+    date: Date,
+    traced: bool,
+    parties: &[String],
+    named: Parties<'_>,
+) -> Result<Decision, EvalError> {
     let base = rs.catalog.chips().get(key.chip as usize);
     let (chip, hypothetical) = overrides(&key.spec).chip(base);
     let code = |i: u32| rs.countries.all().get(i as usize).map(|c| c.code.as_str());
@@ -455,7 +463,7 @@ pub(crate) fn decide(rs: &RuleSet, key: &Key, date: Date, traced: bool, parties:
         end_user_hq: code(key.hq),
         exporter,
         ship_from: code(key.ship_from),
-        parties: Default::default(),
+        parties: named,
     };
     if traced {
         evaluate(rs, &q)
@@ -480,15 +488,25 @@ mod tests {
         let side = (QUERY_SLOTS / memo.periods).isqrt() as u32 + 2;
         assert!(side as usize <= rs.countries.all().len());
         let keys = (0..side).flat_map(|dest| {
-            (0..side).map(move |hq| Key { chip: 0, spec: [NONE; 6], dest, hq, period, exporter: u32::MAX, ship_from: u32::MAX })
+            (0..side).map(move |hq| Key {
+                chip: 0,
+                spec: [NONE; 6],
+                dest,
+                hq,
+                period,
+                exporter: u32::MAX,
+                ship_from: u32::MAX,
+                parties: u32::MAX,
+            })
         });
-        let first: Vec<Finding> = keys.clone().map(|k| (**memo.get(&rs, &shared, &mut classes, &k, date).unwrap()).clone()).collect();
+        let first: Vec<Finding> =
+            keys.clone().map(|k| (**memo.get(&rs, &shared, &mut classes, (&k, &PartyTable::default()), date).unwrap()).clone()).collect();
         assert!(memo.numbers.len() < first.len(), "the table started over");
         let distinct: std::collections::HashSet<&str> =
             first.iter().map(|f| f.csv.as_slice()).map(|c| std::str::from_utf8(c).unwrap()).collect();
         assert!(distinct.len() > 1, "queries with different answers");
         for (k, f) in keys.zip(&first) {
-            assert_eq!(**memo.get(&rs, &shared, &mut classes, &k, date).unwrap(), *f, "{k:?}");
+            assert_eq!(**memo.get(&rs, &shared, &mut classes, (&k, &PartyTable::default()), date).unwrap(), *f, "{k:?}");
         }
     }
 }

@@ -163,13 +163,92 @@ pub(crate) struct Key {
     pub exporter: u32,
     /// The ship-from country index, or `u32::MAX` for none (the rules' jurisdiction).
     pub ship_from: u32,
+    /// The parties named (end user, consignee), as a place in the reader's [`PartyTable`], or
+    /// `u32::MAX` for none.
+    pub parties: u32,
 }
 
 impl Key {
-    /// Whether the query names a catalog chip (or none) without figures, an exporter or a
-    /// ship-from of its own.
+    /// Whether the query names a catalog chip (or none) without figures, an exporter, a
+    /// ship-from or parties of its own.
     pub fn plain(&self) -> bool {
-        self.spec.iter().all(|b| *b == NONE) && self.exporter == u32::MAX && self.ship_from == u32::MAX
+        self.spec.iter().all(|b| *b == NONE) && self.exporter == u32::MAX && self.ship_from == u32::MAX && self.parties == u32::MAX
+    }
+}
+
+/// The parties of the rows read, each distinct pair of names once per rule period, with what
+/// their answers depend on: the listed parties they match or may be (see
+/// [`chipgate_core::parties::screen`]).
+#[derive(Debug, Default)]
+pub(crate) struct PartyTable {
+    /// Places by the period and the names' bytes.
+    by_names: NameMap<u32>,
+    entries: Vec<Named>,
+}
+
+/// A pair of names and its signature.
+#[derive(Debug)]
+struct Named {
+    end_user: Option<String>,
+    consignee: Option<String>,
+    /// The hits of each name (list, entry, whether a match); the name itself as well when a
+    /// hit is only possible (the answer's `missing` names it), or when classing by identity.
+    signature: Vec<u8>,
+}
+
+impl PartyTable {
+    /// The place of a pair of names on a date in `period` (`u32::MAX` when both are blank).
+    fn place(&mut self, rs: &RuleSet, names: [&[u8]; 2], period: u32, date: Date, exact: bool) -> u32 {
+        if names.iter().all(|n| n.is_empty()) {
+            return u32::MAX;
+        }
+        let mut raw = period.to_le_bytes().to_vec();
+        for n in names {
+            raw.extend_from_slice(&(n.len() as u32).to_le_bytes());
+            raw.extend_from_slice(n);
+        }
+        if let Some(p) = self.by_names.get(&raw) {
+            return *p;
+        }
+        if self.entries.len() >= CACHE_CAP {
+            self.by_names.clear();
+            self.entries.clear();
+        }
+        let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
+        let (end_user, consignee) = (text(names[0]), text(names[1]));
+        let mut signature = Vec::new();
+        for (role, name) in [(b'e', &end_user), (b'c', &consignee)] {
+            let Some(name) = name else { continue };
+            signature.push(role);
+            let hits = rs.screen(name, date);
+            for h in &hits {
+                signature.extend_from_slice(&(h.list as u32).to_le_bytes());
+                signature.extend_from_slice(&(h.entry as u32).to_le_bytes());
+                signature.push(u8::from(h.decided));
+            }
+            if exact || hits.iter().any(|h| !h.decided) {
+                signature.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                signature.extend_from_slice(name.as_bytes());
+            }
+            signature.push(b'.');
+        }
+        let place = self.entries.len() as u32;
+        self.entries.push(Named { end_user, consignee, signature });
+        self.by_names.insert(&raw, place);
+        place
+    }
+
+    /// The signature of a place (empty for none).
+    pub fn signature(&self, place: u32) -> &[u8] {
+        self.entries.get(place as usize).map_or(&[][..], |n| n.signature.as_slice())
+    }
+
+    /// The names of a place.
+    pub fn names(&self, place: u32) -> chipgate_core::eval::Parties<'_> {
+        self.entries.get(place as usize).map_or_else(Default::default, |n| chipgate_core::eval::Parties {
+            end_user: n.end_user.as_deref(),
+            consignee: n.consignee.as_deref(),
+        })
     }
 }
 
@@ -232,6 +311,10 @@ pub(crate) struct Reader<'r> {
     default_exporter: u32,
     /// The ship-from of rows without one (`--ship-from`), or `u32::MAX`.
     default_ship_from: u32,
+    /// The end users and consignees read.
+    pub party_table: PartyTable,
+    /// Whether answers are classed by identity (JSON rows name the parties).
+    exact: bool,
 }
 
 fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnce(&str) -> Cached<T>) -> Cached<T> {
@@ -276,6 +359,8 @@ struct At {
     eccn: Option<usize>,
     exporter: usize,
     ship_from: usize,
+    end_user: usize,
+    consignee: usize,
     specs: Vec<(usize, Field, usize)>,
 }
 
@@ -292,6 +377,8 @@ impl At {
             chip: at(Field::Chip),
             exporter: at(Field::Exporter),
             ship_from: at(Field::ShipFrom),
+            end_user: at(Field::EndUser),
+            consignee: at(Field::Consignee),
             specs,
         }
     }
@@ -319,6 +406,8 @@ impl<'r> Reader<'r> {
             columns,
             parties: Vec::new(),
             exporters: NameMap::default(),
+            party_table: PartyTable::default(),
+            exact: opts.json || rs.replaces_identities(),
             default_exporter: u32::MAX,
             default_ship_from: opts
                 .ship_from
@@ -383,7 +472,8 @@ impl<'r> Reader<'r> {
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
         let warning = warning.map(|(_, p)| Box::new(p));
-        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from }, date, quantity, warning })
+        let parties = self.party_table.place(self.rs, [get(self.at.end_user), get(self.at.consignee)], period, date, self.exact);
+        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from, parties }, date, quantity, warning })
     }
 
     /// A warning when the row's `eccn` column disagrees with the classification found: the

@@ -61,7 +61,8 @@ impl<'r> Signatures<'r> {
                     Cond::Destination { set, .. } => (Role::Destination, set),
                     Cond::EndUserHq { set, .. } => (Role::EndUserHq, set),
                     Cond::ShipFrom { set, .. } => (Role::ShipFrom, set),
-                    // No audit input names a party yet: every row's parties are none.
+                    // The parties are classed apart, by what their screening finds (the audit joins
+                    // it to the end-user class).
                     Cond::Party(_) => continue,
                     Cond::Const(_) | Cond::Eccn(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => continue,
                 };

@@ -195,6 +195,19 @@ impl Read {
                 hasher.update(key.as_bytes());
                 hasher.update(text.as_bytes());
             }
+            // Brackets nested past any use are refused before the TOML parser sees them: it
+            // reads every token of a file before it finds the nesting too deep (a file of 500,000
+            // `[` took 45 MB of memory to be refused).
+            if let Some(at) = deep_nesting(&text) {
+                unparsed = true;
+                let id = self.sources.add(shown, text);
+                first_file.get_or_insert(id);
+                self.diags.push(
+                    Diagnostic::error("toml", id, at..at + 1, format!("arrays or tables nested more than {MAX_NESTING} deep"))
+                        .with_help("a rule file nests a few levels at most; check for a runaway `[` or `{`"),
+                );
+                continue;
+            }
             let parsed = toml::from_str::<RawFile>(&text);
             // A file that is not TOML at all (a link to `/etc/passwd`, say) is never shown
             // beyond the token where it failed.
@@ -383,6 +396,32 @@ fn mask(text: &str, span: std::ops::Range<usize>) -> String {
             _ => ' ',
         })
         .collect()
+}
+
+/// How deep brackets may nest in a rule file before it is refused unparsed (the TOML parser
+/// itself stops at a depth of about 80).
+const MAX_NESTING: usize = 1000;
+
+/// Where brackets start to nest deeper than [`MAX_NESTING`]: more than that many `[` or `{` in a
+/// row, with only blanks between them (in a string as well: no rule file has such a string).
+fn deep_nesting(text: &str) -> Option<usize> {
+    let (mut run, mut start) = (0, 0);
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'[' | b'{' => {
+                if run == 0 {
+                    start = i;
+                }
+                run += 1;
+                if run > MAX_NESTING {
+                    return Some(start);
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => run = 0,
+        }
+    }
+    None
 }
 
 fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
