@@ -412,7 +412,7 @@ fn classed<'m>(
     (key, parties): (&Key, &PartyTable),
     date: Date,
 ) -> Result<&'m Arc<Finding>, MemoError> {
-    let signature = parties.signature(key.parties);
+    let signature = parties.signature(key.parties, key.period);
     let class = classes.key(key, date, signature);
     level.get(pack(class), || shared.get(rs, classes.shared_key(class, key, signature), key, date, parties.names(key.parties)))
 }

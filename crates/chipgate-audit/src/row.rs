@@ -176,71 +176,84 @@ impl Key {
     }
 }
 
-/// The parties of the rows read, each distinct pair of names once per rule period, with what
-/// their answers depend on: the listed parties they match or may be (see
-/// [`chipgate_core::parties::screen`]).
+/// The parties of the rows read, each distinct pair of names once, with what their answers
+/// depend on in each rule period: the listed parties they match or may be (see
+/// [`chipgate_core::parties::screen`]). A name is compared with the lists once, whatever the
+/// periods of its rows; a period only picks the entries in force.
 #[derive(Debug, Default)]
 pub(crate) struct PartyTable {
-    /// Places by the period and the names' bytes.
+    /// Places by the names' bytes.
     by_names: NameMap<u32>,
     entries: Vec<Named>,
 }
 
-/// A pair of names and its signature.
+/// A pair of names, the entries each may be on any date, and its signature by period.
 #[derive(Debug)]
 struct Named {
     end_user: Option<String>,
     consignee: Option<String>,
-    /// The hits of each name (list, entry, whether a match); the name itself as well when a
-    /// hit is only possible (the answer's `missing` names it), or when classing by identity.
-    signature: Vec<u8>,
+    candidates: [Vec<chipgate_core::parties::Candidate>; 2],
+    /// By period: the hits of each name (list, entry, whether a match), with the name itself
+    /// when a hit is only possible (the answer's `missing` names it) or when classing by
+    /// identity; none until a row of the period asks.
+    signatures: Vec<Option<Vec<u8>>>,
 }
 
 impl PartyTable {
-    /// The place of a pair of names on a date in `period` (`u32::MAX` when both are blank).
+    /// The place of a pair of names (`u32::MAX` when both are blank), with its signature in
+    /// `period` (of `date`) worked out.
     fn place(&mut self, rs: &RuleSet, names: [&[u8]; 2], period: u32, date: Date, exact: bool) -> u32 {
         if names.iter().all(|n| n.is_empty()) {
             return u32::MAX;
         }
-        let mut raw = period.to_le_bytes().to_vec();
-        for n in names {
-            raw.extend_from_slice(&(n.len() as u32).to_le_bytes());
-            raw.extend_from_slice(n);
-        }
-        if let Some(p) = self.by_names.get(&raw) {
-            return *p;
-        }
-        if self.entries.len() >= CACHE_CAP {
-            self.by_names.clear();
-            self.entries.clear();
-        }
-        let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
-        let (end_user, consignee) = (text(names[0]), text(names[1]));
-        let mut signature = Vec::new();
-        for (role, name) in [(b'e', &end_user), (b'c', &consignee)] {
-            let Some(name) = name else { continue };
-            signature.push(role);
-            let hits = rs.screen(name, date);
-            for h in &hits {
-                signature.extend_from_slice(&(h.list as u32).to_le_bytes());
-                signature.extend_from_slice(&(h.entry as u32).to_le_bytes());
-                signature.push(u8::from(h.decided));
+        let mut raw = Vec::with_capacity(names[0].len() + names[1].len() + 4);
+        raw.extend_from_slice(&(names[0].len() as u32).to_le_bytes());
+        raw.extend_from_slice(names[0]);
+        raw.extend_from_slice(names[1]);
+        let place = match self.by_names.get(&raw) {
+            Some(p) => *p,
+            None => {
+                if self.entries.len() >= CACHE_CAP {
+                    self.by_names.clear();
+                    self.entries.clear();
+                }
+                let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
+                let (end_user, consignee) = (text(names[0]), text(names[1]));
+                let of = |n: &Option<String>| n.as_deref().map(|n| rs.candidates(n)).unwrap_or_default();
+                let candidates = [of(&end_user), of(&consignee)];
+                self.entries.push(Named { end_user, consignee, candidates, signatures: vec![None; rs.periods() + 1] });
+                let place = self.entries.len() as u32 - 1;
+                self.by_names.insert(&raw, place);
+                place
             }
-            if exact || hits.iter().any(|h| !h.decided) {
-                signature.extend_from_slice(&(name.len() as u32).to_le_bytes());
-                signature.extend_from_slice(name.as_bytes());
+        };
+        if let Some(n) = self.entries.get_mut(place as usize) {
+            if let Some(slot @ None) = n.signatures.get_mut(period as usize) {
+                let mut signature = Vec::new();
+                for (role, name, candidates) in [(b'e', &n.end_user, &n.candidates[0]), (b'c', &n.consignee, &n.candidates[1])] {
+                    let Some(name) = name else { continue };
+                    signature.push(role);
+                    let hits = rs.screen_candidates(candidates, date);
+                    for h in &hits {
+                        signature.extend_from_slice(&(h.list as u32).to_le_bytes());
+                        signature.extend_from_slice(&(h.entry as u32).to_le_bytes());
+                        signature.push(u8::from(h.decided));
+                    }
+                    if exact || hits.iter().any(|h| !h.decided) {
+                        signature.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                        signature.extend_from_slice(name.as_bytes());
+                    }
+                    signature.push(b'.');
+                }
+                *slot = Some(signature);
             }
-            signature.push(b'.');
         }
-        let place = self.entries.len() as u32;
-        self.entries.push(Named { end_user, consignee, signature });
-        self.by_names.insert(&raw, place);
         place
     }
 
-    /// The signature of a place (empty for none).
-    pub fn signature(&self, place: u32) -> &[u8] {
-        self.entries.get(place as usize).map_or(&[][..], |n| n.signature.as_slice())
+    /// The signature of a place in a period (empty for none).
+    pub fn signature(&self, place: u32, period: u32) -> &[u8] {
+        self.entries.get(place as usize).and_then(|n| n.signatures.get(period as usize)?.as_deref()).unwrap_or_default()
     }
 
     /// The names of a place.

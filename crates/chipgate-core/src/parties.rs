@@ -84,11 +84,16 @@ impl Party {
 
 /// A name made comparable: lower case, punctuation as spaces, legal-form words dropped, the
 /// words sorted and each once.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     /// The words, joined by one space.
     pub text: String,
     words: Vec<String>,
+    /// The length of `text` in characters.
+    chars: usize,
+    /// How many times each ASCII letter and digit occurs in `text`, for a quick bound on the
+    /// edit distance.
+    bag: [u8; 36],
 }
 
 /// Words that say what legal form a company has (and the articles and conjunctions around
@@ -143,7 +148,19 @@ impl Key {
             .collect();
         words.sort();
         words.dedup();
-        Key { text: words.join(" "), words }
+        let text = words.join(" ");
+        let mut bag = [0u8; 36];
+        for b in text.bytes() {
+            let slot = match b {
+                b'a'..=b'z' => usize::from(b - b'a'),
+                b'0'..=b'9' => 26 + usize::from(b - b'0'),
+                _ => continue,
+            };
+            if let Some(n) = bag.get_mut(slot) {
+                *n = n.saturating_add(1);
+            }
+        }
+        Key { chars: text.chars().count(), text, words, bag }
     }
 
     /// Whether nothing is left of the name (it was only punctuation or legal forms).
@@ -158,20 +175,34 @@ impl Key {
 /// Technologies Shenzhen Branch" holds "Huawei Technologies"): a possible match, for a person
 /// to settle.
 pub fn score(given: &Key, listed: &Key) -> f64 {
+    score_from(given, listed, 0.0).unwrap_or(0.0)
+}
+
+/// The [`score`] when it is at least `floor`, else none, without working out the edit
+/// similarity of names whose lengths alone keep it below the floor (most pairs, in a long
+/// list).
+fn score_from(given: &Key, listed: &Key, floor: f64) -> Option<f64> {
     if given.is_empty() || listed.is_empty() {
-        return 0.0;
+        return None;
     }
     if given.text == listed.text {
-        return 1.0;
+        return Some(1.0);
     }
-    let edit = strsim::normalized_levenshtein(&given.text, &listed.text);
-    let distinctive = listed.words.len() >= 2 || listed.text.chars().count() >= 5;
+    let distinctive = listed.words.len() >= 2 || listed.chars >= 5;
     let holds = distinctive && listed.words.iter().all(|w| given.words.binary_search(w).is_ok());
-    if holds {
-        edit.max(CONTAINS)
-    } else {
-        edit
+    let base = if holds { CONTAINS } else { 0.0 };
+    // The edit distance is at least the difference in length, and at least the number of
+    // letters and digits one name has more of than the other.
+    let (mut more, mut fewer) = (0usize, 0usize);
+    for (a, b) in given.bag.iter().zip(&listed.bag) {
+        more += usize::from(a.saturating_sub(*b));
+        fewer += usize::from(b.saturating_sub(*a));
     }
+    let longest = given.chars.max(listed.chars) as f64;
+    let least = given.chars.abs_diff(listed.chars).max(more).max(fewer);
+    let bound = 1.0 - least as f64 / longest;
+    let edit = if bound >= floor.max(base) { strsim::normalized_levenshtein(&given.text, &listed.text) } else { 0.0 };
+    Some(edit.max(base)).filter(|s| *s >= floor && *s > 0.0)
 }
 
 /// The score of a name that holds every word of a listed one (see [`score`]).
@@ -192,25 +223,44 @@ pub struct Hit {
     pub decided: bool,
 }
 
-/// The listed parties a name may be on a date: for each list, its closest entry in force whose
-/// score reaches the list's possible score, best first.
-pub fn screen(lists: &[PartyList], parties: &[Party], name: &str, date: Date) -> Vec<Hit> {
+/// An entry a name may be, whatever the date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    entry: usize,
+    matched: usize,
+    score: f64,
+}
+
+/// The entries a name may be on any date: every entry with a name or alias that scores at
+/// least its list's possible score, with the best of them.
+pub fn candidates(lists: &[PartyList], parties: &[Party], name: &str) -> Vec<Candidate> {
     let given = Key::of(name);
+    let mut out = Vec::new();
     if given.is_empty() {
-        return Vec::new();
+        return out;
     }
-    let mut best: Vec<Option<Hit>> = vec![None; lists.len()];
-    for (i, p) in parties.iter().enumerate().filter(|(_, p)| p.in_force(date)) {
+    for (i, p) in parties.iter().enumerate() {
         let Some(list) = lists.get(p.list) else { continue };
-        for (key, listed) in p.keys.iter().zip(p.names()) {
-            let s = score(&given, key);
-            if s < list.possible_score {
-                continue;
-            }
-            let Some(slot) = best.get_mut(p.list) else { continue };
-            if slot.as_ref().is_none_or(|h| s > h.score) {
-                *slot = Some(Hit { entry: i, list: p.list, matched: listed.to_string(), score: s, decided: s >= list.match_score });
-            }
+        let best = p.keys.iter().enumerate().filter_map(|(k, key)| Some((k, score_from(&given, key, list.possible_score)?))).max_by(
+            |a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)), // the first name of the best score
+        );
+        if let Some((matched, score)) = best {
+            out.push(Candidate { entry: i, matched, score });
+        }
+    }
+    out
+}
+
+/// Of a name's candidates, the listed parties it may be on a date: for each list, its closest
+/// entry in force, best first.
+pub fn on(lists: &[PartyList], parties: &[Party], candidates: &[Candidate], date: Date) -> Vec<Hit> {
+    let mut best: Vec<Option<Hit>> = vec![None; lists.len()];
+    for c in candidates {
+        let Some(p) = parties.get(c.entry).filter(|p| p.in_force(date)) else { continue };
+        let (Some(list), Some(slot)) = (lists.get(p.list), best.get_mut(p.list)) else { continue };
+        if slot.as_ref().is_none_or(|h| c.score > h.score) {
+            let matched = p.names().nth(c.matched).unwrap_or(&p.name).to_string();
+            *slot = Some(Hit { entry: c.entry, list: p.list, matched, score: c.score, decided: c.score >= list.match_score });
         }
     }
     let mut hits: Vec<Hit> = best.into_iter().flatten().collect();
@@ -218,10 +268,26 @@ pub fn screen(lists: &[PartyList], parties: &[Party], name: &str, date: Date) ->
     hits
 }
 
+/// The listed parties a name may be on a date: for each list, its closest entry in force whose
+/// score reaches the list's possible score, best first.
+pub fn screen(lists: &[PartyList], parties: &[Party], name: &str, date: Date) -> Vec<Hit> {
+    on(lists, parties, &candidates(lists, parties, name), date)
+}
+
 impl crate::RuleSet {
     /// The listed parties a name may be on a date (see [`screen`]).
     pub fn screen(&self, name: &str, date: Date) -> Vec<Hit> {
         screen(&self.party_lists, &self.parties, name, date)
+    }
+
+    /// The entries a name may be on any date (see [`candidates`]).
+    pub fn candidates(&self, name: &str) -> Vec<Candidate> {
+        candidates(&self.party_lists, &self.parties, name)
+    }
+
+    /// Of a name's candidates, the listed parties it may be on a date (see [`on`]).
+    pub fn screen_candidates(&self, candidates: &[Candidate], date: Date) -> Vec<Hit> {
+        on(&self.party_lists, &self.parties, candidates, date)
     }
 }
 

@@ -1029,11 +1029,15 @@ fn assemble(
             transaction.words()
         ));
     }
-    let screens = rs.party_lists.iter().enumerate().filter(|(i, _)| {
-        rs.rules.iter().any(|r| r.in_force(q.date) && r.when.tests().iter().any(|t| matches!(t, Cond::Party(l) if l.contains(i))))
-    });
-    let lists: Vec<&str> = screens.map(|(_, l)| l.name.as_str()).collect();
-    if q.parties.named().next().is_none() && !lists.is_empty() {
+    // Said only when a rule in force would have screened a party.
+    let unscreened = || {
+        let screens = rs.party_lists.iter().enumerate().filter(|(i, _)| {
+            rs.rules.iter().any(|r| r.in_force(q.date) && r.when.any_test(&|t| matches!(t, Cond::Party(l) if l.contains(i))))
+        });
+        screens.map(|(_, l)| l.name.as_str()).collect::<Vec<&str>>()
+    };
+    let lists = if q.parties.named().next().is_none() && !rs.party_lists.is_empty() { unscreened() } else { Vec::new() };
+    if !lists.is_empty() {
         d.assumptions.push(format!(
             "no end user or consignee named: not screened against the {}; give --end-user (and --consignee) to screen them",
             lists.join(" or ")

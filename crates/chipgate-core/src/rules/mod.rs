@@ -300,6 +300,15 @@ impl Cond {
         out
     }
 
+    /// Whether any test of the condition is one `f` picks, without collecting the tests.
+    pub fn any_test(&self, f: &dyn Fn(&Cond) -> bool) -> bool {
+        match self {
+            Cond::And(v) | Cond::Or(v) => v.iter().any(|c| c.any_test(f)),
+            Cond::Not(c) => c.any_test(f),
+            leaf => f(leaf),
+        }
+    }
+
     /// Whether the condition tests who the exporter is.
     pub fn tests_exporter(&self) -> bool {
         self.tests().iter().any(|t| matches!(t, Cond::Exporter(_)))
