@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spark_sql_equivalent import session  # noqa: E402  (one session setup for both versions)
+from spark_sql_equivalent import finish, session  # noqa: E402  (one setup for both versions)
 
 
 def main():
@@ -33,13 +33,7 @@ def main():
     t0 = time.perf_counter()
     df = spark.read.parquet(a.input)
     out = chipgate.spark.audit(df, date=a.date, rules=a.rules, builtin=not a.no_builtin)
-    if a.check:
-        out.write.mode("overwrite").parquet(a.check)
-    else:
-        out.write.format("noop").mode("overwrite").save()
-    print(f"spark_chipgate: {time.perf_counter() - t0:.2f} s (pyspark {spark.version})", file=sys.stderr)
-    spark.stop()
-
+    finish(spark, out, a.check, "spark_chipgate", t0)
 
 if __name__ == "__main__":
     main()

@@ -118,6 +118,17 @@ def tables(spark, mod):
     spark.createDataFrame(list(ctry.items()), "k string, code string").createOrReplaceTempView("country_alias")
 
 
+def finish(spark, out, check, name, t0):
+    """Writes the audited rows (to a no-op sink, so that only the audit is timed, or with
+    --check to a Parquet file) and says how long it took since `t0`."""
+    if check:
+        out.write.mode("overwrite").parquet(check)
+    else:
+        out.write.format("noop").mode("overwrite").save()
+    print(f"{name}: {time.perf_counter() - t0:.2f} s (pyspark {spark.version})", file=sys.stderr)
+    spark.stop()
+
+
 def main():
     src, default_date = sys.argv[1], sys.argv[2]
     check = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--check" else None
@@ -132,12 +143,7 @@ def main():
     df = df.select([F.col(c).cast("string").alias(c) for c in df.columns]).withColumn("__rn", F.monotonically_increasing_id())
     df.createOrReplaceTempView("shipments")
     out = spark.sql(spark_query(mod, [c for c in df.columns if c != "__rn"], default_date))
-    if check:
-        out.write.mode("overwrite").parquet(check)
-    else:
-        out.write.format("noop").mode("overwrite").save()
-    print(f"spark_sql_equivalent: {time.perf_counter() - t0:.2f} s (pyspark {spark.version})", file=sys.stderr)
-    spark.stop()
+    finish(spark, out, check, "spark_sql_equivalent", t0)
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ impl Key {
 
 /// The parties of the rows read, each distinct pair of names once, with what their answers
 /// depend on in each rule period: the listed parties they match or may be (see
-/// [`chipgate_core::parties::screen`]). A name is compared with the lists once, whatever the
+/// [`RuleSet::screen`]). A name is compared with the lists once, whatever the
 /// periods of its rows; a period only picks the entries in force.
 #[derive(Debug, Default)]
 pub(crate) struct PartyTable {

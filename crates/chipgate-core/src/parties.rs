@@ -231,63 +231,48 @@ pub struct Candidate {
     score: f64,
 }
 
-/// The entries a name may be on any date: every entry with a name or alias that scores at
-/// least its list's possible score, with the best of them.
-pub fn candidates(lists: &[PartyList], parties: &[Party], name: &str) -> Vec<Candidate> {
-    let given = Key::of(name);
-    let mut out = Vec::new();
-    if given.is_empty() {
-        return out;
-    }
-    for (i, p) in parties.iter().enumerate() {
-        let Some(list) = lists.get(p.list) else { continue };
-        let best = p.keys.iter().enumerate().filter_map(|(k, key)| Some((k, score_from(&given, key, list.possible_score)?))).max_by(
-            |a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)), // the first name of the best score
-        );
-        if let Some((matched, score)) = best {
-            out.push(Candidate { entry: i, matched, score });
-        }
-    }
-    out
-}
-
-/// Of a name's candidates, the listed parties it may be on a date: for each list, its closest
-/// entry in force, best first.
-pub fn on(lists: &[PartyList], parties: &[Party], candidates: &[Candidate], date: Date) -> Vec<Hit> {
-    let mut best: Vec<Option<Hit>> = vec![None; lists.len()];
-    for c in candidates {
-        let Some(p) = parties.get(c.entry).filter(|p| p.in_force(date)) else { continue };
-        let (Some(list), Some(slot)) = (lists.get(p.list), best.get_mut(p.list)) else { continue };
-        if slot.as_ref().is_none_or(|h| c.score > h.score) {
-            let matched = p.names().nth(c.matched).unwrap_or(&p.name).to_string();
-            *slot = Some(Hit { entry: c.entry, list: p.list, matched, score: c.score, decided: c.score >= list.match_score });
-        }
-    }
-    let mut hits: Vec<Hit> = best.into_iter().flatten().collect();
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-    hits
-}
-
-/// The listed parties a name may be on a date: for each list, its closest entry in force whose
-/// score reaches the list's possible score, best first.
-pub fn screen(lists: &[PartyList], parties: &[Party], name: &str, date: Date) -> Vec<Hit> {
-    on(lists, parties, &candidates(lists, parties, name), date)
-}
-
 impl crate::RuleSet {
-    /// The listed parties a name may be on a date (see [`screen`]).
+    /// The listed parties a name may be on a date: for each list, its closest entry in force
+    /// whose score reaches the list's possible score, best first.
     pub fn screen(&self, name: &str, date: Date) -> Vec<Hit> {
-        screen(&self.party_lists, &self.parties, name, date)
+        self.screen_candidates(&self.candidates(name), date)
     }
 
-    /// The entries a name may be on any date (see [`candidates`]).
+    /// The entries a name may be on any date: every entry with a name or alias that scores at
+    /// least its list's possible score, with the best of them.
     pub fn candidates(&self, name: &str) -> Vec<Candidate> {
-        candidates(&self.party_lists, &self.parties, name)
+        let given = Key::of(name);
+        let mut out = Vec::new();
+        if given.is_empty() {
+            return out;
+        }
+        for (i, p) in self.parties.iter().enumerate() {
+            let Some(list) = self.party_lists.get(p.list) else { continue };
+            let best = p.keys.iter().enumerate().filter_map(|(k, key)| Some((k, score_from(&given, key, list.possible_score)?))).max_by(
+                |a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)), // the first name of the best score
+            );
+            if let Some((matched, score)) = best {
+                out.push(Candidate { entry: i, matched, score });
+            }
+        }
+        out
     }
 
-    /// Of a name's candidates, the listed parties it may be on a date (see [`on`]).
+    /// Of a name's candidates, the listed parties it may be on a date: for each list, its
+    /// closest entry in force, best first.
     pub fn screen_candidates(&self, candidates: &[Candidate], date: Date) -> Vec<Hit> {
-        on(&self.party_lists, &self.parties, candidates, date)
+        let mut best: Vec<Option<Hit>> = vec![None; self.party_lists.len()];
+        for c in candidates {
+            let Some(p) = self.parties.get(c.entry).filter(|p| p.in_force(date)) else { continue };
+            let (Some(list), Some(slot)) = (self.party_lists.get(p.list), best.get_mut(p.list)) else { continue };
+            if slot.as_ref().is_none_or(|h| c.score > h.score) {
+                let matched = p.names().nth(c.matched).unwrap_or(&p.name).to_string();
+                *slot = Some(Hit { entry: c.entry, list: p.list, matched, score: c.score, decided: c.score >= list.match_score });
+            }
+        }
+        let mut hits: Vec<Hit> = best.into_iter().flatten().collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits
     }
 }
 

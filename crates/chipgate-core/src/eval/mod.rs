@@ -232,38 +232,10 @@ impl<'a> Ctx<'a> {
             },
             Cond::ShipFrom { set, .. } => truth(self.rs.in_set(set, &self.ship_from, self.date)),
             Cond::Transaction(list) => truth(list.contains(&self.transaction)),
-            Cond::Party(lists) => {
-                let screened = std::mem::take(&mut self.parties);
-                let t = self.listed(&screened, lists);
-                self.parties = screened;
-                t
-            }
+            Cond::Party(lists) => listed(self.rs, &self.parties, lists, &mut self.missing),
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
             self.record(metric, op, threshold, actual, result);
-        }
-        result
-    }
-
-    /// Whether a screened name is on one of `lists`: true for a match; unknown for a possible
-    /// one, which is named as missing (a person must settle who the party is).
-    fn listed(&mut self, screened: &[Screened<'a>], lists: &[usize]) -> Truth {
-        let mut result = Truth::False;
-        for s in screened {
-            for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
-                if h.decided {
-                    return Truth::True;
-                }
-                result = Truth::Unknown;
-                let list = self.rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
-                self.missing.insert(format!(
-                    "possible {list} match: {} `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
-                    s.role.replace('_', " "),
-                    s.name,
-                    h.matched,
-                    h.score
-                ));
-            }
         }
         result
     }
@@ -343,6 +315,29 @@ impl<'a> Ctx<'a> {
         }
         t
     }
+}
+
+/// Whether a screened name is on one of `lists`: true for a match; unknown for a possible one,
+/// which is named in `missing` (a person must settle who the party is).
+fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mut BTreeSet<String>) -> Truth {
+    let mut result = Truth::False;
+    for s in screened {
+        for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
+            if h.decided {
+                return Truth::True;
+            }
+            result = Truth::Unknown;
+            let list = rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
+            missing.insert(format!(
+                "possible {list} match: {} `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
+                s.role.replace('_', " "),
+                s.name,
+                h.matched,
+                h.score
+            ));
+        }
+    }
+    result
 }
 
 fn truth(b: bool) -> Truth {
