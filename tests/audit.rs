@@ -633,7 +633,7 @@ fn the_example_file_gives_its_committed_output() {
     assert_eq!(
         r.out(),
         want,
-        "examples/shipments.audit.csv is stale; if the rules changed on purpose, rerun with CHIPGATE_BLESS=1 and update the README"
+        "examples/shipments.audit.csv is stale; if the rules changed on purpose, rerun with CHIPGATE_BLESS=1 (and TRYCMD=overwrite cargo test --test docs for the guides)"
     );
 }
 

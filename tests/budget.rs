@@ -2,7 +2,7 @@
 //! rule files given to `chipgate rules validate`, in fixed cases and a bounded proptest run.
 //! Each run's peak resident memory is the kernel's own count, read when the child is reaped
 //! (`wait4`'s `ru_maxrss`), so no peak between two samples can be missed, and a run that goes
-//! over the budget fails however briefly it did. The budget is the README's: 64 MiB with the
+//! over the budget fails however briefly it did. The budget is docs/auditing.md's: 64 MiB with the
 //! default limits (the test build's binary is unoptimised, and still far under it).
 //!
 //! The inputs are sized to tell: each took from about three times (one long line) to about a

@@ -240,30 +240,7 @@ fn quantities_with_thousands_separators_are_counted() {
     assert_eq!(s["input"]["delimiter"], ";");
 }
 
-/// Every `$ chipgate …` of docs/exports.md prints what the guide shows (stdout, without a
-/// byte-order mark), run from the repository's root.
-#[test]
-fn the_exports_guide_shows_real_output() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let guide = std::fs::read_to_string(format!("{root}/docs/exports.md")).unwrap();
-    let mut ran = 0;
-    for block in guide.split("```console\n").skip(1) {
-        let block = block.split("\n```").next().unwrap();
-        let (command, shown) = block.split_once('\n').unwrap();
-        let args: Vec<&str> = command.strip_prefix("$ chipgate ").unwrap().split_whitespace().collect();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chipgate"))
-            .args(&args)
-            .current_dir(root)
-            .env_remove("CHIPGATE_RULES")
-            .output()
-            .unwrap();
-        // The guide shows CRLF output with plain line breaks.
-        let stdout = String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n");
-        assert_eq!(stdout.trim_start_matches('\u{feff}').trim_end(), shown.trim_end(), "{command}");
-        ran += 1;
-    }
-    assert_eq!(ran, 3);
-}
+// The commands of docs/exports.md are run, with the other guides', by tests/docs.rs.
 
 #[test]
 fn an_eccn_column_is_compared_with_the_classification() {

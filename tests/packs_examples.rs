@@ -1,4 +1,4 @@
-//! The example packs in `examples/packs/` do what the README says they do.
+//! The example packs in `examples/packs/` do what docs/rule-packs.md says they do.
 
 mod common;
 
@@ -111,16 +111,16 @@ fn what_if_pack_through_chipgate_diff() {
 }
 
 #[test]
-fn broken_pack_output_is_the_one_in_the_readme() {
+fn broken_pack_output_is_the_one_in_the_guide() {
     let (code, out, _) = chipgate(&["rules", "validate", "examples/packs/broken"]);
     assert_eq!(code, 2);
-    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = std::fs::read_to_string("docs/rule-packs.md").unwrap();
     let shown = readme
         .split("<!-- broken-output:start -->\n```text\n")
         .nth(1)
         .and_then(|s| s.split("```\n<!-- broken-output:end -->").next())
-        .expect("the README shows the broken pack's output");
-    assert_eq!(shown, out, "update the README block from `chipgate rules validate examples/packs/broken`");
+        .expect("docs/rule-packs.md shows the broken pack's output");
+    assert_eq!(shown, out, "update the docs/rule-packs.md block from `chipgate rules validate examples/packs/broken`");
     assert!(out.ends_with("5 errors, 3 warnings\n"), "{out}");
     for code in ["toml", "missing-citation", "d5-without-macau", "unknown-regime", "unknown-metric", "never-holds", "unknown-reference"] {
         assert!(out.contains(&format!("[{code}]")), "`{code}` not reported:\n{out}");

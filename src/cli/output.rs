@@ -197,7 +197,7 @@ impl Output {
 /// audit of the 1 M-row bench that took 45–55 ms of the rename's 70–110 ms, on the critical
 /// path at the very end; started as the file grows, the same work overlaps the audit and the
 /// rename takes 25–30 ms (freeing the previous file's blocks). Measured with `strace -T` on
-/// the rename and `benches/audit.sh` (README, Performance).
+/// the rename and `benches/audit.sh` (docs/performance.md).
 pub struct WriteBehind<'a> {
     file: &'a File,
     written: u64,

@@ -1,5 +1,5 @@
 //! Lints: warnings about rule packs that load but look wrong. Every lint has a stable code and
-//! a rationale ([`LINTS`]); the README's rule-pack section documents them. Lints never stop a
+//! a rationale ([`LINTS`]); docs/rule-packs.md documents them. Lints never stop a
 //! pack from loading; `chipgate rules validate --deny-warnings` turns them into a failure.
 
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ pub struct Lint {
     pub rationale: &'static str,
 }
 
-/// Every lint, in the order the README lists them.
+/// Every lint, in the order docs/rule-packs.md lists them.
 pub const LINTS: &[Lint] = &[
     Lint {
         code: "date-overlap",

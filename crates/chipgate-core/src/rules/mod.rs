@@ -13,7 +13,7 @@ pub mod diag;
 mod lint;
 mod load;
 // The file format as serde reads it: an implementation detail of loading (the format is
-// documented in the README and checked by `check`). Some keys (notes, a set's description) are
+// documented in docs/rule-packs.md and checked by `check`). Some keys (notes, a set's description) are
 // there for the file's reader: accepted, never read back.
 #[allow(dead_code)]
 mod raw;
