@@ -578,3 +578,41 @@ fn a_classification_looks_at_the_item_alone() {
     }
     assert!(errors(&with_user(&rule("tpp >= 100 and datacenter and chip in ['H100']"))).is_empty());
 }
+
+/// A human answer on anything but the built-in rules ends with the packs that answered (name,
+/// version, hash, location), and a view across dates with the definitions they replaced, so
+/// that a pasted what-if answer cannot pass for the law; on the built-in rules alone it does not.
+#[test]
+fn human_views_end_with_the_packs_that_answered() {
+    let what_if = ["--rules", "examples/packs/what-if-2027"];
+    let views: [&[&str]; 5] = [
+        &["check", "RTX4090D", "--to", "CN", "--date", "2026-06-01"],
+        &["timeline", "RTX4090D", "--to", "CN", "--until", "2027-06-01"],
+        &["diff", "--from", "2026-12-31", "--to", "2027-01-02", "--destinations", "CN"],
+        &["chips", "--date", "2027-01-02", "--search", "4090"],
+        &["chips", "show", "RTX4090D", "--date", "2027-01-02"],
+    ];
+    let (rs, _) = Loader::new().pack(PackSource::Path("examples/packs/what-if-2027".into())).load().expect("the example loads");
+    let hash = &rs.packs[1].hash;
+    for view in views {
+        let plain = chipgate(view);
+        assert!(!plain.stdout.contains("Answered by these rule packs"), "{view:?}:\n{}", plain.stdout);
+        let args: Vec<&str> = what_if.iter().chain(view).copied().collect();
+        let r = chipgate(&args);
+        assert!(r.code == 0 || r.code == 1, "{view:?}: {}", r.stderr);
+        let tail = r
+            .stdout
+            .rsplit_once("Answered by these rule packs, not the built-in rules alone:\n")
+            .map(|(_, t)| t)
+            .unwrap_or_else(|| panic!("{view:?}: no provenance:\n{}", r.stdout));
+        assert!(tail.starts_with("  chipgate-builtin "), "{view:?}: {tail}");
+        assert!(tail.contains(&format!("  what-if-2027 0.1.0 #{hash} (examples/packs/what-if-2027)\n")), "{view:?}: {tail}");
+        let replaced = "rule `us-2023-10/note-non-datacenter` of pack `chipgate-builtin` replaced by pack `what-if-2027`";
+        if view[0] == "check" {
+            // Beside the verdict, the one this answer rests on.
+            assert!(r.stdout.split("ECCN").next().unwrap().contains("Replaced by a pack"), "{}", r.stdout);
+        } else {
+            assert!(tail.contains(&format!("Replaced: {replaced}\n")), "{view:?}: {tail}");
+        }
+    }
+}

@@ -40,7 +40,10 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let d = a.request().decide(&rs, super::today(), SOURCE)?;
     match a.format {
         Format::Json => render::json(out, &Answer::new(&rs, &d), Vec::new())?,
-        Format::Human => human(&d, a.trace, out)?,
+        Format::Human => {
+            human(&d, a.trace, out)?;
+            render::provenance(&rs, false, out)?;
+        }
     }
     Ok(super::exit_for(d.verdict))
 }

@@ -89,7 +89,10 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
             super::render::json(out, &List { date, rules_version: rs.version(), chips }, Vec::new())?;
         }
         ListFormat::Csv => csv_rows(&rows, out)?,
-        ListFormat::Human => human_list(&rows, date, out)?,
+        ListFormat::Human => {
+            human_list(&rows, date, out)?;
+            super::render::provenance(&rs, true, out)?;
+        }
     }
     Ok(EXIT_CLEAR)
 }
@@ -205,7 +208,10 @@ fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
     let sheet = Sheet::new(&rs, chip, date);
     match a.format {
         Format::Json => super::render::json(out, &sheet, Vec::new())?,
-        Format::Human => show_human(&rs, chip, &sheet.metrics, &sheet.classification, out)?,
+        Format::Human => {
+            show_human(&rs, chip, &sheet.metrics, &sheet.classification, out)?;
+            super::render::provenance(&rs, true, out)?;
+        }
     }
     Ok(EXIT_CLEAR)
 }

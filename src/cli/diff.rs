@@ -60,7 +60,10 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     match a.format {
         ListFormat::Json => super::render::json(out, &Versioned::new(&rs, &d), Vec::new())?,
         ListFormat::Csv => csv_rows(&d, out)?,
-        ListFormat::Human => human(&d, a.collapse, out)?,
+        ListFormat::Human => {
+            human(&d, a.collapse, out)?;
+            super::render::provenance(&rs, true, out)?;
+        }
     }
     Ok(EXIT_CLEAR)
 }

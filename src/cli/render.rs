@@ -1,7 +1,7 @@
 //! Human rendering helpers: comfy-table setup and wording for verdicts and policies.
 
 use chipgate::eval::{Decision, Truth, Value};
-use chipgate::rules::Policy;
+use chipgate::rules::{Policy, RuleSet};
 use chipgate::spec::fmt_num;
 use chipgate::Verdict;
 use comfy_table::{presets, ContentArrangement, Table};
@@ -37,6 +37,28 @@ pub fn table(header: &[&str]) -> Table {
         t.set_header(header.to_vec());
     }
     t
+}
+
+/// The last lines of a human view when anything but the built-in pack answered: each pack
+/// loaded with its version, content hash and location, so that a printed or pasted what-if
+/// answer carries what it rests on and cannot pass for the law. Nothing on the built-in rules
+/// alone (`--version` names them). With `replacements`, also every definition a pack replaced
+/// (`replaces = true`): a view across dates and chips may rest on any of them, where a check
+/// names the ones its answer rests on beside its verdict.
+pub fn provenance(rs: &RuleSet, replacements: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if rs.packs.iter().all(|p| p.location == "builtin") {
+        return Ok(());
+    }
+    writeln!(out, "\nAnswered by these rule packs, not the built-in rules alone:")?;
+    for p in &rs.packs {
+        writeln!(out, "  {} {} #{} ({})", p.name, p.version, p.hash, if p.location == "builtin" { "built in" } else { &p.location })?;
+    }
+    if replacements {
+        for r in &rs.replacements {
+            writeln!(out, "Replaced: {r}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Verdict in words.

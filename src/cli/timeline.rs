@@ -49,7 +49,10 @@ pub fn run(cli: &Cli, a: &TimelineArgs, out: &mut dyn Write) -> Result<u8> {
     let tl = req.build(&rs, super::today(), SOURCE)?;
     match a.format {
         Format::Json => super::render::json(out, &Versioned::new(&rs, &tl), Vec::new())?,
-        Format::Human => human(&tl, out)?,
+        Format::Human => {
+            human(&tl, out)?;
+            super::render::provenance(&rs, true, out)?;
+        }
     }
     Ok(EXIT_CLEAR)
 }
