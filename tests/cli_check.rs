@@ -335,3 +335,30 @@ fn the_exporter_and_the_ship_from_are_said_and_change_answers() {
     assert_eq!(v["review_policy"]["policy"], "case_by_case");
     assert_input_error(&["check", "H200", "--to", "CN", "--ship-from", "Atlantis"], &["Atlantis"]);
 }
+
+/// `--short` is the answer in one line, with the exit code of the full answer.
+#[test]
+fn short_is_one_line_with_the_same_exit_code() {
+    for (args, line) in [
+        (
+            &["check", "H800", "--to", "CN", "--date", "2024-01-15"][..],
+            "NVIDIA H800 SXM5 80GB → China (CN) on 2024-01-15: LICENSE REQUIRED; ECCN 3A090.a; review: presumption of denial\n",
+        ),
+        (&["check", "H800", "--to", "CN", "--date", "2023-06-01"][..], "NVIDIA H800 SXM5 80GB → China (CN) on 2023-06-01: NO LICENSE REQUIRED; ECCN —\n"),
+        (
+            &["check", "--tpp", "3000", "--to", "CN", "--date", "2024-05-01"][..],
+            "hypothetical chip → China (CN) on 2024-05-01: INDETERMINATE; ECCN undetermined (none | 3A090.a | 3A090.b); missing: datacenter, pd (or die_area_mm2)\n",
+        ),
+        (
+            &["check", "H200", "--to", "CN", "--date", "2026-06-01", "--ship-from", "SG"][..],
+            "NVIDIA H200 SXM 141GB → China (CN) on 2026-06-01, from Singapore (SG): reexport: LICENSE REQUIRED; ECCN 3A090.a; review: presumption of denial\n",
+        ),
+    ] {
+        let full = chipgate(args);
+        let mut with_short = args.to_vec();
+        with_short.push("--short");
+        let short = chipgate(&with_short);
+        assert_eq!(short.stdout, line, "{args:?}");
+        assert_eq!(short.code, full.code, "{args:?}");
+    }
+}

@@ -32,6 +32,11 @@ pub struct CheckArgs {
     /// Also print the trace of every condition evaluated (human format).
     #[arg(long)]
     pub trace: bool,
+    /// One line: the chip, destination and date, the verdict, the ECCN, the exceptions or the
+    /// review policy, what is missing, and the rules packs when not the built-in ones alone (for
+    /// an order desk, a log or a chat).
+    #[arg(long, conflicts_with_all = ["format", "trace"])]
+    pub short: bool,
 }
 
 /// Runs the command.
@@ -40,6 +45,7 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     let d = a.request().decide(&rs, super::today(), SOURCE)?;
     match a.format {
         Format::Json => render::json(out, &Answer::new(&rs, &d), Vec::new())?,
+        Format::Human if a.short => short(&rs, &d, out)?,
         Format::Human => {
             human(&d, a.trace, out)?;
             render::provenance(&rs, false, out)?;
@@ -53,6 +59,40 @@ impl CheckArgs {
     pub fn request(&self) -> Check {
         self.parties.with(Check { to: self.to.clone(), date: self.date.clone(), trace: self.trace, ..self.chip.request() })
     }
+}
+
+/// The answer in one line, e.g. `NVIDIA H100 SXM5 80GB → China (CN) on 2024-01-15: LICENSE
+/// REQUIRED; ECCN 3A090.a; review: presumption of denial`.
+fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
+    let mut parts = vec![render::verdict_short(d.verdict).to_string(), format!("ECCN {}", d.eccn.as_deref().unwrap_or("—"))];
+    if d.eccn.is_none() && !d.eccn_candidates.is_empty() {
+        parts[1] = format!(
+            "ECCN undetermined ({})",
+            d.eccn_candidates.iter().map(|c| c.eccn.as_deref().unwrap_or("none")).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    if !d.exceptions.is_empty() {
+        parts.push(format!("exceptions: {}", d.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")));
+    }
+    if let Some(r) = &d.review_policy {
+        parts.push(format!("review: {}", render::policy(r.policy)));
+    }
+    if !d.missing.is_empty() {
+        parts.push(format!("missing: {}", d.missing.join(", ")));
+    }
+    if !d.replaced.is_empty() {
+        parts.push("rests on definitions a pack replaced".into());
+    }
+    if rs.packs.iter().any(|p| p.location != "builtin") {
+        parts.push(format!("rules {}", rs.version()));
+    }
+    // The kind of transaction only when it is not the usual export from the rules' jurisdiction.
+    let from = match &d.ship_from {
+        Some(f) if d.transaction.name() != "export" => format!(", from {} ({}): {}", f.name, f.code, d.transaction.name()),
+        _ => String::new(),
+    };
+    writeln!(out, "{} → {} ({}) on {}{from}: {}", d.chip.name, d.destination.name, d.destination.code, d.date, parts.join("; "))?;
+    Ok(())
 }
 
 fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {

@@ -72,6 +72,17 @@ pub fn verdict(v: Verdict) -> &'static str {
     }
 }
 
+/// Verdict in a few words, for one-line answers.
+pub fn verdict_short(v: Verdict) -> &'static str {
+    match v {
+        Verdict::NoLicenseRequired => "NO LICENSE REQUIRED",
+        Verdict::LicenseException => "LICENSE EXCEPTION AVAILABLE",
+        Verdict::LicenseRequired => "LICENSE REQUIRED",
+        Verdict::Embargoed => "EMBARGOED",
+        Verdict::Indeterminate => "INDETERMINATE",
+    }
+}
+
 /// Policy in words.
 pub fn policy(p: Policy) -> &'static str {
     match p {
