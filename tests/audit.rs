@@ -204,7 +204,7 @@ fn every_kind_of_bad_row_gets_an_error_naming_row_and_column() {
         "row 1, column chip: unknown chip `H100X`; did you mean `H100`",
         "row 2, column chip: chip name `H1` is ambiguous; candidates: ",
         "row 3, column destination: unknown country `Chna`; did you mean China (CN)",
-        "row 4, column end_user_hq: unknown country `Atlantis`; did you mean ",
+        "row 4, column end_user_hq: unknown country `Atlantis`; use an ISO 3166-1 alpha-2 code",
         "row 5, column date: invalid date `2024-13-01`: ",
         "warning: row 6, column quantity: `-4` is not a whole number ≥ 0; the row's units are not counted",
         "warning: row 7, column quantity: `2.5` is not a whole number ≥ 0; the row's units are not counted",

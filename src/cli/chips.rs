@@ -86,7 +86,11 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
     match a.format {
         ListFormat::Json => {
             let chips = rows.iter().map(|(r, _)| r.clone()).collect();
-            super::render::json(out, &List { date, rules_version: rs.version(), chips }, Vec::new())?;
+            super::render::json(
+                out,
+                &List { schema_version: chipgate::request::SCHEMA_VERSION, date, rules_version: rs.version(), chips },
+                Vec::new(),
+            )?;
         }
         ListFormat::Csv => csv_rows(&rows, out)?,
         ListFormat::Human => {

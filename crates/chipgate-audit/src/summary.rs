@@ -78,6 +78,8 @@ pub struct ErrorTally {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
+    /// The version of the document's shape (`chipgate_core::request::SCHEMA_VERSION`).
+    pub schema_version: &'static str,
     /// Data rows read (equal to the rows written).
     pub rows: u64,
     /// Rows evaluated without error.
@@ -287,6 +289,7 @@ impl Counter {
         let error_rows = rows_of(ERROR);
         let rows: u64 = self.outcomes.iter().map(|t| t.rows).sum();
         Summary {
+            schema_version: chipgate_core::request::SCHEMA_VERSION,
             rows,
             evaluated: rows - error_rows,
             findings: rows - error_rows - rows_of(clear),

@@ -168,6 +168,8 @@ impl Check {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Answer<'a> {
+    /// The version of the document's shape ([`SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// The decision.
     #[serde(flatten)]
     pub decision: &'a Decision,
@@ -180,9 +182,13 @@ pub struct Answer<'a> {
 impl<'a> Answer<'a> {
     /// The document for a decision of a rule set.
     pub fn new(rs: &'a RuleSet, decision: &'a Decision) -> Answer<'a> {
-        Answer { decision, rules_version: rs.version(), packs: &rs.packs }
+        Answer { schema_version: SCHEMA_VERSION, decision, rules_version: rs.version(), packs: &rs.packs }
     }
 }
+
+/// The version of the shape of the JSON documents (check, the views, the audit summary): it
+/// changes when a field is renamed, removed or changes meaning, not when one is added.
+pub const SCHEMA_VERSION: &str = "1";
 
 /// The `--flag` spelling of a parameter.
 fn flag(parameter: &str) -> String {
@@ -257,6 +263,8 @@ pub const VIEW_START: &str = "2022-01-01";
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Versioned<'a, T: Serialize> {
+    /// The version of the document's shape ([`SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// The view.
     #[serde(flatten)]
     pub doc: &'a T,
@@ -267,7 +275,7 @@ pub struct Versioned<'a, T: Serialize> {
 impl<'a, T: Serialize> Versioned<'a, T> {
     /// The document of a view of a rule set.
     pub fn new(rs: &RuleSet, doc: &'a T) -> Versioned<'a, T> {
-        Versioned { doc, rules_version: rs.version() }
+        Versioned { schema_version: SCHEMA_VERSION, doc, rules_version: rs.version() }
     }
 }
 

@@ -569,7 +569,7 @@ async fn chips(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<J
     let filter = catalog::Filter { vendor: p.vendor, eccn: p.eccn, search: p.search };
     let found = filter.apply(&rs, date);
     let chips = found.iter().map(|(c, class)| catalog::Entry::new(c, class)).collect();
-    render(&catalog::List { date, rules_version: rs.version(), chips })
+    render(&catalog::List { schema_version: request::SCHEMA_VERSION, date, rules_version: rs.version(), chips })
 }
 
 /// One chip's parameters: those of `chipgate chips show`.

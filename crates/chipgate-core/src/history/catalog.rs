@@ -160,6 +160,8 @@ impl Filter {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct List<'a> {
+    /// The version of the document's shape ([`crate::request::SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// The date the rules were applied for.
     pub date: Date,
     /// The packs, versions and hashes that answered.
