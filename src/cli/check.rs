@@ -83,7 +83,7 @@ fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Re
     if !d.replaced.is_empty() {
         parts.push("rests on definitions a pack replaced".into());
     }
-    if rs.packs.iter().any(|p| p.location != "builtin") {
+    if !rs.packs.iter().all(|p| p.is_builtin()) {
         parts.push(format!("rules {}", rs.version()));
     }
     // The kind of transaction only when it is not the usual export from the rules' jurisdiction.

@@ -46,12 +46,12 @@ pub fn table(header: &[&str]) -> Table {
 /// (`replaces = true`): a view across dates and chips may rest on any of them, where a check
 /// names the ones its answer rests on beside its verdict.
 pub fn provenance(rs: &RuleSet, replacements: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    if rs.packs.iter().all(|p| p.location == "builtin") {
+    if rs.packs.iter().all(|p| p.is_builtin()) {
         return Ok(());
     }
     writeln!(out, "\nAnswered by these rule packs, not the built-in rules alone:")?;
     for p in &rs.packs {
-        writeln!(out, "  {} {} #{} ({})", p.name, p.version, p.hash, if p.location == "builtin" { "built in" } else { &p.location })?;
+        writeln!(out, "  {} {} #{} ({})", p.name, p.version, p.hash, if p.is_builtin() { "built in" } else { &p.location })?;
     }
     if replacements {
         for r in &rs.replacements {

@@ -72,6 +72,13 @@ pub struct PackInfo {
     pub description: String,
 }
 
+impl PackInfo {
+    /// Whether it is the pack embedded in the binary (location `builtin`).
+    pub fn is_builtin(&self) -> bool {
+        self.location == "builtin"
+    }
+}
+
 /// A regulation or instrument: a Federal Register rule, a CFR part, an is-informed letter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
