@@ -1,7 +1,7 @@
 //! Using chipgate as a library: load the built-in rules, look a chip up, and evaluate it for a
 //! destination on several dates. Run with `cargo run --example library`.
 
-use chipgate::spec::Resolution;
+use chipgate::chip::Resolution;
 use chipgate::{evaluate, Query, RuleSet};
 use jiff::civil::date;
 

@@ -3,7 +3,7 @@
 //! identity-keyed (JSON) and class-keyed (CSV) runs agree, and every row comes out, in order.
 
 use chipgate::audit::{audit, CsvSink, ErrorKind, Finding, Header, JsonlSink, Options, Outcome, Row, Sink};
-use chipgate::spec::{Overrides, Resolution};
+use chipgate::chip::{Overrides, Resolution};
 use chipgate::{evaluate, Query, RuleSet};
 use common::Lcg;
 use jiff::civil::{date, Date};

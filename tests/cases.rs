@@ -48,7 +48,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use chipgate::spec::{Chip, Figure, Precision, Resolution, Throughput};
+use chipgate::chip::{Chip, Figure, Precision, Resolution, Throughput};
 use chipgate::{evaluate, Decision, Query, RuleSet};
 use jiff::civil::Date;
 use serde::Deserialize;

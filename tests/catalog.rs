@@ -2,8 +2,8 @@
 //! recomputed for every chip against the reference, and classifications against the public
 //! statements that name chips (shared/reference/regulation.md §7.1).
 
+use chipgate::chip::{Metrics, Resolution};
 use chipgate::history::classify;
-use chipgate::spec::{Metrics, Resolution};
 use chipgate::{evaluate, Chip, Query, RuleSet, Verdict};
 use jiff::civil::{date, Date};
 

@@ -217,9 +217,9 @@ fn hypothetical_chips_have_timelines_too() {
         id: "hypothetical".into(),
         name: "hypothetical chip".into(),
         datacenter: Some(true),
-        tpp: Some(chipgate::spec::Figure::given(5000.0)),
-        interconnect_gbps: Some(chipgate::spec::Figure::given(400.0)),
-        memory_bandwidth_gbps: Some(chipgate::spec::Figure::given(3000.0)),
+        tpp: Some(chipgate::chip::Figure::given(5000.0)),
+        interconnect_gbps: Some(chipgate::chip::Figure::given(400.0)),
+        memory_bandwidth_gbps: Some(chipgate::chip::Figure::given(3000.0)),
         ..Chip::default()
     };
     let t = timeline(

@@ -227,7 +227,7 @@ value = 600
     let text = format!("{HEADER}{body}");
     let (rs, _) = Loader::new().pack(PackSource::Memory(vec![("lint.toml".into(), text)])).load().unwrap();
     let chip = rs.catalog.by_id("acme-x1").unwrap();
-    assert_eq!(chipgate::spec::Metrics::of(chip).tpp.map(|t| t.value), Some(8000.0));
+    assert_eq!(chipgate::chip::Metrics::of(chip).tpp.map(|t| t.value), Some(8000.0));
 }
 
 #[test]

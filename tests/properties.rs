@@ -15,7 +15,7 @@
 //! - Results for a date never depend on rules that take effect later.
 //! - Evaluation never panics on finite specs, and its decision always serialises.
 
-use chipgate::spec::{Chip, Figure, Precision, Throughput};
+use chipgate::chip::{Chip, Figure, Precision, Throughput};
 use chipgate::{evaluate, Decision, Query, RuleSet, Verdict};
 use jiff::civil::Date;
 use proptest::prelude::*;

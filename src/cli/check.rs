@@ -3,14 +3,14 @@
 use std::io::Write;
 
 use anyhow::Result;
+use chipgate::chip::fmt_num;
 use chipgate::eval::Decision;
 use chipgate::request::{Answer, Check};
-use chipgate::spec::fmt_num;
 use clap::Args;
 
+use super::chip_args::{ChipArgs, SOURCE};
 use super::parties::PartyArgs;
 use super::render::{self, table};
-use super::spec_args::{ChipArgs, SOURCE};
 use super::{Cli, Format};
 
 /// Arguments of `chipgate check`.

@@ -5,15 +5,15 @@
 use std::io::Write;
 
 use anyhow::Result;
+use chipgate::chip::{fmt_num, Chip, Metrics};
 use chipgate::history::catalog::{Entry, Filter, List, Sheet};
 use chipgate::history::Classification;
-use chipgate::spec::{fmt_num, Chip, Metrics};
 use chipgate::RuleSet;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
+use super::chip_args::lookup;
 use super::render::table;
-use super::spec_args::lookup;
 use super::{Cli, Format, EXIT_CLEAR};
 
 /// Output format of the list views.

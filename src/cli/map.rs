@@ -55,7 +55,7 @@ pub fn run(cli: &Cli, a: &MapArgs, out: &mut dyn Write) -> Result<u8> {
         consumer: a.consumer,
     };
     let m = req.build(&rs, super::today())?;
-    let wanted: Vec<&chipgate::spec::Chip> = a.chips.iter().map(|n| super::spec_args::lookup(&rs, n.trim())).collect::<Result<_>>()?;
+    let wanted: Vec<&chipgate::chip::Chip> = a.chips.iter().map(|n| super::chip_args::lookup(&rs, n.trim())).collect::<Result<_>>()?;
     let mut chips: Vec<Entry> = Vec::new();
     for (c, class) in Filter::default().apply(&rs, m.date) {
         if wanted.is_empty() || wanted.iter().any(|w| w.id == c.id) {

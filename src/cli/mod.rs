@@ -13,6 +13,7 @@ use jiff::civil::Date;
 
 mod audit;
 mod check;
+mod chip_args;
 mod chips;
 mod diff;
 mod map;
@@ -21,7 +22,6 @@ mod parties;
 mod render;
 mod rules_cmd;
 mod serve;
-mod spec_args;
 mod timeline;
 
 /// `chipgate --version`: the tool's version and the built-in rules it carries.

@@ -1,8 +1,8 @@
 //! Human rendering helpers: comfy-table setup and wording for verdicts and policies.
 
+use chipgate::chip::fmt_num;
 use chipgate::eval::{Decision, Truth, Value};
 use chipgate::rules::{Policy, RuleSet};
-use chipgate::spec::fmt_num;
 use chipgate::Verdict;
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;

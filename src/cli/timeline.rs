@@ -10,9 +10,9 @@ use chipgate::Verdict;
 use clap::Args;
 use comfy_table::{ColumnConstraint, Width};
 
+use super::chip_args::{ChipArgs, SOURCE};
 use super::parties::PartyArgs;
 use super::render::{self, table};
-use super::spec_args::{ChipArgs, SOURCE};
 use super::{Cli, Format, EXIT_CLEAR};
 
 pub use chipgate::request::VIEW_START;

@@ -9,8 +9,8 @@ use jiff::civil::Date;
 use super::hash::FxMap;
 use super::memo::overrides;
 use super::row::{Key, SpecBits};
+use chipgate_core::chip::Chip;
 use chipgate_core::eval::signature::{Role, Signatures};
-use chipgate_core::spec::Chip;
 use chipgate_core::RuleSet;
 
 /// The other exporter's name, for a row whose exporter no rule names.

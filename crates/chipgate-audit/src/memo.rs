@@ -13,9 +13,9 @@ use super::classes::Classes;
 use super::hash::FxMap;
 use super::row::{Key, PartyTable, SpecBits, NONE};
 use super::sink::csv_field;
+use chipgate_core::chip::Overrides;
 use chipgate_core::eval::Options;
 use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Parties, Reason, ReviewRef, TraceEntry};
-use chipgate_core::spec::Overrides;
 use chipgate_core::{evaluate, EvalError, Query, RuleSet, Verdict};
 
 /// The names of the columns an audit appends to each row, in order.

@@ -8,7 +8,7 @@ use super::columns::{Columns, Field};
 use super::hash::{pack, NameMap, Recent};
 use super::memo::Finding;
 use super::scan::Fields;
-use chipgate_core::spec::Resolution;
+use chipgate_core::chip::Resolution;
 use chipgate_core::RuleSet;
 
 /// What kind of problem made a row unusable; counted in the summary.

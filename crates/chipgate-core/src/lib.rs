@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod chip;
 pub mod date;
 pub mod eval;
 pub mod geo;
@@ -26,13 +27,12 @@ pub mod history;
 pub mod parties;
 pub mod request;
 pub mod rules;
-pub mod spec;
 pub mod suggest;
 pub mod text;
 
+pub use chip::Chip;
 pub use eval::{evaluate, Classified, Decision, EvalError, Period, Query, Verdict};
 pub use rules::{Loader, PackSource, RuleSet};
-pub use spec::Chip;
 
 #[cfg(test)]
 mod tests {

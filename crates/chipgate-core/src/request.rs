@@ -7,9 +7,9 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::chip::{Chip, Overrides, Precision, Resolution, Throughput};
 use crate::eval::{Decision, EvalError, Options, Parties, Query};
 use crate::rules::{PackInfo, RuleSet};
-use crate::spec::{Chip, Overrides, Precision, Resolution, Throughput};
 
 /// A mistake in a request: the parameter it is about (its `snake_case` name, as in
 /// [`Check`]'s fields; the command line spells it `--kebab-case`), and what is wrong with it,
@@ -428,8 +428,8 @@ impl Map {
         use crate::history::map::{map, MapRequest, MAX_STEPS};
         let date = date_or("date", self.date.as_deref(), today)?;
         // The axes reach past the catalog's largest figures.
-        let largest = |f: fn(&crate::spec::Metrics) -> Option<f64>| {
-            rs.catalog.chips().iter().filter_map(|c| f(&crate::spec::Metrics::of(c))).fold(0.0, f64::max) * 1.1
+        let largest = |f: fn(&crate::chip::Metrics) -> Option<f64>| {
+            rs.catalog.chips().iter().filter_map(|c| f(&crate::chip::Metrics::of(c))).fold(0.0, f64::max) * 1.1
         };
         let positive = |parameter: &'static str, v: Option<f64>, default: f64| match v {
             Some(x) if !x.is_finite() || x <= 0.0 || x > AXIS_MAX => {

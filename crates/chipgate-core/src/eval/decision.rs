@@ -4,8 +4,8 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::chip::Metrics;
 use crate::rules::{Citation, Policy};
-use crate::spec::Metrics;
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

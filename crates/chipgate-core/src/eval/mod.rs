@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::civil::Date;
 
+use crate::chip::{Chip, Metrics};
 use crate::rules::{Cond, Policy, Rule, RuleKind, RuleSet};
-use crate::spec::{Chip, Metrics};
 
 mod decision;
 pub mod signature;

@@ -15,9 +15,9 @@
 use jiff::civil::Date;
 
 use super::Exporter;
+use crate::chip::{Chip, Metrics};
 use crate::geo::Country;
 use crate::rules::{Cond, RuleSet, Set, Transaction};
-use crate::spec::{Chip, Metrics};
 
 /// The part a country plays in a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::spec::normalize;
+use crate::chip::normalize;
 
 /// A country or territory (ISO 3166-1 alpha-2).
 #[derive(Debug, Clone, PartialEq, Serialize)]

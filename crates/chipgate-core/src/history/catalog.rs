@@ -4,9 +4,9 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::chip::Chip;
 use crate::eval::Options;
 use crate::rules::RuleSet;
-use crate::spec::Chip;
 
 /// A chip's classification on a date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,7 +82,7 @@ pub struct Entry<'a> {
 impl<'a> Entry<'a> {
     /// The entry of a chip classified as `class`.
     pub fn new(chip: &'a Chip, class: &Classification) -> Entry<'a> {
-        let m = crate::spec::Metrics::of(chip);
+        let m = crate::chip::Metrics::of(chip);
         let round4 = |v: f64| (v * 1e4).round() / 1e4;
         Entry {
             id: &chip.id,
@@ -119,7 +119,7 @@ pub struct Filter {
 impl Filter {
     /// Whether a chip passes the vendor and text filters.
     pub fn keeps(&self, c: &Chip) -> bool {
-        use crate::spec::normalize;
+        use crate::chip::normalize;
         let vendor_ok = |v: &str| normalize(&c.vendor).starts_with(&normalize(v));
         let search_ok = |s: &str| {
             let key = normalize(s);
@@ -178,7 +178,7 @@ pub struct Sheet<'a> {
     /// The catalog entry as the packs give it.
     pub chip: &'a Chip,
     /// The figures the rules read, with their derivations.
-    pub metrics: crate::spec::Metrics,
+    pub metrics: crate::chip::Metrics,
     /// The classification on the date.
     pub classification: Classification,
     /// Every source the figures cite, each once.
@@ -192,7 +192,7 @@ impl<'a> Sheet<'a> {
     pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Sheet<'a> {
         Sheet {
             chip,
-            metrics: crate::spec::Metrics::of(chip),
+            metrics: crate::chip::Metrics::of(chip),
             classification: classify(rs, chip, date),
             sources: chip.sources(),
             rules_version: rs.version(),

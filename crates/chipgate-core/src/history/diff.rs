@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::chip::Chip;
 use crate::eval::{evaluate, ChipRef, CountryRef, Options, Query};
 use crate::rules::RuleSet;
-use crate::spec::Chip;
 
 use super::{responsible, Change, HistoryError, Status};
 

@@ -6,9 +6,9 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::chip::{Chip, Figure};
 use crate::eval::Options;
 use crate::rules::RuleSet;
-use crate::spec::{Chip, Figure};
 
 /// The most points along one axis.
 pub const MAX_STEPS: usize = 200;

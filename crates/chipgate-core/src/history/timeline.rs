@@ -4,9 +4,9 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::chip::Chip;
 use crate::eval::{evaluate, ChipRef, CountryRef, Decision, Options, Query};
 use crate::rules::RuleSet;
-use crate::spec::Chip;
 
 use super::{period_starts, responsible, Change, HistoryError, Status};
 

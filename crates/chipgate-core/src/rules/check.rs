@@ -12,9 +12,9 @@ use super::cond::{self, Expr, SetExpr};
 use super::diag::{did_you_mean, Diagnostic, Sources};
 use super::raw::*;
 use super::*;
+use crate::chip::{self, Chip, Figure, Precision, Throughput};
 use crate::geo::{Country, Membership};
 use crate::parties::{Party, PartyList};
-use crate::spec::{self, Chip, Figure, Precision, Throughput};
 
 /// One parsed file, with the pack it belongs to.
 pub(crate) struct ParsedFile {
@@ -295,7 +295,7 @@ impl<'a> Checker<'a> {
         for f in files {
             self.chips(f, &mut chips, &mut names);
         }
-        self.rs.catalog = spec::Catalog::new(chips);
+        self.rs.catalog = chip::Catalog::new(chips);
         for f in files {
             self.party_lists(f);
         }
@@ -762,14 +762,14 @@ impl<'a> Checker<'a> {
         names: &mut HashMap<String, usize>,
     ) {
         for a in &c.aliases {
-            let clash = names.get(&spec::normalize(a.get_ref())).filter(|k| **k != index).and_then(|k| chips.get(*k));
+            let clash = names.get(&chip::normalize(a.get_ref())).filter(|k| **k != index).and_then(|k| chips.get(*k));
             if let Some(o) = clash {
                 self.err("duplicate-alias", f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id)).help =
                     Some("each name must resolve to one chip; remove or change this alias".into());
             }
         }
         for k in std::iter::once(&chip.id).chain(std::iter::once(&chip.name)).chain(chip.aliases.iter()) {
-            names.entry(spec::normalize(k)).or_insert(index);
+            names.entry(chip::normalize(k)).or_insert(index);
         }
     }
 
@@ -1042,20 +1042,20 @@ impl<'a> Checker<'a> {
             Expr::And(v) => Cond::And(v.iter().map(|x| self.resolve(file, base, x)).collect::<Option<Vec<_>>>()?),
             Expr::Or(v) => Cond::Or(v.iter().map(|x| self.resolve(file, base, x)).collect::<Option<Vec<_>>>()?),
             Expr::Not(x) => Cond::Not(Box::new(self.resolve(file, base, x)?)),
-            Expr::Cmp { metric, op, value } => match spec::Metric::parse(&metric.text) {
+            Expr::Cmp { metric, op, value } => match chip::Metric::parse(&metric.text) {
                 Some(m) => Cond::Cmp { metric: m, op: *op, value: *value },
                 None => {
-                    let help = did_you_mean(&metric.text, spec::Metric::ALL.iter().map(|(n, _)| *n));
+                    let help = did_you_mean(&metric.text, chip::Metric::ALL.iter().map(|(n, _)| *n));
                     self.err("unknown-metric", file, at(metric), format!("unknown metric `{}`", metric.text)).help = help;
                     return None;
                 }
             },
-            Expr::Flag(n) => match spec::Flag::parse(&n.text) {
+            Expr::Flag(n) => match chip::Flag::parse(&n.text) {
                 Some(fl) => Cond::Flag(fl),
                 None => {
-                    let names = spec::Flag::ALL.iter().map(|(n, _)| *n).chain(spec::Metric::ALL.iter().map(|(n, _)| *n));
+                    let names = chip::Flag::ALL.iter().map(|(n, _)| *n).chain(chip::Metric::ALL.iter().map(|(n, _)| *n));
                     let help = did_you_mean(&n.text, names);
-                    let msg = if spec::Metric::parse(&n.text).is_some() {
+                    let msg = if chip::Metric::parse(&n.text).is_some() {
                         format!("metric `{}` needs a comparison, e.g. `{} >= 4800`", n.text, n.text)
                     } else {
                         format!("unknown flag `{}`", n.text)
@@ -1078,13 +1078,13 @@ impl<'a> Checker<'a> {
                     let mut ids = Vec::new();
                     for v in values {
                         match self.rs.catalog.resolve(&v.text) {
-                            spec::Resolution::Found(c) => ids.push(c.id.clone()),
-                            spec::Resolution::Ambiguous(cands) => {
+                            chip::Resolution::Found(c) => ids.push(c.id.clone()),
+                            chip::Resolution::Ambiguous(cands) => {
                                 let names: Vec<String> = cands.iter().map(|c| format!("`{}`", c.id)).collect();
                                 self.err("ambiguous-chip", file, at(v), format!("chip name `{}` is ambiguous", v.text)).help =
                                     Some(format!("name one of {}", names.join(", ")));
                             }
-                            spec::Resolution::Unknown(s) => {
+                            chip::Resolution::Unknown(s) => {
                                 self.err("unknown-chip", file, at(v), format!("unknown chip `{}`", v.text)).help =
                                     s.first().map(|s| format!("did you mean `{s}`?"));
                             }

@@ -4,8 +4,8 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::chip::{Catalog, Flag, Metric};
 use crate::geo::{Countries, Group};
-use crate::spec::{Catalog, Flag, Metric};
 
 mod check;
 pub mod cond;

@@ -2,7 +2,7 @@
 
 use super::cond::Op;
 use super::Cond;
-use crate::spec::{fmt_num, Flag, Metric};
+use crate::chip::{fmt_num, Flag, Metric};
 
 /// A condition in plain words, for people (`chipgate rules show`).
 pub fn in_words(c: &Cond) -> String {

@@ -5,7 +5,7 @@ use super::super::diag::Diagnostic;
 use super::super::{Cond, Rule, RuleKind, RuleSet};
 use super::dates::{common, describe, span_of};
 use super::Index;
-use crate::spec::Metric;
+use crate::chip::Metric;
 
 pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     for r in &rs.rules {

@@ -13,7 +13,7 @@ use super::super::raw::{RawChip, RawFigure, RawGroup};
 use super::super::RuleSet;
 use super::dates::common;
 use super::Index;
-use crate::spec::normalize;
+use crate::chip::normalize;
 
 pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     d5(rs, ix, out);

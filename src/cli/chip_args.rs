@@ -1,8 +1,8 @@
 //! Command-line arguments that name a catalog chip or describe a hypothetical one.
 
 use anyhow::Result;
+use chipgate::chip::Chip;
 use chipgate::request::Check;
-use chipgate::spec::Chip;
 use chipgate::RuleSet;
 use clap::Args;
 
