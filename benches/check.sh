@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Whole-process latency of `chipgate check`, rule loading included (the built-in packs are parsed
-# and checked on every run). Needs hyperfine (Debian package). Prints medians in ms.
+# Whole-process latency of `chipgate check`, rule loading included (on the built-in rules alone the
+# checked rule set compiled in at build time is decoded; see build.rs). Needs hyperfine (Debian
+# package). Prints medians in ms. Issue 17's goal: `check` within 1.5x `--version`.
 # Usage: benches/check.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ runs=${1:-100}
 cargo build --release --quiet
 bin=./target/release/chipgate
 out=$(mktemp)
-# exit code 1 means "licence required": expected here, so -i
+# exit code 1 means "license required": expected here, so -i
 hyperfine -N -i -w 10 -r "$runs" --export-json "$out" \
   "$bin check H100 --to CN" \
   "$bin check H100 --to CN --format json" \

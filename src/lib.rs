@@ -21,3 +21,11 @@
 
 pub use chipgate_audit as audit;
 pub use chipgate_core::*;
+
+/// The built-in rule set, checked when this program was built and compiled in (build.rs): what
+/// [`RuleSet::builtin`] gives, without parsing the packs' TOML. The command line answers from it
+/// when no other pack is loaded.
+pub fn compiled_builtin() -> std::io::Result<RuleSet> {
+    static BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin.rules"));
+    rules::compiled::decode(BYTES)
+}

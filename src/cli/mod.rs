@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use chipgate::rules::{diag, Loader, PackSource};
 use chipgate::{RuleSet, Verdict};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -231,7 +231,13 @@ pub fn load_linted(cli: &Cli) -> Result<RuleSet> {
 }
 
 fn load_with(cli: &Cli, lints: bool) -> Result<RuleSet> {
-    match loader(cli).lints(lints).load_with_sources() {
+    let loader = loader(cli);
+    // The built-in packs alone, without lints (they give no warnings then): the rule set
+    // checked at build time, not parsed again.
+    if loader.is_builtin_only() && !lints {
+        return chipgate::compiled_builtin().context("the built-in rules compiled into this program do not load");
+    }
+    match loader.lints(lints).load_with_sources() {
         Ok((rs, warnings, sources)) => {
             if !warnings.is_empty() {
                 say(&diag::render(&sources, &warnings));

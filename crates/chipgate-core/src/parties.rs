@@ -6,13 +6,14 @@
 //! match or a possible one are pack data (`[[party_list]]`, `[[party]]`); this module only
 //! compares names.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::rules::{Citation, Origin, Policy};
 
 /// A list of parties: `[[party_list]]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 pub struct PartyList {
     /// Id that rules name (`party in ['entity-list']`).
     pub id: String,
@@ -31,7 +32,7 @@ pub struct PartyList {
 }
 
 /// One entry of a party list: `[[party]]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 pub struct Party {
     /// Id (`entity-list/huawei-technologies`).
     pub id: String,
@@ -53,8 +54,10 @@ pub struct Party {
     /// The entry's review policy as listed, in words.
     pub review_policy_text: Option<String>,
     /// The day the entry took effect; none: always.
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub added: Option<Date>,
     /// The day it was removed; none: still listed.
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub removed: Option<Date>,
     /// The notice that added it.
     pub citation: Citation,
@@ -84,7 +87,7 @@ impl Party {
 
 /// A name made comparable: lower case, punctuation as spaces, legal-form words dropped, the
 /// words sorted and each once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Key {
     /// The words, joined by one space.
     pub text: String,

@@ -1,6 +1,7 @@
 //! Chips and their metrics: catalog entries, hypothetical specs, and the derivation of
 //! "total processing performance" (TPP) and performance density (PD).
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::Serialize;
 
 mod overrides;
@@ -10,7 +11,7 @@ pub use overrides::{hypothetical, Overrides};
 pub use resolve::{normalize, Catalog, Resolution};
 
 /// A numeric precision a throughput figure is given for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
@@ -77,7 +78,7 @@ impl Precision {
 }
 
 /// A figure with where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Figure {
     /// The value.
@@ -100,7 +101,7 @@ impl Figure {
 }
 
 /// A dense throughput figure for one precision.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Throughput {
     /// The precision.
@@ -120,7 +121,7 @@ pub struct Throughput {
 }
 
 /// A chip: a catalog entry or a hypothetical design.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chip {
     /// Catalog id (or `hypothetical`).
@@ -222,7 +223,7 @@ pub struct Derived {
 }
 
 /// Every metric the rule language can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
@@ -269,7 +270,7 @@ impl Metric {
 }
 
 /// Every boolean flag the rule language can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {

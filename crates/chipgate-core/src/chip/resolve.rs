@@ -1,6 +1,7 @@
 //! The chip catalog and name resolution: case-insensitive, ignoring spaces, hyphens and
 //! underscores, with aliases, and suggestions for unknown names.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::HashMap;
 
 use super::Chip;
@@ -23,7 +24,7 @@ pub enum Resolution<'a> {
 }
 
 /// The chips of a rule set, indexed by normalised id, name and alias.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, BorshSerialize, BorshDeserialize)]
 pub struct Catalog {
     chips: Vec<Chip>,
     index: HashMap<String, usize>,

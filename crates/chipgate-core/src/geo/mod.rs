@@ -1,6 +1,7 @@
 //! Countries, their names and aliases, and dated country-group membership. The data comes from
 //! rule files; this module only knows how to look it up.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::HashMap;
 
 use jiff::civil::Date;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use crate::chip::normalize;
 
 /// A country or territory (ISO 3166-1 alpha-2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Country {
     /// ISO code.
@@ -33,7 +34,7 @@ impl Country {
 }
 
 /// The countries of a rule set, indexed by normalised code, name and alias.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, BorshSerialize, BorshDeserialize)]
 pub struct Countries {
     list: Vec<Country>,
     index: HashMap<String, usize>,
@@ -101,16 +102,18 @@ impl Countries {
 }
 
 /// A dated span of membership: from `from` (inclusive) until `until` (exclusive).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// Country code.
     pub country: String,
     /// First day of membership, if not always.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub from: Option<Date>,
     /// First day no longer a member, if ever.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub until: Option<Date>,
     /// Source of the change.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,7 +128,7 @@ impl Membership {
 }
 
 /// A country group (e.g. `D:5`) with dated membership.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// Group id.

@@ -19,11 +19,12 @@
 //!
 //! Parsing only builds the syntax tree with byte offsets; names are resolved by the checker.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
 use std::ops::Range;
 
 /// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Op {
     /// `>=`

@@ -74,6 +74,12 @@ impl Loader {
         Loader { packs: Vec::new(), lints: true }
     }
 
+    /// Whether the loader holds the built-in packs and nothing else: what it loads is then
+    /// [`RuleSet::builtin`], which a program may have compiled in ([`super::compiled`]).
+    pub fn is_builtin_only(&self) -> bool {
+        matches!(self.packs.as_slice(), [PackSource::Builtin])
+    }
+
     /// Layers a pack on top of those already added.
     pub fn pack(mut self, source: PackSource) -> Loader {
         self.packs.push(source);

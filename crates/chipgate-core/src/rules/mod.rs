@@ -1,6 +1,7 @@
 //! Rule packs: the TOML mirror with spans, the checked [`RuleSet`], the condition language,
 //! diagnostics and loading (built-in packs embedded at build time, user packs layered on top).
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -8,6 +9,7 @@ use crate::chip::{Catalog, Flag, Metric};
 use crate::geo::{Countries, Group};
 
 mod check;
+pub mod compiled;
 pub mod cond;
 pub mod diag;
 mod lint;
@@ -24,7 +26,7 @@ pub use lint::{Lint, LINTS};
 pub use load::{LoadError, Loader, PackSource, BUILTIN_LABEL};
 
 /// A citation: the document and, where there is one, its URL.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Citation {
     /// Federal Register document, CFR part, or official page title.
@@ -44,7 +46,7 @@ impl std::fmt::Display for Citation {
 }
 
 /// Where an item was defined.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Origin {
     /// File path.
@@ -56,7 +58,7 @@ pub struct Origin {
 }
 
 /// A loaded pack, recorded in outputs so a verdict can be reproduced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PackInfo {
     /// Pack name.
@@ -80,7 +82,7 @@ impl PackInfo {
 }
 
 /// A regulation or instrument: a Federal Register rule, a CFR part, an is-informed letter.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Regime {
     /// Id.
@@ -90,9 +92,11 @@ pub struct Regime {
     /// Citation.
     pub citation: Citation,
     /// First day in force.
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub effective: Option<Date>,
     /// First day no longer in force.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub until: Option<Date>,
     /// The regime that replaced it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +118,7 @@ impl Regime {
 }
 
 /// A classification an ECCN rule may assign, with its precedence (declaration order).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Eccn {
     /// E.g. `3A090.a`.
@@ -131,7 +135,7 @@ pub struct Eccn {
 }
 
 /// A checked set expression over countries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, BorshSerialize, BorshDeserialize)]
 pub enum Set {
     /// Every country.
     All,
@@ -148,7 +152,7 @@ pub enum Set {
 }
 
 /// A checked condition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, BorshSerialize, BorshDeserialize)]
 pub enum Cond {
     /// Constant.
     Const(bool),
@@ -208,7 +212,7 @@ pub enum Cond {
 
 /// What kind of transaction a shipment is, from where it ships and where it goes, as 15 CFR
 /// 734.13-734.16 tell them apart (the jurisdiction is [`RuleSet::jurisdiction`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Transaction {
@@ -373,7 +377,7 @@ pub fn same_party(a: &str, b: &str) -> bool {
 }
 
 /// What kind of licence requirement a rule states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequirementKind {
@@ -391,7 +395,7 @@ pub enum RequirementKind {
 }
 
 /// A licence review policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
@@ -421,7 +425,7 @@ impl Policy {
 }
 
 /// What a rule does.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RuleKind {
@@ -459,7 +463,7 @@ pub enum RuleKind {
 }
 
 /// A checked rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rule {
     /// Id.
@@ -479,9 +483,11 @@ pub struct Rule {
     /// Citation (the rule's own, else its regime's).
     pub citation: Citation,
     /// First day in force (the later of the rule's and its regime's).
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub effective: Option<Date>,
     /// First day no longer in force (the earlier of the rule's and its regime's).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[borsh(serialize_with = "crate::rules::compiled::opt_date::write", deserialize_with = "crate::rules::compiled::opt_date::read")]
     pub until: Option<Date>,
     /// Free-text note (uncertainties, readings chosen).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -498,7 +504,7 @@ impl Rule {
 }
 
 /// A checked, consistent rule set: the only input the evaluator accepts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, BorshSerialize, BorshDeserialize)]
 pub struct RuleSet {
     /// Packs loaded, in load order.
     pub packs: Vec<PackInfo>,
@@ -515,8 +521,10 @@ pub struct RuleSet {
     /// Chips.
     pub catalog: Catalog,
     /// Every date at which some rule, regime or group membership changes, sorted.
+    #[borsh(serialize_with = "crate::rules::compiled::dates::write", deserialize_with = "crate::rules::compiled::dates::read")]
     pub change_dates: Vec<Date>,
     /// The definitions packs replaced (`replaces = true`), each with the rules that rest on it.
+    #[borsh(skip)]
     pub replacements: Vec<Replacement>,
     /// The country whose export rules these are (`[pack] jurisdiction`, the last pack's that
     /// names one): the ship-from when none is given, and what tells an export (from it) from a
