@@ -45,7 +45,7 @@ args=()
 for i in "${!cmds[@]}"; do
   args+=(-n "${names[$i]}" "${cmds[$i]}")
 done
-# `audit` exits 1 when rows need a licence: not a failure here.
+# `audit` exits 1 when rows need a license: not a failure here.
 hyperfine -N -i -w 1 -r "$runs" --prepare sync --export-json "$dir/hyperfine.json" "${args[@]}" >&2
 
 echo "## peak RSS over $runs alternating runs"

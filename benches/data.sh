@@ -96,7 +96,7 @@ fi
 echo "## timing: $runs runs each (spark: $spark_runs)"
 args=()
 for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-# `audit` exits 1 when rows need a licence: not a failure here.
+# `audit` exits 1 when rows need a license: not a failure here.
 hyperfine -N -i -r "$runs" --prepare sync --export-json "$dir/hyperfine.json" "${args[@]}" >&2
 if [ ${#spark_cmds[@]} -gt 0 ]; then
   args=()

@@ -494,7 +494,7 @@ fn table_format_and_summary_json() {
     let d = Dir::new();
     let f = d.file("in.csv", b"chip,destination,date\nH800,CN,2024-01-15\nH100,DE,2024-01-15\nH100,DE,2024-01-15\nH20,Chna,2024-01-15\n");
     let sj = d.path("summary.json");
-    let r = chipgate(&["audit", s(&f), "--format", "table", "--summary-json", s(&sj)], None);
+    let r = chipgate(&["audit", s(&f), "--format", "human", "--summary-json", s(&sj)], None);
     assert_eq!(r.code, 2);
     let out = r.out();
     for frag in ["Shipment", "H800 → CN", "license_required", "review: presumption", "column destination:", "`Chna`"] {
@@ -597,7 +597,7 @@ fn every_row_of_the_audit_equals_check() {
             }
             _ => String::new(),
         };
-        let licence = match v["license_required"].as_bool() {
+        let license = match v["license_required"].as_bool() {
             Some(b) => b.to_string(),
             None => "unknown".into(),
         };
@@ -607,7 +607,7 @@ fn every_row_of_the_audit_equals_check() {
         let got = |name: &str| row[col(h, name)].to_string();
         assert_eq!(got("verdict"), v["verdict"].as_str().unwrap(), "{argv:?}");
         assert_eq!(got("eccn"), eccn, "{argv:?}");
-        assert_eq!(got("license_required"), licence, "{argv:?}");
+        assert_eq!(got("license_required"), license, "{argv:?}");
         assert_eq!(got("review_policy"), review, "{argv:?}");
         assert!(got("reasons").starts_with(&ids.join("; ")), "{argv:?}: {} vs {ids:?}", got("reasons"));
         assert_eq!(

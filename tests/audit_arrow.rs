@@ -1,6 +1,6 @@
 //! The audit of Arrow batches (`chipgate::audit::arrow`) against the CSV audit of the same
 //! rows: over generated shipments, malformed rows included, every row gets the same verdict,
-//! ECCN, licence answer, exceptions, review policy, reasons and error text, whether the
+//! ECCN, license answer, exceptions, review policy, reasons and error text, whether the
 //! columns are all strings (as a CSV read by pyarrow without inference) or typed as a Parquet
 //! file would type them (integers, floats, dates, booleans, dictionary-encoded strings).
 
@@ -212,7 +212,7 @@ fn timestamps_are_read_as_the_date_on_their_zones_clock_and_unreadable_columns_a
     use arrow_array::TimestampSecondArray;
     let rs = RuleSet::builtin().unwrap();
     // 2023-10-22T20:00:00Z is 2023-10-23 in Beijing: the day NVIDIA was informed that the A800
-    // needs a licence to China (the day before, none was required).
+    // needs a license to China (the day before, none was required).
     let at = jiff::Timestamp::from_second(1_698_004_800).unwrap();
     assert_eq!(at.to_string(), "2023-10-22T20:00:00Z");
     let run = |zone: Option<&str>| {

@@ -1,5 +1,5 @@
 //! `chipgate check` and `chipgate rules` run as a whole process: stdout, stderr and exit codes
-//! (0 no licence required, 1 a licence / exception / embargo / indeterminate, 2 input error).
+//! (0 no license required, 1 a license / exception / embargo / indeterminate, 2 input error).
 
 mod common;
 
@@ -38,7 +38,7 @@ fn assert_input_error(args: &[&str], fragments: &[&str]) {
 }
 
 #[test]
-fn h800_to_china_in_2024_needs_a_licence_verdict_first() {
+fn h800_to_china_in_2024_needs_a_license_verdict_first() {
     let r = chipgate(&["check", "H800", "--to", "CN", "--date", "2024-01-15"]);
     assert_eq!(r.code, 1, "stderr: {}", r.stderr);
     let out = &r.stdout;
@@ -55,7 +55,7 @@ fn h800_to_china_in_2024_needs_a_licence_verdict_first() {
 }
 
 #[test]
-fn h800_to_china_in_2023_needs_no_licence_exit_0() {
+fn h800_to_china_in_2023_needs_no_license_exit_0() {
     let r = chipgate(&["check", "H800", "--to", "China", "--date", "2023-06-01"]);
     assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     assert!(r.stdout.contains("NO LICENSE REQUIRED"), "{}", r.stdout);
@@ -126,7 +126,7 @@ fn json_verdicts_and_exit_codes() {
     let (_, v) = check_json(&["RTX 4090", "--to", "VN", "--date", "2024-06-01"]);
     assert_eq!(v["exceptions"][0]["name"], "ACA");
     let (_, v) = check_json(&["--tpp", "2000", "--datacenter", "--to", "CN", "--date", "2024-06-01"]);
-    assert_eq!(v["license_required"], Value::Null, "indeterminate: licence unknown");
+    assert_eq!(v["license_required"], Value::Null, "indeterminate: license unknown");
     assert!(v["missing"].to_string().contains("die_area_mm2"), "{}", v["missing"]);
 }
 
@@ -216,7 +216,7 @@ fn based_on_overrides_a_catalog_chip() {
     assert_eq!(v["chip"]["hypothetical"], true);
     assert_eq!(v["tpp"].as_f64(), Some(15832.0), "other figures come from the catalog");
     let (code, _) = check_json(&["H100", "--to", "CN", "--date", "2023-06-01"]);
-    assert_eq!(code, 1, "the unmodified H100 needs a licence");
+    assert_eq!(code, 1, "the unmodified H100 needs a license");
 }
 
 #[test]

@@ -142,9 +142,9 @@ fn timeline_h800_to_china() {
     let out = ok(&["timeline", "H800", "--to", "CN", "--until", "2026-11-29"]);
     for s in [
         "NVIDIA H800 SXM5 80GB → China (CN), 2022-01-01 to 2026-11-29",
-        "no licence required",
+        "no license required",
         "2023-11-17",
-        "licence required",
+        "license required",
         "presumption of denial",
         "case-by-case",
         "+ us-2023-10/3a090.a.1",
@@ -246,15 +246,15 @@ fn timeline_input_errors_exit_2() {
 // diff
 
 #[test]
-fn diff_lists_the_a800_and_h800_as_newly_licence_required() {
-    let out = ok(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN"]);
+fn diff_lists_the_a800_and_h800_as_newly_license_required() {
+    let out = ok(&["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--destinations", "CN"]);
     for s in ["NVIDIA A800 SXM4 80GB", "NVIDIA A800 PCIe 80GB", "NVIDIA H800 SXM5 80GB", "+ us-2023-10/3a090.a.1", "review: presumption of"]
     {
         assert!(out.contains(s), "missing `{s}`:\n{out}");
     }
     assert!(!out.contains("NVIDIA H100 SXM5 80GB"), "the H100 was already controlled:\n{out}");
 
-    let v = json(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN", "--format", "json"]);
+    let v = json(&["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--destinations", "CN", "--format", "json"]);
     let rows = v["rows"].as_array().unwrap();
     for id in ["nvidia-a800-sxm", "nvidia-h800-sxm"] {
         let r = rows.iter().find(|r| r["chip"]["id"] == id).unwrap();
@@ -269,7 +269,7 @@ fn diff_lists_the_a800_and_h800_as_newly_licence_required() {
 #[test]
 fn diff_the_2026_h200_review_change_as_csv() {
     let csv =
-        ok(&["diff", "--from", "2025-12-01", "--to", "2026-02-01", "--destinations", "CN", "--chips", "H200,B200", "--format", "csv"]);
+        ok(&["diff", "--from", "2025-12-01", "--until", "2026-02-01", "--destinations", "CN", "--chips", "H200,B200", "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("chip_id,chip,destination,changed,before_verdict"), "{csv}");
     assert_eq!(lines.len(), 2, "only the H200 changes:\n{csv}");
@@ -300,7 +300,7 @@ fn diff_destinations_accept_names_and_codes() {
 
 #[test]
 fn diff_defaults_to_every_country_the_rules_mention() {
-    let v = json(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--chips", "H800", "--format", "json"]);
+    let v = json(&["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--chips", "H800", "--format", "json"]);
     let dests: Vec<&str> = v["destinations"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
     for code in ["CN", "HK", "MO", "AE", "SA", "VN", "NI", "CU", "DE"] {
         assert!(dests.contains(&code), "{code} missing from {dests:?}");
@@ -310,14 +310,15 @@ fn diff_defaults_to_every_country_the_rules_mention() {
 
 #[test]
 fn diff_collapse_groups_destinations() {
-    let out = ok(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN,HK,MO,DE", "--chips", "H800", "--collapse"]);
+    let out =
+        ok(&["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--destinations", "CN,HK,MO,DE", "--chips", "H800", "--collapse"]);
     assert!(out.contains("CN, HK, MO"), "{out}");
     assert_eq!(out.matches("NVIDIA H800 SXM5").count(), 2, "{out}");
 }
 
 #[test]
 fn diff_with_nothing_changed_says_so() {
-    let out = ok(&["diff", "--from", "2023-12-01", "--to", "2024-01-15", "--destinations", "CN"]);
+    let out = ok(&["diff", "--from", "2023-12-01", "--until", "2024-01-15", "--destinations", "CN"]);
     assert!(out.contains("0 of 40") && out.contains("Nothing changed"), "{out}");
 }
 
@@ -326,7 +327,7 @@ fn diff_input_errors_exit_2() {
     assert!(fails(&["diff", "--from", "2023-06-01", "--destinations", "CN,Atlantis"]).contains("unknown country `Atlantis`"));
     assert!(fails(&["diff", "--from", "yesterday"]).contains("invalid date `yesterday`"));
     assert!(fails(&["diff", "--from", "2023-06-01", "--chips", "H2"]).contains("ambiguous"));
-    fails(&["diff", "--to", "2024-01-01"]);
+    fails(&["diff", "--until", "2024-01-01"]);
 }
 
 #[test]
@@ -378,4 +379,51 @@ fn map_draws_the_rules_regions_and_the_catalog_on_a_date() {
     let bad = chipgate(&["map", "--tpp-max=-5"]);
     assert!(bad.stderr.contains("--tpp-max must be a number > 0"), "{}", bad.stderr);
     assert_eq!(bad.code, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// old spellings (issue 17: one vocabulary across commands)
+
+#[test]
+fn the_old_spellings_still_answer_with_a_warning() {
+    let new = chipgate(&["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--destinations", "CN", "--format", "csv"]);
+    let old = chipgate(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--destinations", "CN", "--format", "csv"]);
+    assert_eq!((old.code, &old.stdout), (new.code, &new.stdout));
+    assert!(new.stderr.is_empty(), "{}", new.stderr);
+    assert!(old.stderr.contains("warning: `chipgate diff --to DATE` is now `--until DATE`"), "{}", old.stderr);
+    assert!(fails(&["diff", "--from", "2023-06-01", "--to", "2024-01-15", "--until", "2024-01-15"]).contains("cannot be used with"));
+
+    let new = chipgate(&["audit", "examples/shipments.csv", "--date", "2026-06-01", "--format", "human", "-q"]);
+    let old = chipgate(&["audit", "examples/shipments.csv", "--date", "2026-06-01", "--format", "table", "-q"]);
+    assert_eq!((old.code, &old.stdout), (new.code, &new.stdout));
+    assert!(!new.stderr.contains("warning: `chipgate audit --format table`"), "{}", new.stderr);
+    assert!(old.stderr.contains("warning: `chipgate audit --format table` is now `--format human`"), "{}", old.stderr);
+}
+
+#[test]
+fn dash_as_the_output_is_standard_output() {
+    let plain = chipgate(&["map", "--date", "2024-01-15", "--steps", "10"]);
+    let dash = chipgate(&["map", "--date", "2024-01-15", "--steps", "10", "-o", "-"]);
+    assert_eq!((dash.code, &dash.stdout), (0, &plain.stdout));
+    assert!(plain.stdout.starts_with("<svg"), "{}", &plain.stdout[..80.min(plain.stdout.len())]);
+    assert!(!std::path::Path::new("-").exists(), "a file named `-` was written");
+}
+
+#[test]
+fn every_json_document_carries_its_schema_version() {
+    let docs: [&[&str]; 8] = [
+        &["check", "H100", "--to", "CN", "--format", "json"],
+        &["chips", "--format", "json"],
+        &["chips", "show", "H100", "--format", "json"],
+        &["timeline", "H100", "--to", "CN", "--format", "json"],
+        &["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--destinations", "CN", "--format", "json"],
+        &["rules", "list", "--format", "json"],
+        &["rules", "show", "us-2023-10/3a090.a.1", "--format", "json"],
+        &["rules", "explain", "3A090.a", "--format", "json"],
+    ];
+    for args in docs {
+        let r = chipgate(args);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", r.stderr));
+        assert_eq!(v["schema_version"], "1", "{args:?}");
+    }
 }

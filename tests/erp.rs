@@ -44,7 +44,7 @@ fn audit(input: &[u8], args: &[&str], delimiter: u8) -> (Vec<Vec<String>>, Strin
     (rows, stderr, out.status.code().unwrap_or(-1))
 }
 
-/// The input columns and the verdict, licence and reasons of each row.
+/// The input columns and the verdict, license and reasons of each row.
 fn verdicts(rows: &[Vec<String>]) -> Vec<Vec<String>> {
     rows.iter()
         .map(|r| {
@@ -155,7 +155,7 @@ fn a_header_in_another_encoding_names_the_flag() {
     assert!(err.contains("header column 3 is not valid UTF-8; name the file's encoding with --encoding"), "{err}");
 }
 
-/// The eccn, licence, verdict and reasons of each data row.
+/// The eccn, license, verdict and reasons of each data row.
 fn findings(rows: &[Vec<String>]) -> Vec<[String; 4]> {
     rows.iter()
         .skip(1)
@@ -228,7 +228,7 @@ fn quantities_with_thousands_separators_are_counted() {
         None,
         Some(text.as_bytes()),
     );
-    assert_eq!(out.status.code(), Some(1), "a bad quantity is a warning: the rows need licences");
+    assert_eq!(out.status.code(), Some(1), "a bad quantity is a warning: the rows need licenses");
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
     let units: u64 = s["verdicts"].as_array().unwrap().iter().map(|v| v["units"].as_u64().unwrap()).sum();
     assert_eq!(units, 1024 + 2048 + 1_000_000);

@@ -77,7 +77,7 @@ fn ids(changes: &[chipgate::history::Change]) -> Vec<&str> {
 // Timelines
 
 #[test]
-fn h800_to_china_no_licence_until_the_2023_rule_then_denial_then_case_by_case() {
+fn h800_to_china_no_license_until_the_2023_rule_then_denial_then_case_by_case() {
     let rs = rules();
     // As a distributor sees it: NVIDIA's own letter of 2023-10-23 does not bind it.
     let t = tl_by(&rs, chip(&rs, "nvidia-h800-sxm"), "CN", Some(DISTRIBUTOR));
@@ -146,7 +146,7 @@ fn h20_to_hong_kong_changes_with_the_april_2025_letter() {
 #[test]
 fn group_membership_changes_start_periods_and_are_named() {
     let rs = rules();
-    // Nicaragua joins D:1 and D:5 on 2024-03-15: the H100 becomes licence-required there.
+    // Nicaragua joins D:1 and D:5 on 2024-03-15: the H100 becomes license-required there.
     let t = tl(&rs, chip(&rs, "nvidia-h100-sxm"), "NI", None);
     let p = t.on(date(2024, 3, 15)).unwrap();
     assert_eq!(p.from, date(2024, 3, 15));
@@ -309,7 +309,7 @@ fn run_diff(rs: &RuleSet, from: Date, to: Date, dests: &[&str]) -> Diff {
 }
 
 #[test]
-fn a800_and_h800_became_licence_required_in_china_in_november_2023() {
+fn a800_and_h800_became_license_required_in_china_in_november_2023() {
     let rs = rules();
     let d = run_diff(&rs, date(2023, 6, 1), date(2024, 1, 15), &["CN"]);
     assert_eq!(d.compared, rs.catalog.chips().len());

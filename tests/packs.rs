@@ -89,7 +89,7 @@ source = "ACME datasheet"
     let d = evaluate(&rs, &q).unwrap();
     assert_eq!(d.verdict, Verdict::LicenseRequired);
     assert!(d.reasons.iter().any(|r| r.id == "acme-policy/watch"));
-    // The same chip to Singapore on the built-in rules alone needs no licence.
+    // The same chip to Singapore on the built-in rules alone needs no license.
     let builtin = chipgate::RuleSet::builtin().unwrap();
     let h100 = builtin.catalog.by_id("nvidia-h100-sxm").unwrap();
     let q = Query {
@@ -332,8 +332,8 @@ fn rules_views_show_packs_rules_and_plain_words() {
         "TPP is at least 4800 (from 2023-11-17, us-2023-10/3a090.a.1)",
         "TPP is at least 4800 and chip-to-chip transfer rate (GB/s) is at least 600 (from 2022-10-07 to 2023-11-16",
         "not designed or marketed for datacenters and TPP is less than 4800",
-        "A licence is required when:",
-        "Licence exceptions:",
+        "A license is required when:",
+        "License exceptions:",
         "NAC:",
         "presumption of denial:",
     ] {
@@ -588,7 +588,7 @@ fn human_views_end_with_the_packs_that_answered() {
     let views: [&[&str]; 5] = [
         &["check", "RTX4090D", "--to", "CN", "--date", "2026-06-01"],
         &["timeline", "RTX4090D", "--to", "CN", "--until", "2027-06-01"],
-        &["diff", "--from", "2026-12-31", "--to", "2027-01-02", "--destinations", "CN"],
+        &["diff", "--from", "2026-12-31", "--until", "2027-01-02", "--destinations", "CN"],
         &["chips", "--date", "2027-01-02", "--search", "4090"],
         &["chips", "show", "RTX4090D", "--date", "2027-01-02"],
     ];

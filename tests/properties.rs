@@ -3,15 +3,15 @@
 //!
 //! - More TPP never lowers control. Precisely: for a logic IC (not a standalone HBM stack) with
 //!   every other figure, the datacenter flag, the destination, the date and the headquarters
-//!   fixed, raising TPP (a) never turns "licence required" (true) into "no licence" (false);
-//!   (b) never lowers the verdict's severity (no licence < exception < licence < embargo) when
+//!   fixed, raising TPP (a) never turns "license required" (true) into "no license" (false);
+//!   (b) never lowers the verdict's severity (no license < exception < license < embargo) when
 //!   both answers are determinate; (c) never lowers the ECCN tier (none < 3A090.b < 3A090.a)
 //!   when the datacenter flag is known. This holds across the datacenter note because the note
 //!   only releases items *below* TPP 4800: a non-datacenter item goes from "outside 3A090" to
 //!   3A090.a with NAC/ACA, which is more control, not less. It does NOT hold across a change of
 //!   the datacenter flag (a datacenter item at TPP 4799 with PD 20 is 3A090.a; a non-datacenter
 //!   one at TPP 4800 only needs NAC), nor for an HBM stack given a TPP, where 3A090.b takes
-//!   precedence over 3A090.c and NAC can replace an HBM licence: neither is generated here.
+//!   precedence over 3A090.c and NAC can replace an HBM license: neither is generated here.
 //! - Results for a date never depend on rules that take effect later.
 //! - Evaluation never panics on finite specs, and its decision always serialises.
 
@@ -163,7 +163,7 @@ proptest! {
         let a = ask(&specs.chip(low), to, date, hq);
         let b = ask(&specs.chip(high), to, date, hq);
         let context = || format!("tpp {low} -> {high}: {} -> {}", a.verdict, b.verdict);
-        prop_assert!(!(a.license_required == Some(true) && b.license_required == Some(false)), "licence dropped: {}", context());
+        prop_assert!(!(a.license_required == Some(true) && b.license_required == Some(false)), "license dropped: {}", context());
         if let (Some(x), Some(y)) = (severity(a.verdict), severity(b.verdict)) {
             prop_assert!(y >= x, "verdict lowered: {}", context());
         }

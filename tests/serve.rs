@@ -147,7 +147,7 @@ fn cli_answer(flags: &[String]) -> Value {
 }
 
 /// Runs the command line with `--format json`: whether it exited 0 (a check exits 1 when a
-/// licence is required), and its document with the service's wording of where figures were given.
+/// license is required), and its document with the service's wording of where figures were given.
 fn cli_json(args: &[&str]) -> (bool, Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
@@ -375,10 +375,22 @@ fn timelines_and_diffs_answer_as_the_command_line_does() {
             "/v1/timeline?based_on=H100&interconnect=400&to=CN&end_user_hq=SG&until=2026-11-29",
             &["timeline", "--based-on", "H100", "--interconnect", "400", "--to", "CN", "--end-user-hq", "SG", "--until", "2026-11-29"],
         ),
-        ("/v1/diff?from=2023-11-01&to=2023-12-01", &["diff", "--from", "2023-11-01", "--to", "2023-12-01"]),
+        ("/v1/diff?from=2023-11-01&until=2023-12-01", &["diff", "--from", "2023-11-01", "--until", "2023-12-01"]),
         (
             "/v1/diff?from=2025-12-01&to=2026-02-01&destinations=CN,MO&chips=H200&chips=H20&ship_from=SG",
-            &["diff", "--from", "2025-12-01", "--to", "2026-02-01", "--destinations", "CN,MO", "--chips", "H200,H20", "--ship-from", "SG"],
+            &[
+                "diff",
+                "--from",
+                "2025-12-01",
+                "--until",
+                "2026-02-01",
+                "--destinations",
+                "CN,MO",
+                "--chips",
+                "H200,H20",
+                "--ship-from",
+                "SG",
+            ],
         ),
     ] {
         let (status, _, api) = server.json("GET", path, None);

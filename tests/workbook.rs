@@ -238,7 +238,7 @@ fn xlsx_output_holds_the_audit_and_a_summary_sheet_as_a_record() {
     let formulas = book.worksheet_formula("Audit").unwrap();
     assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
 
-    // Rows filled by verdict: none for no licence, Excel's light red for a licence, orange for errors.
+    // Rows filled by verdict: none for no license, Excel's light red for a license, orange for errors.
     let styles = book.worksheet_style("Audit").unwrap();
     let fill = |row: u32| styles.get((row, 12)).and_then(|s| s.fill.as_ref()).and_then(|f| f.get_color());
     let rgb = |row: u32| fill(row).map(|c| (c.red, c.green, c.blue));
@@ -349,7 +349,7 @@ fn stamp_records_the_rules_and_the_date_of_each_row() {
     );
     assert_eq!(audit(&[s(&as_of)]).0, 0);
     // --stamp never falls back to a table, and is refused with one.
-    let (code, _, err) = audit(&[s(&csv), "--stamp", "--format", "table"]);
+    let (code, _, err) = audit(&[s(&csv), "--stamp", "--format", "human"]);
     assert_eq!(code, 2);
     assert!(err.contains("--stamp applies to csv, jsonl and xlsx output"), "{err}");
 }
@@ -418,7 +418,7 @@ fn xlsx_output_carries_the_warnings_of_rows() {
     let csv = d.write("orders.csv", "chip,destination,quantity\nH100,CN,1.5\nH100,SG,8\n");
     let out = d.path("audit.xlsx");
     let (code, _, _) = audit(&[s(&csv), "-o", s(&out)]);
-    assert_eq!(code, 1, "a bad quantity is a warning; the H100 to China needs a licence");
+    assert_eq!(code, 1, "a bad quantity is a warning; the H100 to China needs a license");
     let mut book = calamine::open_workbook_auto(&out).unwrap();
     let rows: Vec<Vec<String>> = book.worksheet_range("Audit").unwrap().rows().map(|r| r.iter().map(cell_text).collect()).collect();
     assert_eq!(rows[1][7], "license_required");

@@ -28,8 +28,9 @@ pub enum AuditFormat {
     Csv,
     /// One JSON object per row, with the trace.
     Jsonl,
-    /// Tables for people (small files).
-    Table,
+    /// Tables for people (small files). (`table` is its old name, accepted for a release.)
+    #[value(alias = "table")]
+    Human,
     /// An Excel workbook: the rows, filled by verdict, and a `Summary` sheet (needs -o PATH).
     Xlsx,
     /// Apache Parquet: the input's columns (typed as they were in a Parquet or Arrow input,
@@ -131,7 +132,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     if a.excel_safe && a.format.is_some_and(|f| !matches!(f, AuditFormat::Csv | AuditFormat::Xlsx)) {
         bail!("--excel-safe applies to CSV output; drop it or use --format csv");
     }
-    if a.stamp && a.format == Some(AuditFormat::Table) {
+    if a.stamp && a.format == Some(AuditFormat::Human) {
         bail!("--stamp applies to csv, jsonl and xlsx output; drop it or choose one of those with --format");
     }
     let rs = super::load(cli)?;
@@ -156,7 +157,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
         None => match output.and_then(columnar::kind_of) {
             Some(columnar::Kind::Parquet) => AuditFormat::Parquet,
             Some(columnar::Kind::Ipc) => AuditFormat::Arrow,
-            None if output.is_none() && !a.stamp && small && std::io::stdout().is_terminal() => AuditFormat::Table,
+            None if output.is_none() && !a.stamp && small && std::io::stdout().is_terminal() => AuditFormat::Human,
             None => AuditFormat::Csv,
         },
     };
@@ -263,7 +264,7 @@ impl Job<'_> {
         let mut sink: Box<dyn Sink + '_> = match format {
             AuditFormat::Csv => Box::new(CsvSink::new(w).excel_safe(self.excel_safe).delimiter(self.output_delimiter)),
             AuditFormat::Jsonl => Box::new(JsonlSink::new(w)),
-            AuditFormat::Table => Box::new(rows::TableSink::new(w, self.opts.default_date)),
+            AuditFormat::Human => Box::new(rows::TableSink::new(w, self.opts.default_date)),
             AuditFormat::Xlsx => bail!("xlsx output is written to a file: name it with -o PATH.xlsx"),
             AuditFormat::Parquet | AuditFormat::Arrow => bail!("{format:?} output is written to a file: name it with -o PATH"),
         };

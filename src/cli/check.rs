@@ -109,7 +109,7 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
         t.add_row(vec!["Replaced by a pack".to_string(), format!("this answer rests on {}", r.join("; "))]);
     }
     t.add_row(vec!["ECCN".to_string(), render::eccn(d)]);
-    t.add_row(vec!["Licence required", render::licence(d)]);
+    t.add_row(vec!["License required", render::license(d)]);
     let ex: Vec<String> = d
         .exceptions
         .iter()
@@ -208,7 +208,7 @@ fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
     if n == 0 {
         writeln!(out, "No rule in force applies to this chip and destination.\n")?;
     } else {
-        writeln!(out, "Why not: no classification or licence requirement in force holds\n{t}\n")?;
+        writeln!(out, "Why not: no classification or license requirement in force holds\n{t}\n")?;
     }
     Ok(())
 }

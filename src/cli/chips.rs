@@ -198,7 +198,7 @@ fn csv_rows(rows: &[(Entry, Classification)], out: &mut dyn Write) -> Result<()>
             opt(r.memory_bandwidth_gbps),
             r.eccn.clone().unwrap_or_default(),
             candidates(c),
-            c.missing.join(" | "),
+            c.missing.join("; "),
         ])?;
     }
     w.flush()?;

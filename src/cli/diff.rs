@@ -20,11 +20,15 @@ use super::{Cli, EXIT_CLEAR};
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The date before (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, value_name = "DATE")]
     pub from: String,
     /// The date after (YYYY-MM-DD); default today (UTC).
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// The old name of `--until` (`--to` is a destination in `check` and `timeline`), accepted
+    /// for a release with a warning.
+    #[arg(long = "to", hide = true, value_name = "DATE", conflicts_with = "until")]
+    pub to_deprecated: Option<String>,
     /// Destinations, comma-separated codes or names (e.g. `CN,HK,AE`); default: every country
     /// the rules mention.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -47,7 +51,11 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let req = request::Diff {
         from: a.from.clone(),
-        to: a.to.clone(),
+        until: a.until.clone().or_else(|| {
+            let old = a.to_deprecated.clone()?;
+            super::deprecated("`chipgate diff --to DATE`", "`--until DATE`");
+            Some(old)
+        }),
         destinations: a.destinations.clone(),
         chips: a.chips.clone(),
         end_user_hq: a.parties.end_user_hq.clone(),
@@ -141,15 +149,15 @@ fn csv_rows(d: &Diff, out: &mut dyn Write) -> Result<()> {
         [
             s.verdict.as_str().to_string(),
             s.eccn.clone().unwrap_or_else(|| if s.eccn_candidates.is_empty() { String::new() } else { eccn_words(s) }),
-            s.exceptions.join(" | "),
+            s.exceptions.join("; "),
             s.review_policy.map(|p| p.name().to_string()).unwrap_or_default(),
         ]
     };
     for r in &d.rows {
-        let mut rec = vec![r.chip.id.clone(), r.chip.name.clone(), r.destination.code.clone(), r.changed.join(" | ")];
+        let mut rec = vec![r.chip.id.clone(), r.chip.name.clone(), r.destination.code.clone(), r.changed.join("; ")];
         rec.extend(parts(&r.before));
         rec.extend(parts(&r.after));
-        rec.push(r.responsible.iter().map(change_short).collect::<Vec<_>>().join(" | "));
+        rec.push(r.responsible.iter().map(change_short).collect::<Vec<_>>().join("; "));
         w.write_record(&rec)?;
     }
     w.flush()?;

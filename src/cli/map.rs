@@ -36,7 +36,7 @@ pub struct MapArgs {
     /// Cells along each axis.
     #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u16).range(1..=MAX_STEPS as i64))]
     pub steps: u16,
-    /// Write the SVG here (replaced only when complete); default: standard output.
+    /// Write the SVG here (replaced only when complete); default or `-`: standard output.
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 }
@@ -63,7 +63,7 @@ pub fn run(cli: &Cli, a: &MapArgs, out: &mut dyn Write) -> Result<u8> {
         }
     }
     let svg = svg(&m, &chips, &rs.version());
-    match &a.output {
+    match a.output.as_deref().filter(|p| *p != std::path::Path::new("-")) {
         Some(path) => {
             let o = Output::create(path, &[])?;
             o.file().write_all(svg.as_bytes())?;

@@ -30,9 +30,9 @@ pub fn version_line() -> &'static str {
     LINE.get_or_init(|| format!("{} (built-in rules {})", env!("CARGO_PKG_VERSION"), chipgate::rules::BUILTIN_LABEL))
 }
 
-/// Exit code: no licence required.
+/// Exit code: no license required.
 pub const EXIT_CLEAR: u8 = 0;
-/// Exit code: a licence or exception is required, or the answer is indeterminate.
+/// Exit code: a license or exception is required, or the answer is indeterminate.
 pub const EXIT_FINDING: u8 = 1;
 /// Exit code: usage or input error, or the output could not be written.
 pub const EXIT_ERROR: u8 = 2;
@@ -45,7 +45,7 @@ pub const EXIT_CUT_SHORT: u8 = 141;
 #[command(name = "chipgate", version = version_line(), about, long_about = None)]
 pub struct Cli {
     /// Rule pack (directory or .toml file) to load on top of the built-in rules; repeatable.
-    /// CHIPGATE_RULES (colon-separated paths) adds packs too, before these.
+    /// CHIPGATE_RULES (a path list: `:`-separated, `;` on Windows) adds packs too, before these.
     #[arg(long = "rules", global = true, value_name = "PATH")]
     pub rules: Vec<PathBuf>,
     /// Start from no rules at all (only the packs given with --rules / CHIPGATE_RULES).
@@ -99,7 +99,11 @@ pub enum Command {
 
 /// Parses and runs; returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = <Cli as clap::CommandFactory>::command().try_get_matches().and_then(|mut m| {
+        warn_old_spellings(&m); // before the values are taken out of `m`
+        <Cli as clap::FromArgMatches>::from_arg_matches_mut(&mut m)
+    });
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to standard output, which may fail like any other output.
@@ -159,6 +163,22 @@ impl<W: Write> Write for Stdout<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush().map_err(stdout_error)
     }
+}
+
+/// Warns of the old spellings of a value, accepted for a release (issue 17: one vocabulary across
+/// commands). Old flag names are hidden arguments of their commands, which warn themselves.
+fn warn_old_spellings(m: &clap::ArgMatches) {
+    let raw = |cmd: &str, arg: &str| {
+        m.subcommand_matches(cmd).and_then(|s| s.get_raw(arg)).into_iter().flatten().any(|v| v.eq_ignore_ascii_case("table"))
+    };
+    if raw("audit", "format") {
+        deprecated("`chipgate audit --format table`", "`--format human`");
+    }
+}
+
+/// Says on stderr that `old` is now `new`, and that the old spelling goes in a later release.
+pub fn deprecated(old: &str, new: &str) {
+    say(&format!("warning: {old} is now {new}; the old spelling will be removed in a later release\n"));
 }
 
 /// Writes to stderr; a failure there has nowhere to be reported, and must not stop the command.

@@ -21,7 +21,7 @@ pub struct PartyArgs {
     #[arg(long, value_name = "COUNTRY")]
     pub ship_from: Option<String>,
     /// The end user, by name: screened against the rules' party lists (the Entity List). A
-    /// match needs a licence under the entry's terms; a near miss makes the answer
+    /// match needs a license under the entry's terms; a near miss makes the answer
     /// indeterminate until someone settles who the party is.
     #[arg(long, value_name = "NAME")]
     pub end_user: Option<String>,

@@ -65,9 +65,9 @@ pub fn provenance(rs: &RuleSet, replacements: bool, out: &mut dyn std::io::Write
 pub fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::NoLicenseRequired => "NO LICENSE REQUIRED",
-        Verdict::LicenseException => "LICENSE EXCEPTION AVAILABLE (a licence is required unless the exception is used)",
+        Verdict::LicenseException => "LICENSE EXCEPTION AVAILABLE (a license is required unless the exception is used)",
         Verdict::LicenseRequired => "LICENSE REQUIRED",
-        Verdict::Embargoed => "EMBARGOED (licence required for any item)",
+        Verdict::Embargoed => "EMBARGOED (license required for any item)",
         Verdict::Indeterminate => "INDETERMINATE (missing data could change the answer)",
     }
 }
@@ -124,8 +124,8 @@ pub fn eccn(d: &Decision) -> String {
     }
 }
 
-/// Licence requirement in words.
-pub fn licence(d: &Decision) -> &'static str {
+/// License requirement in words.
+pub fn license(d: &Decision) -> &'static str {
     match d.license_required {
         Some(true) => "yes",
         Some(false) => "no",

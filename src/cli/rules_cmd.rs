@@ -112,7 +112,7 @@ fn kind(k: &RuleKind) -> String {
         RuleKind::Classification { .. } => "classification".into(),
         RuleKind::Requirement { kind: chipgate::rules::RequirementKind::Outside } => "not controlled (outside these rules)".into(),
         RuleKind::Requirement { kind } => {
-            format!("requires licence ({})", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+            format!("requires license ({})", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
         }
         RuleKind::Exception { name, .. } => format!("exception {name}"),
         RuleKind::Review { policy } => format!("review: {}", super::render::policy(*policy)),
@@ -204,12 +204,12 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
     let sections: [(&str, Vec<&Rule>); 5] = [
         ("classified", of(&|r| matches!(&r.kind, RuleKind::Classification { eccn: Some(x), .. } if *x == e.id))),
         ("excluded", of(&|r| matches!(&r.kind, RuleKind::Classification { excludes: Some(f), .. } if *f == e.family))),
-        ("licence_required", of(&|r| matches!(r.kind, RuleKind::Requirement { .. }) && names_eccn(&r.when, &e.id))),
+        ("license_required", of(&|r| matches!(r.kind, RuleKind::Requirement { .. }) && names_eccn(&r.when, &e.id))),
         ("exceptions", of(&|r| matches!(r.kind, RuleKind::Exception { .. }) && names_eccn(&r.when, &e.id))),
         ("review", of(&|r| matches!(r.kind, RuleKind::Review { .. }) && names_eccn(&r.when, &e.id))),
     ];
     if format == Format::Json {
-        let mut v = serde_json::json!({ "eccn": e, "precedence": rs.eccns.iter().map(|x| &x.id).collect::<Vec<_>>() });
+        let mut v = serde_json::json!({ "schema_version": chipgate::request::SCHEMA_VERSION, "eccn": e, "precedence": rs.eccns.iter().map(|x| &x.id).collect::<Vec<_>>() });
         for (key, rules) in &sections {
             let list: Vec<serde_json::Value> = rules
                 .iter()
@@ -231,9 +231,9 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
     let headings = [
         format!("An item is {} when (if several ECCNs match, the first of {} wins):", e.id, order.join(", ")),
         format!("It is not {} (nor any ECCN of the {} family) when:", e.id, e.family),
-        "A licence is required when:".to_string(),
-        "Licence exceptions:".to_string(),
-        "Licence applications are reviewed under:".to_string(),
+        "A license is required when:".to_string(),
+        "License exceptions:".to_string(),
+        "License applications are reviewed under:".to_string(),
     ];
     for ((_, rules), heading) in sections.iter().zip(headings) {
         if rules.is_empty() {
@@ -268,7 +268,7 @@ fn validate(cli: &Cli, paths: &[PathBuf], deny_warnings: bool, format: Format, o
     if format == Format::Json {
         super::render::json(
             out,
-            &serde_json::json!({ "errors": errors, "warnings": warnings, "diagnostics": diag::locate(&sources, &diags) }),
+            &serde_json::json!({ "schema_version": chipgate::request::SCHEMA_VERSION, "errors": errors, "warnings": warnings, "diagnostics": diag::locate(&sources, &diags) }),
             Vec::new(),
         )?;
     } else {

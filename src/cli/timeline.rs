@@ -124,9 +124,9 @@ pub fn change_short(c: &Change) -> String {
 /// indeterminate and `long`.
 pub fn verdict_words(s: &Status, long: bool) -> String {
     let v = match s.verdict {
-        Verdict::NoLicenseRequired => "no licence required",
-        Verdict::LicenseException => "licence exception",
-        Verdict::LicenseRequired => "licence required",
+        Verdict::NoLicenseRequired => "no license required",
+        Verdict::LicenseException => "license exception",
+        Verdict::LicenseRequired => "license required",
         Verdict::Embargoed => "embargoed",
         Verdict::Indeterminate => "indeterminate",
     };
@@ -152,7 +152,7 @@ pub fn eccn_words(s: &Status) -> String {
     }
 }
 
-/// The review policy, `undetermined` (with the missing data when `long`) when a licence is
+/// The review policy, `undetermined` (with the missing data when `long`) when a license is
 /// needed but missing data leaves the policy open, or `—`.
 pub fn review_words(s: &Status, long: bool) -> String {
     match s.review_policy {

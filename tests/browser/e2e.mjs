@@ -94,7 +94,7 @@ try {
 
   await step("a design typed into the calculator gets its verdict", async () => {
     const calc = page.locator("#calc-form");
-    // An H100-class design to China in 2026: a licence is required.
+    // An H100-class design to China in 2026: a license is required.
     await calc.getByLabel("Dense 8-bit TOPS").fill("1979");
     await calc.getByLabel("Die area (mm²)").fill("814");
     await calc.getByLabel("Market").selectOption("datacenter");
@@ -102,7 +102,7 @@ try {
     await calc.getByLabel("Date").fill("2026-01-01");
     await page.waitForSelector("#calc-result [data-verdict='license_required']", { timeout: 10000 });
     assert.match(await page.textContent("#calc-result"), /ECCN 3A090\.a/);
-    // A consumer design far below the thresholds, to Germany: no licence.
+    // A consumer design far below the thresholds, to Germany: no license.
     await calc.getByLabel("Dense 8-bit TOPS").fill("100");
     await calc.getByLabel("Destination", { exact: true }).fill("DE");
     await page.waitForSelector("#calc-result [data-verdict='no_license_required']", { timeout: 10000 });
@@ -151,7 +151,7 @@ try {
     await page.waitForSelector("#tl-result table");
     assert.match(await page.textContent("#tl-result"), /2023-10-23/);
     await page.locator("#diff-form").getByLabel("From").fill("2023-11-01");
-    await page.locator("#diff-form").getByLabel("To").fill("2023-12-01");
+    await page.locator("#diff-form").getByLabel("Until").fill("2023-12-01");
     await page.locator("#diff-form button").click();
     await page.waitForSelector("#diff-result table");
     assert.match(await page.textContent("#diff-result"), /pairs differ/);

@@ -29,11 +29,11 @@ pub struct Finding {
     /// The ECCN; empty when not classified; `undetermined (…)` with the candidates when the
     /// data leaves several possible.
     pub eccn: String,
-    /// Whether a licence is required; `None` when indeterminate.
+    /// Whether a license is required; `None` when indeterminate.
     pub license_required: Option<bool>,
-    /// Licence exceptions available, `; `-separated.
+    /// License exceptions available, `; `-separated.
     pub exceptions: String,
-    /// The review policy for a licence application, if determined.
+    /// The review policy for a license application, if determined.
     pub review_policy: String,
     /// The rule ids that decided the answer, `; `-separated, then the missing fields, if any.
     pub reasons: String,
@@ -105,12 +105,12 @@ impl Finding {
         self.eccn.starts_with(UNDETERMINED)
     }
 
-    /// Whether the row needs a licence or an exception, is embargoed, or is indeterminate.
+    /// Whether the row needs a license or an exception, is embargoed, or is indeterminate.
     pub fn is_finding(&self) -> bool {
         self.verdict != Verdict::NoLicenseRequired
     }
 
-    /// The licence column in words.
+    /// The license column in words.
     pub fn license_str(&self) -> &'static str {
         match self.license_required {
             Some(true) => "true",

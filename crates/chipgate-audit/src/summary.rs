@@ -38,7 +38,7 @@ pub struct DestinationTally {
     pub name: String,
     /// Rows evaluated for it.
     pub rows: u64,
-    /// Rows that need a licence or exception, are embargoed, or are indeterminate.
+    /// Rows that need a license or exception, are embargoed, or are indeterminate.
     pub findings: u64,
     /// Rows per verdict (only verdicts that occur).
     pub verdicts: Vec<VerdictCount>,
@@ -84,7 +84,7 @@ pub struct Summary {
     pub rows: u64,
     /// Rows evaluated without error.
     pub evaluated: u64,
-    /// Rows that need a licence or exception, are embargoed, or are indeterminate.
+    /// Rows that need a license or exception, are embargoed, or are indeterminate.
     pub findings: u64,
     /// Rows that could not be evaluated.
     pub error_rows: u64,
@@ -111,7 +111,7 @@ pub struct Summary {
 
 impl Summary {
     /// The exit code `chipgate audit` gives for it: 2 when a row could not be read, else 1
-    /// when a row needs a licence or exception, is embargoed or is indeterminate, else 0.
+    /// when a row needs a license or exception, is embargoed or is indeterminate, else 0.
     pub fn exit_code(&self) -> u8 {
         if self.error_rows > 0 {
             2
@@ -166,7 +166,7 @@ pub struct ColumnUse {
 }
 
 impl Summary {
-    /// Whether every row was evaluated and none needs a licence, exception, or more data.
+    /// Whether every row was evaluated and none needs a license, exception, or more data.
     pub fn is_clear(&self) -> bool {
         self.error_rows == 0 && self.findings == 0
     }

@@ -47,9 +47,9 @@ pub struct Party {
     pub country: Option<String>,
     /// The address, as listed (short).
     pub address: Option<String>,
-    /// The entry's licence requirement, as listed.
+    /// The entry's license requirement, as listed.
     pub license_requirement: String,
-    /// The entry's licence review policy, if the pack states it as one of chipgate's policies.
+    /// The entry's license review policy, if the pack states it as one of chipgate's policies.
     pub review_policy: Option<Policy>,
     /// The entry's review policy as listed, in words.
     pub review_policy_text: Option<String>,

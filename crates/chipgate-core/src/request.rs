@@ -333,8 +333,9 @@ impl Timeline {
 pub struct Diff {
     /// The date before (`YYYY-MM-DD`).
     pub from: String,
-    /// The date after; none: the caller's today.
-    pub to: Option<String>,
+    /// The date after; none: the caller's today. (`to` is its old name, accepted for a release.)
+    #[serde(alias = "to")]
+    pub until: Option<String>,
     /// Destinations, codes or names (each may be a comma-separated list); none: every country
     /// the rules mention.
     pub destinations: Vec<String>,
@@ -361,7 +362,7 @@ impl Diff {
     /// Builds the diff; `today` is the date after when none is given.
     pub fn build(&self, rs: &RuleSet, today: Date) -> Result<crate::history::Diff, RequestError> {
         let from = crate::date::parse(&self.from).map_err(|e| bad("from", e.to_string()))?;
-        let to = date_or("to", self.to.as_deref(), today)?;
+        let to = date_or("until", self.until.as_deref(), today)?;
         let mut destinations: Vec<String> = Vec::new();
         for g in names(&self.destinations) {
             let code = country(rs, g, "destinations")?;

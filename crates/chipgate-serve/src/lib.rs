@@ -20,7 +20,7 @@
 //!   or, for a request that is wrong, its problem (with `index`);
 //! - `GET /v1/timeline?chip=H800&to=CN&from=…&until=…`: a chip's status across time, the
 //!   parameters of a check (but `date`) and the days of the view;
-//! - `GET /v1/diff?from=…&to=…&destinations=CN,HK&chips=…`: what changed between two dates;
+//! - `GET /v1/diff?from=…&until=…&destinations=CN,HK&chips=…`: what changed between two dates;
 //! - `GET /v1/chips?vendor=…&eccn=…&search=…&date=…`, `GET /v1/chips/{name}?date=…`: the
 //!   catalog and one chip's sheet;
 //! - `GET /v1/map?date=…&tpp_max=…&pd_max=…&steps=…&consumer=…`: how the rules in force

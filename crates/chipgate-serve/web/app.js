@@ -268,7 +268,7 @@ async function audit(file) {
     const s = await api(`/v1/audit/${r.headers.get("chipgate-audit-id")}/summary`);
     const name = file.name.replace(/(\.[^.]*)?$/, ".audit.csv"); // the audit of a workbook is CSV too
     out.replaceChildren(
-      el("p", { "data-rows": s.rows }, `${s.rows} rows: ${s.findings} need a licence or exception or are indeterminate, ${s.error_rows} could not be read.`),
+      el("p", { "data-rows": s.rows }, `${s.rows} rows: ${s.findings} need a license or exception or are indeterminate, ${s.error_rows} could not be read.`),
       el("ul", {}, s.verdicts.map((v) => el("li", {}, `${words(v.verdict)}: ${v.rows} rows`))),
       el("p", {}, el("a", { href: URL.createObjectURL(blob), download: name, id: "audit-download" }, `Download ${name}`)));
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }

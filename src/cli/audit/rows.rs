@@ -1,4 +1,4 @@
-//! `audit --format table`: rows as comfy-tables for people, a table per block of rows so that
+//! `audit --format human`: rows as comfy-tables for people, a table per block of rows so that
 //! memory stays bounded on large inputs.
 
 use std::io::{self, Write};

@@ -12,11 +12,11 @@ use crate::rules::{Citation, Policy};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// No licence is required.
+    /// No license is required.
     NoLicenseRequired,
-    /// A licence is required, but a licence exception is available.
+    /// A license is required, but a license exception is available.
     LicenseException,
-    /// A licence is required.
+    /// A license is required.
     LicenseRequired,
     /// A comprehensive embargo or sanction applies.
     Embargoed,
@@ -122,7 +122,7 @@ pub struct Reason {
     pub citation: Citation,
 }
 
-/// A licence exception available for the shipment.
+/// A license exception available for the shipment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExceptionRef {
@@ -136,7 +136,7 @@ pub struct ExceptionRef {
     pub citation: Citation,
 }
 
-/// A licence exception that may be available: it depends on data not given (the fields in
+/// A license exception that may be available: it depends on data not given (the fields in
 /// `depends_on`), or on the classification the missing data leave open. It is not a clearance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -193,7 +193,7 @@ pub struct ListedRef {
     pub country: Option<String>,
     /// The day the entry took effect.
     pub added: Option<Date>,
-    /// The entry's licence requirement, as listed.
+    /// The entry's license requirement, as listed.
     pub license_requirement: String,
     /// The entry's review policy.
     pub review_policy: Option<crate::rules::Policy>,
@@ -201,7 +201,7 @@ pub struct ListedRef {
     pub citation: Citation,
 }
 
-/// The licence review policy that applies.
+/// The license review policy that applies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRef {
@@ -315,13 +315,13 @@ pub struct Decision {
     pub eccn: Option<String>,
     /// The classifications the missing data leaves possible, when more than one.
     pub eccn_candidates: Vec<Candidate>,
-    /// Whether a licence is required (null when indeterminate).
+    /// Whether a license is required (null when indeterminate).
     pub license_required: Option<bool>,
-    /// Licence exceptions available.
+    /// License exceptions available.
     pub exceptions: Vec<ExceptionRef>,
-    /// Licence exceptions that may be available, depending on missing data; never a clearance.
+    /// License exceptions that may be available, depending on missing data; never a clearance.
     pub possible_exceptions: Vec<PossibleException>,
-    /// Review policy for a licence application.
+    /// Review policy for a license application.
     pub review_policy: Option<ReviewRef>,
     /// The verdict.
     pub verdict: Verdict,

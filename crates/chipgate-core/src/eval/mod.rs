@@ -352,9 +352,9 @@ fn truth(b: bool) -> Truth {
 #[derive(Debug, Clone, PartialEq)]
 struct Outcome {
     verdict: Verdict,
-    /// Whether a licence is required, whatever the exceptions: `None` when a requirement that
+    /// Whether a license is required, whatever the exceptions: `None` when a requirement that
     /// could fire depends on missing data and none fired.
-    licence: Option<bool>,
+    license: Option<bool>,
     exceptions: Vec<usize>,
     /// Exceptions that could relieve every requirement but depend on missing data, each with
     /// the fields it depends on.
@@ -681,7 +681,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         // says so is the reason.
         return Outcome {
             verdict: Verdict::NoLicenseRequired,
-            licence: Some(false),
+            license: Some(false),
             exceptions: Vec::new(),
             possible: Vec::new(),
             review: None,
@@ -693,7 +693,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         };
     }
     let Fired { fired, unknown, not_enforced, embargo, not_binding } = requirements(ctx, active, enforced);
-    let licence = if !fired.is_empty() {
+    let license = if !fired.is_empty() {
         Some(true)
     } else if unknown {
         None
@@ -702,7 +702,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     };
     let mut out = Outcome {
         verdict: Verdict::NoLicenseRequired,
-        licence,
+        license,
         exceptions: Vec::new(),
         possible: Vec::new(),
         review: None,
@@ -732,7 +732,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         out.possible.clear();
         return out;
     }
-    // A licence is required whatever the missing data (or the exception's own conditions, which
+    // A license is required whatever the missing data (or the exception's own conditions, which
     // the data cannot show); an exception that could relieve every requirement fired (if the
     // missing data allow, and no requirement still undetermined adds another) is offered as
     // possible, not as available.
@@ -984,7 +984,7 @@ fn assemble(
         add_possible(rs, &mut d, out.possible.iter().map(|(i, m)| (*i, m)));
     } else {
         d.missing.extend(ctx.missing.iter().cloned());
-        licence_across(rs, &mut d, &outcomes);
+        license_across(rs, &mut d, &outcomes);
     }
     let mut seen = BTreeSet::new();
     for (_, _, o) in &outcomes {
@@ -1076,17 +1076,17 @@ fn screening_ref(rs: &RuleSet, s: &Screened<'_>) -> ScreeningRef {
 }
 
 /// When the classifications (or exceptions) the data leave possible disagree on the verdict but
-/// every one of them requires a licence, the licence is certain: the verdict is licence
+/// every one of them requires a license, the license is certain: the verdict is license
 /// required, with the requirements they share, and the exceptions some of them would allow
-/// offered as possible. When they agree only on whether a licence is required, that is said.
-fn licence_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, Vec<usize>, Outcome)]) {
+/// offered as possible. When they agree only on whether a license is required, that is said.
+fn license_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, Vec<usize>, Outcome)]) {
     let Some(first) = outcomes.first() else { return };
-    if outcomes.iter().any(|o| o.2.licence != first.2.licence) {
+    if outcomes.iter().any(|o| o.2.license != first.2.license) {
         return;
     }
-    d.license_required = first.2.licence;
+    d.license_required = first.2.license;
     let relievable = |v: Verdict| matches!(v, Verdict::LicenseRequired | Verdict::LicenseException);
-    if first.2.licence != Some(true) || !outcomes.iter().all(|o| relievable(o.2.verdict)) {
+    if first.2.license != Some(true) || !outcomes.iter().all(|o| relievable(o.2.verdict)) {
         return;
     }
     d.verdict = Verdict::LicenseRequired;

@@ -175,6 +175,8 @@ pub struct List<'a> {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sheet<'a> {
+    /// The version of the document's shape ([`crate::request::SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// The catalog entry as the packs give it.
     pub chip: &'a Chip,
     /// The figures the rules read, with their derivations.
@@ -191,6 +193,7 @@ impl<'a> Sheet<'a> {
     /// The sheet of a chip under the rules in force on a date.
     pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Sheet<'a> {
         Sheet {
+            schema_version: crate::request::SCHEMA_VERSION,
             chip,
             metrics: crate::chip::Metrics::of(chip),
             classification: classify(rs, chip, date),

@@ -62,9 +62,9 @@ pub struct Status {
     /// The classifications missing data leaves possible (none: not classified), when several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub eccn_candidates: Vec<Option<String>>,
-    /// Licence exceptions available, by name.
+    /// License exceptions available, by name.
     pub exceptions: Vec<String>,
-    /// Review policy for a licence application.
+    /// Review policy for a license application.
     pub review_policy: Option<Policy>,
     /// Ids of the rules that decided it.
     pub reasons: Vec<String>,

@@ -33,7 +33,7 @@ pub const LINTS: &[Lint] = &[
     Lint {
         code: "date-overlap",
         finds: "two versions of the same rule family in force on the same day: a regime and the regime that supersedes it, two \
-                versions of one licence exception (same `name`), two rules of one table with the same condition, or rules of \
+                versions of one license exception (same `name`), two rules of one table with the same condition, or rules of \
                 one table whose ids end in the same segment in regimes linked by `superseded_by`",
         rationale: "when a regulation replaces another, the old text stops applying the day the new one starts; an overlap means \
                     both apply at once, and the answer depends on which one the engine happens to prefer",
@@ -95,7 +95,7 @@ pub const LINTS: &[Lint] = &[
         code: "replaces-definition",
         finds: "a definition (rule, named set, group, regime, chip, country, ECCN) with `replaces = true` that replaces one of \
                 another pack, the built-in pack included",
-        rationale: "a replaced rule or set can turn a licence requirement into \"no licence required\" without a trace in the \
+        rationale: "a replaced rule or set can turn a license requirement into \"no license required\" without a trace in the \
                     answer; the warning says which pack changed what (every answer that rests on it names it too), and a pack \
                     that means it acknowledges it with `allow = [\"replaces-definition\"]` in its `[pack]` header",
     },

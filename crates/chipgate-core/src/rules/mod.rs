@@ -376,7 +376,7 @@ pub fn same_party(a: &str, b: &str) -> bool {
     party_key(a) == party_key(b)
 }
 
-/// What kind of licence requirement a rule states.
+/// What kind of license requirement a rule states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -394,7 +394,7 @@ pub enum RequirementKind {
     Outside,
 }
 
-/// A licence review policy.
+/// A license review policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -438,12 +438,12 @@ pub enum RuleKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         excludes: Option<String>,
     },
-    /// Requires a licence.
+    /// Requires a license.
     Requirement {
         /// Kind.
         kind: RequirementKind,
     },
-    /// Makes a licence exception available.
+    /// Makes a license exception available.
     Exception {
         /// Exception name (NAC, ACA, HBM).
         name: String,
@@ -455,7 +455,7 @@ pub enum RuleKind {
         /// when given, the exception is offered as "available if …", never as a clearance.
         conditions: Option<String>,
     },
-    /// Sets the licence review policy.
+    /// Sets the license review policy.
     Review {
         /// Policy.
         policy: Policy,

@@ -74,6 +74,8 @@ pub fn metric_words(m: Metric) -> &'static str {
 #[derive(Debug, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Listing<'a> {
+    /// The version of the document's shape ([`crate::request::SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// [`super::RuleSet::version`].
     pub version: String,
     /// The packs, in load order.
@@ -109,7 +111,7 @@ impl<'a> Listing<'a> {
                 rules: rs.rules.iter().filter(|r| r.origin.pack == p.name).count(),
             })
             .collect();
-        Listing { version: rs.version(), packs, regimes: &rs.regimes, rules: &rs.rules }
+        Listing { schema_version: crate::request::SCHEMA_VERSION, version: rs.version(), packs, regimes: &rs.regimes, rules: &rs.rules }
     }
 }
 
@@ -118,6 +120,8 @@ impl<'a> Listing<'a> {
 #[derive(Debug, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleSheet<'a> {
+    /// The version of the document's shape ([`crate::request::SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// The rule.
     #[serde(flatten)]
     pub rule: &'a super::Rule,
@@ -130,7 +134,12 @@ pub struct RuleSheet<'a> {
 impl<'a> RuleSheet<'a> {
     /// The sheet of a rule of a rule set.
     pub fn new(rs: &super::RuleSet, rule: &'a super::Rule) -> RuleSheet<'a> {
-        RuleSheet { rule, regime: rs.regime_of(rule).map(|g| g.id.clone()).unwrap_or_default(), in_words: rule.when.in_words() }
+        RuleSheet {
+            schema_version: crate::request::SCHEMA_VERSION,
+            rule,
+            regime: rs.regime_of(rule).map(|g| g.id.clone()).unwrap_or_default(),
+            in_words: rule.when.in_words(),
+        }
     }
 }
 
@@ -139,6 +148,8 @@ impl<'a> RuleSheet<'a> {
 #[derive(Debug, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegimeSheet<'a> {
+    /// The version of the document's shape ([`crate::request::SCHEMA_VERSION`]).
+    pub schema_version: &'static str,
     /// The regime.
     #[serde(flatten)]
     pub regime: &'a super::Regime,
@@ -150,7 +161,7 @@ impl<'a> RegimeSheet<'a> {
     /// The sheet of a regime of a rule set.
     pub fn new(rs: &'a super::RuleSet, regime: &'a super::Regime) -> RegimeSheet<'a> {
         let rules = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == regime.id)).map(|r| r.id.as_str()).collect();
-        RegimeSheet { regime, rules }
+        RegimeSheet { schema_version: crate::request::SCHEMA_VERSION, regime, rules }
     }
 }
 
