@@ -282,7 +282,7 @@ async function main() {
   slider.max = String(Math.round((Date.parse(TODAY) - START) / 86400000));
   slider.value = slider.max;
   $("#diff-form").elements.from.value = new Date(Date.parse(TODAY) - 365 * 86400000).toISOString().slice(0, 10);
-  $("#diff-form").elements.to.value = TODAY;
+  $("#diff-form").elements.until.value = TODAY;
   api("/healthz").then((h) => { $("#rules-version").textContent = h.rules_version; });
   api("/v1/countries").then((c) => $("#country-names").replaceChildren(...c.countries.map((x) => el("option", { value: x.code }, x.name))));
   const form = $("#calc-form");
