@@ -7,6 +7,7 @@ use chipgate::chip::fmt_num;
 use chipgate::eval::Decision;
 use chipgate::request::{Answer, Check};
 use clap::Args;
+use comfy_table::Cell;
 
 use super::chip_args::{ChipArgs, SOURCE};
 use super::parties::PartyArgs;
@@ -66,7 +67,8 @@ impl CheckArgs {
 /// The answer in one line, e.g. `NVIDIA H100 SXM5 80GB → China (CN) on 2024-01-15: LICENSE
 /// REQUIRED; ECCN 3A090.a; review: presumption of denial`.
 fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
-    let mut parts = vec![render::verdict_short(d.verdict).to_string(), format!("ECCN {}", d.eccn.as_deref().unwrap_or("—"))];
+    let verdict = super::color::verdict(d.verdict, render::verdict_short(d.verdict));
+    let mut parts = vec![verdict, format!("ECCN {}", d.eccn.as_deref().unwrap_or("—"))];
     if d.eccn.is_none() && !d.eccn_candidates.is_empty() {
         parts[1] = format!(
             "ECCN undetermined ({})",
@@ -101,9 +103,10 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     let hq = d.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
     let from = d.ship_from.as_ref().map(|f| format!(", from {} ({}): {}", f.name, f.code, d.transaction.name())).unwrap_or_default();
     let name = if d.chip.hypothetical && d.chip.id != "hypothetical" { format!("{} (modified)", d.chip.name) } else { d.chip.name.clone() };
-    writeln!(out, "{name} → {} ({}) on {}{from}{hq}\n", d.destination.name, d.destination.code, d.date)?;
+    render::prose(out, &format!("{name} → {} ({}) on {}{from}{hq}", d.destination.name, d.destination.code, d.date))?;
+    writeln!(out)?;
     let mut t = table(&[]);
-    t.add_row(vec!["Verdict", render::verdict(d.verdict)]);
+    t.add_row(vec![Cell::new("Verdict"), render::verdict_cell(d.verdict, render::verdict(d.verdict))]);
     if !d.replaced.is_empty() {
         let r: Vec<String> = d.replaced.iter().map(|r| r.to_string()).collect();
         t.add_row(vec!["Replaced by a pack".to_string(), format!("this answer rests on {}", r.join("; "))]);
@@ -118,10 +121,12 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     t.add_row(vec!["Exceptions".to_string(), if ex.is_empty() { "none".into() } else { ex.join("; ") }]);
     let review = d.review_policy.as_ref().map(|r| format!("{} ({})", render::policy(r.policy), r.rule));
     t.add_row(vec!["Review policy".to_string(), review.unwrap_or_else(|| "—".into())]);
+    render::fit(&mut t);
     writeln!(out, "{t}\n")?;
-    screening(d, out)?;
-    metrics(d, out)?;
-    reasons(d, out)?;
+    let mut sources = render::Sources::default();
+    screening(d, &mut sources, out)?;
+    metrics(d, &mut sources, out)?;
+    reasons(d, &mut sources, out)?;
     notes(d, out)?;
     margins(d, out)?;
     if trace {
@@ -131,7 +136,7 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
 }
 
 /// The parties named, screened against the rules' party lists: what each matched, or may be.
-fn screening(d: &Decision, out: &mut dyn Write) -> Result<()> {
+fn screening(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {
     if d.screening.is_empty() {
         return Ok(());
     }
@@ -150,15 +155,18 @@ fn screening(d: &Decision, out: &mut dyn Write) -> Result<()> {
                 format!("{what}: {} ({}, {}{alias})", h.name, h.list_name, h.entry),
                 format!("{:.2}", h.score),
                 h.added.map(|a| a.to_string()).unwrap_or_default(),
-                h.citation.to_string(),
+                sources.cite(&h.citation),
             ]);
         }
     }
-    writeln!(out, "Screening\n{t}\n")?;
+    render::fit(&mut t);
+    writeln!(out, "Screening\n{t}")?;
+    sources.flush(out)?;
+    writeln!(out)?;
     Ok(())
 }
 
-fn metrics(d: &Decision, out: &mut dyn Write) -> Result<()> {
+fn metrics(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {
     let m = &d.metrics;
     let mut t = table(&["Metric", "Value", "Derivation"]);
     let rows = [
@@ -170,7 +178,7 @@ fn metrics(d: &Decision, out: &mut dyn Write) -> Result<()> {
     ];
     for (name, v) in rows {
         match v {
-            Some(x) => t.add_row(vec![name.to_string(), fmt_num(x.value), x.derivation.clone()]),
+            Some(x) => t.add_row(vec![name.to_string(), fmt_num(x.value), sources.text(&x.derivation)]),
             None => t.add_row(vec![name.to_string(), "unknown".into(), String::new()]),
         };
     }
@@ -180,19 +188,25 @@ fn metrics(d: &Decision, out: &mut dyn Write) -> Result<()> {
         None => "unknown",
     };
     t.add_row(vec!["Designed/marketed for datacenters", dc, ""]);
-    writeln!(out, "{t}\n")?;
+    render::fit(&mut t);
+    writeln!(out, "{t}")?;
+    sources.flush(out)?;
+    writeln!(out)?;
     Ok(())
 }
 
-fn reasons(d: &Decision, out: &mut dyn Write) -> Result<()> {
+fn reasons(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {
     if d.reasons.is_empty() {
         return why_not(d, out);
     }
-    let mut t = table(&["Rule", "Kind", "What it says", "Citation"]);
+    let mut t = table(&["Rule", "What it says", "Citation"]);
     for r in &d.reasons {
-        t.add_row(vec![r.id.clone(), r.kind.clone(), r.summary.clone(), r.citation.to_string()]);
+        t.add_row(vec![format!("{}\n({})", r.id, r.kind), r.summary.clone(), sources.cite(&r.citation)]);
     }
-    writeln!(out, "Why\n{t}\n")?;
+    render::fit_first(&mut t, &[0]);
+    writeln!(out, "Why\n{t}")?;
+    sources.flush(out)?;
+    writeln!(out)?;
     Ok(())
 }
 
@@ -208,6 +222,7 @@ fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
     if n == 0 {
         writeln!(out, "No rule in force applies to this chip and destination.\n")?;
     } else {
+        render::fit_first(&mut t, &[0]);
         writeln!(out, "Why not: no classification or license requirement in force holds\n{t}\n")?;
     }
     Ok(())
@@ -215,24 +230,23 @@ fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
 
 fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
     for r in &d.not_enforced {
-        writeln!(
-            out,
-            "Not enforced: {} ({}) would have applied: {}. It does not change the verdict.",
-            r.id, r.citation.document, r.summary
-        )?;
+        let text =
+            format!("Not enforced: {} ({}) would have applied: {}. It does not change the verdict.", r.id, r.citation.document, r.summary);
+        render::prose(out, &text)?;
     }
     if !d.missing.is_empty() {
-        writeln!(out, "Missing data: {}", d.missing.join(", "))?;
+        render::prose(out, &format!("Missing data: {}", d.missing.join(", ")))?;
     }
     for p in &d.possible_exceptions {
         let on = if p.depends_on.is_empty() { "the classification".to_string() } else { p.depends_on.join(", ") };
-        writeln!(out, "Possible exception (not a clearance): {} ({}), depending on {on}: {}", p.name, p.rule, p.summary)?;
+        render::prose(out, &format!("Possible exception (not a clearance): {} ({}), depending on {on}: {}", p.name, p.rule, p.summary))?;
     }
     for a in &d.assumptions {
-        writeln!(out, "Assumption: {a}")?;
+        render::prose(out, &format!("Assumption: {a}"))?;
     }
     let regimes: Vec<String> = d.regimes.iter().map(|r| format!("{}{}", r.id, if r.enforced { "" } else { " (not enforced)" })).collect();
-    writeln!(out, "Regimes in force on {}: {}\n", d.date, regimes.join(", "))?;
+    render::prose(out, &format!("Regimes in force on {}: {}", d.date, regimes.join(", ")))?;
+    writeln!(out)?;
     Ok(())
 }
 
@@ -241,15 +255,16 @@ fn margins(d: &Decision, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "Decision support, not legal advice.")?;
         return Ok(());
     }
-    let mut t = table(&["Threshold", "Actual", "Margin", "Rule"]);
+    let mut t = table(&["Threshold", "Actual (margin)", "Rule"]);
     for m in &d.margins {
+        let sign = if m.margin >= 0.0 { "+" } else { "" };
         t.add_row(vec![
             format!("{} {} {}", m.metric, m.op, fmt_num(m.threshold)),
-            fmt_num(m.actual),
-            format!("{}{} ({:+.1}%)", if m.margin >= 0.0 { "+" } else { "" }, fmt_num(m.margin), m.margin_pct),
+            format!("{} ({sign}{}, {:+.1}%)", fmt_num(m.actual), fmt_num(m.margin), m.margin_pct),
             m.rule.clone(),
         ]);
     }
+    render::fit_first(&mut t, &[2]);
     writeln!(out, "Margins\n{t}\n")?;
     writeln!(out, "Decision support, not legal advice.")?;
     Ok(())
@@ -266,6 +281,7 @@ fn traces(d: &Decision, out: &mut dyn Write) -> Result<()> {
             render::truth(e.result).to_string(),
         ]);
     }
+    render::fit_first(&mut t, &[0]);
     writeln!(out, "Trace\n{t}")?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
 use super::chip_args::lookup;
-use super::render::table;
+use super::render::{self, table};
 use super::{Cli, Format, EXIT_CLEAR};
 
 /// Output format of the list views.
@@ -158,13 +158,14 @@ fn human_list(rows: &[(Entry, Classification)], date: Date, out: &mut dyn Write)
             eccn_label(c),
         ]);
     }
+    render::fit(&mut t);
     writeln!(out, "{t}")?;
-    writeln!(
-        out,
-        "{} chip{}. TPP and PD are derived from dense throughput and die area; `chipgate chips show NAME` shows every figure and its source.",
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" }
-    )?;
+    let s = if rows.len() == 1 { "" } else { "s" };
+    let text = format!(
+        "{} chip{s}. TPP and PD are derived from dense throughput and die area; `chipgate chips show NAME` shows every figure and its source.",
+        rows.len()
+    );
+    render::prose(out, &text)?;
     Ok(())
 }
 
@@ -230,11 +231,15 @@ fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, ou
     show_figures(chip, &cite, out)?;
     cross_check(chip, m, out)?;
     if !chip.notes.is_empty() {
-        writeln!(out, "Notes\n{}\n", chip.notes.trim_end())?;
+        writeln!(out, "Notes")?;
+        for line in chip.notes.trim_end().lines() {
+            render::prose(out, line)?;
+        }
+        writeln!(out)?;
     }
     writeln!(out, "Sources")?;
     for (i, s) in srcs.iter().enumerate() {
-        writeln!(out, "  [{}] {s}", i + 1)?;
+        render::paragraph(out, "  ", &format!("[{}] {s}", i + 1))?;
     }
     Ok(())
 }
@@ -254,6 +259,7 @@ fn show_identity(rs: &RuleSet, chip: &Chip, class: &Classification, out: &mut dy
         t.add_row(vec!["Released".to_string(), y.to_string()]);
     }
     t.add_row(vec![format!("ECCN on {}", class.date), classification_words(rs, class)]);
+    render::fit(&mut t);
     writeln!(out, "{t}\n")?;
     Ok(())
 }
@@ -266,6 +272,7 @@ fn show_metrics(chip: &Chip, m: &Metrics, out: &mut dyn Write) -> Result<()> {
             None => t.add_row(vec![name.to_string(), "unknown".into(), missing_why(name, chip)]),
         };
     }
+    render::fit(&mut t);
     writeln!(out, "Derived metrics\n{t}\n")?;
     Ok(())
 }
@@ -286,6 +293,7 @@ fn show_throughput(chip: &Chip, cite: &dyn Fn(&str) -> String, out: &mut dyn Wri
             cite(&tp.source),
         ]);
     }
+    render::fit(&mut t);
     writeln!(out, "Dense throughput (TPP = the largest TOPS × bit length)\n{t}\n")?;
     Ok(())
 }
@@ -301,6 +309,7 @@ fn show_figures(chip: &Chip, cite: &dyn Fn(&str) -> String, out: &mut dyn Write)
             cite(&f.source),
         ]);
     }
+    render::fit(&mut t);
     writeln!(out, "Figures\n{t}\n")?;
     Ok(())
 }
@@ -335,7 +344,8 @@ fn cross_check(chip: &Chip, m: &Metrics, out: &mut dyn Write) -> Result<()> {
     for (name, published, derived) in pairs {
         if let (Some(p), Some(d)) = (published, derived) {
             let pct = if p.value != 0.0 { round((d.value - p.value) / p.value * 100.0, 2) + 0.0 } else { 0.0 };
-            writeln!(out, "Cross-check: {name} derived {} vs published {} ({pct:+.2}%)", fmt_num(round(d.value, 2)), fmt_num(p.value))?;
+            let text = format!("Cross-check: {name} derived {} vs published {} ({pct:+.2}%)", fmt_num(round(d.value, 2)), fmt_num(p.value));
+            render::prose(out, &text)?;
         }
     }
     writeln!(out)?;

@@ -8,11 +8,11 @@ use chipgate::history::{Diff, Status};
 use chipgate::request::{self, Versioned};
 use chipgate::Verdict;
 use clap::Args;
-use comfy_table::{ColumnConstraint, Width};
+use comfy_table::Cell;
 
 use super::chips::ListFormat;
 use super::parties::PartyArgs;
-use super::render::table;
+use super::render::{self, table};
 use super::timeline::{change_short, eccn_words, review_words, verdict_words};
 use super::{Cli, EXIT_CLEAR};
 
@@ -41,6 +41,9 @@ pub struct DiffArgs {
     /// Human output: one row per chip and change, listing every destination it applies to.
     #[arg(long)]
     pub collapse: bool,
+    /// Human output: every row, not only the first (JSON and CSV always hold every row).
+    #[arg(long)]
+    pub all: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
     pub format: ListFormat,
@@ -66,11 +69,11 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     };
     let d = req.build(&rs, super::today())?;
     match a.format {
-        ListFormat::Json => super::render::json(out, &Versioned::new(&rs, &d), Vec::new())?,
+        ListFormat::Json => render::json(out, &Versioned::new(&rs, &d), Vec::new())?,
         ListFormat::Csv => csv_rows(&d, out)?,
         ListFormat::Human => {
-            human(&d, a.collapse, out)?;
-            super::render::provenance(&rs, true, out)?;
+            human(&d, a.collapse, a.all, out)?;
+            render::provenance(&rs, true, out)?;
         }
     }
     Ok(EXIT_CLEAR)
@@ -85,46 +88,104 @@ fn status_words(s: &Status) -> String {
     lines.join("\n")
 }
 
-fn human(d: &Diff, collapse: bool, out: &mut dyn Write) -> Result<()> {
+/// Rows of the human table shown without `--all`.
+const FIRST_ROWS: usize = 20;
+
+fn human(d: &Diff, collapse: bool, all: bool, out: &mut dyn Write) -> Result<()> {
     let n = d.destinations.len();
-    writeln!(
-        out,
-        "Changes from {} to {}: {} of {} (chip, destination) pairs differ ({} chip{} × {n} destination{})\n",
+    let (cs, ds) = (if d.chips == 1 { "" } else { "s" }, if n == 1 { "" } else { "s" });
+    let text = format!(
+        "Changes from {} to {}: {} of {} (chip, destination) pairs differ ({} chip{cs} × {n} destination{ds})",
         d.from,
         d.to,
         d.rows.len(),
         d.compared,
-        d.chips,
-        if d.chips == 1 { "" } else { "s" },
-        if n == 1 { "" } else { "s" },
-    )?;
+        d.chips
+    );
+    render::prose(out, &text)?;
+    writeln!(out)?;
     if d.rows.is_empty() {
         writeln!(out, "Nothing changed: no verdict, ECCN, exception or review policy differs.")?;
         return Ok(());
     }
+    summary(d, out)?;
     let (before, after) = (d.from.to_string(), d.to.to_string());
     let mut t = table(&["Chip", "To", &before, &after, "Responsible"]);
-    let mut groups: Vec<(String, Vec<String>, String, String, String)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for r in &d.rows {
         let resp: Vec<String> = r.responsible.iter().map(change_short).collect();
-        let cells = (r.chip.name.clone(), status_words(&r.before), status_words(&r.after), resp.join("\n"));
-        let same =
-            |g: &&mut (String, Vec<String>, String, String, String)| (&g.0, &g.2, &g.3, &g.4) == (&cells.0, &cells.1, &cells.2, &cells.3);
-        match groups.last_mut().filter(|g| collapse && same(g)) {
-            Some(g) => g.1.push(r.destination.code.clone()),
-            None => groups.push((cells.0, vec![r.destination.code.clone()], cells.1, cells.2, cells.3)),
+        let g = Group {
+            chip: r.chip.name.clone(),
+            destinations: vec![r.destination.code.clone()],
+            before: (r.before.verdict, status_words(&r.before)),
+            after: (r.after.verdict, status_words(&r.after)),
+            responsible: resp.join("\n"),
+        };
+        match groups.last_mut().filter(|last| collapse && last.same_change(&g)) {
+            Some(last) => last.destinations.push(r.destination.code.clone()),
+            None => groups.push(g),
         }
     }
-    for (chip, dests, b, a, resp) in groups {
-        t.add_row(vec![chip, dests.join(", "), b, a, if resp.is_empty() { "—".into() } else { resp }]);
+    let shown = if all { groups.len() } else { groups.len().min(FIRST_ROWS) };
+    let left = groups.len() - shown;
+    for g in groups.into_iter().take(shown) {
+        t.add_row(vec![
+            Cell::new(g.chip),
+            Cell::new(g.destinations.join(", ")),
+            render::verdict_cell(g.before.0, g.before.1),
+            render::verdict_cell(g.after.0, g.after.1),
+            Cell::new(if g.responsible.is_empty() { "—".into() } else { g.responsible }),
+        ]);
     }
-    for (i, w) in [(2, 24), (3, 24), (4, 34)] {
-        if let Some(c) = t.column_mut(i) {
-            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
-        }
-    }
+    render::fit_first(&mut t, &[4]);
     writeln!(out, "{t}")?;
-    writeln!(out, "+ rule: came into force between the dates; − rule: went out of force. Decision support, not legal advice.")?;
+    if left > 0 {
+        let s = if left == 1 { "" } else { "s" };
+        render::prose(out, &format!("… and {left} more row{s}: --all prints every one (--format csv or json too)."))?;
+    }
+    render::prose(out, "+ rule: came into force between the dates; − rule: went out of force. Decision support, not legal advice.")?;
+    Ok(())
+}
+
+/// One row of the human table: a chip's change, for one destination or (with `--collapse`)
+/// every destination where it is the same.
+struct Group {
+    chip: String,
+    destinations: Vec<String>,
+    before: (Verdict, String),
+    after: (Verdict, String),
+    responsible: String,
+}
+
+impl Group {
+    fn same_change(&self, other: &Group) -> bool {
+        (&self.chip, &self.before, &self.after, &self.responsible) == (&other.chip, &other.before, &other.after, &other.responsible)
+    }
+}
+
+/// How the verdicts moved: each (before, after) pair of verdicts with its count of (chip,
+/// destination) pairs, most first; pairs whose verdict stayed are counted as other changes.
+fn summary(d: &Diff, out: &mut dyn Write) -> Result<()> {
+    let mut moves: Vec<((Verdict, Verdict), usize)> = Vec::new();
+    for r in &d.rows {
+        let key = (r.before.verdict, r.after.verdict);
+        match moves.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => moves.push((key, 1)),
+        }
+    }
+    moves.sort_by_key(|m| std::cmp::Reverse(m.1));
+    let mut t = table(&["Before", "After", "Pairs"]);
+    for ((b, a), n) in moves {
+        let same = b == a;
+        t.add_row(vec![
+            render::verdict_cell(b, render::verdict_lower(b)),
+            render::verdict_cell(a, if same { "the same (ECCN, exceptions or review changed)" } else { render::verdict_lower(a) }),
+            Cell::new(n),
+        ]);
+    }
+    render::fit(&mut t);
+    writeln!(out, "{t}\n")?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod audit;
 mod check;
 mod chip_args;
 mod chips;
+mod color;
 mod diff;
 mod map;
 mod output;
@@ -51,6 +52,10 @@ pub struct Cli {
     /// Start from no rules at all (only the packs given with --rules / CHIPGATE_RULES).
     #[arg(long, global = true)]
     pub no_builtin: bool,
+    /// Colour verdicts, errors and diagnostics: `auto` on a terminal unless NO_COLOR is set,
+    /// `always` (even into a pipe), `never`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = color::When::Auto)]
+    pub color: color::When,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -114,6 +119,7 @@ pub fn run() -> ExitCode {
             });
         }
     };
+    color::init(cli.color);
     let mut out = Stdout(std::io::stdout().lock());
     let result = dispatch(&cli, &mut out).and_then(|code| out.flush().map(|_| code).map_err(Into::into));
     ExitCode::from(match result {
@@ -127,7 +133,7 @@ fn failed(e: &anyhow::Error) -> u8 {
     if is_broken_pipe(e) {
         return EXIT_CUT_SHORT;
     }
-    say(&format!("error: {}\n", said_once(e)));
+    say(&format!("{} {}\n", color::error_label(), said_once(e)));
     EXIT_ERROR
 }
 
@@ -178,7 +184,7 @@ fn warn_old_spellings(m: &clap::ArgMatches) {
 
 /// Says on stderr that `old` is now `new`, and that the old spelling goes in a later release.
 pub fn deprecated(old: &str, new: &str) {
-    say(&format!("warning: {old} is now {new}; the old spelling will be removed in a later release\n"));
+    say(&format!("{} {old} is now {new}; the old spelling will be removed in a later release\n", color::warning_label()));
 }
 
 /// Writes to stderr; a failure there has nowhere to be reported, and must not stop the command.
@@ -260,12 +266,12 @@ fn load_with(cli: &Cli, lints: bool) -> Result<RuleSet> {
     match loader.lints(lints).load_with_sources() {
         Ok((rs, warnings, sources)) => {
             if !warnings.is_empty() {
-                say(&diag::render(&sources, &warnings));
+                say(&diag::render_styled(&sources, &warnings, color::stderr()));
             }
             Ok(rs)
         }
         Err(e) => {
-            say(&e.to_string());
+            say(&diag::render_styled(&e.sources, &e.diagnostics, color::stderr()));
             let n = e.diagnostics.iter().filter(|d| d.is_error()).count();
             bail!("the rules could not be loaded ({n} error{}); run `{}` for details", if n == 1 { "" } else { "s" }, validate_command(cli))
         }

@@ -9,7 +9,7 @@ use chipgate::rules::{diag, Cond, PackSource, Rule, RuleKind};
 
 use clap::{Args, Subcommand};
 
-use super::render::table;
+use super::render::{self, table};
 use super::{Cli, Format};
 
 /// Arguments of `chipgate rules`.
@@ -76,28 +76,23 @@ fn list(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<u8> {
         let (regimes, rules) = count(&pk.name);
         p.add_row(vec![pk.name.clone(), pk.version.clone(), pk.location.clone(), pk.hash.clone(), regimes.to_string(), rules.to_string()]);
     }
+    render::fit(&mut p);
     writeln!(out, "{p}\n")?;
     for g in &rs.regimes {
         let enforced =
             if g.enforced { String::new() } else { format!(" — NOT ENFORCED: {}", g.enforcement_note.clone().unwrap_or_default()) };
         let rules: Vec<_> = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == g.id)).collect();
         let n = rules.len();
-        writeln!(
-            out,
-            "{} — {} ({n} rule{}, pack {})\n  {} → {}{enforced}\n  {}",
-            g.id,
-            g.title,
-            if n == 1 { "" } else { "s" },
-            g.origin.pack,
-            date(g.effective),
-            date(g.until),
-            g.citation
-        )?;
+        let s = if n == 1 { "" } else { "s" };
+        render::prose(out, &format!("{} — {} ({n} rule{s}, pack {})", g.id, g.title, g.origin.pack))?;
+        render::paragraph(out, "  ", &format!("{} → {}{enforced}", date(g.effective), date(g.until)))?;
+        render::paragraph(out, "  ", &g.citation.to_string())?;
         let mut t = table(&["Rule", "Kind", "In force", "Condition"]);
         for r in &rules {
             t.add_row(vec![r.id.clone(), kind(&r.kind), format!("{} → {}", date(r.effective), date(r.until)), r.when_text.clone()]);
         }
         if n > 0 {
+            render::fit_first(&mut t, &[0]);
             writeln!(out, "{t}")?;
         }
         writeln!(out)?;
@@ -144,6 +139,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         if !r.note.is_empty() {
             t.add_row(vec!["Note", &r.note]);
         }
+        render::fit(&mut t);
         writeln!(out, "{t}")?;
         return Ok(0);
     }
@@ -166,6 +162,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         t.add_row(vec!["Citation".to_string(), g.citation.to_string()]);
         t.add_row(vec!["Rules".to_string(), rules.join("\n")]);
         t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", g.origin.file, g.origin.line, g.origin.pack)]);
+        render::fit(&mut t);
         writeln!(out, "{t}")?;
         return Ok(0);
     }
@@ -272,7 +269,7 @@ fn validate(cli: &Cli, paths: &[PathBuf], deny_warnings: bool, format: Format, o
             Vec::new(),
         )?;
     } else {
-        write!(out, "{}", diag::render(&sources, &diags))?;
+        write!(out, "{}", diag::render_styled(&sources, &diags, super::color::stdout()))?;
         writeln!(out, "{errors} error{}, {warnings} warning{}", if errors == 1 { "" } else { "s" }, if warnings == 1 { "" } else { "s" })?;
     }
     Ok(if errors > 0 {

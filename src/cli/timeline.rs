@@ -8,7 +8,7 @@ use chipgate::history::{Change, ChangeKind, Period, Status, Timeline};
 use chipgate::request::{self, Check, Versioned};
 use chipgate::Verdict;
 use clap::Args;
-use comfy_table::{ColumnConstraint, Width};
+use comfy_table::Cell;
 
 use super::chip_args::{ChipArgs, SOURCE};
 use super::parties::PartyArgs;
@@ -61,26 +61,29 @@ fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     let hq = tl.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
     let modified = tl.chip.hypothetical && tl.chip.id != "hypothetical";
     let name = if modified { format!("{} (modified)", tl.chip.name) } else { tl.chip.name.clone() };
-    writeln!(out, "{name} → {} ({}){hq}, {} to {}\n", tl.destination.name, tl.destination.code, tl.from, tl.to)?;
-    let mut t = table(&["From", "Until", "Verdict", "ECCN", "Review policy", "Changed by"]);
+    render::prose(out, &format!("{name} → {} ({}){hq}, {} to {}", tl.destination.name, tl.destination.code, tl.from, tl.to))?;
+    writeln!(out)?;
+    // The verdict, ECCN and review policy share a column, so that the rule ids that changed them
+    // fit whole beside it in 80 columns.
+    let mut t = table(&["From", "Until", "Verdict, ECCN, review", "Changed by"]);
     for p in &tl.periods {
         let changed: Vec<String> = p.changed_by.iter().map(change_short).collect();
+        let mut status = format!("{}\nECCN {}", verdict_words(&p.status, false), eccn_words(&p.status));
+        let review = review_words(&p.status, false);
+        if review != "—" {
+            status += &format!("\nreview: {review}");
+        }
         t.add_row(vec![
-            p.from.to_string(),
-            p.until.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-            verdict_words(&p.status, false),
-            eccn_words(&p.status),
-            review_words(&p.status, false),
-            if changed.is_empty() { "(start of view)".into() } else { changed.join("\n") },
+            Cell::new(p.from),
+            Cell::new(p.until.map(|d| d.to_string()).unwrap_or_else(|| "—".into())),
+            render::verdict_cell(p.status.verdict, status),
+            Cell::new(if changed.is_empty() { "(start of view)".into() } else { changed.join("\n") }),
         ]);
     }
-    for (i, w) in [(2, 21), (4, 23), (5, 34)] {
-        if let Some(c) = t.column_mut(i) {
-            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
-        }
-    }
+    render::fit_first(&mut t, &[3]);
     writeln!(out, "{t}")?;
-    writeln!(out, "Until is the first day of the next period; the last period runs to the end of the view ({}).\n", tl.to)?;
+    render::prose(out, &format!("Until is the first day of the next period; the last period runs to the end of the view ({}).", tl.to))?;
+    writeln!(out)?;
     notes(tl, out)
 }
 
@@ -88,7 +91,10 @@ fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
 fn notes(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     let missing: Vec<_> = tl.periods.iter().filter(|p| !p.status.missing.is_empty()).collect();
     for p in &missing {
-        writeln!(out, "From {}: missing data: {} (the undetermined parts depend on it)", p.from, p.status.missing.join(", "))?;
+        render::prose(
+            out,
+            &format!("From {}: missing data: {} (the undetermined parts depend on it)", p.from, p.status.missing.join(", ")),
+        )?;
     }
     if !missing.is_empty() {
         writeln!(out)?;
@@ -97,12 +103,12 @@ fn notes(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     if !changes.is_empty() {
         writeln!(out, "Changes")?;
         for (p, c) in changes {
-            writeln!(out, "  {} {}: {}", c.date.unwrap_or(p.from), change_short(c), c.summary)?;
+            render::paragraph(out, "  ", &format!("{} {}: {}", c.date.unwrap_or(p.from), change_short(c), c.summary))?;
         }
         writeln!(out)?;
     }
     for a in &tl.assumptions {
-        writeln!(out, "Assumption: {a}")?;
+        render::prose(out, &format!("Assumption: {a}"))?;
     }
     writeln!(out, "Decision support, not legal advice.")?;
     Ok(())
@@ -123,14 +129,7 @@ pub fn change_short(c: &Change) -> String {
 /// The verdict in a few words with the exceptions available, and the missing data when
 /// indeterminate and `long`.
 pub fn verdict_words(s: &Status, long: bool) -> String {
-    let v = match s.verdict {
-        Verdict::NoLicenseRequired => "no license required",
-        Verdict::LicenseException => "license exception",
-        Verdict::LicenseRequired => "license required",
-        Verdict::Embargoed => "embargoed",
-        Verdict::Indeterminate => "indeterminate",
-    };
-    let mut out = v.to_string();
+    let mut out = render::verdict_lower(s.verdict).to_string();
     if !s.exceptions.is_empty() {
         out.push_str(&format!(" ({})", s.exceptions.join(", ")));
     }

@@ -9,10 +9,20 @@ use std::process::{Command, Output, Stdio};
 
 /// Runs the binary with arguments, an optional `CHIPGATE_RULES` value and optional stdin.
 pub fn run(args: &[&str], rules_env: Option<&str>, stdin: Option<&[u8]>) -> Output {
+    let env: &[(&str, &str)] = match rules_env {
+        Some(e) => &[("CHIPGATE_RULES", e)],
+        None => &[],
+    };
+    run_env(args, env, stdin)
+}
+
+/// Runs the binary with arguments, environment variables (over the defaults: no packs from the
+/// environment, `NO_COLOR`, no `COLUMNS`, so 120-column tables) and optional stdin.
+pub fn run_env(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chipgate"));
-    c.args(args).env_remove("CHIPGATE_RULES").env("NO_COLOR", "1");
-    if let Some(e) = rules_env {
-        c.env("CHIPGATE_RULES", e);
+    c.args(args).env_remove("CHIPGATE_RULES").env_remove("COLUMNS").env("NO_COLOR", "1");
+    for (k, v) in env {
+        c.env(k, v);
     }
     c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().expect("the chipgate binary runs");
@@ -35,6 +45,16 @@ pub struct Run {
 /// Runs the binary with an optional `CHIPGATE_RULES` value; its output as text.
 pub fn chipgate_with(args: &[&str], rules_env: Option<&str>) -> Run {
     let out = run(args, rules_env, None);
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// Runs the binary with environment variables ([`run_env`]); its output as text.
+pub fn chipgate_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = run_env(args, env, None);
     Run {
         code: out.status.code().expect("exit code"),
         stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),

@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
 use codespan_reporting::files::SimpleFiles;
-use codespan_reporting::term::{self, termcolor::NoColor};
+use codespan_reporting::term;
+use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 use serde::Serialize;
 
 /// How serious a diagnostic is.
@@ -151,6 +152,11 @@ impl Diagnostic {
 /// Renders diagnostics as text: `error[code]: message`, `┌─ file:line:col`, the source line
 /// and carets, then the help.
 pub fn render(sources: &Sources, diags: &[Diagnostic]) -> String {
+    render_styled(sources, diags, false)
+}
+
+/// [`render`], in the colours of a terminal (ANSI escapes) when `color`.
+pub fn render_styled(sources: &Sources, diags: &[Diagnostic], color: bool) -> String {
     let mut files = SimpleFiles::new();
     let mut ids = Vec::new();
     let mut i = 0;
@@ -158,7 +164,15 @@ pub fn render(sources: &Sources, diags: &[Diagnostic]) -> String {
         ids.push(files.add(f.name.clone(), f.text.clone()));
         i += 1;
     }
-    let mut out = NoColor::new(Vec::new());
+    let mut buf = Vec::new();
+    let (mut ansi, mut plain);
+    let out: &mut dyn WriteColor = if color {
+        ansi = Ansi::new(&mut buf);
+        &mut ansi
+    } else {
+        plain = NoColor::new(&mut buf);
+        &mut plain
+    };
     let config = term::Config::default();
     for d in diags {
         let Some(&fid) = ids.get(d.file) else { continue };
@@ -173,15 +187,15 @@ pub fn render(sources: &Sources, diags: &[Diagnostic]) -> String {
         if let Some(h) = &d.help {
             cs = cs.with_notes(vec![format!("help: {h}")]);
         }
-        if term::emit(&mut out, &config, &files, &cs).is_err() {
+        if term::emit(out, &config, &files, &cs).is_err() {
             // A span codespan cannot show (past the end, inside a character): plain text instead.
             let sev = if d.is_error() { "error" } else { "warning" };
             let at = sources.location(d.file, d.span.start.min(sources.get(d.file).map_or(0, |f| f.text.len())));
             let help = d.help.as_ref().map(|h| format!("  = help: {h}\n")).unwrap_or_default();
-            let _ = std::io::Write::write_all(out.get_mut(), format!("{sev}[{}]: {}\n  ┌─ {at}\n{help}\n", d.code, d.message).as_bytes());
+            let _ = out.write_all(format!("{sev}[{}]: {}\n  ┌─ {at}\n{help}\n", d.code, d.message).as_bytes());
         }
     }
-    String::from_utf8_lossy(&out.into_inner()).into_owned()
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// A position resolved to file, line and column (one-based), for JSON output.
