@@ -52,6 +52,11 @@ pub struct Cli {
     /// Start from no rules at all (only the packs given with --rules / CHIPGATE_RULES).
     #[arg(long, global = true)]
     pub no_builtin: bool,
+    /// The US Consolidated Screening List as downloaded (CSV or JSON): the parties named are
+    /// screened against its entries too, those of the sources a loaded party list takes (the
+    /// Entity List's `EL`); repeatable.
+    #[arg(long = "parties", global = true, value_name = "FILE")]
+    pub parties: Vec<PathBuf>,
     /// Colour verdicts, errors and diagnostics: `auto` on a terminal unless NO_COLOR is set,
     /// `always` (even into a pipe), `never`.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = color::When::Auto)]
@@ -257,6 +262,34 @@ pub fn load_linted(cli: &Cli) -> Result<RuleSet> {
 }
 
 fn load_with(cli: &Cli, lints: bool) -> Result<RuleSet> {
+    let mut rs = load_packs(cli, lints)?;
+    for path in &cli.parties {
+        let report = chipgate::parties::csl::load(&mut rs, path)?;
+        // What the file holds but is not screened against is said, not left out in silence.
+        let mut left: Vec<String> = report.left.iter().map(|(source, n)| format!("{n} of {source}")).collect();
+        if !report.unnamed.is_empty() {
+            let rows: Vec<String> = report.unnamed.iter().take(5).map(u64::to_string).collect();
+            left.push(format!(
+                "{} without a name (rows {}{})",
+                report.unnamed.len(),
+                rows.join(", "),
+                if report.unnamed.len() > 5 { ", …" } else { "" }
+            ));
+        }
+        if !left.is_empty() {
+            say(&format!(
+                "{} `{}`: entries not screened against: {} (no party list of the loaded packs takes their source)\n",
+                color::warning_label(),
+                path.display(),
+                left.join("; ")
+            ));
+        }
+    }
+    Ok(rs)
+}
+
+/// The rule packs' rule set, before any screening list.
+fn load_packs(cli: &Cli, lints: bool) -> Result<RuleSet> {
     let loader = loader(cli);
     // The built-in packs alone, without lints (they give no warnings then): the rule set
     // checked at build time, not parsed again.

@@ -12,6 +12,8 @@ use serde::Serialize;
 
 use crate::rules::{Citation, Origin, Policy};
 
+pub mod csl;
+
 /// A list of parties: `[[party_list]]`.
 #[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 pub struct PartyList {
@@ -26,6 +28,11 @@ pub struct PartyList {
     /// The score from which a name may be the listed party: the answer is indeterminate until
     /// a person settles it.
     pub possible_score: f64,
+    /// The sources of the Consolidated Screening List whose entries join this list when a user
+    /// loads that list ([`csl`]): a `source` as the CSL names it (`Entity List (EL) - Bureau of
+    /// Industry and Security`) or its abbreviation (`EL`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub screening_sources: Vec<String>,
     /// Where it was defined.
     #[serde(skip)]
     pub origin: Origin,
@@ -234,6 +241,13 @@ pub struct Candidate {
     score: f64,
 }
 
+impl Candidate {
+    /// The entry, an index into [`crate::RuleSet::parties`].
+    pub fn entry(&self) -> usize {
+        self.entry
+    }
+}
+
 impl crate::RuleSet {
     /// The listed parties a name may be on a date: for each list, its closest entry in force
     /// whose score reaches the list's possible score, best first.
@@ -245,20 +259,36 @@ impl crate::RuleSet {
     /// least its list's possible score, with the best of them.
     pub fn candidates(&self, name: &str) -> Vec<Candidate> {
         let given = Key::of(name);
-        let mut out = Vec::new();
+        let mut out: Vec<Candidate> = Vec::new();
         if given.is_empty() {
             return out;
         }
-        for (i, p) in self.parties.iter().enumerate() {
+        let index = self.party_index.get(self);
+        for (entry, key) in index.near(&given) {
+            let (Some(p), Some(k)) = (self.parties.get(entry), self.parties.get(entry).and_then(|p| p.keys.get(key))) else { continue };
             let Some(list) = self.party_lists.get(p.list) else { continue };
-            let best = p.keys.iter().enumerate().filter_map(|(k, key)| Some((k, score_from(&given, key, list.possible_score)?))).max_by(
-                |a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)), // the first name of the best score
-            );
-            if let Some((matched, score)) = best {
-                out.push(Candidate { entry: i, matched, score });
+            let Some(score) = score_from(&given, k, list.possible_score) else { continue };
+            // The best name of an entry; of equal scores, the first.
+            match out.last_mut().filter(|c| c.entry == entry) {
+                Some(c) if score > c.score || (score == c.score && key < c.matched) => *c = Candidate { entry, matched: key, score },
+                Some(_) => {}
+                None => out.push(Candidate { entry, matched: key, score }),
             }
         }
         out
+    }
+
+    /// Adds entries to the party lists (a screening list a user loaded, say): their dates
+    /// become change dates of the rule set, as those of a pack's entries are.
+    pub fn add_parties(&mut self, parties: Vec<Party>) {
+        for p in &parties {
+            self.change_dates.extend(p.added);
+            self.change_dates.extend(p.removed);
+        }
+        self.change_dates.sort();
+        self.change_dates.dedup();
+        self.parties.extend(parties);
+        self.party_index = Index::default();
     }
 
     /// Of a name's candidates, the listed parties it may be on a date: for each list, its
@@ -276,6 +306,66 @@ impl crate::RuleSet {
         let mut hits: Vec<Hit> = best.into_iter().flatten().collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits
+    }
+}
+
+/// The names of a rule set's party entries, so that a name is compared with the few that can
+/// reach a list's possible score instead of with every one (the Consolidated Screening List has
+/// tens of thousands): the names whose length is close enough to the name's for the edit
+/// similarity to reach the lowest possible score, and the names whose first word the name holds
+/// (a name holding every word of a listed one scores [`CONTAINS`]). Both bounds are the ones
+/// [`score`] itself applies, so no candidate is lost.
+#[derive(Debug, Clone, Default)]
+pub struct Index(std::sync::OnceLock<Names>);
+
+/// See [`Index`].
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// (length in characters, entry, name) for every name, by length.
+    by_length: Vec<(usize, usize, usize)>,
+    /// The first word of each name, with the (entry, name) pairs that start with it.
+    by_word: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// The lowest possible score of any list.
+    floor: f64,
+}
+
+impl Index {
+    fn get(&self, rs: &crate::RuleSet) -> &Names {
+        self.0.get_or_init(|| {
+            let mut by_length = Vec::new();
+            let mut by_word: std::collections::HashMap<String, Vec<(usize, usize)>> = std::collections::HashMap::new();
+            for (e, p) in rs.parties.iter().enumerate() {
+                for (k, key) in p.keys.iter().enumerate() {
+                    by_length.push((key.chars, e, k));
+                    if let Some(w) = key.words.first() {
+                        by_word.entry(w.clone()).or_default().push((e, k));
+                    }
+                }
+            }
+            by_length.sort_unstable();
+            let floor = rs.party_lists.iter().map(|l| l.possible_score).fold(1.0, f64::min);
+            Names { by_length, by_word, floor }
+        })
+    }
+}
+
+impl Names {
+    /// The (entry, name) pairs that may score at least the floor against `given`, by entry and
+    /// then name.
+    fn near(&self, given: &Key) -> Vec<(usize, usize)> {
+        let n = given.chars as f64;
+        // 1 - |n - m| / max(n, m) >= floor, for m on either side of n.
+        let (low, high) =
+            if self.floor > 0.0 { ((n * self.floor).floor() as usize, (n / self.floor).ceil() as usize) } else { (0, usize::MAX) };
+        let from = self.by_length.partition_point(|(m, ..)| *m < low);
+        let mut near: Vec<(usize, usize)> =
+            self.by_length.get(from..).unwrap_or_default().iter().take_while(|(m, ..)| *m <= high).map(|&(_, e, k)| (e, k)).collect();
+        for w in &given.words {
+            near.extend(self.by_word.get(w).into_iter().flatten().copied());
+        }
+        near.sort_unstable();
+        near.dedup();
+        near
     }
 }
 

@@ -533,6 +533,7 @@ impl<'a> Checker<'a> {
                 citation,
                 match_score,
                 possible_score,
+                screening_sources: l.screening_sources.clone(),
                 origin: self.origin(f.file, &span, &f.pack),
             };
             match self.define("party_list", &l.id, f.file, &f.pack, l.replaces, self.rs.party_lists.len()) {

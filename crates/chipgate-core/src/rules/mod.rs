@@ -534,6 +534,9 @@ pub struct RuleSet {
     pub party_lists: Vec<crate::parties::PartyList>,
     /// Their entries.
     pub parties: Vec<crate::parties::Party>,
+    /// Their names, indexed for screening (built when first needed).
+    #[borsh(skip)]
+    pub(crate) party_index: crate::parties::Index,
 }
 
 /// A definition (rule, named set, group, regime, chip, country, ECCN) that a pack replaced

@@ -53,6 +53,10 @@ pub struct RawPartyList {
     pub match_score: Option<Spanned<f64>>,
     /// The score from which a name may be the listed party (indeterminate).
     pub possible: Option<Spanned<f64>>,
+    /// The sources of the Consolidated Screening List whose entries are this list's, when a
+    /// user loads that list (`--parties FILE`): the CSL's `source` column or its abbreviation.
+    #[serde(default)]
+    pub screening_sources: Vec<String>,
     #[serde(default)]
     pub replaces: bool,
 }

@@ -1,0 +1,159 @@
+//! `--parties FILE`: the Consolidated Screening List as downloaded (CSV or JSON), screened as
+//! the built-in Entity List entries are, in `check` and `audit`, dated by each entry's start and
+//! end dates; its sources that no party list takes are said, not screened; bad files are errors
+//! naming the row and the column. The fixture `tests/fixtures/csl/csl-sample.*` holds fictitious
+//! entries in the list's own columns.
+
+mod common;
+
+use serde_json::Value;
+
+use common::chipgate;
+
+const CSV: &str = "tests/fixtures/csl/csl-sample.csv";
+const JSON: &str = "tests/fixtures/csl/csl-sample.json";
+
+fn check(file: &str, end_user: &str, date: &str) -> (i32, Value, String) {
+    let r = chipgate(&["--parties", file, "check", "T4", "--to", "SG", "--date", date, "--end-user", end_user, "--format", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}\n{}\n{}", r.stdout, r.stderr));
+    (r.code, v, r.stderr)
+}
+
+fn reasons(v: &Value) -> Vec<String> {
+    v["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_listed_name_or_alias_needs_a_license_from_the_entry_start_date() {
+    for file in [CSV, JSON] {
+        // A T4 to Singapore needs no license under the 3A090 rules; the entry makes it need one.
+        let (code, v, stderr) = check(file, "EXAMPLE ADVANCED COMPUTING CO LTD", "2026-06-01");
+        assert_eq!((code, v["verdict"].as_str()), (1, Some("license_required")), "{file}: {v}");
+        assert_eq!(v["review_policy"]["policy"], "presumption_of_denial", "{file}");
+        assert!(reasons(&v).contains(&"ear-744/entity-list".to_string()), "{file}: {:?}", reasons(&v));
+        let hit = &v["screening"][0]["hits"][0];
+        assert_eq!(hit["entry"], "csl/90001", "{file}: {hit}");
+        assert_eq!(hit["decided"], true);
+        assert!(hit["citation"]["document"].as_str().unwrap().starts_with("00 FR 00001"), "{hit}");
+        assert!(stderr.contains("1 of Specially Designated Nationals (SDN) - Treasury Department"), "{file}: {stderr}");
+        // Provenance: the file is among the packs of the answer.
+        assert!(v["packs"].as_array().unwrap().iter().any(|p| p["name"] == "screening-list" && p["location"] == file), "{}", v["packs"]);
+
+        let (code, v, _) = check(file, "EAC Shenzhen", "2026-06-01");
+        assert_eq!((code, v["screening"][0]["hits"][0]["matched"].as_str()), (1, Some("EAC Shenzhen")), "{file}: {v}");
+        let (code, v, _) = check(file, "Example Computing Research Institute", "2026-06-01");
+        assert_eq!(code, 1, "{file}: the last alias, after `and`: {v}");
+
+        // Before the entry's start date, and after an entry's end date: not listed.
+        let (code, v, _) = check(file, "Sample Supercomputing Center", "2026-09-30");
+        assert_eq!((code, v["verdict"].as_str()), (0, Some("no_license_required")), "{file}: {v}");
+        let (code, v, _) = check(file, "Sample Supercomputing Center", "2026-10-01");
+        assert_eq!((code, v["review_policy"]["policy"].as_str()), (1, Some("case_by_case")), "{file}: {v}");
+        let (code, _, _) = check(file, "Removed Example Trading", "2022-06-01");
+        assert_eq!(code, 1, "{file}");
+        let (code, _, _) = check(file, "Removed Example Trading", "2023-03-01");
+        assert_eq!(code, 0, "{file}");
+
+        // A near miss is a possible match: indeterminate, naming the entry.
+        let (code, v, _) = check(file, "Exampel Advanced Computing", "2026-06-01");
+        assert_eq!(v["verdict"], "indeterminate", "{file}: {v}");
+        assert_eq!(code, 1, "{file}: anything but clear exits 1");
+        assert!(v["missing"][0].as_str().unwrap().contains("Example Advanced Computing Co., Ltd."), "{}", v["missing"]);
+
+        // The other sources are not screened: an SDN name is not an Entity List party.
+        let (code, _, _) = check(file, "Example Shipping Line", "2026-06-01");
+        assert_eq!(code, 0, "{file}");
+    }
+}
+
+#[test]
+fn the_built_in_entries_still_answer_beside_the_file() {
+    let (code, v, _) = check(CSV, "Huawei Technologies Co., Ltd.", "2026-06-01");
+    assert_eq!(code, 1);
+    assert_eq!(v["screening"][0]["hits"][0]["entry"], "entity-list/huawei-technologies");
+}
+
+#[test]
+fn an_audit_screens_its_end_users_against_the_file_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ship.csv");
+    std::fs::write(
+        &input,
+        "chip,destination,date,end_user\nT4,SG,2026-06-01,EAC Shenzhen\nT4,SG,2026-06-01,Acme Servers\nT4,SG,2026-09-01,Sample Supercomputing Center\nT4,SG,2026-11-01,Sample Supercomputing Center\n",
+    )
+    .unwrap();
+    let input = input.to_str().unwrap();
+    let r = chipgate(&["--parties", CSV, "audit", input, "--format", "jsonl", "-q"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let rows: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let verdicts: Vec<&str> = rows.iter().map(|v| v["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["license_required", "no_license_required", "no_license_required", "license_required"], "{}", r.stdout);
+}
+
+#[test]
+fn bad_files_are_errors_naming_the_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_date = dir.path().join("bad-date.csv");
+    let text = std::fs::read_to_string(CSV).unwrap().replace("2026-10-01", "2026-13-01");
+    std::fs::write(&bad_date, text).unwrap();
+    let r = chipgate(&["--parties", bad_date.to_str().unwrap(), "check", "T4", "--to", "SG"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("row 3, column `start_date`: `2026-13-01` is not a date"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("error").count(), 1, "said once: {}", r.stderr);
+
+    let no_name = dir.path().join("no-name.csv");
+    std::fs::write(&no_name, "source,title\nEL,x\n").unwrap();
+    let r = chipgate(&["--parties", no_name.to_str().unwrap(), "check", "T4", "--to", "SG"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no `name` column"), "{}", r.stderr);
+
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "source,name\nSpecially Designated Nationals (SDN) - Treasury Department,Example Shipping Line\n").unwrap();
+    let r = chipgate(&["--parties", other.to_str().unwrap(), "check", "T4", "--to", "SG"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no party list of the loaded rule packs takes the sources of this file"), "{}", r.stderr);
+
+    let r = chipgate(&["--parties", "no/such/list.csv", "check", "T4", "--to", "SG"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot read the screening list `no/such/list.csv`"), "{}", r.stderr);
+
+    let json = dir.path().join("bad.json");
+    std::fs::write(&json, "{\"results\": 3}").unwrap();
+    let r = chipgate(&["--parties", json.to_str().unwrap(), "check", "T4", "--to", "SG"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not the screening list's JSON"), "{}", r.stderr);
+}
+
+/// The index finds what a scan of every name finds: checked on the built-in entries and the
+/// file's, against names near and far.
+#[test]
+fn screening_through_the_index_finds_every_entry_a_scan_finds() {
+    let mut rs = chipgate::compiled_builtin().unwrap();
+    chipgate::parties::csl::load(&mut rs, std::path::Path::new(CSV)).unwrap();
+    let names = [
+        "Huawei Technologies",
+        "Huawei Technolgies Co",
+        "Huawei Technologies Shenzhen Branch",
+        "Semiconductor Manufacturing International",
+        "SMIC",
+        "Example AC",
+        "Exampel Advanced Computing",
+        "Advanced Example Computing Limited",
+        "Sample Supercomputing Centre",
+        "Nobody In Particular",
+        "X",
+    ];
+    for n in names {
+        let given = chipgate::parties::Key::of(n);
+        let mut scan = Vec::new();
+        for (i, p) in rs.parties.iter().enumerate() {
+            let floor = rs.party_lists[p.list].possible_score;
+            let best = p.keys.iter().map(|k| chipgate::parties::score(&given, k)).fold(0.0, f64::max);
+            if best >= floor && best > 0.0 {
+                scan.push(i);
+            }
+        }
+        let indexed: Vec<usize> = rs.candidates(n).iter().map(|c| c.entry()).collect();
+        assert_eq!(indexed, scan, "{n}");
+    }
+}
