@@ -124,13 +124,49 @@ fn bad_files_are_errors_naming_the_row_and_column() {
     assert!(r.stderr.contains("not the screening list's JSON"), "{}", r.stderr);
 }
 
-/// The index finds what a scan of every name finds: checked on the built-in entries and the
-/// file's, against names near and far.
+/// The index finds what a scan of every name finds: checked on the built-in entries, the
+/// fixture's and 400 generated ones, against names near and far, and 600 generated ones (each
+/// a listed name with one to four characters inserted, deleted or changed, or another).
 #[test]
 fn screening_through_the_index_finds_every_entry_a_scan_finds() {
+    let mut g = common::Lcg(42);
+    let syllables = ["zhong", "hua", "tian", "xin", "long", "an", "a", "bo", "sheng", "x", "tai", "mi"];
+    let word = |g: &mut common::Lcg| (0..1 + g.next() % 3).map(|_| syllables[(g.next() % 12) as usize]).collect::<String>();
+    let mut listed = Vec::new();
+    let mut csv = String::from("source,name,alt_names,start_date\n");
+    for i in 0..400 {
+        let name = match i % 4 {
+            0 => word(&mut g),
+            1 => format!("{} {}", word(&mut g), word(&mut g)),
+            _ => format!("{} {} Technology Co., Ltd.", word(&mut g), word(&mut g)),
+        };
+        csv += &format!("EL,\"{name}\",,2020-01-01\n");
+        listed.push(name);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("generated.csv");
+    std::fs::write(&generated, csv).unwrap();
     let mut rs = chipgate::compiled_builtin().unwrap();
     chipgate::parties::csl::load(&mut rs, std::path::Path::new(CSV)).unwrap();
-    let names = [
+    chipgate::parties::csl::load(&mut rs, &generated).unwrap();
+    let mut queries: Vec<String> = Vec::new();
+    for _ in 0..600 {
+        let mut chars: Vec<char> = listed[(g.next() % 400) as usize].chars().collect();
+        for _ in 0..1 + g.next() % 4 {
+            let at = (g.next() as usize) % (chars.len() + 1);
+            let c = char::from(b'a' + (g.next() % 26) as u8);
+            match g.next() % 3 {
+                0 => chars.insert(at, c),
+                1 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                _ if at < chars.len() => chars[at] = c,
+                _ => chars.push(c),
+            }
+        }
+        queries.push(chars.into_iter().collect());
+    }
+    let fixed = [
         "Huawei Technologies",
         "Huawei Technolgies Co",
         "Huawei Technologies Shenzhen Branch",
@@ -143,7 +179,8 @@ fn screening_through_the_index_finds_every_entry_a_scan_finds() {
         "Nobody In Particular",
         "X",
     ];
-    for n in names {
+    for n in fixed.iter().map(|s| s.to_string()).chain(queries) {
+        let n = n.as_str();
         let given = chipgate::parties::Key::of(n);
         let mut scan = Vec::new();
         for (i, p) in rs.parties.iter().enumerate() {

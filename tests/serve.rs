@@ -713,3 +713,14 @@ fn what_schemathesis_found_is_refused_with_a_problem() {
     let (status, _, p) = server.json("GET", "/v1/map?tpp_max=1.7976931348623157e308", None);
     assert_eq!((status, p["parameter"].as_str()), (400, Some("tpp_max")), "{p}");
 }
+
+#[test]
+fn a_screening_list_given_to_the_service_screens_as_the_command_line_does() {
+    let csl = "tests/fixtures/csl/csl-sample.csv";
+    let s = Server::start(&["--parties", csl]);
+    let (status, _, got) = s.json("GET", "/v1/check?chip=T4&to=SG&date=2026-06-01&end_user=EAC%20Shenzhen", None);
+    assert_eq!(status, 200, "{got}");
+    let (_, want) = cli_json(&["--parties", csl, "check", "T4", "--to", "SG", "--date", "2026-06-01", "--end-user", "EAC Shenzhen"]);
+    assert_eq!(got, want);
+    assert_eq!(got["screening"][0]["hits"][0]["entry"], "csl/90001");
+}

@@ -9,7 +9,8 @@ same engine and rule packs as the ``chipgate`` command line. Decision support, n
   RecordBatchReader, a pandas or Polars DataFrame, or anything with ``__arrow_c_stream__``)
   with the audit's columns appended, as a ``pyarrow.Table``; the summary is in its schema's
   metadata under ``chipgate.summary`` (JSON).
-- ``RuleSet(rules=[...], builtin=True)``: packs loaded once, for both.
+- ``RuleSet(rules=[...], builtin=True, parties=[...])``: packs (and Consolidated Screening List
+  files, as ``--parties`` loads them) loaded once, for both.
 """
 
 from __future__ import annotations

@@ -32,17 +32,21 @@ struct RuleSet {
 #[pymethods]
 impl RuleSet {
     /// Loads the built-in packs (unless `builtin` is false) and then each of `rules` (pack
-    /// directories or `.toml` files), as `--rules` does. Raises `ValueError` with every
-    /// diagnostic when they do not load.
+    /// directories or `.toml` files), as `--rules` does, and each of `parties` (the Consolidated
+    /// Screening List as downloaded, CSV or JSON), as `--parties` does. Raises `ValueError` with
+    /// every diagnostic when they do not load.
     #[new]
-    #[pyo3(signature = (rules = Vec::new(), builtin = true))]
-    fn new(py: Python<'_>, rules: Vec<PathBuf>, builtin: bool) -> PyResult<RuleSet> {
+    #[pyo3(signature = (rules = Vec::new(), builtin = true, parties = Vec::new()))]
+    fn new(py: Python<'_>, rules: Vec<PathBuf>, builtin: bool, parties: Vec<PathBuf>) -> PyResult<RuleSet> {
         let mut l = if builtin { Loader::new() } else { Loader::empty() };
         for p in rules {
             l = l.pack(PackSource::Path(p));
         }
         let loaded = py.detach(|| l.load());
-        let (rs, _warnings) = loaded.map_err(|e| PyValueError::new_err(format!("the rules could not be loaded:\n{e}")))?;
+        let (mut rs, _warnings) = loaded.map_err(|e| PyValueError::new_err(format!("the rules could not be loaded:\n{e}")))?;
+        for p in parties {
+            py.detach(|| chipgate_core::parties::csl::load(&mut rs, &p)).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
         Ok(RuleSet { inner: Arc::new(rs) })
     }
 

@@ -195,6 +195,18 @@ def test_a_rule_set_loads_once_and_the_builtin_can_be_left_out():
         chipgate.check("H100", to="CN", date="2024-06-01", rules=chipgate.RuleSet(builtin=False))
 
 
+def test_a_screening_list_screens_as_the_command_lines_parties_does():
+    csl = str(ROOT / "tests" / "fixtures" / "csl" / "csl-sample.csv")
+    rs = chipgate.RuleSet(parties=[csl])
+    got = chipgate.check("T4", to="SG", date="2026-06-01", end_user="EAC Shenzhen", rules=rs)
+    run = cli("--parties", csl, "check", "T4", "--to", "SG", "--date", "2026-06-01", "--end-user", "EAC Shenzhen", "--format", "json")
+    assert run.returncode == 1, run.stderr.decode()
+    assert got == json.loads(run.stdout)
+    assert got["screening"][0]["hits"][0]["entry"] == "csl/90001"
+    with pytest.raises(ValueError, match="cannot read the screening list"):
+        chipgate.RuleSet(parties=["no/such/list.csv"])
+
+
 def test_arrow_input_is_read_without_a_copy_and_its_columns_come_back_as_they_were():
     text = shipments(3000, 7)
     table = pacsv.read_csv(io.BytesIO(text.encode()), read_options=pacsv.ReadOptions(block_size=1 << 14))

@@ -35,10 +35,18 @@ pub struct ServeArgs {
 }
 
 /// Runs the service until SIGINT or SIGTERM. The rules are those the other commands load
-/// (--rules, --no-builtin, CHIPGATE_RULES), loaded again on SIGHUP or `POST /v1/admin/reload`.
+/// (--rules, --no-builtin, CHIPGATE_RULES, and the screening lists of --parties), loaded again
+/// (the files read again) on SIGHUP or `POST /v1/admin/reload`.
 pub fn run(cli: &Cli, a: &ServeArgs) -> Result<u8> {
     let loader = super::loader(cli);
-    let load = move || loader.load().map(|(rs, _)| rs).map_err(|e| e.to_string());
+    let parties = cli.parties.clone();
+    let load = move || {
+        let (mut rs, _) = loader.load().map_err(|e| e.to_string())?;
+        for p in &parties {
+            chipgate::parties::csl::load(&mut rs, p).map_err(|e| e.to_string())?;
+        }
+        Ok(rs)
+    };
     chipgate_serve::run(chipgate_serve::Config {
         addr: a.addr,
         quiet: a.quiet,

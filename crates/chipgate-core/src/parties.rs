@@ -173,6 +173,12 @@ impl Key {
         Key { chars: text.chars().count(), text, words, bag }
     }
 
+    /// Whether a name holding every word of this one is taken for it, possibly: it has two
+    /// words or more, or one long word (see [`score`]).
+    fn distinctive(&self) -> bool {
+        self.words.len() >= 2 || self.chars >= 5
+    }
+
     /// Whether nothing is left of the name (it was only punctuation or legal forms).
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
@@ -198,8 +204,7 @@ fn score_from(given: &Key, listed: &Key, floor: f64) -> Option<f64> {
     if given.text == listed.text {
         return Some(1.0);
     }
-    let distinctive = listed.words.len() >= 2 || listed.chars >= 5;
-    let holds = distinctive && listed.words.iter().all(|w| given.words.binary_search(w).is_ok());
+    let holds = listed.distinctive() && listed.words.iter().all(|w| given.words.binary_search(w).is_ok());
     let base = if holds { CONTAINS } else { 0.0 };
     // The edit distance is at least the difference in length, and at least the number of
     // letters and digits one name has more of than the other.
@@ -311,40 +316,86 @@ impl crate::RuleSet {
 
 /// The names of a rule set's party entries, so that a name is compared with the few that can
 /// reach a list's possible score instead of with every one (the Consolidated Screening List has
-/// tens of thousands): the names whose length is close enough to the name's for the edit
-/// similarity to reach the lowest possible score, and the names whose first word the name holds
-/// (a name holding every word of a listed one scores [`CONTAINS`]). Both bounds are the ones
-/// [`score`] itself applies, so no candidate is lost.
+/// tens of thousands). A listed name is a candidate when
+/// - the name holds its rarest word (a name holding every word of a distinctive listed one
+///   scores [`CONTAINS`]); or
+/// - its length is close enough for the edit similarity to reach the lowest possible score,
+///   and it shares enough runs of three characters with the name. Two strings within `d`
+///   edits of each other, the longer of length `L`, share at least `L - 2 - 3d` such runs
+///   (counted with repeats: the q-gram lemma, Ukkonen 1992), and a similarity of at least
+///   `floor` means `d <= (1 - floor) L`, so they share at least `t = (3 floor - 2) n - 2` of
+///   the `n - 2` runs of the name given (`n` characters). A name that shares none of the
+///   rarest runs of the name given, `n - 1 - t` of them counted with repeats, cannot share
+///   `t`: only the names holding one of those are looked at (prefix filtering).
+///
+/// Both are bounds on what [`score`] can give, so no candidate is lost
+/// (`tests/parties_file.rs` compares it with a scan of every name).
 #[derive(Debug, Clone, Default)]
 pub struct Index(std::sync::OnceLock<Names>);
 
 /// See [`Index`].
 #[derive(Debug, Clone)]
 pub struct Names {
-    /// (length in characters, entry, name) for every name, by length.
-    by_length: Vec<(usize, usize, usize)>,
-    /// The first word of each name, with the (entry, name) pairs that start with it.
-    by_word: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// (entry, name, length in characters) of every name: a name's number is its place here.
+    names: Vec<(usize, usize, usize)>,
+    /// The numbers of the names, by length.
+    by_length: Vec<(usize, u32)>,
+    /// For each run of three characters, the names that hold it.
+    by_run: std::collections::HashMap<[char; 3], Vec<u32>>,
+    /// The rarest word of each name that a name holding its words scores [`CONTAINS`]
+    /// against, with the numbers of the names filed under it.
+    by_word: std::collections::HashMap<String, Vec<u32>>,
     /// The lowest possible score of any list.
     floor: f64,
+}
+
+/// The runs of three characters of a text, each with how many times it occurs.
+fn runs(text: &str) -> Vec<([char; 3], usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut all: Vec<[char; 3]> = chars.windows(3).filter_map(|w| <[char; 3]>::try_from(w).ok()).collect();
+    all.sort_unstable();
+    let mut out: Vec<([char; 3], usize)> = Vec::new();
+    for p in all {
+        match out.last_mut() {
+            Some((q, n)) if *q == p => *n += 1,
+            _ => out.push((p, 1)),
+        }
+    }
+    out
 }
 
 impl Index {
     fn get(&self, rs: &crate::RuleSet) -> &Names {
         self.0.get_or_init(|| {
-            let mut by_length = Vec::new();
-            let mut by_word: std::collections::HashMap<String, Vec<(usize, usize)>> = std::collections::HashMap::new();
+            let mut names = Vec::new();
+            let mut by_run: std::collections::HashMap<[char; 3], Vec<u32>> = std::collections::HashMap::new();
+            let mut by_word: std::collections::HashMap<String, Vec<u32>> = std::collections::HashMap::new();
+            // How many names hold each word: a name is filed under its rarest word, which a name
+            // holding all of its words holds too, and which few names given hold.
+            let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            for key in rs.parties.iter().flat_map(|p| &p.keys) {
+                for w in &key.words {
+                    *seen.entry(w.as_str()).or_default() += 1;
+                }
+            }
             for (e, p) in rs.parties.iter().enumerate() {
                 for (k, key) in p.keys.iter().enumerate() {
-                    by_length.push((key.chars, e, k));
-                    if let Some(w) = key.words.first() {
-                        by_word.entry(w.clone()).or_default().push((e, k));
+                    let Ok(n) = u32::try_from(names.len()) else { continue };
+                    names.push((e, k, key.chars));
+                    for (run, _) in runs(&key.text) {
+                        by_run.entry(run).or_default().push(n);
+                    }
+                    let rarest = key.words.iter().min_by_key(|w| (seen.get(w.as_str()).copied().unwrap_or(0), w.as_str()));
+                    if let Some(w) = rarest.filter(|_| key.distinctive()) {
+                        by_word.entry(w.clone()).or_default().push(n);
                     }
                 }
             }
+            let mut by_length: Vec<(usize, u32)> =
+                names.iter().enumerate().filter_map(|(i, n)| Some((n.2, u32::try_from(i).ok()?))).collect();
             by_length.sort_unstable();
             let floor = rs.party_lists.iter().map(|l| l.possible_score).fold(1.0, f64::min);
-            Names { by_length, by_word, floor }
+            Names { names, by_length, by_run, by_word, floor }
         })
     }
 }
@@ -353,19 +404,42 @@ impl Names {
     /// The (entry, name) pairs that may score at least the floor against `given`, by entry and
     /// then name.
     fn near(&self, given: &Key) -> Vec<(usize, usize)> {
-        let n = given.chars as f64;
-        // 1 - |n - m| / max(n, m) >= floor, for m on either side of n.
-        let (low, high) =
-            if self.floor > 0.0 { ((n * self.floor).floor() as usize, (n / self.floor).ceil() as usize) } else { (0, usize::MAX) };
-        let from = self.by_length.partition_point(|(m, ..)| *m < low);
-        let mut near: Vec<(usize, usize)> =
-            self.by_length.get(from..).unwrap_or_default().iter().take_while(|(m, ..)| *m <= high).map(|&(_, e, k)| (e, k)).collect();
+        let n = given.chars;
+        // The lengths an edit similarity of at least the floor allows: 1 - |n - m| / max(n, m).
+        let (low, high) = if self.floor > 0.0 {
+            ((n as f64 * self.floor).floor() as usize, (n as f64 / self.floor).ceil() as usize)
+        } else {
+            (0, usize::MAX)
+        };
+        let mut near: Vec<u32> = Vec::new();
+        // The runs any candidate shares with the name given, at least.
+        let t = ((3.0 * self.floor - 2.0) * n as f64 - 2.0).ceil();
+        if t >= 1.0 {
+            let mut mine = runs(&given.text);
+            mine.sort_by_key(|(r, _)| self.by_run.get(r).map_or(0, Vec::len));
+            let (mut taken, enough) = (0, n.saturating_sub(2).saturating_sub(t as usize) + 1);
+            for (r, count) in mine {
+                if taken >= enough {
+                    break;
+                }
+                taken += count;
+                near.extend(self.by_run.get(&r).into_iter().flatten().copied());
+            }
+            near.retain(|&i| self.names.get(i as usize).is_some_and(|&(_, _, m)| (low..=high).contains(&m)));
+        } else {
+            // A name this short (or a floor this low) need share no run: every name of a
+            // length in reach.
+            let from = self.by_length.partition_point(|(m, _)| *m < low);
+            let reach = self.by_length.get(from..).unwrap_or_default().iter().take_while(|(m, _)| *m <= high);
+            near.extend(reach.map(|&(_, i)| i));
+        }
         for w in &given.words {
             near.extend(self.by_word.get(w).into_iter().flatten().copied());
         }
-        near.sort_unstable();
-        near.dedup();
-        near
+        let mut out: Vec<(usize, usize)> = near.into_iter().filter_map(|i| self.names.get(i as usize).map(|&(e, k, _)| (e, k))).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
