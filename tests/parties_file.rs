@@ -60,6 +60,13 @@ fn a_listed_name_or_alias_needs_a_license_from_the_entry_start_date() {
         assert_eq!(code, 1, "{file}: anything but clear exits 1");
         assert!(v["missing"][0].as_str().unwrap().contains("Example Advanced Computing Co., Ltd."), "{}", v["missing"]);
 
+        // Its human answer says what is open, first: the party, not the tests that fail.
+        let r =
+            chipgate(&["--parties", file, "check", "T4", "--to", "SG", "--date", "2026-06-01", "--end-user", "Exampel Advanced Computing"]);
+        let why = r.stdout.split("Why not settled:").nth(1).unwrap_or_else(|| panic!("{}", r.stdout));
+        let first_row = why.lines().find(|l| l.starts_with("│ ") && !l.contains("Rule")).unwrap();
+        assert!(first_row.contains("ear-744/entity-list") && first_row.contains("unknown:"), "{why}");
+
         // The other sources are not screened: an SDN name is not an Entity List party.
         let (code, _, _) = check(file, "Example Shipping Line", "2026-06-01");
         assert_eq!(code, 0, "{file}");

@@ -210,21 +210,36 @@ fn reasons(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> 
     Ok(())
 }
 
-/// When no rule applies: the classification tests that failed, from the trace.
+/// When no rule applies: the classification tests that failed, from the trace. When some are
+/// unknown (missing data, a possible party match), those come first, and the heading says that
+/// they leave the answer open rather than that nothing holds.
 fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
-    let mut t = table(&["Rule", "Test that does not hold", "Actual"]);
-    let mut n = 0;
-    for e in d.trace.iter().filter(|e| e.assuming_eccn.is_none() && e.result != chipgate::eval::Truth::True) {
-        n += 1;
+    use chipgate::eval::Truth;
+    let mut entries: Vec<_> = d.trace.iter().filter(|e| e.assuming_eccn.is_none() && e.result != Truth::True).collect();
+    if entries.is_empty() {
+        writeln!(out, "No rule in force applies to this chip and destination.\n")?;
+        return Ok(());
+    }
+    // The tests that leave the answer open: unknown, in a rule whose result is unknown (in a
+    // rule that another test makes false, an unknown test decides nothing). They come first.
+    let rule_open = |rule: &str| d.rule_results.iter().any(|r| r.rule == rule && r.assuming_eccn.is_none() && r.result == Truth::Unknown);
+    let deciding = |e: &&chipgate::eval::TraceEntry| e.result == Truth::Unknown && rule_open(&e.rule);
+    entries.sort_by_key(|e| !deciding(e));
+    let open = d.verdict == chipgate::Verdict::Indeterminate && entries.first().is_some_and(deciding);
+    let mut t = table(&["Rule", if open { "Test that does not hold, or is unknown" } else { "Test that does not hold" }, "Actual"]);
+    for e in entries {
         let actual = e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into());
+        let actual = if open && deciding(&e) { format!("unknown: {actual}") } else { actual };
         t.add_row(vec![e.rule.clone(), format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)), actual]);
     }
-    if n == 0 {
-        writeln!(out, "No rule in force applies to this chip and destination.\n")?;
+    render::fit_first(&mut t, &[0]);
+    let heading = if open {
+        "Why not settled: no classification or license requirement in force holds for certain; the unknown tests (first) could make one hold"
     } else {
-        render::fit_first(&mut t, &[0]);
-        writeln!(out, "Why not: no classification or license requirement in force holds\n{t}\n")?;
-    }
+        "Why not: no classification or license requirement in force holds"
+    };
+    render::prose(out, heading)?;
+    writeln!(out, "{t}\n")?;
     Ok(())
 }
 
