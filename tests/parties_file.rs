@@ -86,7 +86,7 @@ fn an_audit_screens_its_end_users_against_the_file_as_check_does() {
     let input = dir.path().join("ship.csv");
     std::fs::write(
         &input,
-        "chip,destination,date,end_user\nT4,SG,2026-06-01,EAC Shenzhen\nT4,SG,2026-06-01,Acme Servers\nT4,SG,2026-09-01,Sample Supercomputing Center\nT4,SG,2026-11-01,Sample Supercomputing Center\n",
+        "chip,destination,date,end_user\nT4,SG,2026-06-01,EAC Shenzhen\nT4,SG,2026-06-01,Acme Servers\nT4,SG,2026-09-01,Sample Supercomputing Center\nT4,SG,2026-11-01,Sample Supercomputing Center\nT4,SG,2026-06-01,EXAMPLE ADVANCED COMPUTING CO LTD\n",
     )
     .unwrap();
     let input = input.to_str().unwrap();
@@ -94,7 +94,21 @@ fn an_audit_screens_its_end_users_against_the_file_as_check_does() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let rows: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let verdicts: Vec<&str> = rows.iter().map(|v| v["verdict"].as_str().unwrap()).collect();
-    assert_eq!(verdicts, ["license_required", "no_license_required", "no_license_required", "license_required"], "{}", r.stdout);
+    assert_eq!(
+        verdicts,
+        ["license_required", "no_license_required", "no_license_required", "license_required", "license_required"],
+        "{}",
+        r.stdout
+    );
+    // Each JSON row carries its own screening, as `check` gives it: the name the row gave, the
+    // entry it matched (two rows naming one entry two ways share a decision, not a name).
+    for v in &rows {
+        let given = v["input"]["end_user"].as_str().unwrap();
+        assert_eq!(v["screening"][0]["name"], given, "{v}");
+    }
+    assert_eq!(rows[0]["screening"][0]["hits"][0]["entry"], "csl/90001");
+    assert_eq!(rows[4]["screening"][0]["hits"][0]["entry"], "csl/90001");
+    assert_eq!(rows[1]["screening"][0]["hits"], serde_json::json!([]));
 }
 
 #[test]

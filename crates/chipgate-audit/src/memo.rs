@@ -93,6 +93,7 @@ impl Finding {
                 missing: &d.missing,
                 replaced: &d.replaced,
                 error: None,
+                screening: &d.screening,
                 trace: &d.trace,
             })?;
         }
@@ -159,6 +160,9 @@ struct JsonTail<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     replaced: &'a [chipgate_core::rules::Replacement],
     error: Option<&'a str>,
+    /// The parties named and what each matched, as `check` gives them; absent when none is.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    screening: &'a [chipgate_core::eval::ScreeningRef],
     trace: &'a [TraceEntry],
 }
 
@@ -180,6 +184,7 @@ pub fn error_json(message: &str) -> Result<String, serde_json::Error> {
         missing: &[],
         replaced: &[],
         error: Some(message),
+        screening: &[],
         trace: &[],
     })
 }
