@@ -333,6 +333,10 @@ impl crate::RuleSet {
 #[derive(Debug, Clone, Default)]
 pub struct Index(std::sync::OnceLock<Names>);
 
+/// Up to how many names a name is compared with every one: the index costs more than it
+/// saves on the few entries of a pack (the built-in Entity List has 17).
+const SCAN: usize = 256;
+
 /// See [`Index`].
 #[derive(Debug, Clone)]
 pub struct Names {
@@ -414,16 +418,20 @@ impl Names {
         let mut near: Vec<u32> = Vec::new();
         // The runs any candidate shares with the name given, at least.
         let t = ((3.0 * self.floor - 2.0) * n as f64 - 2.0).ceil();
-        if t >= 1.0 {
-            let mut mine = runs(&given.text);
-            mine.sort_by_key(|(r, _)| self.by_run.get(r).map_or(0, Vec::len));
+        if self.names.len() <= SCAN {
+            near.extend(0..u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+        } else if t >= 1.0 {
+            // The rarest runs first: each with the names that hold it.
+            let mut mine: Vec<(&[u32], usize)> =
+                runs(&given.text).into_iter().map(|(r, count)| (self.by_run.get(&r).map_or(&[][..], Vec::as_slice), count)).collect();
+            mine.sort_by_key(|(names, _)| names.len());
             let (mut taken, enough) = (0, n.saturating_sub(2).saturating_sub(t as usize) + 1);
-            for (r, count) in mine {
+            for (names, count) in mine {
                 if taken >= enough {
                     break;
                 }
                 taken += count;
-                near.extend(self.by_run.get(&r).into_iter().flatten().copied());
+                near.extend_from_slice(names);
             }
             near.retain(|&i| self.names.get(i as usize).is_some_and(|&(_, _, m)| (low..=high).contains(&m)));
         } else {
