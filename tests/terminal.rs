@@ -66,27 +66,23 @@ fn a_check_at_80_columns_splits_no_rule_id_and_no_address() {
 
 #[test]
 fn the_views_at_80_columns_split_no_rule_id() {
-    let args = ["timeline", "A800", "--to", "CN"];
-    let out = at_80(&args);
-    fits_80(&args, &out);
-    let v = json(&args);
-    let ids = v["periods"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["changed_by"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()));
-    whole(&args, &out, ids.collect::<Vec<_>>());
-
-    let args = ["diff", "--from", "2023-01-01", "--until", "2024-01-01", "--destinations", "CN,AE", "--all"];
-    let out = at_80(&args);
-    fits_80(&args, &out);
-    let v = json(&args);
-    let ids = v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["responsible"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()));
-    whole(&args, &out, ids.collect::<Vec<_>>());
+    // A view, the member of its JSON that lists the changes, and the member of each that lists
+    // the rules.
+    let views: [(&[&str], &str, &str); 2] = [
+        (&["timeline", "A800", "--to", "CN"], "periods", "changed_by"),
+        (&["diff", "--from", "2023-01-01", "--until", "2024-01-01", "--destinations", "CN,AE", "--all"], "rows", "responsible"),
+    ];
+    for (args, items, changes) in views {
+        let out = at_80(args);
+        fits_80(args, &out);
+        let v = json(args);
+        let ids = v[items]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p[changes].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()));
+        whole(args, &out, ids.collect::<Vec<_>>());
+    }
 
     for args in [&["chips"][..], &["chips", "show", "H100"], &["rules"]] {
         fits_80(args, &at_80(args));

@@ -13,7 +13,7 @@ use comfy_table::Cell;
 use super::chips::ListFormat;
 use super::parties::PartyArgs;
 use super::render::{self, table};
-use super::timeline::{change_short, eccn_words, review_words, verdict_words};
+use super::timeline::{change_short, eccn_words, status_words};
 use super::{Cli, EXIT_CLEAR};
 
 /// Arguments of `chipgate diff`.
@@ -79,15 +79,6 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(EXIT_CLEAR)
 }
 
-/// A status in a few lines: verdict with exceptions, ECCN, review policy.
-fn status_words(s: &Status) -> String {
-    let mut lines = vec![verdict_words(s, true), format!("ECCN {}", eccn_words(s))];
-    if s.review_policy.is_some() || s.verdict == Verdict::LicenseRequired {
-        lines.push(format!("review: {}", review_words(s, true)));
-    }
-    lines.join("\n")
-}
-
 /// Rows of the human table shown without `--all`.
 const FIRST_ROWS: usize = 20;
 
@@ -117,8 +108,8 @@ fn human(d: &Diff, collapse: bool, all: bool, out: &mut dyn Write) -> Result<()>
         let g = Group {
             chip: r.chip.name.clone(),
             destinations: vec![r.destination.code.clone()],
-            before: (r.before.verdict, status_words(&r.before)),
-            after: (r.after.verdict, status_words(&r.after)),
+            before: (r.before.verdict, status_words(&r.before, true)),
+            after: (r.after.verdict, status_words(&r.after, true)),
             responsible: resp.join("\n"),
         };
         match groups.last_mut().filter(|last| collapse && last.same_change(&g)) {

@@ -49,13 +49,17 @@ pub fn table(header: &[&str]) -> Table {
 }
 
 /// The width human output is laid out to: the terminal's (at least 40 columns); into a pipe or a
-/// file, `COLUMNS` when that is set (and at least 40), else 120.
+/// file, `COLUMNS` when that is set (and at least 40), else 120. Asked once per process: every
+/// table and paragraph of a view is laid out to it.
 pub fn width() -> u16 {
-    let columns = || std::env::var("COLUMNS").ok()?.trim().parse::<u16>().ok();
-    match Table::new().width() {
-        Some(terminal) => terminal.max(40),
-        None => columns().filter(|w| *w >= 40).unwrap_or(120),
-    }
+    static WIDTH: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *WIDTH.get_or_init(|| {
+        let columns = || std::env::var("COLUMNS").ok()?.trim().parse::<u16>().ok();
+        match Table::new().width() {
+            Some(terminal) => terminal.max(40),
+            None => columns().filter(|w| *w >= 40).unwrap_or(120),
+        }
+    })
 }
 
 /// Writes a paragraph wrapped to [`width`] between words (an id or an address is never split),

@@ -68,15 +68,10 @@ fn human(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["From", "Until", "Verdict, ECCN, review", "Changed by"]);
     for p in &tl.periods {
         let changed: Vec<String> = p.changed_by.iter().map(change_short).collect();
-        let mut status = format!("{}\nECCN {}", verdict_words(&p.status, false), eccn_words(&p.status));
-        let review = review_words(&p.status, false);
-        if review != "—" {
-            status += &format!("\nreview: {review}");
-        }
         t.add_row(vec![
             Cell::new(p.from),
             Cell::new(p.until.map(|d| d.to_string()).unwrap_or_else(|| "—".into())),
-            render::verdict_cell(p.status.verdict, status),
+            render::verdict_cell(p.status.verdict, status_words(&p.status, false)),
             Cell::new(if changed.is_empty() { "(start of view)".into() } else { changed.join("\n") }),
         ]);
     }
@@ -124,6 +119,17 @@ pub fn change_short(c: &Change) -> String {
         (ChangeKind::LeavesGroup, Some(cc)) => format!("{cc} leaves {}", c.id),
         (_, None) => c.id.clone(),
     }
+}
+
+/// A status in a few lines: the verdict with its exceptions, the ECCN, and the review policy
+/// when there is one to give (the missing data too when `long`).
+pub fn status_words(s: &Status, long: bool) -> String {
+    let mut lines = vec![verdict_words(s, long), format!("ECCN {}", eccn_words(s))];
+    let review = review_words(s, long);
+    if review != "—" {
+        lines.push(format!("review: {review}"));
+    }
+    lines.join("\n")
 }
 
 /// The verdict in a few words with the exceptions available, and the missing data when
