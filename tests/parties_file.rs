@@ -114,35 +114,28 @@ fn an_audit_screens_its_end_users_against_the_file_as_check_does() {
 #[test]
 fn bad_files_are_errors_naming_the_row_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let bad_date = dir.path().join("bad-date.csv");
-    let text = std::fs::read_to_string(CSV).unwrap().replace("2026-10-01", "2026-13-01");
-    std::fs::write(&bad_date, text).unwrap();
-    let r = chipgate(&["--parties", bad_date.to_str().unwrap(), "check", "T4", "--to", "SG"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("row 3, column `start_date`: `2026-13-01` is not a date"), "{}", r.stderr);
-    assert_eq!(r.stderr.matches("error").count(), 1, "said once: {}", r.stderr);
-
-    let no_name = dir.path().join("no-name.csv");
-    std::fs::write(&no_name, "source,title\nEL,x\n").unwrap();
-    let r = chipgate(&["--parties", no_name.to_str().unwrap(), "check", "T4", "--to", "SG"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no `name` column"), "{}", r.stderr);
-
-    let other = dir.path().join("other.csv");
-    std::fs::write(&other, "source,name\nSpecially Designated Nationals (SDN) - Treasury Department,Example Shipping Line\n").unwrap();
-    let r = chipgate(&["--parties", other.to_str().unwrap(), "check", "T4", "--to", "SG"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no party list of the loaded rule packs takes the sources of this file"), "{}", r.stderr);
-
-    let r = chipgate(&["--parties", "no/such/list.csv", "check", "T4", "--to", "SG"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("cannot read the screening list `no/such/list.csv`"), "{}", r.stderr);
-
-    let json = dir.path().join("bad.json");
-    std::fs::write(&json, "{\"results\": 3}").unwrap();
-    let r = chipgate(&["--parties", json.to_str().unwrap(), "check", "T4", "--to", "SG"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("not the screening list's JSON"), "{}", r.stderr);
+    // A screening list of `text` fails a check, saying `what` once.
+    let fails = |file: &str, text: Option<&str>, what: &str| {
+        let path = dir.path().join(file);
+        if let Some(t) = text {
+            std::fs::write(&path, t).unwrap();
+        }
+        let shown = if text.is_some() { path.to_str().unwrap() } else { file };
+        let r = chipgate(&["--parties", shown, "check", "T4", "--to", "SG"]);
+        assert_eq!(r.code, 2, "{file}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{file}: {}", r.stderr);
+        assert_eq!(r.stderr.matches("error:").count(), 1, "{file}: said once: {}", r.stderr);
+    };
+    let bad_date = std::fs::read_to_string(CSV).unwrap().replace("2026-10-01", "2026-13-01");
+    fails("bad-date.csv", Some(&bad_date), "row 3, column `start_date`: `2026-13-01` is not a date");
+    fails("no-name.csv", Some("source,title\nEL,x\n"), "no `name` column");
+    fails(
+        "other.csv",
+        Some("source,name\nSpecially Designated Nationals (SDN) - Treasury Department,Example Shipping Line\n"),
+        "no party list of the loaded rule packs takes the sources of this file",
+    );
+    fails("no/such/list.csv", None, "cannot read the screening list `no/such/list.csv`");
+    fails("bad.json", Some("{\"results\": 3}"), "not the screening list's JSON");
 }
 
 /// The index finds what a scan of every name finds: checked on the built-in entries, the

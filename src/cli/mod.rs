@@ -266,23 +266,18 @@ fn load_with(cli: &Cli, lints: bool) -> Result<RuleSet> {
     for path in &cli.parties {
         let report = chipgate::parties::csl::load(&mut rs, path)?;
         // What the file holds but is not screened against is said, not left out in silence.
-        let mut left: Vec<String> = report.left.iter().map(|(source, n)| format!("{n} of {source}")).collect();
+        let mut left: Vec<String> = Vec::new();
+        if !report.left.is_empty() {
+            let sources: Vec<String> = report.left.iter().map(|(source, n)| format!("{n} of {source}")).collect();
+            left.push(format!("{} (no party list of the loaded packs takes their source)", sources.join("; ")));
+        }
         if !report.unnamed.is_empty() {
             let rows: Vec<String> = report.unnamed.iter().take(5).map(u64::to_string).collect();
-            left.push(format!(
-                "{} without a name (rows {}{})",
-                report.unnamed.len(),
-                rows.join(", "),
-                if report.unnamed.len() > 5 { ", …" } else { "" }
-            ));
+            let more = if report.unnamed.len() > 5 { ", …" } else { "" };
+            left.push(format!("{} without a name (rows {}{more})", report.unnamed.len(), rows.join(", ")));
         }
         if !left.is_empty() {
-            say(&format!(
-                "{} `{}`: entries not screened against: {} (no party list of the loaded packs takes their source)\n",
-                color::warning_label(),
-                path.display(),
-                left.join("; ")
-            ));
+            say(&format!("{} `{}`: entries not screened against: {}\n", color::warning_label(), path.display(), left.join("; ")));
         }
     }
     Ok(rs)

@@ -270,8 +270,8 @@ impl crate::RuleSet {
         }
         let index = self.party_index.get(self);
         for (entry, key) in index.near(&given) {
-            let (Some(p), Some(k)) = (self.parties.get(entry), self.parties.get(entry).and_then(|p| p.keys.get(key))) else { continue };
-            let Some(list) = self.party_lists.get(p.list) else { continue };
+            let Some(p) = self.parties.get(entry) else { continue };
+            let (Some(k), Some(list)) = (p.keys.get(key), self.party_lists.get(p.list)) else { continue };
             let Some(score) = score_from(&given, k, list.possible_score) else { continue };
             // The best name of an entry; of equal scores, the first.
             match out.last_mut().filter(|c| c.entry == entry) {

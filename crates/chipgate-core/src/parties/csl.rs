@@ -105,53 +105,51 @@ struct Row {
     source_list_url: Option<String>,
 }
 
-/// A list column: `; `-separated text in the CSV, an array in the JSON.
-fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Cell {
-        Text(Option<String>),
-        Items(Vec<String>),
-    }
-    Ok(match Cell::deserialize(d)? {
-        Cell::Text(t) => split(t.as_deref().unwrap_or("")),
-        Cell::Items(v) => v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-    })
+/// A list column: `; `-separated text in the CSV, an array of `T` in the JSON.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListCell<T> {
+    Text(Option<String>),
+    Items(Vec<T>),
 }
 
-/// The addresses: `; `-separated text in the CSV, objects (`address`, `city`, `state`,
-/// `postal_code`, `country`) in the JSON, each made one line ending in its country.
+impl<T> ListCell<T> {
+    /// The items, each as one line of text, the empty ones left out.
+    fn lines(self, line: impl Fn(T) -> String) -> Vec<String> {
+        match self {
+            ListCell::Text(t) => split(t.as_deref().unwrap_or("")),
+            ListCell::Items(v) => v.into_iter().map(|x| line(x).trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        }
+    }
+}
+
+/// The aliases: text or an array of names.
+fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(ListCell::<String>::deserialize(d)?.lines(|s| s))
+}
+
+/// An address of the JSON download.
+#[derive(Deserialize)]
+struct Address {
+    address: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+impl Address {
+    /// One line, ending in its country, as the CSV writes an address.
+    fn line(self) -> String {
+        let parts = [self.address, self.city, self.state, self.postal_code, self.country];
+        parts.into_iter().flatten().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The addresses: text, or an array of objects (`address`, `city`, `state`, `postal_code`,
+/// `country`), each made one line.
 fn addresses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    struct Address {
-        address: Option<String>,
-        city: Option<String>,
-        state: Option<String>,
-        postal_code: Option<String>,
-        country: Option<String>,
-    }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Cell {
-        Text(Option<String>),
-        Items(Vec<Address>),
-    }
-    Ok(match Cell::deserialize(d)? {
-        Cell::Text(t) => split(t.as_deref().unwrap_or("")),
-        Cell::Items(v) => v
-            .into_iter()
-            .map(|a| {
-                [a.address, a.city, a.state, a.postal_code, a.country]
-                    .into_iter()
-                    .flatten()
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .filter(|a| !a.is_empty())
-            .collect(),
-    })
+    Ok(ListCell::<Address>::deserialize(d)?.lines(Address::line))
 }
 
 /// `a; b; and c` → `[a, b, c]` (the list's last alias may begin with "and ").
