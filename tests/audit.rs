@@ -687,3 +687,73 @@ fn end_user_and_consignee_columns_are_screened_as_check_screens_them() {
     assert!(recs[3][reasons].contains("`Huawei Technolgies`") && recs[4][reasons].contains("`Huawei Technologes`"));
     assert!(recs[1][reasons].contains("entity-list/huawei-technologies") && !recs[7][reasons].contains("ear-744/entity-list"));
 }
+
+/// The owners columns (`end_user_owners`, `consignee_owners`) are read as `check
+/// --end-user-owner/--consignee-owner` reads them, for the affiliates rule: the same verdict,
+/// review policy and reasons on every row; a cell that cannot be read is an error naming its row
+/// and column, and the other rows stand.
+#[test]
+fn owners_columns_are_screened_as_check_screens_them() {
+    let rows = [
+        ("T4", "SG", "2026-12-01", "Example Pte Ltd", "Huawei Technologies Co., Ltd.=60; Example Holdings=40", "", ""),
+        ("T4", "SG", "2026-06-01", "Example Pte Ltd", "Huawei Technologies Co., Ltd.=60; Example Holdings=40", "", ""),
+        ("T4", "SG", "2026-12-01", "Example Pte Ltd", "", "", ""),
+        ("T4", "SG", "2026-12-01", "Example Pte Ltd", "none", "", ""),
+        ("T4", "SG", "2026-12-01", "Other Pte Ltd", "Huawei Technologies=30; SMIC=25", "", ""),
+        ("T4", "SG", "2026-12-01", "Example Pte Ltd", "none", "Example Logistics", "SMIC=75"),
+        ("T4", "SG", "2026-12-01", "Example Pte Ltd", "Huawei Technolgies=60", "", ""),
+        ("T4", "SG", "2026-12-01", "Example Pte Ltd", "Huawei Technologies", "", ""),
+        ("H100", "CN", "2026-12-01", "Example Shenzhen", "Huawei Technologies=100", "", ""),
+    ];
+    let mut input = String::from("chip,destination,date,end_user,end_user_owners,consignee,consignee_owners\n");
+    for (chip, to, date, eu, euo, co, coo) in rows {
+        input.push_str(&format!("{chip},{to},{date},\"{eu}\",\"{euo}\",\"{co}\",\"{coo}\"\n"));
+    }
+    input.push_str("T4,SG,2026-12-01,Example Pte Ltd,Huawei=70; SMIC=40,,\n");
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 2, "a row could not be evaluated: {}", r.stderr);
+    let header = &recs[0];
+    let (verdict, review, reasons, error) =
+        (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"), col(header, "error"));
+    for (rec, (chip, to, date, eu, euo, co, coo)) in recs[1..].iter().zip(rows) {
+        let mut args = vec!["check", chip, "--to", to, "--date", date, "--format", "json"];
+        for (flag, v) in [("--end-user", eu), ("--end-user-owner", euo), ("--consignee", co), ("--consignee-owner", coo)] {
+            if !v.is_empty() {
+                args.extend([flag, v]);
+            }
+        }
+        let run = chipgate(&args, None);
+        let d: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let mut want: Vec<String> = d["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        let missing: Vec<&str> = d["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+        if !missing.is_empty() {
+            want.push(format!("missing: {}", missing.join(", ")));
+        }
+        let row = format!("{chip} → {to} on {date}, end user `{eu}` owned by `{euo}`, consignee `{co}` owned by `{coo}`");
+        assert_eq!(&rec[verdict], d["verdict"].as_str().unwrap(), "{row}");
+        assert_eq!(&rec[review], d["review_policy"]["policy"].as_str().unwrap_or(""), "{row}");
+        assert_eq!(rec[reasons].to_string(), want.join("; "), "{row}");
+    }
+    let verdicts: Vec<&str> = recs[1..=rows.len()].iter().map(|r| &r[verdict]).collect();
+    assert_eq!(
+        verdicts,
+        [
+            "license_required",
+            "no_license_required",
+            "indeterminate",
+            "no_license_required",
+            "license_required",
+            "license_required",
+            "indeterminate",
+            "indeterminate",
+            "license_required"
+        ]
+    );
+    let bad = &recs[rows.len() + 1];
+    assert_eq!(&bad[verdict], "error");
+    assert_eq!(
+        &bad[error],
+        &format!("row {}, column end_user_owners: the owners' shares add up to 110 %, over 100 %", rows.len() + 1),
+        "{bad:?}"
+    );
+}

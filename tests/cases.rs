@@ -23,6 +23,8 @@
 //! ship_from = "SG"                  # optional (default: the jurisdiction, US)
 //! end_user = "Huawei Technologies"  # optional: screened against the party lists
 //! consignee = "Acme Trading"        # optional
+//! end_user_owners = "Huawei Technologies=60; Acme Holdings=40"  # optional: or "none"
+//! consignee_owners = "none"         # optional (absent: the owners are not known)
 //! # Expectations: only the fields given are compared.
 //! verdict = "license_required"      # no_license_required | license_exception | license_required
 //!                                   # | embargoed | indeterminate
@@ -81,6 +83,8 @@ struct Case {
     ship_from: Option<String>,
     end_user: Option<String>,
     consignee: Option<String>,
+    end_user_owners: Option<String>,
+    consignee_owners: Option<String>,
     assumptions_include: Option<Vec<String>>,
     assumptions_exclude: Option<Vec<String>>,
     transaction: Option<String>,
@@ -321,6 +325,8 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let dest = country(rs, &c.to)?;
     let hq = c.end_user_hq.as_deref().map(|h| country(rs, h)).transpose()?;
     let from = c.ship_from.as_deref().map(|f| country(rs, f)).transpose()?;
+    let owners = |o: &Option<String>| o.as_deref().map(chipgate::parties::parse_owners).transpose();
+    let (eu, co) = (owners(&c.end_user_owners)?, owners(&c.consignee_owners)?);
     let q = Query {
         chip: &chip,
         hypothetical,
@@ -329,7 +335,12 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
         end_user_hq: hq.as_deref(),
         exporter: c.exporter.as_deref(),
         ship_from: from.as_deref(),
-        parties: chipgate::eval::Parties { end_user: c.end_user.as_deref(), consignee: c.consignee.as_deref() },
+        parties: chipgate::eval::Parties {
+            end_user: c.end_user.as_deref(),
+            consignee: c.consignee.as_deref(),
+            end_user_owners: eu.as_deref(),
+            consignee_owners: co.as_deref(),
+        },
     };
     let d = evaluate(rs, &q).map_err(|e| e.to_string())?;
     let mut bad = compare(c, &d);

@@ -221,3 +221,18 @@ error[unknown-party-list]: unknown party list `acme-lists`
 "#
     );
 }
+
+#[test]
+fn owned_by_tests_need_a_share_of_listed_parties() {
+    let out = validate("bad-owned-by");
+    for want in [
+        "error[missing-share]: `owned_by` needs the share held",
+        "error[unexpected-share]: `chip` in a list takes no share",
+        "error[bad-share]: `owned_by` takes `>=` or `>` and a share from 0 to 100, got `<= 50`",
+        "error[unknown-party-list]: unknown party list `acme-lists`",
+        "= help: did you mean `acme-list`?",
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
+    assert_eq!(out.matches("error[").count(), 4, "{out}");
+}

@@ -107,6 +107,11 @@ fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
             "based_on" | "to" | "date" | "end_user_hq" | "exporter" | "ship_from" | "end_user" | "consignee" => {
                 (key.as_str(), json!(text(v)), vec![format!("--{}", key.replace('_', "-")), text(v)])
             }
+            // One owners text (`NAME=PERCENT; …` or `none`), given once.
+            "end_user_owners" | "consignee_owners" => {
+                let name = key.trim_end_matches('s');
+                (name, json!([text(v)]), vec![format!("--{}", name.replace('_', "-")), text(v)])
+            }
             "tpp" | "pd" => (key.as_str(), json!(number()), vec![format!("--{key}"), number().to_string()]),
             "die_area_mm2" => ("die_area", json!(number()), vec!["--die-area".into(), number().to_string()]),
             "interconnect_gbps" => ("interconnect", json!(number()), vec!["--interconnect".into(), number().to_string()]),

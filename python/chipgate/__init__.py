@@ -61,14 +61,16 @@ def check(chip: Optional[str] = None, *, to: str, date: Any = None, end_user_hq:
     ``interconnect``, ``memory_bandwidth``, ``hbm=True``, ``memory_bandwidth_density``,
     ``based_on``, ``exporter``, ``ship_from``, ``trace=True``. ``end_user`` and ``consignee``
     are names screened against the rules' party lists (the Entity List): the answer's
-    ``screening`` says what each matched. Returns the JSON document of
+    ``screening`` says what each matched. ``end_user_owner`` and ``consignee_owner`` give their
+    owners for the affiliates rule: ``"NAME=PERCENT"`` (a list, or ``;``-separated), or ``"none"``. Returns the JSON document of
     ``chipgate check --format json``. A wrong parameter raises ``ValueError`` with the command
     line's message (suggestions included).
     """
     params = {"chip": chip, "to": to, "date": _day(date), "end_user_hq": end_user_hq, "end_user": end_user,
               "consignee": consignee, **figures}
-    if isinstance(params.get("throughput"), str):
-        params["throughput"] = [params["throughput"]]
+    for repeatable in ("throughput", "end_user_owner", "consignee_owner"):
+        if isinstance(params.get(repeatable), str):
+            params[repeatable] = [params[repeatable]]
     params = {k: v for k, v in params.items() if v is not None}
     return _json.loads(_chipgate.check(_rules(rules), _json.dumps(params)))
 

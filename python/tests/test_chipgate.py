@@ -63,6 +63,9 @@ def case_call(case):
             given.append(("chip", v, [v]))
         elif key in ("based_on", "to", "date", "end_user_hq", "exporter", "ship_from", "end_user", "consignee"):
             given.append((key, str(v), ["--" + key.replace("_", "-"), str(v)]))
+        elif key in ("end_user_owners", "consignee_owners"):
+            name = key[:-1]
+            given.append((name, str(v), ["--" + name.replace("_", "-"), str(v)]))
         elif key in ("tpp", "pd", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "memory_bandwidth_density"):
             name = {"die_area_mm2": "die_area", "interconnect_gbps": "interconnect", "memory_bandwidth_gbps": "memory_bandwidth"}.get(key, key)
             x = float(v)

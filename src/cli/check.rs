@@ -6,6 +6,7 @@ use anyhow::Result;
 use chipgate::chip::fmt_num;
 use chipgate::eval::Decision;
 use chipgate::request::{Answer, Check};
+use chipgate::RuleSet;
 use clap::Args;
 use comfy_table::Cell;
 
@@ -50,7 +51,7 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         Format::Json => render::json(out, &Answer::new(&rs, &d), Vec::new())?,
         Format::Human if a.short => short(&rs, &d, out)?,
         Format::Human => {
-            human(&d, a.trace, out)?;
+            human(&rs, &d, a.trace, out)?;
             render::provenance(&rs, false, out)?;
         }
     }
@@ -99,7 +100,7 @@ fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Re
     Ok(())
 }
 
-fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
+fn human(rs: &RuleSet, d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     let hq = d.end_user_hq.as_ref().map(|h| format!(", end user headquartered in {} ({})", h.name, h.code)).unwrap_or_default();
     let from = d.ship_from.as_ref().map(|f| format!(", from {} ({}): {}", f.name, f.code, d.transaction.name())).unwrap_or_default();
     let name = if d.chip.hypothetical && d.chip.id != "hypothetical" { format!("{} (modified)", d.chip.name) } else { d.chip.name.clone() };
@@ -126,7 +127,7 @@ fn human(d: &Decision, trace: bool, out: &mut dyn Write) -> Result<()> {
     let mut sources = render::Sources::default();
     screening(d, &mut sources, out)?;
     metrics(d, &mut sources, out)?;
-    reasons(d, &mut sources, out)?;
+    reasons(rs, d, &mut sources, out)?;
     notes(d, out)?;
     margins(d, out)?;
     if trace {
@@ -142,7 +143,10 @@ fn screening(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -
     }
     let mut t = table(&["Party", "Name given", "Listed party", "Score", "Listed since", "Citation"]);
     for s in &d.screening {
-        let role = s.role.replace('_', " ");
+        let role = match s.share {
+            Some(x) => format!("{} ({} %)", s.role.replace('_', " "), fmt_num(x)),
+            None => s.role.replace('_', " "),
+        };
         if s.hits.is_empty() {
             t.add_row(vec![role.clone(), s.name.clone(), "no match".into(), String::new(), String::new(), String::new()]);
         }
@@ -195,9 +199,9 @@ fn metrics(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> 
     Ok(())
 }
 
-fn reasons(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {
+fn reasons(rs: &RuleSet, d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {
     if d.reasons.is_empty() {
-        return why_not(d, out);
+        return why_not(rs, d, out);
     }
     let mut t = table(&["Rule", "What it says", "Citation"]);
     for r in &d.reasons {
@@ -212,8 +216,9 @@ fn reasons(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> 
 
 /// When no rule applies: the classification tests that failed, from the trace. When some are
 /// unknown (missing data, a possible party match), those come first, and the heading says that
-/// they leave the answer open rather than that nothing holds.
-fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
+/// they leave the answer open rather than that nothing holds (a rule of a regime that is not
+/// enforced leaves nothing open).
+fn why_not(rs: &RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
     use chipgate::eval::Truth;
     let mut entries: Vec<_> = d.trace.iter().filter(|e| e.assuming_eccn.is_none() && e.result != Truth::True).collect();
     if entries.is_empty() {
@@ -222,7 +227,10 @@ fn why_not(d: &Decision, out: &mut dyn Write) -> Result<()> {
     }
     // The tests that leave the answer open: unknown, in a rule whose result is unknown (in a
     // rule that another test makes false, an unknown test decides nothing). They come first.
-    let rule_open = |rule: &str| d.rule_results.iter().any(|r| r.rule == rule && r.assuming_eccn.is_none() && r.result == Truth::Unknown);
+    let enforced = |rule: &str| rs.rules.iter().find(|r| r.id == rule).and_then(|r| rs.regime_of(r)).is_some_and(|g| g.enforced);
+    let rule_open = |rule: &str| {
+        enforced(rule) && d.rule_results.iter().any(|r| r.rule == rule && r.assuming_eccn.is_none() && r.result == Truth::Unknown)
+    };
     let deciding = |e: &&chipgate::eval::TraceEntry| e.result == Truth::Unknown && rule_open(&e.rule);
     entries.sort_by_key(|e| !deciding(e));
     let open = d.verdict == chipgate::Verdict::Indeterminate && entries.first().is_some_and(deciding);

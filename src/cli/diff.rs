@@ -66,6 +66,8 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         ship_from: a.parties.ship_from.clone(),
         end_user: a.parties.end_user.clone(),
         consignee: a.parties.consignee.clone(),
+        end_user_owner: a.parties.end_user_owner.clone(),
+        consignee_owner: a.parties.consignee_owner.clone(),
     };
     let d = req.build(&rs, super::today())?;
     match a.format {

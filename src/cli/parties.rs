@@ -28,6 +28,15 @@ pub struct PartyArgs {
     /// The consignee (who receives the item, when not the end user), by name, screened the same way.
     #[arg(long, value_name = "NAME")]
     pub consignee: Option<String>,
+    /// An owner of the end user and the share it holds, directly or indirectly:
+    /// `NAME=PERCENT` (repeat it for each owner), or `none`. The affiliates rule screens the
+    /// owners: an entity 50 % or more owned by listed parties is treated as they are. Not
+    /// given while that rule is in force: the answer is indeterminate for want of them.
+    #[arg(long, value_name = "NAME=PERCENT")]
+    pub end_user_owner: Vec<String>,
+    /// An owner of the consignee, the same way.
+    #[arg(long, value_name = "NAME=PERCENT")]
+    pub consignee_owner: Vec<String>,
 }
 
 impl PartyArgs {
@@ -39,6 +48,8 @@ impl PartyArgs {
             ship_from: self.ship_from.clone(),
             end_user: self.end_user.clone(),
             consignee: self.consignee.clone(),
+            end_user_owner: self.end_user_owner.clone(),
+            consignee_owner: self.consignee_owner.clone(),
             ..check
         }
     }

@@ -42,11 +42,16 @@ pub enum Field {
     EndUser,
     /// The consignee, by name, screened the same way.
     Consignee,
+    /// The end user's owners, `NAME=PERCENT; …` or `none`, screened for the affiliates rule
+    /// (see `chipgate_core::parties::parse_owners`); empty: not known.
+    EndUserOwners,
+    /// The consignee's owners, the same way.
+    ConsigneeOwners,
 }
 
 impl Field {
     /// Every field with its column name.
-    pub const ALL: [(&'static str, Field); 16] = [
+    pub const ALL: [(&'static str, Field); 18] = [
         ("destination", Field::Destination),
         ("chip", Field::Chip),
         ("date", Field::Date),
@@ -63,6 +68,8 @@ impl Field {
         ("ship_from", Field::ShipFrom),
         ("end_user", Field::EndUser),
         ("consignee", Field::Consignee),
+        ("end_user_owners", Field::EndUserOwners),
+        ("consignee_owners", Field::ConsigneeOwners),
     ];
 
     /// The spec columns, which describe or override a chip.

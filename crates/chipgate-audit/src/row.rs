@@ -9,6 +9,7 @@ use super::hash::{pack, NameMap, Recent};
 use super::memo::Finding;
 use super::scan::Fields;
 use chipgate_core::chip::Resolution;
+use chipgate_core::parties::Owner;
 use chipgate_core::RuleSet;
 
 /// What kind of problem made a row unusable; counted in the summary.
@@ -40,11 +41,14 @@ pub enum ErrorKind {
     BadEncoding,
     /// The row's `eccn` column gives another classification than chipgate's (a warning).
     EccnDiffers,
+    /// An owners column (`end_user_owners`, `consignee_owners`) is not `NAME=PERCENT; …` or
+    /// `none`, or its shares add up to over 100 %.
+    BadOwners,
 }
 
 impl ErrorKind {
     /// Every kind, in order.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::MissingField,
         ErrorKind::UnknownChip,
         ErrorKind::AmbiguousChip,
@@ -58,6 +62,7 @@ impl ErrorKind {
         ErrorKind::OpenQuote,
         ErrorKind::BadEncoding,
         ErrorKind::EccnDiffers,
+        ErrorKind::BadOwners,
     ];
 
     /// The snake_case name used in summaries.
@@ -76,6 +81,7 @@ impl ErrorKind {
             ErrorKind::OpenQuote => "open_quote",
             ErrorKind::BadEncoding => "bad_encoding",
             ErrorKind::EccnDiffers => "eccn_differs",
+            ErrorKind::BadOwners => "bad_owners",
         }
     }
 
@@ -187,41 +193,60 @@ pub(crate) struct PartyTable {
     entries: Vec<Named>,
 }
 
-/// A pair of names, the entries each may be on any date, and its signature by period.
+/// A pair of names with what is known of their owners, the entries each (and each owner) may
+/// be on any date, and its signature by period.
 #[derive(Debug)]
 struct Named {
     end_user: Option<String>,
     consignee: Option<String>,
     candidates: [Vec<chipgate_core::parties::Candidate>; 2],
+    /// The owners of each (none: not known), with each owner's candidates.
+    owners: [Option<Vec<Owner>>; 2],
+    owner_candidates: [Vec<Vec<chipgate_core::parties::Candidate>>; 2],
     /// By period: the hits of each name (list, entry, whether a match), with the name itself
     /// when a hit is only possible (the answer's `missing` names it) or when classing by
-    /// identity; none until a row of the period asks.
+    /// identity; then the same for its owners, with their shares; none until a row of the
+    /// period asks.
     signatures: Vec<Option<Vec<u8>>>,
 }
 
+/// The cells a row names its parties in: the end user, the consignee, and their owners.
+pub(crate) type PartyCells<'a> = [&'a [u8]; 4];
+
 impl PartyTable {
-    /// The place of a pair of names (`u32::MAX` when both are blank), with its signature in
-    /// `period` (of `date`) worked out.
-    fn place(&mut self, rs: &RuleSet, names: [&[u8]; 2], period: u32, date: Date, exact: bool) -> u32 {
-        if names.iter().all(|n| n.is_empty()) {
-            return u32::MAX;
+    /// The place of the names and owners of a row (`u32::MAX` when both names are blank),
+    /// with its signature in `period` (of `date`) worked out; an owners cell that cannot be
+    /// read is an error for that column (0: the end user's, 1: the consignee's).
+    fn place(&mut self, rs: &RuleSet, cells: PartyCells<'_>, period: u32, date: Date, exact: bool) -> Result<u32, (usize, String)> {
+        if cells.iter().take(2).all(|n| n.is_empty()) {
+            return Ok(u32::MAX);
         }
-        let mut raw = Vec::with_capacity(names[0].len() + names[1].len() + 4);
-        raw.extend_from_slice(&(names[0].len() as u32).to_le_bytes());
-        raw.extend_from_slice(names[0]);
-        raw.extend_from_slice(names[1]);
+        let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
+        for c in cells {
+            raw.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            raw.extend_from_slice(c);
+        }
         let place = match self.by_names.get(&raw) {
             Some(p) => *p,
             None => {
+                let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
+                let [end_user_cell, consignee_cell, ..] = cells;
+                let (end_user, consignee) = (text(end_user_cell), text(consignee_cell));
+                let read = |i: usize| -> Result<Option<Vec<Owner>>, (usize, String)> {
+                    let cell = cells.get(i + 2).copied().unwrap_or_default();
+                    text(cell).map(|t| chipgate_core::parties::parse_owners(&t).map_err(|e| (i, e))).transpose()
+                };
+                let owners = [read(0)?, read(1)?];
                 if self.entries.len() >= CACHE_CAP {
                     self.by_names.clear();
                     self.entries.clear();
                 }
-                let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
-                let (end_user, consignee) = (text(names[0]), text(names[1]));
                 let of = |n: &Option<String>| n.as_deref().map(|n| rs.candidates(n)).unwrap_or_default();
                 let candidates = [of(&end_user), of(&consignee)];
-                self.entries.push(Named { end_user, consignee, candidates, signatures: vec![None; rs.periods() + 1] });
+                let owned = |o: &Option<Vec<Owner>>| o.iter().flatten().map(|o| rs.candidates(&o.name)).collect();
+                let owner_candidates = [owned(&owners[0]), owned(&owners[1])];
+                let signatures = vec![None; rs.periods() + 1];
+                self.entries.push(Named { end_user, consignee, candidates, owners, owner_candidates, signatures });
                 let place = self.entries.len() as u32 - 1;
                 self.by_names.insert(&raw, place);
                 place
@@ -230,25 +255,32 @@ impl PartyTable {
         if let Some(n) = self.entries.get_mut(place as usize) {
             if let Some(slot @ None) = n.signatures.get_mut(period as usize) {
                 let mut signature = Vec::new();
-                for (role, name, candidates) in [(b'e', &n.end_user, &n.candidates[0]), (b'c', &n.consignee, &n.candidates[1])] {
+                let parties = [(b'e', &n.end_user, &n.candidates[0], 0), (b'c', &n.consignee, &n.candidates[1], 1)];
+                for (role, name, candidates, i) in parties {
                     let Some(name) = name else { continue };
                     signature.push(role);
-                    let hits = rs.screen_candidates(candidates, date);
-                    for h in &hits {
-                        signature.extend_from_slice(&(h.list as u32).to_le_bytes());
-                        signature.extend_from_slice(&(h.entry as u32).to_le_bytes());
-                        signature.push(u8::from(h.decided));
-                    }
-                    if exact || hits.iter().any(|h| !h.decided) {
-                        signature.extend_from_slice(&(name.len() as u32).to_le_bytes());
-                        signature.extend_from_slice(name.as_bytes());
+                    hits_of(rs, &mut signature, name, candidates, date, exact);
+                    match n.owners.get(i).and_then(Option::as_ref) {
+                        None => signature.push(b'?'),
+                        Some(owners) => {
+                            let candidates = n.owner_candidates.get(i).map_or(&[][..], Vec::as_slice);
+                            for (o, c) in owners.iter().zip(candidates) {
+                                let start = signature.len();
+                                signature.push(b'o');
+                                signature.extend_from_slice(&o.share.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+                                // An owner on no list changes nothing: it is left out.
+                                if !hits_of(rs, &mut signature, &o.name, c, date, true) {
+                                    signature.truncate(start);
+                                }
+                            }
+                        }
                     }
                     signature.push(b'.');
                 }
                 *slot = Some(signature);
             }
         }
-        place
+        Ok(place)
     }
 
     /// The signature of a place in a period (empty for none).
@@ -261,8 +293,33 @@ impl PartyTable {
         self.entries.get(place as usize).map_or_else(Default::default, |n| chipgate_core::eval::Parties {
             end_user: n.end_user.as_deref(),
             consignee: n.consignee.as_deref(),
+            end_user_owners: n.owners.first().and_then(Option::as_deref),
+            consignee_owners: n.owners.get(1).and_then(Option::as_deref),
         })
     }
+}
+
+/// Adds what a name's screening finds on `date` to a signature (each hit's list, entry and
+/// whether a match, and the name when a hit is only possible or `named`); whether it found any.
+fn hits_of(
+    rs: &RuleSet,
+    signature: &mut Vec<u8>,
+    name: &str,
+    candidates: &[chipgate_core::parties::Candidate],
+    date: Date,
+    named: bool,
+) -> bool {
+    let hits = rs.screen_candidates(candidates, date);
+    for h in &hits {
+        signature.extend_from_slice(&(h.list as u32).to_le_bytes());
+        signature.extend_from_slice(&(h.entry as u32).to_le_bytes());
+        signature.push(u8::from(h.decided));
+    }
+    if named || hits.iter().any(|h| !h.decided) {
+        signature.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        signature.extend_from_slice(name.as_bytes());
+    }
+    !hits.is_empty()
 }
 
 /// A row read: the key to evaluate, and what the summary needs.
@@ -374,6 +431,8 @@ struct At {
     ship_from: usize,
     end_user: usize,
     consignee: usize,
+    end_user_owners: usize,
+    consignee_owners: usize,
     specs: Vec<(usize, Field, usize)>,
 }
 
@@ -392,6 +451,8 @@ impl At {
             ship_from: at(Field::ShipFrom),
             end_user: at(Field::EndUser),
             consignee: at(Field::Consignee),
+            end_user_owners: at(Field::EndUserOwners),
+            consignee_owners: at(Field::ConsigneeOwners),
             specs,
         }
     }
@@ -484,8 +545,18 @@ impl<'r> Reader<'r> {
             self.problems.sort_by_key(|(i, _)| *i);
             return Err(self.problems.drain(..).map(|(_, p)| p).collect());
         }
+        let cells = [get(self.at.end_user), get(self.at.consignee), get(self.at.end_user_owners), get(self.at.consignee_owners)];
+        let parties = match self.party_table.place(self.rs, cells, period, date, self.exact) {
+            Ok(p) => p,
+            Err((i, e)) => {
+                let field = if i == 0 { Field::EndUserOwners } else { Field::ConsigneeOwners };
+                let mut problems = vec![located(&self.columns, field, (ErrorKind::BadOwners, e))];
+                problems.extend(warning);
+                problems.sort_by_key(|(i, _)| *i);
+                return Err(problems.into_iter().map(|(_, p)| p).collect());
+            }
+        };
         let warning = warning.map(|(_, p)| Box::new(p));
-        let parties = self.party_table.place(self.rs, [get(self.at.end_user), get(self.at.consignee)], period, date, self.exact);
         Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from, parties }, date, quantity, warning })
     }
 

@@ -451,6 +451,60 @@ impl Names {
     }
 }
 
+/// One owner of a party to a transaction, as given: a name, screened as the parties are, and
+/// the share of the party it holds (percent, directly or indirectly), when known. The rules'
+/// `owned_by` tests add up the shares of the owners on a list (the EAR's affiliates rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owner {
+    /// The owner's name.
+    pub name: String,
+    /// Its share, 0–100; none: not known.
+    pub share: Option<f64>,
+}
+
+/// Reads what is known of a party's owners from one text: owners separated by `;`, each
+/// `NAME=PERCENT` (`Huawei Technologies Co., Ltd.=60`, `%` optional) or a bare `NAME` whose
+/// share is not known; `none` when no one holds a share that matters (no owner to give).
+/// The shares are each 0–100 and add up to at most 100. The message says what is wrong.
+pub fn parse_owners(text: &str) -> Result<Vec<Owner>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut owners = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.eq_ignore_ascii_case("none") {
+            return Err("`none` stands alone: it says that no owner is to be given".into());
+        }
+        let (name, share) = match part.rsplit_once('=') {
+            Some((name, share)) => (name.trim(), Some(percent(share.trim()).ok_or_else(|| bad_share(part, share.trim()))?)),
+            None => (part, None),
+        };
+        if name.is_empty() {
+            return Err(format!("`{part}` names no owner; write NAME=PERCENT"));
+        }
+        owners.push(Owner { name: name.to_string(), share });
+    }
+    if owners.is_empty() {
+        return Err("no owner given; write NAME=PERCENT (owners separated by `;`), or `none`".into());
+    }
+    let total: f64 = owners.iter().filter_map(|o| o.share).sum();
+    if total > 100.0 + 1e-9 {
+        return Err(format!("the owners' shares add up to {total} %, over 100 %"));
+    }
+    Ok(owners)
+}
+
+/// A share in percent, `%` optional: a finite number from 0 to 100.
+fn percent(s: &str) -> Option<f64> {
+    let x: f64 = s.strip_suffix('%').unwrap_or(s).trim().parse().ok()?;
+    (x.is_finite() && (0.0..=100.0).contains(&x)).then_some(x)
+}
+
+fn bad_share(part: &str, share: &str) -> String {
+    format!("`{share}` in `{part}` is not a share from 0 to 100 percent; write NAME=PERCENT, e.g. `Example Holdings=60`")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chip::{Chip, Overrides, Precision, Resolution, Throughput};
 use crate::eval::{Decision, EvalError, Options, Parties, Query};
+use crate::parties::Owner;
 use crate::rules::{PackInfo, RuleSet};
 
 /// A mistake in a request: the parameter it is about (its `snake_case` name, as in
@@ -72,6 +73,12 @@ pub struct Check {
     pub end_user: Option<String>,
     /// The consignee, by name, screened the same way.
     pub consignee: Option<String>,
+    /// The end user's owners, each `NAME=PERCENT` (the share held, directly or indirectly;
+    /// several may be given, or `;`-separated in one), or `none`; none given: not known. The
+    /// affiliates rule screens them: see [`crate::parties::parse_owners`].
+    pub end_user_owner: Vec<String>,
+    /// The consignee's owners, the same way.
+    pub consignee_owner: Vec<String>,
     /// Record the trace of every condition (and so the margins).
     pub trace: bool,
 }
@@ -146,6 +153,7 @@ impl Check {
         };
         let Countries { to, hq, from } = self.countries(rs)?;
         let (chip, hypothetical) = self.chip(rs, source)?;
+        let (eu, co) = owners_of(&self.end_user_owner, &self.consignee_owner)?;
         let q = Query {
             chip: &chip,
             hypothetical,
@@ -154,7 +162,12 @@ impl Check {
             end_user_hq: hq.as_deref(),
             exporter: self.exporter.as_deref(),
             ship_from: from.as_deref(),
-            parties: Parties { end_user: self.end_user.as_deref(), consignee: self.consignee.as_deref() },
+            parties: Parties {
+                end_user: self.end_user.as_deref(),
+                consignee: self.consignee.as_deref(),
+                end_user_owners: eu.as_deref(),
+                consignee_owners: co.as_deref(),
+            },
         };
         rs.period(date).decide(&q, Options::TRACED).map_err(|e| match e {
             EvalError::UnknownCountry(c) => bad("to", format!("unknown country `{c}`")),
@@ -311,6 +324,7 @@ impl Timeline {
         }
         let Countries { to: dest, hq, from: ship } = c.countries(rs)?;
         let (chip, hypothetical) = c.chip(rs, source)?;
+        let (eu, co) = owners_of(&c.end_user_owner, &c.consignee_owner)?;
         let req = crate::history::TimelineRequest {
             chip: &chip,
             hypothetical,
@@ -318,7 +332,12 @@ impl Timeline {
             end_user_hq: hq.as_deref(),
             exporter: c.exporter.as_deref(),
             ship_from: ship.as_deref(),
-            parties: Parties { end_user: c.end_user.as_deref(), consignee: c.consignee.as_deref() },
+            parties: Parties {
+                end_user: c.end_user.as_deref(),
+                consignee: c.consignee.as_deref(),
+                end_user_owners: eu.as_deref(),
+                consignee_owners: co.as_deref(),
+            },
             from,
             to,
         };
@@ -351,6 +370,37 @@ pub struct Diff {
     pub end_user: Option<String>,
     /// The consignee, by name, screened the same way.
     pub consignee: Option<String>,
+    /// The end user's owners, as [`Check::end_user_owner`].
+    pub end_user_owner: Vec<String>,
+    /// The consignee's owners, the same way.
+    pub consignee_owner: Vec<String>,
+}
+
+/// What is known of a party's owners from a list parameter (see [`Check::end_user_owner`]):
+/// none given, not known.
+pub fn owners(given: &[String], parameter: &'static str) -> Result<Option<Vec<Owner>>, RequestError> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Vec::new();
+    for g in given {
+        all.extend(crate::parties::parse_owners(g).map_err(|e| bad(parameter, format!("{}: {e}", flag(parameter))))?);
+    }
+    if given.len() > 1 && given.iter().any(|g| g.trim().eq_ignore_ascii_case("none")) {
+        return Err(bad(parameter, format!("{}: `none` stands alone: it says that no owner is to be given", flag(parameter))));
+    }
+    let total: f64 = all.iter().filter_map(|o| o.share).sum();
+    if total > 100.0 + 1e-9 {
+        return Err(bad(parameter, format!("{}: the owners' shares add up to {total} %, over 100 %", flag(parameter))));
+    }
+    Ok(Some(all))
+}
+
+/// The owners of the end user and of the consignee of a request.
+type OwnersOf = (Option<Vec<Owner>>, Option<Vec<Owner>>);
+
+fn owners_of(end_user: &[String], consignee: &[String]) -> Result<OwnersOf, RequestError> {
+    Ok((owners(end_user, "end_user_owner")?, owners(consignee, "consignee_owner")?))
 }
 
 /// The names of a list parameter: each entry split at commas, trimmed, blanks left out.
@@ -388,13 +438,19 @@ impl Diff {
         }
         let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
         let ship = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
+        let (eu, co) = owners_of(&self.end_user_owner, &self.consignee_owner)?;
         let req = crate::history::DiffRequest {
             chips,
             destinations,
             end_user_hq: hq.as_deref(),
             exporter: self.exporter.as_deref(),
             ship_from: ship.as_deref(),
-            parties: Parties { end_user: self.end_user.as_deref(), consignee: self.consignee.as_deref() },
+            parties: Parties {
+                end_user: self.end_user.as_deref(),
+                consignee: self.consignee.as_deref(),
+                end_user_owners: eu.as_deref(),
+                consignee_owners: co.as_deref(),
+            },
             from,
             to,
         };

@@ -162,10 +162,13 @@ pub struct PossibleException {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningRef {
-    /// `end_user` or `consignee`.
+    /// `end_user` or `consignee`; for an owner of one, `end_user_owner` or `consignee_owner`.
     pub role: String,
     /// The name as given.
     pub name: String,
+    /// For an owner, the share (percent) it holds, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
     /// The listed parties it may be, best first: at most one per list; empty: no match.
     pub hits: Vec<ListedRef>,
 }

@@ -7,6 +7,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use jiff::civil::Date;
 
 use crate::chip::{Chip, Metrics};
+use crate::parties::Owner;
+use crate::rules::cond::Op;
 use crate::rules::{Cond, Policy, Rule, RuleKind, RuleSet};
 
 mod decision;
@@ -37,30 +39,60 @@ pub struct Query<'a> {
     pub parties: Parties<'a>,
 }
 
-/// The parties of a transaction, by name, as given.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The parties of a transaction, by name, as given, with what is known of their owners.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Parties<'a> {
     /// The end user.
     pub end_user: Option<&'a str>,
     /// The consignee (who receives the item, when not the end user).
     pub consignee: Option<&'a str>,
+    /// The end user's owners (see [`crate::parties::parse_owners`]): none, not known; empty,
+    /// no owner to give.
+    pub end_user_owners: Option<&'a [Owner]>,
+    /// The consignee's owners, the same way.
+    pub consignee_owners: Option<&'a [Owner]>,
 }
 
 impl<'a> Parties<'a> {
     /// The parties named, with their roles (blank names are none).
     pub fn named(&self) -> impl Iterator<Item = (&'static str, &'a str)> {
-        [("end_user", self.end_user), ("consignee", self.consignee)]
+        self.with_owners().map(|(role, name, _)| (role, name))
+    }
+
+    /// The parties named, with their roles and what is known of their owners.
+    pub fn with_owners(&self) -> impl Iterator<Item = (&'static str, &'a str, Option<&'a [Owner]>)> {
+        [("end_user", self.end_user, self.end_user_owners), ("consignee", self.consignee, self.consignee_owners)]
             .into_iter()
-            .filter_map(|(role, n)| n.map(str::trim).filter(|n| !n.is_empty()).map(|n| (role, n)))
+            .filter_map(|(role, n, o)| n.map(str::trim).filter(|n| !n.is_empty()).map(|n| (role, n, o)))
     }
 }
 
-/// A name screened against the party lists, with the listed parties it may be.
+/// A name screened against the party lists, with the listed parties it may be; for an owner
+/// of a party, its share.
 #[derive(Debug, Clone)]
 struct Screened<'a> {
     role: &'static str,
     name: &'a str,
     hits: Vec<crate::parties::Hit>,
+    /// The owner's share (percent), if an owner and known.
+    share: Option<f64>,
+}
+
+/// A party named, with its owners screened; `stated` false when they are not known.
+#[derive(Debug, Clone)]
+struct Owned<'a> {
+    role: &'static str,
+    stated: bool,
+    owners: Vec<Screened<'a>>,
+}
+
+/// The role of an owner of a party of `role`.
+fn owner_role(role: &str) -> &'static str {
+    if role == "consignee" {
+        "consignee_owner"
+    } else {
+        "end_user_owner"
+    }
 }
 
 /// Why a query could not be evaluated.
@@ -119,6 +151,8 @@ struct Ctx<'a> {
     force_exporter: Option<bool>,
     /// The parties screened (end user, consignee).
     parties: Vec<Screened<'a>>,
+    /// The parties named, with their owners screened.
+    owned: Vec<Owned<'a>>,
 }
 
 /// Who the exporter is taken to be: as given; else the chip's vendor; else (a hypothetical
@@ -180,6 +214,7 @@ impl<'a> Ctx<'a> {
             unnamed: false,
             force_exporter: None,
             parties: Vec::new(),
+            owned: Vec::new(),
         }
     }
 
@@ -233,6 +268,7 @@ impl<'a> Ctx<'a> {
             Cond::ShipFrom { set, .. } => truth(self.rs.in_set(set, &self.ship_from, self.date)),
             Cond::Transaction(list) => truth(list.contains(&self.transaction)),
             Cond::Party(lists) => listed(self.rs, &self.parties, lists, &mut self.missing),
+            Cond::OwnedBy { lists, op, share } => owned_by(self.rs, &self.owned, lists, (*op, *share), &mut self.missing),
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
             self.record(metric, op, threshold, actual, result);
@@ -274,6 +310,38 @@ impl<'a> Ctx<'a> {
                     Some(text(&found.join("; ")))
                 };
                 ("party", "in", text(&ids.join(", ")), actual)
+            }
+            Cond::OwnedBy { lists, op, share } => {
+                let ids: Vec<&str> = lists.iter().filter_map(|l| self.rs.party_lists.get(*l)).map(|l| l.id.as_str()).collect();
+                let held: Vec<String> = self
+                    .owned
+                    .iter()
+                    .map(|p| {
+                        let role = p.role.replace('_', " ");
+                        if !p.stated {
+                            return format!("{role}: owners not given");
+                        }
+                        let listed: Vec<String> = p
+                            .owners
+                            .iter()
+                            .filter(|o| o.hits.iter().any(|h| lists.contains(&h.list)))
+                            .map(|o| {
+                                format!(
+                                    "{} {}",
+                                    o.name,
+                                    o.share.map_or("share unknown".into(), |x| format!("{} %", crate::chip::fmt_num(x)))
+                                )
+                            })
+                            .collect();
+                        if listed.is_empty() {
+                            format!("{role}: no listed owner")
+                        } else {
+                            format!("{role}: {}", listed.join(", "))
+                        }
+                    })
+                    .collect();
+                let actual = (!held.is_empty()).then(|| text(&held.join("; ")));
+                ("owned_by", op.as_str(), text(&format!("{} % by {}", crate::chip::fmt_num(*share), ids.join(", "))), actual)
             }
         })
     }
@@ -338,6 +406,66 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
         }
     }
     result
+}
+
+/// Whether a party named is owned, by the shares of its owners on one of `lists` added up,
+/// as `op share` asks (`>= 50`: the affiliates rule). True when the owners that match hold
+/// enough; unknown when the party's owners are not known, or when owners that may be listed
+/// (possible matches, listed owners of unknown share) could make up the rest, each named in
+/// `missing`; false otherwise, and when no party is named.
+fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op, f64), missing: &mut BTreeSet<String>) -> Truth {
+    let names: Vec<&str> = lists.iter().filter_map(|l| rs.party_lists.get(*l)).map(|l| l.name.as_str()).collect();
+    let names = names.join(" or ");
+    let mut result = Truth::False;
+    for p in owned {
+        let role = p.role.replace('_', " ");
+        if !p.stated {
+            result = Truth::Unknown;
+            missing.insert(format!(
+                "the {role}'s owners: whether parties on the {names} own {} {} % of it, directly or indirectly, alone or together; give each owner with its share, or none",
+                op_words(op),
+                crate::chip::fmt_num(share)
+            ));
+            continue;
+        }
+        let (mut sure, mut could) = (0.0, 0.0);
+        let mut unsure = Vec::new();
+        for o in &p.owners {
+            let hits: Vec<&crate::parties::Hit> = o.hits.iter().filter(|h| lists.contains(&h.list)).collect();
+            let Some(best) = hits.iter().find(|h| h.decided).or(hits.first()) else { continue };
+            match (best.decided, o.share) {
+                (true, Some(x)) => sure += x,
+                (true, None) => {
+                    could += 100.0;
+                    unsure.push(format!("the share of the {role}'s owner `{}`, listed as `{}`", o.name, best.matched));
+                }
+                (false, x) => {
+                    could += x.unwrap_or(100.0);
+                    let list = rs.party_lists.get(best.list).map_or("party list", |l| l.name.as_str());
+                    unsure.push(format!(
+                        "possible {list} match: {role}'s owner `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
+                        o.name, best.matched, best.score
+                    ));
+                }
+            }
+        }
+        if op.apply(sure, share) {
+            return Truth::True;
+        }
+        if !unsure.is_empty() && op.apply(sure + could, share) {
+            result = Truth::Unknown;
+            missing.extend(unsure);
+        }
+    }
+    result
+}
+
+/// `>=` and `>` in words, for a share.
+fn op_words(op: Op) -> &'static str {
+    match op {
+        Op::Gt => "more than",
+        _ => "at least",
+    }
 }
 
 fn truth(b: bool) -> Truth {
@@ -528,7 +656,20 @@ impl<'a> Period<'a> {
         ctx.ship_from = from.map(|c| c.codes()).unwrap_or_default();
         ctx.transaction = transaction;
         ctx.exporter = Exporter::of(q.exporter, &q.chip.vendor);
-        ctx.parties = q.parties.named().map(|(role, name)| Screened { role, name, hits: rs.screen(name, q.date) }).collect();
+        ctx.parties = q.parties.named().map(|(role, name)| Screened { role, name, hits: rs.screen(name, q.date), share: None }).collect();
+        ctx.owned = q
+            .parties
+            .with_owners()
+            .map(|(role, _, owners)| Owned {
+                role,
+                stated: owners.is_some(),
+                owners: owners
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|o| Screened { role: owner_role(role), name: &o.name, hits: rs.screen(&o.name, q.date), share: o.share })
+                    .collect(),
+            })
+            .collect();
         (ctx.trace, ctx.rule_results) = (trace, rule_results);
         ctx.missing = hints.clone();
         let enforced = |r: &Rule| self.enforced(r);
@@ -755,8 +896,12 @@ fn listed_parties(ctx: &Ctx<'_>, fired: &[usize]) -> Vec<usize> {
     let mut out = Vec::new();
     for r in fired.iter().filter_map(|i| ctx.rs.rules.get(*i)) {
         for t in r.when.tests() {
-            let Cond::Party(lists) = t else { continue };
-            for h in ctx.parties.iter().flat_map(|s| &s.hits).filter(|h| h.decided && lists.contains(&h.list)) {
+            let (lists, screened): (&Vec<usize>, Vec<&Screened<'_>>) = match t {
+                Cond::Party(lists) => (lists, ctx.parties.iter().collect()),
+                Cond::OwnedBy { lists, .. } => (lists, ctx.owned.iter().flat_map(|p| &p.owners).collect()),
+                _ => continue,
+            };
+            for h in screened.iter().flat_map(|s| &s.hits).filter(|h| h.decided && lists.contains(&h.list)) {
                 if !out.contains(&h.entry) {
                     out.push(h.entry);
                 }
@@ -904,7 +1049,8 @@ fn assemble(
     outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
 ) -> Decision {
     let (presumed, unnamed, transaction, exporter) = (ctx.presumed, ctx.unnamed, ctx.transaction, ctx.exporter);
-    let screening: Vec<ScreeningRef> = ctx.parties.iter().map(|s| screening_ref(rs, s)).collect();
+    let owners = ctx.owned.iter().flat_map(|p| &p.owners);
+    let screening: Vec<ScreeningRef> = ctx.parties.iter().chain(owners).map(|s| screening_ref(rs, s)).collect();
     let country_ref = |c: &crate::geo::Country| CountryRef { code: c.code.clone(), name: c.name.clone(), treated_as: c.treated_as.clone() };
     let first = outcomes.first();
     let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
@@ -1072,7 +1218,7 @@ fn screening_ref(rs: &RuleSet, s: &Screened<'_>) -> ScreeningRef {
             })
         })
         .collect();
-    ScreeningRef { role: s.role.to_string(), name: s.name.to_string(), hits }
+    ScreeningRef { role: s.role.to_string(), name: s.name.to_string(), share: s.share, hits }
 }
 
 /// When the classifications (or exceptions) the data leave possible disagree on the verdict but

@@ -63,7 +63,7 @@ impl<'r> Signatures<'r> {
                     Cond::ShipFrom { set, .. } => (Role::ShipFrom, set),
                     // The parties are classed apart, by what their screening finds (the audit joins
                     // it to the end-user class).
-                    Cond::Party(_) => continue,
+                    Cond::Party(_) | Cond::OwnedBy { .. } => continue,
                     Cond::Const(_) | Cond::Eccn(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => continue,
                 };
                 if let Some(v) = s.sets.get_mut(role as usize) {

@@ -809,6 +809,7 @@ impl<'a> Checker<'a> {
             Cond::Exporter(_) => Some("exporter"),
             Cond::Eccn(_) => Some("eccn"),
             Cond::Party(_) => Some("party"),
+            Cond::OwnedBy { .. } => Some("owned_by"),
             _ => None,
         };
         if let Some(field) = when.tests().into_iter().find_map(about) {
@@ -1101,6 +1102,11 @@ impl<'a> Checker<'a> {
                     Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
                 }
                 "party" => Cond::Party(self.party_list_refs(file, at, values)),
+                "owned_by" => {
+                    self.err("missing-share", file, at(field), "`owned_by` needs the share held".to_string()).help =
+                        Some("write the share, in percent, after the lists: `owned_by in ['entity-list'] >= 50`".into());
+                    return None;
+                }
                 "transaction" => {
                     let mut kinds = Vec::new();
                     for v in values {
@@ -1121,6 +1127,24 @@ impl<'a> Checker<'a> {
                     return None;
                 }
             },
+            Expr::InListShare { field, values, op, value } => {
+                if field.text != "owned_by" {
+                    self.err("unexpected-share", file, at(field), format!("`{}` in a list takes no share", field.text)).help =
+                        Some("only `owned_by` compares a share: `owned_by in ['entity-list'] >= 50`".into());
+                    return None;
+                }
+                if !matches!(op, cond::Op::Ge | cond::Op::Gt) || !(0.0..=100.0).contains(value) {
+                    self.err(
+                        "bad-share",
+                        file,
+                        at(field),
+                        format!("`owned_by` takes `>=` or `>` and a share from 0 to 100, got `{} {value}`", op.as_str()),
+                    )
+                    .help = Some("write e.g. `owned_by in ['entity-list'] >= 50` (owned 50 percent or more)".into());
+                    return None;
+                }
+                Cond::OwnedBy { lists: self.party_list_refs(file, at, values), op: *op, share: *value }
+            }
             Expr::InSet { field, set, text } => {
                 let resolved = self.set(file, base, set, 0)?;
                 match field.text.as_str() {

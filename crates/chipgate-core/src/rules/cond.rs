@@ -128,6 +128,17 @@ pub enum Expr {
         /// The listed values.
         values: Vec<Name>,
     },
+    /// `name in ["a", "b"] >= 50`: the share held by what the list names (`owned_by`).
+    InListShare {
+        /// The field (`owned_by`).
+        field: Name,
+        /// The listed values.
+        values: Vec<Name>,
+        /// The operator.
+        op: Op,
+        /// The share.
+        value: f64,
+    },
     /// `name in set`.
     InSet {
         /// The country-valued field (`destination`, `end_user_hq`).
@@ -485,7 +496,18 @@ impl Parser<'_> {
                 self.pos += 1;
                 if self.peek() == Some(&Tok::LBracket) {
                     self.pos += 1;
-                    return Ok(Expr::InList { field, values: self.list()? });
+                    let values = self.list()?;
+                    if let Some(Tok::Op(op)) = self.peek().cloned() {
+                        self.pos += 1;
+                        return match self.next() {
+                            Some((Tok::Num(value), _)) => Ok(Expr::InListShare { field, values, op, value }),
+                            _ => {
+                                self.pos -= 1;
+                                self.err("a number (the share held, in percent)")
+                            }
+                        };
+                    }
+                    return Ok(Expr::InList { field, values });
                 }
                 let start = self.span_here().start;
                 self.terms = 0;

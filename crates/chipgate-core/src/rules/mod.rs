@@ -208,6 +208,18 @@ pub enum Cond {
     /// lists (indices into [`RuleSet::party_lists`]): true for a match, unknown for a
     /// possible one.
     Party(Vec<usize>),
+    /// A party to the transaction is owned, directly or indirectly, by parties on these lists
+    /// holding together a share (percent) that `op share` accepts (`owned_by in
+    /// ['entity-list'] >= 50`): the affiliates rule. Unknown when the party's owners are not
+    /// known or a possible match could make up the share.
+    OwnedBy {
+        /// The lists (indices into [`RuleSet::party_lists`]).
+        lists: Vec<usize>,
+        /// `>=` or `>`.
+        op: cond::Op,
+        /// The share, 0–100.
+        share: f64,
+    },
 }
 
 /// What kind of transaction a shipment is, from where it ships and where it goes, as 15 CFR

@@ -42,6 +42,11 @@ pub fn in_words(c: &Cond) -> String {
         }
         Cond::Exporter(l) => format!("the exporter is {} (without --exporter: the chip's vendor)", l.join(" or ")),
         Cond::Party(_) => "the end user or the consignee is a listed party".into(),
+        Cond::OwnedBy { op, share, .. } => format!(
+            "listed parties own {} {} % of the end user or the consignee, directly or indirectly, alone or together",
+            if *op == super::cond::Op::Gt { "more than" } else { "at least" },
+            fmt_num(*share)
+        ),
         Cond::Destination { text, .. } => format!("the destination is in {text}"),
         Cond::EndUserHq { text, .. } => format!("the end user (or its ultimate parent) is headquartered in {text}"),
     }
