@@ -710,6 +710,7 @@ fn owners_columns_are_screened_as_check_screens_them() {
         input.push_str(&format!("{chip},{to},{date},\"{eu}\",\"{euo}\",\"{co}\",\"{coo}\"\n"));
     }
     input.push_str("T4,SG,2026-12-01,Example Pte Ltd,Huawei=70; SMIC=40,,\n");
+    input.push_str("T4,SG,2026-12-01,,,,SMIC=60\n");
     let (r, recs) = audit_csv(input.as_bytes(), &[]);
     assert_eq!(r.code, 2, "a row could not be evaluated: {}", r.stderr);
     let header = &recs[0];
@@ -755,5 +756,30 @@ fn owners_columns_are_screened_as_check_screens_them() {
         &bad[error],
         &format!("row {}, column end_user_owners: the owners' shares add up to 110 %, over 100 %", rows.len() + 1),
         "{bad:?}"
+    );
+    let orphan = &recs[rows.len() + 2];
+    assert_eq!(
+        &orphan[error],
+        &format!(
+            "row {}, column consignee_owners: gives the owners of no consignee: name the consignee too, or leave the owners empty",
+            rows.len() + 2
+        )
+    );
+}
+
+/// JSON rows show each row's own owners in `screening`, though unlisted owners change no verdict.
+#[test]
+fn jsonl_rows_name_their_own_owners() {
+    let input = b"chip,destination,date,end_user,end_user_owners\nT4,SG,2026-12-01,Example Pte Ltd,Example Holdings=100\nT4,SG,2026-12-01,Example Pte Ltd,Other Holdings=100\nT4,SG,2026-12-01,Example Pte Ltd,SMIC=50\n";
+    let r = audit_csv(input, &["--format", "jsonl"]).0;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<Value> = r.out().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let owner = |i: usize| (lines[i]["screening"][1]["name"].as_str().map(str::to_string), lines[i]["screening"][1]["share"].as_f64());
+    assert_eq!(owner(0), (Some("Example Holdings".into()), Some(100.0)));
+    assert_eq!(owner(1), (Some("Other Holdings".into()), Some(100.0)));
+    assert_eq!(lines[1]["verdict"], "no_license_required");
+    assert_eq!(
+        (lines[2]["verdict"].as_str(), lines[2]["screening"][1]["role"].as_str()),
+        (Some("license_required"), Some("end_user_owner"))
     );
 }

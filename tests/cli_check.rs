@@ -362,3 +362,14 @@ fn short_is_one_line_with_the_same_exit_code() {
         assert_eq!(short.code, full.code, "{args:?}");
     }
 }
+
+#[test]
+fn owners_that_cannot_be_read_or_belong_to_no_party_are_errors() {
+    let base = ["check", "T4", "--to", "SG", "--date", "2026-12-01"];
+    let with = |extra: &[&'static str]| base.iter().copied().chain(extra.iter().copied()).collect::<Vec<&str>>();
+    assert_input_error(&with(&["--end-user-owner", "Huawei=60"]), &["--end-user-owner gives the owners of the end user", "--end-user"]);
+    assert_input_error(&with(&["--end-user", "X", "--end-user-owner", "Huawei=sixty"]), &["--end-user-owner", "`sixty`", "NAME=PERCENT"]);
+    assert_input_error(&with(&["--end-user", "X", "--end-user-owner", "Huawei=60", "--end-user-owner", "SMIC=50"]), &["110 %, over 100 %"]);
+    assert_input_error(&with(&["--end-user", "X", "--end-user-owner", "none", "--end-user-owner", "SMIC=5"]), &["`none` stands alone"]);
+    assert_input_error(&with(&["--consignee", "X", "--consignee-owner", "=5"]), &["--consignee-owner", "names no owner"]);
+}

@@ -218,7 +218,14 @@ impl PartyTable {
     /// with its signature in `period` (of `date`) worked out; an owners cell that cannot be
     /// read is an error for that column (0: the end user's, 1: the consignee's).
     fn place(&mut self, rs: &RuleSet, cells: PartyCells<'_>, period: u32, date: Date, exact: bool) -> Result<u32, (usize, String)> {
-        if cells.iter().take(2).all(|n| n.is_empty()) {
+        let [end_user_cell, consignee_cell, end_user_owners, consignee_owners] = cells;
+        for (i, (party, owners)) in [(end_user_cell, end_user_owners), (consignee_cell, consignee_owners)].into_iter().enumerate() {
+            if party.is_empty() && !owners.is_empty() {
+                let whose = if i == 0 { "end user" } else { "consignee" };
+                return Err((i, format!("gives the owners of no {whose}: name the {whose} too, or leave the owners empty")));
+            }
+        }
+        if end_user_cell.is_empty() && consignee_cell.is_empty() {
             return Ok(u32::MAX);
         }
         let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
@@ -230,7 +237,6 @@ impl PartyTable {
             Some(p) => *p,
             None => {
                 let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
-                let [end_user_cell, consignee_cell, ..] = cells;
                 let (end_user, consignee) = (text(end_user_cell), text(consignee_cell));
                 let read = |i: usize| -> Result<Option<Vec<Owner>>, (usize, String)> {
                     let cell = cells.get(i + 2).copied().unwrap_or_default();
@@ -268,8 +274,9 @@ impl PartyTable {
                                 let start = signature.len();
                                 signature.push(b'o');
                                 signature.extend_from_slice(&o.share.map_or(u64::MAX, f64::to_bits).to_le_bytes());
-                                // An owner on no list changes nothing: it is left out.
-                                if !hits_of(rs, &mut signature, &o.name, c, date, true) {
+                                // An owner on no list changes nothing but the screening that
+                                // JSON rows show (classed by identity): else it is left out.
+                                if !hits_of(rs, &mut signature, &o.name, c, date, true) && !exact {
                                     signature.truncate(start);
                                 }
                             }

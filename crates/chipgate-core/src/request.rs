@@ -153,7 +153,7 @@ impl Check {
         };
         let Countries { to, hq, from } = self.countries(rs)?;
         let (chip, hypothetical) = self.chip(rs, source)?;
-        let (eu, co) = owners_of(&self.end_user_owner, &self.consignee_owner)?;
+        let (eu, co) = owners_of([self.end_user.as_deref(), self.consignee.as_deref()], &self.end_user_owner, &self.consignee_owner)?;
         let q = Query {
             chip: &chip,
             hypothetical,
@@ -324,7 +324,7 @@ impl Timeline {
         }
         let Countries { to: dest, hq, from: ship } = c.countries(rs)?;
         let (chip, hypothetical) = c.chip(rs, source)?;
-        let (eu, co) = owners_of(&c.end_user_owner, &c.consignee_owner)?;
+        let (eu, co) = owners_of([c.end_user.as_deref(), c.consignee.as_deref()], &c.end_user_owner, &c.consignee_owner)?;
         let req = crate::history::TimelineRequest {
             chip: &chip,
             hypothetical,
@@ -399,7 +399,20 @@ pub fn owners(given: &[String], parameter: &'static str) -> Result<Option<Vec<Ow
 /// The owners of the end user and of the consignee of a request.
 type OwnersOf = (Option<Vec<Owner>>, Option<Vec<Owner>>);
 
-fn owners_of(end_user: &[String], consignee: &[String]) -> Result<OwnersOf, RequestError> {
+/// The owners of the parties of a request (`names`: the end user and the consignee), each
+/// checked; owners of a party that is not named are an error, not dropped.
+fn owners_of(names: [Option<&str>; 2], end_user: &[String], consignee: &[String]) -> Result<OwnersOf, RequestError> {
+    let named = |n: Option<&str>| n.is_some_and(|n| !n.trim().is_empty());
+    for (name, given, parameter, party) in
+        [(names[0], end_user, "end_user_owner", "end_user"), (names[1], consignee, "consignee_owner", "consignee")]
+    {
+        if !given.is_empty() && !named(name) {
+            return Err(bad(
+                parameter,
+                format!("{} gives the owners of the {}: name it with {}", flag(parameter), party.replace('_', " "), flag(party)),
+            ));
+        }
+    }
     Ok((owners(end_user, "end_user_owner")?, owners(consignee, "consignee_owner")?))
 }
 
@@ -438,7 +451,7 @@ impl Diff {
         }
         let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
         let ship = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
-        let (eu, co) = owners_of(&self.end_user_owner, &self.consignee_owner)?;
+        let (eu, co) = owners_of([self.end_user.as_deref(), self.consignee.as_deref()], &self.end_user_owner, &self.consignee_owner)?;
         let req = crate::history::DiffRequest {
             chips,
             destinations,
