@@ -388,15 +388,14 @@ impl<'a> Ctx<'a> {
 /// Whether a screened name is on one of `lists`: true for a match; unknown for a possible one,
 /// which is named in `missing` (a person must settle who the party is).
 fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mut BTreeSet<String>) -> Truth {
-    let mut result = Truth::False;
+    let mut open = Vec::new();
     for s in screened {
         for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
             if h.decided {
                 return Truth::True;
             }
-            result = Truth::Unknown;
             let list = rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
-            missing.insert(format!(
+            open.push(format!(
                 "possible {list} match: {} `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
                 s.role.replace('_', " "),
                 s.name,
@@ -405,7 +404,12 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
             ));
         }
     }
-    result
+    // Said only when no party matches: a match makes the near misses of the others moot.
+    if open.is_empty() {
+        return Truth::False;
+    }
+    missing.extend(open);
+    Truth::Unknown
 }
 
 /// Whether a party named is owned, by the shares of its owners on one of `lists` added up,
@@ -416,12 +420,11 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
 fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op, f64), missing: &mut BTreeSet<String>) -> Truth {
     let names: Vec<&str> = lists.iter().filter_map(|l| rs.party_lists.get(*l)).map(|l| l.name.as_str()).collect();
     let names = names.join(" or ");
-    let mut result = Truth::False;
+    let mut open = Vec::new();
     for p in owned {
         let role = p.role.replace('_', " ");
         if !p.stated {
-            result = Truth::Unknown;
-            missing.insert(format!(
+            open.push(format!(
                 "the {role}'s owners: whether parties on the {names} own {} {} % of it, directly or indirectly, alone or together; give each owner with its share, or none",
                 op_words(op),
                 crate::chip::fmt_num(share)
@@ -453,11 +456,15 @@ fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op
             return Truth::True;
         }
         if !unsure.is_empty() && op.apply(sure + could, share) {
-            result = Truth::Unknown;
-            missing.extend(unsure);
+            open.extend(unsure);
         }
     }
-    result
+    // Said only when nothing decides: a party owned enough makes the others' owners moot.
+    if open.is_empty() {
+        return Truth::False;
+    }
+    missing.extend(open);
+    Truth::Unknown
 }
 
 /// `>=` and `>` in words, for a share.
