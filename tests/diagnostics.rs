@@ -236,3 +236,12 @@ fn owned_by_tests_need_a_share_of_listed_parties() {
     }
     assert_eq!(out.matches("error[").count(), 4, "{out}");
 }
+
+#[test]
+fn set_operators_mixed_without_parentheses_are_a_warning() {
+    let out = validate("mixed-sets");
+    assert_eq!(out.matches("warning[mixed-set-operators]: `|` follows another set operator without parentheses").count(), 2, "{out}");
+    assert!(out.contains("mixed-sets.toml:26:"), "the set's own line: {out}");
+    assert!(out.contains("mixed-sets.toml:39:"), "the condition's line: {out}");
+    assert!(!out.contains("error["), "{out}");
+}

@@ -1009,8 +1009,26 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Warns of set operators of different kinds mixed without parentheses in `src` (at
+    /// `base` in `file`): they are read left to right, which the text should show.
+    fn mixed_set_operators(&mut self, file: usize, base: usize, src: &str) {
+        for span in cond::mixed_set_operators(src) {
+            let op = src.get(span.clone()).unwrap_or("?").to_string();
+            self.diags.push(
+                Diagnostic::warning(
+                    "mixed-set-operators",
+                    file,
+                    base + span.start..base + span.end,
+                    format!("`{op}` follows another set operator without parentheses; `|`, `&` and `-` are read left to right"),
+                )
+                .with_help("add parentheses to show the grouping: `(A - B) | C` is how `A - B | C` is read"),
+            );
+        }
+    }
+
     fn condition(&mut self, file: usize, src: &Spanned<String>) -> Option<Cond> {
         let base = inner_offset(self.sources, file, src);
+        self.mixed_set_operators(file, base, src.get_ref());
         match cond::parse(src.get_ref()) {
             Ok(e) => {
                 let n = self.diags.len();
@@ -1202,6 +1220,9 @@ impl<'a> Checker<'a> {
                     self.using.push(("set", n.text.clone()));
                     let before = self.using.len();
                     let sbase = inner_offset(self.sources, sfile, &expr);
+                    if !self.expanded.contains_key(&n.text) {
+                        self.mixed_set_operators(sfile, sbase, expr.get_ref());
+                    }
                     return match cond::parse_set(expr.get_ref()) {
                         Ok(inner) => {
                             // Each named set is expanded once; its uses share the expansion

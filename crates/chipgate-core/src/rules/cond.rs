@@ -330,6 +330,46 @@ pub fn parse_set(src: &str) -> Result<SetExpr, SyntaxError> {
     Ok(e)
 }
 
+/// Where a set expression mixes `|`, `&` and `-` without parentheses (`A - B | C`): the span
+/// of each operator that differs from the first of its level. The three have no precedence over
+/// one another and are read left to right (`(A - B) | C`), which a reader may not expect; the
+/// rule checker warns (`mixed-set-operators`). A source that does not lex has none.
+pub fn mixed_set_operators(src: &str) -> Vec<std::ops::Range<usize>> {
+    let Ok(toks) = lex(src) else { return Vec::new() };
+    // The first operator met at each level of parentheses, since the last term that began a set.
+    let mut levels: Vec<Option<Tok>> = vec![None];
+    let mut out = Vec::new();
+    for (t, span) in toks {
+        match t {
+            Tok::LParen => levels.push(None),
+            Tok::RParen => {
+                levels.pop();
+                if levels.is_empty() {
+                    levels.push(None);
+                }
+            }
+            Tok::Pipe | Tok::Amp | Tok::Minus => {
+                if let Some(level) = levels.last_mut() {
+                    match level {
+                        Some(first) if *first != t => out.push(span),
+                        Some(_) => {}
+                        None => *level = Some(t),
+                    }
+                }
+            }
+            Tok::Star => {}
+            Tok::Ident(w) if !["and", "or", "not", "in"].contains(&w.as_str()) => {}
+            // Anything else ends the set expression of this level.
+            _ => {
+                if let Some(level) = levels.last_mut() {
+                    *level = None;
+                }
+            }
+        }
+    }
+    out
+}
+
 const MAX_DEPTH: usize = 64;
 
 /// The most terms one set expression may join (`CN | MO | …`, counting those in parentheses):
@@ -589,12 +629,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mixed_set_operators_are_found_at_their_level() {
+        let spans = |s: &str| mixed_set_operators(s).into_iter().map(|r| s[r].to_string()).collect::<Vec<_>>();
+        assert_eq!(spans("(D:1 | D:4 | D:5) - (A:5 | A:6) | MO"), ["|"]);
+        assert_eq!(spans("D:1 | D:4 - A:5 & MO"), ["-", "&"]);
+        assert!(spans("((D:1 | D:4 | D:5) - (A:5 | A:6)) | MO").is_empty());
+        assert!(spans("* - US - AID:T1").is_empty());
+        assert!(spans("destination in A - B and end_user_hq in C | D").is_empty());
+        assert!(spans("(destination in A - B) or (ship_from in C | D)").is_empty());
+        assert_eq!(spans("tpp >= 5 and destination in A - B | C"), ["|"]);
+    }
+
+    #[test]
     fn parses_ranges_and_sets() {
-        let e = parse("2400 <= tpp < 4800 and destination in (D:1 | D:4) - A:5 | MO").unwrap();
+        let e = parse("2400 <= tpp < 4800 and destination in ((D:1 | D:4) - A:5) | MO").unwrap();
         let Expr::And(items) = e else { panic!("expected and") };
         assert_eq!(items.len(), 2);
         let Expr::InSet { text, set, .. } = &items[1] else { panic!("expected set") };
-        assert_eq!(text, "(D:1 | D:4) - A:5 | MO");
+        assert_eq!(text, "((D:1 | D:4) - A:5) | MO");
         assert!(matches!(set, SetExpr::Union(_, _)));
     }
 
