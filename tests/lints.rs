@@ -319,3 +319,42 @@ fn replacing_another_packs_definition_warns() {
     let body = "\n[[set]]\nid = \"AC:SCOPE\"\nreplaces = true\nexpr = \"MO\"\ncitation = { document = \"x\" }\n";
     assert_eq!(warnings(body, "replaces-definition"), ["set `AC:SCOPE` of pack `chipgate-builtin` is replaced by this definition"]);
 }
+
+#[test]
+fn a_family_the_pack_names_decides_which_rules_are_versions_of_one() {
+    let rules = r#"
+[[requirement]]
+id = "acme/sg-2020"
+regime = "acme"
+kind = "destination"
+family = "acme/singapore"
+until = 2025-06-01
+when = "destination in SG"
+
+[[requirement]]
+id = "acme/sg-2022"
+regime = "acme"
+kind = "destination"
+family = "acme/singapore"
+effective = 2026-01-01
+when = "destination in SG | MY"
+
+[[requirement]]
+id = "acme/sg-other"
+regime = "acme"
+kind = "destination"
+family = "acme/other"
+when = "destination in SG"
+"#;
+    // The two versions of acme/singapore leave the second half of 2025 uncovered, though their conditions differ;
+    // acme/sg-other has the first one's condition but is of another family: no overlap.
+    assert_eq!(
+        warnings(&format!("{REGIME}{rules}"), "date-gap"),
+        ["rule `acme/sg-2022` takes effect on 2026-01-01, but `acme/sg-2020` of the same family ends on 2025-06-01: neither is in force in between"]
+    );
+    assert!(warnings(&format!("{REGIME}{rules}"), "date-overlap").is_empty());
+    let met = rules.replace("effective = 2026-01-01", "effective = 2025-06-01");
+    for code in ["date-gap", "date-overlap"] {
+        assert!(warnings(&format!("{REGIME}{met}"), code).is_empty(), "{code}");
+    }
+}

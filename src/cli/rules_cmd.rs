@@ -133,6 +133,9 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         t.add_row(vec!["Condition", &r.when_text]);
         t.add_row(vec!["In words".to_string(), r.when.in_words()]);
         t.add_row(vec!["In force".to_string(), format!("{} → {}", date(r.effective), date(r.until))]);
+        if let Some(f) = &r.family {
+            t.add_row(vec!["Family", f]);
+        }
         t.add_row(vec!["Regime", &regime]);
         t.add_row(vec!["Citation".to_string(), r.citation.to_string()]);
         t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", r.origin.file, r.origin.line, r.origin.pack)]);

@@ -870,6 +870,7 @@ impl<'a> Checker<'a> {
             effective,
             until,
             note: r.note.clone().unwrap_or_default(),
+            family: r.family.as_ref().map(|x| x.get_ref().clone()),
             origin: self.origin(f.file, &span, &f.pack),
         })
     }

@@ -504,6 +504,11 @@ pub struct Rule {
     /// Free-text note (uncertainties, readings chosen).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// The family it is a version of, when the pack names it (`family = "…"`): the date lints
+    /// compare the versions of one family. None: a family is found from the condition, or from
+    /// the id after its `/` within a regime's `superseded_by` chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
     /// Where it was defined.
     pub origin: Origin,
 }

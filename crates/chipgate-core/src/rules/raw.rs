@@ -224,6 +224,7 @@ pub struct RawRule {
     pub effective: Option<Spanned<Datetime>>,
     pub until: Option<Spanned<Datetime>>,
     pub note: Option<String>,
+    pub family: Option<SStr>,
     #[serde(default)]
     pub replaces: bool,
     // classification

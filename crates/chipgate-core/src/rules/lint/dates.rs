@@ -80,12 +80,16 @@ fn suffix(id: &str) -> &str {
 }
 
 /// The pairs of rules (`i < j`, in order) that may be of one family ([`same_family`]): those
-/// sharing a table and an exception name, a condition, or a regime chain and an id suffix,
-/// found through an index instead of by comparing every pair.
+/// sharing a table and a named family, an exception name, a condition, or a regime chain and an
+/// id suffix, found through an index instead of by comparing every pair.
 fn candidates(rs: &RuleSet, chains: &[usize]) -> Vec<(usize, usize)> {
     let mut buckets: std::collections::HashMap<(u8, u8, String), Vec<usize>> = std::collections::HashMap::new();
     for (i, r) in rs.rules.iter().enumerate() {
         let t = table(&r.kind);
+        if let Some(f) = &r.family {
+            buckets.entry((t, 3, f.clone())).or_default().push(i);
+            continue;
+        }
         if let RuleKind::Exception { name, .. } = &r.kind {
             buckets.entry((t, 0, name.clone())).or_default().push(i);
         }
@@ -107,9 +111,17 @@ fn candidates(rs: &RuleSet, chains: &[usize]) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// Whether two rules are versions of one family: the family the pack names (`family`), else
+/// one exception name, one condition, or one id after its `/` in one `superseded_by` chain.
 fn same_family(a: &Rule, b: &Rule, chains: &[usize]) -> bool {
     if table(&a.kind) != table(&b.kind) {
         return false;
+    }
+    // A family the pack names is the only one a rule is of.
+    match (&a.family, &b.family) {
+        (Some(x), Some(y)) => return x == y,
+        (Some(_), None) | (None, Some(_)) => return false,
+        (None, None) => {}
     }
     if let (RuleKind::Exception { name: x, .. }, RuleKind::Exception { name: y, .. }) = (&a.kind, &b.kind) {
         if x == y {
