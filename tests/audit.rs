@@ -637,6 +637,23 @@ fn the_example_file_gives_its_committed_output() {
     );
 }
 
+/// What `chipgate check` answers with these flags (empty values left out), as an audit row
+/// gives it: the verdict, the review policy, and the reasons with the missing data.
+fn check_as_row(base: [&str; 4], flags: &[(&str, &str)]) -> (String, String, String) {
+    let mut args = vec!["check", base[0], "--to", base[1], "--date", base[2], "--format", base[3]];
+    for (flag, v) in flags.iter().filter(|(_, v)| !v.is_empty()) {
+        args.extend([*flag, *v]);
+    }
+    let run = chipgate(&args, None);
+    let d: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let mut want: Vec<String> = d["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    let missing: Vec<&str> = d["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+    if !missing.is_empty() {
+        want.push(format!("missing: {}", missing.join(", ")));
+    }
+    (d["verdict"].as_str().unwrap().to_string(), d["review_policy"]["policy"].as_str().unwrap_or("").to_string(), want.join("; "))
+}
+
 /// End users and consignees are screened row by row as `check --end-user/--consignee` screens
 /// them: the same verdict, review policy and reasons (with the missing data) on every row,
 /// misspellings each named in their own row, repeated names answered from the memo.
@@ -665,23 +682,11 @@ fn end_user_and_consignee_columns_are_screened_as_check_screens_them() {
     let header = &recs[0];
     let (verdict, review, reasons) = (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"));
     for (rec, (chip, to, date, end_user, consignee)) in recs[1..].iter().zip(rows) {
-        let mut args = vec!["check", chip, "--to", to, "--date", date, "--format", "json"];
-        for (flag, name) in [("--end-user", end_user), ("--consignee", consignee)] {
-            if !name.is_empty() {
-                args.extend([flag, name]);
-            }
-        }
-        let run = chipgate(&args, None);
-        let d: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        let mut want: Vec<String> = d["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
-        let missing: Vec<&str> = d["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
-        if !missing.is_empty() {
-            want.push(format!("missing: {}", missing.join(", ")));
-        }
+        let (v, policy, want) = check_as_row([chip, to, date, "json"], &[("--end-user", end_user), ("--consignee", consignee)]);
         let row = format!("{chip} → {to} on {date}, end user `{end_user}`, consignee `{consignee}`");
-        assert_eq!(&rec[verdict], d["verdict"].as_str().unwrap(), "{row}");
-        assert_eq!(&rec[review], d["review_policy"]["policy"].as_str().unwrap_or(""), "{row}");
-        assert_eq!(rec[reasons].to_string(), want.join("; "), "{row}");
+        assert_eq!(&rec[verdict], v, "{row}");
+        assert_eq!(&rec[review], policy, "{row}");
+        assert_eq!(rec[reasons].to_string(), want, "{row}");
     }
     // The misspellings are each named in their own rows.
     assert!(recs[3][reasons].contains("`Huawei Technolgies`") && recs[4][reasons].contains("`Huawei Technologes`"));
@@ -717,23 +722,12 @@ fn owners_columns_are_screened_as_check_screens_them() {
     let (verdict, review, reasons, error) =
         (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"), col(header, "error"));
     for (rec, (chip, to, date, eu, euo, co, coo)) in recs[1..].iter().zip(rows) {
-        let mut args = vec!["check", chip, "--to", to, "--date", date, "--format", "json"];
-        for (flag, v) in [("--end-user", eu), ("--end-user-owner", euo), ("--consignee", co), ("--consignee-owner", coo)] {
-            if !v.is_empty() {
-                args.extend([flag, v]);
-            }
-        }
-        let run = chipgate(&args, None);
-        let d: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        let mut want: Vec<String> = d["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
-        let missing: Vec<&str> = d["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
-        if !missing.is_empty() {
-            want.push(format!("missing: {}", missing.join(", ")));
-        }
+        let flags = [("--end-user", eu), ("--end-user-owner", euo), ("--consignee", co), ("--consignee-owner", coo)];
+        let (v, policy, want) = check_as_row([chip, to, date, "json"], &flags);
         let row = format!("{chip} → {to} on {date}, end user `{eu}` owned by `{euo}`, consignee `{co}` owned by `{coo}`");
-        assert_eq!(&rec[verdict], d["verdict"].as_str().unwrap(), "{row}");
-        assert_eq!(&rec[review], d["review_policy"]["policy"].as_str().unwrap_or(""), "{row}");
-        assert_eq!(rec[reasons].to_string(), want.join("; "), "{row}");
+        assert_eq!(&rec[verdict], v, "{row}");
+        assert_eq!(&rec[review], policy, "{row}");
+        assert_eq!(rec[reasons].to_string(), want, "{row}");
     }
     let verdicts: Vec<&str> = recs[1..=rows.len()].iter().map(|r| &r[verdict]).collect();
     assert_eq!(
