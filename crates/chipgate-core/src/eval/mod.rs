@@ -426,7 +426,7 @@ fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op
         if !p.stated {
             open.push(format!(
                 "the {role}'s owners: whether parties on the {names} own {} {} % of it, directly or indirectly, alone or together; give each owner with its share, or none",
-                op_words(op),
+                op.share_words(),
                 crate::chip::fmt_num(share)
             ));
             continue;
@@ -465,14 +465,6 @@ fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op
     }
     missing.extend(open);
     Truth::Unknown
-}
-
-/// `>=` and `>` in words, for a share.
-fn op_words(op: Op) -> &'static str {
-    match op {
-        Op::Gt => "more than",
-        _ => "at least",
-    }
 }
 
 fn truth(b: bool) -> Truth {

@@ -60,6 +60,15 @@ impl Op {
         }
     }
 
+    /// The operator of a share test (`owned_by … >= 50`) in words: `at least`, `more than`.
+    pub fn share_words(self) -> &'static str {
+        if self == Op::Gt {
+            "more than"
+        } else {
+            "at least"
+        }
+    }
+
     /// The operator with its operands swapped (`a < x` is `x > a`).
     pub fn flip(self) -> Op {
         match self {

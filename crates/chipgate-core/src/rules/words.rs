@@ -44,7 +44,7 @@ pub fn in_words(c: &Cond) -> String {
         Cond::Party(_) => "the end user or the consignee is a listed party".into(),
         Cond::OwnedBy { op, share, .. } => format!(
             "listed parties own {} {} % of the end user or the consignee, directly or indirectly, alone or together",
-            if *op == super::cond::Op::Gt { "more than" } else { "at least" },
+            op.share_words(),
             fmt_num(*share)
         ),
         Cond::Destination { text, .. } => format!("the destination is in {text}"),
