@@ -20,6 +20,6 @@ import json, sys
 res = json.load(open(sys.argv[1]))["results"]
 base = res[-1]["median"]
 for r in res:
-    print(f'{r["command"]:<95} median {r["median"]*1000:6.2f} ms  (min {r["min"]*1000:.2f}, max {r["max"]*1000:.2f}; {r["median"]/base:.1f}x `--version`)')
+    print(f'{r["command"]:<95} median {r["median"]*1000:6.2f} ms  (min {r["min"]*1000:.2f}, max {r["max"]*1000:.2f}; {r["median"]/base:.2f}x `--version`)')
 PY
 rm -f "$out"

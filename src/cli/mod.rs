@@ -1,7 +1,7 @@
 //! Command-line interface: clap definitions, dispatch, exit codes and shared helpers. Only this
 //! module touches clap, comfy-table and the terminal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -125,7 +125,12 @@ pub fn run() -> ExitCode {
         }
     };
     color::init(cli.color);
-    let mut out = Stdout(std::io::stdout().lock());
+    // Into a pipe or a file, standard output is written in blocks rather than line by line: a
+    // `check` was 43 writes (about 0.05 ms of its 2.5 ms). A terminal keeps seeing each line as
+    // it comes, in order with the diagnostics on standard error.
+    let stdout = std::io::stdout().lock();
+    let mut out: Stdout<Box<dyn Write>> =
+        if stdout.is_terminal() { Stdout(Box::new(stdout)) } else { Stdout(Box::new(std::io::BufWriter::with_capacity(64 << 10, stdout))) };
     let result = dispatch(&cli, &mut out).and_then(|code| out.flush().map(|_| code).map_err(Into::into));
     ExitCode::from(match result {
         Ok(code) => code,

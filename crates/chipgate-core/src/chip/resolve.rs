@@ -26,6 +26,7 @@ pub enum Resolution<'a> {
 /// The chips of a rule set, indexed by normalised id, name and alias.
 #[derive(Debug, Clone, Default, BorshSerialize, BorshDeserialize)]
 pub struct Catalog {
+    #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
     chips: Vec<Chip>,
     index: HashMap<String, usize>,
 }

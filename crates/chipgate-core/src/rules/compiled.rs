@@ -83,6 +83,26 @@ pub(crate) mod dates {
     }
 }
 
+/// Large `Vec` fields, read into a vector of their length at once. borsh starts a vector of
+/// unknown trust at 4 KiB and doubles it; for the catalog's chips that copied each chip four
+/// times, into new pages (a page fault each) as the vector grew.
+/// The blob is this build's own, but a length is still capped, so that a damaged one fails on
+/// its missing bytes rather than allocating without bound.
+pub(crate) mod exact {
+    use super::*;
+
+    const MOST: usize = 1 << 16;
+
+    pub fn read<R: Read, T: BorshDeserialize>(r: &mut R) -> io::Result<Vec<T>> {
+        let n = u32::deserialize_reader(r)? as usize;
+        let mut v = Vec::with_capacity(n.min(MOST));
+        for _ in 0..n {
+            v.push(T::deserialize_reader(r)?);
+        }
+        Ok(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{decode, encode};

@@ -528,12 +528,15 @@ pub struct RuleSet {
     /// Countries.
     pub countries: Countries,
     /// Country groups.
+    #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
     pub groups: Vec<Group>,
     /// ECCNs in precedence order.
     pub eccns: Vec<Eccn>,
     /// Regimes.
+    #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
     pub regimes: Vec<Regime>,
     /// Rules, in definition order.
+    #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
     pub rules: Vec<Rule>,
     /// Chips.
     pub catalog: Catalog,
@@ -550,6 +553,7 @@ pub struct RuleSet {
     /// Party lists (the Entity List…).
     pub party_lists: Vec<crate::parties::PartyList>,
     /// Their entries.
+    #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
     pub parties: Vec<crate::parties::Party>,
     /// Their names, indexed for screening (built when first needed).
     #[borsh(skip)]
