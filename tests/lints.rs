@@ -174,6 +174,27 @@ fn shadowed_rules() {
 }
 
 #[test]
+fn review_ties() {
+    let tie = format!(
+        "{REGIME}{}{}",
+        rule("review", "acme/narrow", "policy = \"case_by_case\"", "destination in SG and tpp >= 6000"),
+        rule("review", "acme/broad", "policy = \"presumption_of_denial\"", "destination in SG and tpp > 4800"),
+    );
+    assert_eq!(
+        warnings(&tie, "review-tie"),
+        ["review rules `acme/narrow` (case_by_case) and `acme/broad` (presumption_of_denial) both take effect on 2025-01-01 and may \
+          both hold: `acme/narrow`, defined first, decides"]
+    );
+    // Fixed: a later start for the one that decides, or conditions that exclude each other,
+    // or one policy.
+    assert!(
+        warnings(&tie.replace("policy = \"case_by_case\"", "policy = \"case_by_case\"\neffective = 2025-06-01"), "review-tie").is_empty()
+    );
+    assert!(warnings(&tie.replace("tpp > 4800", "tpp > 4800 and tpp < 6000"), "review-tie").is_empty());
+    assert!(warnings(&tie.replace("case_by_case", "presumption_of_denial"), "review-tie").is_empty());
+}
+
+#[test]
 fn d5_without_macau() {
     let body = format!(
         "{REGIME}{}{}{}{}\n[[set]]\nid = \"ACME:D5\"\nexpr = \"D:5 - CN\"\n\n[[set]]\nid = \"ACME:MO\"\nexpr = \"MO\"\n",

@@ -616,3 +616,102 @@ fn human_views_end_with_the_packs_that_answered() {
         }
     }
 }
+
+/// `amends` changes only the fields it gives of a rule of an earlier pack; the rule keeps its
+/// id, kind, regime and citation, and the change is named on the answers that rest on it, also
+/// on dates on which the amended rule is no longer in force.
+#[test]
+fn an_amendment_changes_only_the_fields_it_gives_and_is_never_silent() {
+    let narrowed = format!("{HEADER}\n[[requirement]]\namends = \"us-2023-10/destinations\"\nwhen = \"destination in MO\"\n");
+    let dir = pack(&[("pack.toml", &narrowed)]);
+    let p = dir.path().to_str().unwrap();
+    let base = ["check", "H100", "--to", "AE", "--end-user-hq", "AE", "--date", "2025-01-01"];
+    assert_eq!(chipgate(&base).code, 1, "the built-in rules require a license");
+    let r = chipgate(&[&base[..], &["--format", "json", "--rules", p]].concat());
+    assert_eq!(r.code, 0, "the narrowed rule clears it: {}", r.stderr);
+    assert!(r.stderr.contains("warning[replaces-definition]") && r.stderr.contains("is amended by this entry"), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["replaced"][0]["change"], "amended", "{}", r.stdout);
+    assert_eq!(v["replaced"][0]["id"], "us-2023-10/destinations");
+    let rs = with_user(&narrowed.replace(HEADER, "")).load().unwrap().0;
+    let (old, new) = (
+        chipgate::rules::RuleSet::builtin().unwrap().rule("us-2023-10/destinations").cloned().unwrap(),
+        rs.rule("us-2023-10/destinations").unwrap(),
+    );
+    assert_eq!(new.when_text, "destination in MO");
+    assert_eq!(
+        (&new.kind, new.regime, &new.citation, new.effective, &new.summary),
+        (&old.kind, old.regime, &old.citation, old.effective, &old.summary)
+    );
+    let place = |rs: &chipgate::rules::RuleSet| rs.rules.iter().position(|r| r.id == "us-2023-10/destinations");
+    assert_eq!(place(&rs), place(&chipgate::rules::RuleSet::builtin().unwrap()), "it keeps its place among the rules");
+
+    // An amendment that ends the rule early is named on the later answers it clears.
+    let ended = format!("{HEADER}\n[[requirement]]\namends = \"us-2023-10/destinations\"\nuntil = 2024-06-01\n");
+    let dir = pack(&[("pack.toml", &ended)]);
+    let r = chipgate(&[&base[..], &["--rules", dir.path().to_str().unwrap()]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Replaced by a pack"), "{}", r.stdout);
+    let r = chipgate(&[&base[..], &["--format", "json", "--rules", dir.path().to_str().unwrap()]].concat());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((&v["replaced"][0]["change"], &v["verdict"]), (&"amended".into(), &"no_license_required".into()), "{}", r.stdout);
+}
+
+/// `supersedes` ends a rule of an earlier pack on the new rule's effective date: the earlier
+/// one answers before it, the new one after, and answers after it name the change.
+#[test]
+fn a_superseding_rule_takes_over_on_its_effective_date() {
+    let text = format!(
+        "{HEADER}\n[[regime]]\nid = \"what-if-2026\"\ntitle = \"what-if\"\ncitation = {{ document = \"what-if\" }}\neffective = 2026-03-01\n\n\
+         [[requirement]]\nid = \"what-if-2026/destinations\"\nsupersedes = \"us-2023-10/destinations\"\nregime = \"what-if-2026\"\n\
+         kind = \"destination\"\nwhen = \"eccn in ['3A090.a', '3A090.b'] and destination in MO\"\n"
+    );
+    let dir = pack(&[("pack.toml", &text)]);
+    let p = dir.path().to_str().unwrap();
+    let json = |to: &str, date: &str| {
+        let r = chipgate(&["check", "H100", "--to", to, "--end-user-hq", to, "--date", date, "--format", "json", "--rules", p]);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()
+    };
+    let before = json("AE", "2026-02-28");
+    assert_eq!(before["verdict"], "license_required");
+    assert!(before.get("replaced").is_none(), "before the new rule, the old one applies as written: {before}");
+    let after = json("AE", "2026-03-01");
+    assert_eq!(after["verdict"], "no_license_required", "{after}");
+    assert_eq!(after["replaced"][0]["change"], "superseded");
+    let macau = json("MO", "2026-03-01");
+    let reasons: Vec<&str> = macau["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(reasons.contains(&"what-if-2026/destinations") && !reasons.contains(&"us-2023-10/destinations"), "{reasons:?}");
+    let rs = with_user(&text.replace(HEADER, "")).load().unwrap().0;
+    let old = rs.rule("us-2023-10/destinations").unwrap();
+    assert_eq!(old.until, Some(date(2026, 3, 1)));
+    assert_eq!(old.family, rs.rule("what-if-2026/destinations").unwrap().family, "one family for the date lints");
+    let r = chipgate(&["rules", "validate", p]);
+    assert!(!r.stdout.contains("date-") && !r.stderr.contains("date-"), "no overlap or gap between the versions: {}{}", r.stdout, r.stderr);
+}
+
+/// What `amends` and `supersedes` refuse, each with its code and where.
+#[test]
+fn amends_and_supersedes_name_a_rule_of_an_earlier_pack_of_the_same_kind() {
+    let cases = [
+        ("[[requirement]]\namends = \"us-2023-10/destination\"\nuntil = 2025-01-01\n", "nothing-to-amend", "us-2023-10/destinations"),
+        ("[[review]]\namends = \"us-2023-10/destinations\"\npolicy = \"case_by_case\"\n", "changes-other-kind", "`[[requirement]]` rule"),
+        ("[[requirement]]\nid = \"x\"\namends = \"us-2023-10/destinations\"\n", "misplaced-key", "`id` is not given with `amends`"),
+        ("[[requirement]]\nregime = \"us-2023-10\"\nkind = \"destination\"\n", "missing-key", "needs `id` and `when`"),
+        (
+            "[[requirement]]\nid = \"a/x\"\nregime = \"us-2023-10\"\nkind = \"destination\"\nwhen = \"destination in MO\"\n\n\
+             [[requirement]]\nid = \"a/y\"\nsupersedes = \"a/x\"\nregime = \"us-2024-04\"\nkind = \"destination\"\nwhen = \"destination in MO\"\n",
+            "changes-own-rule",
+            "rule `a/x` is defined by this pack",
+        ),
+        (
+            "[[requirement]]\nid = \"a/y\"\nsupersedes = \"us-2025-04/h20-mi308-destinations\"\nregime = \"us-2023-10\"\nkind = \"destination\"\nwhen = \"destination in MO\"\n",
+            "supersedes-later-rule",
+            "not before 2023-11-17",
+        ),
+    ];
+    for (text, code, says) in cases {
+        let e = errors(&with_user(text));
+        assert!(e.contains(&format!("error[{code}]")) && e.contains(says), "{code}:\n{e}");
+        assert!(e.contains("user.toml:"), "{code}: names the file and line:\n{e}");
+    }
+}

@@ -110,6 +110,27 @@ fn sp<T>(s: &Spanned<T>) -> Range<usize> {
     s.span()
 }
 
+/// The keys every rule that does not amend another has.
+#[derive(Clone, Copy)]
+struct Keys<'r> {
+    id: &'r SStr,
+    regime: &'r SStr,
+    when: &'r SStr,
+}
+
+/// A rule's dates within its regime's: the later start and the earlier end.
+fn within(regime: &Regime, own_from: Option<Date>, own_until: Option<Date>) -> (Option<Date>, Option<Date>) {
+    let effective = match (own_from, regime.effective) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let until = match (own_until, regime.until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    (effective, until)
+}
+
 /// Byte offset of the first character inside a string value (after its opening quote).
 pub(crate) fn inner_offset(sources: &Sources, file: usize, s: &Spanned<String>) -> usize {
     let start = sp(s).start;
@@ -204,7 +225,9 @@ impl<'a> Checker<'a> {
                     id: id.get_ref().clone(),
                     pack: pack.to_string(),
                     replaced_pack: prev.pack.clone(),
+                    change: "replaced",
                     rules: Vec::new(),
+                    was_in_force: None,
                 }));
                 self.defs.insert(key, Def { file, span: sp(id), pack: pack.to_string(), index: prev.index });
                 Ok(Some(prev.index))
@@ -783,18 +806,275 @@ impl<'a> Checker<'a> {
         ];
         for (table, list) in tables {
             for r in list {
-                if let Some(rule) = self.rule(f, table, r) {
-                    match self.define("rule", &r.get_ref().id, f.file, &f.pack, r.get_ref().replaces, self.rs.rules.len()) {
-                        Ok(Some(i)) => {
-                            if let Some(slot) = self.rs.rules.get_mut(i) {
-                                *slot = rule;
-                            }
+                let raw = r.get_ref();
+                if let Some(target) = &raw.amends {
+                    self.amend(f, table, r, target);
+                    continue;
+                }
+                if let (Some(at), true) = (&raw.supersedes, raw.replaces) {
+                    self.err("misplaced-key", f.file, sp(at), "`supersedes` is not given with `replaces = true`").help = Some(
+                        "`replaces = true` takes the earlier rule's place on every date; `supersedes` ends it when this one starts".into(),
+                    );
+                    continue;
+                }
+                let Some(keys) = self.required_keys(f.file, table, r) else { continue };
+                let Some(rule) = self.rule(f, table, r, keys) else { continue };
+                match self.define("rule", keys.id, f.file, &f.pack, raw.replaces, self.rs.rules.len()) {
+                    Ok(Some(i)) => {
+                        let was = self.rs.rules.get(i).map(|old| (old.effective, old.until));
+                        self.note_window(keys.id.get_ref(), was);
+                        if let Some(slot) = self.rs.rules.get_mut(i) {
+                            *slot = rule;
                         }
-                        Ok(None) => self.rs.rules.push(rule),
-                        Err(()) => {}
                     }
+                    Ok(None) => {
+                        self.rs.rules.push(rule);
+                        if let Some(target) = &raw.supersedes {
+                            self.supersede(f, table, self.rs.rules.len() - 1, target);
+                        }
+                    }
+                    Err(()) => {}
                 }
             }
+        }
+    }
+
+    /// The keys a rule must have unless it amends another: its id, regime and condition.
+    fn required_keys<'r>(&mut self, file: usize, table: &str, r: &'r Spanned<RawRule>) -> Option<Keys<'r>> {
+        let raw = r.get_ref();
+        let mut missing = Vec::new();
+        for (key, present) in [("id", raw.id.is_some()), ("regime", raw.regime.is_some()), ("when", raw.when.is_some())] {
+            if !present {
+                missing.push(format!("`{key}`"));
+            }
+        }
+        match (&raw.id, &raw.regime, &raw.when) {
+            (Some(id), Some(regime), Some(when)) => Some(Keys { id, regime, when }),
+            _ => {
+                let span = raw.id_span().unwrap_or_else(|| sp(r));
+                self.err("missing-key", file, span, format!("a `[[{table}]]` rule needs {}", missing.join(" and "))).help =
+                    Some("give them, or `amends = \"RULE-ID\"` to change only some fields of a rule of an earlier pack".into());
+                None
+            }
+        }
+    }
+
+    /// Keeps, for the replacement of a rule, the dates its earlier definition was in force:
+    /// an answer on those dates rests on the change even where the new one is not in force.
+    fn note_window(&mut self, id: &str, was: Option<(Option<Date>, Option<Date>)>) {
+        let slot = self.replaced.get(&("rule", id.to_string())).copied();
+        if let Some(Some(rep)) = slot.and_then(|i| self.replacements.get_mut(i)) {
+            rep.was_in_force = was;
+        }
+    }
+
+    /// Warns that a pack changes a rule of an earlier pack, and records it for the answers
+    /// that rest on it (the `replaces-definition` lint, which a pack acknowledges with `allow`).
+    #[allow(clippy::too_many_arguments)]
+    fn changed_rule(
+        &mut self,
+        file: usize,
+        at: &SStr,
+        id: &str,
+        prev: &Def,
+        pack: &str,
+        change: &'static str,
+        what: String,
+        was_in_force: Option<(Option<Date>, Option<Date>)>,
+    ) {
+        let loc = self.sources.location(prev.file, prev.span.start);
+        let d = Diagnostic::warning("replaces-definition", file, sp(at), format!("rule `{id}` of pack `{}` is {what}", prev.pack))
+            .with_help("every answer that rests on it will say so; add `allow = [\"replaces-definition\"]` to `[pack]` to acknowledge it")
+            .with_related(prev.file, prev.span.clone(), format!("the {change} definition ({loc})"));
+        self.diags.push(d);
+        let key = ("rule", id.to_string());
+        if let Some(slot) = self.replaced.insert(key, self.replacements.len()).and_then(|i| self.replacements.get_mut(i)) {
+            *slot = None;
+        }
+        self.replacements.push(Some(Replacement {
+            kind: "rule",
+            id: id.to_string(),
+            pack: pack.to_string(),
+            replaced_pack: prev.pack.clone(),
+            change,
+            rules: Vec::new(),
+            was_in_force,
+        }));
+    }
+
+    /// The earlier pack's definition of rule `target`, for an entry of `table` that `amends` or
+    /// `supersedes` it (`verb`), or an error that says why there is none.
+    fn earlier_rule(&mut self, f: &ParsedFile, table: &str, target: &SStr, verb: &str) -> Option<(Def, Rule)> {
+        let id = target.get_ref();
+        let Some(prev) = self.defs.get(&("rule", id.clone())).cloned() else {
+            let help = did_you_mean(id, self.rs.rules.iter().map(|x| x.id.as_str()));
+            let code = if verb == "supersedes" { "nothing-to-supersede" } else { "nothing-to-amend" };
+            self.err(code, f.file, sp(target), format!("`{verb}` names rule `{id}`, which no earlier pack defines")).help = help;
+            return None;
+        };
+        if prev.pack == f.pack {
+            self.err("changes-own-rule", f.file, sp(target), format!("rule `{id}` is defined by this pack (`{}`)", f.pack)).help =
+                Some("change the rule where it is defined; `amends` and `supersedes` change the rules of earlier packs".into());
+            return None;
+        }
+        let old = self.rs.rules.get(prev.index)?.clone();
+        let old_table = old.kind.table();
+        if old_table != table {
+            self.err(
+                "changes-other-kind",
+                f.file,
+                sp(target),
+                format!("rule `{id}` is a `[[{old_table}]]` rule, not a `[[{table}]]` one"),
+            )
+            .help = Some(format!("write the entry that {verb} it in a `[[{old_table}]]` table"));
+            return None;
+        }
+        Some((prev, old))
+    }
+
+    /// An entry that `amends` a rule of an earlier pack: each field it gives takes the place of
+    /// the rule's own, the others stay, and so do its id and its place among the rules.
+    fn amend(&mut self, f: &ParsedFile, table: &'static str, entry: &Spanned<RawRule>, target: &SStr) {
+        let r = entry.get_ref();
+        let refused = [("id", r.id.as_ref()), ("supersedes", r.supersedes.as_ref())];
+        if let Some((key, at)) = refused.iter().find_map(|(k, v)| Some((*k, (*v)?))) {
+            self.err("misplaced-key", f.file, sp(at), format!("`{key}` is not given with `amends`")).help =
+                Some("an amendment keeps the id of the rule it amends and changes only the fields it gives".into());
+            return;
+        }
+        if r.replaces {
+            self.err("misplaced-key", f.file, sp(target), "`replaces` is not given with `amends`").help =
+                Some("`amends` changes the fields it gives; `replaces = true` with an `id` replaces the whole rule".into());
+            return;
+        }
+        if !self.fields_fit(f.file, table, r) {
+            return;
+        }
+        let Some((prev, old)) = self.earlier_rule(f, table, target, "amends") else { return };
+        let id = target.get_ref();
+        let regime_idx = match &r.regime {
+            Some(g) => match self.regime_index(f.file, g) {
+                Some(i) => i,
+                None => return,
+            },
+            None => old.regime,
+        };
+        let Some(kind) = self.amended_kind(f.file, r, target, &old.kind) else { return };
+        let (when, when_text) = match &r.when {
+            Some(w) => {
+                self.using.clear();
+                let Some(c) = self.condition(f.file, w) else { return };
+                if matches!(kind, RuleKind::Classification { .. }) {
+                    self.item_only(f.file, w, &c);
+                }
+                let regime_id = self.rs.regimes.get(regime_idx).map(|g| g.id.clone()).unwrap_or_default();
+                self.rest_on_replaced(id, &regime_id);
+                (c, w.get_ref().clone())
+            }
+            None => (old.when.clone(), old.when_text.clone()),
+        };
+        let Some(regime) = self.rs.regimes.get(regime_idx).cloned() else { return };
+        // The rule's own dates are the given ones, else those it had (within its old regime).
+        let own_from = match &r.effective {
+            Some(d) => self.date(f.file, d),
+            None => old.effective,
+        };
+        let own_until = match &r.until {
+            Some(d) => self.date(f.file, d),
+            None => old.until,
+        };
+        let (effective, until) = within(&regime, own_from, own_until);
+        if let (Some(a), Some(b)) = (effective, until) {
+            if a >= b {
+                let at = r.until.as_ref().or(r.effective.as_ref()).map_or_else(|| sp(target), sp);
+                self.err("empty-range", f.file, at, format!("the amended rule ends ({b}) before it takes effect ({a})")).help =
+                    Some("`until` is the first day the rule no longer applies; it must be after `effective`".into());
+                return;
+            }
+        }
+        let citation = match self.citation(f.file, &r.citation) {
+            Some(c) => c,
+            None => old.citation.clone(),
+        };
+        let rule = Rule {
+            id: id.clone(),
+            regime: regime_idx,
+            kind,
+            when,
+            when_text,
+            summary: r.summary.clone().unwrap_or(old.summary.clone()),
+            citation,
+            effective,
+            until,
+            note: r.note.clone().unwrap_or(old.note.clone()),
+            family: r.family.as_ref().map(|x| x.get_ref().clone()).or(old.family.clone()),
+            origin: self.origin(f.file, &sp(entry), &f.pack),
+        };
+        let index = prev.index;
+        self.changed_rule(f.file, target, id, &prev, &f.pack, "amended", "amended by this entry".into(), Some((old.effective, old.until)));
+        self.defs.insert(("rule", id.clone()), Def { file: f.file, span: sp(target), pack: f.pack.clone(), index });
+        if let Some(slot) = self.rs.rules.get_mut(index) {
+            *slot = rule;
+        }
+    }
+
+    /// The rule kind of an amendment: the old one, with the fields the entry gives.
+    fn amended_kind(&mut self, file: usize, r: &RawRule, id: &SStr, old: &RuleKind) -> Option<RuleKind> {
+        Some(match old {
+            RuleKind::Classification { .. } if r.eccn.is_some() || r.excludes.is_some() => self.classification_kind(file, r, id)?,
+            RuleKind::Requirement { .. } if r.kind.is_some() => self.requirement_kind(file, r, id)?,
+            RuleKind::Review { .. } if r.policy.is_some() => self.review_kind(file, r, id)?,
+            RuleKind::Exception { name, relieves, notification, conditions } => RuleKind::Exception {
+                name: r.name.clone().unwrap_or(name.clone()),
+                relieves: if r.relieves.is_empty() { relieves.clone() } else { r.relieves.iter().map(|s| s.get_ref().clone()).collect() },
+                notification: r.notification.unwrap_or(*notification),
+                conditions: match &r.conditions {
+                    Some(c) => Some(c.clone()).filter(|c| !c.trim().is_empty()),
+                    None => conditions.clone(),
+                },
+            },
+            other => other.clone(),
+        })
+    }
+
+    /// A new rule that `supersedes` a rule of an earlier pack: the earlier one ends the day the
+    /// new one takes effect, and the two are versions of one family for the date lints.
+    fn supersede(&mut self, f: &ParsedFile, table: &str, new_index: usize, target: &SStr) {
+        let Some((prev, old)) = self.earlier_rule(f, table, target, "supersedes") else { return };
+        let Some(new) = self.rs.rules.get(new_index).cloned() else { return };
+        let id = target.get_ref();
+        let Some(start) = new.effective else {
+            self.err("missing-key", f.file, sp(target), format!("rule `{}` supersedes `{id}` but has no `effective` date", new.id)).help =
+                Some("give `effective`: the day it takes over (its regime's `effective` counts too)".into());
+            return;
+        };
+        if old.effective.is_some_and(|e| e >= start) {
+            self.err(
+                "supersedes-later-rule",
+                f.file,
+                sp(target),
+                format!(
+                    "rule `{id}` takes effect only on {}, not before {start}",
+                    old.effective.map_or_else(String::new, |d| d.to_string())
+                ),
+            )
+            .help = Some("a rule can supersede only a rule in force before it; use `amends` to change it, or `replaces = true`".into());
+            return;
+        }
+        let family = old.family.clone().unwrap_or_else(|| old.id.clone());
+        let cut = old.until.is_none_or(|u| u > start);
+        if let Some(o) = self.rs.rules.get_mut(prev.index) {
+            o.family = Some(family.clone());
+            if cut {
+                o.until = Some(start);
+            }
+        }
+        if let Some(n) = self.rs.rules.get_mut(new_index) {
+            n.family.get_or_insert(family);
+        }
+        if cut {
+            let what = format!("superseded by rule `{}` from {start}", new.id);
+            self.changed_rule(f.file, target, id, &prev, &f.pack, "superseded", what, Some((Some(start), old.until)));
         }
     }
 
@@ -820,19 +1100,15 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn rule(&mut self, f: &ParsedFile, table: &'static str, r: &Spanned<RawRule>) -> Option<Rule> {
+    fn rule(&mut self, f: &ParsedFile, table: &'static str, r: &Spanned<RawRule>, keys: Keys<'_>) -> Option<Rule> {
         let span = sp(r);
         let r = r.get_ref();
-        let regime_idx = self.ids.regimes.get(r.regime.get_ref()).copied();
-        if regime_idx.is_none() {
-            let help = did_you_mean(r.regime.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
-            self.err("unknown-regime", f.file, sp(&r.regime), format!("unknown regime `{}`", r.regime.get_ref())).help = help;
-        }
-        let kind = self.kind(f.file, table, r);
+        let regime_idx = self.regime_index(f.file, keys.regime);
+        let kind = self.kind(f.file, table, r, keys.id);
         self.using.clear();
-        let when = self.condition(f.file, &r.when);
-        let rule_id = r.id.get_ref();
-        let regime_id = r.regime.get_ref();
+        let when = self.condition(f.file, keys.when);
+        let rule_id = keys.id.get_ref();
+        let regime_id = keys.regime.get_ref();
         self.rest_on_replaced(rule_id, regime_id);
         let own_from = r.effective.as_ref().and_then(|d| self.date(f.file, d));
         let own_until = r.until.as_ref().and_then(|d| self.date(f.file, d));
@@ -844,27 +1120,20 @@ impl<'a> Checker<'a> {
         }
         let (regime_idx, kind, when) = (regime_idx?, kind?, when?);
         if matches!(kind, RuleKind::Classification { .. }) {
-            self.item_only(f.file, &r.when, &when);
+            self.item_only(f.file, keys.when, &when);
         }
         let regime = self.rs.regimes.get(regime_idx)?.clone();
-        let effective = match (own_from, regime.effective) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let until = match (own_until, regime.until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let (effective, until) = within(&regime, own_from, own_until);
         let citation = match self.citation(f.file, &r.citation) {
             Some(c) => c,
             None => regime.citation.clone(),
         };
         Some(Rule {
-            id: r.id.get_ref().clone(),
+            id: rule_id.clone(),
             regime: regime_idx,
             kind,
             when,
-            when_text: r.when.get_ref().clone(),
+            when_text: keys.when.get_ref().clone(),
             summary: r.summary.clone().unwrap_or_default(),
             citation,
             effective,
@@ -899,7 +1168,8 @@ impl<'a> Checker<'a> {
         true
     }
 
-    fn kind(&mut self, file: usize, table: &'static str, r: &RawRule) -> Option<RuleKind> {
+    /// Whether the entry has only keys of its table (`eccn` only in a classification, …).
+    fn fields_fit(&mut self, file: usize, table: &str, r: &RawRule) -> bool {
         let mut ok = true;
         if table != "classification" {
             ok &= self.refuse_field(file, table, "eccn", r.eccn.as_ref().map(sp));
@@ -914,44 +1184,22 @@ impl<'a> Checker<'a> {
         if table != "review" {
             ok &= self.refuse_field(file, table, "policy", r.policy.as_ref().map(sp));
         }
-        if !ok {
+        ok
+    }
+
+    fn kind(&mut self, file: usize, table: &'static str, r: &RawRule, id: &SStr) -> Option<RuleKind> {
+        if !self.fields_fit(file, table, r) {
             return None;
         }
         match table {
-            "classification" => self.classification_kind(file, r),
-            "requirement" => {
-                let Some(k) = &r.kind else {
-                    self.err("missing-key", file, sp(&r.id), format!("requirement `{}` has no `kind`", r.id.get_ref())).help =
-                        Some("add `kind = \"destination\"` (or `party`, `item`, `embargo`)".into());
-                    return None;
-                };
-                let kinds = [
-                    ("destination", RequirementKind::Destination),
-                    ("party", RequirementKind::Party),
-                    ("item", RequirementKind::Item),
-                    ("embargo", RequirementKind::Embargo),
-                    ("outside", RequirementKind::Outside),
-                ];
-                match kinds.iter().find(|(n, _)| n == k.get_ref()) {
-                    Some((_, kind)) => Some(RuleKind::Requirement { kind: *kind }),
-                    None => {
-                        let help = did_you_mean(k.get_ref(), kinds.iter().map(|(n, _)| *n));
-                        self.err("unknown-kind", file, sp(k), format!("unknown requirement kind `{}`", k.get_ref())).help = help;
-                        None
-                    }
-                }
-            }
+            "classification" => self.classification_kind(file, r, id),
+            "requirement" => self.requirement_kind(file, r, id),
             "exception" => Some(RuleKind::Exception {
                 name: {
-                    let name = r.name.clone().unwrap_or_else(|| r.id.get_ref().clone());
+                    let name = r.name.clone().unwrap_or_else(|| id.get_ref().clone());
                     if crate::text::formula_like(name.as_bytes()) {
-                        self.err(
-                            "formula-like-id",
-                            file,
-                            sp(&r.id),
-                            format!("exception name `{name}` starts like a spreadsheet formula"),
-                        )
-                        .help = Some("names land at the start of audit cells; start it with a letter or digit".into());
+                        self.err("formula-like-id", file, sp(id), format!("exception name `{name}` starts like a spreadsheet formula"))
+                            .help = Some("names land at the start of audit cells; start it with a letter or digit".into());
                     }
                     name
                 },
@@ -959,27 +1207,60 @@ impl<'a> Checker<'a> {
                 notification: r.notification.unwrap_or(false),
                 conditions: r.conditions.clone().filter(|c| !c.trim().is_empty()),
             }),
-            _ => {
-                let Some(p) = &r.policy else {
-                    self.err("missing-key", file, sp(&r.id), format!("review `{}` has no `policy`", r.id.get_ref())).help = Some(
-                        "add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)"
-                            .into(),
-                    );
-                    return None;
-                };
-                match Policy::ALL.iter().find(|(n, _)| n == p.get_ref()) {
-                    Some((_, policy)) => Some(RuleKind::Review { policy: *policy }),
-                    None => {
-                        let help = did_you_mean(p.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
-                        self.err("unknown-policy", file, sp(p), format!("unknown review policy `{}`", p.get_ref())).help = help;
-                        None
-                    }
-                }
+            _ => self.review_kind(file, r, id),
+        }
+    }
+
+    fn requirement_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
+        let Some(k) = &r.kind else {
+            self.err("missing-key", file, sp(id), format!("requirement `{}` has no `kind`", id.get_ref())).help =
+                Some("add `kind = \"destination\"` (or `party`, `item`, `embargo`)".into());
+            return None;
+        };
+        let kinds = [
+            ("destination", RequirementKind::Destination),
+            ("party", RequirementKind::Party),
+            ("item", RequirementKind::Item),
+            ("embargo", RequirementKind::Embargo),
+            ("outside", RequirementKind::Outside),
+        ];
+        match kinds.iter().find(|(n, _)| n == k.get_ref()) {
+            Some((_, kind)) => Some(RuleKind::Requirement { kind: *kind }),
+            None => {
+                let help = did_you_mean(k.get_ref(), kinds.iter().map(|(n, _)| *n));
+                self.err("unknown-kind", file, sp(k), format!("unknown requirement kind `{}`", k.get_ref())).help = help;
+                None
             }
         }
     }
 
-    fn classification_kind(&mut self, file: usize, r: &RawRule) -> Option<RuleKind> {
+    fn review_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
+        let Some(p) = &r.policy else {
+            self.err("missing-key", file, sp(id), format!("review `{}` has no `policy`", id.get_ref())).help =
+                Some("add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)".into());
+            return None;
+        };
+        match Policy::ALL.iter().find(|(n, _)| n == p.get_ref()) {
+            Some((_, policy)) => Some(RuleKind::Review { policy: *policy }),
+            None => {
+                let help = did_you_mean(p.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
+                self.err("unknown-policy", file, sp(p), format!("unknown review policy `{}`", p.get_ref())).help = help;
+                None
+            }
+        }
+    }
+
+    /// The index of a regime a rule names, or an error with a suggestion.
+    fn regime_index(&mut self, file: usize, regime: &SStr) -> Option<usize> {
+        let i = self.ids.regimes.get(regime.get_ref()).copied();
+        if i.is_none() {
+            let help = did_you_mean(regime.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
+            self.err("unknown-regime", file, sp(regime), format!("unknown regime `{}`", regime.get_ref())).help = help;
+        }
+        i
+    }
+
+    fn classification_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
         match (&r.eccn, &r.excludes) {
             (Some(e), None) => {
                 if !self.ids.eccns.contains(e.get_ref()) {
@@ -1002,8 +1283,8 @@ impl<'a> Checker<'a> {
                 self.err(
                     "missing-key",
                     file,
-                    sp(&r.id),
-                    format!("classification `{}` needs exactly one of `eccn` or `excludes`", r.id.get_ref()),
+                    sp(id),
+                    format!("classification `{}` needs exactly one of `eccn` or `excludes`", id.get_ref()),
                 );
                 None
             }

@@ -59,6 +59,13 @@ pub const LINTS: &[Lint] = &[
         rationale: "a shadowed rule is dead text: the reader believes it decides something, and the engine never uses it",
     },
     Lint {
+        code: "review-tie",
+        finds: "two review rules in force on a common day that take effect on the same day, give different policies and may \
+                both hold (their conditions are not shown to exclude each other)",
+        rationale: "review rules are tried newest `effective` first; between two of the same day only their order in the files \
+                    decides the policy, which a reader cannot see in either rule",
+    },
+    Lint {
         code: "d5-without-macau",
         finds: "a set expression (in a rule's condition or a `[[set]]`) that names a country group without covering a country \
                 the group's `named_with` lists (built in: `D:5` with Macau, `MO`), directly, through a group or named set, or \
@@ -94,7 +101,7 @@ pub const LINTS: &[Lint] = &[
     Lint {
         code: "replaces-definition",
         finds: "a definition (rule, named set, group, regime, chip, country, ECCN) with `replaces = true` that replaces one of \
-                another pack, the built-in pack included",
+                another pack, the built-in pack included, or a rule that `amends` or `supersedes` a rule of another pack",
         rationale: "a replaced rule or set can turn a license requirement into \"no license required\" without a trace in the \
                     answer; the warning says which pack changed what (every answer that rests on it names it too), and a pack \
                     that means it acknowledges it with `allow = [\"replaces-definition\"]` in its `[pack]` header",
@@ -160,7 +167,10 @@ impl<'a> Index<'a> {
         for f in files {
             let raw = &f.raw;
             for r in raw.classification.iter().chain(&raw.requirement).chain(&raw.exception).chain(&raw.review) {
-                ix.rules.insert(r.get_ref().id.get_ref(), (f.file, r.get_ref()));
+                // An amendment stands for the rule it amends: it is the latest word on it.
+                if let Some(id) = r.get_ref().id.as_ref().or(r.get_ref().amends.as_ref()) {
+                    ix.rules.insert(id.get_ref(), (f.file, r.get_ref()));
+                }
             }
             for g in &raw.regime {
                 ix.regimes.insert(g.get_ref().id.get_ref(), (f.file, g.get_ref()));

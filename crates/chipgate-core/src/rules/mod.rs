@@ -474,6 +474,18 @@ pub enum RuleKind {
     },
 }
 
+impl RuleKind {
+    /// The table of a rule file that defines rules of this kind.
+    pub fn table(&self) -> &'static str {
+        match self {
+            RuleKind::Classification { .. } => "classification",
+            RuleKind::Requirement { .. } => "requirement",
+            RuleKind::Exception { .. } => "exception",
+            RuleKind::Review { .. } => "review",
+        }
+    }
+}
+
 /// A checked rule.
 #[derive(Debug, Clone, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -561,7 +573,8 @@ pub struct RuleSet {
 }
 
 /// A definition (rule, named set, group, regime, chip, country, ECCN) that a pack replaced
-/// with `replaces = true`. Every answer that rests on one says so.
+/// with `replaces = true`, or a rule it amended (`amends`) or superseded (`supersedes`). Every
+/// answer that rests on one says so.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Replacement {
@@ -573,14 +586,21 @@ pub struct Replacement {
     pub pack: String,
     /// The pack whose definition it replaced.
     pub replaced_pack: String,
+    /// How: `replaced`, `amended` (some fields changed) or `superseded` (ended by a later rule).
+    pub change: &'static str,
     /// The rules whose condition names it (sets, groups) or that belong to it (regimes).
     #[serde(skip)]
     pub rules: Vec<String>,
+    /// For a rule: the dates on which its earlier definition was in force (replaced or
+    /// amended) or would have been (the part a superseding rule cut off), from and until. An
+    /// answer on those dates rests on the change, even where the rule is no longer in force.
+    #[serde(skip)]
+    pub was_in_force: Option<(Option<Date>, Option<Date>)>,
 }
 
 impl std::fmt::Display for Replacement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} `{}` of pack `{}` replaced by pack `{}`", self.kind, self.id, self.replaced_pack, self.pack)
+        write!(f, "{} `{}` of pack `{}` {} by pack `{}`", self.kind, self.id, self.replaced_pack, self.change, self.pack)
     }
 }
 
@@ -615,7 +635,10 @@ impl RuleSet {
         self.replacements
             .iter()
             .filter(|r| match r.kind {
-                "rule" => in_force.contains(&r.id.as_str()),
+                "rule" => {
+                    let was = r.was_in_force.is_some_and(|(from, until)| from.is_none_or(|f| date >= f) && until.is_none_or(|u| date < u));
+                    was || (r.change != "superseded" && in_force.contains(&r.id.as_str()))
+                }
                 "chip" => r.id == chip,
                 "country" => countries.contains(&r.id.as_str()),
                 // An ECCN's text is shown with every answer that classifies under it.

@@ -216,9 +216,14 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
-    pub id: SStr,
-    pub regime: SStr,
-    pub when: SStr,
+    /// Required, unless the entry `amends` a rule (which keeps its id).
+    pub id: Option<SStr>,
+    /// The rule of an earlier pack whose fields this entry changes (only those it gives).
+    pub amends: Option<SStr>,
+    /// The rule of an earlier pack this one takes over from on its `effective` date.
+    pub supersedes: Option<SStr>,
+    pub regime: Option<SStr>,
+    pub when: Option<SStr>,
     pub summary: Option<String>,
     pub citation: Option<Spanned<RawCitation>>,
     pub effective: Option<Spanned<Datetime>>,
@@ -240,6 +245,18 @@ pub struct RawRule {
     pub conditions: Option<String>,
     // review
     pub policy: Option<SStr>,
+}
+
+impl RawRule {
+    /// Where a diagnostic about the entry points: its id, or the rule it amends.
+    pub fn id_span(&self) -> Option<std::ops::Range<usize>> {
+        self.id.as_ref().or(self.amends.as_ref()).map(Spanned::span)
+    }
+
+    /// Where a diagnostic about the entry's condition points: the condition, else the entry.
+    pub fn when_span(&self) -> Option<std::ops::Range<usize>> {
+        self.when.as_ref().map(Spanned::span).or_else(|| self.id_span())
+    }
 }
 
 /// A figure with its source.

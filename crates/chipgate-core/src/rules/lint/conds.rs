@@ -2,7 +2,7 @@
 
 use super::super::cond::Op;
 use super::super::diag::Diagnostic;
-use super::super::{Cond, Rule, RuleKind, RuleSet};
+use super::super::{Cond, Rule, RuleKind, RuleSet, Set};
 use super::dates::{common, describe, span_of};
 use super::Index;
 use crate::chip::Metric;
@@ -15,6 +15,7 @@ pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     }
     repeats(rs, ix, out);
     reviews(rs, ix, out);
+    review_ties(rs, ix, out);
 }
 
 fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
@@ -22,7 +23,7 @@ fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
     let own_inverted = matches!((&raw.effective, &raw.until), (Some(a), Some(b)) if a.get_ref().to_string() >= b.get_ref().to_string());
     if let (Some(a), Some(b), false) = (r.effective, r.until, own_inverted) {
         if a >= b {
-            let span = raw.until.as_ref().or(raw.effective.as_ref()).map(|d| d.span()).unwrap_or_else(|| raw.id.span());
+            let span = raw.until.as_ref().or(raw.effective.as_ref()).map(|d| d.span()).or_else(|| raw.id_span()).unwrap_or_default();
             return Some(
                 Diagnostic::warning(
                     "never-holds",
@@ -36,8 +37,13 @@ fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
     }
     let why = unsatisfiable(&r.when)?;
     Some(
-        Diagnostic::warning("never-holds", *file, raw.when.span(), format!("the condition of rule `{}` can never hold: {why}", r.id))
-            .with_help("check the operators and thresholds; a rule that never holds never changes a verdict"),
+        Diagnostic::warning(
+            "never-holds",
+            *file,
+            raw.when_span().unwrap_or_default(),
+            format!("the condition of rule `{}` can never hold: {why}", r.id),
+        )
+        .with_help("check the operators and thresholds; a rule that never holds never changes a verdict"),
     )
 }
 
@@ -226,13 +232,114 @@ fn reviews(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `review-tie`: two review rules in force on a common day that take effect on the same day,
+/// give different policies and may both hold. Review rules are tried newest `effective` first;
+/// between these two only their order in the files decides, which the text should not leave to
+/// chance.
+fn review_ties(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    let policy = |r: &Rule| match r.kind {
+        RuleKind::Review { policy } => Some(policy),
+        _ => None,
+    };
+    let enforced = |r: &Rule| rs.regime_of(r).is_some_and(|g| g.enforced);
+    let reviews: Vec<&Rule> = rs.rules.iter().filter(|r| policy(r).is_some() && enforced(r)).collect();
+    for (j, b) in reviews.iter().enumerate() {
+        let tie = reviews.iter().take(j).find(|a| {
+            let Some(both) = common(span_of(a), span_of(b)) else { return false };
+            a.effective == b.effective
+                && policy(a) != policy(b)
+                && !implies(&b.when, &a.when)
+                && !exclusive(rs, &a.when, &b.when, &days_of(rs, both))
+        });
+        let Some(a) = tie else { continue };
+        let (Some((file, raw)), Some((afile, araw))) = (ix.rules.get(b.id.as_str()), ix.rules.get(a.id.as_str())) else { continue };
+        let aspan = araw.id_span().unwrap_or_default();
+        let loc = ix.location(*afile, &aspan);
+        let (pa, pb) = (policy(a).map_or("", |p| p.name()), policy(b).map_or("", |p| p.name()));
+        let day = a.effective.map_or_else(|| "always".to_string(), |d| format!("on {d}"));
+        out.push(
+            Diagnostic::warning(
+                "review-tie",
+                *file,
+                raw.id_span().unwrap_or_default(),
+                format!(
+                    "review rules `{}` ({pa}) and `{}` ({pb}) both take effect {day} and may both hold: `{}`, defined first, decides",
+                    a.id, b.id, a.id
+                ),
+            )
+            .with_related(*afile, aspan, format!("`{}` defined here ({loc})", a.id))
+            .with_help("narrow the conditions so that they cannot both hold, or give the one that should decide a later `effective`"),
+        );
+    }
+}
+
+/// The days on which the country groups of a span may differ: its first, and each change date
+/// within it.
+fn days_of(rs: &RuleSet, (from, until): (Option<jiff::civil::Date>, Option<jiff::civil::Date>)) -> Vec<jiff::civil::Date> {
+    let first = from.unwrap_or(jiff::civil::Date::MIN);
+    let within = rs.change_dates.iter().copied().filter(|d| *d > first && until.is_none_or(|u| *d < u));
+    std::iter::once(first).chain(within).collect()
+}
+
+/// Whether two conditions are shown never to hold together on these days (a conservative
+/// check): bounds that leave no value, a test beside its negation, country tests whose sets
+/// share no country (or a set inside one the other excludes), or an `or` each of whose
+/// branches is excluded.
+fn exclusive(rs: &RuleSet, a: &Cond, b: &Cond, days: &[jiff::civil::Date]) -> bool {
+    let (mut pa, mut pb) = (Vec::new(), Vec::new());
+    conjuncts(a, &mut pa);
+    conjuncts(b, &mut pb);
+    let all: Vec<&Cond> = pa.iter().chain(&pb).copied().collect();
+    if contradiction(&all).is_some() {
+        return true;
+    }
+    let branches_excluded =
+        |parts: &[&Cond], other: &Cond| parts.iter().any(|p| matches!(p, Cond::Or(v) if v.iter().all(|x| exclusive(rs, x, other, days))));
+    branches_excluded(&pa, b) || branches_excluded(&pb, a) || pa.iter().any(|x| pb.iter().any(|y| atoms_exclusive(rs, x, y, days)))
+}
+
+fn atoms_exclusive(rs: &RuleSet, x: &Cond, y: &Cond, days: &[jiff::civil::Date]) -> bool {
+    let negates = |p: &Cond, q: &Cond| matches!(p, Cond::Not(n) if **n == *q);
+    if negates(x, y) || negates(y, x) {
+        return true;
+    }
+    let members =
+        |set: &Set, day: jiff::civil::Date| -> Vec<bool> { rs.countries.all().iter().map(|c| rs.in_set(set, &c.codes(), day)).collect() };
+    match (country_test(x), country_test(y)) {
+        // Two tests of one country: no country in both sets.
+        (Some((k, s1, false)), Some((l, s2, false))) if k == l => {
+            days.iter().all(|d| members(s1, *d).iter().zip(members(s2, *d)).all(|(a, b)| !(*a && b)))
+        }
+        // A test and the negation of one of the same country: the first set inside the second.
+        (Some((k, s1, false)), Some((l, s2, true))) | (Some((l, s2, true)), Some((k, s1, false))) if k == l => {
+            days.iter().all(|d| members(s1, *d).iter().zip(members(s2, *d)).all(|(a, b)| !*a || b))
+        }
+        _ => false,
+    }
+}
+
+/// A test of a country of the transaction (which one, its set, and whether negated).
+fn country_test(c: &Cond) -> Option<(u8, &Set, bool)> {
+    let (c, negated) = match c {
+        Cond::Not(n) => (&**n, true),
+        c => (c, false),
+    };
+    match c {
+        Cond::Destination { set, .. } => Some((0, set, negated)),
+        Cond::EndUserHq { set, .. } => Some((1, set, negated)),
+        Cond::ShipFrom { set, .. } => Some((2, set, negated)),
+        _ => None,
+    }
+}
+
 fn shadowed(ix: &Index<'_>, a: &Rule, b: &Rule, msg: String) -> Option<Diagnostic> {
     let (file, raw) = ix.rules.get(b.id.as_str())?;
     let (afile, araw) = ix.rules.get(a.id.as_str())?;
-    let loc = ix.location(*afile, &araw.id.span());
+    let aspan = araw.id_span().unwrap_or_default();
+    let loc = ix.location(*afile, &aspan);
     Some(
-        Diagnostic::warning("shadowed-rule", *file, raw.id.span(), msg)
-            .with_related(*afile, araw.id.span(), format!("`{}` defined here ({loc})", a.id))
+        Diagnostic::warning("shadowed-rule", *file, raw.id_span().unwrap_or_default(), msg)
+            .with_related(*afile, aspan, format!("`{}` defined here ({loc})", a.id))
             .with_help(format!("remove `{}`, or narrow `{}`'s condition or dates", b.id, a.id)),
     )
 }

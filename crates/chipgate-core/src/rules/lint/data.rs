@@ -127,12 +127,13 @@ fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     };
     for r in &rs.rules {
         let Some((file, raw)) = ix.rules.get(r.id.as_str()) else { continue };
-        let Ok(expr) = cond::parse(raw.when.get_ref()) else { continue };
+        let Some(when) = &raw.when else { continue };
+        let Ok(expr) = cond::parse(when.get_ref()) else { continue };
         let mut sets = Vec::new();
         sets_of(&expr, &mut sets);
         for s in sets {
             if let Some((n, group, code)) = broken_pair(ix, s) {
-                let span = ix.inner(*file, &raw.when, &n.span);
+                let span = ix.inner(*file, when, &n.span);
                 out.push(warn(*file, span, format!("rule `{}`", r.id), group, code));
             }
         }

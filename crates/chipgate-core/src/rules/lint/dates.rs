@@ -167,11 +167,11 @@ fn union(p: &mut [usize], a: usize, b: usize) {
 fn date_span(ix: &Index<'_>, r: &Rule, start: bool) -> Option<(usize, Range<usize>)> {
     let (file, raw) = ix.rules.get(r.id.as_str())?;
     let d = if start { raw.effective.as_ref() } else { raw.until.as_ref() };
-    Some((*file, d.map(|d| d.span()).unwrap_or_else(|| raw.id.span())))
+    Some((*file, d.map(|d| d.span()).or_else(|| raw.id_span())?))
 }
 
 fn id_span(ix: &Index<'_>, r: &Rule) -> Option<(usize, Range<usize>)> {
-    ix.rules.get(r.id.as_str()).map(|(f, raw)| (*f, raw.id.span()))
+    ix.rules.get(r.id.as_str()).and_then(|(f, raw)| Some((*f, raw.id_span()?)))
 }
 
 fn overlap(ix: &Index<'_>, a: &Rule, b: &Rule, both: Span) -> Option<Diagnostic> {
