@@ -195,6 +195,22 @@ fn review_ties() {
 }
 
 #[test]
+fn eccn_precedence_across_files() {
+    let eccn = "\n[[eccn]]\nid = \"9Z999.x\"\ntitle = \"what-if\"\n";
+    let overlapping = format!("{REGIME}{eccn}{}", rule("classification", "acme/x", "eccn = \"9Z999.x\"", "tpp >= 6000"));
+    let w = warnings(&overlapping, "eccn-precedence");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(
+        w[0],
+        "an item that `acme/x` classifies `9Z999.x` may also be classified `3A090.a` (by `us-2023-10/3a090.a.1`), `3A090.b` (by \
+         `us-2023-10/3a090.b.2`), `3A090.c` (by `us-2024-12/3a090.c`), declared in a file read before this one: the ECCN declared \
+         first wins"
+    );
+    let apart = overlapping.replace("tpp >= 6000", "tpp < 1000 and memory_bandwidth_density < 1");
+    assert!(warnings(&apart, "eccn-precedence").is_empty(), "{:?}", warnings(&apart, "eccn-precedence"));
+}
+
+#[test]
 fn d5_without_macau() {
     let body = format!(
         "{REGIME}{}{}{}{}\n[[set]]\nid = \"ACME:D5\"\nexpr = \"D:5 - CN\"\n\n[[set]]\nid = \"ACME:MO\"\nexpr = \"MO\"\n",

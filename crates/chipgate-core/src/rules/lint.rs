@@ -66,6 +66,13 @@ pub const LINTS: &[Lint] = &[
                     decides the policy, which a reader cannot see in either rule",
     },
     Lint {
+        code: "eccn-precedence",
+        finds: "two ECCNs declared in different files (or packs) whose classification rules may both hold for one item on a \
+                common day",
+        rationale: "the ECCN declared first wins, and across files that order is the order in which files and packs are read, \
+                    which neither declaration shows; within one file the order is there to read",
+    },
+    Lint {
         code: "d5-without-macau",
         finds: "a set expression (in a rule's condition or a `[[set]]`) that names a country group without covering a country \
                 the group's `named_with` lists (built in: `D:5` with Macau, `MO`), directly, through a group or named set, or \
@@ -139,6 +146,8 @@ pub(crate) struct Index<'a> {
     rules: HashMap<&'a str, (usize, &'a RawRule)>,
     regimes: HashMap<&'a str, (usize, &'a RawRegime)>,
     sets: HashMap<&'a str, (usize, &'a SStr)>,
+    /// Where each ECCN was declared: its file and the span of its id.
+    eccns: HashMap<&'a str, (usize, std::ops::Range<usize>)>,
     groups: HashMap<&'a str, &'a Group>,
     /// The groups always named with a country (`named_with`), in definition order.
     named_with: Vec<&'a Group>,
@@ -154,6 +163,7 @@ impl<'a> Index<'a> {
             rules: HashMap::new(),
             regimes: HashMap::new(),
             sets: HashMap::new(),
+            eccns: HashMap::new(),
             groups: HashMap::new(),
             named_with: rs.groups.iter().filter(|g| !g.named_with.is_empty()).collect(),
             regime_at: HashMap::new(),
@@ -177,6 +187,9 @@ impl<'a> Index<'a> {
             }
             for s in &raw.set {
                 ix.sets.insert(s.get_ref().id.get_ref(), (f.file, &s.get_ref().expr));
+            }
+            for e in &raw.eccn {
+                ix.eccns.insert(e.get_ref().id.get_ref(), (f.file, e.get_ref().id.span()));
             }
         }
         ix

@@ -16,6 +16,7 @@ pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     repeats(rs, ix, out);
     reviews(rs, ix, out);
     review_ties(rs, ix, out);
+    eccn_precedence(rs, ix, out);
 }
 
 fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
@@ -269,6 +270,58 @@ fn review_ties(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
             )
             .with_related(*afile, aspan, format!("`{}` defined here ({loc})", a.id))
             .with_help("narrow the conditions so that they cannot both hold, or give the one that should decide a later `effective`"),
+        );
+    }
+}
+
+/// `eccn-precedence`: classification rules of ECCNs declared in different files that may both
+/// hold for one item on a common day; the ECCN declared first wins, by the order in which the
+/// files were read. One warning per later ECCN, on its declaration, naming the earlier ones.
+fn eccn_precedence(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    let classifying: Vec<(&Rule, &str)> = rs
+        .rules
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RuleKind::Classification { eccn: Some(e), .. } => Some((r, e.as_str())),
+            _ => None,
+        })
+        .collect();
+    for (later, e) in rs.eccns.iter().enumerate() {
+        let Some((file, span)) = ix.eccns.get(e.id.as_str()) else { continue };
+        // Each earlier ECCN of another file, with a pair of rules that may both hold.
+        let mut earlier: Vec<(&str, &Rule, &Rule, usize, &std::ops::Range<usize>)> = Vec::new();
+        for first in rs.eccns.iter().take(later) {
+            let Some((ffile, fspan)) = ix.eccns.get(first.id.as_str()).filter(|(f, _)| f != file) else { continue };
+            let pair = classifying.iter().filter(|(_, x)| *x == e.id).find_map(|&(b, _)| {
+                classifying.iter().filter(|(_, x)| *x == first.id).find_map(|&(a, _)| {
+                    let both = common(span_of(a), span_of(b))?;
+                    (!exclusive(rs, &a.when, &b.when, &days_of(rs, both))).then_some((a, b))
+                })
+            });
+            if let Some((a, b)) = pair {
+                earlier.push((first.id.as_str(), a, b, *ffile, fspan));
+            }
+        }
+        let Some(&(_, _, b, ffile, fspan)) = earlier.first() else { continue };
+        let others: Vec<String> = earlier.iter().map(|(id, a, _, _, _)| format!("`{id}` (by `{}`)", a.id)).collect();
+        let loc = ix.location(ffile, fspan);
+        out.push(
+            Diagnostic::warning(
+                "eccn-precedence",
+                *file,
+                span.clone(),
+                format!(
+                    "an item that `{}` classifies `{}` may also be classified {}, declared in a file read before this one: the ECCN declared first wins",
+                    b.id,
+                    e.id,
+                    others.join(", ")
+                ),
+            )
+            .with_related(ffile, fspan.clone(), format!("`{}` declared here ({loc})", earlier.first().map_or("", |x| x.0)))
+            .with_help(format!(
+                "narrow the conditions so that they cannot both hold, or declare `{}` in the file of the ECCNs it competes with, in the order meant",
+                e.id
+            )),
         );
     }
 }
