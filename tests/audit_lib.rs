@@ -3,7 +3,7 @@
 //! identity-keyed (JSON) and class-keyed (CSV) runs agree, and every row comes out, in order.
 
 use chipgate::audit::{audit, CsvSink, ErrorKind, Finding, Header, JsonlSink, Options, Outcome, Row, Sink};
-use chipgate::chip::{Overrides, Resolution};
+use chipgate::chip::{Metric, Overrides, Resolution};
 use chipgate::{evaluate, Query, RuleSet};
 use common::Lcg;
 use jiff::civil::{date, Date};
@@ -131,7 +131,10 @@ fn run(rs: &RuleSet, input: &str, json: bool) -> (Collect, chipgate::audit::Summ
 /// What `evaluate` says about a row, rendered like the audit renders it.
 fn direct(rs: &RuleSet, header: &[String], fields: &[String]) -> Finding {
     let get = |name: &str| fields[header.iter().position(|h| h == name).unwrap()].trim().to_string();
-    let num = |name: &str| Some(get(name)).filter(|s| !s.is_empty()).map(|s| s.parse::<f64>().unwrap());
+    let num = |name: &str| {
+        let i = header.iter().position(|h| h == name)?;
+        Some(fields[i].trim()).filter(|s| !s.is_empty()).map(|s| s.parse::<f64>().unwrap())
+    };
     let base = match get("chip").as_str() {
         "" => None,
         name => match rs.catalog.resolve(name) {
@@ -140,13 +143,11 @@ fn direct(rs: &RuleSet, header: &[String], fields: &[String]) -> Finding {
         },
     };
     let overrides = Overrides {
-        tpp: num("tpp"),
-        die_area_mm2: num("die_area_mm2"),
+        figures: Metric::given().filter_map(|m| Some((m, num(m.name())?))).collect(),
         datacenter: match get("datacenter").as_str() {
             "" => None,
             v => Some(matches!(v, "true" | "yes" | "1")),
         },
-        interconnect_gbps: num("interconnect_gbps"),
         ..Overrides::default()
     };
     let (chip, hypothetical) = overrides.chip(base);

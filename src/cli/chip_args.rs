@@ -1,10 +1,10 @@
 //! Command-line arguments that name a catalog chip or describe a hypothetical one.
 
 use anyhow::Result;
-use chipgate::chip::Chip;
+use chipgate::chip::{Chip, Metric, MetricMap};
 use chipgate::request::Check;
 use chipgate::RuleSet;
-use clap::Args;
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 
 /// A chip: a catalog name, and/or specs that describe or override it.
 #[derive(Debug, Clone, Args)]
@@ -14,56 +14,83 @@ pub struct ChipArgs {
     /// Start from this catalog chip and override the figures given.
     #[arg(long, value_name = "CHIP")]
     pub based_on: Option<String>,
-    /// Total processing performance, given directly.
-    #[arg(long, value_name = "N")]
-    pub tpp: Option<f64>,
+    /// The figures: one flag per metric a user can give (`--tpp`, `--die-area`, …).
+    #[command(flatten)]
+    pub figures: FigureArgs,
     /// Dense throughput for a precision: BITS=TOPS or NAME=TOPS (e.g. `8=1979`, `fp16=989`); repeatable.
     #[arg(long, value_name = "BITS=TOPS")]
     pub throughput: Vec<String>,
-    /// Applicable die area in mm².
-    #[arg(long, value_name = "MM2")]
-    pub die_area: Option<f64>,
-    /// Performance density, given directly.
-    #[arg(long, value_name = "N")]
-    pub pd: Option<f64>,
     /// Designed or marketed for datacenters.
     #[arg(long, conflicts_with = "consumer")]
     pub datacenter: bool,
     /// Not designed or marketed for datacenters.
     #[arg(long)]
     pub consumer: bool,
-    /// Aggregate bidirectional chip-to-chip transfer rate, GB/s.
-    #[arg(long, value_name = "GBPS")]
-    pub interconnect: Option<f64>,
-    /// Total DRAM bandwidth, GB/s.
-    #[arg(long, value_name = "GBPS")]
-    pub memory_bandwidth: Option<f64>,
     /// The item is a standalone high-bandwidth-memory stack.
     #[arg(long)]
     pub hbm: bool,
-    /// Memory bandwidth density of an HBM stack, GB/s/mm².
-    #[arg(long, value_name = "N")]
-    pub memory_bandwidth_density: Option<f64>,
 }
 
 impl ChipArgs {
     /// The chip part of a request, the other fields empty.
     pub fn request(&self) -> Check {
-        Check {
+        let mut check = Check {
             chip: self.chip.clone(),
             based_on: self.based_on.clone(),
-            tpp: self.tpp,
             throughput: self.throughput.clone(),
-            die_area: self.die_area,
-            pd: self.pd,
             datacenter: self.datacenter,
             consumer: self.consumer,
-            interconnect: self.interconnect,
-            memory_bandwidth: self.memory_bandwidth,
             hbm: self.hbm,
-            memory_bandwidth_density: self.memory_bandwidth_density,
             ..Check::default()
+        };
+        for (m, v) in self.figures.0.iter() {
+            check.set_figure(m, Some(*v));
         }
+        check
+    }
+}
+
+/// The figure flags, made from the metric table ([`Metric::about`]): each metric a user can
+/// give is a flag named as its request parameter (`die_area` is `--die-area`), with the
+/// table's value name and description.
+#[derive(Debug, Clone, Default)]
+pub struct FigureArgs(pub MetricMap<f64>);
+
+impl Args for FigureArgs {
+    fn augment_args(cmd: Command) -> Command {
+        Metric::given().fold(cmd, |cmd, m| {
+            let about = m.about();
+            let parameter = about.parameter.unwrap_or(about.name);
+            cmd.arg(
+                Arg::new(parameter)
+                    .long(parameter.replace('_', "-"))
+                    .value_name(about.value_name)
+                    // Without the full stop, as clap writes a one-line doc comment.
+                    .help(about.description.trim_end_matches('.'))
+                    .value_parser(clap::value_parser!(f64)),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for FigureArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut out = FigureArgs::default();
+        out.update_from_arg_matches(matches)?;
+        Ok(out)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for m in Metric::given() {
+            if let Some(v) = m.about().parameter.and_then(|p| matches.get_one::<f64>(p)) {
+                self.0.set(m, Some(*v));
+            }
+        }
+        Ok(())
     }
 }
 

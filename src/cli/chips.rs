@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use chipgate::chip::{fmt_num, Chip, Metrics};
+use chipgate::chip::{fmt_num, Chip, Metric, Metrics};
 use chipgate::history::catalog::{Entry, Filter, List, Sheet};
 use chipgate::history::Classification;
 use chipgate::RuleSet;
@@ -176,11 +176,11 @@ fn csv_rows(rows: &[(Entry, Classification)], out: &mut dyn Write) -> Result<()>
         "name",
         "vendor",
         "datacenter",
-        "tpp",
-        "pd",
-        "die_area_mm2",
-        "interconnect_gbps",
-        "memory_bandwidth_gbps",
+        Metric::Tpp.name(),
+        Metric::Pd.name(),
+        Metric::DieAreaMm2.name(),
+        Metric::InterconnectGbps.name(),
+        Metric::MemoryBandwidthGbps.name(),
         "eccn",
         "eccn_candidates",
         "missing",
@@ -266,10 +266,11 @@ fn show_identity(rs: &RuleSet, chip: &Chip, class: &Classification, out: &mut dy
 
 fn show_metrics(chip: &Chip, m: &Metrics, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["Metric", "Value", "Derivation"]);
-    for (name, d) in [("TPP", &m.tpp), ("Performance density", &m.pd)] {
-        match d {
+    for metric in [Metric::Tpp, Metric::Pd] {
+        let name = metric.about().label;
+        match m.derived(metric) {
             Some(d) => t.add_row(vec![name.to_string(), fmt_num(d.value), d.derivation.clone()]),
-            None => t.add_row(vec![name.to_string(), "unknown".into(), missing_why(name, chip)]),
+            None => t.add_row(vec![name.to_string(), "unknown".into(), missing_why(metric, chip)]),
         };
     }
     render::fit(&mut t);
@@ -331,18 +332,19 @@ fn classification_words(rs: &RuleSet, c: &Classification) -> String {
     }
 }
 
-fn missing_why(name: &str, chip: &Chip) -> String {
-    match name {
-        "TPP" => "no dense throughput figure and no TPP given".into(),
+fn missing_why(metric: Metric, chip: &Chip) -> String {
+    match metric {
+        Metric::Tpp => "no dense throughput figure and no TPP given".into(),
         _ if chip.die_area_mm2.is_none() => "needs the applicable die area, which is not published for this chip".into(),
         _ => "needs TPP".into(),
     }
 }
 
 fn cross_check(chip: &Chip, m: &Metrics, out: &mut dyn Write) -> Result<()> {
-    let pairs = [("TPP", &chip.tpp_published, &m.tpp), ("Performance density", &chip.pd_published, &m.pd)];
-    for (name, published, derived) in pairs {
-        if let (Some(p), Some(d)) = (published, derived) {
+    let pairs = [(Metric::Tpp, &chip.tpp_published), (Metric::Pd, &chip.pd_published)];
+    for (metric, published) in pairs {
+        let name = metric.about().label;
+        if let (Some(p), Some(d)) = (published, m.derived(metric)) {
             let pct = if p.value != 0.0 { round((d.value - p.value) / p.value * 100.0, 2) + 0.0 } else { 0.0 };
             let text = format!("Cross-check: {name} derived {} vs published {} ({pct:+.2}%)", fmt_num(round(d.value, 2)), fmt_num(p.value));
             render::prose(out, &text)?;

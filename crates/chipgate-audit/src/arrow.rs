@@ -205,7 +205,7 @@ where
         super::stamp_clash(&columns)?;
     }
     // The columns read, with their place among the input's; each must be readable as text.
-    let read: Vec<usize> = Field::ALL.iter().filter_map(|(_, f)| columns.index(*f)).collect();
+    let read: Vec<usize> = Field::all().filter_map(|f| columns.index(f)).collect();
     for &i in &read {
         let field = schema.field(i);
         if !readable(field.data_type()) {

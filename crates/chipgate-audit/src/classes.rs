@@ -7,8 +7,7 @@
 use jiff::civil::Date;
 
 use super::hash::FxMap;
-use super::memo::overrides;
-use super::row::{Key, SpecBits};
+use super::row::{Key, Spec};
 use chipgate_core::chip::Chip;
 use chipgate_core::eval::signature::{Role, Signatures};
 use chipgate_core::RuleSet;
@@ -31,7 +30,7 @@ pub(crate) struct Classes<'r> {
     by_id: Vec<Vec<u8>>,
     /// The classes of catalog chips by chip and period.
     catalog: Vec<Option<u32>>,
-    specs: FxMap<(u32, SpecBits, u32, u32), u32>,
+    specs: FxMap<(u32, Spec, u32, u32), u32>,
     /// The parties the rules' exporter tests name (see [`Key::exporter`]).
     parties: Vec<&'r str>,
     next_spec: u32,
@@ -154,7 +153,7 @@ impl<'r> Classes<'r> {
             self.next_spec
         } else {
             let base = self.rs.catalog.chips().get(idx as usize);
-            let (chip, _) = overrides(spec).chip(base);
+            let (chip, _) = spec.overrides().chip(base);
             self.chip_signature(&chip, date, k.exporter)
         };
         if plain {
@@ -227,7 +226,7 @@ impl<'r> Classes<'r> {
             for n in [k.chip, k.dest, k.hq, k.period, k.exporter, k.ship_from] {
                 out.extend_from_slice(&n.to_le_bytes());
             }
-            k.spec.iter().for_each(|b| out.extend_from_slice(&b.to_le_bytes()));
+            k.spec.write(&mut out);
             // The parties by name (the signature holds the names when classing by identity).
             out.extend_from_slice(signature);
         } else {

@@ -1,6 +1,7 @@
 //! The columns an audit reads: which header names mean which field, matched case-insensitively,
 //! with user mappings (`destination=ship_to`).
 
+use chipgate_core::chip::{Flag, Metric};
 use csv::ByteRecord;
 
 use super::memo::OUTPUT_COLUMNS;
@@ -18,18 +19,11 @@ pub enum Field {
     EndUserHq,
     /// Number of units.
     Quantity,
-    /// TPP given directly.
-    Tpp,
-    /// Applicable die area, mm².
-    DieAreaMm2,
-    /// Performance density given directly.
-    Pd,
-    /// Designed or marketed for datacenters.
-    Datacenter,
-    /// Chip-to-chip transfer rate, GB/s.
-    InterconnectGbps,
-    /// DRAM bandwidth, GB/s.
-    MemoryBandwidthGbps,
+    /// A figure of the chip (its column is the metric's name, `die_area_mm2`): one of those a
+    /// user can give ([`Metric::given`]).
+    Figure(Metric),
+    /// A yes/no property of the chip (its column is the flag's name: `datacenter`, `hbm`).
+    Flag(Flag),
     /// The ECCN the exporter's records give the item (compared with chipgate's
     /// classification; the row's verdict rests on chipgate's).
     Eccn,
@@ -49,42 +43,60 @@ pub enum Field {
     ConsigneeOwners,
 }
 
-impl Field {
-    /// Every field with its column name.
-    pub const ALL: [(&'static str, Field); 18] = [
-        ("destination", Field::Destination),
-        ("chip", Field::Chip),
-        ("date", Field::Date),
-        ("end_user_hq", Field::EndUserHq),
-        ("quantity", Field::Quantity),
-        ("tpp", Field::Tpp),
-        ("die_area_mm2", Field::DieAreaMm2),
-        ("pd", Field::Pd),
-        ("datacenter", Field::Datacenter),
-        ("interconnect_gbps", Field::InterconnectGbps),
-        ("memory_bandwidth_gbps", Field::MemoryBandwidthGbps),
-        ("eccn", Field::Eccn),
-        ("exporter", Field::Exporter),
-        ("ship_from", Field::ShipFrom),
-        ("end_user", Field::EndUser),
-        ("consignee", Field::Consignee),
-        ("end_user_owners", Field::EndUserOwners),
-        ("consignee_owners", Field::ConsigneeOwners),
-    ];
+/// The fields before the figures, in the order of [`Field::all`].
+const BEFORE: [Field; 5] = [Field::Destination, Field::Chip, Field::Date, Field::EndUserHq, Field::Quantity];
+/// The fields after the figures.
+const AFTER: [Field; 9] = [
+    Field::Flag(Flag::Datacenter),
+    Field::Flag(Flag::Hbm),
+    Field::Eccn,
+    Field::Exporter,
+    Field::ShipFrom,
+    Field::EndUser,
+    Field::Consignee,
+    Field::EndUserOwners,
+    Field::ConsigneeOwners,
+];
 
-    /// The spec columns, which describe or override a chip.
-    pub const SPECS: [Field; 6] =
-        [Field::Tpp, Field::DieAreaMm2, Field::Pd, Field::Datacenter, Field::InterconnectGbps, Field::MemoryBandwidthGbps];
+/// The number of slots a [`Columns`] keeps: one per field, and one per metric.
+const SLOTS: usize = BEFORE.len() + Metric::COUNT + AFTER.len();
+
+impl Field {
+    /// Every field, in the order the summary lists them: the transaction's, the chip's
+    /// figures (from the metric table), the rest.
+    pub fn all() -> impl Iterator<Item = Field> {
+        BEFORE.into_iter().chain(Metric::given().map(Field::Figure)).chain(AFTER)
+    }
+
+    /// The spec fields, which describe or override a chip: its figures and its flags.
+    pub fn specs() -> impl Iterator<Item = Field> {
+        Metric::given().map(Field::Figure).chain(Flag::ALL.map(|(_, f)| Field::Flag(f)))
+    }
 
     /// The column name.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, f)| *f == self).map(|(n, _)| *n).unwrap_or("?")
+        match self {
+            Field::Destination => "destination",
+            Field::Chip => "chip",
+            Field::Date => "date",
+            Field::EndUserHq => "end_user_hq",
+            Field::Quantity => "quantity",
+            Field::Figure(m) => m.name(),
+            Field::Flag(f) => f.name(),
+            Field::Eccn => "eccn",
+            Field::Exporter => "exporter",
+            Field::ShipFrom => "ship_from",
+            Field::EndUser => "end_user",
+            Field::Consignee => "consignee",
+            Field::EndUserOwners => "end_user_owners",
+            Field::ConsigneeOwners => "consignee_owners",
+        }
     }
 
     /// Looks a field up by column name (case-insensitive; spaces and hyphens count as `_`).
     pub fn parse(s: &str) -> Option<Field> {
         let key = header_key(s);
-        Self::ALL.iter().find(|(n, _)| *n == key).map(|(_, f)| *f)
+        Self::all().find(|f| f.name() == key)
     }
 
     /// Header words real exports use for a field (SAP, Oracle, NetSuite, BI tools), compared
@@ -109,9 +121,15 @@ impl Field {
         (Field::Consignee, &["consigneename", "ultimateconsignee", "shiptoparty", "shiptoname"]),
     ];
 
-    /// The field's position in [`Field::ALL`] (the declaration order).
+    /// The field's place in a [`Columns`]' slots.
     fn slot(self) -> usize {
-        self as usize
+        match self {
+            Field::Figure(m) => BEFORE.len() + m as usize,
+            f => match BEFORE.iter().position(|b| *b == f) {
+                Some(i) => i,
+                None => BEFORE.len() + Metric::COUNT + AFTER.iter().position(|a| *a == f).unwrap_or(0),
+            },
+        }
     }
 }
 
@@ -205,7 +223,8 @@ impl std::fmt::Display for HeaderError {
             ),
             HeaderError::NoChip => write!(
                 f,
-                "no `chip` column and no spec column (tpp, die_area_mm2, pd, datacenter, interconnect_gbps, memory_bandwidth_gbps)"
+                "no `chip` column and no spec column ({})",
+                Field::specs().map(Field::name).collect::<Vec<_>>().join(", ")
             ),
             HeaderError::Duplicate { field, columns, names } => write!(
                 f,
@@ -218,7 +237,7 @@ impl std::fmt::Display for HeaderError {
             HeaderError::UnknownField { name, suggestion: None } => write!(
                 f,
                 "--columns: unknown field `{name}`; fields are {}",
-                Field::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                Field::all().map(Field::name).collect::<Vec<_>>().join(", ")
             ),
             HeaderError::UnknownColumn { field, column, present } => {
                 write!(f, "--columns {field}={column}: no column `{column}` in the header (columns: {})", list(present))
@@ -250,9 +269,8 @@ pub fn parse_mappings(specs: &[String]) -> Result<Vec<(Field, String)>, HeaderEr
         let Some((f, c)) = item.split_once('=') else { return Err(HeaderError::BadMapping(item.to_string())) };
         let field = Field::parse(f).ok_or_else(|| HeaderError::UnknownField {
             name: f.trim().to_string(),
-            suggestion: Field::ALL
-                .iter()
-                .map(|(n, _)| (chipgate_core::suggest::similarity(&header_key(f), n), *n))
+            suggestion: Field::all()
+                .map(|field| (chipgate_core::suggest::similarity(&header_key(f), field.name()), field.name()))
                 .filter(|(s, _)| *s > 0.8)
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, n)| n),
@@ -269,7 +287,7 @@ pub fn parse_mappings(specs: &[String]) -> Result<Vec<(Field, String)>, HeaderEr
 #[derive(Debug, Clone)]
 pub struct Columns {
     names: Vec<String>,
-    slots: [Option<usize>; Field::ALL.len()],
+    slots: [Option<usize>; SLOTS],
 }
 
 impl Columns {
@@ -291,7 +309,7 @@ impl Columns {
             let all = OUTPUT_COLUMNS.iter().all(|c| keys.iter().any(|k| k == c));
             return Err(HeaderError::AuditColumns { present: clash, all });
         }
-        let mut slots = [None; Field::ALL.len()];
+        let mut slots = [None; SLOTS];
         let mut taken = vec![false; names.len()];
         for (field, column) in mappings {
             let key = header_key(column);
@@ -331,7 +349,7 @@ impl Columns {
         if c.index(Field::Destination).is_none() {
             return Err(HeaderError::Missing { field: "destination", present: c.names });
         }
-        if c.index(Field::Chip).is_none() && Field::SPECS.iter().all(|f| c.index(*f).is_none()) {
+        if c.index(Field::Chip).is_none() && Field::specs().all(|f| c.index(f).is_none()) {
             return Err(HeaderError::NoChip);
         }
         Ok(c)
@@ -349,10 +367,7 @@ impl Columns {
 
     /// Which column each field is read from, in field order.
     pub fn used(&self) -> Vec<super::ColumnUse> {
-        Field::ALL
-            .iter()
-            .filter_map(|(name, f)| self.index(*f).map(|i| super::ColumnUse { field: name, column: self.name(i).to_string() }))
-            .collect()
+        Field::all().filter_map(|f| self.index(f).map(|i| super::ColumnUse { field: f.name(), column: self.name(i).to_string() })).collect()
     }
 
     /// The header name of a zero-based column.
@@ -361,7 +376,7 @@ impl Columns {
     }
 }
 
-fn put(slots: &mut [Option<usize>; Field::ALL.len()], f: Field, i: usize, names: &[String]) -> Result<(), HeaderError> {
+fn put(slots: &mut [Option<usize>; SLOTS], f: Field, i: usize, names: &[String]) -> Result<(), HeaderError> {
     if let Some(slot) = slots.get_mut(f.slot()) {
         if let Some(prev) = *slot {
             let (a, b) = (prev.min(i), prev.max(i));
@@ -383,10 +398,15 @@ mod tests {
     }
 
     #[test]
-    fn slots_follow_the_table() {
-        for (i, (_, f)) in Field::ALL.iter().enumerate() {
-            assert_eq!(f.slot(), i);
+    fn every_field_has_a_slot_of_its_own_and_a_name_that_reads_back() {
+        let slots: std::collections::BTreeSet<usize> = Field::all().map(Field::slot).collect();
+        assert_eq!(slots.len(), Field::all().count());
+        assert!(slots.iter().all(|s| *s < SLOTS));
+        for f in Field::all() {
+            assert_eq!(Field::parse(f.name()), Some(f));
         }
+        assert_eq!(Field::parse("memory_bandwidth_density"), Some(Field::Figure(Metric::MemoryBandwidthDensity)));
+        assert_eq!(Field::parse("tdp_w"), None, "a figure a user cannot give is not a column");
     }
 
     #[test]
@@ -395,7 +415,7 @@ mod tests {
         assert_eq!(c.index(Field::Destination), Some(1));
         assert_eq!(c.index(Field::Chip), Some(2));
         assert_eq!(c.index(Field::EndUserHq), Some(3));
-        assert_eq!(c.index(Field::DieAreaMm2), Some(4));
+        assert_eq!(c.index(Field::Figure(Metric::DieAreaMm2)), Some(4));
         assert_eq!(c.index(Field::Date), None);
     }
 
@@ -408,7 +428,7 @@ mod tests {
             "columns 1 (`Item`) and 2 (`Material`) both give `chip`; say which with --columns chip=NAME"
         );
         let c = cols(&["Item", "Material", "Ship-To Country", "Posting Date", "Qty", "End User Country"], &["chip=Material"]).unwrap();
-        let got: Vec<(Field, usize)> = Field::ALL.iter().filter_map(|(_, f)| c.index(*f).map(|i| (*f, i))).collect();
+        let got: Vec<(Field, usize)> = Field::all().filter_map(|f| c.index(f).map(|i| (f, i))).collect();
         assert_eq!(got, [(Field::Destination, 2), (Field::Chip, 1), (Field::Date, 3), (Field::EndUserHq, 5), (Field::Quantity, 4)]);
         // A column named as the field comes before the words.
         let c = cols(&["chip", "product", "destination", "country"], &[]).unwrap();

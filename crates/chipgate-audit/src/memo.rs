@@ -11,9 +11,8 @@ use serde::Serialize;
 
 use super::classes::Classes;
 use super::hash::FxMap;
-use super::row::{Key, PartyTable, SpecBits, NONE};
+use super::row::{Key, PartyTable};
 use super::sink::csv_field;
-use chipgate_core::chip::Overrides;
 use chipgate_core::eval::Options;
 use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Parties, Reason, ReviewRef, TraceEntry};
 use chipgate_core::{evaluate, EvalError, Query, RuleSet, Verdict};
@@ -422,21 +421,6 @@ fn classed<'m>(
     level.get(pack(class), || shared.get(rs, classes.shared_key(class, key, signature), key, date, parties.names(key.parties)))
 }
 
-/// The figures of a key as chip overrides.
-pub(crate) fn overrides(spec: &SpecBits) -> Overrides {
-    let num = |i: usize| spec.get(i).copied().filter(|b| *b != NONE).map(f64::from_bits);
-    Overrides {
-        source: "given in the input file".into(),
-        tpp: num(0),
-        die_area_mm2: num(1),
-        pd: num(2),
-        datacenter: spec.get(3).copied().filter(|b| *b != NONE).map(|b| b == 1),
-        interconnect_gbps: num(4),
-        memory_bandwidth_gbps: num(5),
-        ..Overrides::default()
-    }
-}
-
 /// What an exporter of none of the parties the rules name is called in an answer (the audit
 /// classes such exporters together).
 pub(crate) const ANOTHER_EXPORTER: &str = "an exporter no rule names";
@@ -452,7 +436,7 @@ pub(crate) fn decide(
     named: Parties<'_>,
 ) -> Result<Decision, EvalError> {
     let base = rs.catalog.chips().get(key.chip as usize);
-    let (chip, hypothetical) = overrides(&key.spec).chip(base);
+    let (chip, hypothetical) = key.spec.overrides().chip(base);
     let code = |i: u32| rs.countries.all().get(i as usize).map(|c| c.code.as_str());
     let destination = code(key.dest).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
     let exporter = match parties.get(key.exporter as usize) {
@@ -480,7 +464,6 @@ pub(crate) fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::row::NONE;
 
     #[test]
     fn the_query_table_starts_over_when_full_and_keeps_answering() {
@@ -495,7 +478,7 @@ mod tests {
         let keys = (0..side).flat_map(|dest| {
             (0..side).map(move |hq| Key {
                 chip: 0,
-                spec: [NONE; 6],
+                spec: Default::default(),
                 dest,
                 hq,
                 period,

@@ -8,7 +8,7 @@ use super::columns::{Columns, Field};
 use super::hash::{pack, NameMap, Recent};
 use super::memo::Finding;
 use super::scan::Fields;
-use chipgate_core::chip::Resolution;
+use chipgate_core::chip::{Flag, Metric, MetricMap, Overrides, Resolution};
 use chipgate_core::parties::Owner;
 use chipgate_core::RuleSet;
 
@@ -145,19 +145,64 @@ impl std::fmt::Display for Problems<'_> {
     }
 }
 
-/// A resolved spec figure set: the bits of each figure (`NONE` when absent), for hashing.
-pub(crate) type SpecBits = [u64; 6];
+/// The spec columns of a row as read: each figure given (its bits, so that the set hashes)
+/// and the datacenter flag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Spec {
+    /// The figures given, as `f64` bits.
+    pub figures: MetricMap<u64>,
+    /// Designed or marketed for datacenters, if given.
+    pub datacenter: Option<bool>,
+    /// A standalone HBM stack: `Some(true)` makes the chip one (`no` leaves it as it is, as
+    /// without `--hbm`).
+    pub hbm: Option<bool>,
+}
 
-/// The bit pattern of an absent figure; never the bits of a finite number.
-pub(crate) const NONE: u64 = u64::MAX;
+impl Spec {
+    /// Whether no spec column of the row is filled in.
+    pub fn is_empty(&self) -> bool {
+        self.figures.is_empty() && self.datacenter.is_none() && self.hbm.is_none()
+    }
+
+    /// The figures as chip overrides.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            source: "given in the input file".into(),
+            figures: self.figures.iter().map(|(m, bits)| (m, f64::from_bits(*bits))).collect(),
+            datacenter: self.datacenter,
+            hbm: self.hbm == Some(true),
+            ..Overrides::default()
+        }
+    }
+
+    /// Its bytes, for a key that means the same in every worker.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        for m in Metric::ALL {
+            match self.figures.get(m) {
+                Some(bits) => {
+                    out.push(1);
+                    out.extend_from_slice(&bits.to_le_bytes());
+                }
+                None => out.push(0),
+            }
+        }
+        for flag in [self.datacenter, self.hbm] {
+            out.push(match flag {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            });
+        }
+    }
+}
 
 /// The query a row asks, as indices into the rule set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     /// Catalog index, or `u32::MAX` for none.
     pub chip: u32,
-    /// Spec figures (tpp, die area, pd, datacenter, interconnect, memory bandwidth).
-    pub spec: SpecBits,
+    /// The spec columns' figures and flag.
+    pub spec: Spec,
     /// Destination country index.
     pub dest: u32,
     /// End-user headquarters country index, or `u32::MAX` for none.
@@ -178,7 +223,7 @@ impl Key {
     /// Whether the query names a catalog chip (or none) without figures, an exporter, a
     /// ship-from or parties of its own.
     pub fn plain(&self) -> bool {
-        self.spec.iter().all(|b| *b == NONE) && self.exporter == u32::MAX && self.ship_from == u32::MAX && self.parties == u32::MAX
+        self.spec.is_empty() && self.exporter == u32::MAX && self.ship_from == u32::MAX && self.parties == u32::MAX
     }
 }
 
@@ -425,7 +470,7 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// Where a row's fields are: the column of each field read (`usize::MAX` when absent), and the
-/// spec fields the header has, with their slot in [`SpecBits`].
+/// spec fields the header has, with their columns.
 #[derive(Debug, Clone)]
 struct At {
     destination: usize,
@@ -440,13 +485,13 @@ struct At {
     consignee: usize,
     end_user_owners: usize,
     consignee_owners: usize,
-    specs: Vec<(usize, Field, usize)>,
+    specs: Vec<(Field, usize)>,
 }
 
 impl At {
     fn new(c: &Columns) -> At {
         let at = |f: Field| c.index(f).unwrap_or(usize::MAX);
-        let specs = Field::SPECS.iter().enumerate().filter_map(|(slot, f)| Some((slot, *f, c.index(*f)?))).collect();
+        let specs = Field::specs().filter_map(|f| Some((f, c.index(f)?))).collect();
         At {
             destination: at(Field::Destination),
             end_user_hq: at(Field::EndUserHq),
@@ -711,20 +756,20 @@ impl<'r> Reader<'r> {
     }
 
     /// The spec figures given in the row, and whether any spec column is filled in.
-    fn spec(&mut self, rec: Fields<'_>) -> (SpecBits, bool) {
-        let mut out = [NONE; 6];
+    fn spec(&mut self, rec: Fields<'_>) -> (Spec, bool) {
+        let mut out = Spec::default();
         let mut given = false;
-        for &(slot, f, col) in &self.at.specs {
+        for &(f, col) in &self.at.specs {
             let Some(raw) = rec.get(col).map(trim).filter(|r| !r.is_empty()) else { continue };
             given = true;
-            let value = if f == Field::Datacenter { parse_flag(raw) } else { parse_figure(raw) };
-            match value {
-                Ok(bits) => {
-                    if let Some(o) = out.get_mut(slot) {
-                        *o = bits;
-                    }
-                }
-                Err(e) => problem(&mut self.problems, &self.columns, f, e),
+            let read = match f {
+                Field::Figure(m) => parse_figure(raw).map(|bits| out.figures.set(m, Some(bits))),
+                Field::Flag(Flag::Datacenter) => parse_flag(raw).map(|yes| out.datacenter = Some(yes)),
+                Field::Flag(Flag::Hbm) => parse_flag(raw).map(|yes| out.hbm = Some(yes)),
+                _ => Ok(()),
+            };
+            if let Err(e) = read {
+                problem(&mut self.problems, &self.columns, f, e);
             }
         }
         (out, given)
@@ -862,13 +907,13 @@ fn parse_figure(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
     }
 }
 
-fn parse_flag(raw: &[u8]) -> Result<u64, (ErrorKind, String)> {
+fn parse_flag(raw: &[u8]) -> Result<bool, (ErrorKind, String)> {
     let yes = ["true", "yes", "y", "1", "t"];
     let no = ["false", "no", "n", "0", "f"];
     if yes.iter().any(|w| raw.eq_ignore_ascii_case(w.as_bytes())) {
-        Ok(1)
+        Ok(true)
     } else if no.iter().any(|w| raw.eq_ignore_ascii_case(w.as_bytes())) {
-        Ok(0)
+        Ok(false)
     } else {
         Err((ErrorKind::BadFlag, format!("`{}` is not yes or no; use true/false, yes/no or 1/0", String::from_utf8_lossy(raw))))
     }
@@ -1032,8 +1077,8 @@ mod tests {
         assert!(parse_figure(b"-1").is_err());
         assert!(parse_figure(b"NaN").is_err());
         assert!(parse_figure(b"1,000").is_err());
-        assert_eq!(parse_flag(b"Yes"), Ok(1));
-        assert_eq!(parse_flag(b"0"), Ok(0));
+        assert_eq!(parse_flag(b"Yes"), Ok(true));
+        assert_eq!(parse_flag(b"0"), Ok(false));
         assert!(parse_flag(b"maybe").is_err());
     }
 

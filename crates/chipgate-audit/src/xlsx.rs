@@ -130,10 +130,7 @@ impl XlsxSink {
     /// Which column each field was read from: (`destination`, `Ship-to (C)`).
     fn mapping(&self) -> Vec<(&'static str, String)> {
         let Some(c) = &self.columns else { return Vec::new() };
-        Field::ALL
-            .iter()
-            .filter_map(|(name, f)| c.index(*f).map(|i| (*name, format!("{} ({})", c.name(i), column_name(i as u32)))))
-            .collect()
+        Field::all().filter_map(|f| c.index(f).map(|i| (f.name(), format!("{} ({})", c.name(i), column_name(i as u32))))).collect()
     }
 
     /// Writes one cell: a number when the text is one as Rust prints it, else a string.

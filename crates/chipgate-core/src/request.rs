@@ -7,7 +7,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::chip::{Chip, Overrides, Precision, Resolution, Throughput};
+use crate::chip::{Chip, Metric, MetricMap, Overrides, Precision, Resolution, Throughput};
 use crate::eval::{Decision, EvalError, Options, Parties, Query};
 use crate::parties::Owner;
 use crate::rules::{PackInfo, RuleSet};
@@ -117,21 +117,61 @@ impl Check {
 
     /// The figures given, checked.
     fn overrides(&self, source: &str) -> Result<Overrides, RequestError> {
-        let num = |parameter: &'static str, v: Option<f64>| match v {
-            Some(x) if !x.is_finite() || x < 0.0 => Err(bad(parameter, format!("{} must be a number ≥ 0, got `{x}`", flag(parameter)))),
-            other => Ok(other),
-        };
+        let mut figures = MetricMap::default();
+        for m in Metric::given() {
+            let parameter = m.about().parameter.unwrap_or(m.name());
+            match self.figure(m) {
+                Some(x) if !x.is_finite() || x < 0.0 => {
+                    return Err(bad(parameter, format!("{} must be a number ≥ 0, got `{x}`", flag(parameter))))
+                }
+                v => figures.set(m, v),
+            }
+        }
         Ok(Overrides {
             source: source.to_string(),
             throughput: self.throughput.iter().map(|t| throughput(t, source)).collect::<Result<_, _>>()?,
-            tpp: num("tpp", self.tpp)?,
-            die_area_mm2: num("die_area", self.die_area)?,
-            pd: num("pd", self.pd)?,
+            figures,
             datacenter: (self.datacenter || self.consumer).then_some(self.datacenter),
-            interconnect_gbps: num("interconnect", self.interconnect)?,
-            memory_bandwidth_gbps: num("memory_bandwidth", self.memory_bandwidth)?,
-            memory_bandwidth_density: num("memory_bandwidth_density", self.memory_bandwidth_density)?,
             hbm: self.hbm,
+        })
+    }
+
+    /// The figure given for a metric, by its parameter (`None` for one a user cannot give).
+    pub fn figure(&self, m: Metric) -> Option<f64> {
+        *self.slot(m)?
+    }
+
+    /// Gives or clears the figure of a metric a user can give (the others are ignored).
+    pub fn set_figure(&mut self, m: Metric, v: Option<f64>) {
+        if let Some(slot) = self.slot_mut(m) {
+            *slot = v;
+        }
+    }
+
+    /// The field of a metric's parameter: the one place that maps the metrics to the fields,
+    /// which stay named for serde and the API schema (a test checks that they are the
+    /// metrics' parameters).
+    fn slot(&self, m: Metric) -> Option<&Option<f64>> {
+        Some(match m {
+            Metric::Tpp => &self.tpp,
+            Metric::Pd => &self.pd,
+            Metric::DieAreaMm2 => &self.die_area,
+            Metric::InterconnectGbps => &self.interconnect,
+            Metric::MemoryBandwidthGbps => &self.memory_bandwidth,
+            Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
+            Metric::MemoryGb | Metric::TdpW => return None,
+        })
+    }
+
+    fn slot_mut(&mut self, m: Metric) -> Option<&mut Option<f64>> {
+        Some(match m {
+            Metric::Tpp => &mut self.tpp,
+            Metric::Pd => &mut self.pd,
+            Metric::DieAreaMm2 => &mut self.die_area,
+            Metric::InterconnectGbps => &mut self.interconnect,
+            Metric::MemoryBandwidthGbps => &mut self.memory_bandwidth,
+            Metric::MemoryBandwidthDensity => &mut self.memory_bandwidth_density,
+            Metric::MemoryGb | Metric::TdpW => return None,
         })
     }
 
@@ -517,5 +557,32 @@ impl Map {
             return Err(bad("steps", format!("{} must be 1 to {MAX_STEPS}, got {steps}", flag("steps"))));
         }
         Ok(map(rs, &MapRequest { date, tpp_max, pd_max, steps, datacenter: !self.consumer }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figure_fields_are_the_metric_tables_parameters() {
+        // Every metric a user can give is a field named as its parameter, set through the table.
+        let mut check = Check::default();
+        for (i, m) in Metric::given().enumerate() {
+            check.set_figure(m, Some(i as f64));
+        }
+        let json = serde_json::to_value(&check).unwrap();
+        for (i, m) in Metric::given().enumerate() {
+            let p = m.about().parameter.unwrap();
+            assert_eq!(json[p], i as f64, "{p}");
+            assert_eq!(check.figure(m), Some(i as f64));
+        }
+        let number_fields = json.as_object().unwrap().iter().filter(|(_, v)| v.is_number()).count();
+        assert_eq!(number_fields, Metric::given().count(), "every number field of a check is a metric's");
+        // A bad figure names its parameter in the command line's spelling.
+        let bad = Check { die_area: Some(-1.0), ..Check::default() };
+        let rs = RuleSet::builtin().unwrap();
+        let e = bad.chip(&rs, "test").unwrap_err();
+        assert_eq!((e.parameter, e.message.as_str()), ("die_area", "--die-area must be a number ≥ 0, got `-1`"));
     }
 }

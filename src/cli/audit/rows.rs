@@ -49,7 +49,7 @@ impl<W: Write> TableSink<W> {
     fn chip(&self, c: &Columns, row: &Row<'_>) -> String {
         let get = |f: Field| field(c, row, f);
         let specs: Vec<String> =
-            Field::SPECS.iter().filter_map(|f| get(*f).filter(|v| !v.is_empty()).map(|v| format!("{}={v}", f.name()))).collect();
+            Field::specs().filter_map(|f| get(f).filter(|v| !v.is_empty()).map(|v| format!("{}={v}", f.name()))).collect();
         let name = get(Field::Chip).unwrap_or_default();
         match (name.is_empty(), specs.is_empty()) {
             (false, true) => name,

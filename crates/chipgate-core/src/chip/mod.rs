@@ -4,9 +4,11 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::Serialize;
 
+mod metric;
 mod overrides;
 mod resolve;
 
+pub use metric::{About, Metric, MetricMap};
 pub use overrides::{hypothetical, Overrides};
 pub use resolve::{normalize, Catalog, Resolution};
 
@@ -183,21 +185,56 @@ pub struct Chip {
 }
 
 impl Chip {
-    /// Every figure the chip has, each with its name as a person reads it.
-    pub fn figures(&self) -> Vec<(&'static str, &Figure)> {
-        let named = [
-            ("TPP (given)", &self.tpp),
-            ("Performance density (given)", &self.pd),
-            ("Applicable die area (mm²)", &self.die_area_mm2),
-            ("Chip-to-chip rate (GB/s)", &self.interconnect_gbps),
-            ("DRAM bandwidth (GB/s)", &self.memory_bandwidth_gbps),
-            ("HBM bandwidth density (GB/s/mm²)", &self.memory_bandwidth_density),
-            ("Memory (GB)", &self.memory_gb),
-            ("TDP (W)", &self.tdp_w),
-            ("Published TPP", &self.tpp_published),
-            ("Published performance density", &self.pd_published),
-        ];
-        named.into_iter().filter_map(|(n, f)| f.as_ref().map(|f| (n, f))).collect()
+    /// Every figure the chip has, each with its name as a person reads it: the metrics'
+    /// (TPP and performance density marked as given), then the published figures.
+    pub fn figures(&self) -> Vec<(String, &Figure)> {
+        let given = |m: Metric| match m {
+            Metric::Tpp | Metric::Pd => format!("{} (given)", m.about().label),
+            _ => m.about().heading(),
+        };
+        let metrics = Metric::ALL.into_iter().filter_map(|m| Some((given(m), self.figure(m)?)));
+        let published = [("Published TPP", &self.tpp_published), ("Published performance density", &self.pd_published)];
+        metrics.chain(published.into_iter().filter_map(|(n, f)| Some((n.to_string(), f.as_ref()?)))).collect()
+    }
+
+    /// The chip's figure of a metric, if it has one (for TPP and performance density, one
+    /// given directly rather than derived).
+    pub fn figure(&self, m: Metric) -> Option<&Figure> {
+        self.slot(m).as_ref()
+    }
+
+    /// Gives or clears the chip's figure of a metric.
+    pub fn set_figure(&mut self, m: Metric, f: Option<Figure>) {
+        *self.slot_mut(m) = f;
+    }
+
+    /// The field that holds a metric's figure: the one place that maps metrics to the
+    /// fields (which stay named for serde, borsh and the API schema; a test checks that their
+    /// JSON keys are the metrics' names).
+    fn slot(&self, m: Metric) -> &Option<Figure> {
+        match m {
+            Metric::Tpp => &self.tpp,
+            Metric::Pd => &self.pd,
+            Metric::DieAreaMm2 => &self.die_area_mm2,
+            Metric::InterconnectGbps => &self.interconnect_gbps,
+            Metric::MemoryBandwidthGbps => &self.memory_bandwidth_gbps,
+            Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
+            Metric::MemoryGb => &self.memory_gb,
+            Metric::TdpW => &self.tdp_w,
+        }
+    }
+
+    fn slot_mut(&mut self, m: Metric) -> &mut Option<Figure> {
+        match m {
+            Metric::Tpp => &mut self.tpp,
+            Metric::Pd => &mut self.pd,
+            Metric::DieAreaMm2 => &mut self.die_area_mm2,
+            Metric::InterconnectGbps => &mut self.interconnect_gbps,
+            Metric::MemoryBandwidthGbps => &mut self.memory_bandwidth_gbps,
+            Metric::MemoryBandwidthDensity => &mut self.memory_bandwidth_density,
+            Metric::MemoryGb => &mut self.memory_gb,
+            Metric::TdpW => &mut self.tdp_w,
+        }
     }
 
     /// Every source the chip's throughput and figures cite, each once, in first-use order.
@@ -220,53 +257,6 @@ pub struct Derived {
     pub value: f64,
     /// How it was obtained, in words.
     pub derivation: String,
-}
-
-/// Every metric the rule language can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// Total processing performance.
-    Tpp,
-    /// Performance density.
-    Pd,
-    /// Applicable die area.
-    DieAreaMm2,
-    /// Chip-to-chip transfer rate.
-    InterconnectGbps,
-    /// Total DRAM bandwidth.
-    MemoryBandwidthGbps,
-    /// HBM memory bandwidth density.
-    MemoryBandwidthDensity,
-    /// Memory size.
-    MemoryGb,
-    /// Thermal design power.
-    TdpW,
-}
-
-impl Metric {
-    /// Every metric with its rule-language name.
-    pub const ALL: [(&'static str, Metric); 8] = [
-        ("tpp", Metric::Tpp),
-        ("pd", Metric::Pd),
-        ("die_area_mm2", Metric::DieAreaMm2),
-        ("interconnect_gbps", Metric::InterconnectGbps),
-        ("memory_bandwidth_gbps", Metric::MemoryBandwidthGbps),
-        ("memory_bandwidth_density", Metric::MemoryBandwidthDensity),
-        ("memory_gb", Metric::MemoryGb),
-        ("tdp_w", Metric::TdpW),
-    ];
-
-    /// Looks a metric up by name.
-    pub fn parse(s: &str) -> Option<Metric> {
-        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, m)| *m)
-    }
-
-    /// The rule-language name.
-    pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, m)| *m == self).map(|(n, _)| *n).unwrap_or("?")
-    }
 }
 
 /// Every boolean flag the rule language can name.
@@ -324,16 +314,27 @@ pub struct Metrics {
     pub hbm: bool,
 }
 
-fn fig(f: &Option<Figure>, what: &str) -> Option<Derived> {
-    f.as_ref().map(|f| Derived { value: f.value, derivation: format!("{what} from {}", f.source) })
-}
-
 impl Metrics {
-    /// Derives every metric of a chip.
+    /// Derives every metric of a chip: TPP and performance density as the regulation defines
+    /// them, the others as the chip gives them.
     pub fn of(chip: &Chip) -> Metrics {
-        let tpp = derive_tpp(chip);
-        let die = fig(&chip.die_area_mm2, "applicable die area");
-        let pd = match (&chip.pd, &tpp, &die) {
+        let mut out = Metrics {
+            tpp: derive_tpp(chip),
+            pd: None,
+            die_area_mm2: None,
+            interconnect_gbps: None,
+            memory_bandwidth_gbps: None,
+            memory_bandwidth_density: None,
+            memory_gb: None,
+            tdp_w: None,
+            datacenter: chip.datacenter,
+            hbm: chip.hbm,
+        };
+        for m in Metric::ALL.into_iter().filter(|m| !matches!(m, Metric::Tpp | Metric::Pd)) {
+            *out.slot_mut(m) =
+                chip.figure(m).map(|f| Derived { value: f.value, derivation: format!("{} from {}", m.about().words, f.source) });
+        }
+        out.pd = match (&chip.pd, &out.tpp, &out.die_area_mm2) {
             (Some(p), _, _) => Some(Derived { value: p.value, derivation: format!("given ({})", p.source) }),
             (None, Some(t), Some(d)) if d.value > 0.0 => Some(Derived {
                 value: t.value / d.value,
@@ -341,23 +342,12 @@ impl Metrics {
             }),
             _ => None,
         };
-        Metrics {
-            tpp,
-            pd,
-            die_area_mm2: die,
-            interconnect_gbps: fig(&chip.interconnect_gbps, "chip-to-chip rate"),
-            memory_bandwidth_gbps: fig(&chip.memory_bandwidth_gbps, "DRAM bandwidth"),
-            memory_bandwidth_density: fig(&chip.memory_bandwidth_density, "memory bandwidth density"),
-            memory_gb: fig(&chip.memory_gb, "memory size"),
-            tdp_w: fig(&chip.tdp_w, "TDP"),
-            datacenter: chip.datacenter,
-            hbm: chip.hbm,
-        }
+        out
     }
 
-    /// The value of a metric, if known.
-    pub fn get(&self, m: Metric) -> Option<f64> {
-        let d = match m {
+    /// A metric with its derivation, if known.
+    pub fn derived(&self, m: Metric) -> Option<&Derived> {
+        match m {
             Metric::Tpp => &self.tpp,
             Metric::Pd => &self.pd,
             Metric::DieAreaMm2 => &self.die_area_mm2,
@@ -366,8 +356,27 @@ impl Metrics {
             Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
             Metric::MemoryGb => &self.memory_gb,
             Metric::TdpW => &self.tdp_w,
-        };
-        d.as_ref().map(|d| d.value)
+        }
+        .as_ref()
+    }
+
+    /// The field that holds a metric (named for serde and the API schema, like [`Chip`]'s).
+    fn slot_mut(&mut self, m: Metric) -> &mut Option<Derived> {
+        match m {
+            Metric::Tpp => &mut self.tpp,
+            Metric::Pd => &mut self.pd,
+            Metric::DieAreaMm2 => &mut self.die_area_mm2,
+            Metric::InterconnectGbps => &mut self.interconnect_gbps,
+            Metric::MemoryBandwidthGbps => &mut self.memory_bandwidth_gbps,
+            Metric::MemoryBandwidthDensity => &mut self.memory_bandwidth_density,
+            Metric::MemoryGb => &mut self.memory_gb,
+            Metric::TdpW => &mut self.tdp_w,
+        }
+    }
+
+    /// The value of a metric, if known.
+    pub fn get(&self, m: Metric) -> Option<f64> {
+        self.derived(m).map(|d| d.value)
     }
 
     /// The value of a flag, if known.
@@ -380,16 +389,7 @@ impl Metrics {
 
     /// The field a user would supply to make a missing metric known.
     pub fn missing_hint(m: Metric) -> &'static str {
-        match m {
-            Metric::Tpp => "tpp (or dense throughput figures)",
-            Metric::Pd => "pd (or die_area_mm2)",
-            Metric::DieAreaMm2 => "die_area_mm2",
-            Metric::InterconnectGbps => "interconnect_gbps",
-            Metric::MemoryBandwidthGbps => "memory_bandwidth_gbps",
-            Metric::MemoryBandwidthDensity => "memory_bandwidth_density",
-            Metric::MemoryGb => "memory_gb",
-            Metric::TdpW => "tdp_w",
-        }
+        m.about().hint
     }
 }
 
@@ -500,5 +500,45 @@ mod tests {
         assert_eq!(fmt_num(4800.0), "4800");
         assert_eq!(fmt_num(5.92), "5.92");
         assert_eq!(fmt_num(19.4496), "19.45");
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    /// The JSON keys of an object, in order.
+    fn keys(v: serde_json::Value) -> Vec<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn the_named_fields_are_the_metric_tables() {
+        // Every metric's figure, set through the table, is serialized under the metric's name.
+        let mut chip = Chip::default();
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            chip.set_figure(m, Some(Figure::given(i as f64 + 1.0)));
+            assert_eq!(chip.figure(m).map(|f| f.value), Some(i as f64 + 1.0));
+        }
+        let json = serde_json::to_value(&chip).unwrap();
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            assert_eq!(json[m.name()]["value"], i as f64 + 1.0, "{}", m.name());
+        }
+        let metrics = Metrics::of(&chip);
+        let names = keys(serde_json::to_value(&metrics).unwrap());
+        let expected: Vec<String> = Metric::ALL.iter().map(|m| m.name().to_string()).chain(["datacenter".into(), "hbm".into()]).collect();
+        assert_eq!(names, expected);
+        for m in Metric::ALL {
+            assert!(metrics.derived(m).is_some(), "{}", m.name());
+        }
+        assert_eq!(metrics.get(Metric::TdpW), Some(8.0));
+        assert_eq!(metrics.derived(Metric::TdpW).unwrap().derivation, "TDP from given on the command line");
+    }
+
+    #[test]
+    fn figures_are_named_from_the_table() {
+        let chip = Chip { die_area_mm2: Some(Figure::given(814.0)), tpp: Some(Figure::given(1.0)), ..Chip::default() };
+        let names: Vec<String> = chip.figures().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["TPP (given)", "Applicable die area (mm²)"]);
     }
 }

@@ -1,7 +1,7 @@
 //! Figures a user gives to describe a hypothetical chip or to override a catalog chip's, shared
 //! by `check` (flags) and `audit` (CSV columns) so both build the same chip from the same input.
 
-use super::{Chip, Figure, Throughput};
+use super::{Chip, Figure, Metric, MetricMap, Throughput};
 
 /// User-given figures; `None` (or empty) leaves the base chip's figure as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -10,20 +10,11 @@ pub struct Overrides {
     pub source: String,
     /// Dense throughput figures; when given they replace the base chip's and clear its TPP.
     pub throughput: Vec<Throughput>,
-    /// TPP given directly.
-    pub tpp: Option<f64>,
-    /// Applicable die area, mm²; clears a performance density given directly on the base chip.
-    pub die_area_mm2: Option<f64>,
-    /// Performance density given directly.
-    pub pd: Option<f64>,
+    /// The metrics given (those [`Metric::given`] names). A die area given clears a
+    /// performance density given directly on the base chip.
+    pub figures: MetricMap<f64>,
     /// Designed or marketed for datacenters.
     pub datacenter: Option<bool>,
-    /// Aggregate bidirectional chip-to-chip transfer rate, GB/s.
-    pub interconnect_gbps: Option<f64>,
-    /// Total DRAM bandwidth, GB/s.
-    pub memory_bandwidth_gbps: Option<f64>,
-    /// Memory bandwidth density of an HBM stack, GB/s/mm².
-    pub memory_bandwidth_density: Option<f64>,
     /// The item is a standalone high-bandwidth-memory stack.
     pub hbm: bool,
 }
@@ -31,15 +22,7 @@ pub struct Overrides {
 impl Overrides {
     /// Whether no figure is given at all.
     pub fn is_empty(&self) -> bool {
-        self.throughput.is_empty()
-            && self.tpp.is_none()
-            && self.die_area_mm2.is_none()
-            && self.pd.is_none()
-            && self.datacenter.is_none()
-            && self.interconnect_gbps.is_none()
-            && self.memory_bandwidth_gbps.is_none()
-            && self.memory_bandwidth_density.is_none()
-            && !self.hbm
+        self.throughput.is_empty() && self.figures.is_empty() && self.datacenter.is_none() && !self.hbm
     }
 
     /// Builds the chip to evaluate from an optional catalog chip: the base as it is when no
@@ -56,32 +39,18 @@ impl Overrides {
 
     /// Applies the figures to a chip.
     pub fn apply(&self, chip: &mut Chip) {
-        let fig = |v: Option<f64>| v.map(|value| Figure { value, source: self.source.clone(), confidence: None, basis: None });
         if !self.throughput.is_empty() {
             chip.throughput = self.throughput.clone();
             chip.tpp = None;
         }
-        if let Some(f) = fig(self.tpp) {
-            chip.tpp = Some(f);
-        }
-        if let Some(f) = fig(self.die_area_mm2) {
-            chip.die_area_mm2 = Some(f);
+        if self.figures.get(Metric::DieAreaMm2).is_some() {
             chip.pd = None;
         }
-        if let Some(f) = fig(self.pd) {
-            chip.pd = Some(f);
+        for (m, value) in self.figures.iter() {
+            chip.set_figure(m, Some(Figure { value: *value, source: self.source.clone(), confidence: None, basis: None }));
         }
         if let Some(dc) = self.datacenter {
             chip.datacenter = Some(dc);
-        }
-        if let Some(f) = fig(self.interconnect_gbps) {
-            chip.interconnect_gbps = Some(f);
-        }
-        if let Some(f) = fig(self.memory_bandwidth_gbps) {
-            chip.memory_bandwidth_gbps = Some(f);
-        }
-        if let Some(f) = fig(self.memory_bandwidth_density) {
-            chip.memory_bandwidth_density = Some(f);
         }
         chip.hbm |= self.hbm;
     }
@@ -105,7 +74,7 @@ mod tests {
     #[test]
     fn die_area_clears_a_given_density_and_figures_record_their_source() {
         let base = Chip { id: "x".into(), pd: Some(Figure::given(9.0)), ..Chip::default() };
-        let o = Overrides { source: "row 3".into(), die_area_mm2: Some(800.0), ..Overrides::default() };
+        let o = Overrides { source: "row 3".into(), figures: [(Metric::DieAreaMm2, 800.0)].into_iter().collect(), ..Overrides::default() };
         let (c, hypo) = o.chip(Some(&base));
         assert!(hypo);
         assert_eq!(c.id, "x");
@@ -115,7 +84,7 @@ mod tests {
 
     #[test]
     fn figures_alone_describe_a_hypothetical_chip() {
-        let o = Overrides { tpp: Some(4800.0), datacenter: Some(false), ..Overrides::default() };
+        let o = Overrides { figures: [(Metric::Tpp, 4800.0)].into_iter().collect(), datacenter: Some(false), ..Overrides::default() };
         let (c, hypo) = o.chip(None);
         assert!(hypo);
         assert_eq!((c.id.as_str(), c.datacenter), ("hypothetical", Some(false)));

@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::chip::Chip;
+use crate::chip::{Chip, Metric};
 use crate::eval::Options;
 use crate::rules::RuleSet;
 
@@ -90,12 +90,12 @@ impl<'a> Entry<'a> {
             vendor: &chip.vendor,
             aliases: &chip.aliases,
             datacenter: chip.datacenter,
-            tpp: m.tpp.map(|d| d.value),
-            pd: m.pd.as_ref().map(|d| round4(d.value)),
-            pd_exact: m.pd.as_ref().map(|d| d.value),
-            die_area_mm2: m.die_area_mm2.map(|d| d.value),
-            interconnect_gbps: m.interconnect_gbps.map(|d| d.value),
-            memory_bandwidth_gbps: m.memory_bandwidth_gbps.map(|d| d.value),
+            tpp: m.get(Metric::Tpp),
+            pd: m.get(Metric::Pd).map(round4),
+            pd_exact: m.get(Metric::Pd),
+            die_area_mm2: m.get(Metric::DieAreaMm2),
+            interconnect_gbps: m.get(Metric::InterconnectGbps),
+            memory_bandwidth_gbps: m.get(Metric::MemoryBandwidthGbps),
             eccn: class.eccn.clone(),
             eccn_candidates: class.candidates.clone(),
             missing: class.missing.clone(),

@@ -729,7 +729,12 @@ impl<'a> Checker<'a> {
                 });
             }
             let s = &c.sources;
-            let chip = Chip {
+            let figures: Vec<(chip::Metric, Option<Figure>)> = chip::Metric::ALL
+                .into_iter()
+                .filter_map(|m| Some((m, c.figure(m)?)))
+                .map(|(m, raw)| (m, self.figure(f.file, raw, s, m.name())))
+                .collect();
+            let mut chip = Chip {
                 id: c.id.get_ref().clone(),
                 name: c.name.clone(),
                 vendor: c.vendor.clone(),
@@ -738,25 +743,22 @@ impl<'a> Checker<'a> {
                 hbm: c.hbm,
                 released: c.released,
                 throughput,
-                tpp: self.figure(f.file, &c.tpp, s, "tpp"),
-                pd: None,
-                die_area_mm2: self.figure(f.file, &c.die_area_mm2, s, "die_area_mm2"),
-                interconnect_gbps: self.figure(f.file, &c.interconnect_gbps, s, "interconnect_gbps"),
-                memory_bandwidth_gbps: self.figure(f.file, &c.memory_bandwidth_gbps, s, "memory_bandwidth_gbps"),
-                memory_bandwidth_density: self.figure(f.file, &c.memory_bandwidth_density, s, "memory_bandwidth_density"),
                 memory_gb: c.memory_gb.as_ref().filter(|m| self.finite(f.file, m, "memory_gb")).map(|m| Figure {
                     value: *m.get_ref(),
                     source: String::new(),
                     confidence: None,
                     basis: c.memory_type.clone(),
                 }),
-                tdp_w: self.figure(f.file, &c.tdp_w, s, "tdp_w"),
                 tpp_published: self.figure(f.file, &c.tpp_published, s, "tpp_published"),
                 pd_published: self.figure(f.file, &c.pd_published, s, "pd_published"),
                 notes: c.notes.clone().unwrap_or_default(),
                 form_factor: c.form_factor.clone().unwrap_or_default(),
                 architecture: c.architecture.clone().unwrap_or_default(),
+                ..Chip::default()
             };
+            for (m, figure) in figures {
+                chip.set_figure(m, figure);
+            }
             match self.define("chip", &c.id, f.file, &f.pack, c.replaces, chips.len()) {
                 Ok(Some(i)) => {
                     names.retain(|_, k| *k != i);
@@ -1347,7 +1349,7 @@ impl<'a> Checker<'a> {
             Expr::Cmp { metric, op, value } => match chip::Metric::parse(&metric.text) {
                 Some(m) => Cond::Cmp { metric: m, op: *op, value: *value },
                 None => {
-                    let help = did_you_mean(&metric.text, chip::Metric::ALL.iter().map(|(n, _)| *n));
+                    let help = did_you_mean(&metric.text, chip::Metric::ALL.iter().map(|m| m.name()));
                     self.err("unknown-metric", file, at(metric), format!("unknown metric `{}`", metric.text)).help = help;
                     return None;
                 }
@@ -1355,7 +1357,7 @@ impl<'a> Checker<'a> {
             Expr::Flag(n) => match chip::Flag::parse(&n.text) {
                 Some(fl) => Cond::Flag(fl),
                 None => {
-                    let names = chip::Flag::ALL.iter().map(|(n, _)| *n).chain(chip::Metric::ALL.iter().map(|(n, _)| *n));
+                    let names = chip::Flag::ALL.iter().map(|(n, _)| *n).chain(chip::Metric::ALL.iter().map(|m| m.name()));
                     let help = did_you_mean(&n.text, names);
                     let msg = if chip::Metric::parse(&n.text).is_some() {
                         format!("metric `{}` needs a comparison, e.g. `{} >= 4800`", n.text, n.text)

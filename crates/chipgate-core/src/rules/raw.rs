@@ -315,3 +315,21 @@ pub struct RawChip {
     #[serde(default)]
     pub replaces: bool,
 }
+
+impl RawChip {
+    /// The figure table a metric is read from (`[chip.tpp]`): TPP, the die area and the rates;
+    /// `None` for performance density (derived, never stored) and memory size (a plain
+    /// `memory_gb = 80` beside `memory_type`).
+    pub fn figure(&self, m: crate::chip::Metric) -> Option<&Option<Spanned<RawFigure>>> {
+        use crate::chip::Metric;
+        match m {
+            Metric::Tpp => Some(&self.tpp),
+            Metric::DieAreaMm2 => Some(&self.die_area_mm2),
+            Metric::InterconnectGbps => Some(&self.interconnect_gbps),
+            Metric::MemoryBandwidthGbps => Some(&self.memory_bandwidth_gbps),
+            Metric::MemoryBandwidthDensity => Some(&self.memory_bandwidth_density),
+            Metric::TdpW => Some(&self.tdp_w),
+            Metric::Pd | Metric::MemoryGb => None,
+        }
+    }
+}

@@ -129,8 +129,7 @@ fn contradiction(parts: &[&Cond]) -> Option<String> {
             }
         }
     }
-    for (metric, _) in Metric::ALL {
-        let Some(m) = Metric::parse(metric) else { continue };
+    for m in Metric::ALL {
         // lower bound (value, inclusive), upper bound (value, inclusive); metrics are ≥ 0.
         let mut lo = (0.0_f64, true);
         let mut hi = (f64::INFINITY, false);
@@ -139,7 +138,7 @@ fn contradiction(parts: &[&Cond]) -> Option<String> {
             if bm != m {
                 continue;
             }
-            texts.push(format!("{metric} {op} {v}"));
+            texts.push(format!("{} {op} {v}", m.name()));
             match op {
                 Op::Ge if v > lo.0 || (v == lo.0 && !lo.1) => lo = (v, true),
                 Op::Gt if v >= lo.0 => lo = (v, false),

@@ -13,7 +13,7 @@ use super::super::raw::{RawChip, RawFigure, RawGroup};
 use super::super::RuleSet;
 use super::dates::common;
 use super::Index;
-use crate::chip::normalize;
+use crate::chip::{normalize, Metric};
 
 pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     d5(rs, ix, out);
@@ -168,17 +168,9 @@ fn chip(file: usize, c: &RawChip, out: &mut Vec<Diagnostic>) {
             out.push(no_source(file, id, &format!("throughput `{}`", t.precision.get_ref()), t.tops.span()));
         }
     }
-    let figures: [(&str, &Option<Spanned<RawFigure>>); 8] = [
-        ("tpp", &c.tpp),
-        ("die_area_mm2", &c.die_area_mm2),
-        ("interconnect_gbps", &c.interconnect_gbps),
-        ("memory_bandwidth_gbps", &c.memory_bandwidth_gbps),
-        ("memory_bandwidth_density", &c.memory_bandwidth_density),
-        ("tdp_w", &c.tdp_w),
-        ("tpp_published", &c.tpp_published),
-        ("pd_published", &c.pd_published),
-    ];
-    for (name, fig) in figures {
+    let metrics = Metric::ALL.into_iter().filter_map(|m| Some((m.name(), c.figure(m)?)));
+    let published: [(&str, &Option<Spanned<RawFigure>>); 2] = [("tpp_published", &c.tpp_published), ("pd_published", &c.pd_published)];
+    for (name, fig) in metrics.chain(published) {
         if let Some(f) = fig.as_ref().filter(|f| f.get_ref().source.is_none()) {
             out.push(no_source(file, id, &format!("figure `{name}`"), f.get_ref().value.span()));
         }
