@@ -1,7 +1,7 @@
 //! Every lint fires on a pack made to trip it, stays quiet on the fixed version, and the
 //! built-in rules load without a single warning.
 
-use chipgate::rules::{Diagnostic, Loader, PackSource, Severity, LINTS};
+use chipgate::rules::{Code, Diagnostic, Loader, PackSource, Severity, LINTS};
 
 const HEADER: &str = "[pack]\nname = \"lint-test\"\nversion = \"1.0.0\"\n";
 
@@ -47,6 +47,11 @@ fn every_lint_code_is_tested_here_and_documented_in_the_guide() {
     for l in LINTS {
         assert!(me.contains(&format!("\"{}\"", l.code)), "lint `{}` has no test", l.code);
         assert!(section.contains(&format!("`{}`", l.code)), "lint `{}` is not documented in docs/rule-packs.md", l.code);
+    }
+    // Every other code has its row in the table of error codes, in the words of `Code::about`.
+    for c in Code::ALL.iter().filter(|c| !LINTS.iter().any(|l| l.code == **c)) {
+        let row = format!("| `{c}` | {} |", c.about().replace('|', "\\|"));
+        assert!(section.contains(&row), "docs/rule-packs.md has no row `{row}`");
     }
 }
 

@@ -68,7 +68,7 @@ value = 5000
 source = "ACME datasheet"
 "#;
     let (rs, warnings) = with_user(text).load().unwrap();
-    let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
+    let codes: Vec<&str> = warnings.iter().map(|w| w.code.as_str()).collect();
     assert_eq!(codes, ["replaces-definition"], "the replaced country is said, nothing else: {warnings:#?}");
     assert_eq!(rs.countries.by_code("AQ").unwrap().name, "Antarctica (research stations)");
     assert!(rs.group("ACME:WATCH").is_some());

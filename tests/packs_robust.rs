@@ -22,7 +22,7 @@ fn one(body: &str) -> (Vec<Diagnostic>, String) {
 }
 
 fn codes(d: &[Diagnostic]) -> Vec<&str> {
-    d.iter().map(|d| d.code).collect()
+    d.iter().map(|d| d.code.as_str()).collect()
 }
 
 /// The built-in regulation files (no chip catalog, so loading stays quick).

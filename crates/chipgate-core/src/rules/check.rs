@@ -9,7 +9,7 @@ use toml::value::Datetime;
 use toml::Spanned;
 
 use super::cond::{self, Expr, SetExpr};
-use super::diag::{did_you_mean, Diagnostic, Sources};
+use super::diag::{did_you_mean, Code, Diagnostic, Sources};
 use super::raw::*;
 use super::*;
 use crate::chip::{self, Chip, Figure, Precision, Throughput};
@@ -157,11 +157,11 @@ impl<'a> Checker<'a> {
             replacements: Vec::new(),
             replaced: HashMap::new(),
             resting: HashSet::new(),
-            spare: Diagnostic::error("internal", 0, 0..0, ""),
+            spare: Diagnostic::error(Code::Internal, 0, 0..0, ""),
         }
     }
 
-    fn err(&mut self, code: &'static str, file: usize, span: Range<usize>, msg: impl Into<String>) -> &mut Diagnostic {
+    fn err(&mut self, code: Code, file: usize, span: Range<usize>, msg: impl Into<String>) -> &mut Diagnostic {
         self.diags.push(Diagnostic::error(code, file, span, msg));
         self.diags.last_mut().unwrap_or(&mut self.spare)
     }
@@ -184,7 +184,7 @@ impl<'a> Checker<'a> {
         next_index: usize,
     ) -> Result<Option<usize>, ()> {
         if crate::text::formula_like(id.get_ref().as_bytes()) {
-            self.err("formula-like-id", file, sp(id), format!("{kind} id `{}` starts like a spreadsheet formula", id.get_ref())).help =
+            self.err(Code::FormulaLikeId, file, sp(id), format!("{kind} id `{}` starts like a spreadsheet formula", id.get_ref())).help =
                 Some("ids land at the start of audit cells, where `=`, `+`, `-`, `@`, a tab or a carriage return make Excel run them; start it with a letter or digit".into());
         }
         let key = (kind, id.get_ref().clone());
@@ -192,7 +192,7 @@ impl<'a> Checker<'a> {
             None => {
                 if replaces {
                     let d = Diagnostic::error(
-                        "nothing-to-replace",
+                        Code::NothingToReplace,
                         file,
                         sp(id),
                         format!("{kind} `{}` says `replaces = true` but no earlier pack defines it", id.get_ref()),
@@ -206,7 +206,7 @@ impl<'a> Checker<'a> {
             Some(prev) if replaces && prev.pack != pack => {
                 let loc = self.sources.location(prev.file, prev.span.start);
                 let d = Diagnostic::warning(
-                    "replaces-definition",
+                    Code::ReplacesDefinition,
                     file,
                     sp(id),
                     format!("{kind} `{}` of pack `{}` is replaced by this definition", id.get_ref(), prev.pack),
@@ -242,7 +242,7 @@ impl<'a> Checker<'a> {
                     )
                 };
                 let loc = self.sources.location(prev.file, prev.span.start);
-                let d = Diagnostic::error("duplicate-id", file, sp(id), msg).with_help(help).with_related(
+                let d = Diagnostic::error(Code::DuplicateId, file, sp(id), msg).with_help(help).with_related(
                     prev.file,
                     prev.span.clone(),
                     format!("first defined here ({loc})"),
@@ -259,12 +259,12 @@ impl<'a> Checker<'a> {
             (Some(dt), None, None) => match Date::new(dt.year as i16, dt.month as i8, dt.day as i8) {
                 Ok(date) => Some(date),
                 Err(_) => {
-                    self.err("bad-date", file, sp(d), format!("`{v}` is not a valid calendar date"));
+                    self.err(Code::BadDate, file, sp(d), format!("`{v}` is not a valid calendar date"));
                     None
                 }
             },
             _ => {
-                self.err("bad-date", file, sp(d), format!("expected a date like 2023-11-17, found `{v}`")).help =
+                self.err(Code::BadDate, file, sp(d), format!("expected a date like 2023-11-17, found `{v}`")).help =
                     Some("write a plain date without a time or offset".into());
                 None
             }
@@ -275,7 +275,7 @@ impl<'a> Checker<'a> {
         let c = c.as_ref()?;
         let doc = c.get_ref().document.get_ref().trim().to_string();
         if doc.is_empty() {
-            self.err("empty-citation", file, sp(&c.get_ref().document), "citation `document` is empty");
+            self.err(Code::EmptyCitation, file, sp(&c.get_ref().document), "citation `document` is empty");
         }
         Some(Citation { document: doc, url: c.get_ref().url.as_ref().map(|u| u.get_ref().clone()) })
     }
@@ -346,13 +346,14 @@ impl<'a> Checker<'a> {
         let Some(given) = &f.jurisdiction else { return };
         let Some(code) = self.rs.countries.by_code(given.get_ref()).map(|c| c.code.clone()) else {
             let msg = format!("unknown country `{}` as the pack's jurisdiction", given.get_ref());
-            self.err("unknown-country", f.file, given.span(), msg).help = Some("name the jurisdiction by its ISO code, e.g. `US`".into());
+            self.err(Code::UnknownCountry, f.file, given.span(), msg).help =
+                Some("name the jurisdiction by its ISO code, e.g. `US`".into());
             return;
         };
         match first.and_then(|p| Some((p, p.jurisdiction.as_ref()?))) {
             Some((p, theirs)) if !theirs.get_ref().eq_ignore_ascii_case(&code) => {
                 let msg = format!("pack `{}` is for jurisdiction `{code}`, but pack `{}` is for `{}`", f.pack, p.pack, theirs.get_ref());
-                self.err("jurisdiction-conflict", f.file, given.span(), msg).help = Some(
+                self.err(Code::JurisdictionConflict, f.file, given.span(), msg).help = Some(
                     "one rule set answers for one jurisdiction: load each jurisdiction's packs on their own (--no-builtin for another country's rules)"
                         .into(),
                 );
@@ -372,7 +373,7 @@ impl<'a> Checker<'a> {
             && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.'));
         if !ok {
             let fixed: String = text.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, ':' | '.') { c } else { '_' }).collect();
-            self.err("bad-group-id", file, sp(id), format!("{what} id `{text}` cannot be written in a condition")).help =
+            self.err(Code::BadGroupId, file, sp(id), format!("{what} id `{text}` cannot be written in a condition")).help =
                 Some(format!("use letters, digits, `_`, `:` and `.` only (`-` is the set-difference operator), e.g. `{fixed}`"));
         }
         ok
@@ -383,7 +384,7 @@ impl<'a> Checker<'a> {
             let c = c.get_ref();
             let code = c.code.get_ref();
             if code.len() != 2 || !code.chars().all(|ch| ch.is_ascii_uppercase()) {
-                self.err("bad-country-code", f.file, sp(&c.code), format!("`{code}` is not an ISO 3166-1 alpha-2 code")).help =
+                self.err(Code::BadCountryCode, f.file, sp(&c.code), format!("`{code}` is not an ISO 3166-1 alpha-2 code")).help =
                     Some("use two upper-case letters, e.g. `CN`".into());
                 continue;
             }
@@ -408,7 +409,7 @@ impl<'a> Checker<'a> {
             Some(c) => Some(format!("did you mean `{}` ({})?", c.code, c.name)),
             None => self.rs.countries.suggest(code.get_ref()).first().map(|s| format!("did you mean {s}?")),
         };
-        self.err("unknown-country", file, sp(code), format!("unknown country `{}`", code.get_ref())).help = help;
+        self.err(Code::UnknownCountry, file, sp(code), format!("unknown country `{}`", code.get_ref())).help = help;
         false
     }
 
@@ -426,7 +427,7 @@ impl<'a> Checker<'a> {
         for g in &f.raw.group {
             let g = g.get_ref();
             if !g.id.get_ref().contains(':') {
-                self.err("bad-group-id", f.file, sp(&g.id), format!("group id `{}` must contain a `:`", g.id.get_ref())).help =
+                self.err(Code::BadGroupId, f.file, sp(&g.id), format!("group id `{}` must contain a `:`", g.id.get_ref())).help =
                     Some("group ids look like `D:5`; this keeps them apart from country codes".into());
                 continue;
             }
@@ -446,7 +447,7 @@ impl<'a> Checker<'a> {
                 if let (Some(a), Some(b)) = (from, until) {
                     if a >= b {
                         self.err(
-                            "empty-range",
+                            Code::EmptyRange,
                             f.file,
                             ch.until.as_ref().map(sp).unwrap_or_else(|| sp(&ch.country)),
                             format!("`until` {b} is not after `from` {a}"),
@@ -500,7 +501,7 @@ impl<'a> Checker<'a> {
             let until = r.until.as_ref().and_then(|d| self.date(f.file, d));
             if let (Some(a), Some(b), Some(u)) = (effective, until, r.until.as_ref()) {
                 if a >= b {
-                    self.err("empty-range", f.file, sp(u), format!("regime ends ({b}) before it takes effect ({a})"));
+                    self.err(Code::EmptyRange, f.file, sp(u), format!("regime ends ({b}) before it takes effect ({a})"));
                 }
             }
             // A missing citation is a lint (`missing-citation`), not an error.
@@ -534,7 +535,7 @@ impl<'a> Checker<'a> {
             let l = l.get_ref();
             let mut score = |v: &Option<Spanned<f64>>, default: f64| match v {
                 Some(v) if !(0.0..=1.0).contains(v.get_ref()) || v.get_ref().is_nan() => {
-                    self.err("bad-score", f.file, sp(v), format!("score `{}` is not between 0 and 1", v.get_ref())).help =
+                    self.err(Code::BadScore, f.file, sp(v), format!("score `{}` is not between 0 and 1", v.get_ref())).help =
                         Some("a score of 1 is an exact match of the normalised names; 0.95 allows a misspelling in a long name".into());
                     default
                 }
@@ -545,8 +546,8 @@ impl<'a> Checker<'a> {
             let possible_score = score(&l.possible, DEFAULT_POSSIBLE.min(match_score));
             if possible_score > match_score {
                 if let Some(p) = &l.possible {
-                    self.err("bad-score", f.file, sp(p), format!("`possible` ({possible_score}) is above `match` ({match_score})")).help =
-                        Some("a possible match scores less than a match".into());
+                    self.err(Code::BadScore, f.file, sp(p), format!("`possible` ({possible_score}) is above `match` ({match_score})"))
+                        .help = Some("a possible match scores less than a match".into());
                 }
             }
             let citation = self.citation(f.file, &l.citation).unwrap_or(Citation { document: String::new(), url: None });
@@ -578,14 +579,14 @@ impl<'a> Checker<'a> {
             let Some(list) = self.rs.party_lists.iter().position(|l| l.id == *p.list.get_ref()) else {
                 let help = did_you_mean(p.list.get_ref(), self.rs.party_lists.iter().map(|l| l.id.as_str()))
                     .or_else(|| Some("declare it with `[[party_list]]` (id, name, citation)".into()));
-                self.err("unknown-party-list", f.file, sp(&p.list), format!("unknown party list `{}`", p.list.get_ref())).help = help;
+                self.err(Code::UnknownPartyList, f.file, sp(&p.list), format!("unknown party list `{}`", p.list.get_ref())).help = help;
                 continue;
             };
             let mut keys = Vec::new();
             for n in std::iter::once(&p.name).chain(&p.aliases) {
                 let key = crate::parties::Key::of(n.get_ref());
                 if key.is_empty() {
-                    self.err("empty-party", f.file, sp(n), format!("`{}` is not a party's name", n.get_ref())).help = Some(
+                    self.err(Code::EmptyParty, f.file, sp(n), format!("`{}` is not a party's name", n.get_ref())).help = Some(
                         "names are compared without case, punctuation and legal forms (Co., Ltd., Inc.); nothing is left of this one"
                             .into(),
                     );
@@ -597,7 +598,7 @@ impl<'a> Checker<'a> {
                 Some((_, policy)) => Some(*policy),
                 None => {
                     let help = did_you_mean(r.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
-                    self.err("unknown-policy", f.file, sp(r), format!("unknown review policy `{}`", r.get_ref())).help = help;
+                    self.err(Code::UnknownPolicy, f.file, sp(r), format!("unknown review policy `{}`", r.get_ref())).help = help;
                     None
                 }
             });
@@ -605,7 +606,7 @@ impl<'a> Checker<'a> {
             let removed = p.removed.as_ref().and_then(|d| self.date(f.file, d));
             if let (Some(a), Some(r), Some(at)) = (added, removed, p.removed.as_ref()) {
                 if a >= r {
-                    self.err("empty-range", f.file, sp(at), format!("entry is removed ({r}) before it is added ({a})"));
+                    self.err(Code::EmptyRange, f.file, sp(at), format!("entry is removed ({r}) before it is added ({a})"));
                 }
             }
             let citation = self.citation(f.file, &p.citation).unwrap_or(Citation { document: String::new(), url: None });
@@ -648,7 +649,7 @@ impl<'a> Checker<'a> {
                 None => {
                     let help = did_you_mean(&v.text, self.rs.party_lists.iter().map(|l| l.id.as_str()))
                         .or_else(|| Some("declare it with `[[party_list]]` in a pack".into()));
-                    self.err("unknown-party-list", file, at(v), format!("unknown party list `{}`", v.text)).help = help;
+                    self.err(Code::UnknownPartyList, file, at(v), format!("unknown party list `{}`", v.text)).help = help;
                 }
             }
         }
@@ -678,7 +679,7 @@ impl<'a> Checker<'a> {
         if x.is_finite() && x >= 0.0 {
             return true;
         }
-        self.err("bad-number", file, sp(v), format!("{what} must be a finite number ≥ 0, found `{x}`")).help =
+        self.err(Code::BadNumber, file, sp(v), format!("{what} must be a finite number ≥ 0, found `{x}`")).help =
             Some("figures are magnitudes: write a plain non-negative number such as `4800` or `1.5e3`".into());
         false
     }
@@ -691,7 +692,7 @@ impl<'a> Checker<'a> {
                 None if sources.is_empty() => k.get_ref().clone(),
                 None => {
                     let help = did_you_mean(k.get_ref(), sources.keys().map(String::as_str));
-                    self.err("unknown-source", file, sp(k), format!("unknown source `{}`", k.get_ref())).help =
+                    self.err(Code::UnknownSource, file, sp(k), format!("unknown source `{}`", k.get_ref())).help =
                         help.or_else(|| Some("name a key of this chip's `[chip.sources]` table".into()));
                     String::new()
                 }
@@ -711,7 +712,7 @@ impl<'a> Checker<'a> {
                 }
                 let Some(precision) = Precision::parse(t.precision.get_ref()) else {
                     let help = did_you_mean(t.precision.get_ref(), Precision::NAMED.iter().map(|(n, _)| *n));
-                    self.err("unknown-precision", f.file, sp(&t.precision), format!("unknown precision `{}`", t.precision.get_ref()))
+                    self.err(Code::UnknownPrecision, f.file, sp(&t.precision), format!("unknown precision `{}`", t.precision.get_ref()))
                         .help = help;
                     continue;
                 };
@@ -790,7 +791,7 @@ impl<'a> Checker<'a> {
         for a in &c.aliases {
             let clash = names.get(&chip::normalize(a.get_ref())).filter(|k| **k != index).and_then(|k| chips.get(*k));
             if let Some(o) = clash {
-                self.err("duplicate-alias", f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id)).help =
+                self.err(Code::DuplicateAlias, f.file, sp(a), format!("alias `{}` already names chip `{}`", a.get_ref(), o.id)).help =
                     Some("each name must resolve to one chip; remove or change this alias".into());
             }
         }
@@ -814,7 +815,7 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 if let (Some(at), true) = (&raw.supersedes, raw.replaces) {
-                    self.err("misplaced-key", f.file, sp(at), "`supersedes` is not given with `replaces = true`").help = Some(
+                    self.err(Code::MisplacedKey, f.file, sp(at), "`supersedes` is not given with `replaces = true`").help = Some(
                         "`replaces = true` takes the earlier rule's place on every date; `supersedes` ends it when this one starts".into(),
                     );
                     continue;
@@ -854,7 +855,7 @@ impl<'a> Checker<'a> {
             (Some(id), Some(regime), Some(when)) => Some(Keys { id, regime, when }),
             _ => {
                 let span = raw.id_span().unwrap_or_else(|| sp(r));
-                self.err("missing-key", file, span, format!("a `[[{table}]]` rule needs {}", missing.join(" and "))).help =
+                self.err(Code::MissingKey, file, span, format!("a `[[{table}]]` rule needs {}", missing.join(" and "))).help =
                     Some("give them, or `amends = \"RULE-ID\"` to change only some fields of a rule of an earlier pack".into());
                 None
             }
@@ -885,7 +886,7 @@ impl<'a> Checker<'a> {
         was_in_force: Option<(Option<Date>, Option<Date>)>,
     ) {
         let loc = self.sources.location(prev.file, prev.span.start);
-        let d = Diagnostic::warning("replaces-definition", file, sp(at), format!("rule `{id}` of pack `{}` is {what}", prev.pack))
+        let d = Diagnostic::warning(Code::ReplacesDefinition, file, sp(at), format!("rule `{id}` of pack `{}` is {what}", prev.pack))
             .with_help("every answer that rests on it will say so; add `allow = [\"replaces-definition\"]` to `[pack]` to acknowledge it")
             .with_related(prev.file, prev.span.clone(), format!("the {change} definition ({loc})"));
         self.diags.push(d);
@@ -910,12 +911,12 @@ impl<'a> Checker<'a> {
         let id = target.get_ref();
         let Some(prev) = self.defs.get(&("rule", id.clone())).cloned() else {
             let help = did_you_mean(id, self.rs.rules.iter().map(|x| x.id.as_str()));
-            let code = if verb == "supersedes" { "nothing-to-supersede" } else { "nothing-to-amend" };
+            let code = if verb == "supersedes" { Code::NothingToSupersede } else { Code::NothingToAmend };
             self.err(code, f.file, sp(target), format!("`{verb}` names rule `{id}`, which no earlier pack defines")).help = help;
             return None;
         };
         if prev.pack == f.pack {
-            self.err("changes-own-rule", f.file, sp(target), format!("rule `{id}` is defined by this pack (`{}`)", f.pack)).help =
+            self.err(Code::ChangesOwnRule, f.file, sp(target), format!("rule `{id}` is defined by this pack (`{}`)", f.pack)).help =
                 Some("change the rule where it is defined; `amends` and `supersedes` change the rules of earlier packs".into());
             return None;
         }
@@ -923,7 +924,7 @@ impl<'a> Checker<'a> {
         let old_table = old.kind.table();
         if old_table != table {
             self.err(
-                "changes-other-kind",
+                Code::ChangesOtherKind,
                 f.file,
                 sp(target),
                 format!("rule `{id}` is a `[[{old_table}]]` rule, not a `[[{table}]]` one"),
@@ -940,12 +941,12 @@ impl<'a> Checker<'a> {
         let r = entry.get_ref();
         let refused = [("id", r.id.as_ref()), ("supersedes", r.supersedes.as_ref())];
         if let Some((key, at)) = refused.iter().find_map(|(k, v)| Some((*k, (*v)?))) {
-            self.err("misplaced-key", f.file, sp(at), format!("`{key}` is not given with `amends`")).help =
+            self.err(Code::MisplacedKey, f.file, sp(at), format!("`{key}` is not given with `amends`")).help =
                 Some("an amendment keeps the id of the rule it amends and changes only the fields it gives".into());
             return;
         }
         if r.replaces {
-            self.err("misplaced-key", f.file, sp(target), "`replaces` is not given with `amends`").help =
+            self.err(Code::MisplacedKey, f.file, sp(target), "`replaces` is not given with `amends`").help =
                 Some("`amends` changes the fields it gives; `replaces = true` with an `id` replaces the whole rule".into());
             return;
         }
@@ -989,7 +990,7 @@ impl<'a> Checker<'a> {
         if let (Some(a), Some(b)) = (effective, until) {
             if a >= b {
                 let at = r.until.as_ref().or(r.effective.as_ref()).map_or_else(|| sp(target), sp);
-                self.err("empty-range", f.file, at, format!("the amended rule ends ({b}) before it takes effect ({a})")).help =
+                self.err(Code::EmptyRange, f.file, at, format!("the amended rule ends ({b}) before it takes effect ({a})")).help =
                     Some("`until` is the first day the rule no longer applies; it must be after `effective`".into());
                 return;
             }
@@ -1046,13 +1047,13 @@ impl<'a> Checker<'a> {
         let Some(new) = self.rs.rules.get(new_index).cloned() else { return };
         let id = target.get_ref();
         let Some(start) = new.effective else {
-            self.err("missing-key", f.file, sp(target), format!("rule `{}` supersedes `{id}` but has no `effective` date", new.id)).help =
-                Some("give `effective`: the day it takes over (its regime's `effective` counts too)".into());
+            self.err(Code::MissingKey, f.file, sp(target), format!("rule `{}` supersedes `{id}` but has no `effective` date", new.id))
+                .help = Some("give `effective`: the day it takes over (its regime's `effective` counts too)".into());
             return;
         };
         if old.effective.is_some_and(|e| e >= start) {
             self.err(
-                "supersedes-later-rule",
+                Code::SupersedesLaterRule,
                 f.file,
                 sp(target),
                 format!(
@@ -1095,7 +1096,7 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         if let Some(field) = when.tests().into_iter().find_map(about) {
-            self.err("classification-not-item", file, sp(text), format!("a classification cannot test `{field}`")).help = Some(
+            self.err(Code::ClassificationNotItem, file, sp(text), format!("a classification cannot test `{field}`")).help = Some(
                 "an item's classification depends on the item alone (its figures, flags and catalog id); test the transaction in a requirement, exception or review"
                     .into(),
             );
@@ -1116,7 +1117,7 @@ impl<'a> Checker<'a> {
         let own_until = r.until.as_ref().and_then(|d| self.date(f.file, d));
         if let (Some(a), Some(b), Some(u)) = (own_from, own_until, r.until.as_ref()) {
             if a >= b {
-                self.err("empty-range", f.file, sp(u), format!("rule ends ({b}) before it takes effect ({a})")).help =
+                self.err(Code::EmptyRange, f.file, sp(u), format!("rule ends ({b}) before it takes effect ({a})")).help =
                     Some("`until` is the first day the rule no longer applies; it must be after `effective`".into());
             }
         }
@@ -1164,7 +1165,7 @@ impl<'a> Checker<'a> {
 
     fn refuse_field(&mut self, file: usize, table: &str, name: &str, present: Option<Range<usize>>) -> bool {
         if let Some(span) = present {
-            self.err("misplaced-key", file, span, format!("`{name}` is not a key of `[[{table}]]`"));
+            self.err(Code::MisplacedKey, file, span, format!("`{name}` is not a key of `[[{table}]]`"));
             return false;
         }
         true
@@ -1200,7 +1201,7 @@ impl<'a> Checker<'a> {
                 name: {
                     let name = r.name.clone().unwrap_or_else(|| id.get_ref().clone());
                     if crate::text::formula_like(name.as_bytes()) {
-                        self.err("formula-like-id", file, sp(id), format!("exception name `{name}` starts like a spreadsheet formula"))
+                        self.err(Code::FormulaLikeId, file, sp(id), format!("exception name `{name}` starts like a spreadsheet formula"))
                             .help = Some("names land at the start of audit cells; start it with a letter or digit".into());
                     }
                     name
@@ -1215,7 +1216,7 @@ impl<'a> Checker<'a> {
 
     fn requirement_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
         let Some(k) = &r.kind else {
-            self.err("missing-key", file, sp(id), format!("requirement `{}` has no `kind`", id.get_ref())).help =
+            self.err(Code::MissingKey, file, sp(id), format!("requirement `{}` has no `kind`", id.get_ref())).help =
                 Some("add `kind = \"destination\"` (or `party`, `item`, `embargo`)".into());
             return None;
         };
@@ -1230,7 +1231,7 @@ impl<'a> Checker<'a> {
             Some((_, kind)) => Some(RuleKind::Requirement { kind: *kind }),
             None => {
                 let help = did_you_mean(k.get_ref(), kinds.iter().map(|(n, _)| *n));
-                self.err("unknown-kind", file, sp(k), format!("unknown requirement kind `{}`", k.get_ref())).help = help;
+                self.err(Code::UnknownKind, file, sp(k), format!("unknown requirement kind `{}`", k.get_ref())).help = help;
                 None
             }
         }
@@ -1238,7 +1239,7 @@ impl<'a> Checker<'a> {
 
     fn review_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
         let Some(p) = &r.policy else {
-            self.err("missing-key", file, sp(id), format!("review `{}` has no `policy`", id.get_ref())).help =
+            self.err(Code::MissingKey, file, sp(id), format!("review `{}` has no `policy`", id.get_ref())).help =
                 Some("add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)".into());
             return None;
         };
@@ -1246,7 +1247,7 @@ impl<'a> Checker<'a> {
             Some((_, policy)) => Some(RuleKind::Review { policy: *policy }),
             None => {
                 let help = did_you_mean(p.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
-                self.err("unknown-policy", file, sp(p), format!("unknown review policy `{}`", p.get_ref())).help = help;
+                self.err(Code::UnknownPolicy, file, sp(p), format!("unknown review policy `{}`", p.get_ref())).help = help;
                 None
             }
         }
@@ -1257,7 +1258,7 @@ impl<'a> Checker<'a> {
         let i = self.ids.regimes.get(regime.get_ref()).copied();
         if i.is_none() {
             let help = did_you_mean(regime.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
-            self.err("unknown-regime", file, sp(regime), format!("unknown regime `{}`", regime.get_ref())).help = help;
+            self.err(Code::UnknownRegime, file, sp(regime), format!("unknown regime `{}`", regime.get_ref())).help = help;
         }
         i
     }
@@ -1268,7 +1269,7 @@ impl<'a> Checker<'a> {
                 if !self.ids.eccns.contains(e.get_ref()) {
                     let help = did_you_mean(e.get_ref(), self.rs.eccns.iter().map(|x| x.id.as_str()))
                         .or_else(|| Some("declare it in an `[[eccn]]` table first".into()));
-                    self.err("unknown-eccn", file, sp(e), format!("unknown ECCN `{}`", e.get_ref())).help = help;
+                    self.err(Code::UnknownEccn, file, sp(e), format!("unknown ECCN `{}`", e.get_ref())).help = help;
                     return None;
                 }
                 Some(RuleKind::Classification { eccn: Some(e.get_ref().clone()), excludes: None })
@@ -1276,14 +1277,14 @@ impl<'a> Checker<'a> {
             (None, Some(x)) => {
                 if !self.ids.families.contains(x.get_ref()) {
                     let help = did_you_mean(x.get_ref(), self.rs.eccns.iter().map(|e| e.family.as_str()));
-                    self.err("unknown-eccn", file, sp(x), format!("unknown ECCN family `{}`", x.get_ref())).help = help;
+                    self.err(Code::UnknownEccn, file, sp(x), format!("unknown ECCN family `{}`", x.get_ref())).help = help;
                     return None;
                 }
                 Some(RuleKind::Classification { eccn: None, excludes: Some(x.get_ref().clone()) })
             }
             _ => {
                 self.err(
-                    "missing-key",
+                    Code::MissingKey,
                     file,
                     sp(id),
                     format!("classification `{}` needs exactly one of `eccn` or `excludes`", id.get_ref()),
@@ -1300,7 +1301,7 @@ impl<'a> Checker<'a> {
             let op = src.get(span.clone()).unwrap_or("?").to_string();
             self.diags.push(
                 Diagnostic::warning(
-                    "mixed-set-operators",
+                    Code::MixedSetOperators,
                     file,
                     base + span.start..base + span.end,
                     format!("`{op}` follows another set operator without parentheses; `|`, `&` and `-` are read left to right"),
@@ -1327,12 +1328,12 @@ impl<'a> Checker<'a> {
                 let span = base + e.span.start..base + e.span.end.max(e.span.start + 1);
                 let negative = src.get_ref().get(e.span.clone()) == Some("-") && e.message.starts_with("expected a number");
                 if negative {
-                    self.err("bad-number", file, span, "negative thresholds are not allowed").help = Some(
+                    self.err(Code::BadNumber, file, span, "negative thresholds are not allowed").help = Some(
                         "every metric is a magnitude ≥ 0, and `-` is the set-difference operator; compare with `0` or a positive number"
                             .into(),
                     );
                 } else {
-                    self.err("syntax", file, span, e.message);
+                    self.err(Code::Syntax, file, span, e.message);
                 }
                 None
             }
@@ -1350,7 +1351,7 @@ impl<'a> Checker<'a> {
                 Some(m) => Cond::Cmp { metric: m, op: *op, value: *value },
                 None => {
                     let help = did_you_mean(&metric.text, chip::Metric::ALL.iter().map(|m| m.name()));
-                    self.err("unknown-metric", file, at(metric), format!("unknown metric `{}`", metric.text)).help = help;
+                    self.err(Code::UnknownMetric, file, at(metric), format!("unknown metric `{}`", metric.text)).help = help;
                     return None;
                 }
             },
@@ -1364,7 +1365,7 @@ impl<'a> Checker<'a> {
                     } else {
                         format!("unknown flag `{}`", n.text)
                     };
-                    self.err("unknown-metric", file, at(n), msg).help = help;
+                    self.err(Code::UnknownMetric, file, at(n), msg).help = help;
                     return None;
                 }
             },
@@ -1373,7 +1374,7 @@ impl<'a> Checker<'a> {
                     for v in values {
                         if !self.ids.eccns.contains(&v.text) {
                             let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
-                            self.err("unknown-eccn", file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
+                            self.err(Code::UnknownEccn, file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
                         }
                     }
                     Cond::Eccn(values.iter().map(|v| v.text.clone()).collect())
@@ -1385,11 +1386,11 @@ impl<'a> Checker<'a> {
                             chip::Resolution::Found(c) => ids.push(c.id.clone()),
                             chip::Resolution::Ambiguous(cands) => {
                                 let names: Vec<String> = cands.iter().map(|c| format!("`{}`", c.id)).collect();
-                                self.err("ambiguous-chip", file, at(v), format!("chip name `{}` is ambiguous", v.text)).help =
+                                self.err(Code::AmbiguousChip, file, at(v), format!("chip name `{}` is ambiguous", v.text)).help =
                                     Some(format!("name one of {}", names.join(", ")));
                             }
                             chip::Resolution::Unknown(s) => {
-                                self.err("unknown-chip", file, at(v), format!("unknown chip `{}`", v.text)).help =
+                                self.err(Code::UnknownChip, file, at(v), format!("unknown chip `{}`", v.text)).help =
                                     s.first().map(|s| format!("did you mean `{s}`?"));
                             }
                         }
@@ -1398,14 +1399,14 @@ impl<'a> Checker<'a> {
                 }
                 "exporter" => {
                     for v in values.iter().filter(|v| crate::rules::party_key(&v.text).is_empty()) {
-                        self.err("empty-party", file, at(v), format!("`{}` is not a party's name", v.text)).help =
+                        self.err(Code::EmptyParty, file, at(v), format!("`{}` is not a party's name", v.text)).help =
                             Some("name the exporter a letter was sent to, e.g. `NVIDIA`".into());
                     }
                     Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
                 }
                 "party" => Cond::Party(self.party_list_refs(file, at, values)),
                 "owned_by" => {
-                    self.err("missing-share", file, at(field), "`owned_by` needs the share held".to_string()).help =
+                    self.err(Code::MissingShare, file, at(field), "`owned_by` needs the share held".to_string()).help =
                         Some("write the share, in percent, after the lists: `owned_by in ['entity-list'] >= 50`".into());
                     return None;
                 }
@@ -1416,8 +1417,8 @@ impl<'a> Checker<'a> {
                             Some((_, t)) => kinds.push(*t),
                             None => {
                                 let names: Vec<&str> = crate::rules::Transaction::ALL.iter().map(|(n, _)| *n).collect();
-                                self.err("unknown-transaction", file, at(v), format!("`{}` is not a kind of transaction", v.text)).help =
-                                    Some(format!("write one of {}", names.join(", ")));
+                                self.err(Code::UnknownTransaction, file, at(v), format!("`{}` is not a kind of transaction", v.text))
+                                    .help = Some(format!("write one of {}", names.join(", ")));
                             }
                         }
                     }
@@ -1425,19 +1426,20 @@ impl<'a> Checker<'a> {
                 }
                 other => {
                     let help = did_you_mean(other, ["eccn", "chip", "exporter", "transaction"]);
-                    self.err("unknown-field", file, at(field), format!("`{other}` cannot be compared with a list of values")).help = help;
+                    self.err(Code::UnknownField, file, at(field), format!("`{other}` cannot be compared with a list of values")).help =
+                        help;
                     return None;
                 }
             },
             Expr::InListShare { field, values, op, value } => {
                 if field.text != "owned_by" {
-                    self.err("unexpected-share", file, at(field), format!("`{}` in a list takes no share", field.text)).help =
+                    self.err(Code::UnexpectedShare, file, at(field), format!("`{}` in a list takes no share", field.text)).help =
                         Some("only `owned_by` compares a share: `owned_by in ['entity-list'] >= 50`".into());
                     return None;
                 }
                 if !matches!(op, cond::Op::Ge | cond::Op::Gt) || !(0.0..=100.0).contains(value) {
                     self.err(
-                        "bad-share",
+                        Code::BadShare,
                         file,
                         at(field),
                         format!("`owned_by` takes `>=` or `>` and a share from 0 to 100, got `{} {value}`", op.as_str()),
@@ -1455,7 +1457,7 @@ impl<'a> Checker<'a> {
                     "ship_from" => Cond::ShipFrom { set: resolved, text: text.clone() },
                     other => {
                         let help = did_you_mean(other, ["destination", "end_user_hq", "ship_from"]);
-                        self.err("unknown-field", file, at(field), format!("`{other}` is not a country field")).help = help;
+                        self.err(Code::UnknownField, file, at(field), format!("`{other}` is not a country field")).help = help;
                         return None;
                     }
                 }
@@ -1465,7 +1467,7 @@ impl<'a> Checker<'a> {
 
     fn set(&mut self, file: usize, base: usize, s: &SetExpr, depth: usize) -> Option<Set> {
         if depth > 32 {
-            self.err("set-cycle", file, base..base + 1, "named sets refer to each other in a cycle");
+            self.err(Code::SetCycle, file, base..base + 1, "named sets refer to each other in a cycle");
             return None;
         }
         let bin = |a: Set, b: Set, f: fn(Box<Set>, Box<Set>) -> Set| f(Box::new(a), Box::new(b));
@@ -1480,8 +1482,13 @@ impl<'a> Checker<'a> {
                 let l = self.set(file, base, a, depth)?;
                 let r = self.set(file, base, b, depth)?;
                 if set_size(&l) + set_size(&r) > MAX_SET_NODES {
-                    self.err("set-too-large", file, base..base + 1, format!("set expression expands to more than {MAX_SET_NODES} terms"))
-                        .help = Some("named sets are written out where they are used: define a country group instead".into());
+                    self.err(
+                        Code::SetTooLarge,
+                        file,
+                        base..base + 1,
+                        format!("set expression expands to more than {MAX_SET_NODES} terms"),
+                    )
+                    .help = Some("named sets are written out where they are used: define a country group instead".into());
                     return None;
                 }
                 bin(l, r, make)
@@ -1517,7 +1524,7 @@ impl<'a> Checker<'a> {
                             done
                         }
                         Err(e) => {
-                            self.err("syntax", sfile, sbase + e.span.start..sbase + e.span.end, e.message);
+                            self.err(Code::Syntax, sfile, sbase + e.span.start..sbase + e.span.end, e.message);
                             None
                         }
                     };
@@ -1535,7 +1542,7 @@ impl<'a> Checker<'a> {
                     help = Some(format!("write the ISO code `{}` for {}", c.code, c.name));
                 }
                 self.err(
-                    "unknown-reference",
+                    Code::UnknownReference,
                     file,
                     base + n.span.start..base + n.span.end,
                     format!("unknown country, group or set `{}`", n.text),
@@ -1557,7 +1564,7 @@ impl<'a> Checker<'a> {
                             rel.get_ref(),
                             self.rs.rules.iter().filter(|x| matches!(x.kind, RuleKind::Requirement { .. })).map(|x| x.id.as_str()),
                         );
-                        self.err("unknown-reference", f.file, sp(rel), format!("unknown requirement `{}`", rel.get_ref())).help = help;
+                        self.err(Code::UnknownReference, f.file, sp(rel), format!("unknown requirement `{}`", rel.get_ref())).help = help;
                     }
                 }
             }
@@ -1570,9 +1577,9 @@ impl<'a> Checker<'a> {
                 let Some(next) = &r.get_ref().superseded_by else { continue };
                 if !self.ids.regimes.contains_key(next.get_ref()) {
                     let help = did_you_mean(next.get_ref(), self.rs.regimes.iter().map(|g| g.id.as_str()));
-                    self.err("unknown-regime", f.file, sp(next), format!("unknown regime `{}`", next.get_ref())).help = help;
+                    self.err(Code::UnknownRegime, f.file, sp(next), format!("unknown regime `{}`", next.get_ref())).help = help;
                 } else if next.get_ref() == r.get_ref().id.get_ref() {
-                    self.err("bad-reference", f.file, sp(next), format!("regime `{}` cannot supersede itself", next.get_ref()));
+                    self.err(Code::BadReference, f.file, sp(next), format!("regime `{}` cannot supersede itself", next.get_ref()));
                 }
             }
         }

@@ -90,6 +90,149 @@ pub struct Related {
     pub message: String,
 }
 
+/// Declares [`Code`]: each variant with its name, which `warning[NAME]` shows, JSON carries and
+/// a pack's `allow` takes.
+macro_rules! codes {
+    ($($variant:ident = $name:literal: $about:literal,)*) => {
+        /// A diagnostic's code: stable, shown as `error[NAME]` or `warning[NAME]`; the lints'
+        /// ([`super::LINTS`]) are the codes a pack can `allow`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(
+                #[doc = concat!("`", $name, "`: ", $about, ".")]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in the order of their names.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// Its name (`unknown-reference`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// What it is about, in a phrase (docs/rule-packs.md lists them).
+            pub fn about(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $about,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    AmbiguousChip = "ambiguous-chip": "a chip name in a rule matches several catalog chips",
+    BadCountryCode = "bad-country-code": "a `[[country]]` code that is not two capital letters (ISO 3166-1 alpha-2)",
+    BadDate = "bad-date": "a value that is not a calendar date (`2023-11-17`) where a date is expected",
+    BadGroupId = "bad-group-id": "a group or named-set id that a condition cannot name (a `-`, a space)",
+    BadNumber = "bad-number": "a figure or threshold that is negative, not finite or out of range",
+    BadReference = "bad-reference": "a reference that cannot hold, such as a regime that supersedes itself",
+    BadScore = "bad-score": "a screening score outside 0–1, or a `possible` score above the `match` score",
+    BadSemver = "bad-semver": "a pack version or `requires` that is not a semantic version (requirement)",
+    BadShare = "bad-share": "an `owned_by` test whose operator is not `>=` or `>`, or whose share is not 0–100",
+    ChangesOtherKind = "changes-other-kind": "`amends` or `supersedes` names a rule of another table",
+    ChangesOwnRule = "changes-own-rule": "`amends` or `supersedes` names a rule of the same pack",
+    ClassificationNotItem = "classification-not-item": "a classification rule that tests the transaction (destination, parties, exporter) rather than the item",
+    D5WithoutMacau = "d5-without-macau": "a set that names D:5 without Macau (a lint)",
+    DateGap = "date-gap": "days between versions of one rule family (a lint)",
+    DateOverlap = "date-overlap": "versions of one rule family in force on one day (a lint)",
+    DuplicateAlias = "duplicate-alias": "an alias that already names another chip",
+    DuplicateId = "duplicate-id": "an id defined twice without `replaces = true`",
+    DuplicateMember = "duplicate-member": "a country listed twice in a group (a lint)",
+    DuplicatePack = "duplicate-pack": "the same pack loaded twice",
+    DuplicatePackHeader = "duplicate-pack-header": "a pack with more than one `[pack]` header",
+    EccnPrecedence = "eccn-precedence": "ECCNs of different files that may both hold (a lint)",
+    EmptyCitation = "empty-citation": "a citation whose `document` is empty",
+    EmptyParty = "empty-party": "a party-list entry or name that is empty or only punctuation",
+    EmptyRange = "empty-range": "dates that end before they start (a regime's `until`, an entry's `removed`)",
+    EngineTooOld = "engine-too-old": "a pack whose `requires` this chipgate does not meet",
+    FigureWithoutSource = "figure-without-source": "a chip figure without a `source` (a lint)",
+    FormulaLikeId = "formula-like-id": "an id or name that starts like a spreadsheet formula (`=`, `+`, `-`, `@`)",
+    Internal = "internal": "a problem in chipgate itself rather than in the pack",
+    JurisdictionConflict = "jurisdiction-conflict": "packs of two jurisdictions loaded together",
+    MisplacedKey = "misplaced-key": "a key that does not go with the others given (`supersedes` with `replaces`, `id` with `amends`)",
+    MissingCitation = "missing-citation": "a regime without a citation (a lint)",
+    MissingEffective = "missing-effective": "a regime without an effective date (a lint)",
+    MissingExtends = "missing-extends": "a pack that `extends` a pack that is not loaded",
+    MissingKey = "missing-key": "a required key that is absent (a rule's `id`, `regime` or `when`)",
+    MissingPackHeader = "missing-pack-header": "a pack directory or file without a `[pack]` header",
+    MissingShare = "missing-share": "an ownership test without its share (`owned_by in [...] >= 50`)",
+    MixedSetOperators = "mixed-set-operators": "`|`, `&` and `-` mixed without parentheses (a warning; the pack loads)",
+    NeverHolds = "never-holds": "a rule that can never hold (a lint)",
+    NonIsoCountryCode = "non-iso-country-code": "a country code that is not ISO 3166-1 (a lint)",
+    NothingToAmend = "nothing-to-amend": "`amends` names a rule no earlier pack defines",
+    NothingToReplace = "nothing-to-replace": "`replaces = true` on a definition no earlier pack has",
+    NothingToSupersede = "nothing-to-supersede": "`supersedes` names a rule no earlier pack defines",
+    ReplacesDefinition = "replaces-definition": "a definition that replaces or changes another pack's (a lint)",
+    ReviewTie = "review-tie": "review rules of one day that only file order separates (a lint)",
+    SetCycle = "set-cycle": "named sets that refer to each other in a cycle",
+    SetTooLarge = "set-too-large": "a named set whose expansion is over the limit",
+    ShadowedRule = "shadowed-rule": "a rule that an earlier one always decides before it (a lint)",
+    SparseThroughput = "sparse-throughput": "a throughput marked sparse, left out of TPP (a lint)",
+    SupersedesLaterRule = "supersedes-later-rule": "a rule that supersedes one taking effect on or after its own date",
+    Syntax = "syntax": "a condition or set expression that does not parse",
+    Toml = "toml": "a file that is not valid TOML, or a key or value of the wrong type",
+    UnexpectedShare = "unexpected-share": "a share given to a list test that takes none",
+    UnknownChip = "unknown-chip": "a chip name in a rule that the catalog does not have",
+    UnknownCountry = "unknown-country": "a country code that no `[[country]]` defines",
+    UnknownEccn = "unknown-eccn": "an ECCN, or ECCN family, that no `[[eccn]]` declares",
+    UnknownField = "unknown-field": "a name in a condition that is no metric, flag, list or country field, or used the wrong way",
+    UnknownKind = "unknown-kind": "a requirement `kind` that chipgate does not know",
+    UnknownLint = "unknown-lint": "`allow` names no lint",
+    UnknownMetric = "unknown-metric": "a comparison with a name that is no metric",
+    UnknownPartyList = "unknown-party-list": "a party test naming no `[[party_list]]`",
+    UnknownPolicy = "unknown-policy": "a review policy that chipgate does not know",
+    UnknownPrecision = "unknown-precision": "a throughput precision that chipgate does not know",
+    UnknownReference = "unknown-reference": "a reference to a requirement, exception, country, group or set that does not exist",
+    UnknownRegime = "unknown-regime": "a rule or `superseded_by` naming no regime",
+    UnknownSource = "unknown-source": "a figure's `source` naming no key of the chip's `[chip.sources]` (and no document)",
+    UnknownTransaction = "unknown-transaction": "a transaction test with a kind that chipgate does not know",
+    Unreadable = "unreadable": "a file that cannot be read (not a regular file, over the size limit, not UTF-8)",
+}
+
+impl Code {
+    /// Looks a code up by name.
+    pub fn parse(name: &str) -> Option<Code> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Code {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Self::ALL.iter().map(|c| c.as_str())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Code {}
+
 /// A problem found in a rule file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -97,7 +240,7 @@ pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
     /// Lint or error code (e.g. `unknown-reference`).
-    pub code: &'static str,
+    pub code: Code,
     /// One-line message: lowercase, user's value in backticks, no trailing period.
     pub message: String,
     /// File id.
@@ -116,12 +259,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(code: &'static str, file: usize, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, file: usize, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Error, code, message: message.into(), file, span, help: None, related: Vec::new() }
     }
 
     /// A warning.
-    pub fn warning(code: &'static str, file: usize, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: Code, file: usize, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, file, span, message) }
     }
 
@@ -248,7 +391,7 @@ pub struct Located<'a> {
     /// Error or warning.
     pub severity: Severity,
     /// Lint or error code.
-    pub code: &'a str,
+    pub code: Code,
     /// One-line message.
     pub message: &'a str,
     /// Advice.
@@ -293,7 +436,7 @@ mod tests {
     fn renders_location_carets_and_help() {
         let mut s = Sources::default();
         let f = s.add("rules/x.toml", "[[requirement]]\nwhen = \"tdp_watts > 3\"\n");
-        let d = Diagnostic::error("unknown-metric", f, 24..33, "unknown metric `tdp_watts`").with_help("did you mean `tdp_w`?");
+        let d = Diagnostic::error(Code::UnknownMetric, f, 24..33, "unknown metric `tdp_watts`").with_help("did you mean `tdp_w`?");
         let text = render(&s, &[d]);
         assert!(text.contains("error[unknown-metric]: unknown metric `tdp_watts`"), "{text}");
         assert!(text.contains("rules/x.toml:2:9"), "{text}");
@@ -305,8 +448,8 @@ mod tests {
     fn spans_outside_the_text_still_render() {
         let mut s = Sources::default();
         let f = s.add("x.toml", "é");
-        let text = render(&s, &[Diagnostic::error("x", f, 1..40, "bad span")]);
-        assert!(text.contains("error[x]: bad span"), "{text}");
+        let text = render(&s, &[Diagnostic::error(Code::Internal, f, 1..40, "bad span")]);
+        assert!(text.contains("error[internal]: bad span"), "{text}");
     }
 
     #[test]

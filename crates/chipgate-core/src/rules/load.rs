@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::check::{Checker, ParsedFile};
-use super::diag::{Diagnostic, Sources};
+use super::diag::{Code, Diagnostic, Sources};
 use super::raw::RawFile;
 use super::{PackInfo, RuleSet};
 
@@ -132,7 +132,7 @@ impl Loader {
         if lints {
             diags.extend(super::lint::lint(&rs, &sources, &parsed));
         }
-        diags.retain(|d| d.is_error() || !allowed.get(&d.file).is_some_and(|codes| codes.iter().any(|c| c == d.code)));
+        diags.retain(|d| d.is_error() || !allowed.get(&d.file).is_some_and(|codes| codes.iter().any(|c| d.code == c.as_str())));
         // Reading order: by file, then by position (stable, so one place keeps its order).
         diags.sort_by_key(|d| (d.file, d.span.start));
         if diags.iter().any(Diagnostic::is_error) {
@@ -185,7 +185,8 @@ impl Read {
     fn unreadable(&mut self, path: String, msg: String) {
         let f = self.sources.add(path, "");
         self.diags.push(
-            Diagnostic::error("unreadable", f, 0..0, msg).with_help("a rule pack is a directory of UTF-8 `.toml` files, or one such file"),
+            Diagnostic::error(Code::Unreadable, f, 0..0, msg)
+                .with_help("a rule pack is a directory of UTF-8 `.toml` files, or one such file"),
         );
     }
 
@@ -209,7 +210,7 @@ impl Read {
                 let id = self.sources.add(shown, text);
                 first_file.get_or_insert(id);
                 self.diags.push(
-                    Diagnostic::error("toml", id, at..at + 1, format!("arrays or tables nested more than {MAX_NESTING} deep"))
+                    Diagnostic::error(Code::Toml, id, at..at + 1, format!("arrays or tables nested more than {MAX_NESTING} deep"))
                         .with_help("a rule file nests a few levels at most; check for a runaway `[` or `{`"),
                 );
                 continue;
@@ -231,7 +232,7 @@ impl Read {
                         if let Some((prev, _, pspan)) = &header {
                             let loc = self.sources.location(*prev, pspan.start);
                             self.diags.push(
-                                Diagnostic::error("duplicate-pack-header", id, span, "a pack has exactly one `[pack]` header")
+                                Diagnostic::error(Code::DuplicatePackHeader, id, span, "a pack has exactly one `[pack]` header")
                                     .with_related(*prev, pspan.clone(), format!("first header here ({loc})")),
                             );
                         } else {
@@ -255,10 +256,10 @@ impl Read {
         let allow: Vec<String> = header.as_ref().map(|(_, h, _)| h.allow.iter().map(|c| c.get_ref().clone()).collect()).unwrap_or_default();
         if let Some((file, h, _)) = &header {
             for code in &h.allow {
-                if !super::LINTS.iter().any(|l| l.code == code.get_ref()) {
-                    let help = super::diag::did_you_mean(code.get_ref(), super::LINTS.iter().map(|l| l.code));
+                if !super::LINTS.iter().any(|l| l.code == code.get_ref().as_str()) {
+                    let help = super::diag::did_you_mean(code.get_ref(), super::LINTS.iter().map(|l| l.code.as_str()));
                     let mut d =
-                        Diagnostic::error("unknown-lint", *file, code.span(), format!("`allow` names no lint `{}`", code.get_ref()));
+                        Diagnostic::error(Code::UnknownLint, *file, code.span(), format!("`allow` names no lint `{}`", code.get_ref()));
                     d.help = help.or_else(|| Some("`chipgate rules validate` lists each warning with its code".into()));
                     self.diags.push(d);
                 }
@@ -272,7 +273,7 @@ impl Read {
                 if !unparsed {
                     let f = first_file.unwrap_or_else(|| self.sources.add(location, ""));
                     self.diags.push(
-                        Diagnostic::error("missing-pack-header", f, 0..0, format!("pack `{location}` has no `[pack]` header"))
+                        Diagnostic::error(Code::MissingPackHeader, f, 0..0, format!("pack `{location}` has no `[pack]` header"))
                             .with_help("add `[pack]` with `name`, `version` and `requires` to one file of the pack"),
                     );
                 }
@@ -320,7 +321,7 @@ fn pack_info(
 ) -> PackInfo {
     if let Err(e) = semver::Version::parse(h.version.get_ref()) {
         diags.push(
-            Diagnostic::error("bad-semver", file, h.version.span(), format!("`{}` is not a semantic version: {e}", h.version.get_ref()))
+            Diagnostic::error(Code::BadSemver, file, h.version.span(), format!("`{}` is not a semantic version: {e}", h.version.get_ref()))
                 .with_help("write a version like `1.2.0`"),
         );
     }
@@ -331,7 +332,7 @@ fn pack_info(
                 if !r.matches(&engine) {
                     diags.push(
                         Diagnostic::error(
-                            "engine-too-old",
+                            Code::EngineTooOld,
                             file,
                             req.span(),
                             format!(
@@ -345,7 +346,7 @@ fn pack_info(
                 }
             }
             Err(e) => diags.push(
-                Diagnostic::error("bad-semver", file, req.span(), format!("`{}` is not a version requirement: {e}", req.get_ref()))
+                Diagnostic::error(Code::BadSemver, file, req.span(), format!("`{}` is not a version requirement: {e}", req.get_ref()))
                     .with_help("write a requirement like `>=0.1`"),
             ),
         }
@@ -355,7 +356,7 @@ fn pack_info(
             let loaded: Vec<String> = earlier.iter().map(|p| format!("`{}`", p.name)).collect();
             diags.push(
                 Diagnostic::error(
-                    "missing-extends",
+                    Code::MissingExtends,
                     file,
                     ext.span(),
                     format!("pack `{}` extends `{}`, which is not loaded before it", h.name.get_ref(), ext.get_ref()),
@@ -369,7 +370,7 @@ fn pack_info(
         }
     }
     if earlier.iter().any(|p| &p.name == h.name.get_ref()) {
-        diags.push(Diagnostic::error("duplicate-pack", file, h.name.span(), format!("pack `{}` is loaded twice", h.name.get_ref())));
+        diags.push(Diagnostic::error(Code::DuplicatePack, file, h.name.span(), format!("pack `{}` is loaded twice", h.name.get_ref())));
     }
     PackInfo {
         name: h.name.get_ref().clone(),
@@ -434,7 +435,7 @@ fn toml_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
     let span = e.span().unwrap_or(0..0);
     let msg = e.message().trim().trim_end_matches('.').to_string();
     let first = msg.lines().next().unwrap_or("").to_string();
-    let mut d = Diagnostic::error("toml", file, span.clone(), first.clone());
+    let mut d = Diagnostic::error(Code::Toml, file, span.clone(), first.clone());
     if let Some(field) = first.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
         let expected: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
         d = d.with_help_opt(super::diag::did_you_mean(field, expected.iter().copied()).or_else(|| {

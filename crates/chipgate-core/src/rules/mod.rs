@@ -21,7 +21,7 @@ mod load;
 mod raw;
 pub mod words;
 
-pub use diag::{Diagnostic, Severity, Sources};
+pub use diag::{Code, Diagnostic, Severity, Sources};
 pub use lint::{Lint, LINTS};
 pub use load::{LoadError, Loader, PackSource, BUILTIN_LABEL};
 

@@ -1,7 +1,7 @@
 //! `never-holds` and `shadowed-rule`: rules that can never decide anything.
 
 use super::super::cond::Op;
-use super::super::diag::Diagnostic;
+use super::super::diag::{Code, Diagnostic};
 use super::super::{Cond, Rule, RuleKind, RuleSet, Set};
 use super::dates::{common, describe, span_of};
 use super::Index;
@@ -27,7 +27,7 @@ fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
             let span = raw.until.as_ref().or(raw.effective.as_ref()).map(|d| d.span()).or_else(|| raw.id_span()).unwrap_or_default();
             return Some(
                 Diagnostic::warning(
-                    "never-holds",
+                    Code::NeverHolds,
                     *file,
                     span,
                     format!("rule `{}` is never in force: it takes effect on {a} and ends on {b}", r.id),
@@ -39,7 +39,7 @@ fn never(ix: &Index<'_>, r: &Rule) -> Option<Diagnostic> {
     let why = unsatisfiable(&r.when)?;
     Some(
         Diagnostic::warning(
-            "never-holds",
+            Code::NeverHolds,
             *file,
             raw.when_span().unwrap_or_default(),
             format!("the condition of rule `{}` can never hold: {why}", r.id),
@@ -259,7 +259,7 @@ fn review_ties(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         let day = a.effective.map_or_else(|| "always".to_string(), |d| format!("on {d}"));
         out.push(
             Diagnostic::warning(
-                "review-tie",
+                Code::ReviewTie,
                 *file,
                 raw.id_span().unwrap_or_default(),
                 format!(
@@ -306,7 +306,7 @@ fn eccn_precedence(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         let loc = ix.location(ffile, fspan);
         out.push(
             Diagnostic::warning(
-                "eccn-precedence",
+                Code::EccnPrecedence,
                 *file,
                 span.clone(),
                 format!(
@@ -390,7 +390,7 @@ fn shadowed(ix: &Index<'_>, a: &Rule, b: &Rule, msg: String) -> Option<Diagnosti
     let aspan = araw.id_span().unwrap_or_default();
     let loc = ix.location(*afile, &aspan);
     Some(
-        Diagnostic::warning("shadowed-rule", *file, raw.id_span().unwrap_or_default(), msg)
+        Diagnostic::warning(Code::ShadowedRule, *file, raw.id_span().unwrap_or_default(), msg)
             .with_related(*afile, aspan, format!("`{}` defined here ({loc})", a.id))
             .with_help(format!("remove `{}`, or narrow `{}`'s condition or dates", b.id, a.id)),
     )

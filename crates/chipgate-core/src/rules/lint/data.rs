@@ -8,7 +8,7 @@ use toml::value::Datetime;
 use toml::Spanned;
 
 use super::super::cond::{self, Expr, Name, SetExpr};
-use super::super::diag::Diagnostic;
+use super::super::diag::{Code, Diagnostic};
 use super::super::raw::{RawChip, RawFigure, RawGroup};
 use super::super::RuleSet;
 use super::dates::common;
@@ -29,14 +29,14 @@ pub(super) fn lint(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
             let r = r.get_ref();
             if r.citation.is_none() {
                 out.push(
-                    Diagnostic::warning("missing-citation", f.file, r.id.span(), format!("regime `{}` has no citation", r.id.get_ref()))
+                    Diagnostic::warning(Code::MissingCitation, f.file, r.id.span(), format!("regime `{}` has no citation", r.id.get_ref()))
                         .with_help("add `citation = { document = \"88 FR 73458 (FR Doc 2023-23055)\", url = \"https://...\" }`"),
                 );
             }
             if r.effective.is_none() {
                 out.push(
                     Diagnostic::warning(
-                        "missing-effective",
+                        Code::MissingEffective,
                         f.file,
                         r.id.span(),
                         format!("regime `{}` has no effective date, so it applies to every date in the past", r.id.get_ref()),
@@ -121,7 +121,7 @@ fn sets_of<'a>(e: &'a Expr, out: &mut Vec<&'a SetExpr>) {
 fn d5(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let warn = |file: usize, span, what: String, group: &str, code: &str| {
         let name = rs.countries.by_code(code).map(|c| c.name.clone()).unwrap_or_else(|| code.to_string());
-        Diagnostic::warning("d5-without-macau", file, span, format!("{what} names `{group}` without {name} (`{code}`)")).with_help(format!(
+        Diagnostic::warning(Code::D5WithoutMacau, file, span, format!("{what} names `{group}` without {name} (`{code}`)")).with_help(format!(
             "the regulations say \"{group} or {name}\": {name} is not in {group}; write `{group} | {code}` or use a named set that includes it"
         ))
     };
@@ -157,7 +157,7 @@ fn chip(file: usize, c: &RawChip, out: &mut Vec<Diagnostic>) {
         if t.sparse {
             out.push(
                 Diagnostic::warning(
-                    "sparse-throughput",
+                    Code::SparseThroughput,
                     file,
                     t.tops.span(),
                     format!("throughput `{}` of chip `{id}` is marked sparse; it is left out of TPP", t.precision.get_ref()),
@@ -178,7 +178,7 @@ fn chip(file: usize, c: &RawChip, out: &mut Vec<Diagnostic>) {
 }
 
 fn no_source(file: usize, chip: &str, what: &str, span: std::ops::Range<usize>) -> Diagnostic {
-    Diagnostic::warning("figure-without-source", file, span, format!("{what} of chip `{chip}` has no source"))
+    Diagnostic::warning(Code::FigureWithoutSource, file, span, format!("{what} of chip `{chip}` has no source"))
         .with_help("add `source = \"...\"`: a key of the chip's `[chip.sources]` table, or a document or URL")
 }
 
@@ -196,7 +196,7 @@ fn members(file: usize, g: &RawGroup, out: &mut Vec<Diagnostic>, ix: &Index<'_>)
     let dup = |m: &Spanned<String>, first: &Spanned<String>, what: String, out: &mut Vec<Diagnostic>| {
         let loc = ix.location(file, &first.span());
         out.push(
-            Diagnostic::warning("duplicate-member", file, m.span(), what)
+            Diagnostic::warning(Code::DuplicateMember, file, m.span(), what)
                 .with_related(file, first.span(), format!("first listed here ({loc})"))
                 .with_help("list each country once; a dated `[[group.change]]` replaces an undated entry in `members`"),
         );
@@ -260,5 +260,5 @@ fn countries(file: usize, code: &Spanned<String>, name: &str, builtin: &[(String
             "check the code against ISO 3166-1; shipment files and other tools will not know a private code".to_string(),
         ),
     };
-    out.push(Diagnostic::warning("non-iso-country-code", file, code.span(), msg).with_help(help));
+    out.push(Diagnostic::warning(Code::NonIsoCountryCode, file, code.span(), msg).with_help(help));
 }

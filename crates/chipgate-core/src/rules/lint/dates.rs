@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use jiff::civil::Date;
 
-use super::super::diag::Diagnostic;
+use super::super::diag::{Code, Diagnostic};
 use super::super::{Rule, RuleKind, RuleSet};
 use super::Index;
 
@@ -180,7 +180,7 @@ fn overlap(ix: &Index<'_>, a: &Rule, b: &Rule, both: Span) -> Option<Diagnostic>
     let loc = ix.location(afile, &aspan);
     Some(
         Diagnostic::warning(
-            "date-overlap",
+            Code::DateOverlap,
             file,
             span,
             format!("rules `{}` and `{}` of the same family are both in force {}", a.id, b.id, describe(both)),
@@ -252,7 +252,7 @@ fn gap(ix: &Index<'_>, prev: &Rule, next: &Rule, end: Date) -> Option<Diagnostic
     let start = next.effective?;
     Some(
         Diagnostic::warning(
-            "date-gap",
+            Code::DateGap,
             file,
             span,
             format!(
@@ -275,17 +275,17 @@ fn regimes(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
             raw.until.as_ref().map(|u| u.span()).or_else(|| raw.superseded_by.as_ref().map(|s| s.span())).unwrap_or_else(|| raw.id.span());
         let (code, msg, help) = match a.until {
             None => (
-                "date-overlap",
+                Code::DateOverlap,
                 format!("regime `{}` is superseded by `{}` but has no `until`: both are in force from {start} on", a.id, b.id),
                 format!("add `until = {start}` to `{}`", a.id),
             ),
             Some(end) if end > start => (
-                "date-overlap",
+                Code::DateOverlap,
                 format!("regime `{}` ends on {end}, after `{}`, which supersedes it, takes effect on {start}", a.id, b.id),
                 format!("end `{}` on {start}", a.id),
             ),
             Some(end) if end < start => (
-                "date-gap",
+                Code::DateGap,
                 format!("regime `{}` ends on {end}, but `{}`, which supersedes it, takes effect only on {start}", a.id, b.id),
                 format!("end `{}` on {start}, or check the effective date of `{}`", a.id, b.id),
             ),
