@@ -147,7 +147,7 @@ pub fn audit_batches_to_sink<I>(
 where
     I: IntoIterator<Item = Result<RecordBatch, ArrowError>>,
 {
-    let opts = Options { json: opts.json || sink.wants_json(), ..opts.clone() };
+    let opts = Options { json: opts.json || sink.blocks().is_some_and(|b| b.json()), ..opts.clone() };
     let mut emit = ToSink { sink, rec: ByteRecord::new(), cell: Vec::new() };
     drive(rs, &opts, schema, batches, &mut emit)
 }

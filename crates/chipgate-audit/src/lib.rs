@@ -28,6 +28,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use csv::ByteRecord;
 use jiff::civil::Date;
+use sink::Format;
 
 mod ahead;
 pub mod arrow;
@@ -48,7 +49,7 @@ pub use decode::{encoding_for, encoding_named};
 pub use memo::{Finding, OUTPUT_COLUMNS};
 pub use row::{ErrorKind, Problem, Problems, RowError};
 pub use scan::{delimiter_for, detect_delimiter, Limits, DELIMITERS};
-pub use sink::{csv_field, formula_like, CsvFormat, CsvSink, Format, Header, JsonlFormat, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
+pub use sink::{csv_field, formula_like, CsvSink, Header, JsonlSink, Outcome, Row, Sink, STAMP_COLUMNS};
 pub use summary::{
     ColumnUse, DateRange, DestinationTally, ErrorTally, InputFormat, Summary, SummaryDocument, Tally, VerdictCount, VerdictTally,
 };
@@ -198,7 +199,7 @@ impl From<MemoError> for AuditError {
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
     // A sink that writes JSON gets it, whatever the options say.
     let with_json;
-    let opts = if sink.wants_json() && !opts.json {
+    let opts = if sink.blocks().is_some_and(|b| b.json()) && !opts.json {
         with_json = Options { json: true, ..opts.clone() };
         &with_json
     } else {
@@ -218,7 +219,7 @@ pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut 
     // the workers far more than reading them costs, so there the workers get every core.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = if opts.json { cores } else { cores - 1 }.clamp(1, MAX_WORKERS);
-    let format = sink.format();
+    let format = sink.blocks().map(|b| b.format());
     let fields = format.as_ref().map_or_else(|| sink.needs_fields(), |f| f.needs_fields());
     // The workers share the queue of batches to do; the reading thread stops (and so do the
     // workers) when the batches it waits for can no longer come back.
@@ -313,7 +314,10 @@ fn write_in_order(
         waiting.insert(b.seq, b);
         while let Some(b) = waiting.remove(&next) {
             if formatted {
-                sink.block(&b.out).map_err(AuditError::Write)?;
+                match sink.blocks() {
+                    Some(blocks) => blocks.block(&b.out).map_err(AuditError::Write)?,
+                    None => return Err(AuditError::Write(std::io::Error::other("the sink no longer takes formatted rows"))),
+                }
             } else {
                 for (r, (got, warning, date)) in b.records().zip(&b.done) {
                     r.fields_into(&mut rec, fields);

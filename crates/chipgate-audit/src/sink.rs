@@ -70,9 +70,9 @@ pub struct Row<'a> {
     pub date: Option<Date>,
 }
 
-/// How a sink writing a byte stream formats one row. An audit formats rows with it on several
-/// threads at once, and hands the sink the formatted rows in input order ([`Sink::block`]).
-pub trait Format: Send + Sync {
+/// How the audit's own sinks format one row. An audit formats rows with it on several threads
+/// at once, and hands the sink the formatted rows in input order ([`Blocks::block`]).
+pub(crate) trait Format: Send + Sync {
     /// Appends a row, with its line ending.
     fn row(&self, out: &mut Vec<u8>, row: &Row<'_>) -> io::Result<()>;
     /// Whether [`Row::fields`] is needed when [`Row::raw`] is given (see [`Sink::needs_fields`]).
@@ -81,7 +81,10 @@ pub trait Format: Send + Sync {
     }
 }
 
-/// A destination for audited rows.
+/// A destination for audited rows: the header, then every row in input order, then the end.
+/// This is all a sink of another crate implements; the audit's own byte sinks ([`CsvSink`],
+/// [`JsonlSink`]) also take part in formatting rows on the audit's worker threads, which is
+/// the audit's business alone.
 pub trait Sink {
     /// Called once with the input's header, before any row.
     fn begin(&mut self, header: &Header<'_>) -> io::Result<()>;
@@ -94,21 +97,26 @@ pub trait Sink {
     fn needs_fields(&self) -> bool {
         true
     }
-    /// For a sink writing a byte stream: how it formats a row, asked after [`Sink::begin`].
-    /// Given one, the audit formats rows on several threads and calls [`Sink::block`] instead
-    /// of [`Sink::row`]; without (the default), every row goes to [`Sink::row`] in turn.
-    fn format(&self) -> Option<Arc<dyn Format>> {
+    /// The audit's own sinks' fast path (see [`Blocks`]); `None` for every other sink, which
+    /// cannot name the type and so gets its rows through [`Sink::row`].
+    #[doc(hidden)]
+    #[allow(private_interfaces)] // sealed: only this crate's sinks can give one
+    fn blocks(&mut self) -> Option<&mut dyn Blocks> {
         None
     }
-    /// Whether the sink writes each row's decision as JSON ([`Finding::json`]): the audit
-    /// then renders it whatever [`super::Options::json`] says.
-    fn wants_json(&self) -> bool {
+}
+
+/// A sink that takes rows formatted on the audit's worker threads, in input order, instead of
+/// one by one: [`CsvSink`] and [`JsonlSink`].
+pub(crate) trait Blocks {
+    /// How it formats a row, asked after [`Sink::begin`].
+    fn format(&self) -> Arc<dyn Format>;
+    /// Takes rows formatted with [`Blocks::format`], in input order.
+    fn block(&mut self, bytes: &[u8]) -> io::Result<()>;
+    /// Whether it writes each row's decision as JSON ([`Finding::json`]): the audit then
+    /// renders it whatever [`super::Options::json`] says.
+    fn json(&self) -> bool {
         false
-    }
-    /// Takes rows formatted with [`Sink::format`], in input order.
-    fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let _ = bytes;
-        Err(io::Error::new(io::ErrorKind::Unsupported, "this sink formats its own rows"))
     }
 }
 
@@ -152,7 +160,7 @@ pub struct CsvSink<W: Write> {
 
 /// The rows of a [`CsvSink`]: the input row as it was read, then the audit columns.
 #[derive(Debug, Clone)]
-pub struct CsvFormat {
+pub(crate) struct CsvFormat {
     eol: &'static [u8],
     excel_safe: bool,
     /// The byte between fields of the output.
@@ -311,8 +319,15 @@ impl<W: Write> Sink for CsvSink<W> {
         self.format.needs_fields()
     }
 
-    fn format(&self) -> Option<Arc<dyn Format>> {
-        Some(self.format.clone())
+    #[allow(private_interfaces)] // sealed, as the trait's method
+    fn blocks(&mut self) -> Option<&mut dyn Blocks> {
+        Some(self)
+    }
+}
+
+impl<W: Write> Blocks for CsvSink<W> {
+    fn format(&self) -> Arc<dyn Format> {
+        self.format.clone()
     }
 
     fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -334,7 +349,7 @@ pub struct JsonlSink<W: Write> {
 
 /// The rows of a [`JsonlSink`].
 #[derive(Debug, Clone, Default)]
-pub struct JsonlFormat {
+pub(crate) struct JsonlFormat {
     /// The header names as JSON strings (repeated names numbered).
     keys: Vec<String>,
     /// With a stamp: the rule set's version as a JSON string.
@@ -410,15 +425,22 @@ impl<W: Write> Sink for JsonlSink<W> {
         self.out.flush()
     }
 
-    fn format(&self) -> Option<Arc<dyn Format>> {
-        Some(self.format.clone())
+    #[allow(private_interfaces)] // sealed, as the trait's method
+    fn blocks(&mut self) -> Option<&mut dyn Blocks> {
+        Some(self)
+    }
+}
+
+impl<W: Write> Blocks for JsonlSink<W> {
+    fn format(&self) -> Arc<dyn Format> {
+        self.format.clone()
     }
 
     fn block(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)
     }
 
-    fn wants_json(&self) -> bool {
+    fn json(&self) -> bool {
         true
     }
 }

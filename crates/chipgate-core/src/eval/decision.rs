@@ -106,14 +106,67 @@ pub struct TraceEntry {
     pub result: Truth,
 }
 
+/// What a reason is to the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    /// The classification rule that gave the item its ECCN.
+    Classification,
+    /// The rule that kept the item out of every ECCN tested.
+    Exclusion,
+    /// A license requirement that applies.
+    Requirement,
+    /// A requirement saying that the transaction is not controlled (`kind = "outside"`).
+    Outside,
+    /// A license exception that is available.
+    Exception,
+    /// The review policy that applies to a license application.
+    Review,
+    /// A party of the transaction found on a party list.
+    ListedParty,
+}
+
+impl ReasonKind {
+    /// Every kind, in the order of its declaration.
+    pub const ALL: [ReasonKind; 7] = [
+        ReasonKind::Classification,
+        ReasonKind::Exclusion,
+        ReasonKind::Requirement,
+        ReasonKind::Outside,
+        ReasonKind::Exception,
+        ReasonKind::Review,
+        ReasonKind::ListedParty,
+    ];
+
+    /// Its name, as JSON writes it (`listed_party`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonKind::Classification => "classification",
+            ReasonKind::Exclusion => "exclusion",
+            ReasonKind::Requirement => "requirement",
+            ReasonKind::Outside => "outside",
+            ReasonKind::Exception => "exception",
+            ReasonKind::Review => "review",
+            ReasonKind::ListedParty => "listed_party",
+        }
+    }
+}
+
+impl std::fmt::Display for ReasonKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A rule that decided the answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     /// Rule id.
     pub id: String,
-    /// Classification, exclusion, requirement, exception or review.
-    pub kind: String,
+    /// What the rule is to the answer.
+    pub kind: ReasonKind,
     /// Regime id.
     pub regime: String,
     /// What the rule says.

@@ -1005,10 +1005,10 @@ fn review<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn
 
 /// The reason kind of a requirement that fired: `outside` for one saying the transaction is not
 /// controlled, `requirement` otherwise.
-fn requirement_kind(rs: &RuleSet, i: usize) -> &'static str {
+fn requirement_kind(rs: &RuleSet, i: usize) -> ReasonKind {
     match rs.rules.get(i).map(|r| &r.kind) {
-        Some(RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside }) => "outside",
-        _ => "requirement",
+        Some(RuleKind::Requirement { kind: crate::rules::RequirementKind::Outside }) => ReasonKind::Outside,
+        _ => ReasonKind::Requirement,
     }
 }
 
@@ -1019,18 +1019,18 @@ fn listed_reason(rs: &RuleSet, i: usize) -> Option<Reason> {
     let added = p.added.map(|a| format!(", listed from {a}")).unwrap_or_default();
     Some(Reason {
         id: p.id.clone(),
-        kind: "listed_party".to_string(),
+        kind: ReasonKind::ListedParty,
         regime: list.id.clone(),
         summary: format!("{} on the {}{added}: {}", p.name, list.name, p.license_requirement),
         citation: p.citation.clone(),
     })
 }
 
-fn reason(rs: &RuleSet, i: usize, kind: &str) -> Option<Reason> {
+fn reason(rs: &RuleSet, i: usize, kind: ReasonKind) -> Option<Reason> {
     let r = rs.rules.get(i)?;
     Some(Reason {
         id: r.id.clone(),
-        kind: kind.to_string(),
+        kind,
         regime: rs.regime_of(r).map(|g| g.id.clone()).unwrap_or_default(),
         summary: r.summary.clone(),
         citation: r.citation.clone(),
@@ -1092,7 +1092,7 @@ fn assemble(
         d.verdict = out.verdict;
         d.license_required = Some(out.verdict != Verdict::NoLicenseRequired);
         if outcomes.len() == 1 {
-            let kind = if d.eccn.is_some() { "classification" } else { "exclusion" };
+            let kind = if d.eccn.is_some() { ReasonKind::Classification } else { ReasonKind::Exclusion };
             d.reasons.extend(deciding.iter().filter_map(|i| reason(rs, *i, kind)));
         }
         d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, requirement_kind(rs, *i))));
@@ -1105,7 +1105,7 @@ fn assemble(
                         notification: *notification,
                         citation: r.citation.clone(),
                     });
-                    d.reasons.extend(reason(rs, *i, "exception"));
+                    d.reasons.extend(reason(rs, *i, ReasonKind::Exception));
                 }
             }
         }
@@ -1118,7 +1118,7 @@ fn assemble(
         } else if let Some(r) = out.review.filter(|_| same_review).and_then(|i| rs.rules.get(i)) {
             if let RuleKind::Review { policy } = r.kind {
                 d.review_policy = Some(ReviewRef { policy, rule: r.id.clone(), citation: r.citation.clone() });
-                d.reasons.extend(out.review.and_then(|i| reason(rs, i, "review")));
+                d.reasons.extend(out.review.and_then(|i| reason(rs, i, ReasonKind::Review)));
             }
         }
         let reviewed = out.review.is_some() || out.review_entry.is_some();
@@ -1135,7 +1135,7 @@ fn assemble(
     for (_, _, o) in &outcomes {
         for i in &o.not_enforced {
             if seen.insert(*i) {
-                d.not_enforced.extend(reason(rs, *i, "requirement"));
+                d.not_enforced.extend(reason(rs, *i, ReasonKind::Requirement));
             }
         }
     }
@@ -1237,7 +1237,7 @@ fn license_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, V
     d.verdict = Verdict::LicenseRequired;
     let shared: Vec<usize> =
         first.2.requirements.iter().copied().filter(|r| outcomes.iter().all(|o| o.2.requirements.contains(r))).collect();
-    d.reasons.extend(shared.iter().filter_map(|i| reason(rs, *i, "requirement")));
+    d.reasons.extend(shared.iter().filter_map(|i| reason(rs, *i, ReasonKind::Requirement)));
     let no_fields = BTreeSet::new();
     let possible =
         outcomes.iter().flat_map(|o| o.2.exceptions.iter().map(|i| (*i, &no_fields)).chain(o.2.possible.iter().map(|(i, m)| (*i, m))));
@@ -1245,7 +1245,7 @@ fn license_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, V
     if let Some(r) = first.2.review.filter(|r| outcomes.iter().all(|o| o.2.review == Some(*r))).and_then(|i| rs.rules.get(i)) {
         if let RuleKind::Review { policy } = r.kind {
             d.review_policy = Some(ReviewRef { policy, rule: r.id.clone(), citation: r.citation.clone() });
-            d.reasons.extend(first.2.review.and_then(|i| reason(rs, i, "review")));
+            d.reasons.extend(first.2.review.and_then(|i| reason(rs, i, ReasonKind::Review)));
         }
     }
 }
