@@ -18,6 +18,10 @@ const ANOTHER_EXPORTER: &str = super::memo::ANOTHER_EXPORTER;
 /// The most distinct spec figure sets remembered before starting over.
 const SPEC_CAP: usize = 20_000;
 
+/// When classing by identity, the id that stands for a chip or country the row does not give
+/// (identity ids are catalog and country indices, all smaller).
+const ABSENT: u32 = u32::MAX;
+
 /// Assigns class ids to chips and countries.
 pub(crate) struct Classes<'r> {
     rs: &'r RuleSet,
@@ -30,7 +34,7 @@ pub(crate) struct Classes<'r> {
     by_id: Vec<Vec<u8>>,
     /// The classes of catalog chips by chip and period.
     catalog: Vec<Option<u32>>,
-    specs: FxMap<(u32, Spec, u32, u32), u32>,
+    specs: FxMap<(Option<u32>, Spec, u32, Option<u32>), u32>,
     /// The parties the rules' exporter tests name (see [`Key::exporter`]).
     parties: Vec<&'r str>,
     next_spec: u32,
@@ -64,21 +68,21 @@ impl<'r> Classes<'r> {
         let chip = self.chip(k, date);
         let dest = self.country(Role::Destination, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
-            (true, hq) => hq,
-            (false, u32::MAX) => self.country(Role::EndUserHq, k.dest, k.period, date),
-            (false, hq) => self.country(Role::EndUserHq, hq, k.period, date),
+            (true, hq) => hq.unwrap_or(ABSENT),
+            (false, None) => self.country(Role::EndUserHq, k.dest, k.period, date),
+            (false, Some(hq)) => self.country(Role::EndUserHq, hq, k.period, date),
         };
         let hq = match (self.exact, k.ship_from) {
-            (_, u32::MAX) => hq,
+            (_, None) => hq,
             // By identity: the end user and the ship-from as one id, apart from country indices.
-            (true, ship) => {
+            (true, Some(ship)) => {
                 self.buf.clear();
                 self.buf.push(b'x');
                 self.buf.extend_from_slice(&hq.to_le_bytes());
                 self.buf.extend_from_slice(&ship.to_le_bytes());
                 self.intern() | 1 << 31
             }
-            (false, _) => self.shipped(hq, k, date),
+            (false, Some(ship)) => self.shipped(hq, ship, k, date),
         };
         let hq = if signature.is_empty() { hq } else { self.screened(hq, signature) };
         [chip, dest, hq, k.period]
@@ -112,11 +116,10 @@ impl<'r> Classes<'r> {
     /// The end-user class `hq` joined with the ship-from's class and the kind of transaction
     /// (which a ship-from of the same class as another gives differently: `SG` to `SG` is a
     /// transfer, `SG` to `MY` a reexport).
-    fn shipped(&mut self, hq: u32, k: &Key, date: Date) -> u32 {
-        let ship = self.country(Role::ShipFrom, k.ship_from, k.period, date);
+    fn shipped(&mut self, hq: u32, from: u32, k: &Key, date: Date) -> u32 {
+        let ship = self.country(Role::ShipFrom, from, k.period, date);
         let country = |i: u32| self.rs.countries.all().get(i as usize);
-        // No ship-from (`u32::MAX`) is the jurisdiction, as the evaluator takes it.
-        let kind = country(k.dest).map_or(0, |to| self.signatures_of.transaction(country(k.ship_from), to));
+        let kind = country(k.dest).map_or(0, |to| self.signatures_of.transaction(country(from), to));
         if let Some(c) = self.shipped.get(&(hq, ship, kind)) {
             return *c;
         }
@@ -138,10 +141,11 @@ impl<'r> Classes<'r> {
     fn chip(&mut self, k: &Key, date: Date) -> u32 {
         let (idx, spec, plain) = (k.chip, &k.spec, k.plain());
         if plain && self.exact {
-            return idx;
+            return idx.unwrap_or(ABSENT);
         }
-        let slot = idx as usize * self.rs.periods() + k.period as usize;
-        if plain {
+        // A catalog chip without figures of its own: its slot in `catalog`.
+        let slot = idx.filter(|_| plain).map(|i| i as usize * self.rs.periods() + k.period as usize);
+        if let Some(slot) = slot {
             if let Some(Some(c)) = self.catalog.get(slot) {
                 return *c;
             }
@@ -152,11 +156,11 @@ impl<'r> Classes<'r> {
             self.next_spec += 1;
             self.next_spec
         } else {
-            let base = self.rs.catalog.chips().get(idx as usize);
+            let base = idx.and_then(|i| self.rs.catalog.chips().get(i as usize));
             let (chip, _) = spec.overrides().chip(base);
             self.chip_signature(&chip, date, k.exporter)
         };
-        if plain {
+        if let Some(slot) = slot {
             if let Some(c) = self.catalog.get_mut(slot) {
                 *c = Some(class);
             }
@@ -170,12 +174,8 @@ impl<'r> Classes<'r> {
     }
 
     /// The class of a chip's signature on `date` for an exporter (see [`Key::exporter`]).
-    fn chip_signature(&mut self, chip: &Chip, date: Date, exporter: u32) -> u32 {
-        let given = match self.parties.get(exporter as usize) {
-            Some(p) => Some(*p),
-            None if exporter == u32::MAX => None,
-            None => Some(ANOTHER_EXPORTER),
-        };
+    fn chip_signature(&mut self, chip: &Chip, date: Date, exporter: Option<u32>) -> u32 {
+        let given = exporter.map(|i| self.parties.get(i as usize).copied().unwrap_or(ANOTHER_EXPORTER));
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         buf.push(b'c');
@@ -223,8 +223,9 @@ impl<'r> Classes<'r> {
         let mut out = Vec::new();
         let [chip, dest, hq, period] = class;
         if self.exact {
-            for n in [k.chip, k.dest, k.hq, k.period, k.exporter, k.ship_from] {
-                out.extend_from_slice(&n.to_le_bytes());
+            for n in [k.chip, Some(k.dest), k.hq, Some(k.period), k.exporter, k.ship_from] {
+                out.push(u8::from(n.is_some()));
+                out.extend_from_slice(&n.unwrap_or_default().to_le_bytes());
             }
             k.spec.write(&mut out);
             // The parties by name (the signature holds the names when classing by identity).

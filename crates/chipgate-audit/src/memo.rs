@@ -367,11 +367,14 @@ impl Memo {
     fn slot(&mut self, key: &Key) -> Option<usize> {
         const BITS: u32 = 21;
         const ABSENT: u64 = (1 << BITS) - 1;
-        let id = |n: u32| if n == u32::MAX { Some(ABSENT) } else { Some(u64::from(n)).filter(|n| *n < ABSENT) };
+        let id = |n: Option<u32>| match n {
+            None => Some(ABSENT),
+            Some(n) => Some(u64::from(n)).filter(|n| *n < ABSENT),
+        };
         if !key.plain() || key.period as usize >= self.periods {
             return None;
         }
-        let triple = (id(key.chip)? << (2 * BITS)) | (id(key.dest)? << BITS) | id(key.hq)?;
+        let triple = (id(key.chip)? << (2 * BITS)) | (id(Some(key.dest))? << BITS) | id(key.hq)?;
         if (self.numbers.len() + 1) * self.periods > QUERY_SLOTS && !self.numbers.contains_key(&triple) {
             self.numbers.clear();
             self.queries.clear();
@@ -435,15 +438,11 @@ pub(crate) fn decide(
     parties: &[String],
     named: Parties<'_>,
 ) -> Result<Decision, EvalError> {
-    let base = rs.catalog.chips().get(key.chip as usize);
+    let base = key.chip.and_then(|i| rs.catalog.chips().get(i as usize));
     let (chip, hypothetical) = key.spec.overrides().chip(base);
-    let code = |i: u32| rs.countries.all().get(i as usize).map(|c| c.code.as_str());
-    let destination = code(key.dest).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
-    let exporter = match parties.get(key.exporter as usize) {
-        Some(p) => Some(p.as_str()),
-        None if key.exporter == u32::MAX => None,
-        None => Some(ANOTHER_EXPORTER),
-    };
+    let code = |i: Option<u32>| i.and_then(|i| rs.countries.all().get(i as usize)).map(|c| c.code.as_str());
+    let destination = code(Some(key.dest)).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
+    let exporter = key.exporter.map(|i| parties.get(i as usize).map_or(ANOTHER_EXPORTER, String::as_str));
     let q = Query {
         chip: &chip,
         hypothetical,
@@ -477,14 +476,14 @@ mod tests {
         assert!(side as usize <= rs.countries.all().len());
         let keys = (0..side).flat_map(|dest| {
             (0..side).map(move |hq| Key {
-                chip: 0,
+                chip: Some(0),
                 spec: Default::default(),
                 dest,
-                hq,
+                hq: Some(hq),
                 period,
-                exporter: u32::MAX,
-                ship_from: u32::MAX,
-                parties: u32::MAX,
+                exporter: None,
+                ship_from: None,
+                parties: None,
             })
         });
         let first: Vec<Finding> =

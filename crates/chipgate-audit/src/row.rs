@@ -101,6 +101,19 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The problem of a required field left empty, and what to write in it.
+    fn missing_message(f: Field) -> (ErrorKind, String) {
+        (ErrorKind::MissingField, format!("empty; `{}` is required (an ISO code such as `CN` or a name such as `China`)", f.name()))
+    }
+
+    /// The problem of a required country field left empty.
+    fn missing(f: Field) -> Problem {
+        let (kind, message) = Problem::missing_message(f);
+        Problem { kind, column: Some(f.name().to_string()), message }
+    }
+}
+
 /// A row that could not be evaluated: its number and every problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
@@ -199,31 +212,31 @@ impl Spec {
 /// The query a row asks, as indices into the rule set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
-    /// Catalog index, or `u32::MAX` for none.
-    pub chip: u32,
+    /// Catalog index; none for a chip the spec columns describe alone.
+    pub chip: Option<u32>,
     /// The spec columns' figures and flag.
     pub spec: Spec,
     /// Destination country index.
     pub dest: u32,
-    /// End-user headquarters country index, or `u32::MAX` for none.
-    pub hq: u32,
+    /// End-user headquarters country index; none: the destination.
+    pub hq: Option<u32>,
     /// Rule period of the date.
     pub period: u32,
     /// The exporter: the place in [`RuleSet::exporters`] of the party it is, or their count
-    /// for another party; `u32::MAX` when not given (the chip's vendor is presumed).
-    pub exporter: u32,
-    /// The ship-from country index, or `u32::MAX` for none (the rules' jurisdiction).
-    pub ship_from: u32,
-    /// The parties named (end user, consignee), as a place in the reader's [`PartyTable`], or
-    /// `u32::MAX` for none.
-    pub parties: u32,
+    /// for another party; none when not given (the chip's vendor is presumed).
+    pub exporter: Option<u32>,
+    /// The ship-from country index; none: the rules' jurisdiction.
+    pub ship_from: Option<u32>,
+    /// The parties named (end user, consignee), as a place in the reader's [`PartyTable`];
+    /// none when neither is named.
+    pub parties: Option<u32>,
 }
 
 impl Key {
     /// Whether the query names a catalog chip (or none) without figures, an exporter, a
     /// ship-from or parties of its own.
     pub fn plain(&self) -> bool {
-        self.spec.is_empty() && self.exporter == u32::MAX && self.ship_from == u32::MAX && self.parties == u32::MAX
+        self.spec.is_empty() && self.exporter.is_none() && self.ship_from.is_none() && self.parties.is_none()
     }
 }
 
@@ -259,10 +272,10 @@ struct Named {
 pub(crate) type PartyCells<'a> = [&'a [u8]; 4];
 
 impl PartyTable {
-    /// The place of the names and owners of a row (`u32::MAX` when both names are blank),
+    /// The place of the names and owners of a row (none when both names are blank),
     /// with its signature in `period` (of `date`) worked out; an owners cell that cannot be
     /// read is an error for that column (0: the end user's, 1: the consignee's).
-    fn place(&mut self, rs: &RuleSet, cells: PartyCells<'_>, period: u32, date: Date, exact: bool) -> Result<u32, (usize, String)> {
+    fn place(&mut self, rs: &RuleSet, cells: PartyCells<'_>, period: u32, date: Date, exact: bool) -> Result<Option<u32>, (usize, String)> {
         let [end_user_cell, consignee_cell, end_user_owners, consignee_owners] = cells;
         for (i, (party, owners)) in [(end_user_cell, end_user_owners), (consignee_cell, consignee_owners)].into_iter().enumerate() {
             if party.is_empty() && !owners.is_empty() {
@@ -271,7 +284,7 @@ impl PartyTable {
             }
         }
         if end_user_cell.is_empty() && consignee_cell.is_empty() {
-            return Ok(u32::MAX);
+            return Ok(None);
         }
         let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
         for c in cells {
@@ -332,17 +345,17 @@ impl PartyTable {
                 *slot = Some(signature);
             }
         }
-        Ok(place)
+        Ok(Some(place))
     }
 
     /// The signature of a place in a period (empty for none).
-    pub fn signature(&self, place: u32, period: u32) -> &[u8] {
-        self.entries.get(place as usize).and_then(|n| n.signatures.get(period as usize)?.as_deref()).unwrap_or_default()
+    pub fn signature(&self, place: Option<u32>, period: u32) -> &[u8] {
+        place.and_then(|p| self.entries.get(p as usize)).and_then(|n| n.signatures.get(period as usize)?.as_deref()).unwrap_or_default()
     }
 
     /// The names of a place.
-    pub fn names(&self, place: u32) -> chipgate_core::eval::Parties<'_> {
-        self.entries.get(place as usize).map_or_else(Default::default, |n| chipgate_core::eval::Parties {
+    pub fn names(&self, place: Option<u32>) -> chipgate_core::eval::Parties<'_> {
+        place.and_then(|p| self.entries.get(p as usize)).map_or_else(Default::default, |n| chipgate_core::eval::Parties {
             end_user: n.end_user.as_deref(),
             consignee: n.consignee.as_deref(),
             end_user_owners: n.owners.first().and_then(Option::as_deref),
@@ -430,9 +443,9 @@ pub(crate) struct Reader<'r> {
     /// Exporters read, by name, as [`Key::exporter`]s.
     exporters: NameMap<u32>,
     /// The exporter of rows without one (`--exporter`).
-    default_exporter: u32,
-    /// The ship-from of rows without one (`--ship-from`), or `u32::MAX`.
-    default_ship_from: u32,
+    default_exporter: Option<u32>,
+    /// The ship-from of rows without one (`--ship-from`).
+    default_ship_from: Option<u32>,
     /// The end users and consignees read.
     pub party_table: PartyTable,
     /// Whether answers are classed by identity (JSON rows name the parties).
@@ -469,28 +482,28 @@ fn trim(b: &[u8]) -> &[u8] {
     }
 }
 
-/// Where a row's fields are: the column of each field read (`usize::MAX` when absent), and the
+/// Where a row's fields are: the column of each field read (none when the file has none), and the
 /// spec fields the header has, with their columns.
 #[derive(Debug, Clone)]
 struct At {
-    destination: usize,
-    end_user_hq: usize,
-    date: usize,
-    quantity: usize,
-    chip: usize,
+    destination: Option<usize>,
+    end_user_hq: Option<usize>,
+    date: Option<usize>,
+    quantity: Option<usize>,
+    chip: Option<usize>,
     eccn: Option<usize>,
-    exporter: usize,
-    ship_from: usize,
-    end_user: usize,
-    consignee: usize,
-    end_user_owners: usize,
-    consignee_owners: usize,
+    exporter: Option<usize>,
+    ship_from: Option<usize>,
+    end_user: Option<usize>,
+    consignee: Option<usize>,
+    end_user_owners: Option<usize>,
+    consignee_owners: Option<usize>,
     specs: Vec<(Field, usize)>,
 }
 
 impl At {
     fn new(c: &Columns) -> At {
-        let at = |f: Field| c.index(f).unwrap_or(usize::MAX);
+        let at = |f: Field| c.index(f);
         let specs = Field::specs().filter_map(|f| Some((f, c.index(f)?))).collect();
         At {
             destination: at(Field::Destination),
@@ -534,13 +547,13 @@ impl<'r> Reader<'r> {
             exporters: NameMap::default(),
             party_table: PartyTable::default(),
             exact: opts.json || rs.replaces_identities(),
-            default_exporter: u32::MAX,
+            default_exporter: None,
             default_ship_from: opts
                 .ship_from
                 .as_deref()
                 .and_then(|c| rs.countries.resolve(c))
                 .and_then(|c| rs.countries.index_of(&c.code))
-                .map_or(u32::MAX, |i| i as u32),
+                .map(|i| i as u32),
         }
         .with_parties(rs, opts.exporter.as_deref())
     }
@@ -550,30 +563,30 @@ impl<'r> Reader<'r> {
         // With no rule asking who exports, no exporter changes an answer: none is kept.
         // A blank exporter is none given, as in `check`.
         let default = default.map(str::trim).filter(|e| !e.is_empty() && !self.parties.is_empty());
-        self.default_exporter = default.map_or(u32::MAX, |e| party_class(&self.parties, e));
+        self.default_exporter = default.map(|e| party_class(&self.parties, e));
         self
     }
 
     /// The exporter of a row, as a [`Key::exporter`].
-    fn exporter(&mut self, raw: &[u8]) -> u32 {
+    fn exporter(&mut self, raw: &[u8]) -> Option<u32> {
         if self.parties.is_empty() || raw.is_empty() {
             return self.default_exporter;
         }
         if let Some(e) = self.exporters.get(raw) {
-            return *e;
+            return Some(*e);
         }
         let class = party_class(&self.parties, &String::from_utf8_lossy(raw));
         if self.exporters.len() >= CACHE_CAP {
             self.exporters.clear();
         }
         self.exporters.insert(raw, class);
-        class
+        Some(class)
     }
 
     /// Reads a row with as many fields as the header, or returns every problem found.
     pub fn parse(&mut self, rec: Fields<'_>) -> Result<Parsed, Vec<Problem>> {
         self.problems.clear();
-        let get = |i: usize| rec.get(i).map(trim).unwrap_or_default();
+        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).map(trim).unwrap_or_default();
         let dest = self.country(Field::Destination, get(self.at.destination), true);
         let hq = self.country(Field::EndUserHq, get(self.at.end_user_hq), false);
         let (date, period) = self.date(get(self.at.date));
@@ -609,6 +622,8 @@ impl<'r> Reader<'r> {
             }
         };
         let warning = warning.map(|(_, p)| Box::new(p));
+        // A row without a destination has a problem that says so, and has returned above.
+        let Some(dest) = dest else { return Err(vec![Problem::missing(Field::Destination)]) };
         Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from, parties }, date, quantity, warning })
     }
 
@@ -657,17 +672,19 @@ impl<'r> Reader<'r> {
         problem(&mut self.problems, &self.columns, f, e);
     }
 
-    fn country(&mut self, f: Field, raw: &[u8], required: bool) -> u32 {
+    /// The index of a country cell; none when it is empty or unknown (a problem, when
+    /// `required` or unknown).
+    fn country(&mut self, f: Field, raw: &[u8], required: bool) -> Option<u32> {
         if raw.is_empty() {
             if required {
-                let msg = format!("empty; `{}` is required (an ISO code such as `CN` or a name such as `China`)", f.name());
-                self.problem(f, (ErrorKind::MissingField, msg));
+                self.problems.push(located(&self.columns, f, Problem::missing_message(f)));
             }
-            return u32::MAX;
+            return None;
         }
         let slot = code_slot(raw);
+        // `codes` holds each two-letter code's index plus one; 0 is a code not yet seen.
         if let Some(i) = slot.and_then(|k| self.codes.get(k)).filter(|i| **i != 0) {
-            return *i - 1;
+            return Some(*i - 1);
         }
         let (rs, suggest, unknown) = (self.rs, self.unknown < SUGGEST_CAP, &mut self.unknown);
         match cached(&mut self.countries, raw, |s| resolve_country(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
@@ -675,27 +692,29 @@ impl<'r> Reader<'r> {
                 if let Some(c) = slot.and_then(|k| self.codes.get_mut(k)) {
                     *c = i + 1;
                 }
-                i
+                Some(i)
             }
             Err(e) => {
                 self.problem(f, e);
-                u32::MAX
+                None
             }
         }
     }
 
-    fn chip(&mut self, raw: &[u8], has_spec: bool) -> u32 {
+    /// The catalog index of a chip cell; none when it is empty (a problem, without spec
+    /// figures) or unknown (a problem).
+    fn chip(&mut self, raw: &[u8], has_spec: bool) -> Option<u32> {
         if raw.is_empty() {
             if !has_spec {
                 let msg = "empty; give a catalog chip name, or the chip's figures in the spec columns (tpp, die_area_mm2, datacenter, …)";
                 self.problem(Field::Chip, (ErrorKind::MissingField, msg.to_string()));
             }
-            return u32::MAX;
+            return None;
         }
         // Known names of up to 15 bytes from the small table first.
         let packed = pack(raw);
         if let Some(i) = packed.and_then(|k| self.recent_chips.get(k)) {
-            return i;
+            return Some(i);
         }
         let (rs, suggest, unknown) = (self.rs, self.unknown < SUGGEST_CAP, &mut self.unknown);
         match cached(&mut self.chips, raw, |s| resolve_chip(rs, s, suggest).inspect_err(|_| *unknown += 1)) {
@@ -703,11 +722,11 @@ impl<'r> Reader<'r> {
                 if let Some(k) = packed {
                     self.recent_chips.put(k, i);
                 }
-                i
+                Some(i)
             }
             Err(e) => {
                 self.problem(Field::Chip, e);
-                u32::MAX
+                None
             }
         }
     }
