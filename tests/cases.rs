@@ -299,8 +299,9 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
     contains("missing_exclude", &c.missing_exclude, &d.missing, false, true);
     contains("not_enforced_include", &c.not_enforced_include, &not_enforced, true, false);
     contains("not_enforced_exclude", &c.not_enforced_exclude, &not_enforced, false, false);
-    contains("assumptions_include", &c.assumptions_include, &d.assumptions, true, true);
-    contains("assumptions_exclude", &c.assumptions_exclude, &d.assumptions, false, true);
+    let assumptions: Vec<String> = d.assumptions.iter().map(ToString::to_string).collect();
+    contains("assumptions_include", &c.assumptions_include, &assumptions, true, true);
+    contains("assumptions_exclude", &c.assumptions_exclude, &assumptions, false, true);
     bad
 }
 

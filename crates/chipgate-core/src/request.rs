@@ -585,4 +585,20 @@ mod tests {
         let e = bad.chip(&rs, "test").unwrap_err();
         assert_eq!((e.parameter, e.message.as_str()), ("die_area", "--die-area must be a number ≥ 0, got `-1`"));
     }
+
+    #[test]
+    fn each_assumption_names_a_parameter_of_the_check() {
+        let rs = RuleSet::builtin().unwrap();
+        let check = Check { chip: Some("H100".into()), to: "HK".into(), date: Some("2026-12-01".into()), ..Check::default() };
+        let d = check.decide(&rs, jiff::civil::date(2026, 12, 1), "test").unwrap();
+        let fields = serde_json::to_value(Check::default()).unwrap();
+        let named: Vec<&str> = d.assumptions.iter().filter_map(|a| a.parameter()).collect();
+        assert_eq!(named, ["ship_from", "end_user", "end_user_hq"]);
+        for p in named {
+            assert!(fields.get(p).is_some(), "an assumption names `{p}`, which no parameter of a check is");
+        }
+        let treated = d.assumptions.iter().find(|a| matches!(a, crate::eval::Assumption::TreatedAs { .. })).unwrap();
+        assert_eq!(treated.to_string(), "Hong Kong (HK) is treated as CN by the rules");
+        assert_eq!(serde_json::to_value(treated).unwrap(), treated.to_string());
+    }
 }

@@ -175,6 +175,121 @@ pub struct Reason {
     pub citation: Citation,
 }
 
+/// What an answer takes as given because the query did not say it (or said it of another
+/// party), each with the parameter that would change it ([`Assumption::parameter`]). JSON
+/// writes each as its sentence ([`std::fmt::Display`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assumption {
+    /// An is-informed letter binds another exporter than the one given, so it does not apply.
+    LetterNotBinding {
+        /// The letter's rule.
+        rule: String,
+        /// The exporters it binds, in words (`NVIDIA or AMD`).
+        binds: String,
+        /// The exporter given.
+        exporter: String,
+    },
+    /// No exporter given: the chip's vendor is presumed to export it.
+    ExporterPresumed {
+        /// The vendor.
+        vendor: String,
+    },
+    /// No exporter given and the chip has no vendor: no letter applies.
+    NoExporter,
+    /// No ship-from given: the item ships from the rules' jurisdiction.
+    ShippedFromJurisdiction {
+        /// The jurisdiction, by name.
+        country: String,
+        /// Its code.
+        code: String,
+        /// The kind of transaction that makes (`export`).
+        transaction: &'static str,
+        /// The kind in words.
+        words: &'static str,
+    },
+    /// No end user or consignee named while party lists are in force: nobody was screened.
+    NotScreened {
+        /// The lists that would have screened them.
+        lists: Vec<String>,
+    },
+    /// No end-user headquarters given: the destination is taken.
+    HeadquartersInDestination {
+        /// The destination's code.
+        code: String,
+    },
+    /// The destination is treated as another country by the rules (Hong Kong as China).
+    TreatedAs {
+        /// The destination, by name.
+        country: String,
+        /// Its code.
+        code: String,
+        /// The code the rules read.
+        treated_as: String,
+    },
+}
+
+impl Assumption {
+    /// The request parameter (the command line's `--` flag with `-` for `_`) that would change
+    /// the assumption; none for one that no parameter changes.
+    pub fn parameter(&self) -> Option<&'static str> {
+        match self {
+            Assumption::LetterNotBinding { .. } | Assumption::ExporterPresumed { .. } | Assumption::NoExporter => Some("exporter"),
+            Assumption::ShippedFromJurisdiction { .. } => Some("ship_from"),
+            Assumption::NotScreened { .. } => Some("end_user"),
+            Assumption::HeadquartersInDestination { .. } => Some("end_user_hq"),
+            Assumption::TreatedAs { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Assumption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Assumption::LetterNotBinding { rule, binds, exporter } => {
+                write!(f, "{rule} binds {binds}, not the exporter given ({exporter}): it does not apply")
+            }
+            Assumption::ExporterPresumed { vendor } => write!(
+                f,
+                "exporter presumed to be the chip's vendor, {vendor} (a letter binds only the exporter it was sent to); give --exporter to change"
+            ),
+            Assumption::NoExporter => f.write_str(
+                "no exporter given and the chip has no vendor: no is-informed letter applies (each binds only the exporter it was sent to); give --exporter to name one",
+            ),
+            Assumption::ShippedFromJurisdiction { country, code, transaction, words } => {
+                write!(f, "shipped from the rules' jurisdiction, {country} ({code}): {transaction} ({words}); give --ship-from to change")
+            }
+            Assumption::NotScreened { lists } => write!(
+                f,
+                "no end user or consignee named: not screened against the {}; give --end-user (and --consignee) to screen them",
+                lists.join(" or ")
+            ),
+            Assumption::HeadquartersInDestination { code } => {
+                write!(f, "end user assumed to be headquartered in the destination ({code}); give --end-user-hq to change")
+            }
+            Assumption::TreatedAs { country, code, treated_as } => write!(f, "{country} ({code}) is treated as {treated_as} by the rules"),
+        }
+    }
+}
+
+impl Serialize for Assumption {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Assumption {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An assumption the answer makes, in words"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Assumption {}
+
 /// A license exception available for the shipment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -391,7 +506,7 @@ pub struct Decision {
     /// Fields whose absence makes part of the answer undetermined.
     pub missing: Vec<String>,
     /// Assumptions made.
-    pub assumptions: Vec<String>,
+    pub assumptions: Vec<Assumption>,
     /// Every condition evaluated.
     pub trace: Vec<TraceEntry>,
     /// With the trace: the truth of every rule evaluated, in evaluation order (a rule of the

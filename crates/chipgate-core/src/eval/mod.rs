@@ -1142,53 +1142,42 @@ fn assemble(
     let mut letters = BTreeSet::new();
     for i in outcomes.iter().flat_map(|o| &o.2.not_binding) {
         let Some(r) = rs.rules.get(*i).filter(|_| letters.insert(*i)) else { continue };
-        let to = r.when.exporters().join(" or ");
-        d.assumptions.push(format!(
-            "{} binds {to}, not the exporter given ({}): it does not apply",
-            r.id,
-            exporter.given().unwrap_or_default()
-        ));
+        d.assumptions.push(Assumption::LetterNotBinding {
+            rule: r.id.clone(),
+            binds: r.when.exporters().join(" or "),
+            exporter: exporter.given().unwrap_or_default().to_string(),
+        });
     }
     if let (true, Exporter::Presumed(vendor)) = (presumed, exporter) {
-        d.assumptions.push(format!(
-            "exporter presumed to be the chip's vendor, {vendor} (a letter binds only the exporter it was sent to); give --exporter to change"
-        ));
+        d.assumptions.push(Assumption::ExporterPresumed { vendor: vendor.to_string() });
     }
     if unnamed {
-        d.assumptions.push(
-            "no exporter given and the chip has no vendor: no is-informed letter applies (each binds only the exporter it was sent to); give --exporter to name one"
-                .to_string(),
-        );
+        d.assumptions.push(Assumption::NoExporter);
     }
     if let (None, Some(f)) = (q.ship_from, from) {
-        d.assumptions.push(format!(
-            "shipped from the rules' jurisdiction, {} ({}): {} ({}); give --ship-from to change",
-            f.name,
-            f.code,
-            transaction.name(),
-            transaction.words()
-        ));
+        d.assumptions.push(Assumption::ShippedFromJurisdiction {
+            country: f.name.clone(),
+            code: f.code.clone(),
+            transaction: transaction.name(),
+            words: transaction.words(),
+        });
     }
     // Said only when a rule in force would have screened a party.
     let unscreened = || {
         let screens = rs.party_lists.iter().enumerate().filter(|(i, _)| {
             rs.rules.iter().any(|r| r.in_force(q.date) && r.when.any_test(&|t| matches!(t, Cond::Party(l) if l.contains(i))))
         });
-        screens.map(|(_, l)| l.name.as_str()).collect::<Vec<&str>>()
+        screens.map(|(_, l)| l.name.clone()).collect::<Vec<String>>()
     };
     let lists = if q.parties.named().next().is_none() && !rs.party_lists.is_empty() { unscreened() } else { Vec::new() };
     if !lists.is_empty() {
-        d.assumptions.push(format!(
-            "no end user or consignee named: not screened against the {}; give --end-user (and --consignee) to screen them",
-            lists.join(" or ")
-        ));
+        d.assumptions.push(Assumption::NotScreened { lists });
     }
     if hq.is_none() {
-        d.assumptions
-            .push(format!("end user assumed to be headquartered in the destination ({}); give --end-user-hq to change", dest.code));
+        d.assumptions.push(Assumption::HeadquartersInDestination { code: dest.code.clone() });
     }
     if let Some(t) = &dest.treated_as {
-        d.assumptions.push(format!("{} ({}) is treated as {t} by the rules", dest.name, dest.code));
+        d.assumptions.push(Assumption::TreatedAs { country: dest.name.clone(), code: dest.code.clone(), treated_as: t.clone() });
     }
     d.margins = margins(&d.trace);
     d

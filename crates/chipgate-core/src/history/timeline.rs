@@ -65,7 +65,7 @@ pub struct Timeline {
     pub periods: Vec<Period>,
     /// Assumptions made by the evaluations of any period, each once, in the order first made
     /// (an exporter presumed for a letter's months is said though the letter has expired).
-    pub assumptions: Vec<String>,
+    pub assumptions: Vec<crate::eval::Assumption>,
 }
 
 impl Timeline {
@@ -96,7 +96,7 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
     };
     let mut periods: Vec<Period> = Vec::new();
     let mut prev: Option<(Date, Decision)> = None;
-    let mut assumptions: Vec<String> = Vec::new();
+    let mut assumptions: Vec<crate::eval::Assumption> = Vec::new();
     for start in period_starts(rs, req.from, req.to) {
         let d = rs.period(start).decide(&query(start), Options::UNTRACED)?;
         for a in &d.assumptions {
