@@ -295,8 +295,9 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
     };
     contains("reasons_include", &c.reasons_include, &reasons, true, false);
     contains("reasons_exclude", &c.reasons_exclude, &reasons, false, false);
-    contains("missing_include", &c.missing_include, &d.missing, true, true);
-    contains("missing_exclude", &c.missing_exclude, &d.missing, false, true);
+    let missing: Vec<String> = d.missing.iter().map(ToString::to_string).collect();
+    contains("missing_include", &c.missing_include, &missing, true, true);
+    contains("missing_exclude", &c.missing_exclude, &missing, false, true);
     contains("not_enforced_include", &c.not_enforced_include, &not_enforced, true, false);
     contains("not_enforced_exclude", &c.not_enforced_exclude, &not_enforced, false, false);
     let assumptions: Vec<String> = d.assumptions.iter().map(ToString::to_string).collect();

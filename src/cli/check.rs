@@ -83,7 +83,7 @@ fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Re
         parts.push(format!("review: {}", render::policy(r.policy)));
     }
     if !d.missing.is_empty() {
-        parts.push(format!("missing: {}", d.missing.join(", ")));
+        parts.push(format!("missing: {}", chipgate::eval::Missing::join(&d.missing, ", ")));
     }
     if !d.replaced.is_empty() {
         parts.push("rests on definitions a pack replaced".into());
@@ -254,10 +254,11 @@ fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
         render::prose(out, &text)?;
     }
     if !d.missing.is_empty() {
-        render::prose(out, &format!("Missing data: {}", d.missing.join(", ")))?;
+        render::prose(out, &format!("Missing data: {}", chipgate::eval::Missing::join(&d.missing, ", ")))?;
     }
     for p in &d.possible_exceptions {
-        let on = if p.depends_on.is_empty() { "the classification".to_string() } else { p.depends_on.join(", ") };
+        let on =
+            if p.depends_on.is_empty() { "the classification".to_string() } else { chipgate::eval::Missing::join(&p.depends_on, ", ") };
         render::prose(out, &format!("Possible exception (not a clearance): {} ({}), depending on {on}: {}", p.name, p.rule, p.summary))?;
     }
     for a in &d.assumptions {

@@ -88,7 +88,11 @@ fn notes(tl: &Timeline, out: &mut dyn Write) -> Result<()> {
     for p in &missing {
         render::prose(
             out,
-            &format!("From {}: missing data: {} (the undetermined parts depend on it)", p.from, p.status.missing.join(", ")),
+            &format!(
+                "From {}: missing data: {} (the undetermined parts depend on it)",
+                p.from,
+                chipgate::eval::Missing::join(&p.status.missing, ", ")
+            ),
         )?;
     }
     if !missing.is_empty() {
@@ -140,7 +144,7 @@ pub fn verdict_words(s: &Status, long: bool) -> String {
         out.push_str(&format!(" ({})", s.exceptions.join(", ")));
     }
     if long && !s.missing.is_empty() && s.verdict == Verdict::Indeterminate {
-        out.push_str(&format!(" (missing {})", s.missing.join(", ")));
+        out.push_str(&format!(" (missing {})", chipgate::eval::Missing::join(&s.missing, ", ")));
     }
     out
 }
@@ -164,7 +168,7 @@ pub fn review_words(s: &Status, long: bool) -> String {
         Some(p) => render::policy(p).to_string(),
         None if s.verdict == Verdict::LicenseRequired && !s.missing.is_empty() => {
             if long {
-                format!("undetermined (missing {})", s.missing.join(", "))
+                format!("undetermined (missing {})", chipgate::eval::Missing::join(&s.missing, ", "))
             } else {
                 "undetermined".into()
             }

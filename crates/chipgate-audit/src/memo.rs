@@ -14,7 +14,7 @@ use super::hash::FxMap;
 use super::row::{Key, PartyTable};
 use super::sink::csv_field;
 use chipgate_core::eval::Options;
-use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Parties, Reason, ReviewRef, TraceEntry};
+use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Missing, Parties, Reason, ReviewRef, TraceEntry};
 use chipgate_core::{evaluate, EvalError, Query, RuleSet, Verdict};
 
 /// The names of the columns an audit appends to each row, in order.
@@ -63,7 +63,7 @@ impl Finding {
             .collect();
         let mut reasons: Vec<String> = d.reasons.iter().map(|r| r.id.clone()).collect();
         if !d.missing.is_empty() {
-            reasons.push(format!("missing: {}", d.missing.join(", ")));
+            reasons.push(format!("missing: {}", Missing::join(&d.missing, ", ")));
         }
         if !d.replaced.is_empty() {
             let r: Vec<String> = d.replaced.iter().map(|r| r.to_string()).collect();
@@ -155,7 +155,7 @@ struct JsonTail<'a> {
     review_policy: Option<&'a ReviewRef>,
     verdict: &'a str,
     reasons: &'a [Reason],
-    missing: &'a [String],
+    missing: &'a [Missing],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     replaced: &'a [chipgate_core::rules::Replacement],
     error: Option<&'a str>,

@@ -601,4 +601,20 @@ mod tests {
         assert_eq!(treated.to_string(), "Hong Kong (HK) is treated as CN by the rules");
         assert_eq!(serde_json::to_value(treated).unwrap(), treated.to_string());
     }
+
+    #[test]
+    fn missing_entries_are_typed_and_read_and_sort_as_their_sentences() {
+        use crate::eval::Missing;
+        let rs = RuleSet::builtin().unwrap();
+        let check = Check { tpp: Some(3000.0), to: "CN".into(), date: Some("2024-06-01".into()), ..Check::default() };
+        let d = check.decide(&rs, jiff::civil::date(2024, 6, 1), "test").unwrap();
+        assert_eq!(d.missing, [Missing::Flag(crate::chip::Flag::Datacenter), Missing::Metric(crate::chip::Metric::Pd)]);
+        let texts: Vec<String> = d.missing.iter().map(ToString::to_string).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted, "in the order of their sentences");
+        assert_eq!(serde_json::to_value(&d.missing).unwrap(), serde_json::to_value(&texts).unwrap());
+        let owners = Missing::OwnerShare { role: "end user".into(), owner: "X".into(), matched: "Y".into() };
+        assert_eq!(owners.to_string(), "the share of the end user's owner `X`, listed as `Y`");
+    }
 }

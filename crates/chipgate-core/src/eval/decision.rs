@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::chip::Metrics;
+use crate::chip::{Flag, Metric, Metrics};
 use crate::rules::{Citation, Policy};
 
 /// The overall answer.
@@ -175,6 +175,146 @@ pub struct Reason {
     pub citation: Citation,
 }
 
+/// Something not known that leaves part of an answer undetermined, and what would settle it.
+/// JSON writes each as its sentence ([`std::fmt::Display`]); lists of them are in the order of
+/// those sentences.
+#[derive(Debug, Clone)]
+pub enum Missing {
+    /// A figure of the chip (written as what to supply: `pd (or die_area_mm2)`).
+    Metric(Metric),
+    /// A yes/no property of the chip.
+    Flag(Flag),
+    /// A party named may be a listed one: a person must confirm whether it is.
+    PossibleMatch {
+        /// The list's name.
+        list: String,
+        /// The party's role, in words (`end user`).
+        role: String,
+        /// The name given.
+        name: String,
+        /// The listed name it resembles.
+        matched: String,
+        /// The match score, 0–1.
+        score: f64,
+    },
+    /// A party's owners, for an ownership test (the affiliates rule), were not given.
+    Owners {
+        /// The party's role, in words.
+        role: String,
+        /// The lists the owners are screened against, in words (`Entity List`).
+        lists: String,
+        /// The test's operator in words (`at least`).
+        share_words: &'static str,
+        /// The share the test asks for, in percent.
+        share: f64,
+    },
+    /// A listed owner's share was not given.
+    OwnerShare {
+        /// The party's role, in words.
+        role: String,
+        /// The owner's name as given.
+        owner: String,
+        /// The listed name it matched.
+        matched: String,
+    },
+    /// An owner may be a listed party: a person must confirm whether it is.
+    PossibleOwnerMatch {
+        /// The list's name.
+        list: String,
+        /// The owned party's role, in words.
+        role: String,
+        /// The owner's name as given.
+        owner: String,
+        /// The listed name it resembles.
+        matched: String,
+        /// The match score, 0–1.
+        score: f64,
+    },
+}
+
+impl Missing {
+    /// The list's sentences joined by `sep`.
+    pub fn join(list: &[Missing], sep: &str) -> String {
+        list.iter().map(ToString::to_string).collect::<Vec<_>>().join(sep)
+    }
+
+    /// Its sentence, borrowed for a figure or a flag (the common case, compared often).
+    fn text(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Missing::Metric(m) => m.about().hint.into(),
+            Missing::Flag(f) => f.name().into(),
+            other => other.to_string().into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Metric(m) => f.write_str(m.about().hint),
+            Missing::Flag(flag) => f.write_str(flag.name()),
+            Missing::PossibleMatch { list, role, name, matched, score } => write!(
+                f,
+                "possible {list} match: {role} `{name}` ~ `{matched}` (score {score:.2}); confirm whether it is the listed party"
+            ),
+            Missing::Owners { role, lists, share_words, share } => write!(
+                f,
+                "the {role}'s owners: whether parties on the {lists} own {share_words} {} % of it, directly or indirectly, alone or together; give each owner with its share, or none",
+                crate::chip::fmt_num(*share)
+            ),
+            Missing::OwnerShare { role, owner, matched } => write!(f, "the share of the {role}'s owner `{owner}`, listed as `{matched}`"),
+            Missing::PossibleOwnerMatch { list, role, owner, matched, score } => write!(
+                f,
+                "possible {list} match: {role}'s owner `{owner}` ~ `{matched}` (score {score:.2}); confirm whether it is the listed party"
+            ),
+        }
+    }
+}
+
+// Compared as their sentences, so that sets of them keep the order the answers have always had.
+impl PartialEq for Missing {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Missing {}
+
+impl PartialOrd for Missing {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Missing {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Missing::Metric(a), Missing::Metric(b)) if a == b => std::cmp::Ordering::Equal,
+            (Missing::Flag(a), Missing::Flag(b)) if a == b => std::cmp::Ordering::Equal,
+            _ => self.text().cmp(&other.text()),
+        }
+    }
+}
+
+impl Serialize for Missing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Missing {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("What is not known, and what would settle it, in words"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Missing {}
+
 /// What an answer takes as given because the query did not say it (or said it of another
 /// party), each with the parameter that would change it ([`Assumption::parameter`]). JSON
 /// writes each as its sentence ([`std::fmt::Display`]).
@@ -321,7 +461,7 @@ pub struct PossibleException {
     /// exception is available only if they are met.
     pub conditions: Option<String>,
     /// The missing fields it depends on (empty: it depends on the classification).
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<Missing>,
     /// Citation.
     pub citation: Citation,
 }
@@ -503,8 +643,8 @@ pub struct Decision {
     /// Rules of regimes in force but not enforced that would have applied; they never change
     /// the verdict.
     pub not_enforced: Vec<Reason>,
-    /// Fields whose absence makes part of the answer undetermined.
-    pub missing: Vec<String>,
+    /// What is not known that makes part of the answer undetermined.
+    pub missing: Vec<Missing>,
     /// Assumptions made.
     pub assumptions: Vec<Assumption>,
     /// Every condition evaluated.

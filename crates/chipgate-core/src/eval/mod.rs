@@ -138,7 +138,7 @@ struct Ctx<'a> {
     rule_results: Vec<RuleResult>,
     /// Whether to record the trace (and so the margins).
     tracing: bool,
-    missing: BTreeSet<String>,
+    missing: BTreeSet<Missing>,
     rule: &'a str,
     /// The exporter as given, or else the chip's vendor (presumed), or neither.
     exporter: Exporter<'a>,
@@ -246,14 +246,14 @@ impl<'a> Ctx<'a> {
             Cond::Cmp { metric, op, value } => match self.metrics.get(*metric) {
                 Some(a) => truth(op.apply(a, *value)),
                 None => {
-                    self.missing.insert(Metrics::missing_hint(*metric).to_string());
+                    self.missing.insert(Missing::Metric(*metric));
                     Truth::Unknown
                 }
             },
             Cond::Flag(f) => match self.metrics.flag(*f) {
                 Some(b) => truth(b),
                 None => {
-                    self.missing.insert(f.name().to_string());
+                    self.missing.insert(Missing::Flag(*f));
                     Truth::Unknown
                 }
             },
@@ -387,7 +387,7 @@ impl<'a> Ctx<'a> {
 
 /// Whether a screened name is on one of `lists`: true for a match; unknown for a possible one,
 /// which is named in `missing` (a person must settle who the party is).
-fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mut BTreeSet<String>) -> Truth {
+fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mut BTreeSet<Missing>) -> Truth {
     let mut open = Vec::new();
     for s in screened {
         for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
@@ -395,13 +395,13 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
                 return Truth::True;
             }
             let list = rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
-            open.push(format!(
-                "possible {list} match: {} `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
-                s.role.replace('_', " "),
-                s.name,
-                h.matched,
-                h.score
-            ));
+            open.push(Missing::PossibleMatch {
+                list: list.to_string(),
+                role: s.role.replace('_', " "),
+                name: s.name.to_string(),
+                matched: h.matched.clone(),
+                score: h.score,
+            });
         }
     }
     // Said only when no party matches: a match makes the near misses of the others moot.
@@ -417,18 +417,14 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
 /// enough; unknown when the party's owners are not known, or when owners that may be listed
 /// (possible matches, listed owners of unknown share) could make up the rest, each named in
 /// `missing`; false otherwise, and when no party is named.
-fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op, f64), missing: &mut BTreeSet<String>) -> Truth {
+fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op, f64), missing: &mut BTreeSet<Missing>) -> Truth {
     let names: Vec<&str> = lists.iter().filter_map(|l| rs.party_lists.get(*l)).map(|l| l.name.as_str()).collect();
     let names = names.join(" or ");
     let mut open = Vec::new();
     for p in owned {
         let role = p.role.replace('_', " ");
         if !p.stated {
-            open.push(format!(
-                "the {role}'s owners: whether parties on the {names} own {} {} % of it, directly or indirectly, alone or together; give each owner with its share, or none",
-                op.share_words(),
-                crate::chip::fmt_num(share)
-            ));
+            open.push(Missing::Owners { role: role.clone(), lists: names.clone(), share_words: op.share_words(), share });
             continue;
         }
         let (mut sure, mut could) = (0.0, 0.0);
@@ -440,15 +436,18 @@ fn owned_by(rs: &RuleSet, owned: &[Owned<'_>], lists: &[usize], (op, share): (Op
                 (true, Some(x)) => sure += x,
                 (true, None) => {
                     could += 100.0;
-                    unsure.push(format!("the share of the {role}'s owner `{}`, listed as `{}`", o.name, best.matched));
+                    unsure.push(Missing::OwnerShare { role: role.clone(), owner: o.name.to_string(), matched: best.matched.clone() });
                 }
                 (false, x) => {
                     could += x.unwrap_or(100.0);
                     let list = rs.party_lists.get(best.list).map_or("party list", |l| l.name.as_str());
-                    unsure.push(format!(
-                        "possible {list} match: {role}'s owner `{}` ~ `{}` (score {:.2}); confirm whether it is the listed party",
-                        o.name, best.matched, best.score
-                    ));
+                    unsure.push(Missing::PossibleOwnerMatch {
+                        list: list.to_string(),
+                        role: role.clone(),
+                        owner: o.name.to_string(),
+                        matched: best.matched.clone(),
+                        score: best.score,
+                    });
                 }
             }
         }
@@ -485,7 +484,7 @@ struct Outcome {
     exceptions: Vec<usize>,
     /// Exceptions that could relieve every requirement but depend on missing data, each with
     /// the fields it depends on.
-    possible: Vec<(usize, BTreeSet<String>)>,
+    possible: Vec<(usize, BTreeSet<Missing>)>,
     review: Option<usize>,
     /// A listed party whose entry's review policy is stricter than the rules' (an index into
     /// [`RuleSet::parties`]): it governs.
@@ -565,7 +564,7 @@ pub struct Classified {
     /// The chip's figures as the rules read them.
     pub metrics: Metrics,
     /// The missing fields as the decision words them.
-    hints: BTreeSet<String>,
+    hints: BTreeSet<Missing>,
     trace: Vec<TraceEntry>,
     rule_results: Vec<RuleResult>,
 }
@@ -877,7 +876,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     // missing data allow, and no requirement still undetermined adds another) is offered as
     // possible, not as available.
     if maybe.len() == all || relieved.len() == all {
-        let certain: Vec<(usize, BTreeSet<String>)> = out.exceptions.iter().map(|i| (*i, BTreeSet::new())).collect();
+        let certain: Vec<(usize, BTreeSet<Missing>)> = out.exceptions.iter().map(|i| (*i, BTreeSet::new())).collect();
         out.possible.splice(0..0, certain);
     } else {
         out.possible.clear();
@@ -1044,7 +1043,7 @@ fn assemble(
     (dest, hq, from): (&crate::geo::Country, Option<&crate::geo::Country>, Option<&crate::geo::Country>),
     metrics: &Metrics,
     ctx: Ctx<'_>,
-    class_missing: BTreeSet<String>,
+    class_missing: BTreeSet<Missing>,
     outcomes: Vec<(Option<String>, Vec<usize>, Outcome)>,
 ) -> Decision {
     let (presumed, unnamed, transaction, exporter) = (ctx.presumed, ctx.unnamed, ctx.transaction, ctx.exporter);
@@ -1240,7 +1239,7 @@ fn license_across(rs: &RuleSet, d: &mut Decision, outcomes: &[(Option<String>, V
 }
 
 /// Offers exceptions as possible ("available if …"), each with the fields it depends on, once.
-fn add_possible<'m>(rs: &RuleSet, d: &mut Decision, possible: impl Iterator<Item = (usize, &'m BTreeSet<String>)>) {
+fn add_possible<'m>(rs: &RuleSet, d: &mut Decision, possible: impl Iterator<Item = (usize, &'m BTreeSet<Missing>)>) {
     for (i, fields) in possible {
         let Some(r) = rs.rules.get(i) else { continue };
         let RuleKind::Exception { name, notification, conditions, .. } = &r.kind else { continue };

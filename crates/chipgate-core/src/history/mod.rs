@@ -68,9 +68,9 @@ pub struct Status {
     pub review_policy: Option<Policy>,
     /// Ids of the rules that decided it.
     pub reasons: Vec<String>,
-    /// Fields whose absence makes part of the answer undetermined.
+    /// What is not known that makes part of the answer undetermined.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub missing: Vec<String>,
+    pub missing: Vec<crate::eval::Missing>,
 }
 
 impl Status {
