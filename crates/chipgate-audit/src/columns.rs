@@ -70,7 +70,7 @@ impl Field {
 
     /// The spec fields, which describe or override a chip: its figures and its flags.
     pub fn specs() -> impl Iterator<Item = Field> {
-        Metric::given().map(Field::Figure).chain(Flag::ALL.map(|(_, f)| Field::Flag(f)))
+        Metric::given().map(Field::Figure).chain(Flag::ALL.iter().map(|f| Field::Flag(*f)))
     }
 
     /// The column name.

@@ -13,7 +13,8 @@ use chipgate_core::parties::Owner;
 use chipgate_core::RuleSet;
 
 /// What kind of problem made a row unusable; counted in the summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorKind {
     /// A required field is empty.
     MissingField,
@@ -48,45 +49,15 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in order.
-    pub const ALL: [ErrorKind; 14] = [
-        ErrorKind::MissingField,
-        ErrorKind::UnknownChip,
-        ErrorKind::AmbiguousChip,
-        ErrorKind::UnknownCountry,
-        ErrorKind::BadDate,
-        ErrorKind::BadNumber,
-        ErrorKind::BadFlag,
-        ErrorKind::RaggedRow,
-        ErrorKind::NotUtf8,
-        ErrorKind::TooLarge,
-        ErrorKind::OpenQuote,
-        ErrorKind::BadEncoding,
-        ErrorKind::EccnDiffers,
-        ErrorKind::BadOwners,
-    ];
+    pub const ALL: &'static [ErrorKind] = <ErrorKind as strum::VariantArray>::VARIANTS;
 
     /// The snake_case name used in summaries.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::MissingField => "missing_field",
-            ErrorKind::UnknownChip => "unknown_chip",
-            ErrorKind::AmbiguousChip => "ambiguous_chip",
-            ErrorKind::UnknownCountry => "unknown_country",
-            ErrorKind::BadDate => "bad_date",
-            ErrorKind::BadNumber => "bad_number",
-            ErrorKind::BadFlag => "bad_flag",
-            ErrorKind::RaggedRow => "ragged_row",
-            ErrorKind::NotUtf8 => "not_utf8",
-            ErrorKind::TooLarge => "too_large",
-            ErrorKind::OpenQuote => "open_quote",
-            ErrorKind::BadEncoding => "bad_encoding",
-            ErrorKind::EccnDiffers => "eccn_differs",
-            ErrorKind::BadOwners => "bad_owners",
-        }
+        self.into()
     }
 
     pub(crate) fn slot(self) -> usize {
-        Self::ALL.iter().position(|k| *k == self).unwrap_or(0)
+        self as usize
     }
 }
 

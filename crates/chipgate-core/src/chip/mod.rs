@@ -263,6 +263,8 @@ pub struct Derived {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Flag {
     /// Designed or marketed for datacenters.
     Datacenter,
@@ -271,20 +273,17 @@ pub enum Flag {
 }
 
 impl Flag {
-    /// Every flag with its rule-language name.
-    pub const ALL: [(&'static str, Flag); 2] = [("datacenter", Flag::Datacenter), ("hbm", Flag::Hbm)];
+    /// Every flag.
+    pub const ALL: &'static [Flag] = <Flag as strum::VariantArray>::VARIANTS;
 
     /// Looks a flag up by name.
     pub fn parse(s: &str) -> Option<Flag> {
-        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
+        s.parse().ok()
     }
 
     /// The rule-language name.
     pub fn name(self) -> &'static str {
-        match self {
-            Flag::Datacenter => "datacenter",
-            Flag::Hbm => "hbm",
-        }
+        self.into()
     }
 }
 

@@ -11,6 +11,8 @@ use crate::rules::{Citation, Policy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     /// No license is required.
     NoLicenseRequired,
@@ -26,18 +28,11 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in order.
-    pub const ALL: [Verdict; 5] =
-        [Verdict::NoLicenseRequired, Verdict::LicenseException, Verdict::LicenseRequired, Verdict::Embargoed, Verdict::Indeterminate];
+    pub const ALL: &'static [Verdict] = <Verdict as strum::VariantArray>::VARIANTS;
 
-    /// The snake_case name used in outputs.
+    /// The snake_case name used in outputs (serde's and strum's, which a test holds equal).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::NoLicenseRequired => "no_license_required",
-            Verdict::LicenseException => "license_exception",
-            Verdict::LicenseRequired => "license_required",
-            Verdict::Embargoed => "embargoed",
-            Verdict::Indeterminate => "indeterminate",
-        }
+        self.into()
     }
 }
 
@@ -110,6 +105,8 @@ pub struct TraceEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum ReasonKind {
     /// The classification rule that gave the item its ECCN.
     Classification,
@@ -129,27 +126,11 @@ pub enum ReasonKind {
 
 impl ReasonKind {
     /// Every kind, in the order of its declaration.
-    pub const ALL: [ReasonKind; 7] = [
-        ReasonKind::Classification,
-        ReasonKind::Exclusion,
-        ReasonKind::Requirement,
-        ReasonKind::Outside,
-        ReasonKind::Exception,
-        ReasonKind::Review,
-        ReasonKind::ListedParty,
-    ];
+    pub const ALL: &'static [ReasonKind] = <ReasonKind as strum::VariantArray>::VARIANTS;
 
     /// Its name, as JSON writes it (`listed_party`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonKind::Classification => "classification",
-            ReasonKind::Exclusion => "exclusion",
-            ReasonKind::Requirement => "requirement",
-            ReasonKind::Outside => "outside",
-            ReasonKind::Exception => "exception",
-            ReasonKind::Review => "review",
-            ReasonKind::ListedParty => "listed_party",
-        }
+        self.into()
     }
 }
 
@@ -664,4 +645,31 @@ pub struct Decision {
     /// with the listed parties each may be; none when no party was named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub screening: Vec<ScreeningRef>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chip::Flag;
+    use crate::rules::{Policy, Transaction};
+
+    /// An enum's names as serde writes them and as it names them itself (strum) are one.
+    fn same_names<T: Serialize + Copy>(all: &[T], name: impl Fn(T) -> &'static str, parse: impl Fn(&str) -> Option<T>) {
+        for v in all {
+            assert_eq!(serde_json::to_value(v).unwrap(), name(*v));
+            assert!(parse(name(*v)).is_some(), "{} does not read back", name(*v));
+        }
+    }
+
+    #[test]
+    fn the_small_enums_have_one_name_each() {
+        same_names(Verdict::ALL, Verdict::as_str, |s| s.parse().ok());
+        same_names(ReasonKind::ALL, ReasonKind::as_str, |s| s.parse().ok());
+        same_names(Policy::ALL, Policy::name, Policy::parse);
+        same_names(Transaction::ALL, Transaction::name, Transaction::parse);
+        same_names(Flag::ALL, Flag::name, Flag::parse);
+        assert_eq!(Verdict::ALL.len(), 5);
+        assert_eq!(Policy::parse("case_by_case"), Some(Policy::CaseByCase));
+        assert_eq!(Transaction::parse("Export"), None, "names are exact, as in rule files");
+    }
 }

@@ -594,10 +594,10 @@ impl<'a> Checker<'a> {
                 keys.push(key);
             }
             let country = p.country.as_ref().filter(|c| self.country_ref(f.file, c)).map(|c| c.get_ref().clone());
-            let review_policy = p.review_policy.as_ref().and_then(|r| match Policy::ALL.iter().find(|(n, _)| n == r.get_ref()) {
-                Some((_, policy)) => Some(*policy),
+            let review_policy = p.review_policy.as_ref().and_then(|r| match Policy::parse(r.get_ref()) {
+                Some(policy) => Some(policy),
                 None => {
-                    let help = did_you_mean(r.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
+                    let help = did_you_mean(r.get_ref(), Policy::ALL.iter().map(|p| p.name()));
                     self.err(Code::UnknownPolicy, f.file, sp(r), format!("unknown review policy `{}`", r.get_ref())).help = help;
                     None
                 }
@@ -1243,10 +1243,10 @@ impl<'a> Checker<'a> {
                 Some("add `policy = \"presumption_of_denial\"` (or `presumption_of_approval`, `case_by_case`, `policy_of_denial`)".into());
             return None;
         };
-        match Policy::ALL.iter().find(|(n, _)| n == p.get_ref()) {
-            Some((_, policy)) => Some(RuleKind::Review { policy: *policy }),
+        match Policy::parse(p.get_ref()) {
+            Some(policy) => Some(RuleKind::Review { policy }),
             None => {
-                let help = did_you_mean(p.get_ref(), Policy::ALL.iter().map(|(n, _)| *n));
+                let help = did_you_mean(p.get_ref(), Policy::ALL.iter().map(|p| p.name()));
                 self.err(Code::UnknownPolicy, file, sp(p), format!("unknown review policy `{}`", p.get_ref())).help = help;
                 None
             }
@@ -1358,7 +1358,7 @@ impl<'a> Checker<'a> {
             Expr::Flag(n) => match chip::Flag::parse(&n.text) {
                 Some(fl) => Cond::Flag(fl),
                 None => {
-                    let names = chip::Flag::ALL.iter().map(|(n, _)| *n).chain(chip::Metric::ALL.iter().map(|m| m.name()));
+                    let names = chip::Flag::ALL.iter().map(|f| f.name()).chain(chip::Metric::ALL.iter().map(|m| m.name()));
                     let help = did_you_mean(&n.text, names);
                     let msg = if chip::Metric::parse(&n.text).is_some() {
                         format!("metric `{}` needs a comparison, e.g. `{} >= 4800`", n.text, n.text)
@@ -1413,10 +1413,10 @@ impl<'a> Checker<'a> {
                 "transaction" => {
                     let mut kinds = Vec::new();
                     for v in values {
-                        match crate::rules::Transaction::ALL.iter().find(|(n, _)| *n == v.text) {
-                            Some((_, t)) => kinds.push(*t),
+                        match crate::rules::Transaction::parse(&v.text) {
+                            Some(t) => kinds.push(t),
                             None => {
-                                let names: Vec<&str> = crate::rules::Transaction::ALL.iter().map(|(n, _)| *n).collect();
+                                let names: Vec<&str> = crate::rules::Transaction::ALL.iter().map(|t| t.name()).collect();
                                 self.err(Code::UnknownTransaction, file, at(v), format!("`{}` is not a kind of transaction", v.text))
                                     .help = Some(format!("write one of {}", names.join(", ")));
                             }

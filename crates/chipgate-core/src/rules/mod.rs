@@ -227,6 +227,8 @@ pub enum Cond {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Transaction {
     /// From the jurisdiction to another country.
     Export,
@@ -241,18 +243,17 @@ pub enum Transaction {
 }
 
 impl Transaction {
-    /// Every kind with its rule-language name.
-    pub const ALL: [(&'static str, Transaction); 5] = [
-        ("export", Transaction::Export),
-        ("reexport", Transaction::Reexport),
-        ("transfer", Transaction::Transfer),
-        ("domestic", Transaction::Domestic),
-        ("import", Transaction::Import),
-    ];
+    /// Every kind.
+    pub const ALL: &'static [Transaction] = <Transaction as strum::VariantArray>::VARIANTS;
 
     /// The rule-language name.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
+        self.into()
+    }
+
+    /// Looks a kind up by its rule-language name.
+    pub fn parse(s: &str) -> Option<Transaction> {
+        s.parse().ok()
     }
 
     /// The kind in words.
@@ -410,6 +411,8 @@ pub enum RequirementKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Policy {
     /// Presumption of denial.
     PresumptionOfDenial,
@@ -422,17 +425,17 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Spellings accepted in rule files.
-    pub const ALL: [(&'static str, Policy); 4] = [
-        ("presumption_of_denial", Policy::PresumptionOfDenial),
-        ("presumption_of_approval", Policy::PresumptionOfApproval),
-        ("case_by_case", Policy::CaseByCase),
-        ("policy_of_denial", Policy::PolicyOfDenial),
-    ];
+    /// Every policy.
+    pub const ALL: &'static [Policy] = <Policy as strum::VariantArray>::VARIANTS;
 
     /// The rule-file spelling.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, p)| *p == self).map(|(n, _)| *n).unwrap_or("?")
+        self.into()
+    }
+
+    /// Looks a policy up by its rule-file spelling.
+    pub fn parse(s: &str) -> Option<Policy> {
+        s.parse().ok()
     }
 }
 
