@@ -912,42 +912,24 @@ fn parse_flag(raw: &[u8]) -> Result<bool, (ErrorKind, String)> {
 /// Resolves a country name or code to its index, with the wording of `check`.
 fn resolve_country(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
     let all = rs.countries.all();
-    if let Some(i) = rs.countries.resolve(name).and_then(|c| all.iter().position(|x| x.code == c.code)) {
-        return Ok(i as u32);
+    match rs.countries.resolve(name).and_then(|c| all.iter().position(|x| x.code == c.code)) {
+        Some(i) => Ok(i as u32),
+        None => Err((ErrorKind::UnknownCountry, rs.countries.why_unknown(name, suggest))),
     }
-    let s = if suggest { rs.countries.suggest(name) } else { Vec::new() };
-    let msg = if s.is_empty() {
-        format!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
-    } else {
-        format!("unknown country `{name}`; did you mean {}?", s.join(", "))
-    };
-    Err((ErrorKind::UnknownCountry, msg))
 }
 
 /// Resolves a catalog chip name to its index, with the wording of `check`.
 fn resolve_chip(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
-    let chips = rs.catalog.chips();
-    let resolution = if suggest { rs.catalog.resolve(name) } else { rs.catalog.resolve_quiet(name) };
-    match resolution {
-        Resolution::Found(c) => match chips.iter().position(|x| std::ptr::eq(x, c)) {
-            Some(i) => Ok(i as u32),
-            None => Err((ErrorKind::UnknownChip, format!("unknown chip `{name}`"))),
-        },
-        Resolution::Ambiguous(c) => {
-            let names: Vec<String> = c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
-            Err((ErrorKind::AmbiguousChip, format!("chip name `{name}` is ambiguous; candidates: {}", names.join(", "))))
-        }
-        Resolution::Unknown(s) if s.is_empty() => Err((
-            ErrorKind::UnknownChip,
-            format!(
-                "unknown chip `{name}`; `chipgate chips` lists the catalog, or leave it empty and give its figures in the spec columns"
-            ),
-        )),
-        Resolution::Unknown(s) => {
-            let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
-            Err((ErrorKind::UnknownChip, format!("unknown chip `{name}`; did you mean {}?", s.join(", "))))
+    let found = if suggest { rs.catalog.resolve(name) } else { rs.catalog.resolve_quiet(name) };
+    if let Resolution::Found(c) = found {
+        // The catalog's own chip, by address: its place in the list.
+        if let Some(i) = rs.catalog.chips().iter().position(|x| std::ptr::eq(x, c)) {
+            return Ok(i as u32);
         }
     }
+    let kind = if matches!(found, Resolution::Ambiguous(_)) { ErrorKind::AmbiguousChip } else { ErrorKind::UnknownChip };
+    let why = found.why_not(name, "leave it empty and give its figures in the spec columns");
+    Err((kind, why.unwrap_or_else(|| format!("unknown chip `{name}`"))))
 }
 
 #[cfg(test)]

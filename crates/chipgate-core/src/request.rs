@@ -250,19 +250,10 @@ fn flag(parameter: &str) -> String {
 
 /// Resolves a catalog chip name, or says why not with the candidates or suggestions.
 pub fn lookup<'a>(rs: &'a RuleSet, name: &str, parameter: &'static str) -> Result<&'a Chip, RequestError> {
-    match rs.catalog.resolve(name) {
-        Resolution::Found(c) => Ok(c),
-        Resolution::Ambiguous(c) => {
-            let names: Vec<String> = c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
-            Err(bad(parameter, format!("chip name `{name}` is ambiguous; candidates: {}", names.join(", "))))
-        }
-        Resolution::Unknown(s) if s.is_empty() => {
-            Err(bad(parameter, format!("unknown chip `{name}`; `chipgate chips` lists the catalog, or describe it with --tpp")))
-        }
-        Resolution::Unknown(s) => {
-            let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
-            Err(bad(parameter, format!("unknown chip `{name}`; did you mean {}?", s.join(", "))))
-        }
+    let found = rs.catalog.resolve(name);
+    match (&found, found.why_not(name, "describe it with --tpp")) {
+        (Resolution::Found(c), _) => Ok(c),
+        (_, why) => Err(bad(parameter, why.unwrap_or_default())),
     }
 }
 
@@ -280,14 +271,7 @@ pub fn country(rs: &RuleSet, name: &str, parameter: &'static str) -> Result<Stri
             ),
         ));
     }
-    let s = rs.countries.suggest(name);
-    if s.is_empty() {
-        return Err(bad(
-            parameter,
-            format!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`"),
-        ));
-    }
-    Err(bad(parameter, format!("unknown country `{name}`; did you mean {}?", s.join(", "))))
+    Err(bad(parameter, rs.countries.why_unknown(name, true)))
 }
 
 /// Reads a dense throughput figure, `BITS=TOPS` or `NAME=TOPS`.

@@ -23,6 +23,29 @@ pub enum Resolution<'a> {
     Unknown(Vec<String>),
 }
 
+impl Resolution<'_> {
+    /// Why the name names no one chip, in the words every front end uses: the candidates of an
+    /// ambiguous name, the suggestions for an unknown one, or else `otherwise` (what the front
+    /// end offers instead, such as describing the chip by its figures); `None` when found.
+    pub fn why_not(&self, name: &str, otherwise: &str) -> Option<String> {
+        match self {
+            Resolution::Found(_) => None,
+            Resolution::Ambiguous(c) => {
+                let names: Vec<String> =
+                    c.iter().take(8).map(|c| format!("`{}` ({})", c.aliases.first().unwrap_or(&c.id), c.name)).collect();
+                Some(format!("chip name `{name}` is ambiguous; candidates: {}", names.join(", ")))
+            }
+            Resolution::Unknown(s) if s.is_empty() => {
+                Some(format!("unknown chip `{name}`; `chipgate chips` lists the catalog, or {otherwise}"))
+            }
+            Resolution::Unknown(s) => {
+                let s: Vec<String> = s.iter().map(|x| format!("`{x}`")).collect();
+                Some(format!("unknown chip `{name}`; did you mean {}?", s.join(", ")))
+            }
+        }
+    }
+}
+
 /// The chips of a rule set, indexed by normalised id, name and alias.
 #[derive(Debug, Clone, Default, BorshSerialize, BorshDeserialize)]
 pub struct Catalog {

@@ -111,6 +111,17 @@ impl Countries {
         self.index().get(&normalize(name)).and_then(|&i| self.list.get(i))
     }
 
+    /// Why a name is no country, with the closest names (looked for when `suggest`), in the
+    /// words every front end uses.
+    pub fn why_unknown(&self, name: &str, suggest: bool) -> String {
+        let s = if suggest { self.suggest(name) } else { Vec::new() };
+        if s.is_empty() {
+            format!("unknown country `{name}`; use an ISO 3166-1 alpha-2 code such as `CN` or a name such as `China`")
+        } else {
+            format!("unknown country `{name}`; did you mean {}?", s.join(", "))
+        }
+    }
+
     /// The closest names to an unknown one.
     pub fn suggest(&self, name: &str) -> Vec<String> {
         let key = normalize(name);
