@@ -427,3 +427,23 @@ fn every_json_document_carries_its_schema_version() {
         assert_eq!(v["schema_version"], "1", "{args:?}");
     }
 }
+
+#[test]
+fn rules_show_names_the_pack_that_defined_a_rule_another_amended() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack.toml");
+    let text = "[pack]\nname = \"amend-demo\"\nversion = \"0.1.0\"\nallow = [\"replaces-definition\"]\n\n[[requirement]]\namends = \"us-2023-10/destinations\"\nsummary = \"amended summary\"\n";
+    std::fs::write(&pack, text).unwrap();
+    let p = pack.to_str().unwrap();
+    let human = ok(&["rules", "show", "us-2023-10/destinations", "--rules", p]);
+    assert!(human.contains("amended summary"), "{human}");
+    for piece in ["Changed", "of pack `chipgate-builtin` amended", "by pack `amend-demo`"] {
+        assert!(human.contains(piece), "`{piece}` not in:\n{human}");
+    }
+    let v = json(&["rules", "show", "us-2023-10/destinations", "--rules", p, "--format", "json"]);
+    assert_eq!(v["changes"][0]["replaced_pack"], "chipgate-builtin");
+    assert_eq!(v["changes"][0]["change"], "amended");
+    // A rule nobody changed has no `changes`.
+    let plain = json(&["rules", "show", "us-2023-10/destinations", "--format", "json"]);
+    assert!(plain.get("changes").is_none());
+}

@@ -139,6 +139,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         t.add_row(vec!["Regime", &regime]);
         t.add_row(vec!["Citation".to_string(), r.citation.to_string()]);
         t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", r.origin.file, r.origin.line, r.origin.pack)]);
+        changes(&chipgate::rules::words::RuleSheet::new(&rs, r).changes, &mut t);
         if !r.note.is_empty() {
             t.add_row(vec!["Note", &r.note]);
         }
@@ -165,11 +166,20 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         t.add_row(vec!["Citation".to_string(), g.citation.to_string()]);
         t.add_row(vec!["Rules".to_string(), rules.join("\n")]);
         t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", g.origin.file, g.origin.line, g.origin.pack)]);
+        changes(&chipgate::rules::words::RegimeSheet::new(&rs, g).changes, &mut t);
         render::fit(&mut t);
         writeln!(out, "{t}")?;
         return Ok(0);
     }
     bail!("{}", chipgate::rules::words::unknown_id(&rs, id))
+}
+
+/// The changes other packs made to a definition, one line each (`rule … of pack … amended by
+/// pack …`), when there are any.
+fn changes(changes: &[&chipgate::rules::Replacement], t: &mut comfy_table::Table) {
+    if !changes.is_empty() {
+        t.add_row(vec!["Changed".to_string(), changes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("\n")]);
+    }
 }
 
 /// Days a rule is in force, in words (the last day inclusive).

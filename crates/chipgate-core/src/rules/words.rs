@@ -134,16 +134,21 @@ pub struct RuleSheet<'a> {
     pub regime: String,
     /// Its condition in words.
     pub in_words: String,
+    /// What packs loaded later changed of it (replaced, amended, superseded), naming the pack
+    /// that defined it first; absent when none did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<&'a super::Replacement>,
 }
 
 impl<'a> RuleSheet<'a> {
     /// The sheet of a rule of a rule set.
-    pub fn new(rs: &super::RuleSet, rule: &'a super::Rule) -> RuleSheet<'a> {
+    pub fn new(rs: &'a super::RuleSet, rule: &'a super::Rule) -> RuleSheet<'a> {
         RuleSheet {
             schema_version: crate::request::SCHEMA_VERSION,
             rule,
             regime: rs.regime_of(rule).map(|g| g.id.clone()).unwrap_or_default(),
             in_words: rule.when.in_words(),
+            changes: rs.replacements.iter().filter(|c| c.kind == "rule" && c.id == rule.id).collect(),
         }
     }
 }
@@ -160,13 +165,18 @@ pub struct RegimeSheet<'a> {
     pub regime: &'a super::Regime,
     /// The ids of its rules, in rule-set order.
     pub rules: Vec<&'a str>,
+    /// What packs loaded later changed of it (replaced), naming the pack that defined it
+    /// first; absent when none did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<&'a super::Replacement>,
 }
 
 impl<'a> RegimeSheet<'a> {
     /// The sheet of a regime of a rule set.
     pub fn new(rs: &'a super::RuleSet, regime: &'a super::Regime) -> RegimeSheet<'a> {
         let rules = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == regime.id)).map(|r| r.id.as_str()).collect();
-        RegimeSheet { schema_version: crate::request::SCHEMA_VERSION, regime, rules }
+        let changes = rs.replacements.iter().filter(|c| c.kind == "regime" && c.id == regime.id).collect();
+        RegimeSheet { schema_version: crate::request::SCHEMA_VERSION, regime, rules, changes }
     }
 }
 
