@@ -122,6 +122,24 @@ pub struct Throughput {
     pub unit: Option<String>,
 }
 
+/// The field of a metric in a struct that has one, named as the metric (`Chip`, `Metrics`),
+/// borrowed as `$($place)+` says (`&self`, `&mut self`): the one place that maps the metrics to
+/// those fields, which stay named for serde, borsh and the API schema.
+macro_rules! metric_field {
+    ($m:expr, $($place:tt)+) => {
+        match $m {
+            Metric::Tpp => $($place)+.tpp,
+            Metric::Pd => $($place)+.pd,
+            Metric::DieAreaMm2 => $($place)+.die_area_mm2,
+            Metric::InterconnectGbps => $($place)+.interconnect_gbps,
+            Metric::MemoryBandwidthGbps => $($place)+.memory_bandwidth_gbps,
+            Metric::MemoryBandwidthDensity => $($place)+.memory_bandwidth_density,
+            Metric::MemoryGb => $($place)+.memory_gb,
+            Metric::TdpW => $($place)+.tdp_w,
+        }
+    };
+}
+
 /// A chip: a catalog entry or a hypothetical design.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -212,29 +230,11 @@ impl Chip {
     /// fields (which stay named for serde, borsh and the API schema; a test checks that their
     /// JSON keys are the metrics' names).
     fn slot(&self, m: Metric) -> &Option<Figure> {
-        match m {
-            Metric::Tpp => &self.tpp,
-            Metric::Pd => &self.pd,
-            Metric::DieAreaMm2 => &self.die_area_mm2,
-            Metric::InterconnectGbps => &self.interconnect_gbps,
-            Metric::MemoryBandwidthGbps => &self.memory_bandwidth_gbps,
-            Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
-            Metric::MemoryGb => &self.memory_gb,
-            Metric::TdpW => &self.tdp_w,
-        }
+        metric_field!(m, &self)
     }
 
     fn slot_mut(&mut self, m: Metric) -> &mut Option<Figure> {
-        match m {
-            Metric::Tpp => &mut self.tpp,
-            Metric::Pd => &mut self.pd,
-            Metric::DieAreaMm2 => &mut self.die_area_mm2,
-            Metric::InterconnectGbps => &mut self.interconnect_gbps,
-            Metric::MemoryBandwidthGbps => &mut self.memory_bandwidth_gbps,
-            Metric::MemoryBandwidthDensity => &mut self.memory_bandwidth_density,
-            Metric::MemoryGb => &mut self.memory_gb,
-            Metric::TdpW => &mut self.tdp_w,
-        }
+        metric_field!(m, &mut self)
     }
 
     /// Every source the chip's throughput and figures cite, each once, in first-use order.
@@ -346,31 +346,12 @@ impl Metrics {
 
     /// A metric with its derivation, if known.
     pub fn derived(&self, m: Metric) -> Option<&Derived> {
-        match m {
-            Metric::Tpp => &self.tpp,
-            Metric::Pd => &self.pd,
-            Metric::DieAreaMm2 => &self.die_area_mm2,
-            Metric::InterconnectGbps => &self.interconnect_gbps,
-            Metric::MemoryBandwidthGbps => &self.memory_bandwidth_gbps,
-            Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
-            Metric::MemoryGb => &self.memory_gb,
-            Metric::TdpW => &self.tdp_w,
-        }
-        .as_ref()
+        metric_field!(m, &self).as_ref()
     }
 
     /// The field that holds a metric (named for serde and the API schema, like [`Chip`]'s).
     fn slot_mut(&mut self, m: Metric) -> &mut Option<Derived> {
-        match m {
-            Metric::Tpp => &mut self.tpp,
-            Metric::Pd => &mut self.pd,
-            Metric::DieAreaMm2 => &mut self.die_area_mm2,
-            Metric::InterconnectGbps => &mut self.interconnect_gbps,
-            Metric::MemoryBandwidthGbps => &mut self.memory_bandwidth_gbps,
-            Metric::MemoryBandwidthDensity => &mut self.memory_bandwidth_density,
-            Metric::MemoryGb => &mut self.memory_gb,
-            Metric::TdpW => &mut self.tdp_w,
-        }
+        metric_field!(m, &mut self)
     }
 
     /// The value of a metric, if known.

@@ -156,6 +156,31 @@ pub struct Reason {
     pub citation: Citation,
 }
 
+/// Serializes a type as its sentence ([`std::fmt::Display`]), and describes it so in the API
+/// schema: the JSON of `missing` and `assumptions` stays the strings it has always been.
+macro_rules! sentence {
+    ($ty:ty, $description:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
 /// Something not known that leaves part of an answer undetermined, and what would settle it.
 /// JSON writes each as its sentence ([`std::fmt::Display`]); lists of them are in the order of
 /// those sentences.
@@ -277,24 +302,7 @@ impl Ord for Missing {
     }
 }
 
-impl Serialize for Missing {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Missing {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("What is not known, and what would settle it, in words"))
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Missing {}
+sentence!(Missing, "What is not known, and what would settle it, in words");
 
 /// What an answer takes as given because the query did not say it (or said it of another
 /// party), each with the parameter that would change it ([`Assumption::parameter`]). JSON
@@ -392,24 +400,7 @@ impl std::fmt::Display for Assumption {
     }
 }
 
-impl Serialize for Assumption {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Assumption {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("An assumption the answer makes, in words"))
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Assumption {}
+sentence!(Assumption, "An assumption the answer makes, in words");
 
 /// A license exception available for the shipment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
