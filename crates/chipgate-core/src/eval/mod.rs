@@ -489,6 +489,10 @@ struct Outcome {
     /// A listed party whose entry's review policy is stricter than the rules' (an index into
     /// [`RuleSet::parties`]): it governs.
     review_entry: Option<usize>,
+    /// A party's screening leaves a requirement unknown (a possible match, owners not known)
+    /// whose entry could bring a stricter review policy than the one found: the policy is then
+    /// not known either.
+    review_open: bool,
     /// The listed parties that a requirement fired for (indices into [`RuleSet::parties`]).
     listed: Vec<usize>,
     requirements: Vec<usize>,
@@ -745,6 +749,8 @@ fn pick(rs: &RuleSet, classes: &[(usize, Truth)], holds: &dyn Fn(usize) -> bool)
 struct Fired {
     fired: Vec<usize>,
     unknown: bool,
+    /// The enforced requirements whose truth is unknown.
+    open: Vec<usize>,
     not_enforced: Vec<usize>,
     embargo: bool,
     /// Requirements that hold for the exporter they name but not for the one given.
@@ -764,7 +770,8 @@ fn binds_another<'a>(ctx: &mut Ctx<'a>, r: &'a Rule) -> bool {
 
 fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Fired {
     use crate::rules::RequirementKind;
-    let mut f = Fired { fired: Vec::new(), unknown: false, not_enforced: Vec::new(), embargo: false, not_binding: Vec::new() };
+    let mut f =
+        Fired { fired: Vec::new(), unknown: false, open: Vec::new(), not_enforced: Vec::new(), embargo: false, not_binding: Vec::new() };
     for (i, r) in active {
         let RuleKind::Requirement { kind } = r.kind else { continue };
         if kind == RequirementKind::Outside {
@@ -795,7 +802,10 @@ fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &
                 f.embargo |= kind == RequirementKind::Embargo;
             }
             (Truth::True, false) => f.not_enforced.push(*i),
-            (Truth::Unknown, true) => f.unknown = true,
+            (Truth::Unknown, true) => {
+                f.unknown = true;
+                f.open.push(*i);
+            }
             _ => {}
         }
     }
@@ -825,13 +835,14 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
             possible: Vec::new(),
             review: None,
             review_entry: None,
+            review_open: false,
             listed: Vec::new(),
             requirements: vec![i],
             not_enforced: Vec::new(),
             not_binding: Vec::new(),
         };
     }
-    let Fired { fired, unknown, not_enforced, embargo, not_binding } = requirements(ctx, active, enforced);
+    let Fired { fired, unknown, open, not_enforced, embargo, not_binding } = requirements(ctx, active, enforced);
     let license = if !fired.is_empty() {
         Some(true)
     } else if unknown {
@@ -846,6 +857,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         possible: Vec::new(),
         review: None,
         review_entry: None,
+        review_open: false,
         listed: Vec::new(),
         requirements: fired,
         not_enforced,
@@ -862,6 +874,7 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
         out.verdict = Verdict::Embargoed;
         out.review = review(ctx, active, enforced, &out.requirements);
         out.review_entry = entry_review(ctx.rs, out.review, &out.listed);
+        out.review_open = review_open(ctx, &open, out.review, out.review_entry);
         return out;
     }
     let (relieved, maybe) = exceptions(ctx, active, enforced, &mut out);
@@ -885,7 +898,51 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
     out.exceptions.clear();
     out.review = review(ctx, active, enforced, &out.requirements);
     out.review_entry = entry_review(ctx.rs, out.review, &out.listed);
+    out.review_open = review_open(ctx, &open, out.review, out.review_entry);
     out
+}
+
+/// Whether the requirements left unknown (`open`) by a party's screening could bring in a
+/// listed entry whose review policy is stricter than the one found (the rules' `rule`, or the
+/// listed party's `entry`): a possible match's entry, a listed owner of unknown share, or,
+/// when a party's owners are not known, any entry in force of the lists tested.
+fn review_open(ctx: &Ctx<'_>, open: &[usize], rule: Option<usize>, entry: Option<usize>) -> bool {
+    let rs = ctx.rs;
+    let ruled = rule.and_then(|i| match rs.rules.get(i)?.kind {
+        RuleKind::Review { policy } => Some(policy),
+        _ => None,
+    });
+    let found = ruled.into_iter().chain(entry.and_then(|i| rs.parties.get(i)?.review_policy)).map(strictness).max();
+    let in_force = |p: &crate::parties::Party| p.added.is_none_or(|a| a <= ctx.date) && p.removed.is_none_or(|r| ctx.date < r);
+    let mut could: Option<u8> = None;
+    for r in open.iter().filter_map(|i| rs.rules.get(*i)) {
+        for t in r.when.tests() {
+            let entries: Vec<usize> = match t {
+                Cond::Party(lists) => {
+                    ctx.parties.iter().flat_map(|s| &s.hits).filter(|h| !h.decided && lists.contains(&h.list)).map(|h| h.entry).collect()
+                }
+                Cond::OwnedBy { lists, .. } => ctx
+                    .owned
+                    .iter()
+                    .flat_map(|p| -> Vec<usize> {
+                        if p.stated {
+                            p.owners.iter().flat_map(|o| &o.hits).filter(|h| lists.contains(&h.list)).map(|h| h.entry).collect()
+                        } else {
+                            rs.parties.iter().enumerate().filter(|(_, x)| lists.contains(&x.list) && in_force(x)).map(|(i, _)| i).collect()
+                        }
+                    })
+                    .collect(),
+                _ => continue,
+            };
+            let strictest = entries.iter().filter_map(|e| rs.parties.get(*e)?.review_policy).map(strictness).max();
+            could = could.max(strictest);
+        }
+    }
+    match (could, found) {
+        (Some(c), Some(f)) => c > f,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// The listed parties (matched, not possible) that the requirements fired test for: the
@@ -1108,7 +1165,9 @@ fn assemble(
                 }
             }
         }
-        let same_review = outcomes.iter().all(|o| o.2.review == out.review && o.2.review_entry == out.review_entry);
+        // One policy for every classification possible, and no party whose screening is open
+        // could make it stricter.
+        let same_review = outcomes.iter().all(|o| o.2.review == out.review && o.2.review_entry == out.review_entry && !o.2.review_open);
         d.reasons.extend(out.listed.iter().filter_map(|i| listed_reason(rs, *i)));
         if let Some((policy, p)) =
             out.review_entry.filter(|_| same_review).and_then(|i| rs.parties.get(i)).and_then(|p| Some((p.review_policy?, p)))
