@@ -102,6 +102,24 @@ try {
     await calc.getByLabel("Date").fill("2026-01-01");
     await page.waitForSelector("#calc-result [data-verdict='license_required']", { timeout: 10000 });
     assert.match(await page.textContent("#calc-result"), /ECCN 3A090\.a/);
+    // From 2026-01-15 the rules review such an export case by case; a near miss of an Entity
+    // List party as the end user leaves the review policy open until the match is settled
+    // (the license stands), and the exact name takes the entry's presumption of denial.
+    await calc.getByLabel("DRAM bandwidth (GB/s)").fill("3350"); // the 2026 rule tests it
+    await calc.getByLabel("Date").fill("2026-03-01");
+    await page.waitForFunction(() => /review: case by case/.test(document.querySelector("#calc-result").textContent), null, { timeout: 10000 });
+    await calc.getByLabel("End user", { exact: true }).fill("Huawey Technologies");
+    await page.waitForSelector("#calc-result li[data-role='end_user']", { timeout: 10000 });
+    let text = await page.textContent("#calc-result");
+    assert.match(text, /possible match \(score 0\.95\): Huawei Technologies Co\., Ltd\. \(Entity List/);
+    assert.match(text, /review: undetermined/);
+    assert.match(text, /Missing: possible Entity List match/);
+    await calc.getByLabel("End user", { exact: true }).fill("Huawei Technologies Co., Ltd.");
+    await page.waitForFunction(() => /listed: Huawei/.test(document.querySelector("#calc-result").textContent), null, { timeout: 10000 });
+    assert.match(await page.textContent("#calc-result"), /review: presumption of denial/);
+    await page.screenshot({ path: `${artifacts}/calculator-parties.png` });
+    await calc.getByLabel("End user", { exact: true }).fill("");
+    await page.waitForFunction(() => !document.querySelector("#calc-result li[data-role]"), null, { timeout: 10000 });
     // A consumer design far below the thresholds, to Germany: no license.
     await calc.getByLabel("Dense 8-bit TOPS").fill("100");
     await calc.getByLabel("Destination", { exact: true }).fill("DE");

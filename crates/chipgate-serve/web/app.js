@@ -47,6 +47,7 @@ function checkParams(form) {
   if (market) p.append(market, "true");
   const described = [...p.keys()].length > 0;
   take("to"); take("end_user_hq"); take("date"); // no date: the server's today
+  for (const name of ["ship_from", "exporter", "end_user", "end_user_owner", "consignee", "consignee_owner"]) take(name);
   return { params: p, described };
 }
 
@@ -60,10 +61,18 @@ async function calculate() {
     const parts = [
       el("p", { class: `verdict ${d.verdict}`, "data-verdict": d.verdict }, words(d.verdict).toUpperCase()),
       el("p", {}, `ECCN ${d.eccn ?? (d.eccn_candidates.length ? "undetermined" : "none")} · TPP ${fmt(d.tpp)} · performance density ${fmt(d.pd, 2)}`
-        + (d.review_policy ? ` · review: ${words(d.review_policy.policy)}` : "")
+        + (d.review_policy ? ` · review: ${words(d.review_policy.policy)}`
+          : d.license_required && d.missing.length ? " · review: undetermined" : "")
         + (d.exceptions.length ? ` · exceptions: ${d.exceptions.map((e) => e.name).join(", ")}` : "")),
     ];
     if (d.missing.length) parts.push(el("p", { class: "error" }, `Missing: ${d.missing.join(", ")}`));
+    const screened = d.screening ?? [];
+    if (screened.length) {
+      const hit = (h) => `${h.decided ? "listed" : `possible match (score ${fmt(h.score, 2)})`}: ${h.name} (${h.list_name}${h.review_policy ? `, ${words(h.review_policy)}` : ""})`;
+      parts.push(el("h3", {}, "Screening"), el("ul", {}, screened.map((s) =>
+        el("li", { "data-role": s.role }, `${words(s.role)} “${s.name}”${s.share != null ? ` (${fmt(s.share)} %)` : ""}: `,
+          s.hits.length ? s.hits.map(hit).join("; ") : "no match"))));
+    }
     if (d.reasons.length) {
       parts.push(el("h3", {}, "Why"), el("ul", {}, d.reasons.map((r) => el("li", {}, el("code", {}, r.id), " ", r.summary, " — ", cite(r.citation)))));
     }
