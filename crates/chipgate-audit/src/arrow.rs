@@ -6,7 +6,7 @@
 //! float in its shortest form, a boolean as `true`/`false`, a `date32`/`date64` as
 //! `YYYY-MM-DD`, a timestamp as the calendar date in its time zone, UTC without one; null as
 //! an empty cell) and handed to the same reader, memo and counts as the CSV path
-//! ([`crate::Evaluator`]), so that verdicts, errors and their messages are the same. The input
+//! (the crate's `Evaluator`), so that verdicts, errors and their messages are the same. The input
 //! columns are passed through untouched (shared, not copied).
 //!
 //! The appended columns, in [`OUTPUT_COLUMNS`] order: `eccn`, `exceptions`, `review_policy`,

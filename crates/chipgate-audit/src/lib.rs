@@ -194,8 +194,9 @@ impl From<MemoError> for AuditError {
 ///
 /// One thread parses the input into batches of records; worker threads (as many as there are
 /// cores, up to four) each take whole batches, read their rows into queries, evaluate them
-/// through their own memo, count them, and format them when the sink has a [`Format`]; the
-/// calling thread hands the batches to the sink in input order.
+/// through their own memo, count them, and format them when the sink is one of the audit's
+/// own byte sinks ([`CsvSink`], [`JsonlSink`]); the calling thread hands the batches to the
+/// sink in input order.
 pub fn audit<R: Read + Send>(rs: &RuleSet, opts: &Options, input: R, sink: &mut dyn Sink) -> Result<Summary, AuditError> {
     // A sink that writes JSON gets it, whatever the options say.
     let with_json;

@@ -318,7 +318,7 @@ impl crate::RuleSet {
 /// reach a list's possible score instead of with every one (the Consolidated Screening List has
 /// tens of thousands). A listed name is a candidate when
 /// - the name holds its rarest word (a name holding every word of a distinctive listed one
-///   scores [`CONTAINS`]); or
+///   scores `CONTAINS`); or
 /// - its length is close enough for the edit similarity to reach the lowest possible score,
 ///   and it shares enough runs of three characters with the name. Two strings within `d`
 ///   edits of each other, the longer of length `L`, share at least `L - 2 - 3d` such runs
