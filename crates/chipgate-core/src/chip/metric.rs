@@ -34,8 +34,8 @@ pub enum Metric {
 pub struct About {
     /// The metric.
     pub metric: Metric,
-    /// Its name: in conditions (`tpp >= 4800`), rule files' `[[chip]]` keys, the chip's and the
-    /// metrics' JSON keys, and the audit's spec column.
+    /// Its name: in conditions (`tpp >= 4800`), a rule file's `[[chip]]` figures (all but `pd`,
+    /// which is derived), the chip's and the metrics' JSON keys, and the audit's spec column.
     pub name: &'static str,
     /// The request parameter that gives it for a hypothetical or modified chip (`die_area`);
     /// the command line's flag is the same with `-` for `_` (`--die-area`). `None`: a user
