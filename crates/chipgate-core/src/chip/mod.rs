@@ -366,11 +366,6 @@ impl Metrics {
             Flag::Hbm => Some(self.hbm),
         }
     }
-
-    /// The field a user would supply to make a missing metric known.
-    pub fn missing_hint(m: Metric) -> &'static str {
-        m.about().hint
-    }
 }
 
 /// TPP: a given figure, or, for each processing unit, the maximum over precisions of dense TOPS ×

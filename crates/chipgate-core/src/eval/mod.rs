@@ -748,7 +748,6 @@ fn pick(rs: &RuleSet, classes: &[(usize, Truth)], holds: &dyn Fn(usize) -> bool)
 /// missing data, those of unenforced regimes that would have fired, and whether an embargo fired.
 struct Fired {
     fired: Vec<usize>,
-    unknown: bool,
     /// The enforced requirements whose truth is unknown.
     open: Vec<usize>,
     not_enforced: Vec<usize>,
@@ -770,8 +769,7 @@ fn binds_another<'a>(ctx: &mut Ctx<'a>, r: &'a Rule) -> bool {
 
 fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn Fn(&Rule) -> bool) -> Fired {
     use crate::rules::RequirementKind;
-    let mut f =
-        Fired { fired: Vec::new(), unknown: false, open: Vec::new(), not_enforced: Vec::new(), embargo: false, not_binding: Vec::new() };
+    let mut f = Fired { fired: Vec::new(), open: Vec::new(), not_enforced: Vec::new(), embargo: false, not_binding: Vec::new() };
     for (i, r) in active {
         let RuleKind::Requirement { kind } = r.kind else { continue };
         if kind == RequirementKind::Outside {
@@ -802,10 +800,7 @@ fn requirements<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &
                 f.embargo |= kind == RequirementKind::Embargo;
             }
             (Truth::True, false) => f.not_enforced.push(*i),
-            (Truth::Unknown, true) => {
-                f.unknown = true;
-                f.open.push(*i);
-            }
+            (Truth::Unknown, true) => f.open.push(*i),
             _ => {}
         }
     }
@@ -842,7 +837,8 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
             not_binding: Vec::new(),
         };
     }
-    let Fired { fired, unknown, open, not_enforced, embargo, not_binding } = requirements(ctx, active, enforced);
+    let Fired { fired, open, not_enforced, embargo, not_binding } = requirements(ctx, active, enforced);
+    let unknown = !open.is_empty();
     let license = if !fired.is_empty() {
         Some(true)
     } else if unknown {
@@ -908,41 +904,22 @@ fn licensing<'a>(ctx: &mut Ctx<'a>, active: &[(usize, &'a Rule)], enforced: &dyn
 /// when a party's owners are not known, any entry in force of the lists tested.
 fn review_open(ctx: &Ctx<'_>, open: &[usize], rule: Option<usize>, entry: Option<usize>) -> bool {
     let rs = ctx.rs;
-    let ruled = rule.and_then(|i| match rs.rules.get(i)?.kind {
-        RuleKind::Review { policy } => Some(policy),
-        _ => None,
-    });
-    let found = ruled.into_iter().chain(entry.and_then(|i| rs.parties.get(i)?.review_policy)).map(strictness).max();
-    let in_force = |p: &crate::parties::Party| p.added.is_none_or(|a| a <= ctx.date) && p.removed.is_none_or(|r| ctx.date < r);
-    let mut could: Option<u8> = None;
-    for r in open.iter().filter_map(|i| rs.rules.get(*i)) {
-        for t in r.when.tests() {
-            let entries: Vec<usize> = match t {
-                Cond::Party(lists) => {
-                    ctx.parties.iter().flat_map(|s| &s.hits).filter(|h| !h.decided && lists.contains(&h.list)).map(|h| h.entry).collect()
-                }
-                Cond::OwnedBy { lists, .. } => ctx
-                    .owned
-                    .iter()
-                    .flat_map(|p| -> Vec<usize> {
-                        if p.stated {
-                            p.owners.iter().flat_map(|o| &o.hits).filter(|h| lists.contains(&h.list)).map(|h| h.entry).collect()
-                        } else {
-                            rs.parties.iter().enumerate().filter(|(_, x)| lists.contains(&x.list) && in_force(x)).map(|(i, _)| i).collect()
-                        }
-                    })
-                    .collect(),
-                _ => continue,
-            };
-            let strictest = entries.iter().filter_map(|e| rs.parties.get(*e)?.review_policy).map(strictness).max();
-            could = could.max(strictest);
+    let found = rule_policy(rs, rule).into_iter().chain(entry.and_then(|i| rs.parties.get(i)?.review_policy)).map(strictness).max();
+    let stricter = |p: &crate::parties::Party| p.review_policy.is_some_and(|p| found.is_none_or(|f| strictness(p) > f));
+    let stricter_at = |i: usize| rs.parties.get(i).is_some_and(stricter);
+    open.iter().filter_map(|i| rs.rules.get(*i)).flat_map(|r| r.when.tests()).any(|t| match t {
+        Cond::Party(lists) => {
+            ctx.parties.iter().flat_map(|s| &s.hits).any(|h| !h.decided && lists.contains(&h.list) && stricter_at(h.entry))
         }
-    }
-    match (could, found) {
-        (Some(c), Some(f)) => c > f,
-        (Some(_), None) => true,
-        (None, _) => false,
-    }
+        Cond::OwnedBy { lists, .. } => ctx.owned.iter().any(|p| {
+            if p.stated {
+                p.owners.iter().flat_map(|o| &o.hits).any(|h| lists.contains(&h.list) && stricter_at(h.entry))
+            } else {
+                rs.parties.iter().any(|x| lists.contains(&x.list) && x.in_force(ctx.date) && stricter(x))
+            }
+        }),
+        _ => false,
+    })
 }
 
 /// The listed parties (matched, not possible) that the requirements fired test for: the
@@ -966,6 +943,14 @@ fn listed_parties(ctx: &Ctx<'_>, fired: &[usize]) -> Vec<usize> {
     out
 }
 
+/// The policy of a review rule (`rule`, an index into [`RuleSet::rules`]).
+fn rule_policy(rs: &RuleSet, rule: Option<usize>) -> Option<Policy> {
+    match rs.rules.get(rule?)?.kind {
+        RuleKind::Review { policy } => Some(policy),
+        _ => None,
+    }
+}
+
 /// How strict a review policy is, for choosing between the rules' and a listed party's.
 fn strictness(p: Policy) -> u8 {
     match p {
@@ -981,10 +966,7 @@ fn strictness(p: Policy) -> u8 {
 /// requirement and another apply to one transaction, an application is reviewed under both,
 /// so the stricter policy decides it).
 fn entry_review(rs: &RuleSet, rule: Option<usize>, listed: &[usize]) -> Option<usize> {
-    let ruled = rule.and_then(|i| rs.rules.get(i)).and_then(|r| match r.kind {
-        RuleKind::Review { policy } => Some(strictness(policy)),
-        _ => None,
-    });
+    let ruled = rule_policy(rs, rule).map(strictness);
     listed
         .iter()
         .filter_map(|i| rs.parties.get(*i).and_then(|p| p.review_policy).map(|p| (*i, strictness(p))))
