@@ -81,7 +81,7 @@ fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Re
     }
     if let Some(r) = &d.review_policy {
         parts.push(format!("review: {}", render::policy(r.policy)));
-    } else if review_undetermined(d) {
+    } else if d.review_undetermined {
         parts.push("review: undetermined".into());
     }
     if !d.missing.is_empty() {
@@ -123,7 +123,7 @@ fn human(rs: &RuleSet, d: &Decision, trace: bool, out: &mut dyn Write) -> Result
         .collect();
     t.add_row(vec!["Exceptions".to_string(), if ex.is_empty() { "none".into() } else { ex.join("; ") }]);
     let review = d.review_policy.as_ref().map(|r| format!("{} ({})", render::policy(r.policy), r.rule));
-    let none = if review_undetermined(d) { "undetermined (see the missing data)" } else { "—" };
+    let none = if d.review_undetermined { "undetermined (see the missing data)" } else { "—" };
     t.add_row(vec!["Review policy".to_string(), review.unwrap_or_else(|| none.into())]);
     render::fit(&mut t);
     writeln!(out, "{t}\n")?;
@@ -171,12 +171,6 @@ fn screening(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -
     sources.flush(out)?;
     writeln!(out)?;
     Ok(())
-}
-
-/// Whether a license is required but its review policy is not known: missing data (a party's
-/// screening, the classification) leave it open.
-fn review_undetermined(d: &Decision) -> bool {
-    d.license_required == Some(true) && d.review_policy.is_none() && !d.missing.is_empty()
 }
 
 fn metrics(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {

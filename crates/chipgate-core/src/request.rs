@@ -601,4 +601,26 @@ mod tests {
         let owners = Missing::OwnerShare { role: "end user".into(), owner: "X".into(), matched: "Y".into() };
         assert_eq!(owners.to_string(), "the share of the end user's owner `X`, listed as `Y`");
     }
+
+    #[test]
+    fn a_review_policy_is_undetermined_only_when_one_would_apply_but_is_not_known() {
+        let rs = RuleSet::builtin().unwrap();
+        let ask = |chip: &str, end_user: Option<&str>, date: &str| {
+            let check = Check {
+                chip: Some(chip.into()),
+                to: "CN".into(),
+                end_user: end_user.map(Into::into),
+                date: Some(date.into()),
+                ..Check::default()
+            };
+            let d = check.decide(&rs, jiff::civil::date(2026, 1, 1), "test").unwrap();
+            (d.review_policy.map(|r| r.policy.name()), d.review_undetermined)
+        };
+        // A near miss of Huawei could bring in its presumption of denial: not known.
+        assert_eq!(ask("H100", Some("Huawey Technologies"), "2026-03-01"), (None, true));
+        assert_eq!(ask("H100", Some("Huawei Technologies Co., Ltd."), "2026-03-01"), (Some("presumption_of_denial"), false));
+        assert_eq!(ask("H100", None, "2026-03-01"), (Some("case_by_case"), false));
+        // An is-informed letter's license has no review policy of the rules: none, and not open.
+        assert_eq!(ask("H20", None, "2025-06-01"), (None, false));
+    }
 }

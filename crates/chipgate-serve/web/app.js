@@ -62,7 +62,7 @@ async function calculate() {
       el("p", { class: `verdict ${d.verdict}`, "data-verdict": d.verdict }, words(d.verdict).toUpperCase()),
       el("p", {}, `ECCN ${d.eccn ?? (d.eccn_candidates.length ? "undetermined" : "none")} · TPP ${fmt(d.tpp)} · performance density ${fmt(d.pd, 2)}`
         + (d.review_policy ? ` · review: ${words(d.review_policy.policy)}`
-          : d.license_required && d.missing.length ? " · review: undetermined" : "")
+          : d.review_undetermined ? " · review: undetermined" : "")
         + (d.exceptions.length ? ` · exceptions: ${d.exceptions.map((e) => e.name).join(", ")}` : "")),
     ];
     if (d.missing.length) parts.push(el("p", { class: "error" }, `Missing: ${d.missing.join(", ")}`));

@@ -606,6 +606,12 @@ pub struct Decision {
     pub possible_exceptions: Vec<PossibleException>,
     /// Review policy for a license application.
     pub review_policy: Option<ReviewRef>,
+    /// A license is required but its review policy is not known: the classifications missing
+    /// data leave possible are reviewed differently, or a party's screening (a possible match,
+    /// owners not given) could bring in a stricter entry's policy; `missing` says what would
+    /// settle it. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub review_undetermined: bool,
     /// The verdict.
     pub verdict: Verdict,
     /// Regimes in force on the date.

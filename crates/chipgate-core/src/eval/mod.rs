@@ -1109,6 +1109,7 @@ fn assemble(
         exceptions: Vec::new(),
         possible_exceptions: Vec::new(),
         review_policy: None,
+        review_undetermined: false,
         verdict: Verdict::Indeterminate,
         regimes: regimes(rs, q.date),
         reasons: Vec::new(),
@@ -1171,6 +1172,9 @@ fn assemble(
         d.missing.extend(ctx.missing.iter().cloned());
         license_across(rs, &mut d, &outcomes);
     }
+    // A policy would apply to some possibility, but none was given as the answer's.
+    let reviewed = |o: &Outcome| o.review.is_some() || o.review_entry.is_some() || o.review_open;
+    d.review_undetermined = d.license_required == Some(true) && d.review_policy.is_none() && outcomes.iter().any(|o| reviewed(&o.2));
     let mut seen = BTreeSet::new();
     for (_, _, o) in &outcomes {
         for i in &o.not_enforced {
