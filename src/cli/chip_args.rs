@@ -60,10 +60,10 @@ impl Args for FigureArgs {
     fn augment_args(cmd: Command) -> Command {
         Metric::given().fold(cmd, |cmd, m| {
             let about = m.about();
-            let parameter = about.parameter.unwrap_or(about.name);
+            let Some(parameter) = about.parameter else { return cmd };
             cmd.arg(
                 Arg::new(parameter)
-                    .long(parameter.replace('_', "-"))
+                    .long(chipgate::request::flag_name(parameter))
                     .value_name(about.value_name)
                     // Without the full stop, as clap writes a one-line doc comment.
                     .help(about.description.trim_end_matches('.'))

@@ -139,7 +139,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         t.add_row(vec!["Regime", &regime]);
         t.add_row(vec!["Citation".to_string(), r.citation.to_string()]);
         t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", r.origin.file, r.origin.line, r.origin.pack)]);
-        changes(&chipgate::rules::words::RuleSheet::new(&rs, r).changes, &mut t);
+        changes(&rs.changes("rule", &r.id), &mut t);
         if !r.note.is_empty() {
             t.add_row(vec!["Note", &r.note]);
         }
@@ -166,7 +166,7 @@ fn show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<u8> 
         t.add_row(vec!["Citation".to_string(), g.citation.to_string()]);
         t.add_row(vec!["Rules".to_string(), rules.join("\n")]);
         t.add_row(vec!["Defined at".to_string(), format!("{}:{} (pack {})", g.origin.file, g.origin.line, g.origin.pack)]);
-        changes(&chipgate::rules::words::RegimeSheet::new(&rs, g).changes, &mut t);
+        changes(&rs.changes("regime", &g.id), &mut t);
         render::fit(&mut t);
         writeln!(out, "{t}")?;
         return Ok(0);

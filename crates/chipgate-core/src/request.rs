@@ -119,7 +119,7 @@ impl Check {
     fn overrides(&self, source: &str) -> Result<Overrides, RequestError> {
         let mut figures = MetricMap::default();
         for m in Metric::given() {
-            let parameter = m.about().parameter.unwrap_or(m.name());
+            let Some(parameter) = m.about().parameter else { continue };
             match self.figure(m) {
                 Some(x) if !x.is_finite() || x < 0.0 => {
                     return Err(bad(parameter, format!("{} must be a number ≥ 0, got `{x}`", flag(parameter))))
@@ -243,9 +243,14 @@ impl<'a> Answer<'a> {
 /// changes when a field is renamed, removed or changes meaning, not when one is added.
 pub const SCHEMA_VERSION: &str = "1";
 
+/// The command line's name of a parameter, `-` for `_` (`die_area` is `die-area`).
+pub fn flag_name(parameter: &str) -> String {
+    parameter.replace('_', "-")
+}
+
 /// The `--flag` spelling of a parameter.
-fn flag(parameter: &str) -> String {
-    format!("--{}", parameter.replace('_', "-"))
+pub fn flag(parameter: &str) -> String {
+    format!("--{}", flag_name(parameter))
 }
 
 /// Resolves a catalog chip name, or says why not with the candidates or suggestions.

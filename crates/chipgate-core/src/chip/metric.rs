@@ -67,7 +67,7 @@ impl About {
 
     /// The command-line flag that gives it (`--die-area`), if a user can.
     pub fn flag(&self) -> Option<String> {
-        self.parameter.map(|p| format!("--{}", p.replace('_', "-")))
+        self.parameter.map(crate::request::flag)
     }
 }
 

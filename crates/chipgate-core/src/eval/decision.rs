@@ -11,7 +11,7 @@ use crate::rules::{Citation, Policy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString, strum::Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     /// No license is required.
@@ -33,12 +33,6 @@ impl Verdict {
     /// The snake_case name used in outputs (serde's and strum's, which a test holds equal).
     pub fn as_str(self) -> &'static str {
         self.into()
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -105,7 +99,7 @@ pub struct TraceEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString, strum::Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum ReasonKind {
     /// The classification rule that gave the item its ECCN.
@@ -131,12 +125,6 @@ impl ReasonKind {
     /// Its name, as JSON writes it (`listed_party`).
     pub fn as_str(self) -> &'static str {
         self.into()
-    }
-}
-
-impl std::fmt::Display for ReasonKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -666,6 +654,8 @@ mod tests {
         same_names(Transaction::ALL, Transaction::name, Transaction::parse);
         same_names(Flag::ALL, Flag::name, Flag::parse);
         assert_eq!(Verdict::ALL.len(), 5);
+        assert!(Verdict::ALL.iter().all(|v| v.to_string() == v.as_str()), "Display writes the name");
+        assert!(ReasonKind::ALL.iter().all(|k| k.to_string() == k.as_str()), "Display writes the name");
         assert_eq!(Policy::parse("case_by_case"), Some(Policy::CaseByCase));
         assert_eq!(Transaction::parse("Export"), None, "names are exact, as in rule files");
     }

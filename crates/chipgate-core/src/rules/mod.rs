@@ -608,6 +608,12 @@ impl std::fmt::Display for Replacement {
 }
 
 impl RuleSet {
+    /// What packs loaded later changed of a definition (`kind` as in [`Replacement::kind`]:
+    /// `rule`, `regime`, …): replaced, amended or superseded, in load order.
+    pub fn changes(&self, kind: &str, id: &str) -> Vec<&Replacement> {
+        self.replacements.iter().filter(|c| c.kind == kind && c.id == id).collect()
+    }
+
     /// The built-in rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet, LoadError> {
         Loader::new().load().map(|(rs, _)| rs)

@@ -148,7 +148,7 @@ impl<'a> RuleSheet<'a> {
             rule,
             regime: rs.regime_of(rule).map(|g| g.id.clone()).unwrap_or_default(),
             in_words: rule.when.in_words(),
-            changes: rs.replacements.iter().filter(|c| c.kind == "rule" && c.id == rule.id).collect(),
+            changes: rs.changes("rule", &rule.id),
         }
     }
 }
@@ -175,8 +175,7 @@ impl<'a> RegimeSheet<'a> {
     /// The sheet of a regime of a rule set.
     pub fn new(rs: &'a super::RuleSet, regime: &'a super::Regime) -> RegimeSheet<'a> {
         let rules = rs.rules.iter().filter(|r| rs.regime_of(r).is_some_and(|x| x.id == regime.id)).map(|r| r.id.as_str()).collect();
-        let changes = rs.replacements.iter().filter(|c| c.kind == "regime" && c.id == regime.id).collect();
-        RegimeSheet { schema_version: crate::request::SCHEMA_VERSION, regime, rules, changes }
+        RegimeSheet { schema_version: crate::request::SCHEMA_VERSION, regime, rules, changes: rs.changes("regime", &regime.id) }
     }
 }
 
