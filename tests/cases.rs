@@ -42,6 +42,11 @@
 //! assumptions_include = ["exporter presumed"]             # substrings of decision.assumptions
 //! assumptions_exclude = ["exporter presumed"]
 //! transaction = "reexport"          # export | reexport | transfer | domestic | import
+//! # A computer or an assembly: a catalog one (`chip = "DGX H100"`), or a hypothetical one:
+//! # contains = ["H100x8"]          # catalog chips, `CHIP` or `CHIPxN`
+//! # item = "assembly"              # ic | assembly | computer (default with `contains`: computer)
+//! # described_in = ["5A992.c"]     # other control-list entries it is described in
+//! part_eccns = ["3A090.a"]          # the ECCN of each item it contains, in order ("none")
 //! ```
 //!
 //! Unknown keys are errors, so a misspelt expectation cannot pass silently.
@@ -76,6 +81,9 @@ struct Case {
     memory_bandwidth_gbps: Option<f64>,
     hbm: Option<bool>,
     memory_bandwidth_density: Option<f64>,
+    contains: Option<Vec<String>>,
+    item: Option<String>,
+    described_in: Option<Vec<String>>,
     to: String,
     date: toml::Value,
     end_user_hq: Option<String>,
@@ -100,6 +108,7 @@ struct Case {
     missing_exclude: Option<Vec<String>>,
     not_enforced_include: Option<Vec<String>>,
     not_enforced_exclude: Option<Vec<String>>,
+    part_eccns: Option<Vec<String>>,
 }
 
 impl Case {
@@ -113,6 +122,9 @@ impl Case {
             || self.memory_bandwidth_gbps.is_some()
             || self.hbm.is_some()
             || self.memory_bandwidth_density.is_some()
+            || self.contains.is_some()
+            || self.item.is_some()
+            || self.described_in.is_some()
     }
 
     fn has_expectations(&self) -> bool {
@@ -131,6 +143,7 @@ impl Case {
             || self.missing_exclude.is_some()
             || self.not_enforced_include.is_some()
             || self.not_enforced_exclude.is_some()
+            || self.part_eccns.is_some()
     }
 }
 
@@ -228,6 +241,21 @@ fn build_chip(rs: &RuleSet, c: &Case) -> Result<(Chip, bool), String> {
     if c.memory_bandwidth_density.is_some() {
         chip.memory_bandwidth_density = given(c.memory_bandwidth_density);
     }
+    if let Some(k) = &c.item {
+        chip.item = chipgate::chip::Item::parse(k).ok_or_else(|| format!("unknown item `{k}`"))?;
+    }
+    if let Some(parts) = &c.contains {
+        if c.item.is_none() && !chip.item.composite() {
+            chip.item = chipgate::chip::Item::Computer;
+        }
+        chip.contains = parts.iter().map(|p| chipgate::request::part(rs, p).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+        if c.chip.is_none() && c.based_on.is_none() {
+            chip.name = format!("hypothetical {}", chip.item.name());
+        }
+    }
+    if let Some(d) = &c.described_in {
+        chip.described_in.extend(d.iter().cloned());
+    }
     Ok((chip, true))
 }
 
@@ -274,6 +302,10 @@ fn compare(c: &Case, d: &Decision) -> Vec<String> {
         let mut got: Vec<String> = d.possible_exceptions.iter().map(|e| e.name.clone()).collect();
         got.sort();
         check("possible_exceptions", format!("{want:?}"), format!("{got:?}"));
+    }
+    if let Some(want) = &c.part_eccns {
+        let got: Vec<String> = d.contains.iter().map(|p| p.eccn.clone().unwrap_or_else(|| "none".into())).collect();
+        check("part_eccns", format!("{want:?}"), format!("{got:?}"));
     }
     if let Some(t) = &c.transaction {
         check("transaction", t.clone(), d.transaction.name().to_string());

@@ -138,13 +138,43 @@ fn unknown_names_get_suggestions() {
 #[test]
 fn the_reference_table_covers_the_whole_catalog() {
     let rs = rules();
-    for c in rs.catalog.chips() {
+    let ics: Vec<&Chip> = rs.catalog.chips().iter().filter(|c| !c.item.composite()).collect();
+    for c in &ics {
         assert!(REFERENCE.iter().any(|r| r.0 == c.id), "{} is not in the test's reference table", c.id);
     }
     for r in REFERENCE {
         chip(&rs, r.0);
     }
-    assert_eq!(rs.catalog.chips().len(), REFERENCE.len());
+    assert_eq!(ics.len(), REFERENCE.len());
+}
+
+/// The computers and assemblies of the catalog (rules/chips/systems.toml): each contains
+/// catalog ICs, gives no figure of its own (they come from what it contains), and is classified
+/// from its ICs: 4A090.a when one is 3A090.a, nothing when none is 3A090.
+#[test]
+fn systems_contain_catalog_ics_and_are_classified_from_them() {
+    let rs = rules();
+    let systems: Vec<&Chip> = rs.catalog.chips().iter().filter(|c| c.item.composite()).collect();
+    assert!(systems.len() >= 12, "{} systems", systems.len());
+    let day = date(2024, 1, 15);
+    for s in systems {
+        assert!(!s.contains.is_empty(), "{} contains nothing", s.id);
+        assert!(s.throughput.is_empty() && s.tpp.is_none() && s.die_area_mm2.is_none(), "{} repeats a figure", s.id);
+        let mut contained = Vec::new();
+        for p in &s.contains {
+            let ic = chip(&rs, &p.chip);
+            assert!(p.count >= 1, "{}", s.id);
+            contained.push(classify(&rs, ic, day).eccn);
+        }
+        let want = if contained.iter().any(|e| e.as_deref() == Some("3A090.a")) {
+            Some("4A090.a")
+        } else if contained.iter().any(|e| e.as_deref() == Some("3A090.b")) {
+            Some("4A090.b")
+        } else {
+            None
+        };
+        assert_eq!(classify(&rs, s, day).eccn.as_deref(), want, "{}", s.id);
+    }
 }
 
 #[test]

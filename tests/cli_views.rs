@@ -33,7 +33,31 @@ fn chips_lists_the_catalog_with_figures_and_eccn() {
     for s in ["NVIDIA H100 SXM5 80GB", "15832", "19.45", "ECCN on 2024-01-15", "3A090.a", "3A090.b", "AMD Instinct MI300X"] {
         assert!(out.contains(s), "missing `{s}`:\n{out}");
     }
-    assert!(out.contains("40 chips."), "{out}");
+    assert!(out.contains("40 chips.") && out.contains("also has 13 computers and assemblies"), "{out}");
+}
+
+#[test]
+fn chips_systems_lists_the_computers_and_assemblies_with_what_they_contain() {
+    let out = ok(&["chips", "--systems", "--date", "2024-01-15"]);
+    for s in ["NVIDIA DGX H100", "8 × NVIDIA H100 SXM5 80GB", "computer", "assembly", "4A090.a", "13 computers and assemblies"] {
+        assert!(out.contains(s), "missing `{s}`:\n{out}");
+    }
+    assert!(!out.contains("NVIDIA T4"), "{out}");
+    let v = json(&["chips", "--systems", "--date", "2022-12-01", "--format", "json"]);
+    let systems = v["chips"].as_array().unwrap();
+    let find = |id: &str| systems.iter().find(|c| c["id"] == id).unwrap().clone();
+    assert_eq!(find("nvidia-dgx-a100")["eccn"], "4A090.a");
+    assert_eq!(find("nvidia-dgx-a100")["item"], "computer");
+    assert_eq!(find("nvidia-dgx-a100")["contains"], serde_json::json!([{"chip": "nvidia-a100-sxm", "count": 8}]));
+    assert_eq!(find("nvidia-hgx-a800-8gpu")["eccn"], Value::Null, "the A800 escaped the 2022 rule, and so did its board");
+    let csv = ok(&["chips", "--systems", "--search", "DGX H100", "--format", "csv", "--date", "2024-01-15"]);
+    assert!(csv.lines().next().unwrap().ends_with(",item,contains"), "{csv}");
+    assert!(csv.contains(",computer,nvidia-h100-sxmx8"), "{csv}");
+    let show = ok(&["chips", "show", "DGX H100", "--date", "2024-01-15"]);
+    for s in ["Contains", "NVIDIA H100 SXM5 80GB (nvidia-h100-sxm)", "3A090.a", "the highest of the items it contains", "supercluster.blog"]
+    {
+        assert!(show.contains(s), "missing `{s}`:\n{show}");
+    }
 }
 
 #[test]
@@ -256,14 +280,15 @@ fn diff_lists_the_a800_and_h800_as_newly_license_required() {
 
     let v = json(&["diff", "--from", "2023-06-01", "--until", "2024-01-15", "--destinations", "CN", "--format", "json"]);
     let rows = v["rows"].as_array().unwrap();
-    for id in ["nvidia-a800-sxm", "nvidia-h800-sxm"] {
-        let r = rows.iter().find(|r| r["chip"]["id"] == id).unwrap();
+    // The boards made of them too (4A090.a from 2023-11-17: their ICs became 3A090.a).
+    for id in ["nvidia-a800-sxm", "nvidia-h800-sxm", "nvidia-hgx-a800-8gpu", "nvidia-hgx-h800-8gpu"] {
+        let r = rows.iter().find(|r| r["chip"]["id"] == id).unwrap_or_else(|| panic!("{id}"));
         assert_eq!(r["before"]["verdict"], "no_license_required");
         assert_eq!(r["after"]["verdict"], "license_required");
         assert_eq!(r["after"]["review_policy"], "presumption_of_denial");
         assert!(r["responsible"].as_array().unwrap().iter().any(|c| c["id"] == "us-2023-10/destinations"));
     }
-    assert_eq!(v["compared"], 40);
+    assert_eq!(v["compared"], 53, "the 40 chips and the 13 computers and assemblies");
 }
 
 #[test]
@@ -319,7 +344,7 @@ fn diff_collapse_groups_destinations() {
 #[test]
 fn diff_with_nothing_changed_says_so() {
     let out = ok(&["diff", "--from", "2023-12-01", "--until", "2024-01-15", "--destinations", "CN"]);
-    assert!(out.contains("0 of 40") && out.contains("Nothing changed"), "{out}");
+    assert!(out.contains("0 of 53") && out.contains("Nothing changed"), "{out}");
 }
 
 #[test]

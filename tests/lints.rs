@@ -208,10 +208,17 @@ fn eccn_precedence_across_files() {
     assert_eq!(
         w[0],
         "an item that `acme/x` classifies `9Z999.x` may also be classified `3A090.a` (by `us-2023-10/3a090.a.1`), `3A090.b` (by \
-         `us-2023-10/3a090.b.2`), `3A090.c` (by `us-2024-12/3a090.c`), declared in a file read before this one: the ECCN declared \
-         first wins"
+         `us-2023-10/3a090.b.2`), `3A090.c` (by `us-2024-12/3a090.c`), `5A992.z.1` (by `us-2023-10/5a992.z.1`), `5A992.z.2` (by \
+         `us-2023-10/5a992.z.2`), `4A090.a` (by `us-2023-10/4a090.a`), `4A090.b` (by `us-2023-10/4a090.b`), declared in a file read \
+         before this one: the ECCN declared first wins"
     );
-    let apart = overlapping.replace("tpp >= 6000", "tpp < 1000 and memory_bandwidth_density < 1");
+    // An ECCN of integrated circuits only does not compete with those of computers (4A090, .z):
+    // a computer's figures are its ICs', but its rules are not tried for it.
+    let ics = overlapping.replace("title = \"what-if\"", "title = \"what-if\"\nitems = [\"ic\"]");
+    let w = warnings(&ics, "eccn-precedence");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("`3A090.c` (by `us-2024-12/3a090.c`), declared"), "{w:?}");
+    let apart = ics.replace("tpp >= 6000", "tpp < 1000 and memory_bandwidth_density < 1");
     assert!(warnings(&apart, "eccn-precedence").is_empty(), "{:?}", warnings(&apart, "eccn-precedence"));
 }
 

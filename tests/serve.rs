@@ -123,6 +123,13 @@ fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
                 let name = if key == "datacenter" && v.as_bool() == Some(false) { "consumer" } else { key.as_str() };
                 (name, json!(true), vec![format!("--{name}")])
             }
+            "item" => ("item", json!(text(v)), vec!["--item".into(), text(v)]),
+            "contains" | "described_in" => {
+                let list: Vec<String> = v.as_array().unwrap().iter().map(text).collect();
+                let flag = format!("--{}", key.replace('_', "-"));
+                let flags = list.iter().flat_map(|t| [flag.clone(), t.clone()]).collect();
+                (key.as_str(), json!(list), flags)
+            }
             "throughput" => {
                 let list: Vec<String> = match v {
                     toml::Value::Table(t) => t.iter().map(|(p, tops)| format!("{p}={}", text(tops))).collect(),

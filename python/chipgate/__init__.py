@@ -59,7 +59,9 @@ def check(chip: Optional[str] = None, *, to: str, date: Any = None, end_user_hq:
     Keyword arguments are the flags of ``chipgate check`` with ``-`` written ``_``: ``tpp``,
     ``throughput=["8=1979"]``, ``die_area``, ``pd``, ``datacenter=True``, ``consumer=True``,
     ``interconnect``, ``memory_bandwidth``, ``hbm=True``, ``memory_bandwidth_density``,
-    ``based_on``, ``exporter``, ``ship_from``, ``trace=True``. ``end_user`` and ``consignee``
+    ``based_on``, ``exporter``, ``ship_from``, ``trace=True``; ``contains=["H100x8"]``,
+    ``item="assembly"`` and ``described_in=["5A992.c"]`` describe a computer or an assembly
+    that contains catalog chips. ``end_user`` and ``consignee``
     are names screened against the rules' party lists (the Entity List): the answer's
     ``screening`` says what each matched. ``end_user_owner`` and ``consignee_owner`` give their
     owners for the affiliates rule: ``"NAME=PERCENT"`` (a list, or ``;``-separated), or ``"none"``. Returns the JSON document of
@@ -68,7 +70,7 @@ def check(chip: Optional[str] = None, *, to: str, date: Any = None, end_user_hq:
     """
     params = {"chip": chip, "to": to, "date": _day(date), "end_user_hq": end_user_hq, "end_user": end_user,
               "consignee": consignee, **figures}
-    for repeatable in ("throughput", "end_user_owner", "consignee_owner"):
+    for repeatable in ("throughput", "end_user_owner", "consignee_owner", "contains", "described_in"):
         if isinstance(params.get(repeatable), str):
             params[repeatable] = [params[repeatable]]
     params = {k: v for k, v in params.items() if v is not None}

@@ -74,6 +74,10 @@ def case_call(case):
         elif key in ("datacenter", "hbm"):
             name = "consumer" if key == "datacenter" and v is False else key
             given.append((name, True, ["--" + name]))
+        elif key == "item":
+            given.append(("item", v, ["--item", v]))
+        elif key in ("contains", "described_in"):
+            given.append((key, list(v), [f for t in v for f in ("--" + key.replace("_", "-"), t)]))
         elif key == "throughput":
             items = [f"{p}={text(t)}" for p, t in v.items()] if isinstance(v, dict) else [text(t) for t in v]
             given.append(("throughput", items, [f for t in items for f in ("--throughput", t)]))

@@ -130,6 +130,7 @@ fn human(rs: &RuleSet, d: &Decision, trace: bool, out: &mut dyn Write) -> Result
     let mut sources = render::Sources::default();
     screening(d, &mut sources, out)?;
     metrics(d, &mut sources, out)?;
+    contains(d, out)?;
     reasons(rs, d, &mut sources, out)?;
     notes(d, out)?;
     margins(d, out)?;
@@ -198,6 +199,50 @@ fn metrics(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> 
     Ok(())
 }
 
+/// What a computer or an assembly contains, each item as classified on the date (nested items
+/// indented under the item that holds them).
+fn contains(d: &Decision, out: &mut dyn Write) -> Result<()> {
+    fn rows(parts: &[chipgate::eval::PartRef], depth: usize, t: &mut comfy_table::Table) {
+        for p in parts {
+            let eccn = match (&p.eccn, p.eccn_candidates.is_empty()) {
+                (Some(e), _) => e.clone(),
+                (None, true) => "not classified".into(),
+                (None, false) => format!("undetermined ({})", p.eccn_candidates.join(" | ")),
+            };
+            let figure = |v: Option<f64>| v.map_or("unknown".into(), fmt_num);
+            t.add_row(vec![
+                format!("{}{} ({})", "  ".repeat(depth), p.name, p.id),
+                p.count.to_string(),
+                eccn,
+                p.rules.join(", "),
+                figure(p.tpp),
+                figure(p.pd),
+            ]);
+            rows(&p.contains, depth + 1, t);
+        }
+    }
+    if d.contains.is_empty() {
+        return Ok(());
+    }
+    let mut t = table(&["Contains", "Count", "ECCN", "Classified by", "TPP", "Performance density"]);
+    rows(&d.contains, 0, &mut t);
+    render::fit_first(&mut t, &[0]);
+    writeln!(
+        out,
+        "{t}
+"
+    )?;
+    Ok(())
+}
+
+/// A trace entry's or a margin's rule, with the contained item it was evaluated for.
+fn rule_of(rule: &str, item: Option<&str>) -> String {
+    match item {
+        Some(i) => format!("{rule} (of {i})"),
+        None => rule.to_string(),
+    }
+}
+
 fn reasons(rs: &RuleSet, d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> Result<()> {
     if d.reasons.is_empty() {
         return why_not(rs, d, out);
@@ -237,7 +282,7 @@ fn why_not(rs: &RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
     for e in entries {
         let actual = e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into());
         let actual = if open && deciding(&e) { format!("unknown: {actual}") } else { actual };
-        t.add_row(vec![e.rule.clone(), format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)), actual]);
+        t.add_row(vec![rule_of(&e.rule, e.item.as_deref()), format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)), actual]);
     }
     render::fit_first(&mut t, &[0]);
     let heading = if open {
@@ -284,7 +329,7 @@ fn margins(d: &Decision, out: &mut dyn Write) -> Result<()> {
         t.add_row(vec![
             format!("{} {} {}", m.metric, m.op, fmt_num(m.threshold)),
             format!("{} ({sign}{}, {:+.1}%)", fmt_num(m.actual), fmt_num(m.margin), m.margin_pct),
-            m.rule.clone(),
+            rule_of(&m.rule, m.item.as_deref()),
         ]);
     }
     render::fit_first(&mut t, &[2]);
@@ -297,7 +342,7 @@ fn traces(d: &Decision, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["Rule", "Assuming", "Test", "Actual", "Result"]);
     for e in &d.trace {
         t.add_row(vec![
-            e.rule.clone(),
+            rule_of(&e.rule, e.item.as_deref()),
             e.assuming_eccn.clone().unwrap_or_default(),
             format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)),
             e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into()),

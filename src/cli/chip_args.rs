@@ -29,6 +29,15 @@ pub struct ChipArgs {
     /// The item is a standalone high-bandwidth-memory stack.
     #[arg(long)]
     pub hbm: bool,
+    /// What a computer or an assembly contains: a catalog chip, `CHIPxN` for N of it (e.g. `H100x8`); repeatable. Without a chip named, describes a hypothetical computer.
+    #[arg(long, value_name = "CHIP[xN]")]
+    pub contains: Vec<String>,
+    /// The kind of item: `ic`, `assembly` (a card, a module, a board) or `computer`.
+    #[arg(long, value_name = "KIND")]
+    pub item: Option<String>,
+    /// Another control-list entry the item is described in (e.g. `5A992.c`), which the `.z` paragraphs read; repeatable.
+    #[arg(long, value_name = "ECCN")]
+    pub described_in: Vec<String>,
 }
 
 impl ChipArgs {
@@ -41,6 +50,9 @@ impl ChipArgs {
             datacenter: self.datacenter,
             consumer: self.consumer,
             hbm: self.hbm,
+            contains: self.contains.clone(),
+            item: self.item.clone(),
+            described_in: self.described_in.clone(),
             ..Check::default()
         };
         for (m, v) in self.figures.0.iter() {

@@ -42,6 +42,9 @@ pub struct ChipsArgs {
     /// Only chips whose name, id, alias, architecture or form factor contains TEXT.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// List the computers and assemblies (servers, boards) and what they contain, instead of the chips.
+    #[arg(long)]
+    pub systems: bool,
     /// Classify under the rules in force on this date (YYYY-MM-DD); default today (UTC).
     #[arg(long)]
     pub date: Option<String>,
@@ -81,7 +84,7 @@ pub fn run(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
 fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
     let rs = super::load(cli)?;
     let date = super::date_or_today(&a.date)?;
-    let filter = Filter { vendor: a.vendor.clone(), eccn: a.eccn.clone(), search: a.search.clone() };
+    let filter = Filter { vendor: a.vendor.clone(), eccn: a.eccn.clone(), search: a.search.clone(), systems: a.systems };
     let rows: Vec<(Entry, Classification)> = filter.apply(&rs, date).into_iter().map(|(c, class)| (Entry::new(c, &class), class)).collect();
     match a.format {
         ListFormat::Json => {
@@ -93,8 +96,19 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
             )?;
         }
         ListFormat::Csv => csv_rows(&rows, out)?,
+        ListFormat::Human if a.systems => {
+            human_systems(&rs, &rows, date, out)?;
+            super::render::provenance(&rs, true, out)?;
+        }
         ListFormat::Human => {
             human_list(&rows, date, out)?;
+            let systems = rs.catalog.chips().iter().filter(|c| c.item.composite()).count();
+            if systems > 0 {
+                render::prose(
+                    out,
+                    &format!("The catalog also has {systems} computers and assemblies: `chipgate chips --systems` lists them."),
+                )?;
+            }
             super::render::provenance(&rs, true, out)?;
         }
     }
@@ -169,6 +183,32 @@ fn human_list(rows: &[(Entry, Classification)], date: Date, out: &mut dyn Write)
     Ok(())
 }
 
+/// What an item contains, in words: `8 × NVIDIA H100 SXM5 80GB`.
+fn contents(rs: &RuleSet, e: &Entry) -> String {
+    let name = |id: &str| rs.catalog.by_id(id).map_or(id.to_string(), |c| c.name.clone());
+    e.contains.iter().map(|p| format!("{} × {}", p.count, name(&p.chip))).collect::<Vec<_>>().join(", ")
+}
+
+fn human_systems(rs: &RuleSet, rows: &[(Entry, Classification)], date: Date, out: &mut dyn Write) -> Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "No computer or assembly matches.")?;
+        return Ok(());
+    }
+    let eccn_head = format!("ECCN on {date}");
+    let mut t = table(&["Computer or assembly", "Vendor", "Kind", "Contains", &eccn_head]);
+    for (r, c) in rows {
+        t.add_row(vec![r.name.to_string(), r.vendor.to_string(), r.item.name().to_string(), contents(rs, r), eccn_label(c)]);
+    }
+    render::fit(&mut t);
+    writeln!(out, "{t}")?;
+    let text = format!(
+        "{} computers and assemblies, classified from the chips they contain (4A090 and the `.z` paragraphs); `chipgate chips show NAME` shows one, `chipgate chips` the chips.",
+        rows.len()
+    );
+    render::prose(out, &text)?;
+    Ok(())
+}
+
 fn csv_rows(rows: &[(Entry, Classification)], out: &mut dyn Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
@@ -184,6 +224,8 @@ fn csv_rows(rows: &[(Entry, Classification)], out: &mut dyn Write) -> Result<()>
         "eccn",
         "eccn_candidates",
         "missing",
+        "item",
+        "contains",
     ])?;
     let opt = |v: Option<f64>| v.map(fmt_num).unwrap_or_default();
     for (r, c) in rows {
@@ -200,6 +242,8 @@ fn csv_rows(rows: &[(Entry, Classification)], out: &mut dyn Write) -> Result<()>
             r.eccn.clone().unwrap_or_default(),
             candidates(c),
             c.missing.join("; "),
+            r.item.name().to_string(),
+            r.contains.iter().map(|p| format!("{}x{}", p.chip, p.count)).collect::<Vec<_>>().join("; "),
         ])?;
     }
     w.flush()?;
@@ -214,7 +258,7 @@ fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
     match a.format {
         Format::Json => super::render::json(out, &sheet, Vec::new())?,
         Format::Human => {
-            show_human(&rs, chip, &sheet.metrics, &sheet.classification, out)?;
+            show_human(&rs, chip, &sheet, out)?;
             super::render::provenance(&rs, true, out)?;
         }
     }
@@ -222,14 +266,19 @@ fn show(cli: &Cli, a: &ShowArgs, out: &mut dyn Write) -> Result<u8> {
 }
 
 /// Every distinct source the chip's figures cite, in first-use order.
-fn show_human(rs: &RuleSet, chip: &Chip, m: &Metrics, class: &Classification, out: &mut dyn Write) -> Result<()> {
+fn show_human(rs: &RuleSet, chip: &Chip, sheet: &Sheet, out: &mut dyn Write) -> Result<()> {
+    let (m, class) = (&sheet.metrics, &sheet.classification);
     let srcs = chip.sources();
     let cite = |s: &str| srcs.iter().position(|x| x == s).map(|i| format!("[{}]", i + 1)).unwrap_or_default();
     show_identity(rs, chip, class, out)?;
-    show_metrics(chip, m, out)?;
-    show_throughput(chip, &cite, out)?;
-    show_figures(chip, &cite, out)?;
-    cross_check(chip, m, out)?;
+    if chip.item.composite() {
+        show_contains(sheet, out)?;
+    } else {
+        show_metrics(chip, m, out)?;
+        show_throughput(chip, &cite, out)?;
+        show_figures(chip, &cite, out)?;
+        cross_check(chip, m, out)?;
+    }
     if !chip.notes.is_empty() {
         writeln!(out, "Notes")?;
         for line in chip.notes.trim_end().lines() {
@@ -261,6 +310,31 @@ fn show_identity(rs: &RuleSet, chip: &Chip, class: &Classification, out: &mut dy
     t.add_row(vec![format!("ECCN on {}", class.date), classification_words(rs, class)]);
     render::fit(&mut t);
     writeln!(out, "{t}\n")?;
+    Ok(())
+}
+
+/// What a computer or an assembly contains, each item classified on the date, and the figures
+/// the rules read for it (the highest of its items').
+fn show_contains(sheet: &Sheet, out: &mut dyn Write) -> Result<()> {
+    let mut t = table(&["Contains", "Count", "ECCN", "Classified by", "TPP", "Performance density"]);
+    for p in &sheet.contains {
+        let eccn = p.eccn.clone().unwrap_or_else(|| if p.eccn_candidates.is_empty() { "—".into() } else { "undetermined".into() });
+        t.add_row(vec![format!("{} ({})", p.name, p.id), p.count.to_string(), eccn, p.rules.join(", "), num(p.tpp, 1), num(p.pd, 2)]);
+    }
+    render::fit(&mut t);
+    writeln!(
+        out,
+        "{t}
+"
+    )?;
+    let mut t = table(&["Metric", "Value", "Derivation"]);
+    for metric in Metric::ALL {
+        if let Some(d) = sheet.metrics.derived(metric) {
+            t.add_row(vec![metric.about().heading(), fmt_num(d.value), d.derivation.clone()]);
+        }
+    }
+    render::fit(&mut t);
+    writeln!(out, "Figures the rules read (from what it contains)\n{t}\n")?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::chip::{Chip, Metric, MetricMap, Overrides, Precision, Resolution, Throughput};
+use crate::chip::{Chip, Item, Metric, MetricMap, Overrides, Part, Precision, Resolution, Throughput};
 use crate::eval::{Decision, EvalError, Options, Parties, Query};
 use crate::parties::Owner;
 use crate::rules::{PackInfo, RuleSet};
@@ -59,6 +59,16 @@ pub struct Check {
     pub hbm: bool,
     /// Memory bandwidth density of an HBM stack, GB/s/mm².
     pub memory_bandwidth_density: Option<f64>,
+    /// What a computer or an assembly contains: catalog chips, each `CHIP` or `CHIPxN` for N
+    /// of it (e.g. `H100x8`). Without a chip named, they describe a hypothetical computer; with
+    /// one, they replace what it contains.
+    pub contains: Vec<String>,
+    /// The kind of item: `ic`, `assembly` (a card, a module, a board) or `computer`; none: the
+    /// chip's, or a computer when `contains` describes one.
+    pub item: Option<String>,
+    /// Other entries of the control list the item is described in (e.g. `5A992.c` for a server
+    /// with mass-market encryption), which the `.z` paragraphs read.
+    pub described_in: Vec<String>,
     /// Destination country (ISO code or name).
     pub to: String,
     /// Date of the shipment (`YYYY-MM-DD`); none: the caller's today.
@@ -109,10 +119,51 @@ impl Check {
             (None, None) => None,
         };
         let overrides = self.overrides(source)?;
-        if base.is_none() && overrides.is_empty() {
-            return Err(bad("chip", "name a chip (e.g. `chipgate check H100 --to CN`) or describe one with --tpp / --throughput"));
+        let composite = !self.contains.is_empty() || self.item.is_some() || !self.described_in.is_empty();
+        if base.is_none() && overrides.is_empty() && !composite {
+            return Err(bad(
+                "chip",
+                "name a chip (e.g. `chipgate check H100 --to CN`) or describe one with --tpp / --throughput, or a computer with --contains",
+            ));
         }
-        Ok(overrides.chip(base))
+        let (mut chip, hypothetical) = overrides.chip(base);
+        if !composite {
+            return Ok((chip, hypothetical));
+        }
+        self.make_composite(rs, &mut chip, base.is_none())?;
+        Ok((chip, true))
+    }
+
+    /// Applies `item`, `contains` and `described_in` to the chip; `blank` when nothing else
+    /// describes it (then it is a hypothetical computer, or assembly, named so).
+    fn make_composite(&self, rs: &RuleSet, chip: &mut Chip, blank: bool) -> Result<(), RequestError> {
+        let item = match &self.item {
+            Some(k) => Item::parse(k.trim()).ok_or_else(|| {
+                let names: Vec<&str> = Item::ALL.iter().map(|i| i.name()).collect();
+                bad("item", format!("--item `{k}` is not a kind of item; write one of {}", names.join(", ")))
+            })?,
+            None if !self.contains.is_empty() && !chip.item.composite() => Item::Computer,
+            None => chip.item,
+        };
+        if !self.contains.is_empty() {
+            if !item.composite() {
+                return Err(bad(
+                    "contains",
+                    "an integrated circuit contains no items: drop --contains, or give --item assembly or computer",
+                ));
+            }
+            chip.contains = self.contains.iter().map(|c| part(rs, c)).collect::<Result<_, _>>()?;
+        }
+        if blank {
+            chip.id = "hypothetical".into();
+            chip.name = format!("hypothetical {}", if item.composite() { item.name() } else { "chip" });
+        }
+        chip.item = item;
+        if !item.composite() {
+            chip.contains.clear();
+        }
+        chip.described_in.extend(self.described_in.iter().map(|d| d.trim().to_string()).filter(|d| !d.is_empty()));
+        Ok(())
     }
 
     /// The figures given, checked.
@@ -277,6 +328,34 @@ pub fn country(rs: &RuleSet, name: &str, parameter: &'static str) -> Result<Stri
         ));
     }
     Err(bad(parameter, rs.countries.why_unknown(name, true)))
+}
+
+/// Reads what a computer contains, `CHIP` or `CHIPxN` (also `CHIP×N`, `CHIP*N`): the count is
+/// the digits right after the last `x`, `×` or `*`, so `MI300X` is one MI300X and `MI300Xx8`
+/// eight; a name the catalog knows as it is written is one of it.
+pub fn part(rs: &RuleSet, s: &str) -> Result<Part, RequestError> {
+    let s = s.trim();
+    if let Resolution::Found(chip) = rs.catalog.resolve_quiet(s) {
+        return Ok(Part { chip: chip.id.clone(), count: 1 });
+    }
+    let split = s.rfind(['x', 'X', '×', '*']).and_then(|i| {
+        let (name, rest) = s.split_at(i);
+        let digits = rest.trim_start_matches(['x', 'X', '×', '*']);
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && !name.trim().is_empty()).then(|| (name.trim(), digits))
+    });
+    let (name, count) = match split {
+        Some((name, digits)) => {
+            let n = digits.parse::<u32>().ok().filter(|n| *n >= 1);
+            let n = n.ok_or_else(|| bad("contains", format!("--contains `{s}`: the count must be a whole number of at least 1")))?;
+            (name, n)
+        }
+        None => (s, 1),
+    };
+    if name.is_empty() {
+        return Err(bad("contains", "--contains takes a catalog chip, `CHIP` or `CHIPxN` (e.g. `H100x8`)"));
+    }
+    let chip = lookup(rs, name, "contains")?;
+    Ok(Part { chip: chip.id.clone(), count })
 }
 
 /// Reads a dense throughput figure, `BITS=TOPS` or `NAME=TOPS`.

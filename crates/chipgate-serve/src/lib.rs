@@ -554,6 +554,8 @@ struct ChipsParams {
     eccn: Option<String>,
     /// Only chips whose name or alias contains this.
     search: Option<String>,
+    /// The computers and assemblies (systems, boards) instead of the integrated circuits.
+    systems: bool,
     /// Classify on this date (`YYYY-MM-DD`); none: today.
     date: Option<String>,
 }
@@ -566,7 +568,7 @@ async fn chips(State(service): State<Shared>, RawQuery(q): RawQuery) -> Result<J
     let p: ChipsParams = query(q.as_deref())?;
     let date = view_date(p.date.as_deref())?;
     let rs = service.rules();
-    let filter = catalog::Filter { vendor: p.vendor, eccn: p.eccn, search: p.search };
+    let filter = catalog::Filter { vendor: p.vendor, eccn: p.eccn, search: p.search, systems: p.systems };
     let found = filter.apply(&rs, date);
     let chips = found.iter().map(|(c, class)| catalog::Entry::new(c, class)).collect();
     render(&catalog::List { schema_version: request::SCHEMA_VERSION, date, rules_version: rs.version(), chips })

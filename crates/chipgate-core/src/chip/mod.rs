@@ -140,7 +140,60 @@ macro_rules! metric_field {
     };
 }
 
-/// A chip: a catalog entry or a hypothetical design.
+/// What kind of item a catalog entry is: an integrated circuit, or an item that contains them.
+/// The advanced-computing rules classify the two apart (3A090 for the ICs; 4A090 and the `.z`
+/// paragraphs for computers, "electronic assemblies" and components containing them), so an
+/// ECCN says which kinds it classifies (`items` in `[[eccn]]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum Item {
+    /// An integrated circuit (a GPU, an accelerator, an HBM stack).
+    #[default]
+    Ic,
+    /// An "electronic assembly" or module: a card, an SXM or OAM module, a baseboard.
+    Assembly,
+    /// A computer: a server or system.
+    Computer,
+}
+
+impl Item {
+    /// Every kind.
+    pub const ALL: &'static [Item] = <Item as strum::VariantArray>::VARIANTS;
+
+    /// Looks a kind up by its rule-language name.
+    pub fn parse(s: &str) -> Option<Item> {
+        s.parse().ok()
+    }
+
+    /// The rule-language name.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether it is made of other items (an assembly or a computer).
+    pub fn composite(self) -> bool {
+        self != Item::Ic
+    }
+}
+
+/// How many levels items may nest (a module on a board in a server is three).
+pub const MAX_NESTING: usize = 4;
+
+/// An item that a computer or an assembly contains, and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, BorshSerialize, BorshDeserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Part {
+    /// The catalog id of the item contained.
+    pub chip: String,
+    /// How many of it.
+    pub count: u32,
+}
+
+/// A chip: a catalog entry or a hypothetical design; or a computer or assembly that contains
+/// chips ([`Item`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chip {
@@ -152,6 +205,21 @@ pub struct Chip {
     pub vendor: String,
     /// Other names it answers to.
     pub aliases: Vec<String>,
+    /// The kind of item.
+    pub item: Item,
+    /// What a computer or an assembly contains (catalog items and how many).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contains: Vec<Part>,
+    /// The other entries of the control list the item is described in, apart from the
+    /// advanced-computing ones (`5A992.c` for a server with mass-market encryption): the `.z`
+    /// paragraphs take in items of those entries that also meet the advanced-computing
+    /// parameters. Empty: none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub described_in: Vec<String>,
+    /// The documents a computer's or an assembly's entry cites for what it contains (it has no
+    /// figures of its own to cite them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<String>,
     /// Designed or marketed for datacenters; `None` when unknown.
     pub datacenter: Option<bool>,
     /// A standalone high-bandwidth-memory stack rather than a logic IC.
@@ -240,7 +308,8 @@ impl Chip {
     /// Every source the chip's throughput and figures cite, each once, in first-use order.
     pub fn sources(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for s in self.throughput.iter().map(|t| &t.source).chain(self.figures().into_iter().map(|(_, f)| &f.source)) {
+        let figures = self.throughput.iter().map(|t| &t.source).chain(self.figures().into_iter().map(|(_, f)| &f.source));
+        for s in figures.chain(&self.documents) {
             if !s.is_empty() && !out.contains(s) {
                 out.push(s.clone());
             }
@@ -342,6 +411,34 @@ impl Metrics {
             _ => None,
         };
         out
+    }
+
+    /// Fills in the figures a computer or an assembly does not give itself from the items it
+    /// contains (`parts`: each with its metrics), as the rules read them: the highest of
+    /// theirs, so that a threshold one contained item meets the computer meets and one none
+    /// meets it does not; known only when every item contained gives it. The datacenter flag,
+    /// when not its own, is theirs when they agree.
+    pub fn fill_from_parts(&mut self, parts: &[(&str, &Metrics)]) {
+        if parts.is_empty() {
+            return;
+        }
+        for m in Metric::ALL {
+            if self.derived(m).is_some() {
+                continue;
+            }
+            let given: Option<Vec<(&str, &Derived)>> = parts.iter().map(|(c, pm)| Some((*c, pm.derived(m)?))).collect();
+            let best = given.and_then(|g| g.into_iter().max_by(|a, b| a.1.value.total_cmp(&b.1.value)));
+            *self.slot_mut(m) = best.map(|(c, d)| Derived {
+                value: d.value,
+                derivation: format!("the highest of the items it contains: {} of {c}", fmt_num(d.value)),
+            });
+        }
+        if self.datacenter.is_none() {
+            let first = parts.first().and_then(|(_, pm)| pm.datacenter);
+            if parts.iter().all(|(_, pm)| pm.datacenter == first) {
+                self.datacenter = first;
+            }
+        }
     }
 
     /// A metric with its derivation, if known.

@@ -77,6 +77,39 @@ impl Catalog {
         self.chips.iter().find(|c| c.id == id)
     }
 
+    /// Sets what the chip at `index` contains (the checker, once every chip is read).
+    pub(crate) fn set_parts(&mut self, index: usize, parts: Vec<super::Part>) {
+        if let Some(c) = self.chips.get_mut(index) {
+            c.contains = parts;
+        }
+    }
+
+    /// Whether the item `id` nests its parts as they can be: none inside itself, and none deeper
+    /// than [`super::MAX_NESTING`] levels; else what is wrong, in words.
+    pub fn nesting(&self, id: &str) -> Result<(), String> {
+        fn walk<'c>(cat: &'c Catalog, chip: &'c Chip, path: &mut Vec<&'c str>) -> Result<(), String> {
+            if path.contains(&chip.id.as_str()) {
+                path.push(&chip.id);
+                return Err(format!("`{}` contains itself: {}", chip.id, path.join(" → ")));
+            }
+            if path.len() >= super::MAX_NESTING {
+                return Err(format!("`{}` nests items more than {} levels deep", path.first().unwrap_or(&""), super::MAX_NESTING));
+            }
+            path.push(&chip.id);
+            for p in &chip.contains {
+                if let Some(part) = cat.by_id(&p.chip) {
+                    walk(cat, part, path)?;
+                }
+            }
+            path.pop();
+            Ok(())
+        }
+        match self.by_id(id) {
+            Some(chip) => walk(self, chip, &mut Vec::new()),
+            None => Ok(()),
+        }
+    }
+
     /// Resolves a user-typed name.
     pub fn resolve(&self, name: &str) -> Resolution<'_> {
         self.lookup(name, true)

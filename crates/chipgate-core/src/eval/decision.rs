@@ -83,6 +83,10 @@ pub struct TraceEntry {
     /// The ECCN assumed while evaluating it, for licensing rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assuming_eccn: Option<String>,
+    /// The contained item (its catalog id) it was evaluated for, when the item asked about is
+    /// a computer or an assembly: the classification of what it contains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
     /// Metric or field.
     pub metric: String,
     /// Operator (`>=`, `in`, `is`).
@@ -178,6 +182,15 @@ pub enum Missing {
     Metric(Metric),
     /// A yes/no property of the chip.
     Flag(Flag),
+    /// What a computer or an assembly contains is not known.
+    Parts,
+    /// Something not known about an item a computer or an assembly contains.
+    OfPart {
+        /// The contained item's name.
+        part: String,
+        /// What is not known about it.
+        missing: Box<Missing>,
+    },
     /// A party named may be a listed one: a person must confirm whether it is.
     PossibleMatch {
         /// The list's name.
@@ -247,6 +260,8 @@ impl std::fmt::Display for Missing {
         match self {
             Missing::Metric(m) => f.write_str(m.about().hint),
             Missing::Flag(flag) => f.write_str(flag.name()),
+            Missing::Parts => f.write_str("what the item contains: the integrated circuits (catalog chips) in it and how many"),
+            Missing::OfPart { part, missing } => write!(f, "{missing}, of the contained {part}"),
             Missing::PossibleMatch { list, role, name, matched, score } => write!(
                 f,
                 "possible {list} match: {role} `{name}` ~ `{matched}` (score {score:.2}); confirm whether it is the listed party"
@@ -506,6 +521,9 @@ pub struct RegimeRef {
 pub struct Margin {
     /// Rule the threshold belongs to.
     pub rule: String,
+    /// The contained item (catalog id) whose figure it is, for a computer or an assembly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
     /// Metric.
     pub metric: String,
     /// Operator.
@@ -541,6 +559,39 @@ pub struct ChipRef {
     pub name: String,
     /// Whether it was specified by the user rather than taken as-is from the catalog.
     pub hypothetical: bool,
+    /// The kind of item.
+    pub item: crate::chip::Item,
+}
+
+/// An item that the computer or assembly asked about contains, as classified on the date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartRef {
+    /// Catalog id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// How many of it.
+    pub count: u32,
+    /// The kind of item.
+    pub item: crate::chip::Item,
+    /// Its ECCN; none when not classified or undetermined (see `eccn_candidates`).
+    pub eccn: Option<String>,
+    /// The classifications missing data leaves possible, when more than one (`none`: not
+    /// classified).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub eccn_candidates: Vec<String>,
+    /// The rules that decide its classification.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// TPP, if known.
+    pub tpp: Option<f64>,
+    /// Performance density, if known.
+    pub pd: Option<f64>,
+    /// What it contains in turn.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub contains: Vec<PartRef>,
 }
 
 /// A country as evaluated.
@@ -626,6 +677,10 @@ pub struct Decision {
     /// that is not the built-in rules' says so.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<crate::rules::Replacement>,
+    /// What the computer or assembly asked about contains, each item as classified on the
+    /// date; none for an integrated circuit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contains: Vec<PartRef>,
     /// The parties screened against the rules' party lists (the end user and consignee named),
     /// with the listed parties each may be; none when no party was named.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -126,7 +126,9 @@ const MAX_UNKNOWN: usize = 10;
 struct Ctx<'a> {
     rs: &'a RuleSet,
     metrics: &'a Metrics,
-    chip_id: &'a str,
+    chip: &'a Chip,
+    /// What a computer or assembly contains, classified.
+    parts: &'a [PartClass],
     dest: Vec<&'a str>,
     hq: Vec<&'a str>,
     /// The ship-from country's codes (with what it is treated as), and the kind of transaction.
@@ -193,11 +195,12 @@ impl<'a> Exporter<'a> {
 impl<'a> Ctx<'a> {
     /// A context for a chip on a date, for no transaction yet: no destination, end user or
     /// ship-from, an export by no exporter named.
-    fn new(rs: &'a RuleSet, metrics: &'a Metrics, chip_id: &'a str, date: Date, tracing: bool) -> Ctx<'a> {
+    fn new(rs: &'a RuleSet, metrics: &'a Metrics, chip: &'a Chip, parts: &'a [PartClass], date: Date, tracing: bool) -> Ctx<'a> {
         Ctx {
             rs,
             metrics,
-            chip_id,
+            chip,
+            parts,
             dest: Vec::new(),
             hq: Vec::new(),
             ship_from: Vec::new(),
@@ -223,6 +226,7 @@ impl<'a> Ctx<'a> {
         self.trace.push(TraceEntry {
             rule: self.rule.to_string(),
             assuming_eccn: None,
+            item: None,
             metric: metric.to_string(),
             op: op.to_string(),
             threshold,
@@ -258,7 +262,10 @@ impl<'a> Ctx<'a> {
                 }
             },
             Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e))),
-            Cond::Chip(list) => truth(list.iter().any(|x| x == self.chip_id)),
+            Cond::Chip(list) => truth(list.iter().any(|x| x == &self.chip.id || PartClass::any_id(self.parts, x))),
+            Cond::Item(list) => truth(list.contains(&self.chip.item)),
+            Cond::DescribedIn(list) => truth(described_in(self.chip, list)),
+            Cond::Contains(list) => self.contains(list),
             Cond::Destination { set, .. } => truth(self.rs.in_set(set, &self.dest, self.date)),
             Cond::EndUserHq { set, .. } => truth(self.rs.in_set(set, &self.hq, self.date)),
             Cond::Exporter(list) => match (self.force_exporter, self.exporter) {
@@ -285,7 +292,34 @@ impl<'a> Ctx<'a> {
             Cond::Cmp { metric, op, value } => (metric.name(), op.as_str(), Value::Num(*value), self.metrics.get(*metric).map(Value::Num)),
             Cond::Flag(f) => (f.name(), "is", Value::Bool(true), self.metrics.flag(*f).map(Value::Bool)),
             Cond::Eccn(list) => ("eccn", "in", text(&list.join(", ")), Some(text(self.eccn.unwrap_or("none")))),
-            Cond::Chip(list) => ("chip", "in", text(&list.join(", ")), Some(text(self.chip_id))),
+            Cond::Chip(list) => {
+                let mut ids = vec![self.chip.id.as_str()];
+                PartClass::ids(self.parts, &mut ids);
+                ("chip", "in", text(&list.join(", ")), Some(text(&ids.join(", "))))
+            }
+            Cond::Item(list) => {
+                let names: Vec<&str> = list.iter().map(|i| i.name()).collect();
+                ("item", "in", text(&names.join(", ")), Some(text(self.chip.item.name())))
+            }
+            Cond::DescribedIn(list) => {
+                let actual = if self.chip.described_in.is_empty() { "none".to_string() } else { self.chip.described_in.join(", ") };
+                ("described_in", "in", text(&list.join(", ")), Some(text(&actual)))
+            }
+            Cond::Contains(list) => {
+                let found: Vec<String> = self
+                    .parts
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{} {}",
+                            p.name,
+                            p.classified.eccn().unwrap_or(if p.classified.determined() { "not classified" } else { "undetermined" })
+                        )
+                    })
+                    .collect();
+                let actual = (!found.is_empty()).then(|| text(&found.join("; ")));
+                ("contains", "in", text(&list.join(", ")), actual)
+            }
             Cond::Destination { text: t, .. } => ("destination", "in", text(t), Some(text(&self.dest.join(" as ")))),
             Cond::EndUserHq { text: t, .. } => ("end_user_hq", "in", text(t), Some(text(&self.hq.join(" as ")))),
             Cond::Exporter(list) => ("exporter", "in", text(&list.join(", ")), self.exporter.name().map(text)),
@@ -346,6 +380,35 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// Whether a computer or an assembly contains an item classified under one of `list`: true
+    /// when one certainly is; unknown when one may be (its missing data is named) or when what
+    /// it contains is not known; false for an integrated circuit.
+    fn contains(&mut self, list: &[String]) -> Truth {
+        if !self.chip.item.composite() {
+            return Truth::False;
+        }
+        if self.parts.is_empty() {
+            self.missing.insert(Missing::Parts);
+            return Truth::Unknown;
+        }
+        let hit = |(e, _): &(Option<String>, Vec<usize>)| e.as_deref().is_some_and(|e| list.iter().any(|x| x == e));
+        if self.parts.iter().any(|p| p.classified.possible.iter().all(hit)) {
+            return Truth::True;
+        }
+        let mut unknown = false;
+        for p in self.parts.iter().filter(|p| p.classified.possible.iter().any(hit)) {
+            unknown = true;
+            for m in &p.classified.hints {
+                self.missing.insert(Missing::OfPart { part: p.name.clone(), missing: Box::new(m.clone()) });
+            }
+        }
+        if unknown {
+            Truth::Unknown
+        } else {
+            Truth::False
+        }
+    }
+
     /// Kleene and/or: `decisive` if any operand is, unknown if any is, else `otherwise`. Every
     /// operand is evaluated so the trace is complete; a missing figure is reported only when the
     /// result depends on it.
@@ -383,6 +446,11 @@ impl<'a> Ctx<'a> {
         }
         t
     }
+}
+
+/// Whether the item is described in one of `list`'s entries (compared without case).
+fn described_in(chip: &Chip, list: &[String]) -> bool {
+    chip.described_in.iter().any(|d| list.iter().any(|x| x.eq_ignore_ascii_case(d)))
 }
 
 /// Whether a screened name is on one of `lists`: true for a match; unknown for a possible one,
@@ -565,15 +633,81 @@ pub struct Classified {
     pub possible: Vec<(Option<String>, Vec<usize>)>,
     /// The classification rules whose truth is unknown (indices into [`RuleSet::rules`]).
     pub unknown: Vec<usize>,
-    /// The chip's figures as the rules read them.
+    /// The chip's figures as the rules read them (a computer's or an assembly's completed from
+    /// what it contains, see [`Metrics::fill_from_parts`]).
     pub metrics: Metrics,
+    /// What a computer or an assembly contains, each item classified in the same period.
+    pub parts: Vec<PartClass>,
     /// The missing fields as the decision words them.
     hints: BTreeSet<Missing>,
     trace: Vec<TraceEntry>,
     rule_results: Vec<RuleResult>,
 }
 
+/// An item a computer or an assembly contains, classified.
+#[derive(Debug, Clone)]
+pub struct PartClass {
+    /// Its catalog id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// How many of it.
+    pub count: u32,
+    /// Its kind.
+    pub item: crate::chip::Item,
+    /// Its classification.
+    pub classified: Classified,
+}
+
+impl PartClass {
+    /// Whether `id` is one of the parts', or of what they contain in turn.
+    fn any_id(parts: &[PartClass], id: &str) -> bool {
+        parts.iter().any(|p| p.id == id || PartClass::any_id(&p.classified.parts, id))
+    }
+
+    /// The ids of the parts and of what they contain, depth first.
+    fn ids<'p>(parts: &'p [PartClass], out: &mut Vec<&'p str>) {
+        for p in parts {
+            out.push(&p.id);
+            PartClass::ids(&p.classified.parts, out);
+        }
+    }
+
+    /// The parts as the decision shows them.
+    fn refs(rs: &RuleSet, parts: &[PartClass]) -> Vec<PartRef> {
+        parts
+            .iter()
+            .map(|p| {
+                let c = &p.classified;
+                let candidates = if c.determined() {
+                    Vec::new()
+                } else {
+                    c.possible.iter().map(|(e, _)| e.clone().unwrap_or_else(|| "none".into())).collect()
+                };
+                let rules = c.possible.iter().flat_map(|(_, r)| r.iter()).filter_map(|i| rs.rules.get(*i)).map(|r| r.id.clone()).collect();
+                PartRef {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    count: p.count,
+                    item: p.item,
+                    eccn: c.eccn().map(str::to_string),
+                    eccn_candidates: candidates,
+                    rules: if c.determined() { rules } else { Vec::new() },
+                    tpp: c.metrics.get(crate::chip::Metric::Tpp),
+                    pd: c.metrics.get(crate::chip::Metric::Pd),
+                    contains: PartClass::refs(rs, &c.parts),
+                }
+            })
+            .collect()
+    }
+}
+
 impl Classified {
+    /// What a computer or an assembly contains, as a decision shows it.
+    pub fn part_refs(&self, rs: &RuleSet) -> Vec<PartRef> {
+        PartClass::refs(rs, &self.parts)
+    }
+
     /// The ECCN, when the classification is determined and the chip classified.
     pub fn eccn(&self) -> Option<&str> {
         match self.possible.as_slice() {
@@ -603,6 +737,10 @@ impl Classified {
                 }
             }
         }
+        // What a computer or an assembly leaves open: what it contains, or its items' figures.
+        for m in self.hints.iter().filter(|m| matches!(m, Missing::Parts | Missing::OfPart { .. })) {
+            missing.push(m.to_string());
+        }
         missing
     }
 }
@@ -622,19 +760,65 @@ impl<'a> Period<'a> {
         self.rs.regime_of(r).is_some_and(|g| g.enforced)
     }
 
-    /// Classifies a chip under the enforced classification rules in force.
+    /// Classifies a chip under the enforced classification rules in force: a computer or an
+    /// assembly after the items it contains, which its rules (`contains`) and figures read.
+    /// Only the rules of ECCNs that classify its kind of item are tried.
     pub fn classify(&self, chip: &Chip, opts: Options) -> Classified {
-        let metrics = Metrics::of(chip);
-        let mut ctx = Ctx::new(self.rs, &metrics, &chip.id, self.date, opts.trace);
-        let truths: Vec<(usize, Truth)> = self
-            .active
-            .iter()
-            .filter(|(_, r)| matches!(r.kind, RuleKind::Classification { .. }) && self.enforced(r))
-            .map(|(i, r)| (*i, ctx.rule(r)))
-            .collect();
+        self.classify_nested(chip, opts, 0)
+    }
+
+    fn classify_nested(&self, chip: &Chip, opts: Options, depth: usize) -> Classified {
+        let parts: Vec<PartClass> = if chip.item.composite() && depth < crate::chip::MAX_NESTING {
+            chip.contains
+                .iter()
+                .filter_map(|p| self.rs.catalog.by_id(&p.chip))
+                .zip(&chip.contains)
+                .map(|(c, p)| PartClass {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    count: p.count,
+                    item: c.item,
+                    classified: self.classify_nested(c, opts, depth + 1),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut metrics = Metrics::of(chip);
+        let filled: Vec<(&str, &Metrics)> = parts.iter().map(|p| (p.name.as_str(), &p.classified.metrics)).collect();
+        metrics.fill_from_parts(&filled);
+        let mut ctx = Ctx::new(self.rs, &metrics, chip, &parts, self.date, opts.trace);
+        let truths: Vec<(usize, Truth)> =
+            self.active.iter().filter(|(_, r)| self.enforced(r) && self.classifies(r, chip.item)).map(|(i, r)| (*i, ctx.rule(r))).collect();
         let unknown = truths.iter().filter(|(_, t)| *t == Truth::Unknown).map(|(i, _)| *i).collect();
-        let (hints, trace, rule_results) = (ctx.missing, ctx.trace, ctx.rule_results);
-        Classified { possible: classify(self.rs, &truths), unknown, metrics, hints, trace, rule_results }
+        let (hints, mut trace, rule_results) = (ctx.missing, ctx.trace, ctx.rule_results);
+        if opts.trace {
+            // The contained items' classification first, as it was worked out.
+            let mut nested: Vec<TraceEntry> = Vec::new();
+            for p in &parts {
+                nested.extend(p.classified.trace.iter().cloned().map(|mut t| {
+                    t.item.get_or_insert_with(|| p.id.clone());
+                    t
+                }));
+            }
+            nested.append(&mut trace);
+            trace = nested;
+        }
+        Classified { possible: classify(self.rs, &truths), unknown, metrics, parts, hints, trace, rule_results }
+    }
+
+    /// Whether a rule is a classification rule tried for this kind of item: one that assigns
+    /// an ECCN that classifies it, or that excludes a family one of whose ECCNs does.
+    fn classifies(&self, r: &Rule, item: crate::chip::Item) -> bool {
+        match &r.kind {
+            RuleKind::Classification { eccn: Some(e), .. } => self.rs.eccns.iter().find(|x| &x.id == e).is_none_or(|x| x.classifies(item)),
+            RuleKind::Classification { excludes: Some(f), .. } => {
+                let mut family = self.rs.eccns.iter().filter(|x| &x.family == f).peekable();
+                family.peek().is_none() || family.any(|x| x.classifies(item))
+            }
+            RuleKind::Classification { .. } => true,
+            _ => false,
+        }
     }
 
     /// The last stages: the licensing of the chip's classification for the query's
@@ -651,8 +835,8 @@ impl<'a> Period<'a> {
         // Without a ship-from, the rules' jurisdiction (an export).
         let from = q.ship_from.or(rs.jurisdiction.as_deref()).map(country).transpose()?;
         let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
-        let Classified { possible, metrics, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
-        let mut ctx = Ctx::new(rs, &metrics, &q.chip.id, q.date, opts.trace);
+        let Classified { possible, metrics, parts, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
+        let mut ctx = Ctx::new(rs, &metrics, q.chip, &parts, q.date, opts.trace);
         ctx.dest = dest.codes();
         ctx.hq = hq_country.unwrap_or(dest).codes();
         ctx.ship_from = from.map(|c| c.codes()).unwrap_or_default();
@@ -1093,7 +1277,8 @@ fn assemble(
     let agree = first.is_some_and(|f| outcomes.iter().all(|o| o.2.same(&f.2)));
     let determinate = agree && first.is_some_and(|f| f.2.verdict != Verdict::Indeterminate);
     let mut d = Decision {
-        chip: ChipRef { id: q.chip.id.clone(), name: q.chip.name.clone(), hypothetical: q.hypothetical },
+        chip: ChipRef { id: q.chip.id.clone(), name: q.chip.name.clone(), hypothetical: q.hypothetical, item: q.chip.item },
+        contains: PartClass::refs(rs, ctx.parts),
         destination: country_ref(dest),
         end_user_hq: hq.map(country_ref),
         exporter: exporter.given().map(str::to_string),
@@ -1328,16 +1513,17 @@ fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
     let mut out: Vec<Margin> = Vec::new();
     // What `==` on the threshold says, as a key: -0 is 0, and NaN (never equal) is never seen.
     let key = |th: f64| if th == 0.0 { 0 } else { th.to_bits() };
-    let mut seen: HashSet<(&str, u64)> = HashSet::new();
+    let mut seen: HashSet<(Option<&str>, &str, u64)> = HashSet::new();
     for t in trace {
         let (Value::Num(th), Some(Value::Num(a))) = (&t.threshold, &t.actual) else { continue };
-        if !th.is_nan() && !seen.insert((t.metric.as_str(), key(*th))) {
+        if !th.is_nan() && !seen.insert((t.item.as_deref(), t.metric.as_str(), key(*th))) {
             continue;
         }
         let pct = if *th != 0.0 { (a - th) / th * 100.0 } else { 0.0 };
         let round = |x: f64| (x * 1e4).round() / 1e4;
         out.push(Margin {
             rule: t.rule.clone(),
+            item: t.item.clone(),
             metric: t.metric.clone(),
             op: t.op.clone(),
             threshold: *th,

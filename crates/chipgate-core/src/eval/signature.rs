@@ -50,7 +50,13 @@ impl<'r> Signatures<'r> {
         for (i, r) in rs.rules.iter().enumerate() {
             for t in r.when.tests() {
                 let (role, set) = match t {
-                    Cond::Cmp { .. } | Cond::Flag(_) | Cond::Chip(_) | Cond::Exporter(_) => {
+                    Cond::Cmp { .. }
+                    | Cond::Flag(_)
+                    | Cond::Chip(_)
+                    | Cond::Exporter(_)
+                    | Cond::Item(_)
+                    | Cond::DescribedIn(_)
+                    | Cond::Contains(_) => {
                         s.chip_tests.push((t, i));
                         continue;
                     }
@@ -82,6 +88,19 @@ impl<'r> Signatures<'r> {
     /// 2 unknown for a missing figure, 3 its rule not in force). `exporter` is the exporter as
     /// the query gives it (none: the chip's vendor, presumed).
     pub fn chip(&self, chip: &Chip, exporter: Option<&str>, date: Date, out: &mut Vec<u8>) {
+        if chip.item.composite() {
+            // A computer's or an assembly's tests read what it contains, classified on the date:
+            // it is told apart by its own figures and by what it contains, item by item.
+            out.push(4);
+            for p in &chip.contains {
+                out.extend_from_slice(p.chip.as_bytes());
+                out.push(0);
+                out.extend_from_slice(&p.count.to_le_bytes());
+            }
+            out.push(0xff);
+            out.extend_from_slice(chip.id.as_bytes());
+            out.push(0);
+        }
         let m = Metrics::of(chip);
         let party = Exporter::of(exporter, &chip.vendor).name();
         let byte = |t: Option<bool>| match t {
@@ -95,6 +114,8 @@ impl<'r> Signatures<'r> {
                 Cond::Cmp { metric, op, value } => byte(m.get(*metric).map(|x| op.apply(x, *value))),
                 Cond::Flag(f) => byte(m.flag(*f)),
                 Cond::Chip(list) => byte(Some(list.contains(&chip.id))),
+                Cond::Item(list) => byte(Some(list.contains(&chip.item))),
+                Cond::DescribedIn(list) => byte(Some(chip.described_in.iter().any(|d| list.iter().any(|x| x.eq_ignore_ascii_case(d))))),
                 Cond::Exporter(list) => byte(Some(party.is_some_and(|p| list.iter().any(|x| crate::rules::same_party(x, p))))),
                 _ => OUT,
             });

@@ -56,6 +56,11 @@ pub struct Entry<'a> {
     pub vendor: &'a str,
     /// Other names it answers to.
     pub aliases: &'a [String],
+    /// The kind of item.
+    pub item: crate::chip::Item,
+    /// What a computer or an assembly contains (catalog ids and how many).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub contains: &'a [crate::chip::Part],
     /// Designed or marketed for datacenters, if known.
     pub datacenter: Option<bool>,
     /// Total processing performance.
@@ -89,6 +94,8 @@ impl<'a> Entry<'a> {
             name: &chip.name,
             vendor: &chip.vendor,
             aliases: &chip.aliases,
+            item: chip.item,
+            contains: &chip.contains,
             datacenter: chip.datacenter,
             tpp: m.get(Metric::Tpp),
             pd: m.get(Metric::Pd).map(round4),
@@ -114,10 +121,12 @@ pub struct Filter {
     pub eccn: Option<String>,
     /// Only chips whose name, id, alias, architecture or form factor contains this text.
     pub search: Option<String>,
+    /// The computers and assemblies (systems, boards) instead of the integrated circuits.
+    pub systems: bool,
 }
 
 impl Filter {
-    /// Whether a chip passes the vendor and text filters.
+    /// Whether a chip passes the kind, vendor and text filters.
     pub fn keeps(&self, c: &Chip) -> bool {
         use crate::chip::normalize;
         let vendor_ok = |v: &str| normalize(&c.vendor).starts_with(&normalize(v));
@@ -127,7 +136,9 @@ impl Filter {
             std::iter::once(&c.name).chain(std::iter::once(&c.id)).chain(&c.aliases).any(|n| normalize(n).contains(&key))
                 || [&c.vendor, &c.architecture, &c.form_factor].iter().any(|f| f.to_lowercase().contains(&plain))
         };
-        self.vendor.as_deref().filter(|v| !vendor_ok(v)).is_none() && self.search.as_deref().filter(|s| !search_ok(s)).is_none()
+        c.item.composite() == self.systems
+            && self.vendor.as_deref().filter(|v| !vendor_ok(v)).is_none()
+            && self.search.as_deref().filter(|s| !search_ok(s)).is_none()
     }
 
     /// Whether a classification passes the ECCN filter: `none` matches unclassified chips,
@@ -183,6 +194,9 @@ pub struct Sheet<'a> {
     pub metrics: crate::chip::Metrics,
     /// The classification on the date.
     pub classification: Classification,
+    /// What a computer or an assembly contains, each item classified on the date.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contains: Vec<crate::eval::PartRef>,
     /// Every source the figures cite, each once.
     pub sources: Vec<String>,
     /// The packs, versions and hashes that answered.
@@ -192,10 +206,12 @@ pub struct Sheet<'a> {
 impl<'a> Sheet<'a> {
     /// The sheet of a chip under the rules in force on a date.
     pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Sheet<'a> {
+        let classified = rs.period(date).classify(chip, Options::UNTRACED);
         Sheet {
             schema_version: crate::request::SCHEMA_VERSION,
             chip,
-            metrics: crate::chip::Metrics::of(chip),
+            contains: classified.part_refs(rs),
+            metrics: classified.metrics,
             classification: classify(rs, chip, date),
             sources: chip.sources(),
             rules_version: rs.version(),

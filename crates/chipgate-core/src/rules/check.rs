@@ -320,6 +320,9 @@ impl<'a> Checker<'a> {
         }
         self.rs.catalog = chip::Catalog::new(chips);
         for f in files {
+            self.parts(f);
+        }
+        for f in files {
             self.party_lists(f);
         }
         for f in files {
@@ -480,7 +483,8 @@ impl<'a> Checker<'a> {
             let id = e.id.get_ref().clone();
             let family = e.family.as_ref().map(|s| s.get_ref().clone()).unwrap_or_else(|| id.split('.').next().unwrap_or(&id).to_string());
             let citation = self.citation(f.file, &e.citation);
-            let def = Eccn { id, family, title: e.title.clone(), explain: e.explain.clone().unwrap_or_default(), citation };
+            let items = e.items.iter().filter_map(|k| self.item_kind(f.file, (k.get_ref(), sp(k)))).collect();
+            let def = Eccn { id, family, title: e.title.clone(), explain: e.explain.clone().unwrap_or_default(), citation, items };
             match self.define("eccn", &e.id, f.file, &f.pack, e.replaces, self.rs.eccns.len()) {
                 Ok(Some(i)) => {
                     if let Some(slot) = self.rs.eccns.get_mut(i) {
@@ -491,6 +495,17 @@ impl<'a> Checker<'a> {
                 Err(()) => {}
             }
         }
+    }
+
+    /// An item kind as written (`assembly`), or an error naming the kinds.
+    fn item_kind(&mut self, file: usize, (text, span): (&str, Range<usize>)) -> Option<chip::Item> {
+        let kind = chip::Item::parse(text);
+        if kind.is_none() {
+            let names: Vec<&str> = chip::Item::ALL.iter().map(|i| i.name()).collect();
+            self.err(Code::UnknownItem, file, span, format!("`{text}` is not a kind of item")).help =
+                Some(format!("write one of {}", names.join(", ")));
+        }
+        kind
     }
 
     fn regimes(&mut self, f: &ParsedFile) {
@@ -735,11 +750,14 @@ impl<'a> Checker<'a> {
                 .filter_map(|m| Some((m, c.figure(m)?)))
                 .map(|(m, raw)| (m, self.figure(f.file, raw, s, m.name())))
                 .collect();
+            let item = c.item.as_ref().and_then(|k| self.item_kind(f.file, (k.get_ref(), sp(k)))).unwrap_or_default();
             let mut chip = Chip {
                 id: c.id.get_ref().clone(),
                 name: c.name.clone(),
                 vendor: c.vendor.clone(),
                 aliases: c.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+                item,
+                described_in: c.described_in.iter().map(|d| d.get_ref().trim().to_string()).filter(|d| !d.is_empty()).collect(),
                 datacenter: c.datacenter,
                 hbm: c.hbm,
                 released: c.released,
@@ -760,6 +778,9 @@ impl<'a> Checker<'a> {
             for (m, figure) in figures {
                 chip.set_figure(m, figure);
             }
+            if chip.item.composite() {
+                chip.documents = c.sources.values().cloned().collect();
+            }
             match self.define("chip", &c.id, f.file, &f.pack, c.replaces, chips.len()) {
                 Ok(Some(i)) => {
                     names.retain(|_, k| *k != i);
@@ -773,6 +794,59 @@ impl<'a> Checker<'a> {
                     chips.push(chip);
                 }
                 Err(()) => {}
+            }
+        }
+    }
+
+    /// The `contains` of each computer and assembly of a file, resolved against the whole
+    /// catalog (a part may be defined in a later file or pack): each part a catalog item, at
+    /// least one of it, and no item inside itself or nested deeper than
+    /// [`chip::MAX_NESTING`].
+    fn parts(&mut self, f: &ParsedFile) {
+        for c in &f.raw.chip {
+            let c = c.get_ref();
+            // Only the definition that holds (a later pack may have replaced this one).
+            let Some(def) = self.defs.get(&("chip", c.id.get_ref().clone())) else { continue };
+            if def.file != f.file || def.span != sp(&c.id) {
+                continue;
+            }
+            let index = def.index;
+            let Some(me) = self.rs.catalog.chips().get(index) else { continue };
+            if c.contains.is_empty() {
+                continue;
+            }
+            let (id, composite) = (me.id.clone(), me.item.composite());
+            if !composite {
+                if let Some(first) = c.contains.first() {
+                    self.err(Code::BadPart, f.file, sp(first), format!("chip `{id}` is an integrated circuit, which contains no items"))
+                        .help = Some("say what it is: `item = \"assembly\"` (a card, a module, a board) or `item = \"computer\"`".into());
+                }
+                continue;
+            }
+            let mut parts = Vec::new();
+            for p in &c.contains {
+                let raw = p.get_ref();
+                let count = raw.count.as_ref().map_or(Some(1), |n| u32::try_from(*n.get_ref()).ok().filter(|n| *n >= 1));
+                let Some(count) = count else {
+                    let at = raw.count.as_ref().map_or_else(|| sp(p), sp);
+                    self.err(Code::BadPart, f.file, at, "`count` must be a whole number of at least 1").help =
+                        Some("write how many of the item it contains, e.g. `count = 8`".into());
+                    continue;
+                };
+                match self.rs.catalog.resolve(raw.chip.get_ref()) {
+                    chip::Resolution::Found(part) => parts.push(chip::Part { chip: part.id.clone(), count }),
+                    other => {
+                        let code = if matches!(other, chip::Resolution::Ambiguous(_)) { Code::AmbiguousChip } else { Code::UnknownChip };
+                        let message = other.why_not(raw.chip.get_ref(), "add it to the catalog").unwrap_or_default();
+                        self.err(code, f.file, sp(&raw.chip), message);
+                    }
+                }
+            }
+            self.rs.catalog.set_parts(index, parts);
+            if let Err(problem) = self.rs.catalog.nesting(&id) {
+                self.err(Code::BadPart, f.file, sp(&c.id), problem).help =
+                    Some("an item cannot contain itself, and items nest at most a few levels (a board in a server)".into());
+                self.rs.catalog.set_parts(index, Vec::new());
             }
         }
     }
@@ -1404,6 +1478,17 @@ impl<'a> Checker<'a> {
                     }
                     Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
                 }
+                "item" => Cond::Item(values.iter().filter_map(|v| self.item_kind(file, (&v.text, at(v)))).collect()),
+                "contains" => {
+                    for v in values {
+                        if !self.ids.eccns.contains(&v.text) {
+                            let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
+                            self.err(Code::UnknownEccn, file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
+                        }
+                    }
+                    Cond::Contains(values.iter().map(|v| v.text.clone()).collect())
+                }
+                "described_in" => Cond::DescribedIn(values.iter().map(|v| v.text.clone()).collect()),
                 "party" => Cond::Party(self.party_list_refs(file, at, values)),
                 "owned_by" => {
                     self.err(Code::MissingShare, file, at(field), "`owned_by` needs the share held".to_string()).help =
@@ -1425,7 +1510,7 @@ impl<'a> Checker<'a> {
                     Cond::Transaction(kinds)
                 }
                 other => {
-                    let help = did_you_mean(other, ["eccn", "chip", "exporter", "transaction"]);
+                    let help = did_you_mean(other, ["eccn", "chip", "exporter", "transaction", "item", "contains", "described_in"]);
                     self.err(Code::UnknownField, file, at(field), format!("`{other}` cannot be compared with a list of values")).help =
                         help;
                     return None;

@@ -132,6 +132,17 @@ pub struct Eccn {
     /// Citation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub citation: Option<Citation>,
+    /// The kinds of item it classifies (3A090: integrated circuits; 4A090: computers and
+    /// assemblies); empty: every kind. Its classification rules are not tried for other kinds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<crate::chip::Item>,
+}
+
+impl Eccn {
+    /// Whether it classifies items of this kind.
+    pub fn classifies(&self, item: crate::chip::Item) -> bool {
+        self.items.is_empty() || self.items.contains(&item)
+    }
 }
 
 /// A checked set expression over countries.
@@ -175,8 +186,17 @@ pub enum Cond {
     Flag(Flag),
     /// The ECCN is one of these.
     Eccn(Vec<String>),
-    /// The chip is one of these catalog ids.
+    /// The chip is one of these catalog ids, or a computer or assembly that contains one.
     Chip(Vec<String>),
+    /// The kind of item is one of these.
+    Item(Vec<crate::chip::Item>),
+    /// A computer or an assembly contains an item classified under one of these ECCNs (in the
+    /// same period); unknown when a contained item's classification is undetermined, or when it
+    /// is not known what a computer or assembly contains.
+    Contains(Vec<String>),
+    /// The item is described in one of these other entries of the control list (see
+    /// [`crate::chip::Chip::described_in`]).
+    DescribedIn(Vec<String>),
     /// The exporter is one of these parties (an is-informed letter binds the exporter it was
     /// sent to), compared as [`same_party`] compares names. Without an exporter given, the
     /// chip's vendor is presumed to be the exporter.

@@ -187,6 +187,8 @@ pub struct RawEccn {
     pub explain: Option<String>,
     pub citation: Option<Spanned<RawCitation>>,
     #[serde(default)]
+    pub items: Vec<SStr>,
+    #[serde(default)]
     pub replaces: bool,
 }
 
@@ -282,6 +284,14 @@ pub struct RawThroughput {
     pub unit: Option<String>,
 }
 
+/// One entry of a `[[chip]]`'s `contains`: `{ chip = "nvidia-h100-sxm", count = 8 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPart {
+    pub chip: SStr,
+    pub count: Option<Spanned<i64>>,
+}
+
 /// `[[chip]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +301,11 @@ pub struct RawChip {
     pub vendor: String,
     #[serde(default)]
     pub aliases: Vec<SStr>,
+    pub item: Option<SStr>,
+    #[serde(default)]
+    pub contains: Vec<Spanned<RawPart>>,
+    #[serde(default)]
+    pub described_in: Vec<SStr>,
     pub datacenter: Option<bool>,
     #[serde(default)]
     pub hbm: bool,

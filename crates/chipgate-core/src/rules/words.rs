@@ -34,7 +34,13 @@ pub fn in_words(c: &Cond) -> String {
         }
         Cond::Flag(f) => flag(*f).into(),
         Cond::Eccn(l) => format!("the item is classified {}", l.join(" or ")),
-        Cond::Chip(l) => format!("the chip is {}", l.join(" or ")),
+        Cond::Chip(l) => format!("the chip is {}, or the item contains it", l.join(" or ")),
+        Cond::Item(l) => {
+            let names: Vec<&str> = l.iter().map(|i| i.name()).collect();
+            format!("the item is {}", names.join(" or "))
+        }
+        Cond::Contains(l) => format!("the item contains an item classified {}", l.join(" or ")),
+        Cond::DescribedIn(l) => format!("the item is also described in {}", l.join(" or ")),
         Cond::ShipFrom { text, .. } => format!("the item ships from {text}"),
         Cond::Transaction(l) => {
             let names: Vec<&str> = l.iter().map(|t| t.name()).collect();

@@ -291,6 +291,10 @@ fn eccn_precedence(rs: &RuleSet, ix: &Index<'_>, out: &mut Vec<Diagnostic>) {
         let mut earlier: Vec<(&str, &Rule, &Rule, usize, &std::ops::Range<usize>)> = Vec::new();
         for first in rs.eccns.iter().take(later) {
             let Some((ffile, fspan)) = ix.eccns.get(first.id.as_str()).filter(|(f, _)| f != file) else { continue };
+            // ECCNs of kinds of item apart (3A090 for ICs, 4A090 for computers) never compete.
+            if !crate::chip::Item::ALL.iter().any(|k| first.classifies(*k) && e.classifies(*k)) {
+                continue;
+            }
             let pair = classifying.iter().filter(|(_, x)| *x == e.id).find_map(|&(b, _)| {
                 classifying.iter().filter(|(_, x)| *x == first.id).find_map(|&(a, _)| {
                     let both = common(span_of(a), span_of(b))?;
