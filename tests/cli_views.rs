@@ -472,3 +472,37 @@ fn rules_show_names_the_pack_that_defined_a_rule_another_amended() {
     let plain = json(&["rules", "show", "us-2023-10/destinations", "--format", "json"]);
     assert!(plain.get("changes").is_none());
 }
+
+/// A pack's computers and assemblies are checked as they are read: each part a catalog item, at
+/// least one of it, no IC that contains anything, no item inside itself; and `--contains` says
+/// what is wrong with the parameter.
+#[test]
+fn contains_errors_name_the_entry_and_the_parameter() {
+    let dir = std::env::temp_dir().join(format!("chipgate-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pack = dir.join("pack.toml");
+    std::fs::write(
+        &pack,
+        "[pack]\nname = \"p\"\nversion = \"1.0.0\"\n\n[[chip]]\nid = \"box\"\nname = \"Box\"\nvendor = \"X\"\nitem = \"computer\"\n\
+         contains = [{ chip = \"box\", count = 2 }]\n\n[[chip]]\nid = \"ic1\"\nname = \"IC1\"\nvendor = \"X\"\ncontains = [{ chip = \"H100\" }]\n\n\
+         [[chip]]\nid = \"board\"\nname = \"Board\"\nvendor = \"X\"\nitem = \"assembly\"\ncontains = [{ chip = \"H100\", count = 0 }, { chip = \"Z9\" }]\n\n\
+         [[chip]]\nid = \"odd\"\nname = \"Odd\"\nvendor = \"X\"\nitem = \"rack\"\n",
+    )
+    .unwrap();
+    let r = chipgate(&["rules", "validate", "--rules", pack.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let err = format!("{}{}", r.stdout, r.stderr);
+    for s in [
+        "error[bad-part]: `box` contains itself: box → box",
+        "error[bad-part]: chip `ic1` is an integrated circuit, which contains no items",
+        "error[bad-part]: `count` must be a whole number of at least 1",
+        "error[unknown-chip]: unknown chip `Z9`",
+        "error[unknown-item]: `rack` is not a kind of item",
+    ] {
+        assert!(err.contains(s), "missing `{s}`:\n{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(fails(&["check", "--contains", "H100x0", "--to", "CN"]).contains("the count must be a whole number of at least 1"));
+    assert!(fails(&["check", "--contains", "H100x8", "--item", "ic", "--to", "CN"]).contains("an integrated circuit contains no items"));
+    assert!(fails(&["check", "--contains", "H100x8", "--item", "rack", "--to", "CN"]).contains("--item `rack` is not a kind of item"));
+}
