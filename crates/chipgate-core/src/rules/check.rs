@@ -497,6 +497,19 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The ECCNs a list test names, each one declared in `[[eccn]]` (else an error, with a
+    /// did-you-mean).
+    fn eccn_refs(&mut self, file: usize, at: impl Fn(&cond::Name) -> Range<usize>, values: &[cond::Name]) -> Vec<String> {
+        for v in values {
+            if self.ids.eccns.contains(&v.text) {
+                continue;
+            }
+            let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
+            self.err(Code::UnknownEccn, file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
+        }
+        values.iter().map(|v| v.text.clone()).collect()
+    }
+
     /// An item kind as written (`assembly`), or an error naming the kinds.
     fn item_kind(&mut self, file: usize, (text, span): (&str, Range<usize>)) -> Option<chip::Item> {
         let kind = chip::Item::parse(text);
@@ -1444,15 +1457,7 @@ impl<'a> Checker<'a> {
                 }
             },
             Expr::InList { field, values } => match field.text.as_str() {
-                "eccn" => {
-                    for v in values {
-                        if !self.ids.eccns.contains(&v.text) {
-                            let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
-                            self.err(Code::UnknownEccn, file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
-                        }
-                    }
-                    Cond::Eccn(values.iter().map(|v| v.text.clone()).collect())
-                }
+                "eccn" => Cond::Eccn(self.eccn_refs(file, at, values)),
                 "chip" => {
                     let mut ids = Vec::new();
                     for v in values {
@@ -1479,15 +1484,7 @@ impl<'a> Checker<'a> {
                     Cond::Exporter(values.iter().map(|v| v.text.clone()).collect())
                 }
                 "item" => Cond::Item(values.iter().filter_map(|v| self.item_kind(file, (&v.text, at(v)))).collect()),
-                "contains" => {
-                    for v in values {
-                        if !self.ids.eccns.contains(&v.text) {
-                            let help = did_you_mean(&v.text, self.rs.eccns.iter().map(|e| e.id.as_str()));
-                            self.err(Code::UnknownEccn, file, at(v), format!("unknown ECCN `{}`", v.text)).help = help;
-                        }
-                    }
-                    Cond::Contains(values.iter().map(|v| v.text.clone()).collect())
-                }
+                "contains" => Cond::Contains(self.eccn_refs(file, at, values)),
                 "described_in" => Cond::DescribedIn(values.iter().map(|v| v.text.clone()).collect()),
                 "party" => Cond::Party(self.party_list_refs(file, at, values)),
                 "owned_by" => {
