@@ -34,13 +34,19 @@ impl Classification {
 /// Classifies a chip under the rules in force on a date: the engine's classification stage
 /// ([`crate::Period::classify`]), as the catalog shows it.
 pub fn classify(rs: &RuleSet, chip: &Chip, date: Date) -> Classification {
-    let c = rs.period(date).classify(chip, Options::UNTRACED);
-    let rule_id = |i: &usize| rs.rules.get(*i).map(|r| r.id.clone());
-    let (eccn, candidates, missing, rules) = match c.possible.as_slice() {
-        [(eccn, deciding)] => (eccn.clone(), Vec::new(), Vec::new(), deciding.iter().filter_map(rule_id).collect()),
-        several => (None, several.iter().map(|(e, _)| e.clone()).collect(), c.missing(rs), Vec::new()),
-    };
-    Classification { date, eccn, candidates, missing, rules }
+    Classification::of(rs, date, &rs.period(date).classify(chip, Options::UNTRACED))
+}
+
+impl Classification {
+    /// The catalog's words for the engine's classification of a chip on a date.
+    pub fn of(rs: &RuleSet, date: Date, c: &crate::eval::Classified) -> Classification {
+        let rule_id = |i: &usize| rs.rules.get(*i).map(|r| r.id.clone());
+        let (eccn, candidates, missing, rules) = match c.possible.as_slice() {
+            [(eccn, deciding)] => (eccn.clone(), Vec::new(), Vec::new(), deciding.iter().filter_map(rule_id).collect()),
+            several => (None, several.iter().map(|(e, _)| e.clone()).collect(), c.missing(rs), Vec::new()),
+        };
+        Classification { date, eccn, candidates, missing, rules }
+    }
 }
 
 /// One chip of the catalog as the list view shows it (`chipgate chips --format json`): its
@@ -206,13 +212,14 @@ pub struct Sheet<'a> {
 impl<'a> Sheet<'a> {
     /// The sheet of a chip under the rules in force on a date.
     pub fn new(rs: &RuleSet, chip: &'a Chip, date: Date) -> Sheet<'a> {
+        // Classified once: the figures, what it contains and the classification all come of it.
         let classified = rs.period(date).classify(chip, Options::UNTRACED);
         Sheet {
             schema_version: crate::request::SCHEMA_VERSION,
             chip,
             contains: classified.part_refs(rs),
+            classification: Classification::of(rs, date, &classified),
             metrics: classified.metrics,
-            classification: classify(rs, chip, date),
             sources: chip.sources(),
             rules_version: rs.version(),
         }
