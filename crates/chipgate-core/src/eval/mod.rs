@@ -395,17 +395,16 @@ impl<'a> Ctx<'a> {
         if self.parts.iter().any(|p| p.classified.possible.iter().all(hit)) {
             return Truth::True;
         }
-        let mut unknown = false;
-        for p in self.parts.iter().filter(|p| p.classified.possible.iter().any(hit)) {
-            unknown = true;
+        let open: Vec<&PartClass> = self.parts.iter().filter(|p| p.classified.possible.iter().any(hit)).collect();
+        for p in &open {
             for m in &p.classified.hints {
                 self.missing.insert(Missing::OfPart { part: p.name.clone(), missing: Box::new(m.clone()) });
             }
         }
-        if unknown {
-            Truth::Unknown
-        } else {
+        if open.is_empty() {
             Truth::False
+        } else {
+            Truth::Unknown
         }
     }
 
@@ -679,12 +678,11 @@ impl PartClass {
             .iter()
             .map(|p| {
                 let c = &p.classified;
-                let candidates = if c.determined() {
-                    Vec::new()
-                } else {
-                    c.possible.iter().map(|(e, _)| e.clone().unwrap_or_else(|| "none".into())).collect()
+                // Determined: the rules that decide it; else the classifications left possible.
+                let (rules, candidates) = match c.possible.as_slice() {
+                    [(_, deciding)] => (deciding.iter().filter_map(|i| rs.rules.get(*i)).map(|r| r.id.clone()).collect(), Vec::new()),
+                    several => (Vec::new(), several.iter().map(|(e, _)| e.clone().unwrap_or_else(|| "none".into())).collect()),
                 };
-                let rules = c.possible.iter().flat_map(|(_, r)| r.iter()).filter_map(|i| rs.rules.get(*i)).map(|r| r.id.clone()).collect();
                 PartRef {
                     id: p.id.clone(),
                     name: p.name.clone(),
@@ -692,7 +690,7 @@ impl PartClass {
                     item: p.item,
                     eccn: c.eccn().map(str::to_string),
                     eccn_candidates: candidates,
-                    rules: if c.determined() { rules } else { Vec::new() },
+                    rules,
                     tpp: c.metrics.get(crate::chip::Metric::Tpp),
                     pd: c.metrics.get(crate::chip::Metric::Pd),
                     contains: PartClass::refs(rs, &c.parts),
@@ -769,10 +767,11 @@ impl<'a> Period<'a> {
 
     fn classify_nested(&self, chip: &Chip, opts: Options, depth: usize) -> Classified {
         let parts: Vec<PartClass> = if chip.item.composite() && depth < crate::chip::MAX_NESTING {
+            // Each part with its own count (the checker and the request resolve every part to a
+            // catalog item, so none is left out; were one, the others would keep theirs).
             chip.contains
                 .iter()
-                .filter_map(|p| self.rs.catalog.by_id(&p.chip))
-                .zip(&chip.contains)
+                .filter_map(|p| Some((self.rs.catalog.by_id(&p.chip)?, p)))
                 .map(|(c, p)| PartClass {
                     id: c.id.clone(),
                     name: c.name.clone(),
