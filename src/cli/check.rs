@@ -199,39 +199,12 @@ fn metrics(d: &Decision, sources: &mut render::Sources, out: &mut dyn Write) -> 
     Ok(())
 }
 
-/// What a computer or an assembly contains, each item as classified on the date (nested items
-/// indented under the item that holds them).
+/// What a computer or an assembly contains, each item as classified on the date.
 fn contains(d: &Decision, out: &mut dyn Write) -> Result<()> {
-    fn rows(parts: &[chipgate::eval::PartRef], depth: usize, t: &mut comfy_table::Table) {
-        for p in parts {
-            let eccn = match (&p.eccn, p.eccn_candidates.is_empty()) {
-                (Some(e), _) => e.clone(),
-                (None, true) => "not classified".into(),
-                (None, false) => format!("undetermined ({})", p.eccn_candidates.join(" | ")),
-            };
-            let figure = |v: Option<f64>| v.map_or("unknown".into(), fmt_num);
-            t.add_row(vec![
-                format!("{}{} ({})", "  ".repeat(depth), p.name, p.id),
-                p.count.to_string(),
-                eccn,
-                p.rules.join(", "),
-                figure(p.tpp),
-                figure(p.pd),
-            ]);
-            rows(&p.contains, depth + 1, t);
-        }
-    }
     if d.contains.is_empty() {
         return Ok(());
     }
-    let mut t = table(&["Contains", "Count", "ECCN", "Classified by", "TPP", "Performance density"]);
-    rows(&d.contains, 0, &mut t);
-    render::fit_first(&mut t, &[0]);
-    writeln!(
-        out,
-        "{t}
-"
-    )?;
+    writeln!(out, "{}\n", render::parts(&d.contains))?;
     Ok(())
 }
 

@@ -316,17 +316,7 @@ fn show_identity(rs: &RuleSet, chip: &Chip, class: &Classification, out: &mut dy
 /// What a computer or an assembly contains, each item classified on the date, and the figures
 /// the rules read for it (the highest of its items').
 fn show_contains(sheet: &Sheet, out: &mut dyn Write) -> Result<()> {
-    let mut t = table(&["Contains", "Count", "ECCN", "Classified by", "TPP", "Performance density"]);
-    for p in &sheet.contains {
-        let eccn = p.eccn.clone().unwrap_or_else(|| if p.eccn_candidates.is_empty() { "—".into() } else { "undetermined".into() });
-        t.add_row(vec![format!("{} ({})", p.name, p.id), p.count.to_string(), eccn, p.rules.join(", "), num(p.tpp, 1), num(p.pd, 2)]);
-    }
-    render::fit(&mut t);
-    writeln!(
-        out,
-        "{t}
-"
-    )?;
+    writeln!(out, "{}\n", render::parts(&sheet.contains))?;
     let mut t = table(&["Metric", "Value", "Derivation"]);
     for metric in Metric::ALL {
         if let Some(d) = sheet.metrics.derived(metric) {

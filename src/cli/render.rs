@@ -300,3 +300,32 @@ pub fn license(d: &Decision) -> &'static str {
         None => "unknown",
     }
 }
+
+/// What a computer or an assembly contains, each item as classified (its ECCN, the rules that
+/// classified it, its TPP and performance density), nested items indented under the item that
+/// holds them: `check`'s Contains table and `chips show`'s.
+pub fn parts(parts: &[chipgate::eval::PartRef]) -> Table {
+    fn rows(parts: &[chipgate::eval::PartRef], depth: usize, t: &mut Table) {
+        for p in parts {
+            let eccn = match (&p.eccn, p.eccn_candidates.is_empty()) {
+                (Some(e), _) => e.clone(),
+                (None, true) => "not classified".into(),
+                (None, false) => format!("undetermined ({})", p.eccn_candidates.join(" | ")),
+            };
+            let figure = |v: Option<f64>| v.map_or("unknown".into(), fmt_num);
+            t.add_row(vec![
+                format!("{}{} ({})", "  ".repeat(depth), p.name, p.id),
+                p.count.to_string(),
+                eccn,
+                p.rules.join(", "),
+                figure(p.tpp),
+                figure(p.pd),
+            ]);
+            rows(&p.contains, depth + 1, t);
+        }
+    }
+    let mut t = table(&["Contains", "Count", "ECCN", "Classified by", "TPP", "Performance density"]);
+    rows(parts, 0, &mut t);
+    fit_first(&mut t, &[0]);
+    t
+}
