@@ -305,6 +305,12 @@ impl Chip {
         metric_field!(m, &mut self)
     }
 
+    /// Whether the item is described in one of `entries` (compared without case): what the
+    /// `described_in` test asks.
+    pub fn described_in_any(&self, entries: &[String]) -> bool {
+        self.described_in.iter().any(|d| entries.iter().any(|x| x.eq_ignore_ascii_case(d)))
+    }
+
     /// Every source the chip's throughput and figures cite, each once, in first-use order.
     pub fn sources(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

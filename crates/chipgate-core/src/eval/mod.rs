@@ -264,7 +264,7 @@ impl<'a> Ctx<'a> {
             Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e))),
             Cond::Chip(list) => truth(list.iter().any(|x| x == &self.chip.id || PartClass::any_id(self.parts, x))),
             Cond::Item(list) => truth(list.contains(&self.chip.item)),
-            Cond::DescribedIn(list) => truth(described_in(self.chip, list)),
+            Cond::DescribedIn(list) => truth(self.chip.described_in_any(list)),
             Cond::Contains(list) => self.contains(list),
             Cond::Destination { set, .. } => truth(self.rs.in_set(set, &self.dest, self.date)),
             Cond::EndUserHq { set, .. } => truth(self.rs.in_set(set, &self.hq, self.date)),
@@ -445,11 +445,6 @@ impl<'a> Ctx<'a> {
         }
         t
     }
-}
-
-/// Whether the item is described in one of `list`'s entries (compared without case).
-fn described_in(chip: &Chip, list: &[String]) -> bool {
-    chip.described_in.iter().any(|d| list.iter().any(|x| x.eq_ignore_ascii_case(d)))
 }
 
 /// Whether a screened name is on one of `lists`: true for a match; unknown for a possible one,

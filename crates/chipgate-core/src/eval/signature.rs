@@ -89,8 +89,9 @@ impl<'r> Signatures<'r> {
     /// the query gives it (none: the chip's vendor, presumed).
     pub fn chip(&self, chip: &Chip, exporter: Option<&str>, date: Date, out: &mut Vec<u8>) {
         if chip.item.composite() {
-            // A computer's or an assembly's tests read what it contains, classified on the date:
-            // it is told apart by its own figures and by what it contains, item by item.
+            // A computer's or an assembly's tests read what it contains, classified on the date
+            // (its `chip`, `contains` and figure tests): it is told apart by its own figures
+            // (below) and by what it contains, item by item.
             out.push(4);
             for p in &chip.contains {
                 out.extend_from_slice(p.chip.as_bytes());
@@ -98,8 +99,6 @@ impl<'r> Signatures<'r> {
                 out.extend_from_slice(&p.count.to_le_bytes());
             }
             out.push(0xff);
-            out.extend_from_slice(chip.id.as_bytes());
-            out.push(0);
         }
         let m = Metrics::of(chip);
         let party = Exporter::of(exporter, &chip.vendor).name();
@@ -115,7 +114,7 @@ impl<'r> Signatures<'r> {
                 Cond::Flag(f) => byte(m.flag(*f)),
                 Cond::Chip(list) => byte(Some(list.contains(&chip.id))),
                 Cond::Item(list) => byte(Some(list.contains(&chip.item))),
-                Cond::DescribedIn(list) => byte(Some(chip.described_in.iter().any(|d| list.iter().any(|x| x.eq_ignore_ascii_case(d))))),
+                Cond::DescribedIn(list) => byte(Some(chip.described_in_any(list))),
                 Cond::Exporter(list) => byte(Some(party.is_some_and(|p| list.iter().any(|x| crate::rules::same_party(x, p))))),
                 _ => OUT,
             });
