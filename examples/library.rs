@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             end_user_hq: None,
             exporter: None,
             ship_from: None,
+            exporter_role: None,
+            attested_by: &[],
             parties: Default::default(),
         };
         let d = evaluate(&rules, &q)?;

@@ -12,7 +12,7 @@
 //!
 //! let rules = RuleSet::builtin().expect("built-in rules load");
 //! let chip = rules.catalog.by_id("nvidia-h800-sxm").expect("H800 is in the catalog");
-//! let ask = |d| evaluate(&rules, &Query { chip, hypothetical: false, destination: "CN", date: d, end_user_hq: None, exporter: None, ship_from: None , parties: Default::default()});
+//! let ask = |d| evaluate(&rules, &Query { chip, hypothetical: false, destination: "CN", date: d, end_user_hq: None, exporter: None, ship_from: None, exporter_role: None, attested_by: &[], parties: Default::default()});
 //! assert_eq!(ask(date(2023, 6, 1)).unwrap().verdict, Verdict::NoLicenseRequired);
 //! assert_eq!(ask(date(2024, 1, 15)).unwrap().verdict, Verdict::LicenseRequired);
 //! ```

@@ -777,3 +777,71 @@ fn jsonl_rows_name_their_own_owners() {
         (Some("license_required"), Some("end_user_owner"))
     );
 }
+
+/// The foundry due-diligence rule's columns (`exporter_role`, `attested_by`, `node_nm`,
+/// `transistors_billion`, `hbm_stacks`) are read as `check` reads its flags: the same verdict,
+/// review policy and reasons on every row; rows that differ only in the exporter's role get
+/// their own answers from the memo; a role chipgate does not know is an error naming its row
+/// and column; `--exporter-role` gives the role of rows without one.
+#[test]
+fn foundry_columns_are_read_as_check_reads_its_flags() {
+    let rows = [
+        ("12", "", "fabricator", "", ""),
+        ("12", "", "", "", ""),
+        ("12", "13.6", "fabricator", "fabricator", ""),
+        ("", "", "osat", "", ""),
+        ("12", "13.6", "OSAT", "approved-osat; fabricator", ""),
+        ("12", "", "fabricator", "", ""),
+        ("12", "40", "Foundry", "fabricator", "0"),
+        ("5", "", "other", "", ""),
+    ];
+    let mut input = String::from("chip,destination,date,node_nm,transistors_billion,exporter_role,attested_by,hbm_stacks\n");
+    for (node, count, role, attested, hbm) in rows {
+        input.push_str(&format!("T4,CN,2026-03-01,{node},{count},{role},{attested},{hbm}\n"));
+    }
+    input.push_str("T4,CN,2026-03-01,12,,fab,,\n");
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 2, "a row could not be evaluated: {}", r.stderr);
+    let header = &recs[0];
+    let (verdict, review, reasons, error) =
+        (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"), col(header, "error"));
+    for (rec, (node, count, role, attested, hbm)) in recs[1..].iter().zip(rows) {
+        let attestations: Vec<&str> = attested.split(';').map(str::trim).filter(|a| !a.is_empty()).collect();
+        let mut flags = vec![("--node", node), ("--transistors", count), ("--exporter-role", role), ("--hbm-stacks", hbm)];
+        flags.extend(attestations.iter().map(|a| ("--attested-by", *a)));
+        let (v, policy, want) = check_as_row(["T4", "CN", "2026-03-01", "json"], &flags);
+        let row = format!("T4 at {node} nm, {count} bn transistors, exporter `{role}`, attested by `{attested}`");
+        assert_eq!(&rec[verdict], v, "{row}");
+        assert_eq!(&rec[review], policy, "{row}");
+        assert_eq!(rec[reasons].to_string(), want, "{row}");
+    }
+    let verdicts: Vec<&str> = recs[1..=rows.len()].iter().map(|r| &r[verdict]).collect();
+    assert_eq!(
+        verdicts,
+        [
+            "license_required",
+            "no_license_required",
+            "no_license_required",
+            "indeterminate",
+            "no_license_required",
+            "license_required",
+            "license_required",
+            "no_license_required"
+        ]
+    );
+    assert!(recs[1][reasons].contains("us-2025-01/foundry-presumption"), "{:?}", recs[1]);
+    let bad = &recs[rows.len() + 1];
+    assert_eq!(&bad[verdict], "error");
+    assert!(
+        bad[error].contains(&format!("row {}, column exporter_role: `fab` is not one of fabricator, osat, other", rows.len() + 1)),
+        "{:?}",
+        bad
+    );
+    // The role of rows without one.
+    let (r, recs) = audit_csv(b"chip,destination,date,node_nm\nT4,CN,2026-03-01,12\n", &["--exporter-role", "fabricator"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(&recs[1][col(&recs[0], "verdict")], "license_required");
+    let (r, _) = audit_csv(b"chip,destination\nT4,CN\n", &["--exporter-role", "fab"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--exporter-role: unknown exporter role `fab`; use one of fabricator, osat, other"), "{}", r.stderr);
+}

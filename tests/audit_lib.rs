@@ -164,6 +164,8 @@ fn direct(rs: &RuleSet, header: &[String], fields: &[String]) -> Finding {
         end_user_hq: hq.as_deref(),
         exporter,
         ship_from,
+        exporter_role: None,
+        attested_by: &[],
         parties: Default::default(),
     };
     Finding::new(&evaluate(rs, &q).unwrap(), false).unwrap()

@@ -15,12 +15,15 @@
 //! # throughput = ["8=600", "fp16=300"]
 //! # die_area_mm2 = 800.0, pd = 5.92, datacenter = true, interconnect_gbps = 600.0,
 //! # memory_bandwidth_gbps = 4800.0, hbm = true, memory_bandwidth_density = 2.5,
+//! # node_nm = 7.0, transistors_billion = 24.0, hbm_stacks = 0.0,
 //! # based_on = "H100"
 //! to = "CN"                         # destination: code or name ("Hong Kong", "Macau")
 //! date = 2024-01-15                 # TOML date or "YYYY-MM-DD"
 //! end_user_hq = "CN"                # optional
 //! exporter = "Acme Distribution"    # optional (default: the chip's vendor is presumed)
 //! ship_from = "SG"                  # optional (default: the jurisdiction, US)
+//! exporter_role = "fabricator"      # optional: fabricator | osat | other (default: not given)
+//! attested_by = ["approved_osat"]   # optional: the attestations given
 //! end_user = "Huawei Technologies"  # optional: screened against the party lists
 //! consignee = "Acme Trading"        # optional
 //! end_user_owners = "Huawei Technologies=60; Acme Holdings=40"  # optional: or "none"
@@ -81,6 +84,9 @@ struct Case {
     memory_bandwidth_gbps: Option<f64>,
     hbm: Option<bool>,
     memory_bandwidth_density: Option<f64>,
+    node_nm: Option<f64>,
+    transistors_billion: Option<f64>,
+    hbm_stacks: Option<f64>,
     contains: Option<Vec<String>>,
     item: Option<String>,
     described_in: Option<Vec<String>>,
@@ -89,6 +95,8 @@ struct Case {
     end_user_hq: Option<String>,
     exporter: Option<String>,
     ship_from: Option<String>,
+    exporter_role: Option<String>,
+    attested_by: Option<Vec<String>>,
     end_user: Option<String>,
     consignee: Option<String>,
     end_user_owners: Option<String>,
@@ -122,6 +130,9 @@ impl Case {
             || self.memory_bandwidth_gbps.is_some()
             || self.hbm.is_some()
             || self.memory_bandwidth_density.is_some()
+            || self.node_nm.is_some()
+            || self.transistors_billion.is_some()
+            || self.hbm_stacks.is_some()
             || self.contains.is_some()
             || self.item.is_some()
             || self.described_in.is_some()
@@ -240,6 +251,15 @@ fn build_chip(rs: &RuleSet, c: &Case) -> Result<(Chip, bool), String> {
     }
     if c.memory_bandwidth_density.is_some() {
         chip.memory_bandwidth_density = given(c.memory_bandwidth_density);
+    }
+    for (m, v) in [
+        (chipgate::chip::Metric::NodeNm, c.node_nm),
+        (chipgate::chip::Metric::TransistorsBillion, c.transistors_billion),
+        (chipgate::chip::Metric::HbmStacks, c.hbm_stacks),
+    ] {
+        if v.is_some() {
+            chip.set_figure(m, given(v));
+        }
     }
     if let Some(k) = &c.item {
         chip.item = chipgate::chip::Item::parse(k).ok_or_else(|| format!("unknown item `{k}`"))?;
@@ -361,6 +381,14 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let from = c.ship_from.as_deref().map(|f| country(rs, f)).transpose()?;
     let owners = |o: &Option<String>| o.as_deref().map(chipgate::parties::parse_owners).transpose();
     let (eu, co) = (owners(&c.end_user_owners)?, owners(&c.consignee_owners)?);
+    let exporter_role =
+        c.exporter_role.as_deref().map(|r| chipgate::rules::ExporterRole::parse(r).ok_or(format!("unknown role `{r}`"))).transpose()?;
+    let attested_by = c
+        .attested_by
+        .iter()
+        .flatten()
+        .map(|a| chipgate::rules::Attestation::parse(a).ok_or(format!("unknown attestation `{a}`")))
+        .collect::<Result<Vec<_>, _>>()?;
     let q = Query {
         chip: &chip,
         hypothetical,
@@ -369,6 +397,8 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
         end_user_hq: hq.as_deref(),
         exporter: c.exporter.as_deref(),
         ship_from: from.as_deref(),
+        exporter_role,
+        attested_by: &attested_by,
         parties: chipgate::eval::Parties {
             end_user: c.end_user.as_deref(),
             consignee: c.consignee.as_deref(),
@@ -384,12 +414,16 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     if rs.period(q.date).decide(&q, chipgate::eval::Options::UNTRACED).ok().as_ref() != Some(&traced) {
         bad.push("the untraced evaluation gives another answer".to_string());
     }
-    // The classification stage alone gives the decision's classification.
+    // The classification stage alone gives the decision's classification, but where a
+    // presumption (which reads the exporter) replaced it, or may, and added its ECCN.
     let class = rs.period(q.date).classify(q.chip, chipgate::eval::Options::UNTRACED);
     let candidates: Vec<Option<String>> = d.eccn_candidates.iter().map(|c| c.eccn.clone()).collect();
     let staged: Vec<Option<String>> = class.possible.iter().map(|(e, _)| e.clone()).collect();
-    if (candidates.is_empty() && (!class.determined() || class.eccn() != d.eccn.as_deref()))
-        || (!candidates.is_empty() && staged != candidates)
+    let presumed = d.reasons.iter().any(|r| r.kind == chipgate::eval::ReasonKind::Presumption)
+        || (candidates.len() == staged.len() + 1 && candidates.starts_with(&staged));
+    if !presumed
+        && ((candidates.is_empty() && (!class.determined() || class.eccn() != d.eccn.as_deref()))
+            || (!candidates.is_empty() && staged != candidates))
     {
         bad.push(format!("the classification stage gives {staged:?}, the decision {:?} / {candidates:?}", d.eccn));
     }

@@ -286,6 +286,8 @@ fn ask(rs: &RuleSet, id: &str, to: &str, on: Date) -> chipgate::Decision {
             end_user_hq: None,
             exporter: None,
             ship_from: None,
+            exporter_role: None,
+            attested_by: &[],
             parties: Default::default(),
         },
     )

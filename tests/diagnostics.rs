@@ -245,3 +245,21 @@ fn set_operators_mixed_without_parentheses_are_a_warning() {
     assert!(out.contains("mixed-sets.toml:39:"), "the condition's line: {out}");
     assert!(!out.contains("error["), "{out}");
 }
+
+#[test]
+fn presumptions_name_a_declared_eccn_and_exporter_tests_known_values() {
+    let out = validate("bad-presumption");
+    for want in [
+        "error[missing-key]: presumption `acme/no-eccn` has no `eccn`",
+        "error[unknown-eccn]: unknown ECCN `3A090.z`",
+        "error[unknown-value]: `fab` is not an exporter role chipgate knows",
+        "= help: write one of fabricator, osat, other",
+        "error[unknown-value]: `designer` is not an attestation chipgate knows",
+        "= help: write one of approved_designer, authorized_designer, fabricator, approved_osat",
+        "error[misplaced-key]: `datacenter` is not a key of `[[requirement]]`",
+        "error[classification-not-item]: a classification cannot test `exporter_role`",
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
+    assert_eq!(out.matches("error[").count(), 6, "{out}");
+}

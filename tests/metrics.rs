@@ -27,8 +27,19 @@ fn every_metric_a_user_can_give_is_a_flag_of_check_with_the_tables_words() {
 fn every_spec_column_is_a_metric_or_a_flag_and_the_docs_list_them() {
     let specs: Vec<&str> = Field::specs().map(Field::name).collect();
     // Written out: the columns an audit file can describe a chip with, as users name them.
-    let expected =
-        ["tpp", "pd", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "memory_bandwidth_density", "datacenter", "hbm"];
+    let expected = [
+        "tpp",
+        "pd",
+        "die_area_mm2",
+        "interconnect_gbps",
+        "memory_bandwidth_gbps",
+        "memory_bandwidth_density",
+        "node_nm",
+        "transistors_billion",
+        "hbm_stacks",
+        "datacenter",
+        "hbm",
+    ];
     assert_eq!(specs, expected);
     assert!(specs.iter().all(|s| Metric::parse(s).is_some() || Flag::parse(s).is_some()), "each is a metric or a flag");
     let auditing = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/auditing.md")).unwrap();

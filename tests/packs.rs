@@ -84,6 +84,8 @@ source = "ACME datasheet"
         end_user_hq: None,
         exporter: None,
         ship_from: None,
+        exporter_role: None,
+        attested_by: &[],
         parties: Default::default(),
     };
     let d = evaluate(&rs, &q).unwrap();
@@ -100,6 +102,8 @@ source = "ACME datasheet"
         end_user_hq: None,
         exporter: None,
         ship_from: None,
+        exporter_role: None,
+        attested_by: &[],
         parties: Default::default(),
     };
     assert_eq!(evaluate(&builtin, &q).unwrap().verdict, Verdict::NoLicenseRequired);
@@ -498,6 +502,8 @@ when = "eccn in ['3A090.a'] and ship_from in ACME:HUBS"
             end_user_hq: None,
             exporter: None,
             ship_from: from,
+            exporter_role: None,
+            attested_by: &[],
             parties: Default::default(),
         };
         evaluate(&rs, &q).unwrap()

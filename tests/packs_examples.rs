@@ -29,6 +29,8 @@ fn verdict(rs: &RuleSet, chip: &str, to: &str, on: Date) -> Verdict {
             end_user_hq: None,
             exporter: None,
             ship_from: None,
+            exporter_role: None,
+            attested_by: &[],
             parties: Default::default(),
         },
     )

@@ -120,7 +120,18 @@ fn tpp() -> impl Strategy<Value = f64> {
 fn ask(chip: &Chip, destination: &str, date: Date, end_user_hq: Option<&str>) -> Decision {
     evaluate(
         rules(),
-        &Query { chip, hypothetical: true, destination, date, end_user_hq, exporter: None, ship_from: None, parties: Default::default() },
+        &Query {
+            chip,
+            hypothetical: true,
+            destination,
+            date,
+            end_user_hq,
+            exporter: None,
+            ship_from: None,
+            exporter_role: None,
+            attested_by: &[],
+            parties: Default::default(),
+        },
     )
     .expect("known countries evaluate")
 }
@@ -199,7 +210,7 @@ proptest! {
     ) {
         let known = rules_known_on(date);
         prop_assert!(known.rules.len() <= rules().rules.len());
-        let q = Query { chip: &chip, hypothetical: false, destination: to, date, end_user_hq: hq, exporter: None, ship_from: None , parties: Default::default()};
+        let q = Query { chip: &chip, hypothetical: false, destination: to, date, end_user_hq: hq, exporter: None, ship_from: None, exporter_role: None, attested_by: &[], parties: Default::default()};
         let full = evaluate(rules(), &q).expect("evaluates");
         let then = evaluate(&known, &q).expect("evaluates");
         prop_assert_eq!(full, then);
@@ -264,7 +275,7 @@ proptest! {
         date in prop_oneof![day(), (-2000i16..9000, 1i8..13, 1i8..29).prop_map(|(y, m, d)| Date::new(y, m, d).expect("valid date"))],
         hq in prop::option::weighted(0.3, prop_oneof![9 => place(), 1 => Just("ZZ")]),
     ) {
-        let q = Query { chip: &chip, hypothetical: true, destination: to, date, end_user_hq: hq, exporter: None, ship_from: None , parties: Default::default()};
+        let q = Query { chip: &chip, hypothetical: true, destination: to, date, end_user_hq: hq, exporter: None, ship_from: None, exporter_role: None, attested_by: &[], parties: Default::default()};
         match evaluate(rules(), &q) {
             Ok(d) => {
                 prop_assert!(serde_json::to_string(&d).is_ok());

@@ -104,7 +104,7 @@ fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
         let number = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap();
         let (name, value, flags) = match key.as_str() {
             "chip" => ("chip", json!(text(v)), vec![text(v)]),
-            "based_on" | "to" | "date" | "end_user_hq" | "exporter" | "ship_from" | "end_user" | "consignee" => {
+            "based_on" | "to" | "date" | "end_user_hq" | "exporter" | "ship_from" | "end_user" | "consignee" | "exporter_role" => {
                 (key.as_str(), json!(text(v)), vec![format!("--{}", key.replace('_', "-")), text(v)])
             }
             // One owners text (`NAME=PERCENT; …` or `none`), given once.
@@ -119,12 +119,15 @@ fn case_request(case: &toml::Table) -> (Value, Vec<String>) {
             "memory_bandwidth_density" => {
                 ("memory_bandwidth_density", json!(number()), vec!["--memory-bandwidth-density".into(), number().to_string()])
             }
+            "node_nm" => ("node", json!(number()), vec!["--node".into(), number().to_string()]),
+            "transistors_billion" => ("transistors", json!(number()), vec!["--transistors".into(), number().to_string()]),
+            "hbm_stacks" => ("hbm_stacks", json!(number()), vec!["--hbm-stacks".into(), number().to_string()]),
             "datacenter" | "hbm" => {
                 let name = if key == "datacenter" && v.as_bool() == Some(false) { "consumer" } else { key.as_str() };
                 (name, json!(true), vec![format!("--{name}")])
             }
             "item" => ("item", json!(text(v)), vec!["--item".into(), text(v)]),
-            "contains" | "described_in" => {
+            "contains" | "described_in" | "attested_by" => {
                 let list: Vec<String> = v.as_array().unwrap().iter().map(text).collect();
                 let flag = format!("--{}", key.replace('_', "-"));
                 let flags = list.iter().flat_map(|t| [flag.clone(), t.clone()]).collect();

@@ -94,11 +94,15 @@ def _stream(data: Any) -> Any:
 
 
 def _options(date: Any, columns: Optional[Iterable[str]], exporter: Optional[str], ship_from: Optional[str],
-             stamp: bool, row_numbers: bool = True) -> str:
+             stamp: bool, row_numbers: bool = True, exporter_role: Optional[str] = None,
+             attested_by: Optional[Iterable[str]] = None) -> str:
     if isinstance(columns, str):
         columns = [columns]
+    if isinstance(attested_by, str):
+        attested_by = [attested_by]
     return _json.dumps({"date": _day(date), "columns": list(columns or []), "exporter": exporter,
-                        "ship_from": ship_from, "stamp": stamp, "row_numbers": row_numbers})
+                        "ship_from": ship_from, "stamp": stamp, "row_numbers": row_numbers,
+                        "exporter_role": exporter_role, "attested_by": list(attested_by or [])})
 
 
 def _batches(run: Any) -> Iterator[_pa.RecordBatch]:
@@ -117,20 +121,22 @@ def _batches(run: Any) -> Iterator[_pa.RecordBatch]:
 def audit_batches(data: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
                   rules: Union[RuleSet, Iterable[str], None] = None, builtin: bool = True,
                   exporter: Optional[str] = None, ship_from: Optional[str] = None, stamp: bool = False,
-                  row_numbers: bool = True) -> Iterator[_pa.RecordBatch]:
+                  row_numbers: bool = True, exporter_role: Optional[str] = None,
+                  attested_by: Optional[Iterable[str]] = None) -> Iterator[_pa.RecordBatch]:
     """Audits a shipment list batch by batch: a generator of ``pyarrow.RecordBatch``, each an
     input batch with the audit's columns appended, read from ``data`` only as fast as they are
     taken (one memo for the whole stream). For inputs larger than memory, and for Spark's
     ``mapInArrow``. Messages name the row, counted from the stream's first, unless
     ``row_numbers`` is false. Raises ``ValueError`` when the input cannot be audited."""
-    options = _options(date, columns, exporter, ship_from, stamp, row_numbers)
+    options = _options(date, columns, exporter, ship_from, stamp, row_numbers, exporter_role, attested_by)
     run = _chipgate.audit(_rules(rules, builtin), _stream(data), options)
     yield from _batches(run)
 
 
 def audit(data: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
           rules: Union[RuleSet, Iterable[str], None] = None, builtin: bool = True,
-          exporter: Optional[str] = None, ship_from: Optional[str] = None, stamp: bool = False) -> _pa.Table:
+          exporter: Optional[str] = None, ship_from: Optional[str] = None, stamp: bool = False,
+          exporter_role: Optional[str] = None, attested_by: Optional[Iterable[str]] = None) -> _pa.Table:
     """Audits a shipment list: every row with the audit's columns appended (``eccn``,
     ``license_required`` as a boolean, ``exceptions``, ``review_policy``, ``verdict``,
     ``reasons``, ``error``), as ``chipgate audit`` writes them.
@@ -139,11 +145,14 @@ def audit(data: Any, *, date: Any = None, columns: Optional[Iterable[str]] = Non
     with ``__arrow_c_stream__``; Arrow data is read through the Arrow C stream interface without
     a copy, and the input's columns in the result are its own buffers. The GIL is released while
     the audit runs. Columns are found by name as a CSV header's are; ``columns=["chip=Material"]``
-    maps the rest. ``date`` is the date of rows without one (default today). Rows that cannot be
+    maps the rest. ``date`` is the date of rows without one (default today); ``exporter``,
+    ``ship_from``, ``exporter_role`` and ``attested_by`` are those of rows without their own
+    (as ``chipgate audit --exporter-role`` …). Rows that cannot be
     evaluated get verdict ``error`` and the reason in ``error``; none is dropped. The summary of
     ``chipgate audit --summary-json`` is in the result's schema metadata, ``chipgate.summary``.
     """
-    run = _chipgate.audit(_rules(rules, builtin), _stream(data), _options(date, columns, exporter, ship_from, stamp))
+    options = _options(date, columns, exporter, ship_from, stamp, True, exporter_role, attested_by)
+    run = _chipgate.audit(_rules(rules, builtin), _stream(data), options)
     try:
         result = _pa.RecordBatchReader.from_stream(run).read_all()
     except _pa.ArrowException as e:

@@ -83,7 +83,8 @@ def _rule_set(packs: List[Tuple[str, List[Tuple[str, bytes]]]], builtin: bool) -
 
 def audit(df: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
           rules: Optional[Iterable[str]] = None, builtin: bool = True, exporter: Optional[str] = None,
-          ship_from: Optional[str] = None, stamp: bool = False) -> Any:
+          ship_from: Optional[str] = None, stamp: bool = False, exporter_role: Optional[str] = None,
+          attested_by: Optional[Iterable[str]] = None) -> Any:
     """Audits a Spark DataFrame on the executors: every row with ``eccn``, ``license_required``
     (boolean), ``exceptions``, ``review_policy``, ``verdict``, ``reasons`` and ``error``
     appended, the verdicts of ``chipgate audit`` and ``chipgate.audit``. ``date`` is the date of
@@ -102,7 +103,8 @@ def audit(df: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
     _rule_set(packs, builtin)
     day = chipgate._day(date) or datetime.date.today().isoformat()
     cols = [columns] if isinstance(columns, str) else list(columns or [])
-    options = dict(date=day, columns=cols, exporter=exporter, ship_from=ship_from, stamp=stamp)
+    options = dict(date=day, columns=cols, exporter=exporter, ship_from=ship_from, stamp=stamp,
+                   exporter_role=exporter_role, attested_by=[attested_by] if isinstance(attested_by, str) else attested_by)
     schema = output_schema(df.schema, stamp)
 
     def run(batches: Iterator[_pa.RecordBatch]) -> Iterator[_pa.RecordBatch]:

@@ -120,8 +120,8 @@ impl Audit {
 
 /// Starts the audit of `data`, anything with `__arrow_c_stream__` (a pyarrow Table or
 /// RecordBatchReader, a Polars DataFrame…), read through Arrow's C stream interface without a
-/// copy; its options as a JSON object (`date`, `columns`, `exporter`, `ship_from`, `stamp`,
-/// `row_numbers`).
+/// copy; its options as a JSON object (`date`, `columns`, `exporter`, `ship_from`,
+/// `exporter_role`, `attested_by`, `stamp`, `row_numbers`).
 /// The rows are read, evaluated and built on the audit's own threads, without the GIL, as the
 /// returned stream is read.
 #[pyfunction]
@@ -155,6 +155,11 @@ fn audit_options(options: &str) -> PyResult<Options> {
     opts.columns = parse_mappings(&columns).map_err(|e| PyValueError::new_err(format!("columns: {e}")))?;
     opts.exporter = text("exporter");
     opts.ship_from = text("ship_from");
+    let attested_by = o.get("attested_by").and_then(|v| v.as_array()).map_or_else(Vec::new, |a| {
+        a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    });
+    let exporting = chipgate_core::request::Check { exporter_role: text("exporter_role"), attested_by, ..Default::default() };
+    (opts.exporter_role, opts.attested_by) = exporting.exporting().map_err(|e| PyValueError::new_err(e.message))?;
     opts.stamp = o.get("stamp").and_then(|v| v.as_bool()).unwrap_or(false);
     opts.row_numbers = o.get("row_numbers").and_then(|v| v.as_bool()).unwrap_or(true);
     Ok(opts)

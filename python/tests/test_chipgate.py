@@ -61,13 +61,15 @@ def case_call(case):
     for key, v in case.items():
         if key == "chip":
             given.append(("chip", v, [v]))
-        elif key in ("based_on", "to", "date", "end_user_hq", "exporter", "ship_from", "end_user", "consignee"):
+        elif key in ("based_on", "to", "date", "end_user_hq", "exporter", "ship_from", "end_user", "consignee", "exporter_role"):
             given.append((key, str(v), ["--" + key.replace("_", "-"), str(v)]))
         elif key in ("end_user_owners", "consignee_owners"):
             name = key[:-1]
             given.append((name, str(v), ["--" + name.replace("_", "-"), str(v)]))
-        elif key in ("tpp", "pd", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "memory_bandwidth_density"):
-            name = {"die_area_mm2": "die_area", "interconnect_gbps": "interconnect", "memory_bandwidth_gbps": "memory_bandwidth"}.get(key, key)
+        elif key in ("tpp", "pd", "die_area_mm2", "interconnect_gbps", "memory_bandwidth_gbps", "memory_bandwidth_density",
+                     "node_nm", "transistors_billion", "hbm_stacks"):
+            name = {"die_area_mm2": "die_area", "interconnect_gbps": "interconnect", "memory_bandwidth_gbps": "memory_bandwidth",
+                    "node_nm": "node", "transistors_billion": "transistors"}.get(key, key)
             x = float(v)
             shown = str(int(x)) if x.is_integer() else repr(x)
             given.append((name, x, ["--" + name.replace("_", "-"), shown]))
@@ -76,7 +78,7 @@ def case_call(case):
             given.append((name, True, ["--" + name]))
         elif key == "item":
             given.append(("item", v, ["--item", v]))
-        elif key in ("contains", "described_in"):
+        elif key in ("contains", "described_in", "attested_by"):
             given.append((key, list(v), [f for t in v for f in ("--" + key.replace("_", "-"), t)]))
         elif key == "throughput":
             items = [f"{p}={text(t)}" for p, t in v.items()] if isinstance(v, dict) else [text(t) for t in v]
@@ -257,3 +259,19 @@ def test_an_audit_that_fails_midway_raises_value_error_with_the_cause():
         chipgate.audit(pa.table({"chip": ["H100"]}))
     with pytest.raises((ValueError, pa.ArrowException)):
         chipgate.audit(pa.RecordBatchReader.from_batches(good.schema, iter([good, other])))
+
+
+def test_the_exporter_role_and_attestations_of_rows_without_them_answer_as_the_command_line_does():
+    table = pa.table({"chip": ["T4", "T4", "T4"], "destination": ["CN"] * 3, "date": ["2026-03-01"] * 3,
+                      "node_nm": [12.0, 12.0, 12.0], "transistors_billion": [None, 13.6, None],
+                      "attested_by": ["", "fabricator", ""]})
+    got = chipgate.audit(table, exporter_role="fabricator").column("verdict").to_pylist()
+    want = []
+    for flags in (["--node", "12"], ["--node", "12", "--transistors", "13.6", "--attested-by", "fabricator"], ["--node", "12"]):
+        out = cli("check", "T4", "--to", "CN", "--date", "2026-03-01", "--exporter-role", "fabricator", "--format", "json", *flags)
+        want.append(json.loads(out.stdout)["verdict"])
+    assert got == want == ["license_required", "no_license_required", "license_required"]
+    assert chipgate.audit(table).column("verdict").to_pylist() == ["no_license_required"] * 3
+    assert chipgate.check(chip="T4", to="CN", date="2026-03-01", node=12, exporter_role="osat")["verdict"] == "license_required"
+    with pytest.raises(ValueError, match="unknown exporter role `fab`"):
+        chipgate.audit(table, exporter_role="fab")

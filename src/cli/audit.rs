@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use arrow_schema::ArrowError;
 use chipgate::audit::{self, CsvSink, JsonlSink, Options, Sink, Summary, XlsxSink};
+use chipgate::request::Check;
 use chipgate::RuleSet;
 use clap::{Args, ValueEnum};
 use indicatif::{HumanBytes, HumanDuration, ProgressBar, ProgressState, ProgressStyle};
@@ -111,6 +112,15 @@ pub struct AuditArgs {
     /// default: the rules' jurisdiction (an export).
     #[arg(long, value_name = "COUNTRY")]
     pub ship_from: Option<String>,
+    /// What the exporter of the rows without an `exporter_role` column value is: `fabricator`
+    /// (a foundry auditing its own shipments), `osat` or `other`. Default: neither a
+    /// fabricator nor an OSAT.
+    #[arg(long, value_name = "ROLE")]
+    pub exporter_role: Option<String>,
+    /// An attestation for the rows without an `attested_by` column value (see `check
+    /// --attested-by`); repeatable.
+    #[arg(long, value_name = "WHO")]
+    pub attested_by: Vec<String>,
     /// Do not print the summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -145,6 +155,8 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     opts.date_format = a.date_format.clone();
     opts.exporter = a.exporter.clone();
     opts.ship_from = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
+    let exporting = Check { exporter_role: a.exporter_role.clone(), attested_by: a.attested_by.clone(), ..Check::default() };
+    (opts.exporter_role, opts.attested_by) = exporting.exporting()?;
     if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
         bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
     }

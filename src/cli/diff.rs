@@ -64,6 +64,8 @@ pub fn run(cli: &Cli, a: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         end_user_hq: a.parties.end_user_hq.clone(),
         exporter: a.parties.exporter.clone(),
         ship_from: a.parties.ship_from.clone(),
+        exporter_role: a.parties.exporter_role.clone(),
+        attested_by: a.parties.attested_by.clone(),
         end_user: a.parties.end_user.clone(),
         consignee: a.parties.consignee.clone(),
         end_user_owner: a.parties.end_user_owner.clone(),

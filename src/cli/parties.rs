@@ -15,6 +15,17 @@ pub struct PartyArgs {
     /// sent to. Default: the chip's vendor is presumed to be the exporter, and the answer says so.
     #[arg(long, value_name = "NAME")]
     pub exporter: Option<String>,
+    /// What the exporter is: `fabricator` (a front-end fabricator, a foundry), `osat` (an
+    /// assembly and test company) or `other`. A fabricator or OSAT exporting an advanced logic
+    /// IC presumes it is 3A090.a unless an attestation rebuts it (Note 1 to 3A090.a). Default:
+    /// neither, and the answer says so where it matters.
+    #[arg(long, value_name = "ROLE")]
+    pub exporter_role: Option<String>,
+    /// An attestation given for the item: `approved_designer` or `authorized_designer` (the
+    /// IC's designer attests its TPP and performance density), `fabricator` or `approved_osat`
+    /// (who packaged it attests its transistor count, given with --transistors); repeatable.
+    #[arg(long, value_name = "WHO")]
+    pub attested_by: Vec<String>,
     /// The country the item ships from (ISO code or name); default: the rules' jurisdiction
     /// (an export). From elsewhere it is a reexport, or a transfer within the destination
     /// country.
@@ -45,6 +56,8 @@ impl PartyArgs {
         Check {
             end_user_hq: self.end_user_hq.clone(),
             exporter: self.exporter.clone(),
+            exporter_role: self.exporter_role.clone(),
+            attested_by: self.attested_by.clone(),
             ship_from: self.ship_from.clone(),
             end_user: self.end_user.clone(),
             consignee: self.consignee.clone(),

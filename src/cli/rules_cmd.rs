@@ -111,6 +111,11 @@ fn kind(k: &RuleKind) -> String {
         }
         RuleKind::Exception { name, .. } => format!("exception {name}"),
         RuleKind::Review { policy } => format!("review: {}", super::render::policy(*policy)),
+        RuleKind::Presumption { eccn, datacenter } => match datacenter {
+            Some(true) => format!("presumes {eccn}, designed or marketed for datacenters"),
+            Some(false) => format!("presumes {eccn}, not designed or marketed for datacenters"),
+            None => format!("presumes {eccn}"),
+        },
     }
 }
 

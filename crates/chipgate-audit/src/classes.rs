@@ -9,7 +9,8 @@ use jiff::civil::Date;
 use super::hash::FxMap;
 use super::row::{Key, Spec};
 use chipgate_core::chip::Chip;
-use chipgate_core::eval::signature::{Role, Signatures};
+use chipgate_core::eval::signature::{Exporting, Role, Signatures};
+use chipgate_core::rules::ExporterRole;
 use chipgate_core::RuleSet;
 
 /// The other exporter's name, for a row whose exporter no rule names.
@@ -21,6 +22,10 @@ const SPEC_CAP: usize = 20_000;
 /// When classing by identity, the id that stands for a chip or country the row does not give
 /// (identity ids are catalog and country indices, all smaller).
 const ABSENT: u32 = u32::MAX;
+
+/// What a chip's class depends on besides the catalog: the chip, its figures, the period, and
+/// who exports (the exporter's class, its role, the attestations given).
+type SpecKey = (Option<u32>, Spec, u32, Option<u32>, Option<ExporterRole>, u8);
 
 /// Assigns class ids to chips and countries.
 pub(crate) struct Classes<'r> {
@@ -34,7 +39,7 @@ pub(crate) struct Classes<'r> {
     by_id: Vec<Vec<u8>>,
     /// The classes of catalog chips by chip and period.
     catalog: Vec<Option<u32>>,
-    specs: FxMap<(Option<u32>, Spec, u32, Option<u32>), u32>,
+    specs: FxMap<SpecKey, u32>,
     /// The parties the rules' exporter tests name (see [`Key::exporter`]).
     parties: Vec<&'r str>,
     next_spec: u32,
@@ -149,7 +154,7 @@ impl<'r> Classes<'r> {
             if let Some(Some(c)) = self.catalog.get(slot) {
                 return *c;
             }
-        } else if let Some(c) = self.specs.get(&(idx, *spec, k.period, k.exporter)) {
+        } else if let Some(c) = self.specs.get(&(idx, *spec, k.period, k.exporter, k.role, k.attested)) {
             return *c;
         }
         let class = if self.exact {
@@ -158,7 +163,7 @@ impl<'r> Classes<'r> {
         } else {
             let base = idx.and_then(|i| self.rs.catalog.chips().get(i as usize));
             let (chip, _) = spec.overrides().chip(base);
-            self.chip_signature(&chip, date, k.exporter)
+            self.chip_signature(&chip, date, k)
         };
         if let Some(slot) = slot {
             if let Some(c) = self.catalog.get_mut(slot) {
@@ -168,18 +173,21 @@ impl<'r> Classes<'r> {
             if self.specs.len() >= SPEC_CAP {
                 self.specs.clear();
             }
-            self.specs.insert((idx, *spec, k.period, k.exporter), class);
+            self.specs.insert((idx, *spec, k.period, k.exporter, k.role, k.attested), class);
         }
         class
     }
 
-    /// The class of a chip's signature on `date` for an exporter (see [`Key::exporter`]).
-    fn chip_signature(&mut self, chip: &Chip, date: Date, exporter: Option<u32>) -> u32 {
-        let given = exporter.map(|i| self.parties.get(i as usize).copied().unwrap_or(ANOTHER_EXPORTER));
+    /// The class of a chip's signature on `date` for the exporter of a key (see
+    /// [`Key::exporter`]), with its role and the attestations given.
+    fn chip_signature(&mut self, chip: &Chip, date: Date, k: &Key) -> u32 {
+        let name = k.exporter.map(|i| self.parties.get(i as usize).copied().unwrap_or(ANOTHER_EXPORTER));
+        let attested_by = super::row::attestations(k.attested);
+        let exporting = Exporting { name, role: k.role, attested_by: &attested_by };
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         buf.push(b'c');
-        self.signatures_of.chip(chip, given, date, &mut buf);
+        self.signatures_of.chip(chip, exporting, date, &mut buf);
         self.buf = buf;
         self.intern()
     }
@@ -223,7 +231,8 @@ impl<'r> Classes<'r> {
         let mut out = Vec::new();
         let [chip, dest, hq, period] = class;
         if self.exact {
-            for n in [k.chip, Some(k.dest), k.hq, Some(k.period), k.exporter, k.ship_from] {
+            let role = k.role.map(|r| r as u32);
+            for n in [k.chip, Some(k.dest), k.hq, Some(k.period), k.exporter, k.ship_from, role, Some(u32::from(k.attested))] {
                 out.push(u8::from(n.is_some()));
                 out.extend_from_slice(&n.unwrap_or_default().to_le_bytes());
             }

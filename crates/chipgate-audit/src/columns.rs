@@ -30,6 +30,11 @@ pub enum Field {
     /// Who exports (an is-informed letter binds only the exporter it was sent to; without it,
     /// the chip's vendor is presumed to be the exporter).
     Exporter,
+    /// What the exporter is (`fabricator`, `osat`, `other`): the foundry due-diligence rule binds
+    /// front-end fabricators and OSAT companies only.
+    ExporterRole,
+    /// The attestations given for the item, `;`-separated (`approved_designer`, …).
+    AttestedBy,
     /// The country the item ships from (default: the rules' jurisdiction, an export).
     ShipFrom,
     /// The end user, by name, screened against the rules' party lists (the Entity List).
@@ -46,11 +51,13 @@ pub enum Field {
 /// The fields before the figures, in the order of [`Field::all`].
 const BEFORE: [Field; 5] = [Field::Destination, Field::Chip, Field::Date, Field::EndUserHq, Field::Quantity];
 /// The fields after the figures.
-const AFTER: [Field; 9] = [
+const AFTER: [Field; 11] = [
     Field::Flag(Flag::Datacenter),
     Field::Flag(Flag::Hbm),
     Field::Eccn,
     Field::Exporter,
+    Field::ExporterRole,
+    Field::AttestedBy,
     Field::ShipFrom,
     Field::EndUser,
     Field::Consignee,
@@ -85,6 +92,8 @@ impl Field {
             Field::Flag(f) => f.name(),
             Field::Eccn => "eccn",
             Field::Exporter => "exporter",
+            Field::ExporterRole => "exporter_role",
+            Field::AttestedBy => "attested_by",
             Field::ShipFrom => "ship_from",
             Field::EndUser => "end_user",
             Field::Consignee => "consignee",

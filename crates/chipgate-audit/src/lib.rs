@@ -92,6 +92,11 @@ pub struct Options {
     /// The country (ISO code or name) rows without a `ship_from` ship from; absent, the rules'
     /// jurisdiction. A country the rule set does not know is [`AuditError::UnknownShipFrom`].
     pub ship_from: Option<String>,
+    /// What the exporter of rows without an `exporter_role` is (a foundry auditing its own
+    /// shipments gives `fabricator`); absent, not given.
+    pub exporter_role: Option<chipgate_core::rules::ExporterRole>,
+    /// The attestations of rows without an `attested_by`.
+    pub attested_by: Vec<chipgate_core::rules::Attestation>,
     /// Whether the messages of audited Arrow batches name the row ("row 12, column chip: …"),
     /// counted from the first row of the stream. Off where rows have no number a reader could
     /// find them by (each Spark task audits a partition of its own): a message is on its row.
@@ -112,6 +117,8 @@ impl Options {
             stamp: false,
             exporter: None,
             ship_from: None,
+            exporter_role: None,
+            attested_by: Vec::new(),
             row_numbers: true,
         }
     }

@@ -443,6 +443,7 @@ pub(crate) fn decide(
     let code = |i: Option<u32>| i.and_then(|i| rs.countries.all().get(i as usize)).map(|c| c.code.as_str());
     let destination = code(Some(key.dest)).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
     let exporter = key.exporter.map(|i| parties.get(i as usize).map_or(ANOTHER_EXPORTER, String::as_str));
+    let attested_by = super::row::attestations(key.attested);
     let q = Query {
         chip: &chip,
         hypothetical,
@@ -451,6 +452,8 @@ pub(crate) fn decide(
         end_user_hq: code(key.hq),
         exporter,
         ship_from: code(key.ship_from),
+        exporter_role: key.role,
+        attested_by: &attested_by,
         parties: named,
     };
     if traced {
@@ -483,6 +486,8 @@ mod tests {
                 period,
                 exporter: None,
                 ship_from: None,
+                role: None,
+                attested: 0,
                 parties: None,
             })
         });

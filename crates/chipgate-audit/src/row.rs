@@ -10,6 +10,7 @@ use super::memo::Finding;
 use super::scan::Fields;
 use chipgate_core::chip::{Flag, Metric, MetricMap, Overrides, Resolution};
 use chipgate_core::parties::Owner;
+use chipgate_core::rules::{Attestation, ExporterRole};
 use chipgate_core::RuleSet;
 
 /// What kind of problem made a row unusable; counted in the summary.
@@ -45,6 +46,9 @@ pub enum ErrorKind {
     /// An owners column (`end_user_owners`, `consignee_owners`) is not `NAME=PERCENT; …` or
     /// `none`, or its shares add up to over 100 %.
     BadOwners,
+    /// A column of named values (`exporter_role`, `attested_by`) holds a value chipgate does
+    /// not know.
+    BadValue,
 }
 
 impl ErrorKind {
@@ -198,6 +202,10 @@ pub(crate) struct Key {
     pub exporter: Option<u32>,
     /// The ship-from country index; none: the rules' jurisdiction.
     pub ship_from: Option<u32>,
+    /// What the exporter is; none: not given.
+    pub role: Option<ExporterRole>,
+    /// The attestations given, one bit each (by place in [`Attestation::ALL`]).
+    pub attested: u8,
     /// The parties named (end user, consignee), as a place in the reader's [`PartyTable`];
     /// none when neither is named.
     pub parties: Option<u32>,
@@ -207,7 +215,12 @@ impl Key {
     /// Whether the query names a catalog chip (or none) without figures, an exporter, a
     /// ship-from or parties of its own.
     pub fn plain(&self) -> bool {
-        self.spec.is_empty() && self.exporter.is_none() && self.ship_from.is_none() && self.parties.is_none()
+        self.spec.is_empty()
+            && self.exporter.is_none()
+            && self.ship_from.is_none()
+            && self.parties.is_none()
+            && self.role.is_none()
+            && self.attested == 0
     }
 }
 
@@ -417,6 +430,10 @@ pub(crate) struct Reader<'r> {
     default_exporter: Option<u32>,
     /// The ship-from of rows without one (`--ship-from`).
     default_ship_from: Option<u32>,
+    /// The exporter role and the attestations of rows without them (`--exporter-role`,
+    /// `--attested-by`).
+    default_role: Option<ExporterRole>,
+    default_attested: u8,
     /// The end users and consignees read.
     pub party_table: PartyTable,
     /// Whether answers are classed by identity (JSON rows name the parties).
@@ -436,6 +453,16 @@ fn cached<T: Copy>(map: &mut NameMap<Cached<T>>, raw: &[u8], resolve: impl FnOnc
     }
     map.insert(raw, r.clone());
     r
+}
+
+/// Attestations as the bits of a [`Key::attested`].
+pub(crate) fn attested_bits(given: &[Attestation]) -> u8 {
+    given.iter().filter_map(|a| Attestation::ALL.iter().position(|x| x == a)).fold(0, |bits, i| bits | 1 << i)
+}
+
+/// The attestations of a [`Key::attested`].
+pub(crate) fn attestations(bits: u8) -> Vec<Attestation> {
+    Attestation::ALL.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, a)| *a).collect()
 }
 
 /// The [`Key::exporter`] of a party named `name` among `parties` (as party keys).
@@ -464,6 +491,8 @@ struct At {
     chip: Option<usize>,
     eccn: Option<usize>,
     exporter: Option<usize>,
+    exporter_role: Option<usize>,
+    attested_by: Option<usize>,
     ship_from: Option<usize>,
     end_user: Option<usize>,
     consignee: Option<usize>,
@@ -484,6 +513,8 @@ impl At {
             eccn: c.index(Field::Eccn),
             chip: at(Field::Chip),
             exporter: at(Field::Exporter),
+            exporter_role: at(Field::ExporterRole),
+            attested_by: at(Field::AttestedBy),
             ship_from: at(Field::ShipFrom),
             end_user: at(Field::EndUser),
             consignee: at(Field::Consignee),
@@ -519,6 +550,8 @@ impl<'r> Reader<'r> {
             party_table: PartyTable::default(),
             exact: opts.json || rs.replaces_identities(),
             default_exporter: None,
+            default_role: opts.exporter_role,
+            default_attested: attested_bits(&opts.attested_by),
             default_ship_from: opts
                 .ship_from
                 .as_deref()
@@ -573,6 +606,14 @@ impl<'r> Reader<'r> {
             b"" => self.default_ship_from,
             raw => self.country(Field::ShipFrom, raw, false),
         };
+        let role = match get(self.at.exporter_role) {
+            b"" => self.default_role,
+            raw => self.named(Field::ExporterRole, raw, ExporterRole::parse, ExporterRole::names()).and_then(|r| r.first().copied()),
+        };
+        let attested = match get(self.at.attested_by) {
+            b"" => self.default_attested,
+            raw => self.named(Field::AttestedBy, raw, Attestation::parse, Attestation::names()).map_or(0, |a| attested_bits(&a)),
+        };
         if let Some(enc) = self.decoded {
             self.invalid_bytes(rec, enc);
         }
@@ -595,7 +636,30 @@ impl<'r> Reader<'r> {
         let warning = warning.map(|(_, p)| Box::new(p));
         // A row without a destination has a problem that says so, and has returned above.
         let Some(dest) = dest else { return Err(vec![Problem::missing(Field::Destination)]) };
-        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from, parties }, date, quantity, warning })
+        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from, role, attested, parties }, date, quantity, warning })
+    }
+
+    /// The values of a cell of named values, `;`-separated (an exporter role is one), or a
+    /// problem naming those there are. Real files repeat a few spellings: each is read once.
+    fn named<T: Copy>(&mut self, f: Field, raw: &[u8], parse: fn(&str) -> Option<T>, names: String) -> Option<Vec<T>> {
+        let text = String::from_utf8_lossy(raw);
+        let mut out = Vec::new();
+        for v in text.split(';').map(str::trim).filter(|v| !v.is_empty()) {
+            match parse(v) {
+                Some(x) => out.push(x),
+                None => {
+                    let message = format!("`{v}` is not one of {names}");
+                    self.problem(f, (ErrorKind::BadValue, message));
+                    return None;
+                }
+            }
+        }
+        let several = f == Field::ExporterRole && out.len() > 1;
+        if several {
+            self.problem(f, (ErrorKind::BadValue, format!("`{text}` names several roles; give the exporter's one role, one of {names}")));
+            return None;
+        }
+        Some(out)
     }
 
     /// A warning when the row's `eccn` column disagrees with the classification found: the

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::chip::{Chip, Item, Metric, MetricMap, Overrides, Part, Precision, Resolution, Throughput};
 use crate::eval::{Decision, EvalError, Options, Parties, Query};
 use crate::parties::Owner;
-use crate::rules::{PackInfo, RuleSet};
+use crate::rules::{Attestation, ExporterRole, PackInfo, RuleSet};
 
 /// A mistake in a request: the parameter it is about (its `snake_case` name, as in
 /// [`Check`]'s fields; the command line spells it `--kebab-case`), and what is wrong with it,
@@ -59,6 +59,12 @@ pub struct Check {
     pub hbm: bool,
     /// Memory bandwidth density of an HBM stack, GB/s/mm².
     pub memory_bandwidth_density: Option<f64>,
+    /// Process node of the logic dies in nm (16 for the 16/14 nm node).
+    pub node: Option<f64>,
+    /// Aggregated approximated transistor count of the packaged IC, in billions.
+    pub transistors: Option<f64>,
+    /// High-bandwidth-memory stacks in the IC's package (0: none).
+    pub hbm_stacks: Option<f64>,
     /// What a computer or an assembly contains: catalog chips, each `CHIP` or `CHIPxN` for N
     /// of it (e.g. `H100x8`). Without a chip named, they describe a hypothetical computer; with
     /// one, they replace what it contains.
@@ -77,6 +83,12 @@ pub struct Check {
     pub end_user_hq: Option<String>,
     /// Who exports (a company name); none: the chip's vendor, presumed.
     pub exporter: Option<String>,
+    /// What the exporter is: `fabricator` (a front-end fabricator), `osat` or `other`; none:
+    /// neither a fabricator nor an OSAT (the answer says so where a rule would bind one).
+    pub exporter_role: Option<String>,
+    /// The attestations given for the item: `approved_designer`, `authorized_designer`,
+    /// `fabricator`, `approved_osat` (see [`crate::rules::Attestation`]).
+    pub attested_by: Vec<String>,
     /// The country the item ships from; none: the rules' jurisdiction (an export).
     pub ship_from: Option<String>,
     /// The end user, by name, screened against the rules' party lists (the Entity List).
@@ -210,6 +222,9 @@ impl Check {
             Metric::InterconnectGbps => &self.interconnect,
             Metric::MemoryBandwidthGbps => &self.memory_bandwidth,
             Metric::MemoryBandwidthDensity => &self.memory_bandwidth_density,
+            Metric::NodeNm => &self.node,
+            Metric::TransistorsBillion => &self.transistors,
+            Metric::HbmStacks => &self.hbm_stacks,
             Metric::MemoryGb | Metric::TdpW => return None,
         })
     }
@@ -222,8 +237,35 @@ impl Check {
             Metric::InterconnectGbps => &mut self.interconnect,
             Metric::MemoryBandwidthGbps => &mut self.memory_bandwidth,
             Metric::MemoryBandwidthDensity => &mut self.memory_bandwidth_density,
+            Metric::NodeNm => &mut self.node,
+            Metric::TransistorsBillion => &mut self.transistors,
+            Metric::HbmStacks => &mut self.hbm_stacks,
             Metric::MemoryGb | Metric::TdpW => return None,
         })
+    }
+
+    /// The exporter's role and the attestations, read, or the parameter that holds a value
+    /// chipgate does not know.
+    pub fn exporting(&self) -> Result<(Option<ExporterRole>, Vec<Attestation>), RequestError> {
+        let role = match self.exporter_role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => Some(ExporterRole::parse(r).ok_or_else(|| {
+                bad(
+                    "exporter_role",
+                    format!("{}: unknown exporter role `{r}`; use one of {}", flag("exporter_role"), ExporterRole::names()),
+                )
+            })?),
+            None => None,
+        };
+        let mut attested = Vec::new();
+        for a in self.attested_by.iter().flat_map(|a| a.split(';')).map(str::trim).filter(|a| !a.is_empty()) {
+            let a = Attestation::parse(a).ok_or_else(|| {
+                bad("attested_by", format!("{}: unknown attestation `{a}`; use one of {}", flag("attested_by"), Attestation::names()))
+            })?;
+            if !attested.contains(&a) {
+                attested.push(a);
+            }
+        }
+        Ok((role, attested))
     }
 
     /// The destination, the end user's headquarters and the ship-from, as codes.
@@ -245,6 +287,7 @@ impl Check {
         let Countries { to, hq, from } = self.countries(rs)?;
         let (chip, hypothetical) = self.chip(rs, source)?;
         let (eu, co) = owners_of([self.end_user.as_deref(), self.consignee.as_deref()], &self.end_user_owner, &self.consignee_owner)?;
+        let (exporter_role, attested_by) = self.exporting()?;
         let q = Query {
             chip: &chip,
             hypothetical,
@@ -253,6 +296,8 @@ impl Check {
             end_user_hq: hq.as_deref(),
             exporter: self.exporter.as_deref(),
             ship_from: from.as_deref(),
+            exporter_role,
+            attested_by: &attested_by,
             parties: Parties {
                 end_user: self.end_user.as_deref(),
                 consignee: self.consignee.as_deref(),
@@ -433,6 +478,7 @@ impl Timeline {
         let Countries { to: dest, hq, from: ship } = c.countries(rs)?;
         let (chip, hypothetical) = c.chip(rs, source)?;
         let (eu, co) = owners_of([c.end_user.as_deref(), c.consignee.as_deref()], &c.end_user_owner, &c.consignee_owner)?;
+        let (exporter_role, attested_by) = c.exporting()?;
         let req = crate::history::TimelineRequest {
             chip: &chip,
             hypothetical,
@@ -440,6 +486,8 @@ impl Timeline {
             end_user_hq: hq.as_deref(),
             exporter: c.exporter.as_deref(),
             ship_from: ship.as_deref(),
+            exporter_role,
+            attested_by: &attested_by,
             parties: Parties {
                 end_user: c.end_user.as_deref(),
                 consignee: c.consignee.as_deref(),
@@ -474,6 +522,10 @@ pub struct Diff {
     pub exporter: Option<String>,
     /// The country the items ship from; none: the rules' jurisdiction.
     pub ship_from: Option<String>,
+    /// What the exporter is, as [`Check::exporter_role`].
+    pub exporter_role: Option<String>,
+    /// The attestations given, as [`Check::attested_by`].
+    pub attested_by: Vec<String>,
     /// The end user, by name, screened against the rules' party lists.
     pub end_user: Option<String>,
     /// The consignee, by name, screened the same way.
@@ -560,12 +612,16 @@ impl Diff {
         let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
         let ship = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
         let (eu, co) = owners_of([self.end_user.as_deref(), self.consignee.as_deref()], &self.end_user_owner, &self.consignee_owner)?;
+        let exporting = Check { exporter_role: self.exporter_role.clone(), attested_by: self.attested_by.clone(), ..Check::default() };
+        let (exporter_role, attested_by) = exporting.exporting()?;
         let req = crate::history::DiffRequest {
             chips,
             destinations,
             end_user_hq: hq.as_deref(),
             exporter: self.exporter.as_deref(),
             ship_from: ship.as_deref(),
+            exporter_role,
+            attested_by: &attested_by,
             parties: Parties {
                 end_user: self.end_user.as_deref(),
                 consignee: self.consignee.as_deref(),

@@ -42,6 +42,11 @@ pub(crate) struct Params {
     exporter: Option<String>,
     /// The country shipped from, for rows without one; none: the rules' jurisdiction.
     ship_from: Option<String>,
+    /// What the exporter of rows without an `exporter_role` column is (`fabricator`, `osat`,
+    /// `other`).
+    exporter_role: Option<String>,
+    /// The attestations of rows without an `attested_by` column (`approved_designer`, …).
+    attested_by: Vec<String>,
     /// Add `rules_version` and `as_of` columns.
     stamp: bool,
     /// The most bytes of one record (at most the default, 1 MiB).
@@ -107,6 +112,12 @@ impl Params {
         o.exporter = self.exporter.clone();
         o.ship_from =
             self.ship_from.as_deref().map(|f| chipgate_core::request::country(rs, f, "ship_from")).transpose().map_err(Problem::request)?;
+        let exporting = chipgate_core::request::Check {
+            exporter_role: self.exporter_role.clone(),
+            attested_by: self.attested_by.clone(),
+            ..Default::default()
+        };
+        (o.exporter_role, o.attested_by) = exporting.exporting().map_err(Problem::request)?;
         o.stamp = self.stamp;
         let limits = chipgate_audit::Limits::default();
         o.limits.record_bytes = self.max_record_bytes.map_or(limits.record_bytes, |n| n.clamp(1, limits.record_bytes));

@@ -27,6 +27,12 @@ pub enum Metric {
     MemoryGb,
     /// Thermal design power.
     TdpW,
+    /// Process node.
+    NodeNm,
+    /// Aggregated approximated transistor count.
+    TransistorsBillion,
+    /// High-bandwidth-memory stacks in the package.
+    HbmStacks,
 }
 
 /// What there is to say about a metric.
@@ -161,11 +167,44 @@ const ABOUT: [About; Metric::COUNT] = [
         description: "Thermal design power, W.",
         hint: "tdp_w",
     },
+    About {
+        metric: Metric::NodeNm,
+        name: "node_nm",
+        parameter: Some("node"),
+        value_name: "NM",
+        unit: "nm",
+        label: "Process node",
+        words: "process node",
+        description: "Process node of the logic dies in nm (16 for the 16/14 nm node), which the foundry due-diligence rule reads.",
+        hint: "node_nm (the process node)",
+    },
+    About {
+        metric: Metric::TransistorsBillion,
+        name: "transistors_billion",
+        parameter: Some("transistors"),
+        value_name: "BILLION",
+        unit: "billion",
+        label: "Transistor count",
+        words: "aggregated approximated transistor count",
+        description: "Aggregated approximated transistor count of the packaged IC, in billions.",
+        hint: "transistors_billion (the aggregated approximated transistor count)",
+    },
+    About {
+        metric: Metric::HbmStacks,
+        name: "hbm_stacks",
+        parameter: Some("hbm_stacks"),
+        value_name: "N",
+        unit: "",
+        label: "HBM stacks",
+        words: "high-bandwidth-memory stacks in the package",
+        description: "High-bandwidth-memory stacks in the IC's package (0: none).",
+        hint: "hbm_stacks (0 when the package has no HBM)",
+    },
 ];
 
 impl Metric {
     /// Every metric, in the table's order.
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Tpp,
         Metric::Pd,
         Metric::DieAreaMm2,
@@ -174,6 +213,9 @@ impl Metric {
         Metric::MemoryBandwidthDensity,
         Metric::MemoryGb,
         Metric::TdpW,
+        Metric::NodeNm,
+        Metric::TransistorsBillion,
+        Metric::HbmStacks,
     ];
 
     /// The number of metrics.

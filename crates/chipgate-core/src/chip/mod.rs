@@ -136,6 +136,9 @@ macro_rules! metric_field {
             Metric::MemoryBandwidthDensity => $($place)+.memory_bandwidth_density,
             Metric::MemoryGb => $($place)+.memory_gb,
             Metric::TdpW => $($place)+.tdp_w,
+            Metric::NodeNm => $($place)+.node_nm,
+            Metric::TransistorsBillion => $($place)+.transistors_billion,
+            Metric::HbmStacks => $($place)+.hbm_stacks,
         }
     };
 }
@@ -253,6 +256,15 @@ pub struct Chip {
     /// Thermal design power, W.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tdp_w: Option<Figure>,
+    /// Process node of the logic dies, nm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_nm: Option<Figure>,
+    /// Aggregated approximated transistor count of the packaged IC, billions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transistors_billion: Option<Figure>,
+    /// High-bandwidth-memory stacks in the package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hbm_stacks: Option<Figure>,
     /// Published TPP, for cross-checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tpp_published: Option<Figure>,
@@ -382,6 +394,12 @@ pub struct Metrics {
     pub memory_gb: Option<Derived>,
     /// TDP.
     pub tdp_w: Option<Derived>,
+    /// Process node.
+    pub node_nm: Option<Derived>,
+    /// Aggregated approximated transistor count.
+    pub transistors_billion: Option<Derived>,
+    /// HBM stacks in the package.
+    pub hbm_stacks: Option<Derived>,
     /// Datacenter flag.
     pub datacenter: Option<bool>,
     /// HBM flag.
@@ -401,6 +419,9 @@ impl Metrics {
             memory_bandwidth_density: None,
             memory_gb: None,
             tdp_w: None,
+            node_nm: None,
+            transistors_billion: None,
+            hbm_stacks: None,
             datacenter: chip.datacenter,
             hbm: chip.hbm,
         };

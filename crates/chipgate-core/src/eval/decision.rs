@@ -110,6 +110,9 @@ pub enum ReasonKind {
     Classification,
     /// The rule that kept the item out of every ECCN tested.
     Exclusion,
+    /// The presumption that gave the item its ECCN for this exporter, whatever its figures
+    /// (Note 1 to 3A090.a).
+    Presumption,
     /// A license requirement that applies.
     Requirement,
     /// A requirement saying that the transaction is not controlled (`kind = "outside"`).
@@ -349,6 +352,14 @@ pub enum Assumption {
         /// The destination's code.
         code: String,
     },
+    /// No exporter role given, and a presumption would bind an exporter of the role it names
+    /// (a front-end fabricator's or an OSAT's): the exporter is taken to be neither.
+    RoleNotGiven {
+        /// The presumption's rule.
+        rule: String,
+        /// The ECCN it presumes.
+        eccn: String,
+    },
     /// The destination is treated as another country by the rules (Hong Kong as China).
     TreatedAs {
         /// The destination, by name.
@@ -369,6 +380,7 @@ impl Assumption {
             Assumption::ShippedFromJurisdiction { .. } => Some("ship_from"),
             Assumption::NotScreened { .. } => Some("end_user"),
             Assumption::HeadquartersInDestination { .. } => Some("end_user_hq"),
+            Assumption::RoleNotGiven { .. } => Some("exporter_role"),
             Assumption::TreatedAs { .. } => None,
         }
     }
@@ -399,6 +411,10 @@ impl std::fmt::Display for Assumption {
                 write!(f, "end user assumed to be headquartered in the destination ({code}); give --end-user-hq to change")
             }
             Assumption::TreatedAs { country, code, treated_as } => write!(f, "{country} ({code}) is treated as {treated_as} by the rules"),
+            Assumption::RoleNotGiven { rule, eccn } => write!(
+                f,
+                "the exporter is taken to be neither the item's front-end fabricator nor an OSAT company; one of those may have to presume it {eccn} ({rule}); give --exporter-role to change"
+            ),
         }
     }
 }
@@ -625,6 +641,12 @@ pub struct Decision {
     /// The exporter as given (absent: the chip's vendor is presumed, where a rule asks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exporter: Option<String>,
+    /// What the exporter is, as given (absent: neither a front-end fabricator nor an OSAT).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exporter_role: Option<crate::rules::ExporterRole>,
+    /// The attestations given for the item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attested_by: Vec<crate::rules::Attestation>,
     /// The date the rules were applied for.
     pub date: Date,
     /// TPP, if known.

@@ -34,6 +34,11 @@ pub struct Query<'a> {
     pub exporter: Option<&'a str>,
     /// The country code the item ships from; absent, the rules' jurisdiction (an export).
     pub ship_from: Option<&'a str>,
+    /// What the exporter is (a front-end fabricator, an OSAT company, another); absent, none
+    /// of the roles a rule names (the answer says so where a rule would bind such an exporter).
+    pub exporter_role: Option<crate::rules::ExporterRole>,
+    /// The attestations given for the item (see [`crate::rules::Attestation`]).
+    pub attested_by: &'a [crate::rules::Attestation],
     /// The parties to screen against the rules' party lists (the Entity List…); none named,
     /// none screened.
     pub parties: Parties<'a>,
@@ -151,6 +156,12 @@ struct Ctx<'a> {
     /// Exporter tests answer this instead, when set (to ask whether a letter would bind the
     /// exporter it names).
     force_exporter: Option<bool>,
+    /// What the exporter is, as given, and the attestations given for the item.
+    role: Option<crate::rules::ExporterRole>,
+    attested_by: &'a [crate::rules::Attestation],
+    /// Role tests answer this instead, when set (to ask whether a presumption would bind an
+    /// exporter of the role it names).
+    force_role: Option<bool>,
     /// The parties screened (end user, consignee).
     parties: Vec<Screened<'a>>,
     /// The parties named, with their owners screened.
@@ -216,6 +227,9 @@ impl<'a> Ctx<'a> {
             presumed: false,
             unnamed: false,
             force_exporter: None,
+            role: None,
+            attested_by: &[],
+            force_role: None,
             parties: Vec::new(),
             owned: Vec::new(),
         }
@@ -274,6 +288,11 @@ impl<'a> Ctx<'a> {
             },
             Cond::ShipFrom { set, .. } => truth(self.rs.in_set(set, &self.ship_from, self.date)),
             Cond::Transaction(list) => truth(list.contains(&self.transaction)),
+            Cond::ExporterRole(list) => match (self.force_role, self.role) {
+                (Some(b), _) => truth(b),
+                (None, r) => truth(r.is_some_and(|r| list.contains(&r))),
+            },
+            Cond::AttestedBy(list) => truth(self.attested_by.iter().any(|a| list.contains(a))),
             Cond::Party(lists) => listed(self.rs, &self.parties, lists, &mut self.missing),
             Cond::OwnedBy { lists, op, share } => owned_by(self.rs, &self.owned, lists, (*op, *share), &mut self.missing),
         };
@@ -327,6 +346,16 @@ impl<'a> Ctx<'a> {
             Cond::Transaction(list) => {
                 let names: Vec<&str> = list.iter().map(|t| t.name()).collect();
                 ("transaction", "in", text(&names.join(", ")), Some(text(self.transaction.name())))
+            }
+            Cond::ExporterRole(list) => {
+                let names: Vec<&str> = list.iter().map(|r| r.name()).collect();
+                ("exporter_role", "in", text(&names.join(", ")), Some(text(self.role.map_or("not given", |r| r.name()))))
+            }
+            Cond::AttestedBy(list) => {
+                let names: Vec<&str> = list.iter().map(|a| a.name()).collect();
+                let given: Vec<&str> = self.attested_by.iter().map(|a| a.name()).collect();
+                let actual = if given.is_empty() { "none".to_string() } else { given.join(", ") };
+                ("attested_by", "in", text(&names.join(", ")), Some(text(&actual)))
             }
             Cond::Party(lists) => {
                 let ids: Vec<&str> = lists.iter().filter_map(|l| self.rs.party_lists.get(*l)).map(|l| l.id.as_str()).collect();
@@ -829,7 +858,21 @@ impl<'a> Period<'a> {
         // Without a ship-from, the rules' jurisdiction (an export).
         let from = q.ship_from.or(rs.jurisdiction.as_deref()).map(country).transpose()?;
         let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
-        let Classified { possible, metrics, parts, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
+        let Classified { mut possible, metrics, parts, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
+        // The presumptions in force, each with the metrics the item is presumed to have.
+        let presumptions: Vec<(usize, &Rule, Metrics)> = self
+            .active
+            .iter()
+            .filter(|(_, r)| self.enforced(r))
+            .filter_map(|(i, r)| match &r.kind {
+                RuleKind::Presumption { datacenter, .. } => {
+                    let mut m = metrics.clone();
+                    m.datacenter = datacenter.or(m.datacenter);
+                    Some((*i, *r, m))
+                }
+                _ => None,
+            })
+            .collect();
         let mut ctx = Ctx::new(rs, &metrics, q.chip, &parts, q.date, opts.trace);
         ctx.dest = dest.codes();
         ctx.hq = hq_country.unwrap_or(dest).codes();
@@ -851,17 +894,96 @@ impl<'a> Period<'a> {
             })
             .collect();
         (ctx.trace, ctx.rule_results) = (trace, rule_results);
+        (ctx.role, ctx.attested_by) = (q.exporter_role, q.attested_by);
         ctx.missing = hints.clone();
+        let classified_once = possible.len() == 1;
+        let presumed = presume(&mut ctx, &presumptions, &mut possible);
+        // A presumption that holds leaves nothing of the classification open; one that may
+        // hold, beside a single classification, leaves open only what it needs itself.
+        let hints = match presumed {
+            Some(_) if classified_once || possible.len() == 1 => {
+                ctx.missing.retain(|m| !hints.contains(m));
+                BTreeSet::new()
+            }
+            _ => hints,
+        };
         let enforced = |r: &Rule| self.enforced(r);
         let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
-        for (eccn, deciding) in &possible {
+        for (k, (eccn, deciding)) in possible.iter().enumerate() {
             ctx.eccn = eccn.as_deref();
+            // Under a presumption, the licensing reads the figures the item is presumed to have.
+            ctx.metrics = match presumed {
+                Some((at, p)) if k == at => presumptions.get(p).map_or(&metrics, |(_, _, m)| m),
+                _ => &metrics,
+            };
             let out = licensing(&mut ctx, &self.active, &enforced);
             outcomes.push((eccn.clone(), deciding.clone(), out));
         }
-        ctx.eccn = None;
-        Ok(assemble(rs, q, (dest, hq_country, from), &metrics, ctx, hints, outcomes))
+        (ctx.eccn, ctx.metrics) = (None, &metrics);
+        let unbound =
+            if presumed.is_none() && q.exporter_role.is_none() { would_presume(&mut ctx, &presumptions, &possible) } else { None };
+        let mut d = assemble(rs, q, (dest, hq_country, from), &metrics, ctx, hints, outcomes);
+        if let Some(r) = unbound {
+            d.assumptions.push(Assumption::RoleNotGiven { rule: r.id.clone(), eccn: presumption_eccn(r).to_string() });
+        }
+        Ok(d)
     }
+}
+
+/// The ECCN a presumption rule presumes.
+fn presumption_eccn(r: &Rule) -> &str {
+    match &r.kind {
+        RuleKind::Presumption { eccn, .. } => eccn,
+        _ => "",
+    }
+}
+
+/// Applies the first presumption (of `presumptions`, in rule-set order) that holds for the
+/// query: the item is then presumed of its ECCN alone (whatever its figures give). One whose
+/// truth is unknown adds its ECCN to those possible, unless another holds. Returns the place of
+/// the presumed classification in `possible` and of the presumption in `presumptions`.
+fn presume<'r>(
+    ctx: &mut Ctx<'r>,
+    presumptions: &[(usize, &'r Rule, Metrics)],
+    possible: &mut Vec<(Option<String>, Vec<usize>)>,
+) -> Option<(usize, usize)> {
+    let truths: Vec<Truth> = presumptions.iter().map(|(_, r, _)| ctx.rule(r)).collect();
+    let pick = |want: Truth| truths.iter().position(|t| *t == want);
+    if let Some(p) = pick(Truth::True) {
+        let (i, r, _) = presumptions.get(p)?;
+        *possible = vec![(Some(presumption_eccn(r).to_string()), vec![*i])];
+        return Some((0, p));
+    }
+    let p = pick(Truth::Unknown)?;
+    let (i, r, _) = presumptions.get(p)?;
+    // The figures may already give the ECCN presumed: nothing more is possible.
+    if possible.iter().any(|(e, _)| e.as_deref() == Some(presumption_eccn(r))) {
+        return None;
+    }
+    possible.push((Some(presumption_eccn(r).to_string()), vec![*i]));
+    Some((possible.len() - 1, p))
+}
+
+/// The presumption that would bind the exporter had it one of the roles its rule names, when
+/// the item is not already classified as it presumes: the answer then says that no role was
+/// given. Evaluated without tracing, so that the trace shows only what the answer rests on.
+fn would_presume<'r>(
+    ctx: &mut Ctx<'r>,
+    presumptions: &[(usize, &'r Rule, Metrics)],
+    possible: &[(Option<String>, Vec<usize>)],
+) -> Option<&'r Rule> {
+    let (tracing, missing) = (ctx.tracing, ctx.missing.clone());
+    let (trace, results) = (ctx.trace.len(), ctx.rule_results.len());
+    (ctx.force_role, ctx.tracing) = (Some(true), false);
+    let found = presumptions.iter().find(|(_, r, _)| {
+        let already = possible.iter().all(|(e, _)| e.as_deref() == Some(presumption_eccn(r)));
+        !already && r.when.tests_role() && ctx.rule(r) != Truth::False
+    });
+    ctx.force_role = None;
+    ctx.trace.truncate(trace);
+    ctx.rule_results.truncate(results);
+    (ctx.tracing, ctx.missing) = (tracing, missing);
+    found.map(|(_, r, _)| *r)
 }
 
 /// Enumerates the classifications possible given which rules hold, hold not, or are unknown.
@@ -1276,6 +1398,8 @@ fn assemble(
         destination: country_ref(dest),
         end_user_hq: hq.map(country_ref),
         exporter: exporter.given().map(str::to_string),
+        exporter_role: q.exporter_role,
+        attested_by: q.attested_by.to_vec(),
         ship_from: from.map(country_ref),
         transaction,
         date: q.date,
@@ -1310,8 +1434,12 @@ fn assemble(
         d.verdict = out.verdict;
         d.license_required = Some(out.verdict != Verdict::NoLicenseRequired);
         if outcomes.len() == 1 {
-            let kind = if d.eccn.is_some() { ReasonKind::Classification } else { ReasonKind::Exclusion };
-            d.reasons.extend(deciding.iter().filter_map(|i| reason(rs, *i, kind)));
+            let kind = |i: usize| match rs.rules.get(i).map(|r| &r.kind) {
+                Some(RuleKind::Presumption { .. }) => ReasonKind::Presumption,
+                _ if d.eccn.is_some() => ReasonKind::Classification,
+                _ => ReasonKind::Exclusion,
+            };
+            d.reasons.extend(deciding.iter().filter_map(|i| reason(rs, *i, kind(*i))));
         }
         d.reasons.extend(out.requirements.iter().filter_map(|i| reason(rs, *i, requirement_kind(rs, *i))));
         for i in &out.exceptions {

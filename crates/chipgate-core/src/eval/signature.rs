@@ -30,6 +30,18 @@ pub enum Role {
     ShipFrom,
 }
 
+/// Who exports, as a query gives it: the exporter's name (none: the chip's vendor, presumed),
+/// its role, and the attestations given for the item.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Exporting<'a> {
+    /// The exporter's name.
+    pub name: Option<&'a str>,
+    /// Its role.
+    pub role: Option<crate::rules::ExporterRole>,
+    /// The attestations given.
+    pub attested_by: &'a [crate::rules::Attestation],
+}
+
 /// A signature's byte for a test of a rule not in force on the date (so not evaluated).
 const OUT: u8 = 3;
 
@@ -54,6 +66,8 @@ impl<'r> Signatures<'r> {
                     | Cond::Flag(_)
                     | Cond::Chip(_)
                     | Cond::Exporter(_)
+                    | Cond::ExporterRole(_)
+                    | Cond::AttestedBy(_)
                     | Cond::Item(_)
                     | Cond::DescribedIn(_)
                     | Cond::Contains(_) => {
@@ -86,8 +100,9 @@ impl<'r> Signatures<'r> {
 
     /// Appends the chip's signature on a date: one byte per chip test (0 false, 1 true,
     /// 2 unknown for a missing figure, 3 its rule not in force). `exporter` is the exporter as
-    /// the query gives it (none: the chip's vendor, presumed).
-    pub fn chip(&self, chip: &Chip, exporter: Option<&str>, date: Date, out: &mut Vec<u8>) {
+    /// the query gives it (none: the chip's vendor, presumed), with its role and the
+    /// attestations given.
+    pub fn chip(&self, chip: &Chip, exporter: Exporting<'_>, date: Date, out: &mut Vec<u8>) {
         if chip.item.composite() {
             // A computer's or an assembly's tests read what it contains, classified on the date
             // (its `chip`, `contains` and figure tests): it is told apart by its own figures
@@ -101,7 +116,7 @@ impl<'r> Signatures<'r> {
             out.push(0xff);
         }
         let m = Metrics::of(chip);
-        let party = Exporter::of(exporter, &chip.vendor).name();
+        let party = Exporter::of(exporter.name, &chip.vendor).name();
         let byte = |t: Option<bool>| match t {
             Some(false) => 0,
             Some(true) => 1,
@@ -116,6 +131,8 @@ impl<'r> Signatures<'r> {
                 Cond::Item(list) => byte(Some(list.contains(&chip.item))),
                 Cond::DescribedIn(list) => byte(Some(chip.described_in_any(list))),
                 Cond::Exporter(list) => byte(Some(party.is_some_and(|p| list.iter().any(|x| crate::rules::same_party(x, p))))),
+                Cond::ExporterRole(list) => byte(Some(exporter.role.is_some_and(|r| list.contains(&r)))),
+                Cond::AttestedBy(list) => byte(Some(exporter.attested_by.iter().any(|a| list.contains(a)))),
                 _ => OUT,
             });
         }

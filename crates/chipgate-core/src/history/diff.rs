@@ -26,6 +26,10 @@ pub struct DiffRequest<'a> {
     pub exporter: Option<&'a str>,
     /// The country code the item ships from (absent: the rules' jurisdiction).
     pub ship_from: Option<&'a str>,
+    /// What the exporter is (absent: neither a front-end fabricator nor an OSAT).
+    pub exporter_role: Option<crate::rules::ExporterRole>,
+    /// The attestations given for the items.
+    pub attested_by: &'a [crate::rules::Attestation],
     /// The parties, screened against the rules' party lists.
     pub parties: crate::eval::Parties<'a>,
     /// The date before.
@@ -86,6 +90,8 @@ pub fn diff(rs: &RuleSet, req: &DiffRequest<'_>) -> Result<Diff, HistoryError> {
                 end_user_hq: req.end_user_hq,
                 exporter: req.exporter,
                 ship_from: req.ship_from,
+                exporter_role: req.exporter_role,
+                attested_by: req.attested_by,
                 parties: req.parties,
             };
             let before = rs.period(req.from).decide(&q(req.from), Options::UNTRACED)?;

@@ -25,6 +25,10 @@ pub struct TimelineRequest<'a> {
     pub exporter: Option<&'a str>,
     /// The country code the item ships from (absent: the rules' jurisdiction).
     pub ship_from: Option<&'a str>,
+    /// What the exporter is (absent: neither a front-end fabricator nor an OSAT).
+    pub exporter_role: Option<crate::rules::ExporterRole>,
+    /// The attestations given for the items.
+    pub attested_by: &'a [crate::rules::Attestation],
     /// The parties, screened against the rules' party lists.
     pub parties: crate::eval::Parties<'a>,
     /// First day of the view.
@@ -92,6 +96,8 @@ pub fn timeline(rs: &RuleSet, req: &TimelineRequest<'_>) -> Result<Timeline, His
         end_user_hq: req.end_user_hq,
         exporter: req.exporter,
         ship_from: req.ship_from,
+        exporter_role: req.exporter_role,
+        attested_by: req.attested_by,
         parties: req.parties,
     };
     let mut periods: Vec<Period> = Vec::new();

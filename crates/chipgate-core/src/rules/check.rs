@@ -510,6 +510,30 @@ impl<'a> Checker<'a> {
         values.iter().map(|v| v.text.clone()).collect()
     }
 
+    /// The values of a list test of named values (`exporter_role in ['fabricator']`), each
+    /// unknown one an error naming the values there are.
+    fn values<T: Copy + Into<&'static str> + strum::VariantArray>(
+        &mut self,
+        file: usize,
+        at: impl Fn(&cond::Name) -> Range<usize>,
+        values: &[cond::Name],
+        what: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for v in values {
+            match parse(&v.text) {
+                Some(x) => out.push(x),
+                None => {
+                    let names: Vec<&str> = T::VARIANTS.iter().map(|x| (*x).into()).collect();
+                    self.err(Code::UnknownValue, file, at(v), format!("`{}` is not an {what} chipgate knows", v.text)).help =
+                        Some(format!("write one of {}", names.join(", ")));
+                }
+            }
+        }
+        out
+    }
+
     /// An item kind as written (`assembly`), or an error naming the kinds.
     fn item_kind(&mut self, file: usize, (text, span): (&str, Range<usize>)) -> Option<chip::Item> {
         let kind = chip::Item::parse(text);
@@ -888,11 +912,12 @@ impl<'a> Checker<'a> {
     }
 
     fn rules(&mut self, f: &ParsedFile) {
-        let tables: [(&'static str, &Vec<Spanned<RawRule>>); 4] = [
+        let tables: [(&'static str, &Vec<Spanned<RawRule>>); 5] = [
             ("classification", &f.raw.classification),
             ("requirement", &f.raw.requirement),
             ("exception", &f.raw.exception),
             ("review", &f.raw.review),
+            ("presumption", &f.raw.presumption),
         ];
         for (table, list) in tables {
             for r in list {
@@ -1177,6 +1202,8 @@ impl<'a> Checker<'a> {
             Cond::ShipFrom { .. } => Some("ship_from"),
             Cond::Transaction(_) => Some("transaction"),
             Cond::Exporter(_) => Some("exporter"),
+            Cond::ExporterRole(_) => Some("exporter_role"),
+            Cond::AttestedBy(_) => Some("attested_by"),
             Cond::Eccn(_) => Some("eccn"),
             Cond::Party(_) => Some("party"),
             Cond::OwnedBy { .. } => Some("owned_by"),
@@ -1261,9 +1288,14 @@ impl<'a> Checker<'a> {
     /// Whether the entry has only keys of its table (`eccn` only in a classification, …).
     fn fields_fit(&mut self, file: usize, table: &str, r: &RawRule) -> bool {
         let mut ok = true;
-        if table != "classification" {
+        if table != "classification" && table != "presumption" {
             ok &= self.refuse_field(file, table, "eccn", r.eccn.as_ref().map(sp));
+        }
+        if table != "classification" {
             ok &= self.refuse_field(file, table, "excludes", r.excludes.as_ref().map(sp));
+        }
+        if table != "presumption" {
+            ok &= self.refuse_field(file, table, "datacenter", r.datacenter.as_ref().map(sp));
         }
         if table != "requirement" {
             ok &= self.refuse_field(file, table, "kind", r.kind.as_ref().map(sp));
@@ -1297,8 +1329,24 @@ impl<'a> Checker<'a> {
                 notification: r.notification.unwrap_or(false),
                 conditions: r.conditions.clone().filter(|c| !c.trim().is_empty()),
             }),
+            "presumption" => self.presumption_kind(file, r, id),
             _ => self.review_kind(file, r, id),
         }
+    }
+
+    fn presumption_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
+        let Some(e) = &r.eccn else {
+            self.err(Code::MissingKey, file, sp(id), format!("presumption `{}` has no `eccn`", id.get_ref())).help =
+                Some("add the ECCN the item is presumed to be, e.g. `eccn = \"3A090.a\"`".into());
+            return None;
+        };
+        if !self.ids.eccns.contains(e.get_ref()) {
+            let help = did_you_mean(e.get_ref(), self.rs.eccns.iter().map(|x| x.id.as_str()))
+                .or_else(|| Some("declare it in an `[[eccn]]` table first".into()));
+            self.err(Code::UnknownEccn, file, sp(e), format!("unknown ECCN `{}`", e.get_ref())).help = help;
+            return None;
+        }
+        Some(RuleKind::Presumption { eccn: e.get_ref().clone(), datacenter: r.datacenter.as_ref().map(|d| *d.get_ref()) })
     }
 
     fn requirement_kind(&mut self, file: usize, r: &RawRule, id: &SStr) -> Option<RuleKind> {
@@ -1506,8 +1554,13 @@ impl<'a> Checker<'a> {
                     }
                     Cond::Transaction(kinds)
                 }
+                "exporter_role" => Cond::ExporterRole(self.values(file, at, values, "exporter role", crate::rules::ExporterRole::parse)),
+                "attested_by" => Cond::AttestedBy(self.values(file, at, values, "attestation", crate::rules::Attestation::parse)),
                 other => {
-                    let help = did_you_mean(other, ["eccn", "chip", "exporter", "transaction", "item", "contains", "described_in"]);
+                    let help = did_you_mean(
+                        other,
+                        ["eccn", "chip", "exporter", "exporter_role", "attested_by", "transaction", "item", "contains", "described_in"],
+                    );
                     self.err(Code::UnknownField, file, at(field), format!("`{other}` cannot be compared with a list of values")).help =
                         help;
                     return None;

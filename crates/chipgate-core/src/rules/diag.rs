@@ -194,6 +194,7 @@ codes! {
     UnknownRegime = "unknown-regime": "a rule or `superseded_by` naming no regime",
     UnknownSource = "unknown-source": "a figure's `source` naming no key of the chip's `[chip.sources]` (and no document)",
     UnknownTransaction = "unknown-transaction": "a transaction test with a kind that chipgate does not know",
+    UnknownValue = "unknown-value": "an `exporter_role` or `attested_by` test with a value that chipgate does not know",
     Unreadable = "unreadable": "a file that cannot be read (not a regular file, over the size limit, not UTF-8)",
 }
 

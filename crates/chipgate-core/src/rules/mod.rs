@@ -224,6 +224,11 @@ pub enum Cond {
     },
     /// The kind of transaction is one of these.
     Transaction(Vec<Transaction>),
+    /// The exporter is one of these kinds of exporter; an exporter whose role is not given is
+    /// taken to be none of the roles a rule names (the answer says so when it matters).
+    ExporterRole(Vec<ExporterRole>),
+    /// One of these has attested what it may about the item (see [`Attestation`]).
+    AttestedBy(Vec<Attestation>),
     /// A party to the transaction (the end user or the consignee) is on one of these party
     /// lists (indices into [`RuleSet::party_lists`]): true for a match, unknown for a
     /// possible one.
@@ -309,6 +314,73 @@ impl Transaction {
     }
 }
 
+/// What the exporter is, where a rule binds some exporters only: the foundry due-diligence rule
+/// (Note 1 to 3A090.a) binds the "front-end fabricator" and the "OSAT" company that export an
+/// IC they made or packaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, BorshSerialize, BorshDeserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum ExporterRole {
+    /// A "front-end fabricator" (a foundry): it made the IC's dies on the wafer. Also read from
+    /// `foundry` and `front_end_fabricator`.
+    #[strum(to_string = "fabricator", serialize = "foundry", serialize = "front_end_fabricator")]
+    Fabricator,
+    /// An "Outsourced Semiconductor Assembly and Test" company: it packaged or tested the IC.
+    Osat,
+    /// Anyone else (the designer, a distributor, a user): no rule for fabricators binds it.
+    Other,
+}
+
+/// Who has attested what about an IC, where a rule lets an attestation rebut a presumption
+/// (Note 1 to 3A090.a, paragraphs a. to c.).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, BorshSerialize, BorshDeserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::VariantArray, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum Attestation {
+    /// The IC's designer is an "approved IC designer" and attests its TPP and performance density.
+    ApprovedDesigner,
+    /// The IC's designer is an "authorized IC designer" and attests its TPP and performance density.
+    AuthorizedDesigner,
+    /// The front-end fabricator packaged the IC (outside the places the rule names) and attests
+    /// its "aggregated approximated transistor count".
+    Fabricator,
+    /// An "approved OSAT" company packaged the IC and attests its transistor count.
+    ApprovedOsat,
+}
+
+macro_rules! named_values {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            /// Every value.
+            pub const ALL: &'static [$t] = <$t as strum::VariantArray>::VARIANTS;
+
+            /// The rule-language name.
+            pub fn name(self) -> &'static str {
+                self.into()
+            }
+
+            /// Looks a value up by its rule-language name (`-` may stand for `_`, and case is
+            /// ignored, as a user types it).
+            pub fn parse(s: &str) -> Option<$t> {
+                let s = s.trim().replace('-', "_").to_ascii_lowercase();
+                s.parse().ok()
+            }
+
+            #[doc = concat!("The values, for messages about ", $what, ": `a, b, c`.")]
+            pub fn names() -> String {
+                Self::ALL.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+named_values!(ExporterRole, "an exporter role");
+named_values!(Attestation, "an attestation");
+
 impl Set {
     /// Every country code the expression names literally (groups are not expanded).
     pub fn countries(&self) -> Vec<&str> {
@@ -356,6 +428,11 @@ impl Cond {
     /// Whether the condition tests who the exporter is.
     pub fn tests_exporter(&self) -> bool {
         self.tests().iter().any(|t| matches!(t, Cond::Exporter(_)))
+    }
+
+    /// Whether the condition tests what the exporter is (its role).
+    pub fn tests_role(&self) -> bool {
+        self.any_test(&|t| matches!(t, Cond::ExporterRole(_)))
     }
 
     /// Every party name the condition's exporter tests name.
@@ -495,6 +572,18 @@ pub enum RuleKind {
         /// Policy.
         policy: Policy,
     },
+    /// Has some exporters presume an item's classification, whatever its figures say (Note 1
+    /// to 3A090.a: a front-end fabricator or an OSAT presumes an advanced logic IC is 3A090.a
+    /// and designed or marketed for datacenters unless an attestation rebuts it). Applied after
+    /// the item is classified, before its licensing; its condition may test the exporter.
+    Presumption {
+        /// The ECCN presumed.
+        eccn: String,
+        /// Whether the item is presumed designed or marketed for datacenters (or not); none:
+        /// as the item says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        datacenter: Option<bool>,
+    },
 }
 
 impl RuleKind {
@@ -505,6 +594,7 @@ impl RuleKind {
             RuleKind::Requirement { .. } => "requirement",
             RuleKind::Exception { .. } => "exception",
             RuleKind::Review { .. } => "review",
+            RuleKind::Presumption { .. } => "presumption",
         }
     }
 }

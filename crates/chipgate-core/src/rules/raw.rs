@@ -34,6 +34,8 @@ pub struct RawFile {
     #[serde(default)]
     pub review: Vec<Spanned<RawRule>>,
     #[serde(default)]
+    pub presumption: Vec<Spanned<RawRule>>,
+    #[serde(default)]
     pub chip: Vec<Spanned<RawChip>>,
     #[serde(default)]
     pub party_list: Vec<Spanned<RawPartyList>>,
@@ -214,7 +216,7 @@ fn yes() -> bool {
     true
 }
 
-/// A classification, requirement, exception or review-policy rule.
+/// A classification, requirement, exception, review-policy or presumption rule.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
@@ -247,6 +249,8 @@ pub struct RawRule {
     pub conditions: Option<String>,
     // review
     pub policy: Option<SStr>,
+    // presumption (and `eccn`)
+    pub datacenter: Option<Spanned<bool>>,
 }
 
 impl RawRule {
@@ -325,6 +329,9 @@ pub struct RawChip {
     pub memory_bandwidth_gbps: Option<Spanned<RawFigure>>,
     pub memory_bandwidth_density: Option<Spanned<RawFigure>>,
     pub tdp_w: Option<Spanned<RawFigure>>,
+    pub node_nm: Option<Spanned<RawFigure>>,
+    pub transistors_billion: Option<Spanned<RawFigure>>,
+    pub hbm_stacks: Option<Spanned<RawFigure>>,
     pub tpp_published: Option<Spanned<RawFigure>>,
     pub pd_published: Option<Spanned<RawFigure>>,
     #[serde(default)]
@@ -344,6 +351,9 @@ impl RawChip {
             Metric::MemoryBandwidthGbps => Some(&self.memory_bandwidth_gbps),
             Metric::MemoryBandwidthDensity => Some(&self.memory_bandwidth_density),
             Metric::TdpW => Some(&self.tdp_w),
+            Metric::NodeNm => Some(&self.node_nm),
+            Metric::TransistorsBillion => Some(&self.transistors_billion),
+            Metric::HbmStacks => Some(&self.hbm_stacks),
             Metric::Pd | Metric::MemoryGb => None,
         }
     }

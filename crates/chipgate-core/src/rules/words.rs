@@ -47,6 +47,14 @@ pub fn in_words(c: &Cond) -> String {
             format!("the transaction is {}", names.join(" or "))
         }
         Cond::Exporter(l) => format!("the exporter is {} (without --exporter: the chip's vendor)", l.join(" or ")),
+        Cond::ExporterRole(l) => {
+            let names: Vec<&str> = l.iter().map(|r| r.name()).collect();
+            format!("the exporter is a {} (without --exporter-role: none of these)", names.join(" or "))
+        }
+        Cond::AttestedBy(l) => {
+            let names: Vec<&str> = l.iter().map(|a| a.name()).collect();
+            format!("an attestation by {} is given", names.join(" or "))
+        }
         Cond::Party(_) => "the end user or the consignee is a listed party".into(),
         Cond::OwnedBy { op, share, .. } => format!(
             "listed parties own {} {} % of the end user or the consignee, directly or indirectly, alone or together",
@@ -75,6 +83,9 @@ pub fn metric_words(m: Metric) -> &'static str {
         Metric::InterconnectGbps => "chip-to-chip transfer rate (GB/s)",
         Metric::MemoryBandwidthGbps => "DRAM bandwidth (GB/s)",
         Metric::MemoryBandwidthDensity => "memory bandwidth density (GB/s/mm²)",
+        Metric::NodeNm => "process node (nm)",
+        Metric::TransistorsBillion => "aggregated approximated transistor count (billions)",
+        Metric::HbmStacks => "HBM stacks in the package",
         Metric::MemoryGb => "memory (GB)",
         Metric::TdpW => "TDP (W)",
     }

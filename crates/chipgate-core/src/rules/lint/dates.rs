@@ -72,6 +72,7 @@ fn table(k: &RuleKind) -> u8 {
         RuleKind::Requirement { .. } => 1,
         RuleKind::Exception { .. } => 2,
         RuleKind::Review { .. } => 3,
+        RuleKind::Presumption { .. } => 4,
     }
 }
 
