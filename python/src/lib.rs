@@ -155,9 +155,10 @@ fn audit_options(options: &str) -> PyResult<Options> {
     opts.columns = parse_mappings(&columns).map_err(|e| PyValueError::new_err(format!("columns: {e}")))?;
     opts.exporter = text("exporter");
     opts.ship_from = text("ship_from");
-    let attested_by = o.get("attested_by").and_then(|v| v.as_array()).map_or_else(Vec::new, |a| {
-        a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-    });
+    let attested_by = o
+        .get("attested_by")
+        .and_then(|v| v.as_array())
+        .map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect());
     let exporting = chipgate_core::request::Check { exporter_role: text("exporter_role"), attested_by, ..Default::default() };
     (opts.exporter_role, opts.attested_by) = exporting.exporting().map_err(|e| PyValueError::new_err(e.message))?;
     opts.stamp = o.get("stamp").and_then(|v| v.as_bool()).unwrap_or(false);
