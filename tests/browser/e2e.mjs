@@ -1,8 +1,10 @@
 // End-to-end tests of `chipgate serve`'s page in a real browser: Debian's chromium, driven by
 // playwright-core. Starts the server on a free loopback port, then as a user would:
-// 1. types a design into the calculator and reads the verdict;
+// 1. types a design into the calculator and reads the verdict; describes a server by what it
+//    contains, and a foundry's IC under the foundry due-diligence rule;
 // 2. moves the map's date slider and sees the A800 leave the uncontrolled region;
-// 3. drops a CSV on the audit zone, reads the summary and downloads the audited file;
+// 3. lists the catalog's computers and boards and opens one to see what it contains;
+// 4. drops a CSV on the audit zone, reads the summary and downloads the audited file;
 // and, as a keyboard user would, answers a check without the mouse, and has axe-core audit
 // the page (WCAG 2.1 A and AA: labels, names, roles, contrast) in each of its states.
 // Screenshots go to $ARTIFACTS (default target/browser-artifacts), not into the repository.
@@ -131,6 +133,37 @@ try {
     await page.screenshot({ path: `${artifacts}/calculator.png` });
   });
 
+  await step("a computer of eight H100s, and a foundry's 7 nm IC, in the calculator", async () => {
+    const calc = page.locator("#calc-form");
+    await calc.getByLabel("Destination", { exact: true }).fill("CN");
+    await calc.getByLabel("Date").fill("2026-03-01");
+    for (const field of ["Dense 8-bit TOPS", "Die area (mm²)", "DRAM bandwidth (GB/s)"]) await calc.getByLabel(field).fill("");
+    await calc.getByLabel("Market").selectOption("");
+    // A hypothetical server is classified from what it contains.
+    await calc.getByLabel("Contains", { exact: true }).fill("H100x8");
+    await page.waitForFunction(() => /ECCN 4A090\.a/.test(document.querySelector("#calc-result").textContent), null, { timeout: 10000 });
+    assert.match(await page.textContent("#calc-result li[data-part='nvidia-h100-sxm']"), /× 8: ECCN 3A090\.a/);
+    await calc.getByLabel("Contains", { exact: true }).fill("");
+    // A 7 nm IC far below the thresholds needs no license, unless a foundry exports it: the
+    // foundry presumes it 3A090.a (Note 1 to 3A090.a) until it attests a small transistor count.
+    await calc.getByLabel("or TPP directly").fill("1000");
+    await calc.getByLabel("Die area (mm²)").fill("400");
+    await calc.getByLabel("Process node (nm)").fill("7");
+    await page.waitForSelector("#calc-result [data-verdict='no_license_required']", { timeout: 10000 });
+    await calc.getByLabel("Exporter role").selectOption("fabricator");
+    await page.waitForSelector("#calc-result [data-verdict='license_required']", { timeout: 10000 });
+    const text = await page.textContent("#calc-result");
+    assert.match(text, /ECCN 3A090\.a/);
+    assert.match(text, /us-2025-01\/foundry-presumption/);
+    await calc.getByLabel("Transistor count (billions)").fill("24");
+    await calc.getByLabel("the fabricator (transistor count)").check();
+    await page.waitForSelector("#calc-result [data-verdict='no_license_required']", { timeout: 10000 });
+    await page.screenshot({ path: `${artifacts}/calculator-foundry.png` });
+    await calc.getByLabel("the fabricator (transistor count)").uncheck();
+    await calc.getByLabel("Exporter role").selectOption("");
+    for (const field of ["or TPP directly", "Die area (mm²)", "Process node (nm)", "Transistor count (billions)"]) await calc.getByLabel(field).fill("");
+  });
+
   await step("moving the map's date slider takes the A800 out of the uncontrolled region", async () => {
     const a800 = "g[data-chip='nvidia-a800-sxm']";
     const day = (iso) => String(Math.round((Date.parse(iso) - Date.UTC(2022, 0, 1)) / 86400000));
@@ -162,6 +195,18 @@ try {
     await page.locator("#cat-table tbody tr").first().click();
     await page.waitForSelector("#chip-sheet h3");
     assert.match(await page.textContent("#chip-sheet"), /Sources/);
+  });
+
+  await step("the catalog lists computers and boards with what they contain", async () => {
+    await page.getByLabel("Computers and boards instead of chips").check();
+    await page.getByLabel("Filter").fill("DGX H100");
+    await page.waitForSelector("#cat-table tbody tr[data-chip]");
+    await page.locator("#cat-table tbody tr").first().click();
+    await page.waitForSelector("#chip-sheet li[data-part]");
+    assert.match(await page.textContent("#chip-sheet"), /NVIDIA DGX H100[\s\S]*ECCN 4A090\.a[\s\S]*NVIDIA H100 SXM5 80GB × 8: ECCN 3A090\.a/);
+    await page.getByLabel("Computers and boards instead of chips").uncheck();
+    await page.getByLabel("Filter").fill("");
+    await page.waitForSelector("#cat-table tbody tr[data-chip='nvidia-h100-sxm']");
   });
 
   await step("a timeline and a diff", async () => {

@@ -45,7 +45,11 @@ function checkParams(form) {
   take("tpp"); take("die_area"); take("interconnect"); take("memory_bandwidth");
   const market = f.get("market");
   if (market) p.append(market, "true");
+  for (const part of String(f.get("contains") ?? "").split(",").map((x) => x.trim()).filter(Boolean)) p.append("contains", part);
+  take("item"); take("described_in");
   const described = [...p.keys()].length > 0;
+  take("node"); take("transistors"); take("hbm_stacks"); take("exporter_role");
+  for (const a of f.getAll("attested_by")) p.append("attested_by", String(a));
   take("to"); take("end_user_hq"); take("date"); // no date: the server's today
   for (const name of ["ship_from", "exporter", "end_user", "end_user_owner", "consignee", "consignee_owner"]) take(name);
   return { params: p, described };
@@ -66,6 +70,10 @@ async function calculate() {
         + (d.exceptions.length ? ` · exceptions: ${d.exceptions.map((e) => e.name).join(", ")}` : "")),
     ];
     if (d.missing.length) parts.push(el("p", { class: "error" }, `Missing: ${d.missing.join(", ")}`));
+    if (d.contains?.length) {
+      parts.push(el("h3", {}, "Contains"), el("ul", {}, d.contains.map((c) =>
+        el("li", { "data-part": c.id }, `${c.name} × ${c.count}: ECCN ${c.eccn ?? "none"}`))));
+    }
     const screened = d.screening ?? [];
     if (screened.length) {
       const hit = (h) => `${h.decided ? "listed" : `possible match (score ${fmt(h.score, 2)})`}: ${h.name} (${h.list_name}${h.review_policy ? `, ${words(h.review_policy)}` : ""})`;
@@ -199,9 +207,13 @@ let catalog = [], sortKey = "name", sortUp = true;
 
 async function loadCatalog() {
   const date = $("#calc-form").elements.date.value || "";
-  const c = await api(`/v1/chips${date ? `?date=${date}` : ""}`);
+  const systems = $("#cat-systems").checked;
+  const p = new URLSearchParams();
+  if (date) p.append("date", date);
+  if (systems) p.append("systems", "true");
+  const c = await api(`/v1/chips${p.size ? `?${p}` : ""}`);
   catalog = c.chips;
-  $("#chip-names").replaceChildren(...catalog.map((x) => el("option", { value: x.aliases[0] ?? x.name })));
+  if (!systems) $("#chip-names").replaceChildren(...catalog.map((x) => el("option", { value: x.aliases[0] ?? x.name })));
   drawCatalog();
 }
 
@@ -229,9 +241,12 @@ async function showChip(id) {
   try {
     const s = await api(`/v1/chips/${encodeURIComponent(id)}`);
     const m = s.metrics;
+    const contains = s.contains?.length
+      ? [el("h4", {}, "Contains"), el("ul", {}, s.contains.map((c) => el("li", { "data-part": c.id }, `${c.name} × ${c.count}: ECCN ${c.eccn ?? "none"}`)))]
+      : [];
     out.replaceChildren(el("h3", {}, s.chip.name),
       el("p", {}, `TPP ${fmt(m.tpp?.value)} (${m.tpp?.derivation ?? "unknown"}); performance density ${fmt(m.pd?.value, 2)}; ECCN ${s.classification.eccn ?? "none"}`),
-      el("h4", {}, "Sources"), el("ol", {}, s.sources.map((x) => el("li", {}, x))));
+      ...contains, el("h4", {}, "Sources"), el("ol", {}, s.sources.map((x) => el("li", {}, x))));
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
 }
 
@@ -303,6 +318,7 @@ async function main() {
   $("#map-export").addEventListener("click", exportMap);
   $("#map-export-png").addEventListener("click", exportPng);
   $("#cat-filter").addEventListener("input", drawCatalog);
+  $("#cat-systems").addEventListener("change", () => loadCatalog().catch((e) => $("#chip-sheet").replaceChildren(el("p", { class: "error" }, e.message))));
   for (const b of document.querySelectorAll("#cat-table th button")) {
     b.addEventListener("click", () => { sortUp = sortKey === b.dataset.sort ? !sortUp : true; sortKey = b.dataset.sort; drawCatalog(); });
   }
