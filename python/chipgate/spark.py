@@ -105,6 +105,10 @@ def audit(df: Any, *, date: Any = None, columns: Optional[Iterable[str]] = None,
     cols = [columns] if isinstance(columns, str) else list(columns or [])
     options = dict(date=day, columns=cols, exporter=exporter, ship_from=ship_from, stamp=stamp,
                    exporter_role=exporter_role, attested_by=[attested_by] if isinstance(attested_by, str) else attested_by)
+    # A role or an attestation chipgate does not know fails here, on the driver, not in a task
+    # (a check of the built-in rules reads them as the audit does).
+    if exporter_role or options["attested_by"]:
+        chipgate.check(tpp=0, to="US", exporter_role=exporter_role, attested_by=list(options["attested_by"] or []))
     schema = output_schema(df.schema, stamp)
 
     def run(batches: Iterator[_pa.RecordBatch]) -> Iterator[_pa.RecordBatch]:

@@ -101,3 +101,11 @@ def test_a_pack_that_does_not_load_fails_on_the_driver(spark, tmp_path):
     df = spark.createDataFrame([("H100", "SG")], ["chip", "destination"])
     with pytest.raises(ValueError, match="bad.toml"):
         chipgate.spark.audit(df, rules=[str(bad)])
+
+
+def test_the_foundry_rules_inputs_reach_the_executors_and_a_bad_one_fails_on_the_driver(spark):
+    df = spark.createDataFrame([("T4", "CN", "2026-03-01", 12.0)], ["chip", "destination", "date", "node_nm"])
+    assert [r.verdict for r in chipgate.spark.audit(df, exporter_role="fabricator").collect()] == ["license_required"]
+    assert [r.verdict for r in chipgate.spark.audit(df).collect()] == ["no_license_required"]
+    with pytest.raises(ValueError, match="unknown exporter role `fab`"):
+        chipgate.spark.audit(df, exporter_role="fab")
