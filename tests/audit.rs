@@ -654,6 +654,15 @@ fn check_as_row(base: [&str; 4], flags: &[(&str, &str)]) -> (String, String, Str
     (d["verdict"].as_str().unwrap().to_string(), d["review_policy"]["policy"].as_str().unwrap_or("").to_string(), want.join("; "))
 }
 
+/// Asserts that an audited row has the verdict, review policy and reasons (the columns at
+/// `cols`) that `check` gave the same query (see [`check_as_row`]).
+fn assert_as_check(rec: &csv::StringRecord, (verdict, review, reasons): (usize, usize, usize), check: (String, String, String), row: &str) {
+    let (v, policy, want) = check;
+    assert_eq!(&rec[verdict], v, "{row}");
+    assert_eq!(&rec[review], policy, "{row}");
+    assert_eq!(rec[reasons].to_string(), want, "{row}");
+}
+
 /// End users and consignees are screened row by row as `check --end-user/--consignee` screens
 /// them: the same verdict, review policy and reasons (with the missing data) on every row,
 /// misspellings each named in their own row, repeated names answered from the memo.
@@ -682,11 +691,13 @@ fn end_user_and_consignee_columns_are_screened_as_check_screens_them() {
     let header = &recs[0];
     let (verdict, review, reasons) = (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"));
     for (rec, (chip, to, date, end_user, consignee)) in recs[1..].iter().zip(rows) {
-        let (v, policy, want) = check_as_row([chip, to, date, "json"], &[("--end-user", end_user), ("--consignee", consignee)]);
         let row = format!("{chip} → {to} on {date}, end user `{end_user}`, consignee `{consignee}`");
-        assert_eq!(&rec[verdict], v, "{row}");
-        assert_eq!(&rec[review], policy, "{row}");
-        assert_eq!(rec[reasons].to_string(), want, "{row}");
+        assert_as_check(
+            rec,
+            (verdict, review, reasons),
+            check_as_row([chip, to, date, "json"], &[("--end-user", end_user), ("--consignee", consignee)]),
+            &row,
+        );
     }
     // The misspellings are each named in their own rows.
     assert!(recs[3][reasons].contains("`Huawei Technolgies`") && recs[4][reasons].contains("`Huawei Technologes`"));
@@ -723,11 +734,8 @@ fn owners_columns_are_screened_as_check_screens_them() {
         (col(header, "verdict"), col(header, "review_policy"), col(header, "reasons"), col(header, "error"));
     for (rec, (chip, to, date, eu, euo, co, coo)) in recs[1..].iter().zip(rows) {
         let flags = [("--end-user", eu), ("--end-user-owner", euo), ("--consignee", co), ("--consignee-owner", coo)];
-        let (v, policy, want) = check_as_row([chip, to, date, "json"], &flags);
         let row = format!("{chip} → {to} on {date}, end user `{eu}` owned by `{euo}`, consignee `{co}` owned by `{coo}`");
-        assert_eq!(&rec[verdict], v, "{row}");
-        assert_eq!(&rec[review], policy, "{row}");
-        assert_eq!(rec[reasons].to_string(), want, "{row}");
+        assert_as_check(rec, (verdict, review, reasons), check_as_row([chip, to, date, "json"], &flags), &row);
     }
     let verdicts: Vec<&str> = recs[1..=rows.len()].iter().map(|r| &r[verdict]).collect();
     assert_eq!(
@@ -809,11 +817,8 @@ fn foundry_columns_are_read_as_check_reads_its_flags() {
         let attestations: Vec<&str> = attested.split(';').map(str::trim).filter(|a| !a.is_empty()).collect();
         let mut flags = vec![("--node", node), ("--transistors", count), ("--exporter-role", role), ("--hbm-stacks", hbm)];
         flags.extend(attestations.iter().map(|a| ("--attested-by", *a)));
-        let (v, policy, want) = check_as_row(["T4", "CN", "2026-03-01", "json"], &flags);
         let row = format!("T4 at {node} nm, {count} bn transistors, exporter `{role}`, attested by `{attested}`");
-        assert_eq!(&rec[verdict], v, "{row}");
-        assert_eq!(&rec[review], policy, "{row}");
-        assert_eq!(rec[reasons].to_string(), want, "{row}");
+        assert_as_check(rec, (verdict, review, reasons), check_as_row(["T4", "CN", "2026-03-01", "json"], &flags), &row);
     }
     let verdicts: Vec<&str> = recs[1..=rows.len()].iter().map(|r| &r[verdict]).collect();
     assert_eq!(
