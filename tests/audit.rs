@@ -850,3 +850,67 @@ fn foundry_columns_are_read_as_check_reads_its_flags() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--exporter-role: unknown exporter role `fab`; use one of fabricator, osat, other"), "{}", r.stderr);
 }
+
+/// Computers and assemblies described in a row (`contains`, `item_kind`, `described_in`) are
+/// read as `check --contains/--item/--described-in` reads them: the same verdict, review policy
+/// and reasons; two spellings of one computer are one query; what cannot be read is an error
+/// naming its row and column, in the columns' words.
+#[test]
+fn contains_columns_are_read_as_check_reads_its_flags() {
+    let rows = [
+        ("", "CN", "2024-01-15", "H100x8", "", "5A992.c"),
+        ("", "CN", "2024-01-15", "H100x8", "", ""),
+        ("", "CN", "2024-01-15", "NVIDIA H100 SXM5 80GB x8", "", ""),
+        ("", "SA", "2024-06-01", "L40x4", "", ""),
+        ("", "CN", "2024-01-15", "H100x4; L40Sx2", "assembly", ""),
+        ("", "CN", "2023-06-01", "A800x8", "", ""),
+        ("", "CN", "2024-01-15", "TPU v4", "", ""),
+        ("DGX H100", "CN", "2023-01-15", "", "", ""),
+    ];
+    let mut input = String::from("chip,destination,date,contains,item_kind,described_in\n");
+    for (chip, to, date, contains, item, described) in rows {
+        input.push_str(&format!("{chip},{to},{date},\"{contains}\",{item},{described}\n"));
+    }
+    input.push_str(",CN,2024-01-15,H100x8,ic,\n,CN,2024-01-15,H1000x8,,\n");
+    let (r, recs) = audit_csv(input.as_bytes(), &[]);
+    assert_eq!(r.code, 2, "two rows could not be evaluated: {}", r.stderr);
+    let header = &recs[0];
+    let (verdict, eccn, review, reasons, error) =
+        (col(header, "verdict"), col(header, "eccn"), col(header, "review_policy"), col(header, "reasons"), col(header, "error"));
+    for (rec, (chip, to, date, contains, item, described)) in recs[1..].iter().zip(rows) {
+        let mut args = vec!["check"];
+        if !chip.is_empty() {
+            args.push(chip);
+        }
+        args.extend(["--to", to, "--date", date, "--format", "json"]);
+        for part in contains.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            args.extend(["--contains", part]);
+        }
+        for (flag, v) in [("--item", item), ("--described-in", described)] {
+            if !v.is_empty() {
+                args.extend([flag, v]);
+            }
+        }
+        let run = chipgate(&args, None);
+        let d: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let mut want: Vec<String> = d["reasons"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        let missing: Vec<&str> = d["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+        if !missing.is_empty() {
+            want.push(format!("missing: {}", missing.join(", ")));
+        }
+        let row = format!("{chip} containing `{contains}` ({item}, described in `{described}`) → {to} on {date}");
+        let policy = d["review_policy"]["policy"].as_str().unwrap_or("").to_string();
+        assert_as_check(rec, (verdict, review, reasons), (d["verdict"].as_str().unwrap().to_string(), policy, want.join("; ")), &row);
+        assert_eq!(&rec[eccn], d["eccn"].as_str().unwrap_or(&rec[eccn]), "{row}");
+    }
+    let eccns: Vec<&str> = recs[1..=3].iter().map(|r| &r[eccn]).collect();
+    assert_eq!(eccns, ["5A992.z.1", "4A090.a", "4A090.a"]);
+    let (ic, unknown) = (&recs[rows.len() + 1], &recs[rows.len() + 2]);
+    assert_eq!((&ic[verdict], &unknown[verdict]), (&"error".to_string()[..], &"error".to_string()[..]));
+    assert!(
+        ic[error].contains("column contains: an integrated circuit contains no items: drop `contains`, or give `item_kind` assembly"),
+        "{ic:?}"
+    );
+    assert!(unknown[error].contains("column contains: unknown chip `H1000`; did you mean `H100`?"), "{unknown:?}");
+    assert!(!unknown[error].contains("column chip"), "the chip column may be empty with `contains`: {unknown:?}");
+}

@@ -7,7 +7,7 @@
 use jiff::civil::Date;
 
 use super::hash::FxMap;
-use super::row::{Key, Spec};
+use super::row::{CompositeTable, Key, Spec};
 use chipgate_core::chip::Chip;
 use chipgate_core::eval::signature::{Exporting, Role, Signatures};
 use chipgate_core::rules::ExporterRole;
@@ -40,6 +40,8 @@ pub(crate) struct Classes<'r> {
     /// The classes of catalog chips by chip and period.
     catalog: Vec<Option<u32>>,
     specs: FxMap<SpecKey, u32>,
+    /// The classes of the computers and assemblies rows describe, by what they are made of.
+    composites: FxMap<(Vec<u8>, SpecKey), u32>,
     /// The parties the rules' exporter tests name (see [`Key::exporter`]).
     parties: Vec<&'r str>,
     next_spec: u32,
@@ -59,6 +61,7 @@ impl<'r> Classes<'r> {
             by_id: Vec::new(),
             catalog: vec![None; rs.catalog.chips().len() * rs.periods()],
             specs: FxMap::default(),
+            composites: FxMap::default(),
             next_spec: rs.catalog.chips().len() as u32,
             countries: vec![None; 3 * rs.countries.all().len() * rs.periods()],
             buf: Vec::new(),
@@ -69,8 +72,8 @@ impl<'r> Classes<'r> {
     /// The memo key of a row: chip class, destination class, end-user class (joined with the
     /// ship-from's, when one is given, and with the parties' `signature`, when any is named),
     /// period.
-    pub fn key(&mut self, k: &Key, date: Date, signature: &[u8]) -> [u32; 4] {
-        let chip = self.chip(k, date);
+    pub fn key(&mut self, k: &Key, date: Date, signature: &[u8], composites: &CompositeTable) -> [u32; 4] {
+        let chip = self.chip(k, date, composites);
         let dest = self.country(Role::Destination, k.dest, k.period, date);
         let hq = match (self.exact, k.hq) {
             (true, hq) => hq.unwrap_or(ABSENT),
@@ -143,10 +146,13 @@ impl<'r> Classes<'r> {
         class
     }
 
-    fn chip(&mut self, k: &Key, date: Date) -> u32 {
+    fn chip(&mut self, k: &Key, date: Date, composites: &CompositeTable) -> u32 {
         let (idx, spec, plain) = (k.chip, &k.spec, k.plain());
         if plain && self.exact {
             return idx.unwrap_or(ABSENT);
+        }
+        if k.composite.is_some() {
+            return self.composite(k, date, composites);
         }
         // A catalog chip without figures of its own: its slot in `catalog`.
         let slot = idx.filter(|_| plain).map(|i| i as usize * self.rs.periods() + k.period as usize);
@@ -175,6 +181,27 @@ impl<'r> Classes<'r> {
             }
             self.specs.insert((idx, *spec, k.period, k.exporter, k.role, k.attested), class);
         }
+        class
+    }
+
+    /// The class of a computer or an assembly a row describes (see `row::CompositeTable`),
+    /// remembered by what it is made of, so that the table may start over.
+    fn composite(&mut self, k: &Key, date: Date, composites: &CompositeTable) -> u32 {
+        let key = (composites.signature(k.composite).to_vec(), (k.chip, k.spec, k.period, k.exporter, k.role, k.attested));
+        if let Some(c) = self.composites.get(&key) {
+            return *c;
+        }
+        let class = if self.exact {
+            self.next_spec += 1;
+            self.next_spec
+        } else {
+            let (chip, _) = super::row::chip_of(self.rs, k, composites);
+            self.chip_signature(&chip, date, k)
+        };
+        if self.composites.len() >= SPEC_CAP {
+            self.composites.clear();
+        }
+        self.composites.insert(key, class);
         class
     }
 
@@ -227,7 +254,7 @@ impl<'r> Classes<'r> {
 
     /// A memo key that means the same in every worker (whose class ids differ): the classes'
     /// signatures and the period, or (by identity) the query itself.
-    pub fn shared_key(&self, class: [u32; 4], k: &Key, signature: &[u8]) -> Vec<u8> {
+    pub fn shared_key(&self, class: [u32; 4], k: &Key, signature: &[u8], composite: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let [chip, dest, hq, period] = class;
         if self.exact {
@@ -237,8 +264,11 @@ impl<'r> Classes<'r> {
                 out.extend_from_slice(&n.unwrap_or_default().to_le_bytes());
             }
             k.spec.write(&mut out);
-            // The parties by name (the signature holds the names when classing by identity).
+            // The parties by name (the signature holds the names when classing by identity),
+            // then what a computer is made of.
             out.extend_from_slice(signature);
+            out.push(0xfe);
+            out.extend_from_slice(composite);
         } else {
             for id in [chip, dest, hq] {
                 // Chip, destination and end-user signatures start with their own letter and

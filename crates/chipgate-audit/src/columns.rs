@@ -27,6 +27,15 @@ pub enum Field {
     /// The ECCN the exporter's records give the item (compared with chipgate's
     /// classification; the row's verdict rests on chipgate's).
     Eccn,
+    /// What a computer or an assembly contains, `CHIP` or `CHIPxN`, `;`-separated (as `check
+    /// --contains`).
+    Contains,
+    /// The kind of item, `ic`, `assembly` or `computer` (as `check --item`; not `item`, which
+    /// ERP exports use for the product).
+    ItemKind,
+    /// Other entries of the control list the item is described in, `;`-separated (as `check
+    /// --described-in`).
+    DescribedIn,
     /// Who exports (an is-informed letter binds only the exporter it was sent to; without it,
     /// the chip's vendor is presumed to be the exporter).
     Exporter,
@@ -51,10 +60,13 @@ pub enum Field {
 /// The fields before the figures, in the order of [`Field::all`].
 const BEFORE: [Field; 5] = [Field::Destination, Field::Chip, Field::Date, Field::EndUserHq, Field::Quantity];
 /// The fields after the figures.
-const AFTER: [Field; 11] = [
+const AFTER: [Field; 14] = [
     Field::Flag(Flag::Datacenter),
     Field::Flag(Flag::Hbm),
     Field::Eccn,
+    Field::Contains,
+    Field::ItemKind,
+    Field::DescribedIn,
     Field::Exporter,
     Field::ExporterRole,
     Field::AttestedBy,
@@ -91,6 +103,9 @@ impl Field {
             Field::Figure(m) => m.name(),
             Field::Flag(f) => f.name(),
             Field::Eccn => "eccn",
+            Field::Contains => "contains",
+            Field::ItemKind => "item_kind",
+            Field::DescribedIn => "described_in",
             Field::Exporter => "exporter",
             Field::ExporterRole => "exporter_role",
             Field::AttestedBy => "attested_by",
@@ -358,7 +373,7 @@ impl Columns {
         if c.index(Field::Destination).is_none() {
             return Err(HeaderError::Missing { field: "destination", present: c.names });
         }
-        if c.index(Field::Chip).is_none() && Field::specs().all(|f| c.index(f).is_none()) {
+        if c.index(Field::Chip).is_none() && c.index(Field::Contains).is_none() && Field::specs().all(|f| c.index(f).is_none()) {
             return Err(HeaderError::NoChip);
         }
         Ok(c)

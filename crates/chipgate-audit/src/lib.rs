@@ -492,7 +492,8 @@ impl<'r> Evaluator<'r> {
         };
         Ok(match parsed {
             Ok(p) => {
-                let f = self.memo.get(self.rs, self.shared, &mut self.classes, (&p.key, &self.reader.party_table), p.date)?;
+                let tables = row::Tables { parties: &self.reader.party_table, composites: &self.reader.composites };
+                let f = self.memo.get(self.rs, self.shared, &mut self.classes, (&p.key, tables), p.date)?;
                 self.counter.evaluated(f.verdict, p.key.dest, p.date, p.quantity);
                 let eccn = self.reader.eccn_warning(fields, f);
                 let mut warning = None;

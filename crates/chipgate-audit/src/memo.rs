@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use super::classes::Classes;
 use super::hash::FxMap;
-use super::row::{Key, PartyTable};
+use super::row::{Key, Tables};
 use super::sink::csv_field;
 use chipgate_core::eval::Options;
-use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Missing, Parties, Reason, ReviewRef, TraceEntry};
+use chipgate_core::eval::{Candidate, Decision, ExceptionRef, Missing, Reason, ReviewRef, TraceEntry};
 use chipgate_core::{evaluate, EvalError, Query, RuleSet, Verdict};
 
 /// The names of the columns an audit appends to each row, in order.
@@ -229,7 +229,7 @@ impl Shared {
 
     /// The finding for a shared key, evaluating `key` on `date` if it is new. The evaluation
     /// happens under the lock, so that no two workers evaluate one class.
-    fn get(&self, rs: &RuleSet, shared: Vec<u8>, key: &Key, date: Date, parties: Parties<'_>) -> Result<Arc<Finding>, MemoError> {
+    fn get(&self, rs: &RuleSet, shared: Vec<u8>, (key, tables): (&Key, Tables<'_>), date: Date) -> Result<Arc<Finding>, MemoError> {
         // A worker that panicked holding the lock left a whole map behind: go on with it.
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(f) = inner.map.get(&shared) {
@@ -239,7 +239,7 @@ impl Shared {
             inner.map.clear();
             inner.bytes = 0;
         }
-        let d = decide(rs, key, date, self.json, &self.parties, parties).map_err(MemoError::Eval)?;
+        let d = decide(rs, (key, tables), date, self.json, &self.parties).map_err(MemoError::Eval)?;
         let f = Arc::new(Finding::new(&d, self.json).map_err(MemoError::Json)?);
         inner.evaluations += 1;
         inner.bytes += f.size() + shared.len();
@@ -336,19 +336,19 @@ impl Memo {
         rs: &RuleSet,
         shared: &Shared,
         classes: &mut Classes<'_>,
-        (key, parties): (&Key, &PartyTable),
+        (key, tables): (&Key, Tables<'_>),
         date: Date,
     ) -> Result<&Arc<Finding>, MemoError> {
         if self.outcome_bytes > self.cap || self.outcomes.len() >= usize::from(u16::MAX) {
             self.forget();
         }
         let Some(slot) = self.slot(key) else {
-            return classed(&mut self.classes, rs, shared, classes, (key, parties), date);
+            return classed(&mut self.classes, rs, shared, classes, (key, tables), date);
         };
         let place = match self.queries.get(slot) {
             Some(&place) if place != 0 => place,
             _ => {
-                let f = classed(&mut self.classes, rs, shared, classes, (key, parties), date)?.clone();
+                let f = classed(&mut self.classes, rs, shared, classes, (key, tables), date)?.clone();
                 let place = self.place(f);
                 if let Some(s) = self.queries.get_mut(slot) {
                     *s = place;
@@ -358,7 +358,7 @@ impl Memo {
         };
         match self.outcomes.get(usize::from(place) - 1) {
             Some(f) => Ok(f),
-            None => classed(&mut self.classes, rs, shared, classes, (key, parties), date),
+            None => classed(&mut self.classes, rs, shared, classes, (key, tables), date),
         }
     }
 
@@ -416,30 +416,31 @@ fn classed<'m>(
     rs: &RuleSet,
     shared: &Shared,
     classes: &mut Classes<'_>,
-    (key, parties): (&Key, &PartyTable),
+    (key, tables): (&Key, Tables<'_>),
     date: Date,
 ) -> Result<&'m Arc<Finding>, MemoError> {
-    let signature = parties.signature(key.parties, key.period);
-    let class = classes.key(key, date, signature);
-    level.get(pack(class), || shared.get(rs, classes.shared_key(class, key, signature), key, date, parties.names(key.parties)))
+    let signature = tables.parties.signature(key.parties, key.period);
+    let class = classes.key(key, date, signature, tables.composites);
+    let shared_key = || classes.shared_key(class, key, signature, tables.composites.signature(key.composite));
+    level.get(pack(class), || shared.get(rs, shared_key(), (key, tables), date))
 }
 
 /// What an exporter of none of the parties the rules name is called in an answer (the audit
 /// classes such exporters together).
 pub(crate) const ANOTHER_EXPORTER: &str = "an exporter no rule names";
 
-/// Evaluates the query a key stands for, on a date; with the trace only when `traced`.
-/// `parties` are the ones the rules' exporter tests name (see [`Key::exporter`]).
+/// Evaluates the query a key stands for (its places in `tables`), on a date; with the trace
+/// only when `traced`. `parties` are the ones the rules' exporter tests name (see
+/// [`Key::exporter`]).
 pub(crate) fn decide(
     rs: &RuleSet,
-    key: &Key,
+    (key, tables): (&Key, Tables<'_>),
     date: Date,
     traced: bool,
     parties: &[String],
-    named: Parties<'_>,
 ) -> Result<Decision, EvalError> {
-    let base = key.chip.and_then(|i| rs.catalog.chips().get(i as usize));
-    let (chip, hypothetical) = key.spec.overrides().chip(base);
+    let (chip, hypothetical) = super::row::chip_of(rs, key, tables.composites);
+    let named = tables.parties.names(key.parties);
     let code = |i: Option<u32>| i.and_then(|i| rs.countries.all().get(i as usize)).map(|c| c.code.as_str());
     let destination = code(Some(key.dest)).ok_or_else(|| EvalError::UnknownCountry(key.dest.to_string()))?;
     let exporter = key.exporter.map(|i| parties.get(i as usize).map_or(ANOTHER_EXPORTER, String::as_str));
@@ -470,6 +471,8 @@ mod tests {
     #[test]
     fn the_query_table_starts_over_when_full_and_keeps_answering() {
         let rs = RuleSet::builtin().unwrap();
+        let (parties, composites) = (crate::row::PartyTable::default(), crate::row::CompositeTable::default());
+        let tables = Tables { parties: &parties, composites: &composites };
         let (shared, mut classes, mut memo) = (Shared::new(&rs, false), Classes::new(&rs, false), Memo::new(&rs, 1));
         let date = jiff::civil::date(2025, 6, 1);
         let period = rs.period_index(date) as u32;
@@ -489,16 +492,17 @@ mod tests {
                 role: None,
                 attested: 0,
                 parties: None,
+                composite: None,
             })
         });
         let first: Vec<Finding> =
-            keys.clone().map(|k| (**memo.get(&rs, &shared, &mut classes, (&k, &PartyTable::default()), date).unwrap()).clone()).collect();
+            keys.clone().map(|k| (**memo.get(&rs, &shared, &mut classes, (&k, tables), date).unwrap()).clone()).collect();
         assert!(memo.numbers.len() < first.len(), "the table started over");
         let distinct: std::collections::HashSet<&str> =
             first.iter().map(|f| f.csv.as_slice()).map(|c| std::str::from_utf8(c).unwrap()).collect();
         assert!(distinct.len() > 1, "queries with different answers");
         for (k, f) in keys.zip(&first) {
-            assert_eq!(**memo.get(&rs, &shared, &mut classes, (&k, &PartyTable::default()), date).unwrap(), *f, "{k:?}");
+            assert_eq!(**memo.get(&rs, &shared, &mut classes, (&k, tables), date).unwrap(), *f, "{k:?}");
         }
     }
 }

@@ -10,6 +10,7 @@ use super::memo::Finding;
 use super::scan::Fields;
 use chipgate_core::chip::{Flag, Metric, MetricMap, Overrides, Resolution};
 use chipgate_core::parties::Owner;
+use chipgate_core::request::Check;
 use chipgate_core::rules::{Attestation, ExporterRole};
 use chipgate_core::RuleSet;
 
@@ -209,6 +210,9 @@ pub(crate) struct Key {
     /// The parties named (end user, consignee), as a place in the reader's [`PartyTable`];
     /// none when neither is named.
     pub parties: Option<u32>,
+    /// What a computer or an assembly contains, its kind and the entries it is described in, as
+    /// a place in the reader's [`CompositeTable`]; none when the row gives none of them.
+    pub composite: Option<u32>,
 }
 
 impl Key {
@@ -221,7 +225,109 @@ impl Key {
             && self.parties.is_none()
             && self.role.is_none()
             && self.attested == 0
+            && self.composite.is_none()
     }
+}
+
+/// The computers and assemblies the rows describe (`contains`, `item_kind`, `described_in`),
+/// each distinct set of cells once: what it makes of a chip, and its signature (the kind, what
+/// it contains and the entries it is described in, as resolved), which the memo's keys use,
+/// so that two spellings of one computer are one query.
+#[derive(Debug, Default)]
+pub(crate) struct CompositeTable {
+    by_cells: NameMap<u32>,
+    entries: Vec<(Check, Vec<u8>)>,
+}
+
+/// The cells a row describes a computer or an assembly in.
+pub(crate) type CompositeCells<'a> = [&'a [u8]; 3];
+
+impl CompositeTable {
+    /// The place of a row's cells (none when all are blank); what cannot be read is an error
+    /// naming its field.
+    fn place(&mut self, rs: &RuleSet, cells: CompositeCells<'_>) -> Result<Option<u32>, (Field, String)> {
+        if cells.iter().all(|c| c.is_empty()) {
+            return Ok(None);
+        }
+        let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
+        for c in cells {
+            raw.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            raw.extend_from_slice(c);
+        }
+        if let Some(p) = self.by_cells.get(&raw) {
+            return Ok(Some(*p));
+        }
+        let list = |c: &[u8]| -> Vec<String> {
+            String::from_utf8_lossy(c).split([';', ',']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        };
+        let [contains, item, described_in] = cells;
+        let item = Some(String::from_utf8_lossy(item).trim().to_string()).filter(|i| !i.is_empty());
+        let check = Check { contains: list(contains), item, described_in: list(described_in), ..Check::default() };
+        let mut chip = chipgate_core::chip::Chip::default();
+        check.make_composite(rs, &mut chip, true).map_err(|e| {
+            let field = match e.parameter {
+                "item" => Field::ItemKind,
+                "described_in" => Field::DescribedIn,
+                _ => Field::Contains,
+            };
+            // Said in the words of the columns rather than of `check`'s flags.
+            let message =
+                e.message.replace("--contains", "`contains`").replace("--item", "`item_kind`").replace("--described-in", "`described_in`");
+            (field, message)
+        })?;
+        let mut signature = vec![chip.item as u8];
+        for p in &chip.contains {
+            signature.extend_from_slice(p.chip.as_bytes());
+            signature.push(0);
+            signature.extend_from_slice(&p.count.to_le_bytes());
+        }
+        signature.push(0xff);
+        for d in &chip.described_in {
+            signature.extend(d.bytes().map(|b| b.to_ascii_lowercase()));
+            signature.push(0);
+        }
+        if self.entries.len() >= CACHE_CAP {
+            self.by_cells.clear();
+            self.entries.clear();
+        }
+        self.entries.push((check, signature));
+        let place = self.entries.len() as u32 - 1;
+        self.by_cells.insert(&raw, place);
+        Ok(Some(place))
+    }
+
+    /// The signature of a place (empty for none).
+    pub fn signature(&self, place: Option<u32>) -> &[u8] {
+        place.and_then(|p| self.entries.get(p as usize)).map_or(&[][..], |(_, s)| s.as_slice())
+    }
+
+    /// Makes `chip` the computer or assembly of a place (nothing for none); `blank` when the
+    /// row names no catalog chip and gives no figures.
+    pub fn apply(&self, rs: &RuleSet, place: Option<u32>, chip: &mut chipgate_core::chip::Chip, blank: bool) {
+        if let Some((check, _)) = place.and_then(|p| self.entries.get(p as usize)) {
+            // Read once already (`place`): it reads the same again.
+            let _ = check.make_composite(rs, chip, blank);
+        }
+    }
+}
+
+/// The tables a key's places are in.
+#[derive(Clone, Copy)]
+pub(crate) struct Tables<'a> {
+    pub parties: &'a PartyTable,
+    pub composites: &'a CompositeTable,
+}
+
+/// The chip a key asks about: its catalog chip with the row's figures, made the computer or
+/// assembly the row describes; and whether it is hypothetical.
+pub(crate) fn chip_of(rs: &RuleSet, key: &Key, composites: &CompositeTable) -> (chipgate_core::chip::Chip, bool) {
+    let base = key.chip.and_then(|i| rs.catalog.chips().get(i as usize));
+    let (mut chip, hypothetical) = key.spec.overrides().chip(base);
+    if key.composite.is_none() {
+        return (chip, hypothetical);
+    }
+    composites.apply(rs, key.composite, &mut chip, base.is_none() && key.spec.is_empty());
+    (chip, true)
 }
 
 /// The parties of the rows read, each distinct pair of names once, with what their answers
@@ -436,6 +542,8 @@ pub(crate) struct Reader<'r> {
     default_attested: u8,
     /// The end users and consignees read.
     pub party_table: PartyTable,
+    /// The computers and assemblies the rows describe.
+    pub composites: CompositeTable,
     /// Whether answers are classed by identity (JSON rows name the parties).
     exact: bool,
 }
@@ -493,6 +601,9 @@ struct At {
     exporter: Option<usize>,
     exporter_role: Option<usize>,
     attested_by: Option<usize>,
+    contains: Option<usize>,
+    item_kind: Option<usize>,
+    described_in: Option<usize>,
     ship_from: Option<usize>,
     end_user: Option<usize>,
     consignee: Option<usize>,
@@ -515,6 +626,9 @@ impl At {
             exporter: at(Field::Exporter),
             exporter_role: at(Field::ExporterRole),
             attested_by: at(Field::AttestedBy),
+            contains: at(Field::Contains),
+            item_kind: at(Field::ItemKind),
+            described_in: at(Field::DescribedIn),
             ship_from: at(Field::ShipFrom),
             end_user: at(Field::EndUser),
             consignee: at(Field::Consignee),
@@ -548,6 +662,7 @@ impl<'r> Reader<'r> {
             parties: Vec::new(),
             exporters: NameMap::default(),
             party_table: PartyTable::default(),
+            composites: CompositeTable::default(),
             exact: opts.json || rs.replaces_identities(),
             default_exporter: None,
             default_role: opts.exporter_role,
@@ -600,7 +715,15 @@ impl<'r> Reader<'r> {
             Err(w) => (0, Some(w)),
         };
         let (spec, has_spec) = self.spec(rec);
-        let chip = self.chip(get(self.at.chip), has_spec);
+        let cells = [get(self.at.contains), get(self.at.item_kind), get(self.at.described_in)];
+        let composite = match self.composites.place(self.rs, cells) {
+            Ok(c) => c,
+            Err((f, e)) => {
+                self.problem(f, (ErrorKind::BadValue, e));
+                None
+            }
+        };
+        let chip = self.chip(get(self.at.chip), has_spec || cells.iter().any(|c| !c.is_empty()));
         let exporter = self.exporter(get(self.at.exporter));
         let ship_from = match get(self.at.ship_from) {
             b"" => self.default_ship_from,
@@ -636,7 +759,8 @@ impl<'r> Reader<'r> {
         let warning = warning.map(|(_, p)| Box::new(p));
         // A row without a destination has a problem that says so, and has returned above.
         let Some(dest) = dest else { return Err(vec![Problem::missing(Field::Destination)]) };
-        Ok(Parsed { key: Key { chip, spec, dest, hq, period, exporter, ship_from, role, attested, parties }, date, quantity, warning })
+        let key = Key { chip, spec, dest, hq, period, exporter, ship_from, role, attested, parties, composite };
+        Ok(Parsed { key, date, quantity, warning })
     }
 
     /// The values of a cell of named values, `;`-separated (an exporter role is one), or a

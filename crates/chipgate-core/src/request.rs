@@ -148,7 +148,7 @@ impl Check {
 
     /// Applies `item`, `contains` and `described_in` to the chip; `blank` when nothing else
     /// describes it (then it is a hypothetical computer, or assembly, named so).
-    fn make_composite(&self, rs: &RuleSet, chip: &mut Chip, blank: bool) -> Result<(), RequestError> {
+    pub fn make_composite(&self, rs: &RuleSet, chip: &mut Chip, blank: bool) -> Result<(), RequestError> {
         let item = match &self.item {
             Some(k) => Item::parse(k.trim()).ok_or_else(|| {
                 let names: Vec<&str> = Item::ALL.iter().map(|i| i.name()).collect();
