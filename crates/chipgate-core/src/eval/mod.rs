@@ -955,9 +955,11 @@ fn presume<'r>(
         return Some((0, p));
     }
     let p = pick(Truth::Unknown)?;
-    let (i, r, _) = presumptions.get(p)?;
-    // The figures may already give the ECCN presumed: nothing more is possible.
-    if possible.iter().any(|(e, _)| e.as_deref() == Some(presumption_eccn(r))) {
+    let (i, r, presumed) = presumptions.get(p)?;
+    // The figures may already give the ECCN presumed: then only a datacenter flag the
+    // presumption changes makes another licensing possible (the same ECCN twice).
+    let already = possible.iter().any(|(e, _)| e.as_deref() == Some(presumption_eccn(r)));
+    if already && presumed.datacenter == ctx.metrics.datacenter {
         return None;
     }
     possible.push((Some(presumption_eccn(r).to_string()), vec![*i]));
@@ -965,8 +967,8 @@ fn presume<'r>(
 }
 
 /// The presumption that would bind the exporter had it one of the roles its rule names, when
-/// the item is not already classified as it presumes: the answer then says that no role was
-/// given. Evaluated without tracing, so that the trace shows only what the answer rests on.
+/// it would change the item's classification or its datacenter flag: the answer then says that
+/// no role was given. Evaluated without tracing, so that the trace shows only what the answer rests on.
 fn would_presume<'r>(
     ctx: &mut Ctx<'r>,
     presumptions: &[(usize, &'r Rule, Metrics)],
@@ -975,9 +977,11 @@ fn would_presume<'r>(
     let (tracing, missing) = (ctx.tracing, ctx.missing.clone());
     let (trace, results) = (ctx.trace.len(), ctx.rule_results.len());
     (ctx.force_role, ctx.tracing) = (Some(true), false);
-    let found = presumptions.iter().find(|(_, r, _)| {
+    let item_datacenter = ctx.metrics.datacenter;
+    let found = presumptions.iter().find(|(_, r, presumed)| {
         let already = possible.iter().all(|(e, _)| e.as_deref() == Some(presumption_eccn(r)));
-        !already && r.when.tests_role() && ctx.rule(r) != Truth::False
+        let changes = !already || presumed.datacenter != item_datacenter;
+        changes && r.when.tests_role() && ctx.rule(r) != Truth::False
     });
     ctx.force_role = None;
     ctx.trace.truncate(trace);
@@ -1425,7 +1429,9 @@ fn assemble(
         replaced: rs.replaced_for(q.date, &q.chip.id, &[&dest.code, &hq.unwrap_or(dest).code]).into_iter().cloned().collect(),
         screening,
     };
-    if outcomes.len() == 1 {
+    // One ECCN however the unknowns fall (a presumption that may hold can change only the
+    // licensing of the classification the figures give): it is the answer's.
+    if outcomes.iter().all(|o| first.is_some_and(|f| f.0 == o.0)) {
         d.eccn = first.and_then(|f| f.0.clone());
     } else {
         d.eccn_candidates = outcomes.iter().map(|(e, _, o)| Candidate { eccn: e.clone(), verdict: o.verdict }).collect();
