@@ -842,10 +842,13 @@ fn foundry_columns_are_read_as_check_reads_its_flags() {
         "{:?}",
         bad
     );
-    // The role of rows without one.
-    let (r, recs) = audit_csv(b"chip,destination,date,node_nm\nT4,CN,2026-03-01,12\n", &["--exporter-role", "fabricator"]);
+    // The role and the attestations of rows without them; `none` is no attestation.
+    let input =
+        b"chip,destination,date,node_nm,transistors_billion,attested_by\nT4,CN,2026-03-01,12,13.6,\nT4,CN,2026-03-01,12,13.6,none\n";
+    let (r, recs) = audit_csv(input, &["--exporter-role", "fabricator", "--attested-by", "fabricator"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(&recs[1][col(&recs[0], "verdict")], "license_required");
+    let verdicts: Vec<&str> = recs[1..].iter().map(|r| &r[col(&recs[0], "verdict")]).collect();
+    assert_eq!(verdicts, ["no_license_required", "license_required"]);
     let (r, _) = audit_csv(b"chip,destination\nT4,CN\n", &["--exporter-role", "fab"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--exporter-role: unknown exporter role `fab`; use one of fabricator, osat, other"), "{}", r.stderr);

@@ -506,3 +506,53 @@ fn contains_errors_name_the_entry_and_the_parameter() {
     assert!(fails(&["check", "--contains", "H100x8", "--item", "ic", "--to", "CN"]).contains("an integrated circuit contains no items"));
     assert!(fails(&["check", "--contains", "H100x8", "--item", "rack", "--to", "CN"]).contains("--item `rack` is not a kind of item"));
 }
+
+/// The foundry rule's inputs: `diff` refuses them (its catalog chips give no node or transistor
+/// count, so every answer would be left open), `none` gives no attestation, and a role
+/// chipgate does not know is an error naming the flag.
+#[test]
+fn the_foundry_rules_inputs_where_they_can_answer() {
+    let refused = fails(&["diff", "--from", "2025-01-01", "--until", "2026-03-01", "--chips", "RTX 4090", "--exporter-role", "fabricator"]);
+    assert!(
+        refused.contains("--exporter-role: a diff compares catalog chips, which give no process node or transistor count"),
+        "{refused}"
+    );
+    let refused = fails(&["diff", "--from", "2025-01-01", "--until", "2026-03-01", "--attested-by", "fabricator"]);
+    assert!(refused.contains("--attested-by: a diff compares catalog chips"), "{refused}");
+    let other = ok(&[
+        "diff",
+        "--from",
+        "2025-01-01",
+        "--until",
+        "2026-03-01",
+        "--chips",
+        "H100",
+        "--destinations",
+        "CN",
+        "--exporter-role",
+        "other",
+    ]);
+    assert!(!other.is_empty());
+    let base = [
+        "check",
+        "--tpp",
+        "1000",
+        "--die-area",
+        "400",
+        "--node",
+        "7",
+        "--to",
+        "CN",
+        "--date",
+        "2026-03-01",
+        "--exporter-role",
+        "fabricator",
+    ];
+    let run = chipgate(&[&base[..], &["--attested-by", "none", "--format", "json"]].concat());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let none: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(none["verdict"], "license_required");
+    assert!(none.get("attested_by").is_none(), "`none` is no attestation: {none}");
+    assert!(fails(&["check", "H100", "--to", "CN", "--exporter-role", "fab"])
+        .contains("--exporter-role: unknown exporter role `fab`; use one of fabricator, osat, other"));
+}

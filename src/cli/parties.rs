@@ -23,7 +23,8 @@ pub struct PartyArgs {
     pub exporter_role: Option<String>,
     /// An attestation given for the item: `approved_designer` or `authorized_designer` (the
     /// IC's designer attests its TPP and performance density), `fabricator` or `approved_osat`
-    /// (who packaged it attests its transistor count, given with --transistors); repeatable.
+    /// (who packaged it attests its transistor count, given with --transistors); repeatable;
+    /// `none` for none. Not with `diff`, whose catalog chips give no node or transistor count.
     #[arg(long, value_name = "WHO")]
     pub attested_by: Vec<String>,
     /// The country the item ships from (ISO code or name); default: the rules' jurisdiction

@@ -271,8 +271,12 @@ impl CompositeTable {
                 _ => Field::Contains,
             };
             // Said in the words of the columns rather than of `check`'s flags.
-            let message =
-                e.message.replace("--contains", "`contains`").replace("--item", "`item_kind`").replace("--described-in", "`described_in`");
+            let message = e
+                .message
+                .replace("--contains", "`contains`")
+                .replace("--item", "`item_kind`")
+                .replace("--described-in", "`described_in`")
+                .replace(", or describe it with --tpp", "");
             (field, message)
         })?;
         let mut signature = vec![chip.item as u8];
@@ -735,6 +739,7 @@ impl<'r> Reader<'r> {
         };
         let attested = match get(self.at.attested_by) {
             b"" => self.default_attested,
+            none if none.eq_ignore_ascii_case(b"none") => 0,
             raw => self.named(Field::AttestedBy, raw, Attestation::parse, Attestation::names()).map_or(0, |a| attested_bits(&a)),
         };
         if let Some(enc) = self.decoded {

@@ -257,7 +257,10 @@ impl Check {
             None => None,
         };
         let mut attested = Vec::new();
-        for a in self.attested_by.iter().flat_map(|a| a.split(';')).map(str::trim).filter(|a| !a.is_empty()) {
+        // `none` says that no attestation is given (an audit row saying so over a default).
+        for a in
+            self.attested_by.iter().flat_map(|a| a.split(';')).map(str::trim).filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case("none"))
+        {
             let a = Attestation::parse(a).ok_or_else(|| {
                 bad("attested_by", format!("{}: unknown attestation `{a}`; use one of {}", flag("attested_by"), Attestation::names()))
             })?;
@@ -614,6 +617,18 @@ impl Diff {
         let (eu, co) = owners_of([self.end_user.as_deref(), self.consignee.as_deref()], &self.end_user_owner, &self.consignee_owner)?;
         let exporting = Check { exporter_role: self.exporter_role.clone(), attested_by: self.attested_by.clone(), ..Check::default() };
         let (exporter_role, attested_by) = exporting.exporting()?;
+        // The foundry rule reads figures (the node, the transistor count) that a diff over the
+        // catalog cannot give chip by chip: every answer would be left open.
+        if exporter_role.is_some_and(|r| r != crate::rules::ExporterRole::Other) || !attested_by.is_empty() {
+            let parameter = if exporter_role.is_some() { "exporter_role" } else { "attested_by" };
+            return Err(bad(
+                parameter,
+                format!(
+                    "{}: a diff compares catalog chips, which give no process node or transistor count for the foundry rule; ask check or timeline with --node and --transistors",
+                    flag(parameter)
+                ),
+            ));
+        }
         let req = crate::history::DiffRequest {
             chips,
             destinations,
