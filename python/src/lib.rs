@@ -159,8 +159,9 @@ fn audit_options(options: &str) -> PyResult<Options> {
         .get("attested_by")
         .and_then(|v| v.as_array())
         .map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect());
-    let exporting = chipgate_core::request::Check { exporter_role: text("exporter_role"), attested_by, ..Default::default() };
-    (opts.exporter_role, opts.attested_by) = exporting.exporting().map_err(|e| PyValueError::new_err(e.message))?;
+    let role = text("exporter_role");
+    (opts.exporter_role, opts.attested_by) =
+        chipgate_core::request::exporting(role.as_deref(), &attested_by).map_err(|e| PyValueError::new_err(e.message))?;
     opts.stamp = o.get("stamp").and_then(|v| v.as_bool()).unwrap_or(false);
     opts.row_numbers = o.get("row_numbers").and_then(|v| v.as_bool()).unwrap_or(true);
     Ok(opts)

@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use arrow_schema::ArrowError;
 use chipgate::audit::{self, CsvSink, JsonlSink, Options, Sink, Summary, XlsxSink};
-use chipgate::request::Check;
 use chipgate::RuleSet;
 use clap::{Args, ValueEnum};
 use indicatif::{HumanBytes, HumanDuration, ProgressBar, ProgressState, ProgressStyle};
@@ -155,8 +154,7 @@ pub fn run(cli: &Cli, a: &AuditArgs, out: &mut dyn Write) -> Result<u8> {
     opts.date_format = a.date_format.clone();
     opts.exporter = a.exporter.clone();
     opts.ship_from = a.ship_from.as_deref().map(|f| super::country(&rs, f)).transpose()?;
-    let exporting = Check { exporter_role: a.exporter_role.clone(), attested_by: a.attested_by.clone(), ..Check::default() };
-    (opts.exporter_role, opts.attested_by) = exporting.exporting()?;
+    (opts.exporter_role, opts.attested_by) = chipgate::request::exporting(a.exporter_role.as_deref(), &a.attested_by)?;
     if a.output_delimiter.is_some() && a.format.is_some_and(|f| f != AuditFormat::Csv) {
         bail!("--output-delimiter applies to CSV output; drop it or use --format csv");
     }

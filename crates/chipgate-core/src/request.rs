@@ -28,6 +28,30 @@ fn bad(parameter: &'static str, message: impl Into<String>) -> RequestError {
     RequestError { parameter, message: message.into() }
 }
 
+/// An exporter role and attestations as a request gives them (`exporter_role`, `attested_by`,
+/// each attestation a value or a `;`-separated list; `none` for none), read, or the parameter
+/// that holds a value chipgate does not know. The audit's defaults and the service's and
+/// Python's options are read with it too.
+pub fn exporting(role: Option<&str>, attested_by: &[String]) -> Result<(Option<ExporterRole>, Vec<Attestation>), RequestError> {
+    let role = match role.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(ExporterRole::parse(r).ok_or_else(|| {
+            bad("exporter_role", format!("{}: unknown exporter role `{r}`; use one of {}", flag("exporter_role"), ExporterRole::names()))
+        })?),
+        None => None,
+    };
+    let mut attested = Vec::new();
+    // `none` says that no attestation is given (an audit row saying so over a default).
+    for a in attested_by.iter().flat_map(|a| a.split(';')).map(str::trim).filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case("none")) {
+        let a = Attestation::parse(a).ok_or_else(|| {
+            bad("attested_by", format!("{}: unknown attestation `{a}`; use one of {}", flag("attested_by"), Attestation::names()))
+        })?;
+        if !attested.contains(&a) {
+            attested.push(a);
+        }
+    }
+    Ok((role, attested))
+}
+
 /// A check: one chip (a catalog name, or figures that describe a hypothetical one, or both)
 /// to one destination on one date. Every field is a flag of `chipgate check` of the same
 /// name (`-` written `_`).
@@ -244,31 +268,9 @@ impl Check {
         })
     }
 
-    /// The exporter's role and the attestations, read, or the parameter that holds a value
-    /// chipgate does not know.
+    /// The exporter's role and the attestations, read (see [`exporting`]).
     pub fn exporting(&self) -> Result<(Option<ExporterRole>, Vec<Attestation>), RequestError> {
-        let role = match self.exporter_role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-            Some(r) => Some(ExporterRole::parse(r).ok_or_else(|| {
-                bad(
-                    "exporter_role",
-                    format!("{}: unknown exporter role `{r}`; use one of {}", flag("exporter_role"), ExporterRole::names()),
-                )
-            })?),
-            None => None,
-        };
-        let mut attested = Vec::new();
-        // `none` says that no attestation is given (an audit row saying so over a default).
-        for a in
-            self.attested_by.iter().flat_map(|a| a.split(';')).map(str::trim).filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case("none"))
-        {
-            let a = Attestation::parse(a).ok_or_else(|| {
-                bad("attested_by", format!("{}: unknown attestation `{a}`; use one of {}", flag("attested_by"), Attestation::names()))
-            })?;
-            if !attested.contains(&a) {
-                attested.push(a);
-            }
-        }
-        Ok((role, attested))
+        exporting(self.exporter_role.as_deref(), &self.attested_by)
     }
 
     /// The destination, the end user's headquarters and the ship-from, as codes.
@@ -615,8 +617,7 @@ impl Diff {
         let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
         let ship = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
         let (eu, co) = owners_of([self.end_user.as_deref(), self.consignee.as_deref()], &self.end_user_owner, &self.consignee_owner)?;
-        let exporting = Check { exporter_role: self.exporter_role.clone(), attested_by: self.attested_by.clone(), ..Check::default() };
-        let (exporter_role, attested_by) = exporting.exporting()?;
+        let (exporter_role, attested_by) = exporting(self.exporter_role.as_deref(), &self.attested_by)?;
         // The foundry rule reads figures (the node, the transistor count) that a diff over the
         // catalog cannot give chip by chip: every answer would be left open.
         if exporter_role.is_some_and(|r| r != crate::rules::ExporterRole::Other) || !attested_by.is_empty() {

@@ -112,12 +112,8 @@ impl Params {
         o.exporter = self.exporter.clone();
         o.ship_from =
             self.ship_from.as_deref().map(|f| chipgate_core::request::country(rs, f, "ship_from")).transpose().map_err(Problem::request)?;
-        let exporting = chipgate_core::request::Check {
-            exporter_role: self.exporter_role.clone(),
-            attested_by: self.attested_by.clone(),
-            ..Default::default()
-        };
-        (o.exporter_role, o.attested_by) = exporting.exporting().map_err(Problem::request)?;
+        (o.exporter_role, o.attested_by) =
+            chipgate_core::request::exporting(self.exporter_role.as_deref(), &self.attested_by).map_err(Problem::request)?;
         o.stamp = self.stamp;
         let limits = chipgate_audit::Limits::default();
         o.limits.record_bytes = self.max_record_bytes.map_or(limits.record_bytes, |n| n.clamp(1, limits.record_bytes));
