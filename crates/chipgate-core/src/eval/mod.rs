@@ -859,20 +859,9 @@ impl<'a> Period<'a> {
         let from = q.ship_from.or(rs.jurisdiction.as_deref()).map(country).transpose()?;
         let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
         let Classified { mut possible, metrics, parts, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
-        // The presumptions in force, each with the metrics the item is presumed to have.
-        let presumptions: Vec<(usize, &Rule, Metrics)> = self
-            .active
-            .iter()
-            .filter(|(_, r)| self.enforced(r))
-            .filter_map(|(i, r)| match &r.kind {
-                RuleKind::Presumption { datacenter, .. } => {
-                    let mut m = metrics.clone();
-                    m.datacenter = datacenter.or(m.datacenter);
-                    Some((*i, *r, m))
-                }
-                _ => None,
-            })
-            .collect();
+        // The presumptions in force.
+        let presumptions: Vec<(usize, &Rule)> =
+            self.active.iter().filter(|(_, r)| self.enforced(r) && matches!(r.kind, RuleKind::Presumption { .. })).copied().collect();
         let mut ctx = Ctx::new(rs, &metrics, q.chip, &parts, q.date, opts.trace);
         ctx.dest = dest.codes();
         ctx.hq = hq_country.unwrap_or(dest).codes();
@@ -907,13 +896,19 @@ impl<'a> Period<'a> {
             }
             _ => hints,
         };
+        // The figures the item is presumed to have under the presumption that applies, if any.
+        let presumed_metrics = presumed.and_then(|(_, p)| presumptions.get(p)).map(|(_, r)| {
+            let mut m = metrics.clone();
+            m.datacenter = presumed_datacenter(r, &metrics);
+            m
+        });
         let enforced = |r: &Rule| self.enforced(r);
         let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
         for (k, (eccn, deciding)) in possible.iter().enumerate() {
             ctx.eccn = eccn.as_deref();
             // Under a presumption, the licensing reads the figures the item is presumed to have.
-            ctx.metrics = match presumed {
-                Some((at, p)) if k == at => presumptions.get(p).map_or(&metrics, |(_, _, m)| m),
+            ctx.metrics = match (presumed, &presumed_metrics) {
+                (Some((at, _)), Some(m)) if k == at => m,
                 _ => &metrics,
             };
             let out = licensing(&mut ctx, &self.active, &enforced);
@@ -938,28 +933,36 @@ fn presumption_eccn(r: &Rule) -> &str {
     }
 }
 
+/// The datacenter flag an item is presumed to have under a presumption rule.
+fn presumed_datacenter(r: &Rule, item: &Metrics) -> Option<bool> {
+    match &r.kind {
+        RuleKind::Presumption { datacenter, .. } => datacenter.or(item.datacenter),
+        _ => item.datacenter,
+    }
+}
+
 /// Applies the first presumption (of `presumptions`, in rule-set order) that holds for the
 /// query: the item is then presumed of its ECCN alone (whatever its figures give). One whose
 /// truth is unknown adds its ECCN to those possible, unless another holds. Returns the place of
 /// the presumed classification in `possible` and of the presumption in `presumptions`.
 fn presume<'r>(
     ctx: &mut Ctx<'r>,
-    presumptions: &[(usize, &'r Rule, Metrics)],
+    presumptions: &[(usize, &'r Rule)],
     possible: &mut Vec<(Option<String>, Vec<usize>)>,
 ) -> Option<(usize, usize)> {
-    let truths: Vec<Truth> = presumptions.iter().map(|(_, r, _)| ctx.rule(r)).collect();
+    let truths: Vec<Truth> = presumptions.iter().map(|(_, r)| ctx.rule(r)).collect();
     let pick = |want: Truth| truths.iter().position(|t| *t == want);
     if let Some(p) = pick(Truth::True) {
-        let (i, r, _) = presumptions.get(p)?;
+        let (i, r) = presumptions.get(p)?;
         *possible = vec![(Some(presumption_eccn(r).to_string()), vec![*i])];
         return Some((0, p));
     }
     let p = pick(Truth::Unknown)?;
-    let (i, r, presumed) = presumptions.get(p)?;
+    let (i, r) = presumptions.get(p)?;
     // The figures may already give the ECCN presumed: then only a datacenter flag the
     // presumption changes makes another licensing possible (the same ECCN twice).
     let already = possible.iter().any(|(e, _)| e.as_deref() == Some(presumption_eccn(r)));
-    if already && presumed.datacenter == ctx.metrics.datacenter {
+    if already && presumed_datacenter(r, ctx.metrics) == ctx.metrics.datacenter {
         return None;
     }
     possible.push((Some(presumption_eccn(r).to_string()), vec![*i]));
@@ -969,25 +972,21 @@ fn presume<'r>(
 /// The presumption that would bind the exporter had it one of the roles its rule names, when
 /// it would change the item's classification or its datacenter flag: the answer then says that
 /// no role was given. Evaluated without tracing, so that the trace shows only what the answer rests on.
-fn would_presume<'r>(
-    ctx: &mut Ctx<'r>,
-    presumptions: &[(usize, &'r Rule, Metrics)],
-    possible: &[(Option<String>, Vec<usize>)],
-) -> Option<&'r Rule> {
+fn would_presume<'r>(ctx: &mut Ctx<'r>, presumptions: &[(usize, &'r Rule)], possible: &[(Option<String>, Vec<usize>)]) -> Option<&'r Rule> {
     let (tracing, missing) = (ctx.tracing, ctx.missing.clone());
     let (trace, results) = (ctx.trace.len(), ctx.rule_results.len());
     (ctx.force_role, ctx.tracing) = (Some(true), false);
-    let item_datacenter = ctx.metrics.datacenter;
-    let found = presumptions.iter().find(|(_, r, presumed)| {
+    let item = ctx.metrics;
+    let found = presumptions.iter().find(|(_, r)| {
         let already = possible.iter().all(|(e, _)| e.as_deref() == Some(presumption_eccn(r)));
-        let changes = !already || presumed.datacenter != item_datacenter;
+        let changes = !already || presumed_datacenter(r, item) != item.datacenter;
         changes && r.when.tests_role() && ctx.rule(r) != Truth::False
     });
     ctx.force_role = None;
     ctx.trace.truncate(trace);
     ctx.rule_results.truncate(results);
     (ctx.tracing, ctx.missing) = (tracing, missing);
-    found.map(|(_, r, _)| *r)
+    found.map(|(_, r)| *r)
 }
 
 /// Enumerates the classifications possible given which rules hold, hold not, or are unknown.
