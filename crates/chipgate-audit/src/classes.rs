@@ -151,45 +151,18 @@ impl<'r> Classes<'r> {
         if plain && self.exact {
             return idx.unwrap_or(ABSENT);
         }
-        if k.composite.is_some() {
-            return self.composite(k, date, composites);
-        }
-        // A catalog chip without figures of its own: its slot in `catalog`.
+        // A catalog chip without figures of its own: its slot in `catalog`; a computer or an
+        // assembly a row describes: by what it is made of (the row table may start over).
         let slot = idx.filter(|_| plain).map(|i| i as usize * self.rs.periods() + k.period as usize);
-        if let Some(slot) = slot {
-            if let Some(Some(c)) = self.catalog.get(slot) {
-                return *c;
-            }
-        } else if let Some(c) = self.specs.get(&(idx, *spec, k.period, k.exporter, k.role, k.attested)) {
-            return *c;
-        }
-        let class = if self.exact {
-            self.next_spec += 1;
-            self.next_spec
-        } else {
-            let base = idx.and_then(|i| self.rs.catalog.chips().get(i as usize));
-            let (chip, _) = spec.overrides().chip(base);
-            self.chip_signature(&chip, date, k)
+        let spec_key = (idx, *spec, k.period, k.exporter, k.role, k.attested);
+        let composite = k.composite.map(|_| (composites.signature(k.composite).to_vec(), spec_key));
+        let known = match (slot, &composite) {
+            (Some(slot), _) => self.catalog.get(slot).copied().flatten(),
+            (None, Some(c)) => self.composites.get(c).copied(),
+            (None, None) => self.specs.get(&spec_key).copied(),
         };
-        if let Some(slot) = slot {
-            if let Some(c) = self.catalog.get_mut(slot) {
-                *c = Some(class);
-            }
-        } else {
-            if self.specs.len() >= SPEC_CAP {
-                self.specs.clear();
-            }
-            self.specs.insert((idx, *spec, k.period, k.exporter, k.role, k.attested), class);
-        }
-        class
-    }
-
-    /// The class of a computer or an assembly a row describes (see `row::CompositeTable`),
-    /// remembered by what it is made of, so that the table may start over.
-    fn composite(&mut self, k: &Key, date: Date, composites: &CompositeTable) -> u32 {
-        let key = (composites.signature(k.composite).to_vec(), (k.chip, k.spec, k.period, k.exporter, k.role, k.attested));
-        if let Some(c) = self.composites.get(&key) {
-            return *c;
+        if let Some(c) = known {
+            return c;
         }
         let class = if self.exact {
             self.next_spec += 1;
@@ -198,10 +171,25 @@ impl<'r> Classes<'r> {
             let (chip, _) = super::row::chip_of(self.rs, k, composites);
             self.chip_signature(&chip, date, k)
         };
-        if self.composites.len() >= SPEC_CAP {
-            self.composites.clear();
+        match (slot, composite) {
+            (Some(slot), _) => {
+                if let Some(c) = self.catalog.get_mut(slot) {
+                    *c = Some(class);
+                }
+            }
+            (None, Some(c)) => {
+                if self.composites.len() >= SPEC_CAP {
+                    self.composites.clear();
+                }
+                self.composites.insert(c, class);
+            }
+            (None, None) => {
+                if self.specs.len() >= SPEC_CAP {
+                    self.specs.clear();
+                }
+                self.specs.insert(spec_key, class);
+            }
         }
-        self.composites.insert(key, class);
         class
     }
 

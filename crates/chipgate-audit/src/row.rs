@@ -249,11 +249,7 @@ impl CompositeTable {
         if cells.iter().all(|c| c.is_empty()) {
             return Ok(None);
         }
-        let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
-        for c in cells {
-            raw.extend_from_slice(&(c.len() as u32).to_le_bytes());
-            raw.extend_from_slice(c);
-        }
+        let raw = cells_key(&cells);
         if let Some(p) = self.by_cells.get(&raw) {
             return Ok(Some(*p));
         }
@@ -313,6 +309,16 @@ impl CompositeTable {
             let _ = check.make_composite(rs, chip, blank);
         }
     }
+}
+
+/// A row's cells as one key: each cell's length, then its bytes.
+fn cells_key(cells: &[&[u8]]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
+    for c in cells {
+        raw.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        raw.extend_from_slice(c);
+    }
+    raw
 }
 
 /// The tables a key's places are in.
@@ -380,11 +386,7 @@ impl PartyTable {
         if end_user_cell.is_empty() && consignee_cell.is_empty() {
             return Ok(None);
         }
-        let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
-        for c in cells {
-            raw.extend_from_slice(&(c.len() as u32).to_le_bytes());
-            raw.extend_from_slice(c);
-        }
+        let raw = cells_key(&cells);
         let place = match self.by_names.get(&raw) {
             Some(p) => *p,
             None => {
