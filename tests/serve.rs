@@ -362,6 +362,16 @@ fn sigterm_stops_the_server_and_an_address_in_use_is_an_error() {
     std::thread::sleep(std::time::Duration::from_millis(100));
     let log = server.log();
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    // A signal sent as soon as it says where it listens reaches its handlers too.
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGTERM] {
+        let mut early = Server::start(&["--quiet"]);
+        early.signal(signal);
+        if signal == libc::SIGHUP {
+            early.signal(libc::SIGTERM);
+        }
+        let code = early.child.wait().unwrap();
+        assert!(code.success(), "{code:?} after signal {signal}");
+    }
     // Starting on an address in use is an error that names it.
     let first = Server::start(&["--quiet"]);
     let addr = first.base.trim_start_matches("http://").to_string();

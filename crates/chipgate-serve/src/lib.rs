@@ -195,6 +195,9 @@ pub fn run(config: Config) -> Result<(), ServeError> {
 pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<(), ServeError> {
     let rules = (config.load)().map_err(ServeError::Rules)?;
     let addr = listener.local_addr()?;
+    // Before the service says it listens: a signal sent once it has said so must reach these
+    // handlers, not the default action that ends the process.
+    let signals = Signals::register()?;
     eprintln!("chipgate serve: listening on http://{addr} (rules {})", rules.version());
     let started = jiff::Timestamp::now().as_nanosecond() as u64;
     let service = Arc::new(Service {
@@ -211,9 +214,10 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<
         id_keys: [std::collections::hash_map::RandomState::new(), std::collections::hash_map::RandomState::new()],
         metrics: metrics::Metrics::new(),
     });
-    tokio::spawn(reload_on_hangup(Arc::clone(&service)));
+    let Signals { stop, hangup } = signals;
+    tokio::spawn(reload_on_hangup(Arc::clone(&service), hangup));
     let app = router(service, config.max_body, config.timeout);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown(stop)).await?;
     eprintln!("chipgate serve: stopped");
     Ok(())
 }
@@ -252,46 +256,64 @@ fn router(service: Shared, max_body: usize, timeout: Duration) -> Router {
         .with_state(service)
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The signals the service answers: SIGINT and SIGTERM stop it, SIGHUP reloads the rules.
+struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    stop: [tokio::signal::unix::Signal; 2],
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+    stop: (),
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+    #[cfg(not(unix))]
+    hangup: (),
+}
+
+impl Signals {
+    /// Installs the handlers now (a `ctrl_c()` future would install its own only when first polled).
+    #[cfg(unix)]
+    fn register() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals { stop: [signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?], hangup: signal(SignalKind::hangup())? })
+    }
+
+    #[cfg(not(unix))]
+    fn register() -> std::io::Result<Signals> {
+        Ok(Signals { stop: (), hangup: () })
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+#[cfg(unix)]
+async fn shutdown([mut interrupt, mut terminate]: [tokio::signal::unix::Signal; 2]) {
     tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
     }
     eprintln!("chipgate serve: shutting down; requests in flight finish");
 }
 
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+async fn shutdown((): ()) {
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("chipgate serve: shutting down; requests in flight finish");
+}
+
 /// Loads the rules again on every SIGHUP.
-async fn reload_on_hangup(service: Shared) {
-    #[cfg(unix)]
-    {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
-        while hup.recv().await.is_some() {
-            let s = Arc::clone(&service);
-            match tokio::task::spawn_blocking(move || s.reload()).await {
-                Ok(Ok(version)) => eprintln!("chipgate serve: SIGHUP: rules reloaded ({version})"),
-                Ok(Err(e)) => eprintln!("chipgate serve: SIGHUP: the rules could not be loaded; the rules in use stay:\n{e}"),
-                Err(e) => eprintln!("chipgate serve: SIGHUP: reload failed: {e}"),
-            }
+#[cfg(unix)]
+async fn reload_on_hangup(service: Shared, mut hangup: tokio::signal::unix::Signal) {
+    while hangup.recv().await.is_some() {
+        let s = Arc::clone(&service);
+        match tokio::task::spawn_blocking(move || s.reload()).await {
+            Ok(Ok(version)) => eprintln!("chipgate serve: SIGHUP: rules reloaded ({version})"),
+            Ok(Err(e)) => eprintln!("chipgate serve: SIGHUP: the rules could not be loaded; the rules in use stay:\n{e}"),
+            Err(e) => eprintln!("chipgate serve: SIGHUP: reload failed: {e}"),
         }
     }
-    #[cfg(not(unix))]
-    let _ = service;
 }
+
+#[cfg(not(unix))]
+async fn reload_on_hangup(_: Shared, (): ()) {}
 
 /// Counts every request in the metrics, and logs one line per request on stderr (unless
 /// quiet): client, date, request line, status, bytes, time taken.
