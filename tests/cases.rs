@@ -410,10 +410,11 @@ fn run_case(rs: &RuleSet, c: &Case) -> Result<(), String> {
     let mut bad = compare(c, &d);
     // Without the trace, the same answer.
     let mut traced = d.clone();
-    (traced.trace, traced.margins, traced.rule_results) = (Vec::new(), Vec::new(), Vec::new());
+    (traced.trace, traced.margins, traced.evaluated) = (Vec::new(), Vec::new(), Vec::new());
     if rs.period(q.date).decide(&q, chipgate::eval::Options::UNTRACED).ok().as_ref() != Some(&traced) {
         bad.push("the untraced evaluation gives another answer".to_string());
     }
+    bad.extend(tree_faults(&d));
     // The classification stage alone gives the decision's classification, but where a
     // presumption (which reads the exporter) replaced it, or may, and added its ECCN.
     let class = rs.period(q.date).classify(q.chip, chipgate::eval::Options::UNTRACED);
@@ -480,4 +481,69 @@ fn chip_label(c: &Case) -> String {
         (None, Some(b)) => format!("based on {b}"),
         (None, None) => "hypothetical".into(),
     }
+}
+
+/// What is wrong with a decision's trace tree: a rule whose truth is not its condition's, a
+/// combination whose truth is not the Kleene combination of its operands', or a flat trace that
+/// is not the tree's tests in order.
+fn tree_faults(d: &chipgate::Decision) -> Vec<String> {
+    use chipgate::eval::{TraceNode, Truth};
+    fn check(node: &TraceNode, rule: &str, bad: &mut Vec<String>) {
+        let kleene = |of: &[TraceNode], decisive: Truth, otherwise: Truth| {
+            let results: Vec<Truth> = of.iter().map(TraceNode::result).collect();
+            if results.contains(&decisive) {
+                decisive
+            } else if results.contains(&Truth::Unknown) {
+                Truth::Unknown
+            } else {
+                otherwise
+            }
+        };
+        let expected = match node {
+            TraceNode::All { of, .. } => kleene(of, Truth::False, Truth::True),
+            TraceNode::Any { of, .. } => kleene(of, Truth::True, Truth::False),
+            TraceNode::Not { of, .. } => match of.result() {
+                Truth::True => Truth::False,
+                Truth::False => Truth::True,
+                Truth::Unknown => Truth::Unknown,
+            },
+            TraceNode::Const { result } | TraceNode::Test(chipgate::eval::Test { result, .. }) => *result,
+        };
+        if expected != node.result() {
+            bad.push(format!("{rule}: a node of the trace is {:?} where its operands make it {expected:?}", node.result()));
+        }
+        match node {
+            TraceNode::All { of, .. } | TraceNode::Any { of, .. } => of.iter().for_each(|n| check(n, rule, bad)),
+            TraceNode::Not { of, .. } => check(of, rule, bad),
+            TraceNode::Const { .. } | TraceNode::Test(_) => {}
+        }
+    }
+    let mut bad = Vec::new();
+    if d.evaluated.is_empty() {
+        bad.push("a traced decision evaluated no rule".to_string());
+    }
+    for r in &d.evaluated {
+        if r.result != r.when.result() {
+            bad.push(format!("{}: the rule is {:?}, its condition {:?}", r.rule, r.result, r.when.result()));
+        }
+        check(&r.when, &r.rule, &mut bad);
+    }
+    let flat: Vec<_> = d
+        .evaluated
+        .iter()
+        .flat_map(|r| {
+            r.tests().map(move |t| {
+                (r.rule.as_str(), r.assuming_eccn.as_deref(), r.item.as_deref(), t.metric, t.op, &t.threshold, &t.actual, t.result)
+            })
+        })
+        .collect();
+    let entries: Vec<_> = d
+        .trace
+        .iter()
+        .map(|e| (e.rule.as_str(), e.assuming_eccn.as_deref(), e.item.as_deref(), e.metric, e.op, &e.threshold, &e.actual, e.result))
+        .collect();
+    if flat != entries {
+        bad.push("the flat trace is not the tree's tests in order".to_string());
+    }
+    bad
 }

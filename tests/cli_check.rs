@@ -106,6 +106,18 @@ fn json_has_every_contract_field() {
         assert!(trace.iter().all(|e| e.get(key).is_some()), "trace entries lack `{key}`");
     }
     assert!(trace.iter().any(|e| e["metric"] == "tpp" && e["op"] == ">=" && e["threshold"] == 4800.0 && e["actual"] == 15832.0));
+    // The tree: the non-datacenter note is all of (not datacenter, tpp < 4800); a datacenter
+    // chip makes the `not` false, where the flat trace shows only the test that held.
+    let rule =
+        |id: &str| v["evaluated"].as_array().unwrap().iter().find(|r| r["rule"] == id).unwrap_or_else(|| panic!("{id}: {v:#}")).clone();
+    let note = rule("us-2023-10/note-non-datacenter");
+    assert_eq!(note["result"], "false");
+    assert_eq!((&note["when"]["node"], &note["when"]["result"]), (&"all".into(), &"false".into()), "{note:#}");
+    let not = &note["when"]["of"][0];
+    assert_eq!((&not["node"], &not["result"]), (&"not".into(), &"false".into()), "{note:#}");
+    assert_eq!((&not["of"]["node"], &not["of"]["metric"], &not["of"]["result"]), (&"test".into(), &"datacenter".into(), &"true".into()));
+    let destinations = rule("us-2023-10/destinations");
+    assert_eq!((&destinations["assuming_eccn"], &destinations["result"]), (&"3A090.a".into(), &"true".into()), "{destinations:#}");
 }
 
 #[test]
@@ -278,6 +290,24 @@ fn trace_flag_prints_every_condition() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("Trace"), "{}", r.stdout);
     assert!(r.stdout.contains("tpp >= 4800"), "{}", r.stdout);
+    // Each rule once, its condition as a tree: the operands indented under `all of` and `not`.
+    let rows: Vec<Vec<&str>> = r
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Trace"))
+        .map(|l| l.split(['│', '┆']).map(|c| c.trim_end_matches(' ').trim_start_matches(' ')).collect())
+        .filter(|c: &Vec<&str>| c.len() == 6)
+        .collect();
+    let at = rows.iter().position(|c| c[1] == "us-2023-10/note-non-datacenter").expect("the note is traced");
+    let tests: Vec<&str> = rows[at..at + 4].iter().map(|c| c[2]).collect();
+    assert_eq!(
+        tests,
+        ["all of", "\u{a0}\u{a0}not", "\u{a0}\u{a0}\u{a0}\u{a0}datacenter is true", "\u{a0}\u{a0}tpp < 4800"],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(rows[at + 1][1], "", "the rule is named once");
+    assert_eq!(rows.iter().filter(|c| c[1] == "us-2023-10/note-non-datacenter").count(), 1, "{}", r.stdout);
 }
 
 #[test]

@@ -236,8 +236,14 @@ fn reasons(rs: &RuleSet, d: &Decision, sources: &mut render::Sources, out: &mut 
 /// they leave the answer open rather than that nothing holds (a rule of a regime that is not
 /// enforced leaves nothing open).
 fn why_not(rs: &RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
-    use chipgate::eval::Truth;
-    let mut entries: Vec<_> = d.trace.iter().filter(|e| e.assuming_eccn.is_none() && e.result != Truth::True).collect();
+    use chipgate::eval::{RuleTrace, Test, Truth};
+    let mut entries: Vec<(&RuleTrace, &Test)> = d
+        .evaluated
+        .iter()
+        .filter(|r| r.assuming_eccn.is_none())
+        .flat_map(|r| r.tests().map(move |t| (r, t)))
+        .filter(|(_, t)| t.result != Truth::True)
+        .collect();
     if entries.is_empty() {
         writeln!(out, "No rule in force applies to this chip and destination.\n")?;
         return Ok(());
@@ -245,17 +251,15 @@ fn why_not(rs: &RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
     // The tests that leave the answer open: unknown, in a rule whose result is unknown (in a
     // rule that another test makes false, an unknown test decides nothing). They come first.
     let enforced = |rule: &str| rs.rules.iter().find(|r| r.id == rule).and_then(|r| rs.regime_of(r)).is_some_and(|g| g.enforced);
-    let rule_open = |rule: &str| {
-        enforced(rule) && d.rule_results.iter().any(|r| r.rule == rule && r.assuming_eccn.is_none() && r.result == Truth::Unknown)
-    };
-    let deciding = |e: &&chipgate::eval::TraceEntry| e.result == Truth::Unknown && rule_open(&e.rule);
+    let deciding = |(r, t): &(&RuleTrace, &Test)| t.result == Truth::Unknown && r.result == Truth::Unknown && enforced(&r.rule);
     entries.sort_by_key(|e| !deciding(e));
     let open = d.verdict == chipgate::Verdict::Indeterminate && entries.first().is_some_and(deciding);
     let mut t = table(&["Rule", if open { "Test that does not hold, or is unknown" } else { "Test that does not hold" }, "Actual"]);
     for e in entries {
-        let actual = e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into());
+        let (r, test) = e;
+        let actual = test.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into());
         let actual = if open && deciding(&e) { format!("unknown: {actual}") } else { actual };
-        t.add_row(vec![rule_of(&e.rule, e.item.as_deref()), format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)), actual]);
+        t.add_row(vec![rule_of(&r.rule, r.item.as_deref()), render::test(test), actual]);
     }
     render::fit_first(&mut t, &[0]);
     let heading = if open {
@@ -311,16 +315,41 @@ fn margins(d: &Decision, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// Every rule evaluated, with the tree of its condition: one row per node, the operands of
+/// `all`, `any` and `not` indented under them.
 fn traces(d: &Decision, out: &mut dyn Write) -> Result<()> {
-    let mut t = table(&["Rule", "Assuming", "Test", "Actual", "Result"]);
-    for e in &d.trace {
-        t.add_row(vec![
-            rule_of(&e.rule, e.item.as_deref()),
-            e.assuming_eccn.clone().unwrap_or_default(),
-            format!("{} {} {}", e.metric, e.op, render::value(&e.threshold)),
-            e.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into()),
-            render::truth(e.result).to_string(),
-        ]);
+    use chipgate::eval::TraceNode;
+    fn rows(node: &TraceNode, depth: usize, into: &mut Vec<(String, String, &'static str)>) {
+        let (what, actual) = match node {
+            TraceNode::All { .. } => ("all of".to_string(), String::new()),
+            TraceNode::Any { .. } => ("any of".to_string(), String::new()),
+            TraceNode::Not { .. } => ("not".to_string(), String::new()),
+            TraceNode::Const { result } => (render::truth_written(*result).to_string(), String::new()),
+            TraceNode::Test(t) => (render::test(t), t.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into())),
+        };
+        // No-break spaces: a cell that wraps keeps them.
+        into.push((format!("{}{what}", "\u{a0}\u{a0}".repeat(depth)), actual, render::truth(node.result())));
+        match node {
+            TraceNode::All { of, .. } | TraceNode::Any { of, .. } => of.iter().for_each(|n| rows(n, depth + 1, into)),
+            TraceNode::Not { of, .. } => rows(of, depth + 1, into),
+            TraceNode::Const { .. } | TraceNode::Test(_) => {}
+        }
+    }
+    let mut t = table(&["Rule", "Test", "Actual", "Result"]);
+    for r in &d.evaluated {
+        let mut nodes = Vec::new();
+        rows(&r.when, 0, &mut nodes);
+        // The rule on its first row, and the classification assumed below it (on the next row,
+        // or in the same cell when the condition is one test).
+        let assuming = r.assuming_eccn.as_ref().map(|e| format!("assuming {e}"));
+        let mut rule = vec![rule_of(&r.rule, r.item.as_deref())];
+        if nodes.len() == 1 {
+            rule.extend(assuming.clone());
+        }
+        let mut rule = [Some(rule.join("\n")), if nodes.len() > 1 { assuming } else { None }].into_iter();
+        for (what, actual, result) in nodes {
+            t.add_row(vec![rule.next().flatten().unwrap_or_default(), what, actual, result.to_string()]);
+        }
     }
     render::fit_first(&mut t, &[0]);
     writeln!(out, "Trace\n{t}")?;

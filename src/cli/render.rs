@@ -116,10 +116,11 @@ pub fn fit_first(t: &mut Table, first: &[usize]) {
 }
 
 /// The widest word of a line, a one-character word (a `+` or `−` before a rule id) counted with
-/// the word after it, so that the two stay on one line.
+/// the word after it, so that the two stay on one line. Words are split at spaces, as the
+/// table splits them: a no-break space (the indentation of a trace) holds a word together.
 fn longest_word(line: &str) -> usize {
     let (mut longest, mut carry) = (0, 0);
-    for w in line.split_whitespace() {
+    for w in line.split([' ', '\n', '\t']).filter(|w| !w.is_empty()) {
         let n = carry + w.chars().count();
         carry = if w.chars().count() == 1 { n + 1 } else { 0 };
         longest = longest.max(n);
@@ -267,6 +268,20 @@ pub fn value(v: &Value) -> String {
         Value::Num(n) => fmt_num(*n),
         Value::Bool(b) => b.to_string(),
         Value::Text(t) => t.clone(),
+    }
+}
+
+/// A test as the rule language reads: metric, operator, threshold.
+pub fn test(t: &chipgate::eval::Test) -> String {
+    format!("{} {} {}", t.metric, t.op, value(&t.threshold))
+}
+
+/// A constant condition as written in a rule file.
+pub fn truth_written(t: Truth) -> &'static str {
+    if t == Truth::True {
+        "true"
+    } else {
+        "false"
     }
 }
 

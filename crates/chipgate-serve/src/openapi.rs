@@ -56,6 +56,8 @@ pub(crate) struct Days {
         super::map, super::rules, super::rule, super::countries, super::reload, super::healthz, super::metrics_text,
         super::upload::audit, super::upload::summary,
     ),
+    // The trace tree's node is recursive: its schema does not collect those it refers to.
+    components(schemas(chipgate_core::eval::TraceNode, chipgate_core::eval::Test)),
     tags(
         (name = "check", description = "One chip to one destination on one date"),
         (name = "views", description = "The catalog, timelines, diffs, the map, the countries"),

@@ -49,15 +49,125 @@ pub enum Truth {
     Unknown,
 }
 
-/// The truth of one rule, as evaluated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A rule evaluated, with the tree of its condition: which tests it made, how they combine,
+/// and the truth of each part. A licensing rule is evaluated once per classification assumed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct RuleResult {
+pub struct RuleTrace {
     /// The rule's id.
     pub rule: String,
     /// The ECCN assumed while evaluating it, for licensing rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assuming_eccn: Option<String>,
+    /// The contained item (its catalog id) it was evaluated for, when the item asked about is
+    /// a computer or an assembly: the classification of what it contains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
     /// Whether it held.
+    pub result: Truth,
+    /// Its condition, evaluated.
+    pub when: TraceNode,
+}
+
+impl RuleTrace {
+    /// The tests of its condition, in the order they were evaluated.
+    pub fn tests(&self) -> impl Iterator<Item = &Test> {
+        let mut stack = vec![&self.when];
+        std::iter::from_fn(move || {
+            while let Some(node) = stack.pop() {
+                match node {
+                    TraceNode::Test(t) => return Some(t),
+                    TraceNode::All { of, .. } | TraceNode::Any { of, .. } => stack.extend(of.iter().rev()),
+                    TraceNode::Not { of, .. } => stack.push(of),
+                    TraceNode::Const { .. } => {}
+                }
+            }
+            None
+        })
+    }
+
+    /// Its tests as entries of the flat trace.
+    fn entries(&self) -> impl Iterator<Item = TraceEntry> + '_ {
+        self.tests().map(|t| TraceEntry {
+            rule: self.rule.clone(),
+            assuming_eccn: self.assuming_eccn.clone(),
+            item: self.item.clone(),
+            metric: t.metric,
+            op: t.op,
+            threshold: t.threshold.clone(),
+            actual: t.actual.clone(),
+            result: t.result,
+        })
+    }
+}
+
+/// The flat trace of rules evaluated: each test with its rule, in evaluation order.
+pub(crate) fn flat_trace(evaluated: &[RuleTrace]) -> Vec<TraceEntry> {
+    evaluated.iter().flat_map(RuleTrace::entries).collect()
+}
+
+/// A condition evaluated: a combination of conditions with its truth (Kleene logic: unknown
+/// where missing data leaves it open), or a test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(no_recursion))]
+#[serde(tag = "node", rename_all = "snake_case")]
+pub enum TraceNode {
+    /// `all`: holds when every one holds.
+    All {
+        /// Its truth.
+        result: Truth,
+        /// The conditions combined.
+        of: Vec<TraceNode>,
+    },
+    /// `any`: holds when one holds.
+    Any {
+        /// Its truth.
+        result: Truth,
+        /// The conditions combined.
+        of: Vec<TraceNode>,
+    },
+    /// `not`: holds when the condition does not.
+    Not {
+        /// Its truth.
+        result: Truth,
+        /// The condition negated.
+        of: Box<TraceNode>,
+    },
+    /// `true` or `false` as written.
+    Const {
+        /// Its truth.
+        result: Truth,
+    },
+    /// A test of a figure or of the transaction.
+    Test(Test),
+}
+
+impl TraceNode {
+    /// Its truth.
+    pub fn result(&self) -> Truth {
+        match self {
+            TraceNode::All { result, .. } | TraceNode::Any { result, .. } | TraceNode::Not { result, .. } | TraceNode::Const { result } => {
+                *result
+            }
+            TraceNode::Test(t) => t.result,
+        }
+    }
+}
+
+/// A test evaluated: what it compares, the value compared, and whether it held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Test {
+    /// Metric or field.
+    pub metric: &'static str,
+    /// Operator (`>=`, `in`, `is`).
+    pub op: &'static str,
+    /// Threshold, list or set.
+    pub threshold: Value,
+    /// The chip's or query's value; absent when missing.
+    pub actual: Option<Value>,
+    /// The outcome.
     pub result: Truth,
 }
 
@@ -88,9 +198,9 @@ pub struct TraceEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
     /// Metric or field.
-    pub metric: String,
+    pub metric: &'static str,
     /// Operator (`>=`, `in`, `is`).
-    pub op: String,
+    pub op: &'static str,
     /// Threshold, list or set.
     pub threshold: Value,
     /// The chip's or query's value; absent when missing.
@@ -686,13 +796,12 @@ pub struct Decision {
     pub missing: Vec<Missing>,
     /// Assumptions made.
     pub assumptions: Vec<Assumption>,
-    /// Every condition evaluated.
+    /// Every test evaluated, flat: the tests of `evaluated`, each with its rule.
     pub trace: Vec<TraceEntry>,
-    /// With the trace: the truth of every rule evaluated, in evaluation order (a rule of the
-    /// licensing stage once per classification assumed). What the views read, rather than
-    /// working it out again from the trace. Not part of the JSON document.
-    #[serde(skip)]
-    pub rule_results: Vec<RuleResult>,
+    /// With the trace: every rule evaluated, in evaluation order (what a computer contains
+    /// first), each with the tree of its condition. What the views read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evaluated: Vec<RuleTrace>,
     /// Distance to each threshold tested.
     pub margins: Vec<Margin>,
     /// Definitions of earlier packs that a pack replaced and this answer rests on: an answer

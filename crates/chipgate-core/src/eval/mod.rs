@@ -141,8 +141,10 @@ struct Ctx<'a> {
     transaction: crate::rules::Transaction,
     date: Date,
     eccn: Option<&'a str>,
-    trace: Vec<TraceEntry>,
-    rule_results: Vec<RuleResult>,
+    /// With the trace: the nodes of the condition being evaluated, each combination's operands
+    /// above it until it is built; and the rules evaluated.
+    nodes: Vec<TraceNode>,
+    evaluated: Vec<RuleTrace>,
     /// Whether to record the trace (and so the margins).
     tracing: bool,
     missing: BTreeSet<Missing>,
@@ -218,8 +220,8 @@ impl<'a> Ctx<'a> {
             transaction: crate::rules::Transaction::Export,
             date,
             eccn: None,
-            trace: Vec::new(),
-            rule_results: Vec::new(),
+            nodes: Vec::new(),
+            evaluated: Vec::new(),
             tracing,
             missing: BTreeSet::new(),
             rule: "",
@@ -235,31 +237,43 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Records a test in the trace.
-    fn record(&mut self, metric: &str, op: &str, threshold: Value, actual: Option<Value>, result: Truth) {
-        self.trace.push(TraceEntry {
-            rule: self.rule.to_string(),
-            assuming_eccn: None,
-            item: None,
-            metric: metric.to_string(),
-            op: op.to_string(),
-            threshold,
-            actual,
-            result,
-        });
+    /// Records a node of the trace: `build` makes it from the nodes of its operands, the last
+    /// `operands` recorded.
+    fn record(&mut self, operands: usize, build: impl FnOnce(Vec<TraceNode>) -> TraceNode) {
+        if self.tracing {
+            let of = self.nodes.split_off(self.nodes.len().saturating_sub(operands));
+            let node = build(of);
+            self.nodes.push(node);
+        }
     }
 
     fn eval(&mut self, c: &Cond) -> Truth {
         let result = match c {
-            Cond::Const(b) => return truth(*b),
-            Cond::And(v) => return self.combine(v, Truth::False, Truth::True),
-            Cond::Or(v) => return self.combine(v, Truth::True, Truth::False),
+            Cond::Const(b) => {
+                let result = truth(*b);
+                self.record(0, |_| TraceNode::Const { result });
+                return result;
+            }
+            Cond::And(v) => {
+                let result = self.combine(v, Truth::False, Truth::True);
+                self.record(v.len(), |of| TraceNode::All { result, of });
+                return result;
+            }
+            Cond::Or(v) => {
+                let result = self.combine(v, Truth::True, Truth::False);
+                self.record(v.len(), |of| TraceNode::Any { result, of });
+                return result;
+            }
             Cond::Not(x) => {
-                return match self.eval(x) {
+                let result = match self.eval(x) {
                     Truth::True => Truth::False,
                     Truth::False => Truth::True,
                     Truth::Unknown => Truth::Unknown,
+                };
+                if let Some(of) = self.tracing.then(|| self.nodes.pop()).flatten() {
+                    self.nodes.push(TraceNode::Not { result, of: Box::new(of) });
                 }
+                return result;
             }
             Cond::Cmp { metric, op, value } => match self.metrics.get(*metric) {
                 Some(a) => truth(op.apply(a, *value)),
@@ -297,7 +311,7 @@ impl<'a> Ctx<'a> {
             Cond::OwnedBy { lists, op, share } => owned_by(self.rs, &self.owned, lists, (*op, *share), &mut self.missing),
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
-            self.record(metric, op, threshold, actual, result);
+            self.record(0, |_| TraceNode::Test(Test { metric, op, threshold, actual, result }));
         }
         result
     }
@@ -458,21 +472,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Evaluates a rule's condition, tagging trace entries with the rule.
+    /// Evaluates a rule's condition; with the trace, records the rule with its condition's tree.
     fn rule(&mut self, r: &'a Rule) -> Truth {
-        let start = self.trace.len();
         let saved = std::mem::replace(&mut self.rule, &r.id);
-        let t = self.eval(&r.when);
+        let result = self.eval(&r.when);
         self.rule = saved;
-        if self.tracing {
-            self.rule_results.push(RuleResult { rule: r.id.clone(), assuming_eccn: self.eccn.map(str::to_string), result: t });
+        if let Some(when) = self.tracing.then(|| self.nodes.pop()).flatten() {
+            self.evaluated.push(RuleTrace { rule: r.id.clone(), assuming_eccn: self.eccn.map(str::to_string), item: None, result, when });
         }
-        if let Some(e) = self.eccn {
-            for entry in self.trace.iter_mut().skip(start) {
-                entry.assuming_eccn = Some(e.to_string());
-            }
-        }
-        t
+        result
     }
 }
 
@@ -663,8 +671,8 @@ pub struct Classified {
     pub parts: Vec<PartClass>,
     /// The missing fields as the decision words them.
     hints: BTreeSet<Missing>,
-    trace: Vec<TraceEntry>,
-    rule_results: Vec<RuleResult>,
+    /// With the trace: the rules evaluated, for what it contains first.
+    evaluated: Vec<RuleTrace>,
 }
 
 /// An item a computer or an assembly contains, classified.
@@ -814,20 +822,20 @@ impl<'a> Period<'a> {
         let truths: Vec<(usize, Truth)> =
             self.active.iter().filter(|(_, r)| self.enforced(r) && self.classifies(r, chip.item)).map(|(i, r)| (*i, ctx.rule(r))).collect();
         let unknown = truths.iter().filter(|(_, t)| *t == Truth::Unknown).map(|(i, _)| *i).collect();
-        let (hints, mut trace, rule_results) = (ctx.missing, ctx.trace, ctx.rule_results);
+        let (hints, mut evaluated) = (ctx.missing, ctx.evaluated);
         if opts.trace {
             // The contained items' classification first, as it was worked out.
-            let mut nested: Vec<TraceEntry> = Vec::new();
+            let mut nested: Vec<RuleTrace> = Vec::new();
             for p in &parts {
-                nested.extend(p.classified.trace.iter().cloned().map(|mut t| {
+                nested.extend(p.classified.evaluated.iter().cloned().map(|mut t| {
                     t.item.get_or_insert_with(|| p.id.clone());
                     t
                 }));
             }
-            nested.append(&mut trace);
-            trace = nested;
+            nested.append(&mut evaluated);
+            evaluated = nested;
         }
-        Classified { possible: classify(self.rs, &truths), unknown, metrics, parts, hints, trace, rule_results }
+        Classified { possible: classify(self.rs, &truths), unknown, metrics, parts, hints, evaluated }
     }
 
     /// Whether a rule is a classification rule tried for this kind of item: one that assigns
@@ -858,7 +866,7 @@ impl<'a> Period<'a> {
         // Without a ship-from, the rules' jurisdiction (an export).
         let from = q.ship_from.or(rs.jurisdiction.as_deref()).map(country).transpose()?;
         let transaction = crate::rules::Transaction::between(from.map(|f| f.code.as_str()), &dest.code, rs.jurisdiction.as_deref());
-        let Classified { mut possible, metrics, parts, hints, trace, rule_results, .. } = self.classify(q.chip, opts);
+        let Classified { mut possible, metrics, parts, hints, evaluated, .. } = self.classify(q.chip, opts);
         // The presumptions in force.
         let presumptions: Vec<(usize, &Rule)> =
             self.active.iter().filter(|(_, r)| self.enforced(r) && matches!(r.kind, RuleKind::Presumption { .. })).copied().collect();
@@ -882,7 +890,7 @@ impl<'a> Period<'a> {
                     .collect(),
             })
             .collect();
-        (ctx.trace, ctx.rule_results) = (trace, rule_results);
+        ctx.evaluated = evaluated;
         (ctx.role, ctx.attested_by) = (q.exporter_role, q.attested_by);
         ctx.missing = hints.clone();
         let classified_once = possible.len() == 1;
@@ -974,7 +982,7 @@ fn presume<'r>(
 /// no role was given. Evaluated without tracing, so that the trace shows only what the answer rests on.
 fn would_presume<'r>(ctx: &mut Ctx<'r>, presumptions: &[(usize, &'r Rule)], possible: &[(Option<String>, Vec<usize>)]) -> Option<&'r Rule> {
     let (tracing, missing) = (ctx.tracing, ctx.missing.clone());
-    let (trace, results) = (ctx.trace.len(), ctx.rule_results.len());
+    let evaluated = ctx.evaluated.len();
     (ctx.force_role, ctx.tracing) = (Some(true), false);
     let item = ctx.metrics;
     let found = presumptions.iter().find(|(_, r)| {
@@ -983,8 +991,7 @@ fn would_presume<'r>(ctx: &mut Ctx<'r>, presumptions: &[(usize, &'r Rule)], poss
         changes && r.when.tests_role() && ctx.rule(r) != Truth::False
     });
     ctx.force_role = None;
-    ctx.trace.truncate(trace);
-    ctx.rule_results.truncate(results);
+    ctx.evaluated.truncate(evaluated);
     (ctx.tracing, ctx.missing) = (tracing, missing);
     found.map(|(_, r)| *r)
 }
@@ -1422,8 +1429,8 @@ fn assemble(
         not_enforced: Vec::new(),
         missing: Vec::new(),
         assumptions: Vec::new(),
-        trace: ctx.trace,
-        rule_results: ctx.rule_results,
+        trace: Vec::new(),
+        evaluated: ctx.evaluated,
         margins: Vec::new(),
         replaced: rs.replaced_for(q.date, &q.chip.id, &[&dest.code, &hq.unwrap_or(dest).code]).into_iter().cloned().collect(),
         screening,
@@ -1535,6 +1542,7 @@ fn assemble(
     if let Some(t) = &dest.treated_as {
         d.assumptions.push(Assumption::TreatedAs { country: dest.name.clone(), code: dest.code.clone(), treated_as: t.clone() });
     }
+    d.trace = flat_trace(&d.evaluated);
     d.margins = margins(&d.trace);
     d
 }
@@ -1643,7 +1651,7 @@ fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
     let mut seen: HashSet<(Option<&str>, &str, u64)> = HashSet::new();
     for t in trace {
         let (Value::Num(th), Some(Value::Num(a))) = (&t.threshold, &t.actual) else { continue };
-        if !th.is_nan() && !seen.insert((t.item.as_deref(), t.metric.as_str(), key(*th))) {
+        if !th.is_nan() && !seen.insert((t.item.as_deref(), t.metric, key(*th))) {
             continue;
         }
         let pct = if *th != 0.0 { (a - th) / th * 100.0 } else { 0.0 };
@@ -1651,8 +1659,8 @@ fn margins(trace: &[TraceEntry]) -> Vec<Margin> {
         out.push(Margin {
             rule: t.rule.clone(),
             item: t.item.clone(),
-            metric: t.metric.clone(),
-            op: t.op.clone(),
+            metric: t.metric.to_string(),
+            op: t.op.to_string(),
             threshold: *th,
             actual: *a,
             margin: round(a - th),

@@ -202,7 +202,7 @@ pub fn responsible(rs: &RuleSet, before: &Decision, after: &Decision) -> Vec<Cha
     let all = changes_between(rs, before.date, after.date, &codes);
     let mut hinged = implicated(before);
     hinged.extend(implicated(after));
-    let traced: BTreeSet<&str> = before.rule_results.iter().chain(&after.rule_results).map(|r| r.rule.as_str()).collect();
+    let traced: BTreeSet<&str> = own_rules(before).chain(own_rules(after)).map(|r| r.rule.as_str()).collect();
     let is_group = |c: &Change| matches!(c.kind, ChangeKind::JoinsGroup | ChangeKind::LeavesGroup);
     let pick = |ids: &BTreeSet<&str>| -> Vec<Change> {
         all.iter().filter(|c| is_group(c) || ids.contains(c.id.as_str())).cloned().collect::<Vec<_>>()
@@ -222,8 +222,13 @@ pub fn implicated(d: &Decision) -> BTreeSet<&str> {
     if d.verdict != Verdict::Indeterminate && d.eccn_candidates.is_empty() {
         return ids;
     }
-    ids.extend(d.rule_results.iter().filter(|r| r.result != Truth::False).map(|r| r.rule.as_str()));
+    ids.extend(own_rules(d).filter(|r| r.result != Truth::False).map(|r| r.rule.as_str()));
     ids
+}
+
+/// The rules evaluated for the item asked about (not for what a computer contains).
+fn own_rules(d: &Decision) -> impl Iterator<Item = &crate::eval::RuleTrace> {
+    d.evaluated.iter().filter(|r| r.item.is_none())
 }
 
 #[cfg(test)]
