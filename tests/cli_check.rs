@@ -106,8 +106,10 @@ fn json_has_every_contract_field() {
         assert!(trace.iter().all(|e| e.get(key).is_some()), "trace entries lack `{key}`");
     }
     assert!(trace.iter().any(|e| e["metric"] == "tpp" && e["op"] == ">=" && e["threshold"] == 4800.0 && e["actual"] == 15832.0));
-    // The tree: the non-datacenter note is all of (not datacenter, tpp < 4800); a datacenter
-    // chip makes the `not` false, where the flat trace shows only the test that held.
+    // The tree, with --trace: the non-datacenter note is all of (not datacenter, tpp < 4800); a
+    // datacenter chip makes the `not` false, where the flat trace shows only the test that held.
+    assert!(v.get("evaluated").is_none(), "the tree only with --trace");
+    let (_, v) = check_json(&["H800", "--to", "CN", "--date", "2024-01-15", "--trace"]);
     let rule =
         |id: &str| v["evaluated"].as_array().unwrap().iter().find(|r| r["rule"] == id).unwrap_or_else(|| panic!("{id}: {v:#}")).clone();
     let note = rule("us-2023-10/note-non-datacenter");

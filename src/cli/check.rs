@@ -31,7 +31,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Also print the trace of every condition evaluated (human format).
+    /// Also give every rule evaluated, its condition as a tree: printed in the human view, as
+    /// `evaluated` in JSON.
     #[arg(long)]
     pub trace: bool,
     /// One line: the chip, destination and date, the verdict, the ECCN, the exceptions or the
@@ -46,7 +47,11 @@ pub fn run(cli: &Cli, a: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     // Not freed: the process ends after one answer, and freeing the rule set's many small
     // allocations was 13 % of the instructions of a `check` (callgrind; docs/performance.md).
     let rs = std::mem::ManuallyDrop::new(super::load(cli)?);
-    let d = a.request().decide(&rs, super::today(), SOURCE)?;
+    // The human view reads the tree of rules evaluated (why no rule holds) with or without
+    // --trace; the JSON document carries it only with --trace.
+    let mut request = a.request();
+    request.trace |= a.format == Format::Human;
+    let d = request.decide(&rs, super::today(), SOURCE)?;
     match a.format {
         Format::Json => render::json(out, &Answer::new(&rs, &d), Vec::new())?,
         Format::Human if a.short => short(&rs, &d, out)?,

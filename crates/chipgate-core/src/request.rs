@@ -125,7 +125,8 @@ pub struct Check {
     pub end_user_owner: Vec<String>,
     /// The consignee's owners, the same way.
     pub consignee_owner: Vec<String>,
-    /// Record the trace of every condition (and so the margins).
+    /// Keep the tree of every rule evaluated in the decision (`evaluated`, and so in its JSON
+    /// document). The flat trace and the margins are there either way.
     pub trace: bool,
 }
 
@@ -310,10 +311,14 @@ impl Check {
                 consignee_owners: co.as_deref(),
             },
         };
-        rs.period(date).decide(&q, Options::TRACED).map_err(|e| match e {
+        let mut d = rs.period(date).decide(&q, Options::TRACED).map_err(|e| match e {
             EvalError::UnknownCountry(c) => bad("to", format!("unknown country `{c}`")),
             e @ EvalError::OtherDate { .. } => bad("date", e.to_string()),
-        })
+        })?;
+        if !self.trace {
+            d.evaluated = Vec::new();
+        }
+        Ok(d)
     }
 }
 
