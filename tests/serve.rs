@@ -235,6 +235,11 @@ fn every_case_answers_over_http_as_the_command_line_does() {
             .map(String::from),
     );
     assert_eq!(get, cli, "repeated throughput parameters");
+    // With the trace asked for, the tree of rules evaluated, as the command line gives it.
+    let (_, _, get) = server.json("GET", "/v1/check?chip=H800&to=CN&date=2024-01-15&trace=true", None);
+    let cli = cli_answer(&["H800", "--to", "CN", "--date", "2024-01-15", "--trace"].map(String::from));
+    assert!(get["evaluated"].as_array().is_some_and(|e| e.len() > 10), "{get}");
+    assert_eq!(get, cli, "the traced answer");
 }
 
 #[test]
