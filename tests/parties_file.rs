@@ -193,18 +193,37 @@ fn screening_through_the_index_finds_every_entry_a_scan_finds() {
         "Nobody In Particular",
         "X",
     ];
-    for n in fixed.iter().map(|s| s.to_string()).chain(queries) {
-        let n = n.as_str();
-        let given = chipgate::parties::Key::of(n);
-        let mut scan = Vec::new();
-        for (i, p) in rs.parties.iter().enumerate() {
-            let floor = rs.party_lists[p.list].possible_score;
-            let best = p.keys.iter().map(|k| chipgate::parties::score(&given, k)).fold(0.0, f64::max);
-            if best >= floor && best > 0.0 {
-                scan.push(i);
+    // The built-in entries alone are few enough to be compared without the index (but for
+    // the names out of reach by length): the same holds there.
+    let builtin = chipgate::compiled_builtin().unwrap();
+    let near_builtin: Vec<String> = builtin
+        .parties
+        .iter()
+        .flat_map(|p| p.names().map(str::to_string))
+        .flat_map(|n| {
+            let chars: Vec<char> = n.chars().collect();
+            let half = chars.len() / 2;
+            let cut: String = chars[..chars.len().saturating_sub(3)].iter().collect();
+            let inserted: String = chars[..half].iter().chain(['x', 'q'].iter()).chain(&chars[half..]).collect();
+            let first = n.split_whitespace().next().unwrap_or_default().to_string();
+            [format!("{n} Shenzhen Branch"), cut, inserted, first, n]
+        })
+        .collect();
+    let queries: Vec<String> = fixed.iter().map(|s| s.to_string()).chain(queries).collect();
+    for rs in [&rs, &builtin] {
+        for n in queries.iter().chain(&near_builtin) {
+            let n = n.as_str();
+            let given = chipgate::parties::Key::of(n);
+            let mut scan = Vec::new();
+            for (i, p) in rs.parties.iter().enumerate() {
+                let floor = rs.party_lists[p.list].possible_score;
+                let best = p.keys.iter().map(|k| chipgate::parties::score(&given, k)).fold(0.0, f64::max);
+                if best >= floor && best > 0.0 {
+                    scan.push(i);
+                }
             }
+            let indexed: Vec<usize> = rs.candidates(n).iter().map(|c| c.entry()).collect();
+            assert_eq!(indexed, scan, "{n}");
         }
-        let indexed: Vec<usize> = rs.candidates(n).iter().map(|c| c.entry()).collect();
-        assert_eq!(indexed, scan, "{n}");
     }
 }

@@ -419,7 +419,10 @@ impl Names {
         // The runs any candidate shares with the name given, at least.
         let t = ((3.0 * self.floor - 2.0) * n as f64 - 2.0).ceil();
         if self.names.len() <= SCAN {
-            near.extend(0..u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+            // Those of a length in reach (a name out of it cannot reach the floor by its
+            // letters; one that holds a listed name's words is added below).
+            let reach = self.names.iter().zip(0u32..).filter(|((_, _, m), _)| (low..=high).contains(m));
+            near.extend(reach.map(|(_, i)| i));
         } else if t >= 1.0 {
             // The rarest runs first: each with the names that hold it.
             let mut mine: Vec<(&[u32], usize)> =
