@@ -59,7 +59,8 @@ def check(chip: Optional[str] = None, *, to: str, date: Any = None, end_user_hq:
     Keyword arguments are the flags of ``chipgate check`` with ``-`` written ``_``: ``tpp``,
     ``throughput=["8=1979"]``, ``die_area``, ``pd``, ``datacenter=True``, ``consumer=True``,
     ``interconnect``, ``memory_bandwidth``, ``hbm=True``, ``memory_bandwidth_density``,
-    ``based_on``, ``exporter``, ``ship_from``, ``trace=True``; ``contains=["H100x8"]``,
+    ``based_on``, ``exporter``, ``ship_from``; ``trace=True`` adds ``evaluated``, every rule
+    evaluated with its condition as a tree; ``contains=["H100x8"]``,
     ``item="assembly"`` and ``described_in=["5A992.c"]`` describe a computer or an assembly
     that contains catalog chips. ``end_user`` and ``consignee``
     are names screened against the rules' party lists (the Entity List): the answer's
