@@ -483,9 +483,9 @@ fn chip_label(c: &Case) -> String {
     }
 }
 
-/// What is wrong with a decision's trace tree: a rule whose truth is not its condition's, a
-/// combination whose truth is not the Kleene combination of its operands', or a flat trace that
-/// is not the tree's tests in order.
+/// What is wrong with a decision's trace tree: a combination whose truth is not the Kleene
+/// combination of its operands', or a flat trace that is not the tree's tests in order (walked
+/// here, depth first, not by the library's own iterator).
 fn tree_faults(d: &chipgate::Decision) -> Vec<String> {
     use chipgate::eval::{TraceNode, Truth};
     fn check(node: &TraceNode, rule: &str, bad: &mut Vec<String>) {
@@ -522,25 +522,51 @@ fn tree_faults(d: &chipgate::Decision) -> Vec<String> {
     if d.evaluated.is_empty() {
         bad.push("a traced decision evaluated no rule".to_string());
     }
-    for r in &d.evaluated {
-        if r.result != r.when.result() {
-            bad.push(format!("{}: the rule is {:?}, its condition {:?}", r.rule, r.result, r.when.result()));
+    fn leaves<'a>(node: &'a TraceNode, into: &mut Vec<&'a chipgate::eval::Test>) {
+        match node {
+            TraceNode::All { of, .. } | TraceNode::Any { of, .. } => of.iter().for_each(|n| leaves(n, into)),
+            TraceNode::Not { of, .. } => leaves(of, into),
+            TraceNode::Const { .. } => {}
+            TraceNode::Test(t) => into.push(t),
         }
-        check(&r.when, &r.rule, &mut bad);
     }
-    let flat: Vec<_> = d
-        .evaluated
-        .iter()
-        .flat_map(|r| {
-            r.tests().map(move |t| {
-                (r.rule.as_str(), r.assuming_eccn.as_deref(), r.item.as_deref(), t.metric, t.op, &t.threshold, &t.actual, t.result)
-            })
-        })
-        .collect();
+    let mut flat = Vec::new();
+    for r in &d.evaluated {
+        check(&r.when, &r.rule, &mut bad);
+        let mut tests = Vec::new();
+        leaves(&r.when, &mut tests);
+        if !tests.iter().copied().eq(r.tests()) {
+            bad.push(format!("{}: RuleTrace::tests is not its tests depth first", r.rule));
+        }
+        let row = |t: &&chipgate::eval::Test| {
+            (
+                r.rule.as_str(),
+                r.assuming_eccn.as_deref(),
+                r.item.as_deref(),
+                t.metric,
+                t.op,
+                t.threshold.clone(),
+                t.actual.clone(),
+                t.result,
+            )
+        };
+        flat.extend(tests.iter().map(row));
+    }
     let entries: Vec<_> = d
         .trace
         .iter()
-        .map(|e| (e.rule.as_str(), e.assuming_eccn.as_deref(), e.item.as_deref(), e.metric, e.op, &e.threshold, &e.actual, e.result))
+        .map(|e| {
+            (
+                e.rule.as_str(),
+                e.assuming_eccn.as_deref(),
+                e.item.as_deref(),
+                e.metric,
+                e.op,
+                e.threshold.clone(),
+                e.actual.clone(),
+                e.result,
+            )
+        })
         .collect();
     if flat != entries {
         bad.push("the flat trace is not the tree's tests in order".to_string());

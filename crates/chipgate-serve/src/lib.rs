@@ -193,11 +193,11 @@ pub fn run(config: Config) -> Result<(), ServeError> {
 
 /// Serves on a listener (bound by the caller, e.g. to port 0 in tests) until SIGINT or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> Result<(), ServeError> {
+    // First: a signal sent while the rules load, or once the service says it listens, must
+    // reach these handlers, not the default action that ends the process.
+    let signals = Signals::register()?;
     let rules = (config.load)().map_err(ServeError::Rules)?;
     let addr = listener.local_addr()?;
-    // Before the service says it listens: a signal sent once it has said so must reach these
-    // handlers, not the default action that ends the process.
-    let signals = Signals::register()?;
     eprintln!("chipgate serve: listening on http://{addr} (rules {})", rules.version());
     let started = jiff::Timestamp::now().as_nanosecond() as u64;
     let service = Arc::new(Service {
@@ -292,7 +292,8 @@ async fn shutdown([mut interrupt, mut terminate]: [tokio::signal::unix::Signal; 
     eprintln!("chipgate serve: shutting down; requests in flight finish");
 }
 
-/// Resolves on Ctrl-C.
+/// Resolves on Ctrl-C. Its handler is installed when first polled (not before the service
+/// says it listens, as on Unix).
 #[cfg(not(unix))]
 async fn shutdown((): ()) {
     let _ = tokio::signal::ctrl_c().await;

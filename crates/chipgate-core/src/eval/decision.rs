@@ -165,7 +165,7 @@ pub struct Test {
     pub op: &'static str,
     /// Threshold, list or set.
     pub threshold: Value,
-    /// The chip's or query's value; absent when missing.
+    /// The chip's or query's value; null when missing.
     pub actual: Option<Value>,
     /// The outcome.
     pub result: Truth,
@@ -203,7 +203,7 @@ pub struct TraceEntry {
     pub op: &'static str,
     /// Threshold, list or set.
     pub threshold: Value,
-    /// The chip's or query's value; absent when missing.
+    /// The chip's or query's value; null when missing.
     pub actual: Option<Value>,
     /// The outcome.
     pub result: Truth,

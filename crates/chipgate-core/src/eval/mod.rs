@@ -237,11 +237,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Records a node of the trace: `build` makes it from the nodes of its operands, the last
-    /// `operands` recorded.
-    fn record(&mut self, operands: usize, build: impl FnOnce(Vec<TraceNode>) -> TraceNode) {
+    /// Records a node of the trace: `build` makes it from the nodes of its operands, those
+    /// recorded since the stack held `mark` nodes.
+    fn record(&mut self, mark: usize, build: impl FnOnce(Vec<TraceNode>) -> TraceNode) {
         if self.tracing {
-            let of = self.nodes.split_off(self.nodes.len().saturating_sub(operands));
+            let of = self.nodes.split_off(mark.min(self.nodes.len()));
             let node = build(of);
             self.nodes.push(node);
         }
@@ -251,28 +251,33 @@ impl<'a> Ctx<'a> {
         let result = match c {
             Cond::Const(b) => {
                 let result = truth(*b);
-                self.record(0, |_| TraceNode::Const { result });
+                self.record(self.nodes.len(), |_| TraceNode::Const { result });
                 return result;
             }
             Cond::And(v) => {
+                let mark = self.nodes.len();
                 let result = self.combine(v, Truth::False, Truth::True);
-                self.record(v.len(), |of| TraceNode::All { result, of });
+                self.record(mark, |of| TraceNode::All { result, of });
                 return result;
             }
             Cond::Or(v) => {
+                let mark = self.nodes.len();
                 let result = self.combine(v, Truth::True, Truth::False);
-                self.record(v.len(), |of| TraceNode::Any { result, of });
+                self.record(mark, |of| TraceNode::Any { result, of });
                 return result;
             }
             Cond::Not(x) => {
+                let mark = self.nodes.len();
                 let result = match self.eval(x) {
                     Truth::True => Truth::False,
                     Truth::False => Truth::True,
                     Truth::Unknown => Truth::Unknown,
                 };
-                if let Some(of) = self.tracing.then(|| self.nodes.pop()).flatten() {
-                    self.nodes.push(TraceNode::Not { result, of: Box::new(of) });
-                }
+                // Its operand is one node (every condition records one).
+                self.record(mark, |of| match <[TraceNode; 1]>::try_from(of) {
+                    Ok([of]) => TraceNode::Not { result, of: Box::new(of) },
+                    Err(_) => TraceNode::Const { result },
+                });
                 return result;
             }
             Cond::Cmp { metric, op, value } => match self.metrics.get(*metric) {
@@ -311,7 +316,7 @@ impl<'a> Ctx<'a> {
             Cond::OwnedBy { lists, op, share } => owned_by(self.rs, &self.owned, lists, (*op, *share), &mut self.missing),
         };
         if let Some((metric, op, threshold, actual)) = self.tracing.then(|| self.test(c)).flatten() {
-            self.record(0, |_| TraceNode::Test(Test { metric, op, threshold, actual, result }));
+            self.record(self.nodes.len(), |_| TraceNode::Test(Test { metric, op, threshold, actual, result }));
         }
         result
     }
@@ -475,8 +480,10 @@ impl<'a> Ctx<'a> {
     /// Evaluates a rule's condition; with the trace, records the rule with its condition's tree.
     fn rule(&mut self, r: &'a Rule) -> Truth {
         let saved = std::mem::replace(&mut self.rule, &r.id);
+        let mark = self.nodes.len();
         let result = self.eval(&r.when);
         self.rule = saved;
+        debug_assert!(!self.tracing || self.nodes.len() == mark + 1, "a condition records one node");
         if let Some(when) = self.tracing.then(|| self.nodes.pop()).flatten() {
             self.evaluated.push(RuleTrace { rule: r.id.clone(), assuming_eccn: self.eccn.map(str::to_string), item: None, result, when });
         }
