@@ -538,37 +538,18 @@ fn tree_faults(d: &chipgate::Decision) -> Vec<String> {
         if !tests.iter().copied().eq(r.tests()) {
             bad.push(format!("{}: RuleTrace::tests is not its tests depth first", r.rule));
         }
-        let row = |t: &&chipgate::eval::Test| {
-            (
-                r.rule.as_str(),
-                r.assuming_eccn.as_deref(),
-                r.item.as_deref(),
-                t.metric,
-                t.op,
-                t.threshold.clone(),
-                t.actual.clone(),
-                t.result,
-            )
-        };
-        flat.extend(tests.iter().map(row));
+        flat.extend(tests.into_iter().map(|t| chipgate::eval::TraceEntry {
+            rule: r.rule.clone(),
+            assuming_eccn: r.assuming_eccn.clone(),
+            item: r.item.clone(),
+            metric: t.metric,
+            op: t.op,
+            threshold: t.threshold.clone(),
+            actual: t.actual.clone(),
+            result: t.result,
+        }));
     }
-    let entries: Vec<_> = d
-        .trace
-        .iter()
-        .map(|e| {
-            (
-                e.rule.as_str(),
-                e.assuming_eccn.as_deref(),
-                e.item.as_deref(),
-                e.metric,
-                e.op,
-                e.threshold.clone(),
-                e.actual.clone(),
-                e.result,
-            )
-        })
-        .collect();
-    if flat != entries {
+    if flat != d.trace {
         bad.push("the flat trace is not the tree's tests in order".to_string());
     }
     bad
