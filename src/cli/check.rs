@@ -262,7 +262,7 @@ fn why_not(rs: &RuleSet, d: &Decision, out: &mut dyn Write) -> Result<()> {
     let mut t = table(&["Rule", if open { "Test that does not hold, or is unknown" } else { "Test that does not hold" }, "Actual"]);
     for e in entries {
         let (r, test) = e;
-        let actual = test.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into());
+        let actual = render::actual(test);
         let actual = if open && deciding(&e) { format!("unknown: {actual}") } else { actual };
         t.add_row(vec![rule_of(&r.rule, r.item.as_deref()), render::test(test), actual]);
     }
@@ -323,14 +323,15 @@ fn margins(d: &Decision, out: &mut dyn Write) -> Result<()> {
 /// Every rule evaluated, with the tree of its condition: one row per node, the operands of
 /// `all`, `any` and `not` indented under them.
 fn traces(d: &Decision, out: &mut dyn Write) -> Result<()> {
-    use chipgate::eval::TraceNode;
+    use chipgate::eval::{TraceNode, Truth};
     fn rows(node: &TraceNode, depth: usize, into: &mut Vec<(String, String, &'static str)>) {
         let (what, actual) = match node {
             TraceNode::All { .. } => ("all of".to_string(), String::new()),
             TraceNode::Any { .. } => ("any of".to_string(), String::new()),
             TraceNode::Not { .. } => ("not".to_string(), String::new()),
-            TraceNode::Const { result } => (render::truth_written(*result).to_string(), String::new()),
-            TraceNode::Test(t) => (render::test(t), t.actual.as_ref().map(render::value).unwrap_or_else(|| "missing".into())),
+            // As written in a rule file.
+            TraceNode::Const { result } => ((*result == Truth::True).to_string(), String::new()),
+            TraceNode::Test(t) => (render::test(t), render::actual(t)),
         };
         // No-break spaces: a cell that wraps keeps them.
         into.push((format!("{}{what}", "\u{a0}\u{a0}".repeat(depth)), actual, render::truth(node.result())));
@@ -346,14 +347,13 @@ fn traces(d: &Decision, out: &mut dyn Write) -> Result<()> {
         rows(&r.when, 0, &mut nodes);
         // The rule on its first row, and the classification assumed below it (on the next row,
         // or in the same cell when the condition is one test).
-        let assuming = r.assuming_eccn.as_ref().map(|e| format!("assuming {e}"));
-        let mut rule = vec![rule_of(&r.rule, r.item.as_deref())];
+        let mut labels = vec![rule_of(&r.rule, r.item.as_deref())];
+        labels.extend(r.assuming_eccn.as_ref().map(|e| format!("assuming {e}")));
         if nodes.len() == 1 {
-            rule.extend(assuming.clone());
+            labels = vec![labels.join("\n")];
         }
-        let mut rule = [Some(rule.join("\n")), if nodes.len() > 1 { assuming } else { None }].into_iter();
-        for (what, actual, result) in nodes {
-            t.add_row(vec![rule.next().flatten().unwrap_or_default(), what, actual, result.to_string()]);
+        for (k, (what, actual, result)) in nodes.into_iter().enumerate() {
+            t.add_row(vec![labels.get(k).cloned().unwrap_or_default(), what, actual, result.to_string()]);
         }
     }
     render::fit_first(&mut t, &[0]);

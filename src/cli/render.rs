@@ -276,13 +276,9 @@ pub fn test(t: &chipgate::eval::Test) -> String {
     format!("{} {} {}", t.metric, t.op, value(&t.threshold))
 }
 
-/// A constant condition as written in a rule file.
-pub fn truth_written(t: Truth) -> &'static str {
-    if t == Truth::True {
-        "true"
-    } else {
-        "false"
-    }
+/// A test's actual value, or `missing`.
+pub fn actual(t: &chipgate::eval::Test) -> String {
+    t.actual.as_ref().map(value).unwrap_or_else(|| "missing".into())
 }
 
 /// A truth value in words.
