@@ -20,6 +20,11 @@ fn main() {
         }
     };
     let bytes = compiled::encode(&rs).unwrap_or_else(|e| panic!("cannot compile the built-in rule set: {e}"));
+    // The program decodes the catalog's chips when it first needs each: read them all back here,
+    // so that a chip that does not decode fails the build, not an answer.
+    let back = compiled::decode(&bytes).unwrap_or_else(|e| panic!("cannot read back the compiled rule set: {e}"));
+    back.catalog.decode_all().unwrap_or_else(|e| panic!("cannot read back the compiled catalog: {e}"));
+    assert!(back.catalog.chips().eq(rs.catalog.chips()), "the compiled catalog reads back as it was checked");
     std::fs::write(&out, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -138,7 +138,7 @@ fn unknown_names_get_suggestions() {
 #[test]
 fn the_reference_table_covers_the_whole_catalog() {
     let rs = rules();
-    let ics: Vec<&Chip> = rs.catalog.chips().iter().filter(|c| !c.item.composite()).collect();
+    let ics: Vec<&Chip> = rs.catalog.chips().filter(|c| !c.item.composite()).collect();
     for c in &ics {
         assert!(REFERENCE.iter().any(|r| r.0 == c.id), "{} is not in the test's reference table", c.id);
     }
@@ -154,7 +154,7 @@ fn the_reference_table_covers_the_whole_catalog() {
 #[test]
 fn systems_contain_catalog_ics_and_are_classified_from_them() {
     let rs = rules();
-    let systems: Vec<&Chip> = rs.catalog.chips().iter().filter(|c| c.item.composite()).collect();
+    let systems: Vec<&Chip> = rs.catalog.chips().filter(|c| c.item.composite()).collect();
     assert!(systems.len() >= 12, "{} systems", systems.len());
     let day = date(2024, 1, 15);
     for s in systems {

@@ -149,7 +149,7 @@ source = "corrected datasheet"
     let (rs, _) = with_user(text).load().unwrap();
     let chip = rs.catalog.by_id("nvidia-h20").unwrap();
     assert_eq!(chip.name, "NVIDIA H20 (corrected figures)");
-    assert_eq!(rs.catalog.chips().iter().filter(|c| c.id == "nvidia-h20").count(), 1);
+    assert_eq!(rs.catalog.chips().filter(|c| c.id == "nvidia-h20").count(), 1);
     let nothing = "\n[[chip]]\nid = \"acme-new\"\nname = \"x\"\nvendor = \"x\"\nreplaces = true\n";
     assert!(errors(&with_user(nothing)).contains("chip `acme-new` says `replaces = true` but no earlier pack defines it"));
 }

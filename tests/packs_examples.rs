@@ -71,7 +71,6 @@ fn what_if_pack_newly_catches_chips_from_2027() {
     let newly: Vec<&str> = what_if
         .catalog
         .chips()
-        .iter()
         .filter(|c| {
             let v0 = verdict(&what_if, &c.id, "CN", before);
             let v1 = verdict(&what_if, &c.id, "CN", after);

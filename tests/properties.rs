@@ -194,8 +194,8 @@ fn rules_known_on(date: Date) -> RuleSet {
 }
 
 fn catalog_chip() -> impl Strategy<Value = Chip> {
-    let n = rules().catalog.chips().len();
-    (0..n).prop_map(|i| rules().catalog.chips().get(i).cloned().expect("index in range"))
+    let n = rules().catalog.len();
+    (0..n).prop_map(|i| rules().catalog.get(i).cloned().expect("index in range"))
 }
 
 proptest! {

@@ -102,7 +102,7 @@ fn list(cli: &Cli, a: &ChipsArgs, out: &mut dyn Write) -> Result<u8> {
         }
         ListFormat::Human => {
             human_list(&rows, date, out)?;
-            let systems = rs.catalog.chips().iter().filter(|c| c.item.composite()).count();
+            let systems = rs.catalog.chips().filter(|c| c.item.composite()).count();
             if systems > 0 {
                 render::prose(
                     out,

@@ -331,7 +331,7 @@ pub(crate) struct Tables<'a> {
 /// The chip a key asks about: its catalog chip with the row's figures, made the computer or
 /// assembly the row describes; and whether it is hypothetical.
 pub(crate) fn chip_of(rs: &RuleSet, key: &Key, composites: &CompositeTable) -> (chipgate_core::chip::Chip, bool) {
-    let base = key.chip.and_then(|i| rs.catalog.chips().get(i as usize));
+    let base = key.chip.and_then(|i| rs.catalog.get(i as usize));
     let (mut chip, hypothetical) = key.spec.overrides().chip(base);
     if key.composite.is_none() {
         return (chip, hypothetical);
@@ -1130,7 +1130,7 @@ fn resolve_chip(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
     let found = if suggest { rs.catalog.resolve(name) } else { rs.catalog.resolve_quiet(name) };
     if let Resolution::Found(c) = found {
         // The catalog's own chip, by address: its place in the list.
-        if let Some(i) = rs.catalog.chips().iter().position(|x| std::ptr::eq(x, c)) {
+        if let Some(i) = rs.catalog.chips().position(|x| std::ptr::eq(x, c)) {
             return Ok(i as u32);
         }
     }

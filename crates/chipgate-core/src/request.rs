@@ -614,10 +614,10 @@ impl Diff {
             }
         }
         if chips.is_empty() {
-            if rs.catalog.chips().is_empty() {
+            if rs.catalog.is_empty() {
                 return Err(bad("chips", "the catalog is empty; load a pack with chips or name none with --chips"));
             }
-            chips = rs.catalog.chips().iter().collect();
+            chips = rs.catalog.chips().collect();
         }
         let hq = self.end_user_hq.as_deref().map(|h| country(rs, h, "end_user_hq")).transpose()?;
         let ship = self.ship_from.as_deref().map(|f| country(rs, f, "ship_from")).transpose()?;
@@ -684,7 +684,7 @@ impl Map {
         let date = date_or("date", self.date.as_deref(), today)?;
         // The axes reach past the catalog's largest figures.
         let largest = |f: fn(&crate::chip::Metrics) -> Option<f64>| {
-            rs.catalog.chips().iter().filter_map(|c| f(&crate::chip::Metrics::of(c))).fold(0.0, f64::max) * 1.1
+            rs.catalog.chips().filter_map(|c| f(&crate::chip::Metrics::of(c))).fold(0.0, f64::max) * 1.1
         };
         let positive = |parameter: &'static str, v: Option<f64>, default: f64| match v {
             Some(x) if !x.is_finite() || x <= 0.0 || x > AXIS_MAX => {

@@ -3,6 +3,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::Chip;
 
@@ -50,36 +51,116 @@ impl Resolution<'_> {
 #[derive(Debug, Clone, Default, BorshSerialize, BorshDeserialize)]
 pub struct Catalog {
     #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
-    chips: Vec<Chip>,
-    index: HashMap<String, usize>,
+    chips: Vec<Entry>,
+    /// Every normalised id, name and alias with the place of its chip, ordered by key: a sorted
+    /// list rather than a hash map, as decoding one cost 2 % of a `check`'s instructions in
+    /// hashing alone.
+    #[borsh(deserialize_with = "crate::rules::compiled::exact::read")]
+    index: Vec<(String, usize)>,
+}
+
+/// A chip of the catalog. A compiled rule set keeps each chip's bytes and decodes the chip when
+/// it is first asked for: a `check` reads one or two of the catalog's chips, and decoding them
+/// all was a tenth of its instructions (issue 17; docs/performance.md).
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    chip: OnceLock<Chip>,
+    /// The chip as [`BorshSerialize`] wrote it (empty when the chip was built from a pack).
+    bytes: Box<[u8]>,
+}
+
+impl Entry {
+    fn built(chip: Chip) -> Entry {
+        Entry { chip: OnceLock::from(chip), bytes: Box::default() }
+    }
+
+    #[allow(clippy::expect_used)]
+    fn chip(&self) -> &Chip {
+        // The bytes are this build's own: its build script wrote them and read every chip back
+        // (build.rs, `Catalog::decode_all`), so a failure here is a damaged binary.
+        self.chip.get_or_init(|| Chip::try_from_slice(&self.bytes).expect("a compiled catalog chip decodes"))
+    }
+}
+
+impl BorshSerialize for Entry {
+    fn serialize<W: std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        match self.chip.get() {
+            Some(c) => borsh::to_vec(c)?.serialize(w),
+            None => self.bytes.serialize(w),
+        }
+    }
+}
+
+impl BorshDeserialize for Entry {
+    fn deserialize_reader<R: std::io::Read>(r: &mut R) -> std::io::Result<Self> {
+        Ok(Entry { chip: OnceLock::new(), bytes: Vec::<u8>::deserialize_reader(r)?.into_boxed_slice() })
+    }
 }
 
 impl Catalog {
     /// Builds a catalog; a later chip's keys never shadow an earlier one (the checker reports
     /// clashes before this point).
     pub fn new(chips: Vec<Chip>) -> Catalog {
-        let mut index = HashMap::new();
+        let mut keys = HashMap::new();
         for (i, c) in chips.iter().enumerate() {
             for key in std::iter::once(&c.id).chain(std::iter::once(&c.name)).chain(c.aliases.iter()) {
-                index.entry(normalize(key)).or_insert(i);
+                keys.entry(normalize(key)).or_insert(i);
             }
         }
-        Catalog { chips, index }
+        let mut index: Vec<(String, usize)> = keys.into_iter().collect();
+        index.sort_unstable();
+        Catalog { chips: chips.into_iter().map(Entry::built).collect(), index }
     }
 
     /// Every chip, in catalog order.
-    pub fn chips(&self) -> &[Chip] {
-        &self.chips
+    pub fn chips(&self) -> impl ExactSizeIterator<Item = &Chip> + Clone {
+        self.chips.iter().map(Entry::chip)
+    }
+
+    /// The chip at `index` in catalog order.
+    pub fn get(&self, index: usize) -> Option<&Chip> {
+        self.chips.get(index).map(Entry::chip)
+    }
+
+    /// The chip a normalised key names.
+    fn find(&self, key: &str) -> Option<&Chip> {
+        let at = self.index.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        self.index.get(at).and_then(|&(_, i)| self.get(i))
+    }
+
+    /// How many chips the catalog holds.
+    pub fn len(&self) -> usize {
+        self.chips.len()
+    }
+
+    /// Whether the catalog holds no chip.
+    pub fn is_empty(&self) -> bool {
+        self.chips.is_empty()
+    }
+
+    /// Decodes every chip of a compiled catalog now; an error names the first chip that does not
+    /// decode (the build script's check of its own bytes).
+    pub fn decode_all(&self) -> std::io::Result<()> {
+        for (i, e) in self.chips.iter().enumerate() {
+            if e.chip.get().is_none() {
+                let chip =
+                    Chip::try_from_slice(&e.bytes).map_err(|err| std::io::Error::new(err.kind(), format!("catalog chip {i}: {err}")))?;
+                let _ = e.chip.set(chip);
+            }
+        }
+        Ok(())
     }
 
     /// A chip by exact id.
     pub fn by_id(&self, id: &str) -> Option<&Chip> {
-        self.chips.iter().find(|c| c.id == id)
+        // Every id is a key of the index (the checker refuses a clash), so the index finds it
+        // without decoding the others.
+        self.find(&normalize(id)).filter(|c| c.id == id).or_else(|| self.chips().find(|c| c.id == id))
     }
 
     /// Sets what the chip at `index` contains (the checker, once every chip is read).
     pub(crate) fn set_parts(&mut self, index: usize, parts: Vec<super::Part>) {
-        if let Some(c) = self.chips.get_mut(index) {
+        if let Some(c) = self.chips.get_mut(index).and_then(|e| e.chip.get_mut()) {
             c.contains = parts;
         }
     }
@@ -123,17 +204,17 @@ impl Catalog {
 
     fn lookup(&self, name: &str, suggest: bool) -> Resolution<'_> {
         let key = normalize(name);
-        if let Some(c) = self.index.get(&key).and_then(|&i| self.chips.get(i)) {
+        if let Some(c) = self.find(&key) {
             return Resolution::Found(c);
         }
         let key_no_vendor = strip_vendor(&key);
-        if let Some(c) = self.index.get(key_no_vendor).and_then(|&i| self.chips.get(i)) {
+        if let Some(c) = self.find(key_no_vendor) {
             return Resolution::Found(c);
         }
         let mut prefixed: Vec<&Chip> = Vec::new();
-        for (k, &i) in &self.index {
+        for (k, i) in &self.index {
             if key_no_vendor.len() >= 2 && (k.starts_with(key_no_vendor) || strip_vendor(k).starts_with(key_no_vendor)) {
-                if let Some(c) = self.chips.get(i) {
+                if let Some(c) = self.get(*i) {
                     if !prefixed.iter().any(|p| p.id == c.id) {
                         prefixed.push(c);
                     }
@@ -152,7 +233,7 @@ impl Catalog {
     pub fn suggest(&self, name: &str) -> Vec<String> {
         let key = normalize(name);
         let mut scored: Vec<(f64, String)> = Vec::new();
-        for c in &self.chips {
+        for c in self.chips() {
             let best = std::iter::once(&c.name)
                 .chain(c.aliases.iter())
                 .map(|a| (crate::suggest::similarity(&key, &normalize(a)), a))

@@ -163,7 +163,7 @@ impl Filter {
     /// The catalog's chips that pass, each with its classification on a date.
     pub fn apply<'r>(&self, rs: &'r RuleSet, date: Date) -> Vec<(&'r Chip, Classification)> {
         let mut out = Vec::new();
-        for chip in rs.catalog.chips().iter().filter(|c| self.keeps(c)) {
+        for chip in rs.catalog.chips().filter(|c| self.keeps(c)) {
             let class = classify(rs, chip, date);
             if self.keeps_class(&class) {
                 out.push((chip, class));

@@ -848,7 +848,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let index = def.index;
-            let Some(me) = self.rs.catalog.chips().get(index) else { continue };
+            let Some(me) = self.rs.catalog.get(index) else { continue };
             if c.contains.is_empty() {
                 continue;
             }
