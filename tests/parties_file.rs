@@ -227,3 +227,43 @@ fn screening_through_the_index_finds_every_entry_a_scan_finds() {
         }
     }
 }
+
+/// An entry's license requirement, as worded in the file, is read by the Entity List's reading
+/// in the pack (`[party_list.requirement]`): all items, or all items but technology or food and
+/// medicine, reach a chip; an exception the reading does not settle (EAR99 items), or no
+/// wording at all, leaves the answer indeterminate with the wording shown. `check` and `audit`
+/// agree.
+#[test]
+fn an_entry_whose_wording_may_leave_the_item_out_is_indeterminate_with_its_wording() {
+    const WORDING: &str = "tests/fixtures/csl/csl-wording.csv";
+    let cases = [
+        ("Alpha Widgets Co", "license_required", None),
+        ("Beta Gadgets Co", "license_required", None),
+        ("Epsilon Boards Co", "license_required", None),
+        ("Gamma Parts Co", "indeterminate", Some("other than EAR99")),
+        ("Delta Chips Co", "indeterminate", Some("none given in the screening list")),
+    ];
+    let mut csv = String::from("chip,destination,date,end_user\n");
+    for (name, verdict, wording) in cases {
+        let (_, v, _) = check(WORDING, name, "2024-01-01");
+        assert_eq!(v["verdict"], verdict, "{name}: {v}");
+        let missing: Vec<&str> = v["missing"].as_array().map(|m| m.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        match wording {
+            Some(w) => {
+                assert_eq!(missing.len(), 1, "{name}: {missing:?}");
+                assert!(missing[0].contains(&format!("entry `{name}`")) && missing[0].contains(w), "{name}: {missing:?}");
+            }
+            None => assert!(missing.is_empty(), "{name}: {missing:?}"),
+        }
+        csv.push_str(&format!("T4,SG,2024-01-01,{name}\n"));
+    }
+    let out = common::run(&["--parties", WORDING, "audit", "-", "-q", "--format", "jsonl"], None, Some(csv.as_bytes()));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let verdicts: Vec<String> =
+        stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["verdict"].as_str().unwrap().to_string()).collect();
+    assert_eq!(verdicts, cases.map(|c| c.1.to_string()), "{}", String::from_utf8_lossy(&out.stderr));
+    // A 3A090 item to China needs its license whatever the wording says.
+    let r =
+        chipgate(&["--parties", WORDING, "check", "H100", "--to", "CN", "--date", "2024-01-01", "--end-user", "Gamma Parts Co", "--short"]);
+    assert!(r.stdout.contains("LICENSE REQUIRED"), "{}", r.stdout);
+}

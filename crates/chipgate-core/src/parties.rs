@@ -33,9 +33,60 @@ pub struct PartyList {
     /// Industry and Security`) or its abbreviation (`EL`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub screening_sources: Vec<String>,
+    /// How an entry's license-requirement wording reads (`[party_list.requirement]`).
+    #[serde(skip_serializing_if = "Reading::is_empty")]
+    pub requirement: Reading,
     /// Where it was defined.
     #[serde(skip)]
     pub origin: Origin,
+}
+
+/// How the license-requirement wording of a list's entries reads, as pack data
+/// (`[party_list.requirement]`): whether an entry's requirement reaches every item these rules
+/// classify (ICs, boards and computers), or leaves it open for a person to read. The entries of
+/// a screening list loaded with `--parties` bring their own wording, and not every one is "for
+/// all items subject to the EAR".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
+pub struct Reading {
+    /// Words that say the requirement is for every item ("all items subject to the EAR").
+    /// Empty: every entry's requirement reaches every item (no reading is made).
+    pub all_items: Vec<String>,
+    /// Words that open an exception ("except", "other than").
+    pub exception_words: Vec<String>,
+    /// What an exception may begin with and still leave every such item inside the requirement
+    /// ("technology", "food and medicine").
+    pub excepting_only: Vec<String>,
+}
+
+impl Reading {
+    /// Whether a list declares no reading.
+    pub fn is_empty(&self) -> bool {
+        self.all_items.is_empty()
+    }
+
+    /// Whether an entry's requirement, as worded, reaches every item these rules classify: it
+    /// names all items, and every exception it makes begins with words of `excepting_only`.
+    /// Words are compared in lower case, whatever spaces stand between them.
+    pub fn reaches_every_item(&self, wording: &str) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let text = fold(wording);
+        if !self.all_items.iter().any(|w| text.contains(&fold(w))) {
+            return false;
+        }
+        self.exception_words.iter().map(|w| fold(w)).all(|word| {
+            text.match_indices(&word).all(|(at, _)| {
+                let rest = text.get(at + word.len()..).unwrap_or_default();
+                // A word of its own, not part of a longer one ("except" in "excepting").
+                let whole = text.get(..at).and_then(|b| b.chars().next_back()).is_none_or(|c| !c.is_alphanumeric())
+                    && rest.chars().next().is_none_or(|c| !c.is_alphanumeric());
+                let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == ',');
+                !whole || self.excepting_only.iter().any(|e| rest.starts_with(&fold(e)))
+            })
+        })
+    }
 }
 
 /// One entry of a party list: `[[party]]`.
@@ -511,6 +562,35 @@ fn bad_share(part: &str, share: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_requirement_reaches_every_item_unless_an_exception_may_leave_it_out() {
+        let r = Reading {
+            all_items: vec!["all items subject to the EAR".into()],
+            exception_words: vec!["except".into(), "other than".into(), "excepting".into()],
+            excepting_only: vec!["technology".into(), "food and medicine".into(), "for food and medicine".into()],
+        };
+        for reaches in [
+            "For all items subject to the EAR.",
+            "For ALL items  subject to the EAR, see §§ 734.9(e)(1) and 744.11 of the EAR",
+            "For all items subject to the EAR, except technology subject to the EAR that is designated as EAR99",
+            "For all items subject to the EAR except for food and medicine designated as EAR99.",
+            "For all items subject to the EAR, excepting technology",
+        ] {
+            assert!(r.reaches_every_item(reaches), "{reaches}");
+        }
+        for open in [
+            "For all items subject to the EAR having a classification other than EAR99.",
+            "For all items subject to the EAR except items designated EAR99",
+            "For items listed on the CCL",
+            "none given in the screening list",
+            "For all items subject to the EAR except technology, and except items designated EAR99",
+        ] {
+            assert!(!r.reaches_every_item(open), "{open}");
+        }
+        // No reading declared: every requirement reaches every item, as before.
+        assert!(Reading::default().reaches_every_item("For items listed on the CCL"));
+    }
 
     #[test]
     fn keys_ignore_case_punctuation_legal_forms_and_word_order() {

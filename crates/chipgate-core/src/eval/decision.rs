@@ -317,6 +317,20 @@ pub enum Missing {
         /// The match score, 0–1.
         score: f64,
     },
+    /// A party matches a listed entry whose license requirement, as worded, may leave the item
+    /// out (an exception the pack's reading does not settle): a person must read it.
+    RequirementWording {
+        /// The list's name.
+        list: String,
+        /// The party's role, in words.
+        role: String,
+        /// The name given.
+        name: String,
+        /// The listed name it matched.
+        matched: String,
+        /// The entry's license requirement, as listed.
+        wording: String,
+    },
     /// A party's owners, for an ownership test (the affiliates rule), were not given.
     Owners {
         /// The party's role, in words.
@@ -378,6 +392,10 @@ impl std::fmt::Display for Missing {
             Missing::PossibleMatch { list, role, name, matched, score } => write!(
                 f,
                 "possible {list} match: {role} `{name}` ~ `{matched}` (score {score:.2}); confirm whether it is the listed party"
+            ),
+            Missing::RequirementWording { list, role, name, matched, wording } => write!(
+                f,
+                "whether the {list} entry `{matched}` that the {role} `{name}` matches requires a license for this item: its license requirement reads \"{wording}\""
             ),
             Missing::Owners { role, lists, share_words, share } => write!(
                 f,

@@ -497,10 +497,21 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
     let mut open = Vec::new();
     for s in screened {
         for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
-            if h.decided {
+            if settles(rs, h) {
                 return Truth::True;
             }
             let list = rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
+            if h.decided {
+                let wording = rs.parties.get(h.entry).map_or("", |p| p.license_requirement.as_str());
+                open.push(Missing::RequirementWording {
+                    list: list.to_string(),
+                    role: s.role.replace('_', " "),
+                    name: s.name.to_string(),
+                    matched: h.matched.clone(),
+                    wording: wording.to_string(),
+                });
+                continue;
+            }
             open.push(Missing::PossibleMatch {
                 list: list.to_string(),
                 role: s.role.replace('_', " "),
@@ -516,6 +527,13 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
     }
     missing.extend(open);
     Truth::Unknown
+}
+
+/// Whether a hit settles a `party in [...]` test: the name is the listed party, and the entry's
+/// license requirement, as its list's reading of the wording finds, reaches every item.
+fn settles(rs: &RuleSet, h: &crate::parties::Hit) -> bool {
+    let wording = rs.parties.get(h.entry).map_or("", |p| p.license_requirement.as_str());
+    h.decided && rs.party_lists.get(h.list).is_none_or(|l| l.requirement.reaches_every_item(wording))
 }
 
 /// Whether a party named is owned, by the shares of its owners on one of `lists` added up,
@@ -1226,7 +1244,7 @@ fn review_open(ctx: &Ctx<'_>, open: &[usize], rule: Option<usize>, entry: Option
     let stricter_at = |i: usize| rs.parties.get(i).is_some_and(stricter);
     open.iter().filter_map(|i| rs.rules.get(*i)).flat_map(|r| r.when.tests()).any(|t| match t {
         Cond::Party(lists) => {
-            ctx.parties.iter().flat_map(|s| &s.hits).any(|h| !h.decided && lists.contains(&h.list) && stricter_at(h.entry))
+            ctx.parties.iter().flat_map(|s| &s.hits).any(|h| !settles(rs, h) && lists.contains(&h.list) && stricter_at(h.entry))
         }
         Cond::OwnedBy { lists, .. } => ctx.owned.iter().any(|p| {
             if p.stated {
@@ -1245,12 +1263,13 @@ fn listed_parties(ctx: &Ctx<'_>, fired: &[usize]) -> Vec<usize> {
     let mut out = Vec::new();
     for r in fired.iter().filter_map(|i| ctx.rs.rules.get(*i)) {
         for t in r.when.tests() {
-            let (lists, screened): (&Vec<usize>, Vec<&Screened<'_>>) = match t {
-                Cond::Party(lists) => (lists, ctx.parties.iter().collect()),
-                Cond::OwnedBy { lists, .. } => (lists, ctx.owned.iter().flat_map(|p| &p.owners).collect()),
+            let (lists, screened, worded): (&Vec<usize>, Vec<&Screened<'_>>, bool) = match t {
+                Cond::Party(lists) => (lists, ctx.parties.iter().collect(), true),
+                Cond::OwnedBy { lists, .. } => (lists, ctx.owned.iter().flat_map(|p| &p.owners).collect(), false),
                 _ => continue,
             };
-            for h in screened.iter().flat_map(|s| &s.hits).filter(|h| h.decided && lists.contains(&h.list)) {
+            let listed = |h: &&crate::parties::Hit| if worded { settles(ctx.rs, h) } else { h.decided };
+            for h in screened.iter().flat_map(|s| &s.hits).filter(|h| listed(h) && lists.contains(&h.list)) {
                 if !out.contains(&h.entry) {
                     out.push(h.entry);
                 }
