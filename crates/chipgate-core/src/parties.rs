@@ -287,6 +287,17 @@ pub struct Hit {
     pub score: f64,
     /// Whether the score reaches the list's match score: the name is the listed party.
     pub decided: bool,
+    /// Whether the entry's license requirement, as its list reads the wording
+    /// ([`Reading::reaches_every_item`]), reaches every item these rules classify.
+    pub reaches: bool,
+}
+
+impl Hit {
+    /// Whether the hit settles a test of its list: the name is the listed party, and the
+    /// entry's requirement reaches the item.
+    pub fn settles(&self) -> bool {
+        self.decided && self.reaches
+    }
 }
 
 /// An entry a name may be, whatever the date.
@@ -356,7 +367,8 @@ impl crate::RuleSet {
             let (Some(list), Some(slot)) = (self.party_lists.get(p.list), best.get_mut(p.list)) else { continue };
             if slot.as_ref().is_none_or(|h| c.score > h.score) {
                 let matched = p.names().nth(c.matched).unwrap_or(&p.name).to_string();
-                *slot = Some(Hit { entry: c.entry, list: p.list, matched, score: c.score, decided: c.score >= list.match_score });
+                let (decided, reaches) = (c.score >= list.match_score, list.requirement.reaches_every_item(&p.license_requirement));
+                *slot = Some(Hit { entry: c.entry, list: p.list, matched, score: c.score, decided, reaches });
             }
         }
         let mut hits: Vec<Hit> = best.into_iter().flatten().collect();

@@ -497,27 +497,17 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
     let mut open = Vec::new();
     for s in screened {
         for h in s.hits.iter().filter(|h| lists.contains(&h.list)) {
-            if settles(rs, h) {
+            if h.settles() {
                 return Truth::True;
             }
-            let list = rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str());
-            if h.decided {
-                let wording = rs.parties.get(h.entry).map_or("", |p| p.license_requirement.as_str());
-                open.push(Missing::RequirementWording {
-                    list: list.to_string(),
-                    role: s.role.replace('_', " "),
-                    name: s.name.to_string(),
-                    matched: h.matched.clone(),
-                    wording: wording.to_string(),
-                });
-                continue;
-            }
-            open.push(Missing::PossibleMatch {
-                list: list.to_string(),
-                role: s.role.replace('_', " "),
-                name: s.name.to_string(),
-                matched: h.matched.clone(),
-                score: h.score,
+            let list = rs.party_lists.get(h.list).map_or("party list", |l| l.name.as_str()).to_string();
+            let (role, name, matched) = (s.role.replace('_', " "), s.name.to_string(), h.matched.clone());
+            open.push(if h.decided {
+                // The listed party, whose entry's wording may leave the item out.
+                let wording = rs.parties.get(h.entry).map_or("", |p| p.license_requirement.as_str()).to_string();
+                Missing::RequirementWording { list, role, name, matched, wording }
+            } else {
+                Missing::PossibleMatch { list, role, name, matched, score: h.score }
             });
         }
     }
@@ -527,13 +517,6 @@ fn listed(rs: &RuleSet, screened: &[Screened<'_>], lists: &[usize], missing: &mu
     }
     missing.extend(open);
     Truth::Unknown
-}
-
-/// Whether a hit settles a `party in [...]` test: the name is the listed party, and the entry's
-/// license requirement, as its list's reading of the wording finds, reaches every item.
-fn settles(rs: &RuleSet, h: &crate::parties::Hit) -> bool {
-    let wording = rs.parties.get(h.entry).map_or("", |p| p.license_requirement.as_str());
-    h.decided && rs.party_lists.get(h.list).is_none_or(|l| l.requirement.reaches_every_item(wording))
 }
 
 /// Whether a party named is owned, by the shares of its owners on one of `lists` added up,
@@ -1244,7 +1227,7 @@ fn review_open(ctx: &Ctx<'_>, open: &[usize], rule: Option<usize>, entry: Option
     let stricter_at = |i: usize| rs.parties.get(i).is_some_and(stricter);
     open.iter().filter_map(|i| rs.rules.get(*i)).flat_map(|r| r.when.tests()).any(|t| match t {
         Cond::Party(lists) => {
-            ctx.parties.iter().flat_map(|s| &s.hits).any(|h| !settles(rs, h) && lists.contains(&h.list) && stricter_at(h.entry))
+            ctx.parties.iter().flat_map(|s| &s.hits).any(|h| !h.settles() && lists.contains(&h.list) && stricter_at(h.entry))
         }
         Cond::OwnedBy { lists, .. } => ctx.owned.iter().any(|p| {
             if p.stated {
@@ -1268,7 +1251,8 @@ fn listed_parties(ctx: &Ctx<'_>, fired: &[usize]) -> Vec<usize> {
                 Cond::OwnedBy { lists, .. } => (lists, ctx.owned.iter().flat_map(|p| &p.owners).collect(), false),
                 _ => continue,
             };
-            let listed = |h: &&crate::parties::Hit| if worded { settles(ctx.rs, h) } else { h.decided };
+            // An owner's entry restricts the party it owns whatever its wording says of items.
+            let listed = |h: &&crate::parties::Hit| if worded { h.settles() } else { h.decided };
             for h in screened.iter().flat_map(|s| &s.hits).filter(|h| listed(h) && lists.contains(&h.list)) {
                 if !out.contains(&h.entry) {
                     out.push(h.entry);
