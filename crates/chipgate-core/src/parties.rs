@@ -46,15 +46,19 @@ pub struct PartyList {
 /// classify (ICs, boards and computers), or leaves it open for a person to read. The entries of
 /// a screening list loaded with `--parties` bring their own wording, and not every one is "for
 /// all items subject to the EAR".
-#[derive(Debug, Clone, Default, PartialEq, Serialize, BorshSerialize, BorshDeserialize)]
+/// Read from the pack as it stands (its keys are checked by serde).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reading {
     /// Words that say the requirement is for every item ("all items subject to the EAR").
     /// Empty: every entry's requirement reaches every item (no reading is made).
     pub all_items: Vec<String>,
     /// Words that open an exception ("except", "other than").
+    #[serde(default)]
     pub exception_words: Vec<String>,
     /// What an exception may begin with and still leave every such item inside the requirement
     /// ("technology", "food and medicine").
+    #[serde(default)]
     pub excepting_only: Vec<String>,
 }
 

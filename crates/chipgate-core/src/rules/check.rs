@@ -610,11 +610,7 @@ impl<'a> Checker<'a> {
                 match_score,
                 possible_score,
                 screening_sources: l.screening_sources.clone(),
-                requirement: l.requirement.as_ref().map_or_else(Default::default, |r| crate::parties::Reading {
-                    all_items: r.all_items.clone(),
-                    exception_words: r.exception_words.clone(),
-                    excepting_only: r.excepting_only.clone(),
-                }),
+                requirement: l.requirement.clone().unwrap_or_default(),
                 origin: self.origin(f.file, &span, &f.pack),
             };
             match self.define("party_list", &l.id, f.file, &f.pack, l.replaces, self.rs.party_lists.len()) {

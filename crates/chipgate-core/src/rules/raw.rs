@@ -61,20 +61,9 @@ pub struct RawPartyList {
     pub screening_sources: Vec<String>,
     /// How the entries' license-requirement wording reads.
     #[serde(default)]
-    pub requirement: Option<RawReading>,
+    pub requirement: Option<crate::parties::Reading>,
     #[serde(default)]
     pub replaces: bool,
-}
-
-/// `[party_list.requirement]`: when an entry's license requirement reaches every item.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawReading {
-    pub all_items: Vec<String>,
-    #[serde(default)]
-    pub exception_words: Vec<String>,
-    #[serde(default)]
-    pub excepting_only: Vec<String>,
 }
 
 /// `[[party]]`: one entry of a party list.
