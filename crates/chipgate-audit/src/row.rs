@@ -1129,8 +1129,7 @@ fn resolve_country(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
 fn resolve_chip(rs: &RuleSet, name: &str, suggest: bool) -> Cached<u32> {
     let found = if suggest { rs.catalog.resolve(name) } else { rs.catalog.resolve_quiet(name) };
     if let Resolution::Found(c) = found {
-        // The catalog's own chip, by address: its place in the list.
-        if let Some(i) = rs.catalog.chips().position(|x| std::ptr::eq(x, c)) {
+        if let Some(i) = rs.catalog.index_of(c) {
             return Ok(i as u32);
         }
     }

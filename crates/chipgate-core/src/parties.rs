@@ -46,7 +46,6 @@ pub struct PartyList {
 /// classify (ICs, boards and computers), or leaves it open for a person to read. The entries of
 /// a screening list loaded with `--parties` bring their own wording, and not every one is "for
 /// all items subject to the EAR".
-/// Read from the pack as it stands (its keys are checked by serde).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reading {

@@ -122,6 +122,12 @@ impl Catalog {
         self.chips.get(index).map(Entry::chip)
     }
 
+    /// The place in catalog order of a chip this catalog gave out (found by its address, so
+    /// that no other chip is decoded to compare it).
+    pub fn index_of(&self, chip: &Chip) -> Option<usize> {
+        self.chips.iter().position(|e| e.chip.get().is_some_and(|c| std::ptr::eq(c, chip)))
+    }
+
     /// The chip a normalised key names.
     fn find(&self, key: &str) -> Option<&Chip> {
         let at = self.index.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
