@@ -670,7 +670,8 @@ pub struct Classified {
     /// classified) with the rules that decide it (indices into [`RuleSet::rules`]): exactly
     /// one when the classification is determined.
     pub possible: Vec<(Option<String>, Vec<usize>)>,
-    /// The classification rules whose truth is unknown (indices into [`RuleSet::rules`]).
+    /// The classification rules whose truth is unknown and could change the classification
+    /// (indices into [`RuleSet::rules`]).
     pub unknown: Vec<usize>,
     /// The chip's figures as the rules read them (a computer's or an assembly's completed from
     /// what it contains, see [`Metrics::fill_from_parts`]).
@@ -827,10 +828,22 @@ impl<'a> Period<'a> {
         let filled: Vec<(&str, &Metrics)> = parts.iter().map(|p| (p.name.as_str(), &p.classified.metrics)).collect();
         metrics.fill_from_parts(&filled);
         let mut ctx = Ctx::new(self.rs, &metrics, chip, &parts, self.date, opts.trace);
-        let truths: Vec<(usize, Truth)> =
-            self.active.iter().filter(|(_, r)| self.enforced(r) && self.classifies(r, chip.item)).map(|(i, r)| (*i, ctx.rule(r))).collect();
-        let unknown = truths.iter().filter(|(_, t)| *t == Truth::Unknown).map(|(i, _)| *i).collect();
-        let (hints, mut evaluated) = (ctx.missing, ctx.evaluated);
+        // Each rule's truth, with the fields its truth is missing.
+        let (truths, lacks): (Vec<(usize, Truth)>, Vec<BTreeSet<Missing>>) = self
+            .active
+            .iter()
+            .filter(|(_, r)| self.enforced(r) && self.classifies(r, chip.item))
+            .map(|(i, r)| {
+                let t = ctx.rule(r);
+                ((*i, t), std::mem::take(&mut ctx.missing))
+            })
+            .unzip();
+        let (possible, decisive) = classify(self.rs, &truths);
+        // Only what an unknown rule that could change the classification lacks is missing: an
+        // exclusion whose ECCNs no rule could give, say, leaves nothing open.
+        let unknown = truths.iter().zip(&decisive).filter(|((_, t), d)| *t == Truth::Unknown && **d).map(|((i, _), _)| *i).collect();
+        let hints = lacks.into_iter().zip(&decisive).filter(|(_, d)| **d).flat_map(|(m, _)| m).collect();
+        let mut evaluated = ctx.evaluated;
         if opts.trace {
             // The contained items' classification first, as it was worked out.
             let mut nested: Vec<RuleTrace> = Vec::new();
@@ -843,7 +856,7 @@ impl<'a> Period<'a> {
             nested.append(&mut evaluated);
             evaluated = nested;
         }
-        Classified { possible: classify(self.rs, &truths), unknown, metrics, parts, hints, evaluated }
+        Classified { possible, unknown, metrics, parts, hints, evaluated }
     }
 
     /// Whether a rule is a classification rule tried for this kind of item: one that assigns
@@ -1004,16 +1017,29 @@ fn would_presume<'r>(ctx: &mut Ctx<'r>, presumptions: &[(usize, &'r Rule)], poss
     found.map(|(_, r)| *r)
 }
 
+/// Possible classifications: (ECCN or none, deciding rule indices) pairs.
+type Possible = Vec<(Option<String>, Vec<usize>)>;
+
 /// Enumerates the classifications possible given which rules hold, hold not, or are unknown.
-/// Returns (ECCN or none, deciding rule indices) pairs, deduplicated by ECCN.
-fn classify(rs: &RuleSet, classes: &[(usize, Truth)]) -> Vec<(Option<String>, Vec<usize>)> {
+/// Returns (ECCN or none, deciding rule indices) pairs, deduplicated by ECCN, and for each rule
+/// of `classes` whether its truth could change the ECCN (never, for a rule whose truth is
+/// known; for an unknown one, when some way the other unknowns fall makes it decide).
+fn classify(rs: &RuleSet, classes: &[(usize, Truth)]) -> (Possible, Vec<bool>) {
     let unknown: Vec<usize> = classes.iter().enumerate().filter(|(_, (_, t))| *t == Truth::Unknown).map(|(k, _)| k).collect();
-    let mut out: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    let mut out: Possible = Vec::new();
+    let mut decisive = vec![false; classes.len()];
     if unknown.len() > MAX_UNKNOWN {
         out.push((None, Vec::new()));
         out.extend(rs.eccns.iter().map(|e| (Some(e.id.clone()), Vec::new())));
-        return out;
+        for k in unknown {
+            if let Some(d) = decisive.get_mut(k) {
+                *d = true;
+            }
+        }
+        return (out, decisive);
     }
+    // The place in `out` of the ECCN each way the unknowns fall gives.
+    let mut given: Vec<usize> = Vec::with_capacity(1 << unknown.len());
     for mask in 0u32..(1u32 << unknown.len()) {
         let holds = |k: usize| match classes.get(k).map(|c| c.1) {
             Some(Truth::True) => true,
@@ -1021,11 +1047,22 @@ fn classify(rs: &RuleSet, classes: &[(usize, Truth)]) -> Vec<(Option<String>, Ve
             _ => false,
         };
         let result = pick(rs, classes, &holds);
-        if !out.iter().any(|(e, _)| *e == result.0) {
-            out.push(result);
+        let at = match out.iter().position(|(e, _)| *e == result.0) {
+            Some(at) => at,
+            None => {
+                out.push(result);
+                out.len() - 1
+            }
+        };
+        given.push(at);
+    }
+    for (bit, k) in unknown.iter().enumerate() {
+        let flips = (0..given.len()).any(|mask| given.get(mask) != given.get(mask ^ (1 << bit)));
+        if let Some(d) = decisive.get_mut(*k) {
+            *d = flips;
         }
     }
-    out
+    (out, decisive)
 }
 
 fn pick(rs: &RuleSet, classes: &[(usize, Truth)], holds: &dyn Fn(usize) -> bool) -> (Option<String>, Vec<usize>) {
