@@ -197,6 +197,13 @@ fn review_ties() {
     );
     assert!(warnings(&tie.replace("tpp > 4800", "tpp > 4800 and tpp < 6000"), "review-tie").is_empty());
     assert!(warnings(&tie.replace("case_by_case", "presumption_of_denial"), "review-tie").is_empty());
+    // An item has one ECCN: lists that share none exclude each other, as does a list inside one
+    // the other excludes; lists that share one do not.
+    let broad = tie.replace("destination in SG and tpp > 4800", "eccn in ['3A090.a', '3A090.b'] and destination in SG");
+    let narrow = |with: &str| warnings(&broad.replace("destination in SG and tpp >= 6000", with), "review-tie");
+    assert!(narrow("eccn in ['4A090.a', '4A090.b'] and destination in SG").is_empty());
+    assert!(narrow("not eccn in ['3A090.a', '3A090.b', '4A090.a']").is_empty());
+    assert_eq!(narrow("eccn in ['3A090.b', '4A090.b']").len(), 1);
 }
 
 #[test]

@@ -339,8 +339,8 @@ fn days_of(rs: &RuleSet, (from, until): (Option<jiff::civil::Date>, Option<jiff:
 
 /// Whether two conditions are shown never to hold together on these days (a conservative
 /// check): bounds that leave no value, a test beside its negation, country tests whose sets
-/// share no country (or a set inside one the other excludes), or an `or` each of whose
-/// branches is excluded.
+/// share no country (or a set inside one the other excludes), ECCN lists that share no ECCN
+/// (or a list inside one the other excludes), or an `or` each of whose branches is excluded.
 fn exclusive(rs: &RuleSet, a: &Cond, b: &Cond, days: &[jiff::civil::Date]) -> bool {
     let (mut pa, mut pb) = (Vec::new(), Vec::new());
     conjuncts(a, &mut pa);
@@ -358,6 +358,13 @@ fn atoms_exclusive(rs: &RuleSet, x: &Cond, y: &Cond, days: &[jiff::civil::Date])
     let negates = |p: &Cond, q: &Cond| matches!(p, Cond::Not(n) if **n == *q);
     if negates(x, y) || negates(y, x) {
         return true;
+    }
+    // An item has one ECCN: two lists that share none, or a list inside one the other excludes.
+    let inside = |l1: &[String], l2: &[String]| l1.iter().all(|e| l2.contains(e));
+    match (x, y) {
+        (Cond::Eccn(l1), Cond::Eccn(l2)) if !l1.iter().any(|e| l2.contains(e)) => return true,
+        (Cond::Eccn(l1), Cond::Not(n)) | (Cond::Not(n), Cond::Eccn(l1)) if matches!(&**n, Cond::Eccn(l2) if inside(l1, l2)) => return true,
+        _ => {}
     }
     let members =
         |set: &Set, day: jiff::civil::Date| -> Vec<bool> { rs.countries.all().iter().map(|c| rs.in_set(set, &c.codes(), day)).collect() };
