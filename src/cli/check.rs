@@ -287,9 +287,14 @@ fn notes(d: &Decision, out: &mut dyn Write) -> Result<()> {
         render::prose(out, &format!("Missing data: {}", chipgate::eval::Missing::join(&d.missing, ", ")))?;
     }
     for p in &d.possible_exceptions {
-        let on =
-            if p.depends_on.is_empty() { "the classification".to_string() } else { chipgate::eval::Missing::join(&p.depends_on, ", ") };
-        render::prose(out, &format!("Possible exception (not a clearance): {} ({}), depending on {on}: {}", p.name, p.rule, p.summary))?;
+        // What it waits on: the data missing, else the conditions the data cannot show, else
+        // the classification.
+        let on = match (&p.conditions, p.depends_on.is_empty()) {
+            (_, false) => format!("depending on {}", chipgate::eval::Missing::join(&p.depends_on, ", ")),
+            (Some(c), true) => format!("available only if {c}"),
+            (None, true) => "depending on the classification".to_string(),
+        };
+        render::prose(out, &format!("Possible exception (not a clearance): {} ({}), {on}: {}", p.name, p.rule, p.summary))?;
     }
     for a in &d.assumptions {
         render::prose(out, &format!("Assumption: {a}"))?;
