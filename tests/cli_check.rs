@@ -385,6 +385,10 @@ fn short_is_one_line_with_the_same_exit_code() {
             &["check", "H200", "--to", "CN", "--date", "2026-06-01", "--ship-from", "SG"][..],
             "NVIDIA H200 SXM 141GB → China (CN) on 2026-06-01, from Singapore (SG): reexport: LICENSE REQUIRED; ECCN 3A090.a; review: presumption of denial\n",
         ),
+        (
+            &["check", "--tpp", "6000", "--pd", "2", "--to", "CN", "--date", "2024-06-01"][..],
+            "hypothetical chip → China (CN) on 2024-06-01: LICENSE REQUIRED; ECCN 3A090.a; possible exception: NAC (not a clearance); review: presumption of denial; missing: datacenter\n",
+        ),
     ] {
         let full = chipgate(args);
         let mut with_short = args.to_vec();

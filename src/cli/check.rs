@@ -84,6 +84,11 @@ fn short(rs: &chipgate::rules::RuleSet, d: &Decision, out: &mut dyn Write) -> Re
     if !d.exceptions.is_empty() {
         parts.push(format!("exceptions: {}", d.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")));
     }
+    if !d.possible_exceptions.is_empty() {
+        let names: Vec<&str> = d.possible_exceptions.iter().map(|e| e.name.as_str()).collect();
+        let s = if names.len() == 1 { "" } else { "s" };
+        parts.push(format!("possible exception{s}: {} (not a clearance)", names.join(", ")));
+    }
     if let Some(r) = &d.review_policy {
         parts.push(format!("review: {}", render::policy(r.policy)));
     } else if d.review_undetermined {
