@@ -12,7 +12,7 @@
 //! # ... or a hypothetical chip (all optional; `based_on` starts from a catalog chip):
 //! # tpp = 4800                     # TPP given directly
 //! # throughput = { 8 = 600 }       # dense TOPS by bit length (or precision name), or
-//! # throughput = ["8=600", "fp16=300"]
+//! # throughput = ["8=600", "fp16=300"]  # or per processing unit: ["gpu:8=400", "npu:8=250"]
 //! # die_area_mm2 = 800.0, pd = 5.92, datacenter = true, interconnect_gbps = 600.0,
 //! # memory_bandwidth_gbps = 4800.0, hbm = true, memory_bandwidth_density = 2.5,
 //! # node_nm = 7.0, transistors_billion = 24.0, hbm_stacks = 0.0,
@@ -185,13 +185,18 @@ fn given(v: Option<f64>) -> Option<Figure> {
 }
 
 fn throughput_entry(prec: &str, tops: &toml::Value) -> Result<Throughput, String> {
+    // `UNIT:BITS` for one processing unit of an IC with several.
+    let (unit, prec) = match prec.split_once(':') {
+        Some((u, p)) => (Some(u.trim().to_string()), p),
+        None => (None, prec),
+    };
     let precision = match prec.trim().parse::<u32>() {
         Ok(b) => Precision::Bits(b),
         Err(_) => Precision::parse(prec).ok_or_else(|| format!("unknown precision `{prec}`"))?,
     };
     let tops =
         tops.as_float().or_else(|| tops.as_integer().map(|i| i as f64)).ok_or_else(|| format!("throughput `{prec}` is not a number"))?;
-    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None, unit: None })
+    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None, unit })
 }
 
 fn throughput(v: &toml::Value) -> Result<Vec<Throughput>, String> {

@@ -202,6 +202,13 @@ fn hypothetical_throughput_die_area_and_pd_flags() {
     assert_eq!(v["eccn"], "3A090.a");
     let (_, v) = check_json(&[&["--tpp", "3000", "--pd", "4"][..], &on].concat());
     assert_eq!((v["eccn"].as_str(), v["exceptions"][0]["name"].as_str()), (Some("3A090.b"), Some("NAC")));
+    // Several processing units on one IC: each unit's best figure, summed.
+    let (_, v) = check_json(&[&["--throughput", "gpu:8=400", "--throughput", "npu:int8=250", "--pd", "6"][..], &on].concat());
+    assert_eq!(v["tpp"].as_f64(), Some(5200.0));
+    assert_input_error(
+        &["check", "--throughput", " :8=400", "--to", "CN"],
+        &["--throughput", "names no processing unit", "UNIT:BITS=TOPS"],
+    );
 }
 
 #[test]

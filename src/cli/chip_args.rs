@@ -17,7 +17,7 @@ pub struct ChipArgs {
     /// The figures: one flag per metric a user can give (`--tpp`, `--die-area`, …).
     #[command(flatten)]
     pub figures: FigureArgs,
-    /// Dense throughput for a precision: BITS=TOPS or NAME=TOPS (e.g. `8=1979`, `fp16=989`); repeatable.
+    /// Dense throughput for a precision: BITS=TOPS or NAME=TOPS (e.g. `8=1979`, `fp16=989`); repeatable. For an IC with several processing units, UNIT:BITS=TOPS per unit (`gpu:8=400 --throughput npu:8=250`): TPP sums each unit's best figure.
     #[arg(long, value_name = "BITS=TOPS")]
     pub throughput: Vec<String>,
     /// Designed or marketed for datacenters.

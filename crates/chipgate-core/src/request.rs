@@ -65,7 +65,8 @@ pub struct Check {
     pub based_on: Option<String>,
     /// Total processing performance, given directly.
     pub tpp: Option<f64>,
-    /// Dense throughput per precision: `BITS=TOPS` or `NAME=TOPS` (e.g. `8=1979`, `fp16=989`).
+    /// Dense throughput per precision: `BITS=TOPS` or `NAME=TOPS` (e.g. `8=1979`, `fp16=989`), or
+    /// for one processing unit of an IC with several, `UNIT:BITS=TOPS` (`npu:8=200`).
     pub throughput: Vec<String>,
     /// Applicable die area in mm².
     pub die_area: Option<f64>,
@@ -413,10 +414,18 @@ pub fn part(rs: &RuleSet, s: &str) -> Result<Part, RequestError> {
     Ok(Part { chip: chip.id.clone(), count })
 }
 
-/// Reads a dense throughput figure, `BITS=TOPS` or `NAME=TOPS`.
+/// Reads a dense throughput figure, `BITS=TOPS` or `NAME=TOPS`, optionally for one processing
+/// unit of the IC, `UNIT:BITS=TOPS` (TPP sums the best figure of each unit).
 fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
     let wrong = |m: String| bad("throughput", m);
     let Some((p, t)) = s.split_once('=') else { return Err(wrong(format!("--throughput `{s}` must look like BITS=TOPS, e.g. `8=1979`"))) };
+    let (unit, p) = match p.split_once(':') {
+        Some((u, _)) if u.trim().is_empty() => {
+            return Err(wrong(format!("--throughput `{s}` names no processing unit before `:`; write UNIT:BITS=TOPS, e.g. `npu:8=200`")))
+        }
+        Some((u, p)) => (Some(u.trim().to_string()), p),
+        None => (None, p),
+    };
     let precision = match p.trim().parse::<u32>() {
         Ok(b) if (1..=128).contains(&b) => Precision::Bits(b),
         Ok(b) => return Err(wrong(format!("--throughput bit length `{b}` is out of range"))),
@@ -428,7 +437,7 @@ fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
     if !tops.is_finite() || tops < 0.0 {
         return Err(wrong(format!("--throughput TOPS must be a number ≥ 0, got `{t}`")));
     }
-    Ok(Throughput { precision, tops, source: source.to_string(), confidence: None, unit: None })
+    Ok(Throughput { precision, tops, source: source.to_string(), confidence: None, unit })
 }
 
 /// The first day a view covers by default: the rules start in October 2022.
