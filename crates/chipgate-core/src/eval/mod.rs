@@ -931,13 +931,18 @@ impl<'a> Period<'a> {
             m.datacenter = presumed_datacenter(r, &metrics);
             m
         });
+        // An unknown datacenter flag that only one of the classifications possible allows (a
+        // 3A090.b item below TPP 4800 is one designed for datacenters, Note 2): its licensing
+        // reads the flag that classification implies.
+        let implied: Vec<Option<Metrics>> = self.implied_datacenter(q.chip, &metrics, &possible);
         let enforced = |r: &Rule| self.enforced(r);
         let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
         for (k, (eccn, deciding)) in possible.iter().enumerate() {
             ctx.eccn = eccn.as_deref();
             // Under a presumption, the licensing reads the figures the item is presumed to have.
-            ctx.metrics = match (presumed, &presumed_metrics) {
-                (Some((at, _)), Some(m)) if k == at => m,
+            ctx.metrics = match (presumed, &presumed_metrics, implied.get(k)) {
+                (Some((at, _)), Some(m), _) if k == at => m,
+                (_, _, Some(Some(m))) => m,
                 _ => &metrics,
             };
             let out = licensing(&mut ctx, &self.active, &enforced);
@@ -951,6 +956,36 @@ impl<'a> Period<'a> {
             d.assumptions.push(Assumption::RoleNotGiven { rule: r.id.clone(), eccn: presumption_eccn(r).to_string() });
         }
         Ok(d)
+    }
+}
+
+impl Period<'_> {
+    /// For each classification possible, the figures with the datacenter flag it implies, when
+    /// the flag is unknown and the classification is possible with only one value of it.
+    fn implied_datacenter(&self, chip: &Chip, metrics: &Metrics, possible: &[(Option<String>, Vec<usize>)]) -> Vec<Option<Metrics>> {
+        if metrics.datacenter.is_some() || possible.len() < 2 {
+            return Vec::new();
+        }
+        let with = |flag: bool| {
+            let mut c = chip.clone();
+            c.datacenter = Some(flag);
+            self.classify(&c, Options::UNTRACED).possible
+        };
+        let (yes, no) = (with(true), with(false));
+        let allows = |under: &[(Option<String>, Vec<usize>)], e: &Option<String>| under.iter().any(|(x, _)| x == e);
+        possible
+            .iter()
+            .map(|(e, _)| {
+                let flag = match (allows(&yes, e), allows(&no, e)) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => return None,
+                };
+                let mut m = metrics.clone();
+                m.datacenter = Some(flag);
+                Some(m)
+            })
+            .collect()
     }
 }
 
