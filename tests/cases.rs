@@ -187,7 +187,8 @@ fn given(v: Option<f64>) -> Option<Figure> {
 fn throughput_entry(prec: &str, tops: &toml::Value) -> Result<Throughput, String> {
     // `UNIT:BITS` for one processing unit of an IC with several.
     let (unit, prec) = match prec.split_once(':') {
-        Some((u, p)) => (Some(u.trim().to_string()), p),
+        Some((u, _)) if u.trim().is_empty() => return Err(format!("throughput `{prec}` names no processing unit before `:`")),
+        Some((u, p)) => (Some(u.trim().to_lowercase()), p),
         None => (None, prec),
     };
     let precision = match prec.trim().parse::<u32>() {

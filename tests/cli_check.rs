@@ -219,8 +219,12 @@ fn hypothetical_throughput_die_area_and_pd_flags() {
     assert_eq!(v["tpp"].as_f64(), Some(5200.0));
     assert_input_error(
         &["check", "--throughput", " :8=400", "--to", "CN"],
-        &["--throughput", "names no processing unit", "UNIT:BITS=TOPS"],
+        &["--throughput", "must name one processing unit", "UNIT:BITS=TOPS"],
     );
+    assert_input_error(&["check", "--throughput", "a:b:8=1", "--to", "CN"], &["`a:b:8=1`", "must name one processing unit"]);
+    // One unit whatever the case of its name: the best of its figures, not their sum.
+    let (_, v) = check_json(&[&["--throughput", "GPU:8=300", "--throughput", "gpu:8=300", "--pd", "6"][..], &on].concat());
+    assert_eq!(v["tpp"].as_f64(), Some(2400.0));
 }
 
 #[test]

@@ -121,10 +121,10 @@ fn a_clash_without_replaces_names_both_files_and_lines() {
  7 │ id = "us-2023-10"
    │      ^^^^^^^^^^^^
    │
-   ┌─ rules/us/2023-10-advanced-computing.toml:13:6
+   ┌─ rules/us/2023-10-advanced-computing.toml:14:6
    │
-13 │ id = "us-2023-10"
-   │      ------------ first defined here (rules/us/2023-10-advanced-computing.toml:13:6)
+14 │ id = "us-2023-10"
+   │      ------------ first defined here (rules/us/2023-10-advanced-computing.toml:14:6)
    │
    = help: add `replaces = true` to replace the earlier definition, or choose another id
 

@@ -419,11 +419,14 @@ pub fn part(rs: &RuleSet, s: &str) -> Result<Part, RequestError> {
 fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
     let wrong = |m: String| bad("throughput", m);
     let Some((p, t)) = s.split_once('=') else { return Err(wrong(format!("--throughput `{s}` must look like BITS=TOPS, e.g. `8=1979`"))) };
+    // A unit's name is compared without case (`GPU` and `gpu` are one unit).
     let (unit, p) = match p.split_once(':') {
-        Some((u, _)) if u.trim().is_empty() => {
-            return Err(wrong(format!("--throughput `{s}` names no processing unit before `:`; write UNIT:BITS=TOPS, e.g. `npu:8=200`")))
+        Some((u, p)) if u.trim().is_empty() || p.contains(':') => {
+            return Err(wrong(format!(
+                "--throughput `{s}` must name one processing unit before `:`; write UNIT:BITS=TOPS, e.g. `npu:8=200`"
+            )))
         }
-        Some((u, p)) => (Some(u.trim().to_string()), p),
+        Some((u, p)) => (Some(u.trim().to_lowercase()), p),
         None => (None, p),
     };
     let precision = match p.trim().parse::<u32>() {
