@@ -58,7 +58,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use chipgate::chip::{Chip, Figure, Precision, Resolution, Throughput};
+use chipgate::chip::{Chip, Figure, Resolution, Throughput};
 use chipgate::{evaluate, Decision, Query, RuleSet};
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -184,34 +184,21 @@ fn given(v: Option<f64>) -> Option<Figure> {
     v.map(Figure::given)
 }
 
-fn throughput_entry(prec: &str, tops: &toml::Value) -> Result<Throughput, String> {
-    // `UNIT:BITS` for one processing unit of an IC with several.
-    let (unit, prec) = match prec.split_once(':') {
-        Some((u, _)) if u.trim().is_empty() => return Err(format!("throughput `{prec}` names no processing unit before `:`")),
-        Some((u, p)) => (Some(u.trim().to_lowercase()), p),
-        None => (None, prec),
-    };
-    let precision = match prec.trim().parse::<u32>() {
-        Ok(b) => Precision::Bits(b),
-        Err(_) => Precision::parse(prec).ok_or_else(|| format!("unknown precision `{prec}`"))?,
-    };
-    let tops =
-        tops.as_float().or_else(|| tops.as_integer().map(|i| i as f64)).ok_or_else(|| format!("throughput `{prec}` is not a number"))?;
-    Ok(Throughput { precision, tops, source: "test case".into(), confidence: None, unit })
-}
-
+/// The throughput figures of a case, each read as `--throughput` reads it
+/// ([`chipgate::request::throughput`]): a table `{ 8 = 600 }` or a list `["gpu:8=400"]`.
 fn throughput(v: &toml::Value) -> Result<Vec<Throughput>, String> {
+    let read = |s: &str| chipgate::request::throughput(s, "test case").map_err(|e| e.to_string());
     match v {
-        toml::Value::Table(t) => t.iter().map(|(k, v)| throughput_entry(k, v)).collect(),
-        toml::Value::Array(a) => a
+        toml::Value::Table(t) => t
             .iter()
-            .map(|x| {
-                let s = x.as_str().ok_or("throughput list entries must be strings like \"8=600\"")?;
-                let (p, t) = s.split_once('=').ok_or_else(|| format!("throughput `{s}` must look like BITS=TOPS"))?;
-                let tops: f64 = t.trim().parse().map_err(|_| format!("throughput `{s}`: TOPS is not a number"))?;
-                throughput_entry(p, &toml::Value::Float(tops))
+            .map(|(k, v)| match v {
+                toml::Value::Integer(_) | toml::Value::Float(_) => read(&format!("{k}={v}")),
+                _ => Err(format!("throughput `{k}` is not a number")),
             })
             .collect(),
+        toml::Value::Array(a) => {
+            a.iter().map(|x| read(x.as_str().ok_or("throughput list entries must be strings like \"8=600\"")?)).collect()
+        }
         _ => Err("throughput must be a table { 8 = 600 } or a list [\"8=600\"]".into()),
     }
 }

@@ -415,8 +415,9 @@ pub fn part(rs: &RuleSet, s: &str) -> Result<Part, RequestError> {
 }
 
 /// Reads a dense throughput figure, `BITS=TOPS` or `NAME=TOPS`, optionally for one processing
-/// unit of the IC, `UNIT:BITS=TOPS` (TPP sums the best figure of each unit).
-fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
+/// unit of the IC, `UNIT:BITS=TOPS` (TPP sums the best figure of each unit); `source` is
+/// recorded as the figure's source.
+pub fn throughput(s: &str, source: &str) -> Result<Throughput, RequestError> {
     let wrong = |m: String| bad("throughput", m);
     let Some((p, t)) = s.split_once('=') else { return Err(wrong(format!("--throughput `{s}` must look like BITS=TOPS, e.g. `8=1979`"))) };
     // A unit's name is compared without case (`GPU` and `gpu` are one unit).
