@@ -957,12 +957,10 @@ impl<'a> Period<'a> {
         }
         Ok(d)
     }
-}
 
-impl Period<'_> {
     /// For each classification possible, the figures with the datacenter flag it implies, when
     /// the flag is unknown and the classification is possible with only one value of it.
-    fn implied_datacenter(&self, chip: &Chip, metrics: &Metrics, possible: &[(Option<String>, Vec<usize>)]) -> Vec<Option<Metrics>> {
+    fn implied_datacenter(&self, chip: &Chip, metrics: &Metrics, possible: &Possible) -> Vec<Option<Metrics>> {
         if metrics.datacenter.is_some() || possible.len() < 2 {
             return Vec::new();
         }
@@ -972,7 +970,7 @@ impl Period<'_> {
             self.classify(&c, Options::UNTRACED).possible
         };
         let (yes, no) = (with(true), with(false));
-        let allows = |under: &[(Option<String>, Vec<usize>)], e: &Option<String>| under.iter().any(|(x, _)| x == e);
+        let allows = |under: &Possible, e: &Option<String>| under.iter().any(|(x, _)| x == e);
         possible
             .iter()
             .map(|(e, _)| {
