@@ -6,7 +6,7 @@
 
 use jiff::civil::Date;
 
-use super::hash::FxMap;
+use super::hash::{pack, FxMap};
 use super::row::{CompositeTable, Key, Spec};
 use chipgate_core::chip::Chip;
 use chipgate_core::eval::signature::{Exporting, Role, Signatures};
@@ -34,6 +34,8 @@ pub(crate) struct Classes<'r> {
     signatures_of: Signatures<'r>,
     /// End-user classes joined with a ship-from class and the kind of transaction.
     shipped: FxMap<(u32, u32, u8), u32>,
+    /// End-user classes joined with a short party signature (see `screened`).
+    screened_short: FxMap<(u32, u128), u32>,
     signatures: FxMap<Vec<u8>, u32>,
     /// The signatures by class id.
     by_id: Vec<Vec<u8>>,
@@ -57,6 +59,7 @@ impl<'r> Classes<'r> {
             exact,
             signatures_of: Signatures::new(rs),
             shipped: FxMap::default(),
+            screened_short: FxMap::default(),
             signatures: FxMap::default(),
             by_id: Vec::new(),
             catalog: vec![None; rs.catalog.len() * rs.periods()],
@@ -99,6 +102,12 @@ impl<'r> Classes<'r> {
     /// The end-user class `hq` joined with what the parties' screening found (see
     /// `row::PartyTable`): the listed parties they match or may be.
     fn screened(&mut self, hq: u32, signature: &[u8]) -> u32 {
+        // Most rows name parties on no list, whose signature is a few bytes (`e?.`): their
+        // classes by (end-user class, signature), without joining the two signatures again.
+        let short = pack(signature).map(|s| (hq, s));
+        if let Some(c) = short.and_then(|k| self.screened_short.get(&k)) {
+            return *c;
+        }
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         if self.exact {
@@ -114,11 +123,14 @@ impl<'r> Classes<'r> {
         buf.extend_from_slice(signature);
         self.buf = buf;
         let class = self.intern();
-        if self.exact {
-            class | 1 << 31
-        } else {
-            class
+        let class = if self.exact { class | 1 << 31 } else { class };
+        if let Some(k) = short {
+            if self.screened_short.len() >= SPEC_CAP {
+                self.screened_short.clear();
+            }
+            self.screened_short.insert(k, class);
         }
+        class
     }
 
     /// The end-user class `hq` joined with the ship-from's class and the kind of transaction
@@ -147,7 +159,7 @@ impl<'r> Classes<'r> {
     }
 
     fn chip(&mut self, k: &Key, date: Date, composites: &CompositeTable) -> u32 {
-        let (idx, spec, plain) = (k.chip, &k.spec, k.plain());
+        let (idx, spec, plain) = (k.chip, &k.spec, k.plain_but_parties());
         if plain && self.exact {
             return idx.unwrap_or(ABSENT);
         }

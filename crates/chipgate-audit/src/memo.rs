@@ -297,7 +297,7 @@ const QUERY_SLOTS: usize = 1 << 18;
 /// with an entry per query (24k queries, 1 MiB, met in random order) missed the cache on most
 /// rows: waiting for it took 14–18 % of the audit's time, against about 10 % now.
 pub(crate) struct Memo {
-    /// Query numbers by (chip, destination, end user).
+    /// Query numbers by (chip, destination, end-user headquarters, parties).
     numbers: FxMap<u64, u32>,
     /// By query number and period (`periods` slots per number): the place of its finding in
     /// `outcomes` plus one; 0 until met.
@@ -342,7 +342,7 @@ impl Memo {
         if self.outcome_bytes > self.cap || self.outcomes.len() >= usize::from(u16::MAX) {
             self.forget();
         }
-        let Some(slot) = self.slot(key) else {
+        let Some(slot) = self.slot(key, tables) else {
             return classed(&mut self.classes, rs, shared, classes, (key, tables), date);
         };
         let place = match self.queries.get(slot) {
@@ -363,24 +363,26 @@ impl Memo {
     }
 
     /// The slot of a query in `queries`, numbering it if new; `None` for a query with figures
-    /// of its own, or with ids too large to number.
-    fn slot(&mut self, key: &Key) -> Option<usize> {
-        const BITS: u32 = 21;
+    /// of its own, parties that may be listed, or ids too large to number. Parties on no list
+    /// on any date are numbered by their signature, which is the same for every period.
+    fn slot(&mut self, key: &Key, tables: Tables<'_>) -> Option<usize> {
+        const BITS: u32 = 16;
         const ABSENT: u64 = (1 << BITS) - 1;
         let id = |n: Option<u32>| match n {
             None => Some(ABSENT),
             Some(n) => Some(u64::from(n)).filter(|n| *n < ABSENT),
         };
-        if !key.plain() || key.period as usize >= self.periods {
+        if !key.plain_but_parties() || key.period as usize >= self.periods {
             return None;
         }
-        let triple = (id(key.chip)? << (2 * BITS)) | (id(Some(key.dest))? << BITS) | id(key.hq)?;
-        if (self.numbers.len() + 1) * self.periods > QUERY_SLOTS && !self.numbers.contains_key(&triple) {
+        let parties = u64::from(tables.parties.timeless_id(key.parties)?);
+        let query = (parties << (3 * BITS)) | (id(key.chip)? << (2 * BITS)) | (id(Some(key.dest))? << BITS) | id(key.hq)?;
+        if (self.numbers.len() + 1) * self.periods > QUERY_SLOTS && !self.numbers.contains_key(&query) {
             self.numbers.clear();
             self.queries.clear();
         }
         let next = self.numbers.len() as u32;
-        let number = *self.numbers.entry(triple).or_insert(next) as usize;
+        let number = *self.numbers.entry(query).or_insert(next) as usize;
         if number == next as usize {
             self.queries.resize((number + 1) * self.periods, 0);
         }

@@ -5,7 +5,7 @@
 use jiff::civil::Date;
 
 use super::columns::{Columns, Field};
-use super::hash::{pack, NameMap, Recent};
+use super::hash::{pack, FxMap, NameMap, Recent};
 use super::memo::Finding;
 use super::scan::Fields;
 use chipgate_core::chip::{Flag, Metric, MetricMap, Overrides, Resolution};
@@ -217,12 +217,11 @@ pub(crate) struct Key {
 
 impl Key {
     /// Whether the query names a catalog chip (or none) without figures, an exporter, a
-    /// ship-from or parties of its own.
-    pub fn plain(&self) -> bool {
+    /// ship-from or a computer of its own (it may name parties).
+    pub fn plain_but_parties(&self) -> bool {
         self.spec.is_empty()
             && self.exporter.is_none()
             && self.ship_from.is_none()
-            && self.parties.is_none()
             && self.role.is_none()
             && self.attested == 0
             && self.composite.is_none()
@@ -237,6 +236,8 @@ impl Key {
 pub(crate) struct CompositeTable {
     by_cells: NameMap<u32>,
     entries: Vec<(Check, Vec<u8>)>,
+    /// The key of the row's cells (see `cells_key`).
+    raw: Vec<u8>,
 }
 
 /// The cells a row describes a computer or an assembly in.
@@ -249,10 +250,11 @@ impl CompositeTable {
         if cells.iter().all(|c| c.is_empty()) {
             return Ok(None);
         }
-        let raw = cells_key(&cells);
-        if let Some(p) = self.by_cells.get(&raw) {
+        cells_key(&cells, &mut self.raw);
+        if let Some(p) = self.by_cells.get(&self.raw) {
             return Ok(Some(*p));
         }
+        let raw = std::mem::take(&mut self.raw);
         let list = |c: &[u8]| -> Vec<String> {
             String::from_utf8_lossy(c).split([';', ',']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
         };
@@ -293,6 +295,7 @@ impl CompositeTable {
         self.entries.push((check, signature));
         let place = self.entries.len() as u32 - 1;
         self.by_cells.insert(&raw, place);
+        self.raw = raw;
         Ok(Some(place))
     }
 
@@ -311,14 +314,15 @@ impl CompositeTable {
     }
 }
 
-/// A row's cells as one key: each cell's length, then its bytes.
-fn cells_key(cells: &[&[u8]]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(cells.iter().map(|c| c.len() + 4).sum());
+/// A row's cells as one key, in `raw` (a buffer reused from row to row: a new one for every
+/// row was a tenth of the cost of an end-user column, benches/parties.sh): each cell's length,
+/// then its bytes.
+fn cells_key(cells: &[&[u8]], raw: &mut Vec<u8>) {
+    raw.clear();
     for c in cells {
         raw.extend_from_slice(&(c.len() as u32).to_le_bytes());
         raw.extend_from_slice(c);
     }
-    raw
 }
 
 /// The tables a key's places are in.
@@ -349,7 +353,16 @@ pub(crate) struct PartyTable {
     /// Places by the names' bytes.
     by_names: NameMap<u32>,
     entries: Vec<Named>,
+    /// The signatures of the [`Named::timeless`] places, numbered from 1 (at most
+    /// [`TIMELESS_IDS`]; the rest are not numbered).
+    timeless_ids: FxMap<Vec<u8>, u16>,
+    /// The key of the row's cells (see `cells_key`).
+    raw: Vec<u8>,
 }
+
+/// The most signatures of timeless places numbered: a plain shipment list has a handful (an end
+/// user named or not, a consignee, owners given or not); a file classed by identity, one per name.
+const TIMELESS_IDS: usize = 4096;
 
 /// A pair of names with what is known of their owners, the entries each (and each owner) may
 /// be on any date, and its signature by period.
@@ -371,6 +384,8 @@ struct Named {
     /// every period of the rules (1 KiB each), and screening 5,000 distinct names cost a tenth
     /// of the audit in page faults (benches/parties.sh).
     timeless: bool,
+    /// When timeless, the number of its signature in [`PartyTable::timeless_ids`], if it has one.
+    timeless_id: Option<u16>,
 }
 
 impl Named {
@@ -400,10 +415,11 @@ impl PartyTable {
         if end_user_cell.is_empty() && consignee_cell.is_empty() {
             return Ok(None);
         }
-        let raw = cells_key(&cells);
-        let place = match self.by_names.get(&raw) {
+        cells_key(&cells, &mut self.raw);
+        let place = match self.by_names.get(&self.raw) {
             Some(p) => *p,
             None => {
+                let raw = std::mem::take(&mut self.raw);
                 let text = |n: &[u8]| Some(String::from_utf8_lossy(n).trim().to_string()).filter(|n| !n.is_empty());
                 let (end_user, consignee) = (text(end_user_cell), text(consignee_cell));
                 let read = |i: usize| -> Result<Option<Vec<Owner>>, (usize, String)> {
@@ -420,9 +436,19 @@ impl PartyTable {
                 let owned = |o: &Option<Vec<Owner>>| o.iter().flatten().map(|o| rs.candidates(&o.name)).collect();
                 let owner_candidates = [owned(&owners[0]), owned(&owners[1])];
                 let timeless = candidates.iter().chain(owner_candidates.iter().flatten()).all(Vec::is_empty);
-                self.entries.push(Named { end_user, consignee, candidates, owners, owner_candidates, signatures: Vec::new(), timeless });
+                self.entries.push(Named {
+                    end_user,
+                    consignee,
+                    candidates,
+                    owners,
+                    owner_candidates,
+                    signatures: Vec::new(),
+                    timeless,
+                    timeless_id: None,
+                });
                 let place = self.entries.len() as u32 - 1;
                 self.by_names.insert(&raw, place);
+                self.raw = raw;
                 place
             }
         };
@@ -451,9 +477,29 @@ impl PartyTable {
                 }
                 signature.push(b'.');
             }
+            if n.timeless {
+                let next = self.timeless_ids.len() + 1;
+                n.timeless_id = match self.timeless_ids.get(&signature) {
+                    Some(id) => Some(*id),
+                    None if next <= TIMELESS_IDS => {
+                        self.timeless_ids.insert(signature.clone(), next as u16);
+                        Some(next as u16)
+                    }
+                    None => None,
+                };
+            }
             n.signatures.push((period, signature));
         }
         Ok(Some(place))
+    }
+
+    /// The same number for places of one signature in every period (see [`Named::timeless`]):
+    /// 0 for none, a number from 1 for a timeless place that has one, else `None`.
+    pub fn timeless_id(&self, place: Option<u32>) -> Option<u16> {
+        match place {
+            None => Some(0),
+            Some(p) => self.entries.get(p as usize).and_then(|n| n.timeless_id),
+        }
     }
 
     /// The signature of a place in a period (empty for none).
