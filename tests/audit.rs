@@ -869,6 +869,9 @@ fn contains_columns_are_read_as_check_reads_its_flags() {
         ("", "CN", "2023-06-01", "A800x8", "", ""),
         ("", "CN", "2024-01-15", "TPU v4", "", ""),
         ("DGX H100", "CN", "2023-01-15", "", "", ""),
+        // A catalog IC as an assembly or a computer: the card or board that carries one of it.
+        ("H100", "CN", "2024-01-15", "", "assembly", ""),
+        ("RTX 4090", "CN", "2024-06-01", "", "computer", ""),
     ];
     let mut input = String::from("chip,destination,date,contains,item_kind,described_in\n");
     for (chip, to, date, contains, item, described) in rows {
@@ -908,6 +911,8 @@ fn contains_columns_are_read_as_check_reads_its_flags() {
     }
     let eccns: Vec<&str> = recs[1..=3].iter().map(|r| &r[eccn]).collect();
     assert_eq!(eccns, ["5A992.z.1", "4A090.a", "4A090.a"]);
+    let carried: Vec<&str> = recs[9..=10].iter().map(|r| &r[eccn][..]).collect();
+    assert_eq!(carried, ["4A090.a", "4A090.a"], "{:?}", &recs[9..=10]);
     let (ic, unknown) = (&recs[rows.len() + 1], &recs[rows.len() + 2]);
     assert_eq!((&ic[verdict], &unknown[verdict]), (&"error".to_string()[..], &"error".to_string()[..]));
     assert!(

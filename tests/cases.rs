@@ -254,20 +254,17 @@ fn build_chip(rs: &RuleSet, c: &Case) -> Result<(Chip, bool), String> {
             chip.set_figure(m, given(v));
         }
     }
-    if let Some(k) = &c.item {
-        chip.item = chipgate::chip::Item::parse(k).ok_or_else(|| format!("unknown item `{k}`"))?;
-    }
-    if let Some(parts) = &c.contains {
-        if c.item.is_none() && !chip.item.composite() {
-            chip.item = chipgate::chip::Item::Computer;
-        }
-        chip.contains = parts.iter().map(|p| chipgate::request::part(rs, p).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
-        if c.chip.is_none() && c.based_on.is_none() {
-            chip.name = format!("hypothetical {}", chip.item.name());
-        }
-    }
-    if let Some(d) = &c.described_in {
-        chip.described_in.extend(d.iter().cloned());
+    // What a computer or an assembly contains, through the request's own reading (as `check
+    // --item/--contains/--described-in` and the audit's columns read them).
+    let composite = chipgate::request::Check {
+        item: c.item.clone(),
+        contains: c.contains.clone().unwrap_or_default(),
+        described_in: c.described_in.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    if c.item.is_some() || c.contains.is_some() || c.described_in.is_some() {
+        let blank = c.chip.is_none() && c.based_on.is_none();
+        composite.make_composite(rs, &mut chip, blank).map_err(|e| e.to_string())?;
     }
     Ok((chip, true))
 }

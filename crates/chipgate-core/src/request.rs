@@ -191,6 +191,12 @@ impl Check {
                 ));
             }
             chip.contains = self.contains.iter().map(|c| part(rs, c)).collect::<Result<_, _>>()?;
+        } else if item.composite() && chip.item == Item::Ic && rs.catalog.by_id(&chip.id).is_some_and(|c| c == chip) {
+            // A catalog IC as it is, given as an assembly or a computer without its contents:
+            // the card, module or board that carries it (one of it), classified from it (the
+            // IC's figures and classification stay in the answer, as the part's).
+            chip.contains = vec![Part { chip: std::mem::replace(&mut chip.id, "hypothetical".into()), count: 1 }];
+            chip.name = format!("{} with one {}", item.name(), chip.name);
         }
         if blank {
             chip.id = "hypothetical".into();
