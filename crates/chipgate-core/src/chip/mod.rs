@@ -317,10 +317,16 @@ impl Chip {
         metric_field!(m, &mut self)
     }
 
-    /// Whether the item is described in one of `entries` (compared without case): what the
-    /// `described_in` test asks.
+    /// Whether the item is described in one of `entries` or in a sub-paragraph of one (compared
+    /// without case): what the `described_in` test asks.
     pub fn described_in_any(&self, entries: &[String]) -> bool {
-        self.described_in.iter().any(|d| entries.iter().any(|x| x.eq_ignore_ascii_case(d)))
+        // An item of a sub-paragraph is an item of the paragraph: `5A002.a.1` is in `5A002.a`.
+        let within = |d: &str, x: &str| {
+            d.len() >= x.len()
+                && d.get(..x.len()).is_some_and(|head| head.eq_ignore_ascii_case(x))
+                && d.get(x.len()..).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
+        self.described_in.iter().any(|d| entries.iter().any(|x| within(d, x)))
     }
 
     /// Every source the chip's throughput and figures cite, each once, in first-use order.
