@@ -216,7 +216,18 @@ fn eccn_precedence_across_files() {
         w[0],
         "an item that `acme/x` classifies `9Z999.x` may also be classified `3A090.a` (by `us-2023-10/3a090.a.1`), `3A090.b` (by \
          `us-2023-10/3a090.b.2`), `3A090.c` (by `us-2024-12/3a090.c`), `5A992.z.1` (by `us-2023-10/5a992.z.1`), `5A992.z.2` (by \
-         `us-2023-10/5a992.z.2`), `4A090.a` (by `us-2023-10/4a090.a`), `4A090.b` (by `us-2023-10/4a090.b`), declared in a file read \
+         `us-2023-10/5a992.z.2`), `4A003.z.1.a` (by `us-2023-10/4a003.z.1.a`), \
+         `4A003.z.1.b` (by `us-2023-10/4a003.z.1.b`), `4A003.z.2.a` (by `us-2023-10/4a003.z.2.a`), \
+         `4A003.z.2.b` (by `us-2023-10/4a003.z.2.b`), `4A004.z.1` (by `us-2023-10/4a004.z.1`), \
+         `4A004.z.2` (by `us-2023-10/4a004.z.2`), `4A005.z.1` (by `us-2023-10/4a005.z.1`), \
+         `4A005.z.2` (by `us-2023-10/4a005.z.2`), `5A002.z.1.a` (by `us-2023-10/5a002.z.1.a`), \
+         `5A002.z.1.b` (by `us-2023-10/5a002.z.1.b`), `5A002.z.2.a` (by `us-2023-10/5a002.z.2.a`), \
+         `5A002.z.2.b` (by `us-2023-10/5a002.z.2.b`), `5A002.z.3.a` (by `us-2023-10/5a002.z.3.a`), \
+         `5A002.z.3.b` (by `us-2023-10/5a002.z.3.b`), `5A002.z.4.a` (by `us-2023-10/5a002.z.4.a`), \
+         `5A002.z.4.b` (by `us-2023-10/5a002.z.4.b`), `5A002.z.5.a` (by `us-2023-10/5a002.z.5.a`), \
+         `5A002.z.5.b` (by `us-2023-10/5a002.z.5.b`), `5A004.z.1.a` (by `us-2023-10/5a004.z.1.a`), \
+         `5A004.z.1.b` (by `us-2023-10/5a004.z.1.b`), `5A004.z.2.a` (by `us-2023-10/5a004.z.2.a`), \
+         `5A004.z.2.b` (by `us-2023-10/5a004.z.2.b`), `4A090.a` (by `us-2023-10/4a090.a`), `4A090.b` (by `us-2023-10/4a090.b`), declared in a file read \
          before this one: the ECCN declared first wins"
     );
     // An ECCN of integrated circuits only does not compete with those of computers (4A090, .z):
