@@ -191,12 +191,23 @@ impl Check {
                 ));
             }
             chip.contains = self.contains.iter().map(|c| part(rs, c)).collect::<Result<_, _>>()?;
-        } else if item.composite() && chip.item == Item::Ic && rs.catalog.by_id(&chip.id).is_some_and(|c| c == chip) {
-            // A catalog IC as it is, given as an assembly or a computer without its contents:
-            // the card, module or board that carries it (one of it), classified from it (the
-            // IC's figures and classification stay in the answer, as the part's).
-            chip.contains = vec![Part { chip: std::mem::replace(&mut chip.id, "hypothetical".into()), count: 1 }];
-            chip.name = format!("{} with one {}", item.name(), chip.name);
+        } else if item.composite() && chip.item == Item::Ic && carries_as_listed(rs, chip) {
+            // A catalog IC as it is (but perhaps for whether it is designed for datacenters, a
+            // flag the assembly takes), given as an assembly or a computer without its contents:
+            // the card, module or board that carries one of it, classified from it as the
+            // catalog's cards are (the IC's figures and classification stay in the answer, as
+            // the part's, not as the assembly's own).
+            let ic = std::mem::take(chip);
+            *chip = Chip {
+                id: "hypothetical".into(),
+                name: format!("{} with one {}", item.name(), ic.name),
+                vendor: ic.vendor,
+                datacenter: ic.datacenter,
+                released: ic.released,
+                described_in: ic.described_in,
+                contains: vec![Part { chip: ic.id, count: 1 }],
+                ..Chip::default()
+            };
         }
         if blank {
             chip.id = "hypothetical".into();
@@ -390,6 +401,14 @@ pub fn country(rs: &RuleSet, name: &str, parameter: &'static str) -> Result<Stri
         ));
     }
     Err(bad(parameter, rs.countries.why_unknown(name, true)))
+}
+
+/// Whether a chip is its catalog entry as listed, but perhaps for the datacenter flag (which an
+/// assembly takes as its own): what an assembly or a computer given without its contents
+/// carries one of. A chip with figures or an HBM flag of its own is not the catalog's, so its
+/// contents stay to be said.
+fn carries_as_listed(rs: &RuleSet, chip: &Chip) -> bool {
+    rs.catalog.by_id(&chip.id).is_some_and(|c| Chip { datacenter: chip.datacenter, ..c.clone() } == *chip)
 }
 
 /// Reads what a computer contains, `CHIP` or `CHIPxN` (also `CHIP×N`, `CHIP*N`): the count is
