@@ -199,12 +199,13 @@ fn days(r: &Rule) -> String {
 }
 
 /// A condition in plain words.
-/// Whether a condition names an ECCN in an `eccn in [...]` test.
-fn names_eccn(c: &Cond, id: &str) -> bool {
+/// Whether a condition names an ECCN in an `eccn in [...]` test, or the ECCN whose licensing it
+/// takes.
+fn names_eccn(rs: &chipgate::RuleSet, c: &Cond, id: &str) -> bool {
     match c {
-        Cond::Eccn(l) => l.iter().any(|x| x == id),
-        Cond::And(v) | Cond::Or(v) => v.iter().any(|x| names_eccn(x, id)),
-        Cond::Not(x) => names_eccn(x, id),
+        Cond::Eccn(l) => rs.eccn_in(id, l),
+        Cond::And(v) | Cond::Or(v) => v.iter().any(|x| names_eccn(rs, x, id)),
+        Cond::Not(x) => names_eccn(rs, x, id),
         _ => false,
     }
 }
@@ -219,9 +220,9 @@ fn explain(cli: &Cli, eccn: &str, format: Format, out: &mut dyn Write) -> Result
     let sections: [(&str, Vec<&Rule>); 5] = [
         ("classified", of(&|r| matches!(&r.kind, RuleKind::Classification { eccn: Some(x), .. } if *x == e.id))),
         ("excluded", of(&|r| matches!(&r.kind, RuleKind::Classification { excludes: Some(f), .. } if *f == e.family))),
-        ("license_required", of(&|r| matches!(r.kind, RuleKind::Requirement { .. }) && names_eccn(&r.when, &e.id))),
-        ("exceptions", of(&|r| matches!(r.kind, RuleKind::Exception { .. }) && names_eccn(&r.when, &e.id))),
-        ("review", of(&|r| matches!(r.kind, RuleKind::Review { .. }) && names_eccn(&r.when, &e.id))),
+        ("license_required", of(&|r| matches!(r.kind, RuleKind::Requirement { .. }) && names_eccn(&rs, &r.when, &e.id))),
+        ("exceptions", of(&|r| matches!(r.kind, RuleKind::Exception { .. }) && names_eccn(&rs, &r.when, &e.id))),
+        ("review", of(&|r| matches!(r.kind, RuleKind::Review { .. }) && names_eccn(&rs, &r.when, &e.id))),
     ];
     if format == Format::Json {
         let mut v = serde_json::json!({ "schema_version": chipgate::request::SCHEMA_VERSION, "eccn": e, "precedence": rs.eccns.iter().map(|x| &x.id).collect::<Vec<_>>() });

@@ -294,7 +294,7 @@ impl<'a> Ctx<'a> {
                     Truth::Unknown
                 }
             },
-            Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| list.iter().any(|x| x == e))),
+            Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| self.rs.eccn_in(e, list))),
             Cond::Chip(list) => truth(list.iter().any(|x| x == &self.chip.id || PartClass::any_id(self.parts, x))),
             Cond::Item(list) => truth(list.contains(&self.chip.item)),
             Cond::DescribedIn(list) => truth(self.chip.described_in_any(list)),
@@ -329,7 +329,14 @@ impl<'a> Ctx<'a> {
             Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => return None,
             Cond::Cmp { metric, op, value } => (metric.name(), op.as_str(), Value::Num(*value), self.metrics.get(*metric).map(Value::Num)),
             Cond::Flag(f) => (f.name(), "is", Value::Bool(true), self.metrics.flag(*f).map(Value::Bool)),
-            Cond::Eccn(list) => ("eccn", "in", text(&list.join(", ")), Some(text(self.eccn.unwrap_or("none")))),
+            Cond::Eccn(list) => {
+                let actual = match self.eccn.map(|e| (e, self.rs.licensed_as(e))) {
+                    None => "none".to_string(),
+                    Some((e, None)) => e.to_string(),
+                    Some((e, Some(a))) => format!("{e} (licensed as {a})"),
+                };
+                ("eccn", "in", text(&list.join(", ")), Some(Value::Text(actual)))
+            }
             Cond::Chip(list) => {
                 let mut ids = vec![self.chip.id.as_str()];
                 PartClass::ids(self.parts, &mut ids);

@@ -310,6 +310,9 @@ impl<'a> Checker<'a> {
         self.ids.eccns = self.rs.eccns.iter().map(|e| e.id.clone()).collect();
         self.ids.families = self.rs.eccns.iter().map(|e| e.family.clone()).collect();
         for f in files {
+            self.licensed_as(f);
+        }
+        for f in files {
             self.regimes(f);
         }
         self.ids.regimes = positions(self.rs.regimes.iter().map(|g| &g.id));
@@ -484,7 +487,9 @@ impl<'a> Checker<'a> {
             let family = e.family.as_ref().map(|s| s.get_ref().clone()).unwrap_or_else(|| id.split('.').next().unwrap_or(&id).to_string());
             let citation = self.citation(f.file, &e.citation);
             let items = e.items.iter().filter_map(|k| self.item_kind(f.file, (k.get_ref(), sp(k)))).collect();
-            let def = Eccn { id, family, title: e.title.clone(), explain: e.explain.clone().unwrap_or_default(), citation, items };
+            let licensed_as = e.licensed_as.as_ref().map(|a| a.get_ref().clone());
+            let def =
+                Eccn { id, family, title: e.title.clone(), explain: e.explain.clone().unwrap_or_default(), citation, items, licensed_as };
             match self.define("eccn", &e.id, f.file, &f.pack, e.replaces, self.rs.eccns.len()) {
                 Ok(Some(i)) => {
                     if let Some(slot) = self.rs.eccns.get_mut(i) {
@@ -493,6 +498,26 @@ impl<'a> Checker<'a> {
                 }
                 Ok(None) => self.rs.eccns.push(def),
                 Err(()) => {}
+            }
+        }
+    }
+
+    /// Each `licensed_as` names a declared ECCN that takes no other's licensing (one step, so
+    /// that a list test reads one ECCN further at most).
+    fn licensed_as(&mut self, f: &ParsedFile) {
+        for e in &f.raw.eccn {
+            let Some(a) = &e.get_ref().licensed_as else { continue };
+            let target = self.rs.eccns.iter().find(|x| &x.id == a.get_ref());
+            match target {
+                None => {
+                    let help = did_you_mean(a.get_ref(), self.rs.eccns.iter().map(|e| e.id.as_str()));
+                    self.err(Code::UnknownEccn, f.file, sp(a), format!("unknown ECCN `{}`", a.get_ref())).help = help;
+                }
+                Some(t) if t.licensed_as.is_some() || t.id == *e.get_ref().id.get_ref() => {
+                    let msg = format!("`{}` takes the licensing of another ECCN itself: name the ECCN whose own it is", a.get_ref());
+                    self.err(Code::UnknownEccn, f.file, sp(a), msg);
+                }
+                Some(_) => {}
             }
         }
     }

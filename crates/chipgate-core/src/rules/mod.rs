@@ -136,6 +136,11 @@ pub struct Eccn {
     /// assemblies); empty: every kind. Its classification rules are not tried for other kinds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<crate::chip::Item>,
+    /// The ECCN whose license requirements, exceptions and review policies it takes: an `eccn
+    /// in [...]` test that names that ECCN holds for this one too (742.6(a)(6) names the `.z`
+    /// items with the 4A090 tier they meet). None: its own only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licensed_as: Option<String>,
 }
 
 impl Eccn {
@@ -460,6 +465,18 @@ impl Cond {
 }
 
 impl RuleSet {
+    /// The ECCN whose licensing an ECCN takes ([`Eccn::licensed_as`]), if any.
+    pub fn licensed_as(&self, eccn: &str) -> Option<&str> {
+        self.eccns.iter().find(|e| e.id == eccn).and_then(|e| e.licensed_as.as_deref())
+    }
+
+    /// Whether an `eccn in [...]` test naming `list` holds for `eccn`: listed, or the ECCN whose
+    /// licensing it takes is.
+    pub fn eccn_in(&self, eccn: &str, list: &[String]) -> bool {
+        let taken = self.licensed_as(eccn);
+        list.iter().any(|x| x == eccn || taken == Some(x.as_str()))
+    }
+
     /// The parties the rules' exporter tests name (the addressees of is-informed letters),
     /// each once (by [`party_key`]), as first written, in rule order.
     pub fn exporters(&self) -> Vec<&str> {

@@ -193,6 +193,7 @@ pub struct RawEccn {
     pub citation: Option<Spanned<RawCitation>>,
     #[serde(default)]
     pub items: Vec<SStr>,
+    pub licensed_as: Option<SStr>,
     #[serde(default)]
     pub replaces: bool,
 }

@@ -359,10 +359,12 @@ fn atoms_exclusive(rs: &RuleSet, x: &Cond, y: &Cond, days: &[jiff::civil::Date])
     if negates(x, y) || negates(y, x) {
         return true;
     }
-    // An item has one ECCN: two lists that share none, or a list inside one the other excludes.
-    let inside = |l1: &[String], l2: &[String]| l1.iter().all(|e| l2.contains(e));
+    // An item has one ECCN: two lists that no ECCN meets both of, or a list inside one the other
+    // excludes (an ECCN meets a list that names it or the ECCN whose licensing it takes).
+    let meets = move |l: &[String]| rs.eccns.iter().filter(move |e| rs.eccn_in(&e.id, l)).map(|e| e.id.as_str()).collect::<Vec<_>>();
+    let inside = |l1: &[String], l2: &[String]| meets(l1).iter().all(|e| rs.eccn_in(e, l2));
     match (x, y) {
-        (Cond::Eccn(l1), Cond::Eccn(l2)) if !l1.iter().any(|e| l2.contains(e)) => return true,
+        (Cond::Eccn(l1), Cond::Eccn(l2)) if !meets(l1).iter().any(|e| rs.eccn_in(e, l2)) => return true,
         (Cond::Eccn(l1), Cond::Not(n)) | (Cond::Not(n), Cond::Eccn(l1)) if matches!(&**n, Cond::Eccn(l2) if inside(l1, l2)) => return true,
         _ => {}
     }
