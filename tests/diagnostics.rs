@@ -268,7 +268,7 @@ fn presumptions_name_a_declared_eccn_and_exporter_tests_known_values() {
 fn licensed_as_names_a_declared_eccn_one_step_away() {
     let out = validate("bad-licensed-as");
     for want in [
-        "error[unknown-eccn]: `5A002.z.1.a` takes the licensing of another ECCN itself: name the ECCN whose own it is",
+        "error[licensed-as-chain]: `5A002.z.1.a` takes the licensing of another ECCN itself: name the ECCN whose own it is",
         "bad-licensed-as.toml:18:",
         "error[unknown-eccn]: unknown ECCN `4A090.c`",
         "= help: did you mean `4A090.a`?",

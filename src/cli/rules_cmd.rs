@@ -198,7 +198,6 @@ fn days(r: &Rule) -> String {
     }
 }
 
-/// A condition in plain words.
 /// Whether a condition names an ECCN in an `eccn in [...]` test, or the ECCN whose licensing it
 /// takes.
 fn names_eccn(rs: &chipgate::RuleSet, c: &Cond, id: &str) -> bool {

@@ -292,8 +292,9 @@ const QUERY_SLOTS: usize = 1 << 18;
 ///
 /// What a row looks up is kept small, because it is looked up for every row while the batches
 /// stream through the cache: a query is numbered by its (chip, destination, end-user
-/// headquarters, parties on no list by their signature), about 2k of them in the million-row bench file; each number has two bytes per rule period, the
-/// place of its finding among the class findings the worker has met (1.6k there). A table
+/// headquarters, parties on no list by their signature), about 2k of them in the million-row
+/// bench file; each number has two bytes per rule period, the place of its finding among the
+/// class findings the worker has met (1.6k there). A table
 /// with an entry per query (24k queries, 1 MiB, met in random order) missed the cache on most
 /// rows: waiting for it took 14–18 % of the audit's time, against about 10 % now.
 pub(crate) struct Memo {

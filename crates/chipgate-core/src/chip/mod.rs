@@ -322,8 +322,7 @@ impl Chip {
     pub fn described_in_any(&self, entries: &[String]) -> bool {
         // An item of a sub-paragraph is an item of the paragraph: `5A002.a.1` is in `5A002.a`.
         let within = |d: &str, x: &str| {
-            d.len() >= x.len()
-                && d.get(..x.len()).is_some_and(|head| head.eq_ignore_ascii_case(x))
+            d.get(..x.len()).is_some_and(|head| head.eq_ignore_ascii_case(x))
                 && d.get(x.len()..).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
         };
         self.described_in.iter().any(|d| entries.iter().any(|x| within(d, x)))

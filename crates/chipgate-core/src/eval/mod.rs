@@ -141,6 +141,9 @@ struct Ctx<'a> {
     transaction: crate::rules::Transaction,
     date: Date,
     eccn: Option<&'a str>,
+    /// The ECCN whose licensing `eccn` takes ([`RuleSet::licensed_as`]), looked up once per
+    /// classification rather than at every `eccn in [...]` test.
+    licensed_as: Option<&'a str>,
     /// With the trace: the nodes of the condition being evaluated, each combination's operands
     /// above it until it is built; and the rules evaluated.
     nodes: Vec<TraceNode>,
@@ -220,6 +223,7 @@ impl<'a> Ctx<'a> {
             transaction: crate::rules::Transaction::Export,
             date,
             eccn: None,
+            licensed_as: None,
             nodes: Vec::new(),
             evaluated: Vec::new(),
             tracing,
@@ -294,7 +298,7 @@ impl<'a> Ctx<'a> {
                     Truth::Unknown
                 }
             },
-            Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| self.rs.eccn_in(e, list))),
+            Cond::Eccn(list) => truth(self.eccn.is_some_and(|e| crate::rules::eccn_listed(e, self.licensed_as, list))),
             Cond::Chip(list) => truth(list.iter().any(|x| x == &self.chip.id || PartClass::any_id(self.parts, x))),
             Cond::Item(list) => truth(list.contains(&self.chip.item)),
             Cond::DescribedIn(list) => truth(self.chip.described_in_any(list)),
@@ -330,7 +334,7 @@ impl<'a> Ctx<'a> {
             Cond::Cmp { metric, op, value } => (metric.name(), op.as_str(), Value::Num(*value), self.metrics.get(*metric).map(Value::Num)),
             Cond::Flag(f) => (f.name(), "is", Value::Bool(true), self.metrics.flag(*f).map(Value::Bool)),
             Cond::Eccn(list) => {
-                let actual = match self.eccn.map(|e| (e, self.rs.licensed_as(e))) {
+                let actual = match self.eccn.map(|e| (e, self.licensed_as)) {
                     None => "none".to_string(),
                     Some((e, None)) => e.to_string(),
                     Some((e, Some(a))) => format!("{e} (licensed as {a})"),
@@ -946,6 +950,7 @@ impl<'a> Period<'a> {
         let mut outcomes: Vec<(Option<String>, Vec<usize>, Outcome)> = Vec::new();
         for (k, (eccn, deciding)) in possible.iter().enumerate() {
             ctx.eccn = eccn.as_deref();
+            ctx.licensed_as = ctx.eccn.and_then(|e| self.rs.licensed_as(e));
             // Under a presumption, the licensing reads the figures the item is presumed to have.
             ctx.metrics = match (presumed, &presumed_metrics, implied.get(k)) {
                 (Some((at, _)), Some(m), _) if k == at => m,
@@ -955,7 +960,7 @@ impl<'a> Period<'a> {
             let out = licensing(&mut ctx, &self.active, &enforced);
             outcomes.push((eccn.clone(), deciding.clone(), out));
         }
-        (ctx.eccn, ctx.metrics) = (None, &metrics);
+        (ctx.eccn, ctx.licensed_as, ctx.metrics) = (None, None, &metrics);
         let unbound =
             if presumed.is_none() && q.exporter_role.is_none() { would_presume(&mut ctx, &presumptions, &possible) } else { None };
         let mut d = assemble(rs, q, (dest, hq_country, from), &metrics, ctx, hints, outcomes);

@@ -515,7 +515,7 @@ impl<'a> Checker<'a> {
                 }
                 Some(t) if t.licensed_as.is_some() || t.id == *e.get_ref().id.get_ref() => {
                     let msg = format!("`{}` takes the licensing of another ECCN itself: name the ECCN whose own it is", a.get_ref());
-                    self.err(Code::UnknownEccn, f.file, sp(a), msg);
+                    self.err(Code::LicensedAsChain, f.file, sp(a), msg);
                 }
                 Some(_) => {}
             }

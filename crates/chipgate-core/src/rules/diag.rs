@@ -156,6 +156,7 @@ codes! {
     FormulaLikeId = "formula-like-id": "an id or name that starts like a spreadsheet formula (`=`, `+`, `-`, `@`)",
     Internal = "internal": "a problem in chipgate itself rather than in the pack",
     JurisdictionConflict = "jurisdiction-conflict": "packs of two jurisdictions loaded together",
+    LicensedAsChain = "licensed-as-chain": "a `licensed_as` that names itself or an ECCN that takes another's licensing",
     MisplacedKey = "misplaced-key": "a key that does not go with the others given (`supersedes` with `replaces`, `id` with `amends`)",
     MissingCitation = "missing-citation": "a regime without a citation (a lint)",
     MissingEffective = "missing-effective": "a regime without an effective date (a lint)",

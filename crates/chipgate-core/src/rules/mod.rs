@@ -464,6 +464,12 @@ impl Cond {
     }
 }
 
+/// Whether an `eccn in [...]` test naming `list` holds for `eccn`, which takes the licensing of
+/// `licensed_as` ([`Eccn::licensed_as`]): one of the two is listed.
+pub fn eccn_listed(eccn: &str, licensed_as: Option<&str>, list: &[String]) -> bool {
+    list.iter().any(|x| x == eccn || licensed_as == Some(x.as_str()))
+}
+
 impl RuleSet {
     /// The ECCN whose licensing an ECCN takes ([`Eccn::licensed_as`]), if any.
     pub fn licensed_as(&self, eccn: &str) -> Option<&str> {
@@ -473,8 +479,7 @@ impl RuleSet {
     /// Whether an `eccn in [...]` test naming `list` holds for `eccn`: listed, or the ECCN whose
     /// licensing it takes is.
     pub fn eccn_in(&self, eccn: &str, list: &[String]) -> bool {
-        let taken = self.licensed_as(eccn);
-        list.iter().any(|x| x == eccn || taken == Some(x.as_str()))
+        eccn_listed(eccn, self.licensed_as(eccn), list)
     }
 
     /// The parties the rules' exporter tests name (the addressees of is-informed letters),
